@@ -1,0 +1,5 @@
+//! Newtypes that parse at the edge: once a value has one of these types it
+//! is known to be valid.
+
+pub mod email;
+pub mod password;

@@ -1,0 +1,1 @@
+//! Password policy (placeholder: being written).

@@ -1,0 +1,1 @@
+//! Per-IP rate limits (placeholder: being written).
