@@ -1,1 +1,380 @@
-//! Email addresses (placeholder: being written).
+//! Email addresses: the [`Email`] newtype and its parser.
+//!
+//! An email address enters toktok at registration, login, password-forgot
+//! and email-change, and is the key users are found by. It is parsed once at
+//! the edge ("parse, don't validate"): code that holds an `Email` knows it is
+//! trimmed, has exactly one `@`, fits the SMTP length limits and has a domain
+//! a mail server can be asked to deliver to.
+//!
+//! The check is deliberately modest. Full RFC 5322 grammar (quoted local
+//! parts, comments, IP literals) accepts strings that no user types and many
+//! mailers refuse, while a strict ASCII-only grammar refuses real addresses.
+//! What is refused is what would make the address undeliverable or dangerous
+//! in a mail header: whitespace, control characters, and the RFC 5322
+//! "specials" that are only legal inside a quoted local part, which toktok does
+//! not support.
+//!
+//! The domain is stored lowercased (DNS is case-insensitive); the local part
+//! is stored as given, because it is the mailbox owner's to interpret and
+//! mail is sent to it verbatim. Uniqueness of accounts is nevertheless
+//! case-insensitive on the whole address, through [`Email::normalized`], so
+//! `Alice@example.com` and `alice@example.com` cannot be two accounts.
+
+use std::fmt;
+
+/// Longest address SMTP can carry in a path (RFC 5321 §4.5.3.1.3: 256 octets
+/// including the angle brackets).
+const MAX_EMAIL_BYTES: usize = 254;
+/// RFC 5321 §4.5.3.1.1.
+const MAX_LOCAL_BYTES: usize = 64;
+/// RFC 1035 §2.3.4 (255 octets on the wire, 253 as text).
+const MAX_DOMAIN_BYTES: usize = 253;
+/// RFC 1035 §2.3.4.
+const MAX_LABEL_BYTES: usize = 63;
+
+/// A syntactically valid email address. See the module docs for the rules.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Email(String);
+
+/// Why a string is not an [`Email`]. The messages are written to follow a
+/// field name: "email is not a valid email address".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EmailError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("is not a valid email address: it must contain exactly one @")]
+    AtSign,
+    #[error("is not a valid email address: the part before the @ is invalid")]
+    LocalPart,
+    #[error("is not a valid email address: the domain is invalid")]
+    Domain,
+    #[error("is not a valid email address: it is longer than 254 bytes")]
+    TooLong,
+}
+
+impl Email {
+    /// Parses an address typed by a user: surrounding whitespace is trimmed,
+    /// the domain is lowercased, the local part is kept as given.
+    pub fn parse(s: &str) -> Result<Email, EmailError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err(EmailError::Empty);
+        }
+        let (local, domain) = match s.split_once('@') {
+            Some((local, domain)) if !domain.contains('@') => (local, domain),
+            _ => return Err(EmailError::AtSign),
+        };
+        if !valid_local_part(local) {
+            return Err(EmailError::LocalPart);
+        }
+        // Lowercase before checking, so that the stored form is exactly what
+        // was checked and parsing it again gives the same value.
+        let domain = domain.to_lowercase();
+        if !valid_domain(&domain) {
+            return Err(EmailError::Domain);
+        }
+        let email = format!("{local}@{domain}");
+        if email.len() > MAX_EMAIL_BYTES {
+            return Err(EmailError::TooLong);
+        }
+        Ok(Email(email))
+    }
+
+    /// The address as stored: local part as given, domain lowercased.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The whole address lowercased: the key accounts are unique by, since
+    /// toktok treats addresses case-insensitively.
+    pub fn normalized(&self) -> String {
+        self.0.to_lowercase()
+    }
+
+    /// The part before the `@`, as given.
+    pub fn local_part(&self) -> &str {
+        // `parse` guarantees exactly one '@', so the fallback is never taken;
+        // it is there only to avoid an unwrap.
+        self.0.split_once('@').map_or(self.0.as_str(), |(local, _)| local)
+    }
+
+    /// The part after the `@`, lowercased.
+    pub fn domain(&self) -> &str {
+        // Same invariant as in `local_part`.
+        self.0.split_once('@').map_or("", |(_, domain)| domain)
+    }
+}
+
+/// Local part: 1..=64 bytes, no whitespace, no control characters, none of
+/// the RFC 5322 specials that would need a quoted string (which toktok does
+/// not accept, so they could only produce an undeliverable address or a
+/// broken mail header). Non-ASCII is allowed (RFC 6531).
+fn valid_local_part(local: &str) -> bool {
+    const SPECIALS: &[char] = &['(', ')', '<', '>', '[', ']', ':', ';', '@', '\\', ',', '"'];
+    (1..=MAX_LOCAL_BYTES).contains(&local.len())
+        && local
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && !SPECIALS.contains(&c))
+}
+
+/// Domain (already lowercased): 1..=253 bytes of dot-separated labels, each
+/// 1..=63 bytes of ASCII letters, digits, hyphens or non-ASCII letters and
+/// digits (internationalised domains), not starting or ending with a hyphen;
+/// at least two labels, except for `localhost` (handy in development).
+fn valid_domain(domain: &str) -> bool {
+    if !(1..=MAX_DOMAIN_BYTES).contains(&domain.len()) {
+        return false;
+    }
+    if !domain.contains('.') && domain != "localhost" {
+        return false;
+    }
+    domain.split('.').all(valid_label)
+}
+
+fn valid_label(label: &str) -> bool {
+    (1..=MAX_LABEL_BYTES).contains(&label.len())
+        && !label.starts_with('-')
+        && !label.ends_with('-')
+        && label
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && c.is_alphanumeric()))
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl AsRef<str> for Email {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::str::FromStr for Email {
+    type Err = EmailError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Email::parse(s)
+    }
+}
+
+impl TryFrom<String> for Email {
+    type Error = EmailError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Email::parse(&s)
+    }
+}
+
+impl TryFrom<&str> for Email {
+    type Error = EmailError;
+    fn try_from(s: &str) -> Result<Self, Self::Error> {
+        Email::parse(s)
+    }
+}
+
+impl From<Email> for String {
+    fn from(email: Email) -> String {
+        email.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ok(s: &str) -> Email {
+        match Email::parse(s) {
+            Ok(e) => e,
+            Err(err) => panic!("{s:?} should parse, got {err}"),
+        }
+    }
+
+    #[test]
+    fn accepts_ordinary_addresses() {
+        for s in [
+            "alice@example.com",
+            "a@b.co",
+            "first.last+tag@sub.example.co.uk",
+            "o'brien@example.ie",
+            "user_name-1@xn--bcher-kva.example",
+            "dev@localhost",
+            "x!#$%&'*+/=?^_`{|}~-@example.com",
+        ] {
+            assert_eq!(ok(s).as_str(), s);
+        }
+    }
+
+    #[test]
+    fn accepts_internationalised_addresses() {
+        let e = ok("José@Bücher.DE");
+        assert_eq!(e.as_str(), "José@bücher.de");
+        assert_eq!(e.local_part(), "José");
+        assert_eq!(e.domain(), "bücher.de");
+        ok("用户@例子.广告");
+        ok("почта@пример.рф");
+    }
+
+    #[test]
+    fn trims_and_lowercases_only_the_domain() {
+        let e = ok("  \tAlice.Smith@Example.COM \n");
+        assert_eq!(e.as_str(), "Alice.Smith@example.com");
+        assert_eq!(e.local_part(), "Alice.Smith");
+        assert_eq!(e.domain(), "example.com");
+        assert_eq!(e.normalized(), "alice.smith@example.com");
+        assert_eq!(e.to_string(), "Alice.Smith@example.com");
+        assert_eq!(ok("dev@LOCALHOST").as_str(), "dev@localhost");
+    }
+
+    #[test]
+    fn addresses_differing_in_case_share_a_key() {
+        assert_eq!(
+            ok("Alice@EXAMPLE.com").normalized(),
+            ok("alice@example.COM").normalized()
+        );
+    }
+
+    #[test]
+    fn rejects_invalid_addresses() {
+        let cases: &[(&str, EmailError)] = &[
+            ("", EmailError::Empty),
+            ("   ", EmailError::Empty),
+            ("alice", EmailError::AtSign),
+            ("alice.example.com", EmailError::AtSign),
+            ("a@b@example.com", EmailError::AtSign),
+            ("@example.com", EmailError::LocalPart),
+            ("al ice@example.com", EmailError::LocalPart),
+            ("al\tice@example.com", EmailError::LocalPart),
+            ("alice\r\nBcc: x@evil.com@example.com", EmailError::AtSign),
+            ("alice\r\n@example.com", EmailError::LocalPart),
+            ("al\u{0}ice@example.com", EmailError::LocalPart),
+            ("al\u{a0}ice@example.com", EmailError::LocalPart),
+            ("<alice>@example.com", EmailError::LocalPart),
+            ("\"alice\"@example.com", EmailError::LocalPart),
+            ("a,b@example.com", EmailError::LocalPart),
+            ("alice@", EmailError::Domain),
+            ("alice@example", EmailError::Domain),
+            ("alice@.example.com", EmailError::Domain),
+            ("alice@example.com.", EmailError::Domain),
+            ("alice@example..com", EmailError::Domain),
+            ("alice@-example.com", EmailError::Domain),
+            ("alice@example-.com", EmailError::Domain),
+            ("alice@exa_mple.com", EmailError::Domain),
+            ("alice@exa mple.com", EmailError::Domain),
+            ("alice@[127.0.0.1]", EmailError::Domain),
+            ("alice@example.com\u{0}", EmailError::Domain),
+            ("alice@☃.com", EmailError::Domain),
+        ];
+        for (input, want) in cases {
+            assert_eq!(Email::parse(input).as_ref(), Err(want), "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn enforces_length_limits() {
+        let local64 = "a".repeat(64);
+        ok(&format!("{local64}@example.com"));
+        assert_eq!(
+            Email::parse(&format!("{}@example.com", "a".repeat(65))),
+            Err(EmailError::LocalPart)
+        );
+
+        let label63 = "b".repeat(63);
+        ok(&format!("a@{label63}.com"));
+        assert_eq!(
+            Email::parse(&format!("a@{}.com", "b".repeat(64))),
+            Err(EmailError::Domain)
+        );
+
+        // 4 labels of 63 + 3 dots = 255 bytes: too long for a domain.
+        let domain255 = [label63.as_str(); 4].join(".");
+        assert_eq!(
+            Email::parse(&format!("a@{domain255}")),
+            Err(EmailError::Domain)
+        );
+        // 253-byte domain: fine as a domain, but with "a@" the address is
+        // 255 bytes, over the 254-byte limit.
+        let domain253 = format!("{}.{}", [label63.as_str(); 3].join("."), "c".repeat(61));
+        assert_eq!(domain253.len(), 253);
+        assert_eq!(
+            Email::parse(&format!("a@{domain253}")),
+            Err(EmailError::TooLong)
+        );
+        // Exactly 254 bytes is accepted.
+        let domain252 = format!("{}.{}", [label63.as_str(); 3].join("."), "c".repeat(60));
+        assert_eq!(ok(&format!("a@{domain252}")).as_str().len(), 254);
+    }
+
+    #[test]
+    fn errors_read_as_field_messages() {
+        assert_eq!(
+            EmailError::Domain.to_string(),
+            "is not a valid email address: the domain is invalid"
+        );
+        assert!(EmailError::AtSign
+            .to_string()
+            .starts_with("is not a valid email address"));
+    }
+
+    #[test]
+    fn serde_parses_at_the_edge() {
+        let e: Email = serde_json::from_str("\" Bob@Example.org \"").unwrap();
+        assert_eq!(e.as_str(), "Bob@example.org");
+        assert_eq!(serde_json::to_string(&e).unwrap(), "\"Bob@example.org\"");
+        assert!(serde_json::from_str::<Email>("\"not-an-email\"").is_err());
+    }
+
+    fn label() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-zA-Z0-9]([a-zA-Z0-9-]{0,20}[a-zA-Z0-9])?",
+            "[a-zA-Zäöüéßжя中文]{1,10}",
+        ]
+    }
+
+    fn valid_email() -> impl Strategy<Value = String> {
+        (
+            "\\s{0,2}",
+            "[a-zA-Z0-9.!#$%&'*+/=?^_`{|}~-]{1,30}",
+            prop::collection::vec(label(), 2..5),
+        )
+            .prop_map(|(ws, local, labels)| format!("{ws}{local}@{}{ws}", labels.join(".")))
+    }
+
+    proptest! {
+        #[test]
+        fn valid_addresses_parse_and_round_trip(s in valid_email()) {
+            let e = Email::parse(&s).unwrap();
+            prop_assert_eq!(Email::parse(e.as_str()).unwrap(), e.clone());
+            prop_assert_eq!(e.as_str(), format!("{}@{}", e.local_part(), e.domain()));
+        }
+
+        #[test]
+        fn anything_that_parses_round_trips(s in "\\PC{0,12}@\\PC{0,20}") {
+            if let Ok(e) = Email::parse(&s) {
+                prop_assert_eq!(Email::parse(e.as_str()).unwrap(), e.clone());
+                prop_assert!(e.as_str().len() <= MAX_EMAIL_BYTES);
+            }
+        }
+
+        #[test]
+        fn normalized_is_idempotent(s in valid_email()) {
+            let e = Email::parse(&s).unwrap();
+            let n = e.normalized();
+            let again = Email::parse(&n).unwrap();
+            prop_assert_eq!(again.normalized(), n.clone());
+            prop_assert_eq!(again.as_str(), n);
+        }
+
+        #[test]
+        fn random_strings_never_panic(s in ".{0,300}") {
+            let _ = Email::parse(&s);
+        }
+
+        #[test]
+        fn random_bytes_as_lossy_text_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+            let _ = Email::parse(&String::from_utf8_lossy(&bytes));
+        }
+    }
+}

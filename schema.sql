@@ -1,0 +1,92 @@
+-- toktok's SQLite schema.
+--
+-- The file is read as numbered migrations: each `-- migration: N` line starts
+-- migration N, which runs in its own transaction and then sets
+-- `PRAGMA user_version = N`. A migration, once released, is never edited:
+-- changes arrive as a new numbered section at the end.
+--
+-- Conventions: ids are UUIDv7 text; times are INTEGER unix seconds (UTC);
+-- secrets are never stored, only SHA-256 hashes (hex) of them.
+
+-- migration: 1
+CREATE TABLE users (
+    id                  TEXT PRIMARY KEY,
+    email               TEXT NOT NULL,
+    -- lower-cased email: the uniqueness key, so "A@x.io" and "a@x.io" are one account
+    email_key           TEXT NOT NULL UNIQUE,
+    email_confirmed_at  INTEGER,
+    name                TEXT,
+    role                TEXT NOT NULL DEFAULT 'user',
+    metadata            TEXT NOT NULL DEFAULT '{}',
+    app_metadata        TEXT NOT NULL DEFAULT '{}',
+    -- PHC string; NULL for an account created without a password
+    password_hash       TEXT,
+    disabled            INTEGER NOT NULL DEFAULT 0,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL,
+    last_login_at       INTEGER
+);
+
+-- A session is one sign-in and its family of rotating refresh tokens.
+-- Only the current refresh token (`refresh_hash`) and its immediate
+-- predecessor (`prev_refresh_hash`, for the reuse grace window) are known;
+-- any other genuine token of the family presented again is reuse.
+CREATE TABLE sessions (
+    id                  TEXT PRIMARY KEY,
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    refresh_hash        TEXT NOT NULL UNIQUE,
+    prev_refresh_hash   TEXT,
+    -- when the current refresh token was issued (start of the grace window)
+    rotated_at          INTEGER NOT NULL,
+    created_at          INTEGER NOT NULL,
+    last_used_at        INTEGER NOT NULL,
+    -- absolute end of the family (refresh_ttl from sign-in)
+    expires_at          INTEGER NOT NULL,
+    user_agent          TEXT,
+    ip                  TEXT,
+    revoked_at          INTEGER,
+    revoked_reason      TEXT
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE INDEX sessions_expires ON sessions(expires_at);
+
+-- Consecutive failed logins per email key (known or not, so the throttle
+-- itself does not reveal which addresses have accounts).
+CREATE TABLE login_failures (
+    email_key           TEXT PRIMARY KEY,
+    failures            INTEGER NOT NULL,
+    last_failed_at      INTEGER NOT NULL
+);
+
+-- JWT signing keys. The newest row of the configured algorithm signs; older
+-- rows keep verifying until `retired_at` + refresh lifetime.
+CREATE TABLE signing_keys (
+    kid                 TEXT PRIMARY KEY,
+    alg                 TEXT NOT NULL,
+    private_der         BLOB NOT NULL,
+    public_jwk          TEXT NOT NULL,
+    created_at          INTEGER NOT NULL,
+    retired_at          INTEGER
+);
+
+-- Server-held secrets that are not signing keys (e.g. the refresh-token
+-- chain key). Generated at first start.
+CREATE TABLE server_secrets (
+    name                TEXT PRIMARY KEY,
+    value               BLOB NOT NULL,
+    created_at          INTEGER NOT NULL
+);
+
+-- Append-only security events (SECURITY.md L4). Never holds a secret.
+CREATE TABLE audit_events (
+    id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+    at                  INTEGER NOT NULL,
+    kind                TEXT NOT NULL,
+    user_id             TEXT,
+    actor               TEXT,
+    ip                  TEXT,
+    user_agent          TEXT,
+    detail              TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX audit_events_user ON audit_events(user_id, id);
+CREATE INDEX audit_events_kind ON audit_events(kind, id);

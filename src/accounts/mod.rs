@@ -1,0 +1,759 @@
+//! The account rules: register, sign in, refresh, sign out, profile,
+//! password and sessions.
+//!
+//! HTTP handlers parse requests and call these functions; everything that is
+//! a rule of an auth server (enumeration-safe answers, lockout, rotation and
+//! reuse detection, which sessions end when) lives here, once.
+
+pub mod tokens;
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::app::AppState;
+use crate::auth::jwt::{Claims, JwtError, TokenKind, Validation};
+use crate::clock::rfc3339;
+use crate::domain::email::Email;
+use crate::domain::password::PasswordProblem;
+use crate::error::{ApiError, FieldError};
+use crate::ratelimit::Bucket;
+use crate::store::{
+    AuditEvent, NewSession, NewUser, ProfileChange, RefreshDecision, SessionRecord, UserRecord,
+};
+
+pub use tokens::TokenResponse;
+
+/// Consecutive failures after which an account's logins are slowed (L3).
+pub const LOCKOUT_THRESHOLD: u32 = 5;
+/// Longest lockout window.
+pub const LOCKOUT_CAP_SECS: i64 = 15 * 60;
+/// Largest `metadata` document, serialised (API.md "User object").
+pub const METADATA_MAX_BYTES: usize = 16 * 1024;
+/// Longest display name, in characters.
+pub const NAME_MAX_CHARS: usize = 256;
+
+/// Who is asking: for audit events, rate limits and the sessions list.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<IpAddr>,
+    pub user_agent: Option<String>,
+}
+
+impl RequestMeta {
+    fn event(&self, at: i64, kind: &'static str, user_id: Option<&str>, detail: Value) -> AuditEvent {
+        AuditEvent {
+            at,
+            kind,
+            user_id: user_id.map(str::to_owned),
+            actor: None,
+            ip: self.ip.map(|ip| ip.to_string()),
+            user_agent: self.user_agent.clone(),
+            detail,
+        }
+    }
+
+    fn limit(&self, state: &AppState, bucket: Bucket) -> Result<(), ApiError> {
+        match self.ip {
+            Some(ip) => state.limiter.check(bucket, ip).map_err(ApiError::RateLimited),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The user object of API.md.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct UserView {
+    pub id: String,
+    pub email: String,
+    pub email_confirmed: bool,
+    pub name: Option<String>,
+    pub role: String,
+    pub metadata: Value,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<&UserRecord> for UserView {
+    fn from(u: &UserRecord) -> Self {
+        UserView {
+            id: u.id.clone(),
+            email: u.email.clone(),
+            email_confirmed: u.email_confirmed_at.is_some(),
+            name: u.name.clone(),
+            role: u.role.clone(),
+            metadata: u.metadata.clone(),
+            created_at: rfc3339(u.created_at),
+            updated_at: rfc3339(u.updated_at),
+        }
+    }
+}
+
+/// A signed-in user on one of toktok's own routes: the access token was
+/// valid and its session is still live.
+#[derive(Debug, Clone)]
+pub struct Authenticated {
+    pub user: UserRecord,
+    pub session: SessionRecord,
+    pub claims: Claims,
+}
+
+/// What register answers.
+#[derive(Debug)]
+pub enum Registered {
+    SignedIn(Box<TokenResponse>),
+    ConfirmationSent(UserView),
+}
+
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub name: Option<String>,
+    pub metadata: Option<Value>,
+}
+
+fn parse_email(field: &str, raw: &str) -> Result<Email, ApiError> {
+    Email::parse(raw).map_err(|e| ApiError::field(field, e.to_string()))
+}
+
+fn weak(problem: PasswordProblem) -> ApiError {
+    ApiError::WeakPassword(problem.to_string())
+}
+
+fn check_name(name: &Option<String>) -> Result<(), FieldError> {
+    match name {
+        Some(n) if n.chars().count() > NAME_MAX_CHARS => Err(FieldError::new(
+            "name",
+            format!("must be at most {NAME_MAX_CHARS} characters"),
+        )),
+        Some(n) if n.chars().any(char::is_control) => Err(FieldError::new(
+            "name",
+            "must not contain control characters",
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_metadata(metadata: &Value) -> Result<(), FieldError> {
+    if !metadata.is_object() {
+        return Err(FieldError::new("metadata", "must be a JSON object"));
+    }
+    if metadata.to_string().len() > METADATA_MAX_BYTES {
+        return Err(FieldError::new(
+            "metadata",
+            format!("must be at most {METADATA_MAX_BYTES} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+fn collect(errors: Vec<FieldError>) -> Result<(), ApiError> {
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Validation(errors))
+    }
+}
+
+/// Starts a session for `user` and answers with its tokens.
+async fn sign_in(
+    state: &AppState,
+    user: &UserRecord,
+    email_key: String,
+    rehash: Option<String>,
+    meta: &RequestMeta,
+    kind: &'static str,
+) -> Result<TokenResponse, ApiError> {
+    let now = state.now();
+    let jti = tokens::random_jti()?;
+    let session = SessionRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user.id.clone(),
+        refresh_hash: tokens::sha256_hex(&jti),
+        prev_refresh_hash: None,
+        rotated_at: now,
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + state.config.jwt.refresh_ttl.as_secs() as i64,
+        user_agent: meta.user_agent.clone(),
+        ip: meta.ip.map(|ip| ip.to_string()),
+        revoked_at: None,
+    };
+    let new = NewSession {
+        id: session.id.clone(),
+        user_id: session.user_id.clone(),
+        refresh_hash: session.refresh_hash.clone(),
+        created_at: now,
+        expires_at: session.expires_at,
+        user_agent: session.user_agent.clone(),
+        ip: session.ip.clone(),
+    };
+    let event = meta.event(now, kind, Some(&user.id), json!({ "session": session.id }));
+    state
+        .store
+        .create_session(new, email_key, rehash, event)
+        .await?;
+    let mut user = user.clone();
+    user.last_login_at = Some(now);
+    tokens::token_response(state, &user, &session, &jti, now)
+}
+
+pub async fn register(
+    state: &AppState,
+    input: Registration,
+    meta: &RequestMeta,
+) -> Result<Registered, ApiError> {
+    if !state.config.accounts.registration_open {
+        return Err(ApiError::RegistrationClosed);
+    }
+    meta.limit(state, Bucket::Register)?;
+    let mut errors = Vec::new();
+    let email = match Email::parse(&input.email) {
+        Ok(email) => Some(email),
+        Err(e) => {
+            errors.push(FieldError::new("email", e.to_string()));
+            None
+        }
+    };
+    if let Err(e) = check_name(&input.name) {
+        errors.push(e);
+    }
+    if let Some(Err(e)) = input.metadata.as_ref().map(check_metadata) {
+        errors.push(e);
+    }
+    collect(errors)?;
+    let Some(email) = email else {
+        return Err(ApiError::field("email", "is required"));
+    };
+    state
+        .policy
+        .check(&input.password, Some(&email))
+        .map_err(weak)?;
+
+    let confirmation = state.config.email.confirmation_required;
+    let key = email.normalized();
+    let existing = state.store.user_by_email_key(&key).await?;
+    // Hash before answering either way, so "taken" costs what "new" costs.
+    let phc = state.hasher.hash(input.password).await?;
+    let now = state.now();
+    if existing.is_some() {
+        if !confirmation {
+            return Err(ApiError::EmailTaken);
+        }
+        // L1: same answer as a new registration; the owner is told by mail
+        // (email flows, a later issue) instead of the caller.
+        let ghost = UserRecord {
+            id: uuid::Uuid::now_v7().to_string(),
+            email: email.as_str().to_owned(),
+            email_confirmed_at: None,
+            name: input.name,
+            role: "user".into(),
+            metadata: input.metadata.unwrap_or_else(|| json!({})),
+            app_metadata: json!({}),
+            password_hash: None,
+            disabled: false,
+            created_at: now,
+            updated_at: now,
+            last_login_at: None,
+        };
+        return Ok(Registered::ConfirmationSent(UserView::from(&ghost)));
+    }
+    let user = UserRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        email: email.as_str().to_owned(),
+        email_confirmed_at: None,
+        name: input.name,
+        role: "user".into(),
+        metadata: input.metadata.unwrap_or_else(|| json!({})),
+        app_metadata: json!({}),
+        password_hash: Some(phc),
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
+    };
+    let event = meta.event(now, "user.registered", Some(&user.id), json!({}));
+    state.store.insert_user(new_user(&user, &key), event).await?;
+    if confirmation {
+        return Ok(Registered::ConfirmationSent(UserView::from(&user)));
+    }
+    let tokens = sign_in(state, &user, key, None, meta, "login.succeeded").await?;
+    Ok(Registered::SignedIn(Box::new(tokens)))
+}
+
+fn new_user(user: &UserRecord, key: &str) -> NewUser {
+    NewUser {
+        id: user.id.clone(),
+        email: user.email.clone(),
+        email_key: key.to_owned(),
+        email_confirmed_at: user.email_confirmed_at,
+        name: user.name.clone(),
+        role: user.role.clone(),
+        metadata: user.metadata.clone(),
+        app_metadata: user.app_metadata.clone(),
+        password_hash: user.password_hash.clone(),
+        created_at: user.created_at,
+    }
+}
+
+/// Seconds an account must still wait after `failures` consecutive failures,
+/// the last at `last_failed_at`: 1 s after the fifth, doubling, at most 15 min.
+pub fn lockout_remaining(failures: u32, last_failed_at: i64, now: i64) -> Option<u64> {
+    if failures < LOCKOUT_THRESHOLD {
+        return None;
+    }
+    let exponent = (failures - LOCKOUT_THRESHOLD).min(20);
+    let window = (1i64 << exponent).min(LOCKOUT_CAP_SECS);
+    let until = last_failed_at + window;
+    (now < until).then(|| (until - now) as u64)
+}
+
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: String,
+    meta: &RequestMeta,
+) -> Result<TokenResponse, ApiError> {
+    let outcome = login_inner(state, email, password, meta).await;
+    state.metrics.record_login(match &outcome {
+        Ok(_) => "success",
+        Err(ApiError::InvalidCredentials) => "invalid_credentials",
+        Err(ApiError::RateLimited(_)) => "rate_limited",
+        Err(ApiError::EmailNotConfirmed) => "not_confirmed",
+        Err(ApiError::Overloaded(_)) => "overloaded",
+        Err(_) => "error",
+    });
+    outcome
+}
+
+async fn login_inner(
+    state: &AppState,
+    email: &str,
+    password: String,
+    meta: &RequestMeta,
+) -> Result<TokenResponse, ApiError> {
+    meta.limit(state, Bucket::Login)?;
+    let email = parse_email("email", email)?;
+    let key = email.normalized();
+    if let Some((failures, last)) = state.store.login_failures(&key).await? {
+        if let Some(wait) = lockout_remaining(failures, last, state.now()) {
+            return Err(ApiError::RateLimited(wait));
+        }
+    }
+    let user = state.store.user_by_email_key(&key).await?;
+    let phc = user.as_ref().and_then(|u| u.password_hash.clone());
+    // L2: an unknown email still costs one (dummy) verification.
+    let verification = state.hasher.verify(phc, password.clone()).await?;
+    let user = match user {
+        Some(user) if verification.ok && !user.disabled => user,
+        user => {
+            let now = state.now();
+            let id = user.as_ref().map(|u| u.id.as_str());
+            let reason = match &user {
+                None => "unknown_email",
+                Some(u) if u.disabled && verification.ok => "disabled",
+                Some(_) => "wrong_password",
+            };
+            let event = meta.event(now, "login.failed", id, json!({ "reason": reason }));
+            let failures = state.store.record_login_failure(&key, now, event).await?;
+            if failures == LOCKOUT_THRESHOLD {
+                let event = meta.event(now, "login.locked", id, json!({ "failures": failures }));
+                state.store.audit(event).await?;
+            }
+            // L1: one answer for unknown email, wrong password and disabled.
+            return Err(ApiError::InvalidCredentials);
+        }
+    };
+    if state.config.email.confirmation_required && user.email_confirmed_at.is_none() {
+        return Err(ApiError::EmailNotConfirmed);
+    }
+    let rehash = if verification.needs_rehash {
+        Some(state.hasher.hash(password).await?)
+    } else {
+        None
+    };
+    sign_in(state, &user, key, rehash, meta, "login.succeeded").await
+}
+
+fn validation(state: &AppState, kind: TokenKind) -> Validation {
+    Validation {
+        issuer: state.config.jwt.issuer.clone(),
+        audience: state.config.jwt.audience.clone(),
+        leeway: 30,
+        kind,
+    }
+}
+
+fn token_error(e: JwtError) -> ApiError {
+    match e {
+        JwtError::Expired => ApiError::TokenExpired,
+        _ => ApiError::InvalidToken,
+    }
+}
+
+/// Checks an access token and that its session is still live (J5).
+pub async fn authenticate(state: &AppState, token: &str) -> Result<Authenticated, ApiError> {
+    let now = state.now();
+    let claims = state
+        .keys()
+        .verify(token, &validation(state, TokenKind::Access), now)
+        .map_err(token_error)?;
+    let sid = claims.sid.as_deref().ok_or(ApiError::InvalidToken)?;
+    let (session, user) = state
+        .store
+        .live_session(sid, now)
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    if session.user_id != claims.sub {
+        return Err(ApiError::InvalidToken);
+    }
+    Ok(Authenticated {
+        user,
+        session,
+        claims,
+    })
+}
+
+/// Rotates a refresh token (R1–R4).
+pub async fn refresh(
+    state: &AppState,
+    token: &str,
+    meta: &RequestMeta,
+) -> Result<TokenResponse, ApiError> {
+    let now = state.now();
+    let claims = state
+        .keys()
+        .verify(token, &validation(state, TokenKind::Refresh), now)
+        .map_err(token_error)?;
+    let sid = claims.sid.clone().ok_or(ApiError::InvalidToken)?;
+    let presented = tokens::sha256_hex(&claims.jti);
+    let successor = tokens::successor_jti(state, &claims.jti);
+    let successor_hash = tokens::sha256_hex(&successor);
+    let grace = state.config.jwt.reuse_grace.as_secs() as i64;
+    let idle = state.config.jwt.refresh_idle_ttl.as_secs() as i64;
+    let reuse_event = meta.event(now, "refresh.reused", Some(&claims.sub), json!({ "session": sid }));
+    let subject = claims.sub.clone();
+    let outcome = state
+        .store
+        .refresh_session(&sid, now, reuse_event, move |session, user| {
+            decide_refresh(
+                session,
+                user,
+                &subject,
+                &presented,
+                &successor_hash,
+                now,
+                grace,
+                idle,
+            )
+        })
+        .await?;
+    let Some((decision, session, user)) = outcome else {
+        return Err(ApiError::InvalidToken);
+    };
+    match decision {
+        RefreshDecision::Rotate { .. } | RefreshDecision::Replay => {
+            state.metrics.incr("toktok_refresh_total", &[("outcome", "rotated")]);
+            tokens::token_response(state, &user, &session, &successor, now)
+        }
+        RefreshDecision::RevokeFamily => {
+            state.metrics.incr("toktok_refresh_total", &[("outcome", "reused")]);
+            Err(ApiError::TokenReused)
+        }
+        RefreshDecision::Reject => {
+            if session.is_live(now) && now - session.last_used_at > idle {
+                Err(ApiError::TokenExpired)
+            } else {
+                Err(ApiError::InvalidToken)
+            }
+        }
+    }
+}
+
+/// The rotation rules, free of storage so they can be tested directly.
+#[allow(clippy::too_many_arguments)]
+pub fn decide_refresh(
+    session: &SessionRecord,
+    user: &UserRecord,
+    subject: &str,
+    presented_hash: &str,
+    successor_hash: &str,
+    now: i64,
+    grace: i64,
+    idle: i64,
+) -> RefreshDecision {
+    if session.user_id != subject || user.disabled || !session.is_live(now) {
+        return RefreshDecision::Reject;
+    }
+    if now - session.last_used_at > idle {
+        return RefreshDecision::Reject;
+    }
+    if session.refresh_hash == presented_hash {
+        return RefreshDecision::Rotate {
+            successor_hash: successor_hash.to_owned(),
+        };
+    }
+    let is_predecessor = session.prev_refresh_hash.as_deref() == Some(presented_hash);
+    if is_predecessor && now - session.rotated_at <= grace && session.refresh_hash == successor_hash
+    {
+        return RefreshDecision::Replay;
+    }
+    // A genuine token of this family (its signature and `sid` are ours) that
+    // is no longer current: someone kept a copy.
+    RefreshDecision::RevokeFamily
+}
+
+pub async fn logout(state: &AppState, who: &Authenticated, meta: &RequestMeta) -> Result<(), ApiError> {
+    let now = state.now();
+    let event = meta.event(now, "session.ended", Some(&who.user.id), json!({ "session": who.session.id }));
+    state
+        .store
+        .end_session(&who.user.id, &who.session.id, now, event)
+        .await?;
+    Ok(())
+}
+
+pub async fn logout_all(
+    state: &AppState,
+    who: &Authenticated,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    let now = state.now();
+    let event = meta.event(now, "sessions.ended_all", Some(&who.user.id), json!({}));
+    state.store.end_all_sessions(&who.user.id, now, event).await?;
+    Ok(())
+}
+
+pub async fn update_profile(
+    state: &AppState,
+    who: &Authenticated,
+    change: ProfileChange,
+) -> Result<UserView, ApiError> {
+    let mut errors = Vec::new();
+    if let Some(name) = &change.name {
+        if let Err(e) = check_name(name) {
+            errors.push(e);
+        }
+    }
+    if let Some(Err(e)) = change.metadata.as_ref().map(check_metadata) {
+        errors.push(e);
+    }
+    collect(errors)?;
+    let user = state
+        .store
+        .update_profile(&who.user.id, change, state.now())
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    Ok(UserView::from(&user))
+}
+
+/// Verifies the user's current password (P6), answering `wrong_password`.
+async fn require_password(state: &AppState, user: &UserRecord, password: String) -> Result<(), ApiError> {
+    let verification = state
+        .hasher
+        .verify(user.password_hash.clone(), password)
+        .await?;
+    if verification.ok {
+        Ok(())
+    } else {
+        Err(ApiError::WrongPassword)
+    }
+}
+
+pub async fn change_password(
+    state: &AppState,
+    who: &Authenticated,
+    current: String,
+    new: String,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    let email = Email::parse(&who.user.email).ok();
+    state.policy.check(&new, email.as_ref()).map_err(weak)?;
+    require_password(state, &who.user, current).await?;
+    let phc = state.hasher.hash(new).await?;
+    let now = state.now();
+    let event = meta.event(now, "password.changed", Some(&who.user.id), json!({}));
+    state
+        .store
+        .change_password(&who.user.id, phc, Some(who.session.id.clone()), now, event)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_account(
+    state: &AppState,
+    who: &Authenticated,
+    password: String,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    require_password(state, &who.user, password).await?;
+    let now = state.now();
+    let event = meta.event(now, "user.deleted", Some(&who.user.id), json!({ "by": "self" }));
+    state.store.delete_user(&who.user.id, event).await?;
+    Ok(())
+}
+
+/// One entry of the sessions list.
+#[derive(Debug, Serialize)]
+pub struct SessionView {
+    pub id: String,
+    pub created_at: String,
+    pub last_used_at: String,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub current: bool,
+}
+
+pub async fn sessions(state: &AppState, who: &Authenticated) -> Result<Vec<SessionView>, ApiError> {
+    let list = state.store.list_sessions(&who.user.id, state.now()).await?;
+    Ok(list
+        .into_iter()
+        .map(|s| SessionView {
+            current: s.id == who.session.id,
+            id: s.id,
+            created_at: rfc3339(s.created_at),
+            last_used_at: rfc3339(s.last_used_at),
+            user_agent: s.user_agent,
+            ip: s.ip,
+        })
+        .collect())
+}
+
+pub async fn end_session(
+    state: &AppState,
+    who: &Authenticated,
+    sid: &str,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    let now = state.now();
+    let event = meta.event(now, "session.ended", Some(&who.user.id), json!({ "session": sid }));
+    if state.store.end_session(&who.user.id, sid, now, event).await? {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+/// Creates a user from the command line (`toktok user create`).
+pub async fn create_user(
+    state: &AppState,
+    email: &str,
+    role: &str,
+    password: Option<String>,
+) -> Result<UserView, ApiError> {
+    let email = parse_email("email", email)?;
+    if role.is_empty() || role.len() > 64 || !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return Err(ApiError::field("role", "must be 1–64 letters, digits, '_' or '-'"));
+    }
+    let phc = match password {
+        Some(password) => {
+            state.policy.check(&password, Some(&email)).map_err(weak)?;
+            Some(state.hasher.hash(password).await?)
+        }
+        None => None,
+    };
+    let now = state.now();
+    let user = UserRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        email: email.as_str().to_owned(),
+        // Created by the operator: the address is taken as confirmed.
+        email_confirmed_at: Some(now),
+        name: None,
+        role: role.to_owned(),
+        metadata: json!({}),
+        app_metadata: json!({}),
+        password_hash: phc,
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
+    };
+    let mut event = RequestMeta::default().event(now, "user.registered", Some(&user.id), json!({ "role": role }));
+    event.actor = Some("cli".into());
+    state.store.insert_user(new_user(&user, &email.normalized()), event).await?;
+    Ok(UserView::from(&user))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> SessionRecord {
+        SessionRecord {
+            id: "s".into(),
+            user_id: "u".into(),
+            refresh_hash: "h1".into(),
+            prev_refresh_hash: Some("h0".into()),
+            rotated_at: 1000,
+            created_at: 900,
+            last_used_at: 1000,
+            expires_at: 10_000,
+            user_agent: None,
+            ip: None,
+            revoked_at: None,
+        }
+    }
+
+    fn user() -> UserRecord {
+        UserRecord {
+            id: "u".into(),
+            email: "a@b.io".into(),
+            email_confirmed_at: None,
+            name: None,
+            role: "user".into(),
+            metadata: json!({}),
+            app_metadata: json!({}),
+            password_hash: None,
+            disabled: false,
+            created_at: 0,
+            updated_at: 0,
+            last_login_at: None,
+        }
+    }
+
+    #[test]
+    fn current_token_rotates() {
+        let d = decide_refresh(&session(), &user(), "u", "h1", "h2", 1001, 10, 600);
+        assert_eq!(d, RefreshDecision::Rotate { successor_hash: "h2".into() });
+    }
+
+    #[test]
+    fn predecessor_inside_grace_replays_and_outside_revokes() {
+        // h0's successor is h1, the current head.
+        let d = decide_refresh(&session(), &user(), "u", "h0", "h1", 1005, 10, 600);
+        assert_eq!(d, RefreshDecision::Replay);
+        let d = decide_refresh(&session(), &user(), "u", "h0", "h1", 1011, 10, 600);
+        assert_eq!(d, RefreshDecision::RevokeFamily);
+    }
+
+    #[test]
+    fn older_tokens_revoke_even_inside_grace() {
+        let d = decide_refresh(&session(), &user(), "u", "h-old", "h0", 1001, 10, 600);
+        assert_eq!(d, RefreshDecision::RevokeFamily);
+    }
+
+    #[test]
+    fn dead_sessions_idle_sessions_and_disabled_users_reject() {
+        let mut s = session();
+        s.revoked_at = Some(1000);
+        assert_eq!(decide_refresh(&s, &user(), "u", "h1", "h2", 1001, 10, 600), RefreshDecision::Reject);
+        assert_eq!(decide_refresh(&session(), &user(), "u", "h1", "h2", 10_000, 10, 1_000_000), RefreshDecision::Reject);
+        assert_eq!(decide_refresh(&session(), &user(), "u", "h1", "h2", 1601, 10, 600), RefreshDecision::Reject);
+        let mut u = user();
+        u.disabled = true;
+        assert_eq!(decide_refresh(&session(), &u, "u", "h1", "h2", 1001, 10, 600), RefreshDecision::Reject);
+        assert_eq!(decide_refresh(&session(), &user(), "other", "h1", "h2", 1001, 10, 600), RefreshDecision::Reject);
+    }
+
+    #[test]
+    fn lockout_starts_at_one_second_and_doubles_to_fifteen_minutes() {
+        assert_eq!(lockout_remaining(4, 100, 100), None);
+        assert_eq!(lockout_remaining(5, 100, 100), Some(1));
+        assert_eq!(lockout_remaining(5, 100, 101), None);
+        assert_eq!(lockout_remaining(6, 100, 100), Some(2));
+        assert_eq!(lockout_remaining(8, 100, 100), Some(8));
+        assert_eq!(lockout_remaining(50, 100, 100), Some(900));
+        assert_eq!(lockout_remaining(u32::MAX, 100, 100), Some(900));
+    }
+}

@@ -1,0 +1,249 @@
+//! The application: configuration plus everything built from it at start-up.
+//!
+//! [`App`] is what an embedding program holds: build it from a [`Config`],
+//! then either [`crate::serve`] it on a listener or mount [`App::router`]
+//! inside another axum/hyper program. [`AppState`] is the shared state handed
+//! to every handler; nothing in toktok is global.
+
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context as _;
+use ring::rand::SecureRandom as _;
+
+use crate::auth::jwt::{self, Algorithm, KeyMaterial, Keyring};
+use crate::auth::password::{HashAlgorithm, HashPool};
+use crate::clock::{SharedClock, SystemClock};
+use crate::config::{Config, PasswordAlgorithm};
+use crate::domain::password::PasswordPolicy;
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
+use crate::store::{Db, KeyRow, Store};
+
+/// Shared state of a running toktok. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+pub struct Inner {
+    pub config: Config,
+    pub store: Store,
+    /// Signing and verification keys; replaced whole on SIGHUP after
+    /// `toktok keys rotate`, so readers clone the `Arc` and never wait long.
+    keys: RwLock<Arc<Keyring>>,
+    /// Password hashing, bounded to the cores with a queue limit (P8).
+    pub hasher: HashPool,
+    pub policy: PasswordPolicy,
+    /// Per-IP token buckets (L3).
+    pub limiter: RateLimiter,
+    pub metrics: Arc<Metrics>,
+    /// Every expiry decision asks this clock, so tests can move time.
+    pub clock: SharedClock,
+    /// HMAC key deriving each refresh token's successor from its
+    /// predecessor, so the grace window can hand out the same successor
+    /// without storing it (R2, R6).
+    pub refresh_chain_key: ring::hmac::Key,
+}
+
+impl AppState {
+    pub fn keys(&self) -> Arc<Keyring> {
+        self.keys
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Reloads signing keys from the database (after `toktok keys rotate`).
+    pub async fn reload_keys(&self) -> anyhow::Result<()> {
+        let keyring = load_keyring(&self.config, &self.store, self.clock.now()).await?;
+        *self
+            .keys
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(keyring);
+        Ok(())
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+}
+
+/// A built toktok, ready to serve or to mount.
+#[derive(Clone)]
+pub struct App {
+    state: AppState,
+}
+
+/// Options for [`App`] beyond the configuration.
+pub struct AppBuilder {
+    config: Config,
+    clock: SharedClock,
+}
+
+impl AppBuilder {
+    /// Replaces the wall clock (tests move time with `ManualClock`).
+    pub fn clock(mut self, clock: SharedClock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Opens the database (migrating it), loads or creates keys.
+    pub async fn build(self) -> anyhow::Result<App> {
+        let AppBuilder { config, clock } = self;
+        let path = config.database.path.clone();
+        let db = tokio::task::spawn_blocking(move || Db::open(&path))
+            .await
+            .context("while opening the database")??;
+        let store = Store::new(db);
+        let now = clock.now();
+        let keyring = load_keyring(&config, &store, now).await?;
+        let chain = store
+            .server_secret("refresh_chain", now, random_32)
+            .await
+            .context("while loading the refresh-token key")?;
+        let algorithm = match config.password.algorithm {
+            PasswordAlgorithm::Pbkdf2Sha256 => HashAlgorithm::Pbkdf2Sha256 {
+                iterations: config.password.pbkdf2_iterations,
+            },
+            PasswordAlgorithm::Argon2id => HashAlgorithm::Argon2id,
+        };
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let hasher = tokio::task::spawn_blocking(move || HashPool::new(algorithm, cores, cores * 32))
+            .await
+            .context("while preparing the password hasher")?
+            .map_err(|e| anyhow::anyhow!("while preparing the password hasher: {e}"))?;
+        let policy = PasswordPolicy::new(config.password.min_length, config.password.max_length);
+        let limiter = RateLimiter::new(
+            config.rate_limit.enabled,
+            config.rate_limit.per_ip_per_minute,
+            config.rate_limit.per_ip_burst,
+            clock.clone(),
+        );
+        let inner = Inner {
+            store,
+            keys: RwLock::new(Arc::new(keyring)),
+            hasher,
+            policy,
+            limiter,
+            metrics: Arc::new(Metrics::new()),
+            clock,
+            refresh_chain_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &chain),
+            config,
+        };
+        Ok(App {
+            state: AppState(Arc::new(inner)),
+        })
+    }
+}
+
+impl App {
+    pub fn builder(config: Config) -> AppBuilder {
+        AppBuilder {
+            config,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Builds with the wall clock.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        App::builder(config).build().await
+    }
+
+    /// Every route of toktok with its layers, to serve or to nest.
+    pub fn router(&self) -> axum::Router {
+        crate::router::router(self.state.clone())
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+}
+
+fn random_32() -> Vec<u8> {
+    let mut bytes = vec![0u8; 32];
+    // The OS CSPRNG failing is unrecoverable; SystemRandom only fails when
+    // getrandom does, which aborts nothing here but leaves zeros — so check.
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        tracing::error!("the operating system's random number generator failed");
+        std::process::abort();
+    }
+    bytes
+}
+
+/// Loads the signing keys of the configured algorithm, creating the first
+/// one if there is none, retiring older ones and forgetting those whose
+/// tokens have all expired.
+pub async fn load_keyring(config: &Config, store: &Store, now: i64) -> anyhow::Result<Keyring> {
+    let alg = config.jwt.algorithm;
+    if alg == Algorithm::HS256 {
+        return Ok(Keyring::hs256(config.jwt.secret.expose().as_bytes()));
+    }
+    let name = alg_name(alg);
+    let mut rows = store
+        .signing_keys(name)
+        .await
+        .context("while loading signing keys")?;
+    if rows.is_empty() {
+        let row = new_key_row(alg, now).await?;
+        store
+            .insert_signing_key(row)
+            .await
+            .context("while storing the new signing key")?;
+        rows = store.signing_keys(name).await?;
+        tracing::info!(alg = name, "generated the first signing key");
+    }
+    let lifetime = config.jwt.refresh_ttl.as_secs().max(config.jwt.access_ttl.as_secs()) as i64;
+    let (active, older) = rows
+        .split_first()
+        .context("no signing key after creating one")?;
+    store
+        .retire_signing_keys(name, &active.kid, now, now - lifetime)
+        .await?;
+    let retired: Vec<KeyMaterial> = older
+        .iter()
+        .filter(|row| row.retired_at.is_none_or(|at| at >= now - lifetime))
+        .map(|row| material(alg, row))
+        .collect::<anyhow::Result<_>>()?;
+    Keyring::new(alg, &material(alg, active)?, &retired)
+        .map_err(|e| anyhow::anyhow!("signing key {} is unusable: {e}", active.kid))
+}
+
+/// Generates a signing key of `alg` as a database row (RSA is slow: blocking pool).
+pub async fn new_key_row(alg: Algorithm, now: i64) -> anyhow::Result<KeyRow> {
+    let material = tokio::task::spawn_blocking(move || jwt::generate_key(alg))
+        .await
+        .context("key generation task failed")?
+        .map_err(|e| anyhow::anyhow!("could not generate a signing key: {e}"))?;
+    Ok(KeyRow {
+        kid: material.kid,
+        alg: alg_name(alg).to_owned(),
+        private_der: material.private_der,
+        public_jwk: material.public_jwk.to_string(),
+        created_at: now,
+        retired_at: None,
+    })
+}
+
+fn material(alg: Algorithm, row: &KeyRow) -> anyhow::Result<KeyMaterial> {
+    Ok(KeyMaterial {
+        kid: row.kid.clone(),
+        alg,
+        private_der: row.private_der.clone(),
+        public_jwk: serde_json::from_str(&row.public_jwk)
+            .with_context(|| format!("signing key {} has a damaged public JWK", row.kid))?,
+    })
+}
+
+pub fn alg_name(alg: Algorithm) -> &'static str {
+    match alg {
+        Algorithm::EdDSA => "EdDSA",
+        Algorithm::ES256 => "ES256",
+        Algorithm::RS256 => "RS256",
+        Algorithm::HS256 => "HS256",
+    }
+}

@@ -1,0 +1,295 @@
+//! The command line (API.md "Command line"): parsing with clap, and one
+//! function per command. `main.rs` only calls [`run`].
+
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use clap::{Parser, Subcommand};
+
+use crate::app::{alg_name, new_key_row, App};
+use crate::auth::jwt::Algorithm;
+use crate::clock::{Clock as _, SystemClock};
+use crate::config::{Config, LogFormat};
+use crate::store::{schema_version, Db, Store, SCHEMA_VERSION};
+
+/// The shipped, commented configuration: what `toktok init` writes.
+pub const CONFIG_TEMPLATE: &str = include_str!("../toktok.toml");
+
+#[derive(Debug, Parser)]
+#[command(name = "toktok", version, about = "A self-hosted authentication server")]
+pub struct Cli {
+    /// Configuration file (TOML). Without one, built-in defaults apply.
+    #[arg(long, global = true, env = "TOKTOK_CONFIG", value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default). SIGTERM/SIGINT drain in-flight requests;
+    /// SIGHUP reloads signing keys.
+    Serve,
+    /// Write a commented toktok.toml with fresh secrets.
+    Init {
+        /// Directory to write toktok.toml into.
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// Configure HS256 with a freshly generated shared secret instead of
+        /// the default EdDSA key pair.
+        #[arg(long)]
+        hs256: bool,
+    },
+    /// Validate the configuration and the database; exit non-zero with reasons.
+    Check,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage signing keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Write a consistent copy of the live database to PATH.
+    Backup { path: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a user, e.g. the first admin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "user")]
+        role: String,
+        /// Read the password from standard input (one line). Without it the
+        /// account has no password until one is set.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Create a new signing key, used from the next start or SIGHUP; the old
+    /// one stays in the JWKS until its tokens have expired.
+    Rotate,
+}
+
+/// Loads the configuration the command line names.
+pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Runs the command; `Ok(code)` is the process exit code.
+pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await.map(|()| 0),
+        Command::Init { dir, hs256 } => init(&dir, hs256).map(|()| 0),
+        Command::Check => Ok(check(&config)),
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    role,
+                    password_stdin,
+                },
+        } => user_create(config, &email, &role, password_stdin).await.map(|()| 0),
+        Command::Keys {
+            command: KeysCommand::Rotate,
+        } => keys_rotate(config).await.map(|()| 0),
+        Command::Backup { path } => backup(&config, path).await.map(|()| 0),
+    }
+}
+
+/// The tracing settings the configuration asks for.
+pub fn log_settings(config: &Config) -> (bool, String) {
+    (config.log.format == LogFormat::Json, config.log.level.clone())
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    for warning in config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let listen = config.server.listen;
+    let app = App::build(config).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
+    spawn_key_reloader(app.clone());
+    crate::serve(listener, app, crate::shutdown_signal()).await
+}
+
+/// SIGHUP reloads the signing keys (after `toktok keys rotate`).
+fn spawn_key_reloader(app: App) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; key reloads need a restart");
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match app.state().reload_keys().await {
+                Ok(()) => tracing::info!("signing keys reloaded"),
+                Err(e) => tracing::error!(error = format!("{e:#}"), "signing key reload failed"),
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    drop(app);
+}
+
+fn random_secret() -> anyhow::Result<String> {
+    use base64::Engine as _;
+    use ring::rand::SecureRandom as _;
+    let mut bytes = [0u8; 48];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| anyhow::anyhow!("the OS random number generator failed"))?;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+fn init(dir: &Path, hs256: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("while creating {}", dir.display()))?;
+    let path = dir.join("toktok.toml");
+    let mut text = CONFIG_TEMPLATE.to_owned();
+    if hs256 {
+        let secret = random_secret()?;
+        text = text
+            .replace("algorithm = \"EdDSA\"", "algorithm = \"HS256\"")
+            .replace("secret = \"\"", &format!("secret = \"{secret}\""));
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .with_context(|| format!("will not overwrite {} (or cannot create it)", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("while writing {}", path.display()))?;
+    restrict(&path);
+    println!("wrote {}", path.display());
+    println!("start the server with: toktok --config {} serve", path.display());
+    Ok(())
+}
+
+fn restrict(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+    }
+}
+
+/// Prints a report and returns the exit code: 0 when everything is usable.
+fn check(config: &Config) -> i32 {
+    let mut problems = 0;
+    println!("config: ok");
+    for warning in config.warnings() {
+        println!("config warning: {warning}");
+    }
+    let path = &config.database.path;
+    if !path.exists() {
+        println!("database: {} does not exist yet; it will be created", path.display());
+    } else {
+        match check_database(path) {
+            Ok(report) => println!("database: {report}"),
+            Err(e) => {
+                problems += 1;
+                println!("database: PROBLEM: {e:#}");
+            }
+        }
+    }
+    if problems == 0 {
+        println!("all checks passed");
+        0
+    } else {
+        1
+    }
+}
+
+fn check_database(path: &Path) -> anyhow::Result<String> {
+    let conn = rusqlite::Connection::open_with_flags(
+        path,
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("cannot open {}", path.display()))?;
+    let version = schema_version(&conn).context("cannot read the schema version")?;
+    if version > SCHEMA_VERSION {
+        bail!("schema version {version} is newer than this toktok ({SCHEMA_VERSION})");
+    }
+    let integrity: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .context("integrity check failed to run")?;
+    if integrity != "ok" {
+        bail!("integrity check: {integrity}");
+    }
+    let pending = SCHEMA_VERSION - version;
+    Ok(format!(
+        "{} ok (schema {version}, {pending} migration(s) pending)",
+        path.display()
+    ))
+}
+
+async fn user_create(
+    config: Config,
+    email: &str,
+    role: &str,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let password = if password_stdin {
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .context("while reading the password from standard input")?;
+        let line = text.lines().next().unwrap_or("").to_owned();
+        if line.is_empty() {
+            bail!("--password-stdin: standard input held no password");
+        }
+        Some(line)
+    } else {
+        None
+    };
+    let app = App::build(config).await?;
+    let user = crate::accounts::create_user(app.state(), email, role, password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!("{}", serde_json::to_string(&user)?);
+    Ok(())
+}
+
+async fn keys_rotate(config: Config) -> anyhow::Result<()> {
+    let alg = config.jwt.algorithm;
+    if alg == Algorithm::HS256 {
+        bail!("jwt.algorithm is HS256: its key is jwt.secret; rotate by changing the secret");
+    }
+    let path = config.database.path.clone();
+    let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+    let store = Store::new(db);
+    let row = new_key_row(alg, SystemClock.now()).await?;
+    let kid = row.kid.clone();
+    store.insert_signing_key(row).await?;
+    println!("new {} signing key {kid}: used from the next start or SIGHUP", alg_name(alg));
+    Ok(())
+}
+
+async fn backup(config: &Config, dest: PathBuf) -> anyhow::Result<()> {
+    if dest.exists() {
+        bail!("{} exists; choose a new path", dest.display());
+    }
+    let path = config.database.path.clone();
+    if !path.exists() {
+        bail!("there is no database at {} (database.path)", path.display());
+    }
+    let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+    db.backup(dest.clone())
+        .await
+        .with_context(|| format!("while writing the backup to {}", dest.display()))?;
+    restrict(&dest);
+    println!("backup written to {}", dest.display());
+    Ok(())
+}

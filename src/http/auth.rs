@@ -1,0 +1,99 @@
+//! `/v1/auth/*`: register, login, refresh, logout.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::extract::{Auth, JsonBody, Meta};
+use crate::accounts::{self, Registered, Registration};
+use crate::app::AppState;
+use crate::error::ApiError;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterBody {
+    pub email: String,
+    pub password: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn register(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    JsonBody(body): JsonBody<RegisterBody>,
+) -> Result<Response, ApiError> {
+    let input = Registration {
+        email: body.email,
+        password: body.password,
+        name: body.name,
+        metadata: body.metadata,
+    };
+    Ok(match accounts::register(&state, input, &meta).await? {
+        Registered::SignedIn(tokens) => (StatusCode::CREATED, Json(tokens)).into_response(),
+        Registered::ConfirmationSent(user) => (
+            StatusCode::CREATED,
+            Json(json!({ "user": user, "confirmation_sent": true })),
+        )
+            .into_response(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub email: String,
+    pub password: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn login(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Result<Response, ApiError> {
+    let tokens = accounts::login(&state, &body.email, body.password, &meta).await?;
+    Ok(Json(tokens).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshBody {
+    pub refresh_token: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn refresh(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    JsonBody(body): JsonBody<RefreshBody>,
+) -> Result<Response, ApiError> {
+    let tokens = accounts::refresh(&state, &body.refresh_token, &meta).await?;
+    Ok(Json(tokens).into_response())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn logout(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Auth(who): Auth,
+) -> Result<StatusCode, ApiError> {
+    accounts::logout(&state, &who, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn logout_all(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Auth(who): Auth,
+) -> Result<StatusCode, ApiError> {
+    accounts::logout_all(&state, &who, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,294 @@
+//! Extractors: where raw HTTP becomes typed input, with one precise error
+//! for each way a request can be wrong.
+//!
+//! - [`JsonBody`]: 415 without a JSON content type, 413 over the body limit,
+//!   400 for bytes that are not JSON, 422 naming the field for JSON of the
+//!   wrong shape (missing, wrongly typed or unknown fields).
+//! - [`Auth`]: a valid access token whose session is live, else 401.
+//! - [`Meta`]: the client's address (honouring `X-Forwarded-For` only from
+//!   trusted proxies) and user agent, for rate limits and the audit log.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use serde::de::DeserializeOwned;
+
+use crate::accounts::{self, Authenticated, RequestMeta};
+use crate::app::AppState;
+use crate::config::IpNet;
+use crate::error::{ApiError, FieldError};
+
+/// A JSON request body of type `T`.
+#[derive(Debug)]
+pub struct JsonBody<T>(pub T);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let essence = value.split(';').next().unwrap_or("").trim();
+    essence.eq_ignore_ascii_case("application/json")
+        || (essence.len() > 5
+            && essence[..essence.len() - 5].to_ascii_lowercase().starts_with("application/")
+            && essence.to_ascii_lowercase().ends_with("+json"))
+}
+
+fn is_length_limit(err: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if e.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
+}
+
+/// Reads the whole body, refusing more than `limit` bytes with 413.
+pub async fn read_body(req: Request, limit: usize) -> Result<axum::body::Bytes, ApiError> {
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(ApiError::BodyTooLarge(limit));
+    }
+    axum::body::to_bytes(req.into_body(), limit)
+        .await
+        .map_err(|e| {
+            if is_length_limit(&e) {
+                ApiError::BodyTooLarge(limit)
+            } else {
+                ApiError::MalformedBody("the body could not be read".into())
+            }
+        })
+}
+
+/// Deserialises JSON, telling syntax errors (400) from shape errors (422).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        // Shape errors surface before the parser has seen the whole body;
+        // bytes that are not JSON at all are a 400 whatever their shape.
+        if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            return ApiError::MalformedBody(syntax.to_string());
+        }
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return ApiError::field("body", "must be a JSON object");
+        }
+        let path = e.path().to_string();
+        shape_or_syntax(&path, e.into_inner())
+    })?;
+    de.end()
+        .map_err(|e| ApiError::MalformedBody(e.to_string()))?;
+    Ok(value)
+}
+
+fn shape_or_syntax(path: &str, e: serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof | Category::Io => ApiError::MalformedBody(e.to_string()),
+        Category::Data => {
+            let message = e.to_string();
+            // serde names missing and unknown fields only in its message.
+            let named = ["missing field `", "unknown field `"]
+                .iter()
+                .find_map(|prefix| {
+                    let rest = message.split(prefix).nth(1)?;
+                    Some(rest.split('`').next()?.to_owned())
+                });
+            let field = match (named, path) {
+                (Some(name), "." | "") => name,
+                // Unknown fields already end the path; missing ones do not.
+                (Some(name), path) if path == name || path.ends_with(&format!(".{name}")) => {
+                    path.to_owned()
+                }
+                (Some(name), parent) => format!("{parent}.{name}"),
+                (None, "." | "") => "body".to_owned(),
+                (None, path) => path.to_owned(),
+            };
+            let message = message
+                .split(" at line ")
+                .next()
+                .unwrap_or(&message)
+                .to_owned();
+            ApiError::Validation(vec![FieldError::new(field, message)])
+        }
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = read_body(req, state.config.server.max_body_bytes).await?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// The bearer token of a request, if it carries one.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
+    let token = token.trim();
+    (!token.is_empty()).then_some(token)
+}
+
+/// A signed-in user (valid access token, live session).
+#[derive(Debug, Clone)]
+pub struct Auth(pub Authenticated);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        let who = accounts::authenticate(state, token).await?;
+        Ok(Auth(who))
+    }
+}
+
+/// Who is asking: client address and user agent.
+#[derive(Debug, Clone)]
+pub struct Meta(pub RequestMeta);
+
+/// The client address: the peer, or — when the peer is a trusted proxy —
+/// the right-most `X-Forwarded-For` entry that is not itself trusted.
+pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.iter().any(|net| net.contains(peer)) {
+        return Some(peer);
+    }
+    let mut client = peer;
+    let hops = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    for hop in hops.iter().rev() {
+        let Ok(ip) = hop.parse::<IpAddr>() else {
+            break;
+        };
+        client = ip;
+        if !trusted.iter().any(|net| net.contains(ip)) {
+            break;
+        }
+    }
+    Some(client)
+}
+
+impl FromRequestParts<AppState> for Meta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip());
+        let ip = client_ip(peer, &parts.headers, &state.config.server.trusted_proxies);
+        let user_agent = parts
+            .headers
+            .get(USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(256).collect());
+        Ok(Meta(RequestMeta { ip, user_agent }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Login {
+        email: String,
+        password: String,
+    }
+
+    fn field_of(err: ApiError) -> String {
+        match err {
+            ApiError::Validation(errors) => errors[0].field.clone(),
+            other => panic!("expected 422, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_shape_errors_name_the_field() {
+        assert!(matches!(parse_json::<Login>(b"{"), Err(ApiError::MalformedBody(_))));
+        assert!(matches!(parse_json::<Login>(b""), Err(ApiError::MalformedBody(_))));
+        assert!(matches!(parse_json::<Login>(b"\xff"), Err(ApiError::MalformedBody(_))));
+        assert!(matches!(
+            parse_json::<Login>(br#"{"email":"a","password":"b"} x"#),
+            Err(ApiError::MalformedBody(_))
+        ));
+        assert_eq!(field_of(parse_json::<Login>(br#"{"email":"a"}"#).unwrap_err()), "password");
+        assert_eq!(
+            field_of(parse_json::<Login>(br#"{"email":"a","password":5}"#).unwrap_err()),
+            "password"
+        );
+        assert_eq!(
+            field_of(parse_json::<Login>(br#"{"email":"a","password":"b","x":1}"#).unwrap_err()),
+            "x"
+        );
+        assert_eq!(field_of(parse_json::<Login>(b"[]").unwrap_err()), "body");
+    }
+
+    #[test]
+    fn content_types() {
+        let mut h = HeaderMap::new();
+        assert!(!is_json(&h));
+        h.insert(CONTENT_TYPE, "application/json; charset=utf-8".parse().unwrap());
+        assert!(is_json(&h));
+        h.insert(CONTENT_TYPE, "Application/JSON".parse().unwrap());
+        assert!(is_json(&h));
+        h.insert(CONTENT_TYPE, "application/merge-patch+json".parse().unwrap());
+        assert!(is_json(&h));
+        h.insert(CONTENT_TYPE, "text/plain".parse().unwrap());
+        assert!(!is_json(&h));
+        h.insert(CONTENT_TYPE, "+json".parse().unwrap());
+        assert!(!is_json(&h));
+    }
+
+    #[test]
+    fn bearer_tokens() {
+        let mut h = HeaderMap::new();
+        assert_eq!(bearer(&h), None);
+        h.insert(AUTHORIZATION, "Bearer abc".parse().unwrap());
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(AUTHORIZATION, "bearer  abc ".parse().unwrap());
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(AUTHORIZATION, "Basic abc".parse().unwrap());
+        assert_eq!(bearer(&h), None);
+        h.insert(AUTHORIZATION, "Bearer ".parse().unwrap());
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn forwarded_for_counts_only_from_trusted_proxies() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", "1.2.3.4, 10.0.0.7".parse().unwrap());
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let stranger: IpAddr = "5.6.7.8".parse().unwrap();
+        assert_eq!(client_ip(Some(proxy), &h, &trusted), Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(client_ip(Some(stranger), &h, &trusted), Some(stranger));
+        assert_eq!(client_ip(Some(proxy), &h, &[]), Some(proxy));
+        h.insert("x-forwarded-for", "garbage".parse().unwrap());
+        assert_eq!(client_ip(Some(proxy), &h, &trusted), Some(proxy));
+    }
+}

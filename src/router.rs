@@ -1,0 +1,114 @@
+//! The routes and the layers every request passes through.
+//!
+//! Layers, outermost first: request id (set, then propagated to the
+//! response), a tracing span per request, CORS, a timeout, the metrics
+//! recorder, `Cache-Control: no-store` on API answers, then the routes.
+//! The body limit is enforced by the JSON extractor so that it answers
+//! problem+json 413 like every other error.
+
+use std::time::Duration;
+
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::routing::{delete, get, post};
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::app::AppState;
+use crate::http::{auth, ops, users};
+use crate::{metrics, telemetry};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Every route of API.md that exists so far, as (method, path) pairs: the
+/// OpenAPI document and the tests are checked against this list.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/health"),
+    ("GET", "/ready"),
+    ("GET", "/metrics"),
+    ("GET", "/.well-known/jwks.json"),
+    ("GET", "/v1/settings"),
+    ("POST", "/v1/auth/register"),
+    ("POST", "/v1/auth/login"),
+    ("POST", "/v1/auth/refresh"),
+    ("POST", "/v1/auth/logout"),
+    ("POST", "/v1/auth/logout-all"),
+    ("GET", "/v1/users/me"),
+    ("PATCH", "/v1/users/me"),
+    ("DELETE", "/v1/users/me"),
+    ("POST", "/v1/users/me/password"),
+    ("GET", "/v1/users/me/sessions"),
+    ("DELETE", "/v1/users/me/sessions/{id}"),
+];
+
+fn api(state: AppState) -> Router {
+    Router::new()
+        .route("/v1/settings", get(ops::settings))
+        .route("/v1/auth/register", post(auth::register))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/auth/refresh", post(auth::refresh))
+        .route("/v1/auth/logout", post(auth::logout))
+        .route("/v1/auth/logout-all", post(auth::logout_all))
+        .route(
+            "/v1/users/me",
+            get(users::me).patch(users::patch_me).delete(users::delete_me),
+        )
+        .route("/v1/users/me/password", post(users::change_password))
+        .route("/v1/users/me/sessions", get(users::sessions))
+        .route("/v1/users/me/sessions/{id}", delete(users::end_session))
+        // Token answers must never sit in a cache (RFC 6749 §5.1).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .with_state(state)
+}
+
+fn cors(origins: &[String]) -> CorsLayer {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .max_age(Duration::from_secs(600))
+}
+
+/// The complete router for `state`.
+pub fn router(state: AppState) -> Router {
+    let ops = Router::new()
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+        .route("/.well-known/jwks.json", get(ops::jwks))
+        .with_state(state.clone());
+    let timeout = state.config.server.request_timeout;
+    ops.merge(api(state.clone()))
+        .fallback(ops::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .layer(cors(&state.config.server.cors_origins))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(telemetry::request_span)
+                .on_response(telemetry::on_response),
+        )
+        .layer(SetSensitiveRequestHeadersLayer::new([
+            header::AUTHORIZATION,
+            header::COOKIE,
+        ]))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}

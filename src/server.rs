@@ -1,0 +1,161 @@
+//! Serving: the accept loop, connection limits, graceful shutdown, and the
+//! background tasks that live as long as the server.
+//!
+//! [`serve`] takes a bound listener and a shutdown future: tests bind port 0,
+//! the binary binds the configured address and passes SIGTERM/SIGINT. On
+//! shutdown it stops accepting, lets in-flight requests finish (up to
+//! [`DRAIN_TIMEOUT`]), and stops the background tasks.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{ConnectInfo, Request};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tokio::sync::{watch, Semaphore};
+use tower::ServiceExt as _;
+
+use crate::app::{App, AppState};
+
+/// How long in-flight requests may take to finish after shutdown begins.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+/// A client must send its request headers within this time (slowloris).
+pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request head (request line plus headers) hyper buffers.
+pub const MAX_HEAD_BYTES: usize = 64 * 1024;
+/// Connections served at once; further clients wait in the kernel backlog.
+pub const MAX_CONNECTIONS: usize = 10_000;
+
+/// Serves `app` on `listener` until `shutdown` completes, then drains.
+pub async fn serve(
+    listener: TcpListener,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let state = app.state().clone();
+    let router = app.router();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let sweeper = tokio::spawn(sweep_loop(state.clone(), stop_rx));
+
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES);
+    builder.http2().timer(TokioTimer::new());
+    let builder = Arc::new(builder);
+    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+
+    tracing::info!(addr = %listener.local_addr()?, "toktok is listening");
+    tokio::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = slots.clone().acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_) => break,
+            },
+            () = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // EMFILE and friends: back off instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = router
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                req
+            });
+        let service = TowerToHyperService::new(service);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(connection).await {
+                tracing::debug!(error = %e, %peer, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+
+    tracing::info!("shutting down: draining in-flight requests");
+    drop(listener);
+    let _ = stop_tx.send(true);
+    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("some connections did not finish within the drain timeout");
+    }
+    let _ = sweeper.await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Deletes dead sessions and stale counters every `challenges.sweep_interval`.
+async fn sweep_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    let every = state.config.challenges.sweep_interval;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        sweep_once(&state).await;
+    }
+}
+
+/// One sweep; public so tests and the benchmark can run it on demand.
+pub async fn sweep_once(state: &AppState) {
+    let now = state.now();
+    // Ended sessions are kept a day for the audit trail's sake, then deleted.
+    match state.store.sweep_sessions(now, 86_400).await {
+        Ok(n) if n > 0 => tracing::info!(deleted = n, "swept ended sessions"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+    }
+    state.limiter.sweep();
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut sig) => {
+                sig.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

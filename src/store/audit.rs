@@ -1,0 +1,68 @@
+//! The audit log: append-only security events (SECURITY.md L4).
+//!
+//! Events are written in the same transaction as the change they describe,
+//! so the log never claims what did not happen nor misses what did.
+
+use rusqlite::{params, Transaction};
+use serde_json::Value;
+
+use super::StoreError;
+
+/// One security event. `detail` is small JSON and never holds a secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub at: i64,
+    pub kind: &'static str,
+    pub user_id: Option<String>,
+    /// Who acted, when not the user themself (an admin, an API key).
+    pub actor: Option<String>,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub detail: Value,
+}
+
+pub(super) fn insert(tx: &Transaction<'_>, e: &AuditEvent) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO audit_events (at, kind, user_id, actor, ip, user_agent, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            e.at,
+            e.kind,
+            e.user_id,
+            e.actor,
+            e.ip,
+            e.user_agent,
+            e.detail.to_string()
+        ],
+    )?;
+    tracing::info!(
+        target: "toktok::audit",
+        kind = e.kind,
+        user_id = e.user_id.as_deref(),
+        actor = e.actor.as_deref(),
+        ip = e.ip.as_deref(),
+        detail = %e.detail,
+        "audit"
+    );
+    Ok(())
+}
+
+impl super::Store {
+    /// Appends one event on its own (for events with no state change).
+    pub async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
+        self.db.write(move |tx| insert(tx, &event)).await
+    }
+
+    /// Events of one kind, oldest first (tests and the admin API).
+    pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        let user_id = user_id.to_owned();
+        self.db
+            .call(move |conn| {
+                let mut stmt =
+                    conn.prepare("SELECT kind FROM audit_events WHERE user_id = ?1 ORDER BY id")?;
+                let rows = stmt.query_map([user_id], |r| r.get(0))?;
+                Ok(rows.collect::<Result<Vec<String>, _>>()?)
+            })
+            .await
+    }
+}

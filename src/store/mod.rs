@@ -1,0 +1,225 @@
+//! The store: everything toktok keeps, in one SQLite file.
+//!
+//! [`Db::call`] is the one gateway to SQLite: the pool checkout and the query
+//! run together on tokio's blocking pool, so a pooled connection is never held
+//! across an `.await`, and a panic inside a query becomes an error instead of
+//! a hang. Write transactions open with `BEGIN IMMEDIATE` ([`Db::write`]) so
+//! concurrent writers queue on the busy timeout instead of failing with
+//! `SQLITE_BUSY` half-way through (SECURITY.md D3). Every connection runs with
+//! `synchronous=FULL`: a commit has reached the disk before any 2xx (D1).
+//!
+//! [`Store`] is what the rest of the program sees: async methods named after
+//! what they do, grouped by table in the sibling modules. Handlers and
+//! services never write SQL, so a second backend only has to provide these
+//! methods.
+
+mod audit;
+mod keys;
+mod migrations;
+mod sessions;
+mod users;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{Connection, ErrorCode, TransactionBehavior};
+
+pub use audit::AuditEvent;
+pub use keys::KeyRow;
+pub use migrations::{schema_version, SCHEMA_VERSION};
+pub use sessions::{NewSession, RefreshDecision, SessionRecord};
+pub use users::{NewUser, ProfileChange, UserRecord};
+
+type Pool = r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>;
+
+/// Why a store operation failed. Mapped to HTTP once, in `crate::error`.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken; the text names which (e.g. "email").
+    #[error("conflict on {0}")]
+    Conflict(&'static str),
+    /// The database cannot take writes right now: disk full, read-only, or
+    /// locked longer than the busy timeout. Clients may retry later (503).
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    /// Anything else: a bug or a damaged database. Logged, answered with 500.
+    #[error("storage failure: {0}")]
+    Internal(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e.sqlite_error_code() {
+            Some(ErrorCode::ConstraintViolation) => {
+                let text = e.to_string();
+                if text.contains("email_key") {
+                    StoreError::Conflict("email")
+                } else {
+                    StoreError::Internal(text)
+                }
+            }
+            Some(
+                ErrorCode::DiskFull
+                | ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::ReadOnly
+                | ErrorCode::CannotOpen
+                | ErrorCode::SystemIoFailure,
+            ) => StoreError::Unavailable(e.to_string()),
+            _ => StoreError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<r2d2::Error> for StoreError {
+    fn from(e: r2d2::Error) -> Self {
+        StoreError::Unavailable(format!("no database connection: {e}"))
+    }
+}
+
+/// How long a writer waits for the write lock before giving up with 503.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The pooled SQLite handle. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("path", &self.path).finish()
+    }
+}
+
+fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA trusted_schema = OFF;",
+    )
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path`, applies pending
+    /// migrations, and refuses a database written by a newer toktok.
+    pub fn open(path: &Path) -> anyhow::Result<Db> {
+        use anyhow::Context as _;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("while creating the directory {}", dir.display()))?;
+        }
+        let manager = r2d2_sqlite::SqliteConnectionManager::file(path).with_init(configure);
+        let pool = r2d2::Pool::builder()
+            .max_size(16)
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(10))
+            .build(manager)
+            .with_context(|| format!("while opening the database at {}", path.display()))?;
+        {
+            let mut conn = pool
+                .get()
+                .with_context(|| format!("while opening the database at {}", path.display()))?;
+            migrations::migrate(&mut conn)
+                .with_context(|| format!("while migrating the database at {}", path.display()))?;
+        }
+        restrict_permissions(path);
+        Ok(Db {
+            pool,
+            path: path.to_owned(),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    pub async fn call<F, R>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        let joined = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await;
+        match joined {
+            Ok(result) => result,
+            Err(e) => Err(StoreError::Internal(format!("database task failed: {e}"))),
+        }
+    }
+
+    /// Runs `f` inside a `BEGIN IMMEDIATE` transaction and commits it.
+    pub async fn write<F, R>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.call(move |conn| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Answers whether the database responds (for `/ready`).
+    pub async fn ping(&self) -> bool {
+        self.call(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
+            .await
+            .is_ok()
+    }
+
+    /// A consistent copy of the live database at `dest`, taken while serving.
+    pub async fn backup(&self, dest: PathBuf) -> Result<(), StoreError> {
+        self.call(move |conn| {
+            let dest = dest.to_string_lossy().into_owned();
+            conn.execute("VACUUM INTO ?1", [dest])?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// The database holds password hashes and private keys: owner-only access.
+fn restrict_permissions(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            tracing::warn!(path = %path.display(), error = %e, "could not make the database owner-only");
+        }
+    }
+}
+
+/// What the rest of toktok uses to read and write its data.
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    pub fn new(db: Db) -> Store {
+        Store { db }
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+}
+
+/// Reads a JSON text column, treating damage as an internal error.
+fn json_column(text: String) -> rusqlite::Result<serde_json::Value> {
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}

@@ -1,0 +1,289 @@
+//! Sessions: one per sign-in, each carrying its family of refresh tokens.
+
+use rusqlite::{params, OptionalExtension as _, Row};
+
+use super::users::{get_user, revoke_sessions};
+use super::{audit, AuditEvent, Store, StoreError, UserRecord};
+
+/// A session as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionRecord {
+    pub id: String,
+    pub user_id: String,
+    /// SHA-256 (hex) of the current refresh token's `jti`.
+    pub refresh_hash: String,
+    /// SHA-256 (hex) of the refresh token it replaced, if any.
+    pub prev_refresh_hash: Option<String>,
+    pub rotated_at: i64,
+    pub created_at: i64,
+    pub last_used_at: i64,
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+    pub revoked_at: Option<i64>,
+}
+
+impl SessionRecord {
+    /// Alive: not revoked, within its absolute lifetime.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// A session about to be created by a successful sign-in.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub id: String,
+    pub user_id: String,
+    pub refresh_hash: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// What to do with a session when a refresh token is presented; decided by
+/// the accounts service, carried out atomically by the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshDecision {
+    /// The current token: replace it by the successor with this hash.
+    Rotate { successor_hash: String },
+    /// The predecessor, inside the grace window: hand out the same successor
+    /// again; nothing changes but `last_used_at`.
+    Replay,
+    /// A genuine but spent token outside the grace window: end the family.
+    RevokeFamily,
+    /// Dead session, expired by inactivity, or not this session's token.
+    Reject,
+}
+
+const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at, \
+     created_at, last_used_at, expires_at, user_agent, ip, revoked_at";
+
+fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
+    Ok(SessionRecord {
+        id: row.get(0)?,
+        user_id: row.get(1)?,
+        refresh_hash: row.get(2)?,
+        prev_refresh_hash: row.get(3)?,
+        rotated_at: row.get(4)?,
+        created_at: row.get(5)?,
+        last_used_at: row.get(6)?,
+        expires_at: row.get(7)?,
+        user_agent: row.get(8)?,
+        ip: row.get(9)?,
+        revoked_at: row.get(10)?,
+    })
+}
+
+fn get_session(conn: &rusqlite::Connection, id: &str) -> Result<Option<SessionRecord>, StoreError> {
+    let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
+    Ok(conn.query_row(&sql, [id], session_from_row).optional()?)
+}
+
+impl Store {
+    /// Records a successful sign-in: the new session, the reset of the
+    /// failed-login counter, `last_login_at`, and (when the configured hash
+    /// parameters rose) the upgraded password hash, in one transaction.
+    pub async fn create_session(
+        &self,
+        session: NewSession,
+        email_key: String,
+        rehash: Option<String>,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at, created_at,
+                        last_used_at, expires_at, user_agent, ip)
+                     VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6, ?7)",
+                    params![
+                        session.id,
+                        session.user_id,
+                        session.refresh_hash,
+                        session.created_at,
+                        session.expires_at,
+                        session.user_agent,
+                        session.ip,
+                    ],
+                )?;
+                tx.execute("DELETE FROM login_failures WHERE email_key = ?1", [&email_key])?;
+                tx.execute(
+                    "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
+                    params![session.user_id, session.created_at],
+                )?;
+                if let Some(phc) = rehash {
+                    tx.execute(
+                        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                        params![session.user_id, phc],
+                    )?;
+                }
+                audit::insert(tx, &event)
+            })
+            .await
+    }
+
+    /// The session and its user, when the session is live and the user
+    /// enabled: the check behind every access token on toktok's own routes.
+    pub async fn live_session(
+        &self,
+        sid: &str,
+        now: i64,
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        let sid = sid.to_owned();
+        self.db
+            .call(move |conn| {
+                let Some(session) = get_session(conn, &sid)? else {
+                    return Ok(None);
+                };
+                if !session.is_live(now) {
+                    return Ok(None);
+                }
+                match get_user(conn, &session.user_id)? {
+                    Some(user) if !user.disabled => Ok(Some((session, user))),
+                    _ => Ok(None),
+                }
+            })
+            .await
+    }
+
+    /// Locks the session (`BEGIN IMMEDIATE`), lets `decide` look at it and
+    /// its user, and applies the decision before anyone else can look: two
+    /// concurrent refreshes with one token see one rotation (SECURITY.md R3).
+    pub async fn refresh_session<F>(
+        &self,
+        sid: &str,
+        now: i64,
+        reuse_event: AuditEvent,
+        decide: F,
+    ) -> Result<Option<(RefreshDecision, SessionRecord, UserRecord)>, StoreError>
+    where
+        F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
+    {
+        let sid = sid.to_owned();
+        self.db
+            .write(move |tx| {
+                let Some(mut session) = get_session(tx, &sid)? else {
+                    return Ok(None);
+                };
+                let Some(user) = get_user(tx, &session.user_id)? else {
+                    return Ok(None);
+                };
+                let decision = decide(&session, &user);
+                match &decision {
+                    RefreshDecision::Rotate { successor_hash } => {
+                        tx.execute(
+                            "UPDATE sessions SET prev_refresh_hash = refresh_hash,
+                                refresh_hash = ?2, rotated_at = ?3, last_used_at = ?3
+                             WHERE id = ?1",
+                            params![sid, successor_hash, now],
+                        )?;
+                        session.prev_refresh_hash = Some(session.refresh_hash.clone());
+                        session.refresh_hash = successor_hash.clone();
+                        session.rotated_at = now;
+                        session.last_used_at = now;
+                    }
+                    RefreshDecision::Replay => {
+                        tx.execute(
+                            "UPDATE sessions SET last_used_at = ?2 WHERE id = ?1",
+                            params![sid, now],
+                        )?;
+                        session.last_used_at = now;
+                    }
+                    RefreshDecision::RevokeFamily => {
+                        tx.execute(
+                            "UPDATE sessions SET revoked_at = ?2, revoked_reason = 'refresh_reused'
+                             WHERE id = ?1 AND revoked_at IS NULL",
+                            params![sid, now],
+                        )?;
+                        audit::insert(tx, &reuse_event)?;
+                    }
+                    RefreshDecision::Reject => {}
+                }
+                Ok(Some((decision, session, user)))
+            })
+            .await
+    }
+
+    /// Live sessions of a user, newest first.
+    pub async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let user_id = user_id.to_owned();
+        self.db
+            .call(move |conn| {
+                let sql = format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions
+                     WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
+                     ORDER BY created_at DESC, id DESC"
+                );
+                let mut stmt = conn.prepare(&sql)?;
+                let rows = stmt.query_map(params![user_id, now], session_from_row)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    /// Ends one session of a user; false when it is not theirs or already over.
+    pub async fn end_session(
+        &self,
+        user_id: &str,
+        sid: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
+        self.db
+            .write(move |tx| {
+                let n = tx.execute(
+                    "UPDATE sessions SET revoked_at = ?3, revoked_reason = 'logout'
+                     WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3",
+                    params![sid, user_id, now],
+                )?;
+                if n > 0 {
+                    audit::insert(tx, &event)?;
+                }
+                Ok(n > 0)
+            })
+            .await
+    }
+
+    /// Ends every session of a user.
+    pub async fn end_all_sessions(
+        &self,
+        user_id: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<usize, StoreError> {
+        let user_id = user_id.to_owned();
+        self.db
+            .write(move |tx| {
+                let n = revoke_sessions(tx, &user_id, None, "logout_all", now)?;
+                audit::insert(tx, &event)?;
+                Ok(n)
+            })
+            .await
+    }
+
+    /// Deletes sessions that ended (revoked or expired) more than `keep`
+    /// seconds ago, and failed-login counters idle for a day.
+    pub async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {
+        self.db
+            .write(move |tx| {
+                let cutoff = now - keep;
+                let n = tx.execute(
+                    "DELETE FROM sessions WHERE expires_at < ?1 OR revoked_at < ?1",
+                    [cutoff],
+                )?;
+                tx.execute(
+                    "DELETE FROM login_failures WHERE last_failed_at < ?1",
+                    [now - 86_400],
+                )?;
+                Ok(n)
+            })
+            .await
+    }
+}

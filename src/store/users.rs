@@ -1,0 +1,236 @@
+//! Users and their failed-login counters.
+
+use rusqlite::{params, OptionalExtension as _, Row, Transaction};
+use serde_json::Value;
+
+use super::{audit, json_column, AuditEvent, Store, StoreError};
+
+/// A user as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserRecord {
+    pub id: String,
+    pub email: String,
+    pub email_confirmed_at: Option<i64>,
+    pub name: Option<String>,
+    pub role: String,
+    pub metadata: Value,
+    pub app_metadata: Value,
+    /// PHC string; `None` for an account created without a password.
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_login_at: Option<i64>,
+}
+
+/// A user about to be inserted.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: String,
+    pub email: String,
+    /// Lower-cased email: the uniqueness key.
+    pub email_key: String,
+    pub email_confirmed_at: Option<i64>,
+    pub name: Option<String>,
+    pub role: String,
+    pub metadata: Value,
+    pub app_metadata: Value,
+    pub password_hash: Option<String>,
+    pub created_at: i64,
+}
+
+/// A user's own profile edit; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChange {
+    /// `Some(None)` clears the name.
+    pub name: Option<Option<String>>,
+    pub metadata: Option<Value>,
+}
+
+const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, app_metadata, \
+     password_hash, disabled, created_at, updated_at, last_login_at";
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
+    Ok(UserRecord {
+        id: row.get(0)?,
+        email: row.get(1)?,
+        email_confirmed_at: row.get(2)?,
+        name: row.get(3)?,
+        role: row.get(4)?,
+        metadata: json_column(row.get(5)?)?,
+        app_metadata: json_column(row.get(6)?)?,
+        password_hash: row.get(7)?,
+        disabled: row.get(8)?,
+        created_at: row.get(9)?,
+        updated_at: row.get(10)?,
+        last_login_at: row.get(11)?,
+    })
+}
+
+pub(super) fn get_user(
+    conn: &rusqlite::Connection,
+    id: &str,
+) -> Result<Option<UserRecord>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
+    Ok(conn.query_row(&sql, [id], user_from_row).optional()?)
+}
+
+/// Ends every live session of a user (optionally all but one).
+pub(super) fn revoke_sessions(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    except: Option<&str>,
+    reason: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    Ok(tx.execute(
+        "UPDATE sessions SET revoked_at = ?3, revoked_reason = ?4
+         WHERE user_id = ?1 AND revoked_at IS NULL AND id IS NOT ?2",
+        params![user_id, except, now, reason],
+    )?)
+}
+
+impl Store {
+    pub async fn insert_user(&self, user: NewUser, event: AuditEvent) -> Result<(), StoreError> {
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role,
+                        metadata, app_metadata, password_hash, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                    params![
+                        user.id,
+                        user.email,
+                        user.email_key,
+                        user.email_confirmed_at,
+                        user.name,
+                        user.role,
+                        user.metadata.to_string(),
+                        user.app_metadata.to_string(),
+                        user.password_hash,
+                        user.created_at,
+                    ],
+                )?;
+                audit::insert(tx, &event)
+            })
+            .await
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        let id = id.to_owned();
+        self.db.call(move |conn| get_user(conn, &id)).await
+    }
+
+    pub async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+        let key = key.to_owned();
+        self.db
+            .call(move |conn| {
+                let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = ?1");
+                Ok(conn.query_row(&sql, [key], user_from_row).optional()?)
+            })
+            .await
+    }
+
+    /// Applies a profile edit and returns the user as it now is.
+    pub async fn update_profile(
+        &self,
+        id: &str,
+        change: ProfileChange,
+        now: i64,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let id = id.to_owned();
+        self.db
+            .write(move |tx| {
+                if let Some(name) = &change.name {
+                    tx.execute("UPDATE users SET name = ?2 WHERE id = ?1", params![id, name])?;
+                }
+                if let Some(metadata) = &change.metadata {
+                    tx.execute(
+                        "UPDATE users SET metadata = ?2 WHERE id = ?1",
+                        params![id, metadata.to_string()],
+                    )?;
+                }
+                tx.execute(
+                    "UPDATE users SET updated_at = ?2 WHERE id = ?1",
+                    params![id, now],
+                )?;
+                get_user(tx, &id)
+            })
+            .await
+    }
+
+    /// Sets a new password hash and ends every session but `keep`.
+    pub async fn change_password(
+        &self,
+        id: &str,
+        phc: String,
+        keep: Option<String>,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+                    params![id, phc, now],
+                )?;
+                revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
+                audit::insert(tx, &event)
+            })
+            .await
+    }
+
+    /// Deletes a user; their sessions go with them (foreign key cascade).
+    pub async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.db
+            .write(move |tx| {
+                let n = tx.execute("DELETE FROM users WHERE id = ?1", [&id])?;
+                audit::insert(tx, &event)?;
+                Ok(n > 0)
+            })
+            .await
+    }
+
+    /// Consecutive failures and the time of the last one, for an email key.
+    pub async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
+        let key = email_key.to_owned();
+        self.db
+            .call(move |conn| {
+                Ok(conn
+                    .query_row(
+                        "SELECT failures, last_failed_at FROM login_failures WHERE email_key = ?1",
+                        [key],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?)
+            })
+            .await
+    }
+
+    /// Counts one more failed login; returns the new consecutive count.
+    pub async fn record_login_failure(
+        &self,
+        email_key: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<u32, StoreError> {
+        let key = email_key.to_owned();
+        self.db
+            .write(move |tx| {
+                let failures = tx.query_row(
+                    "INSERT INTO login_failures (email_key, failures, last_failed_at)
+                     VALUES (?1, 1, ?2)
+                     ON CONFLICT (email_key) DO UPDATE
+                        SET failures = failures + 1, last_failed_at = ?2
+                     RETURNING failures",
+                    params![key, now],
+                    |r| r.get(0),
+                )?;
+                audit::insert(tx, &event)?;
+                Ok(failures)
+            })
+            .await
+    }
+}

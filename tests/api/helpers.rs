@@ -1,0 +1,232 @@
+//! `spawn_app()`: the real server, in-process, on port 0, with a fresh SQLite
+//! file in a temp dir and a clock the test controls.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+use toktok::clock::ManualClock;
+use toktok::{App, AppState, Config};
+
+/// Iterations for tests: fast, but the same code path as production.
+pub const TEST_ITERATIONS: u32 = 1000;
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub clock: Arc<ManualClock>,
+    pub state: AppState,
+    pub dir: tempfile::TempDir,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+/// The settings every test starts from; `extra` TOML is appended.
+pub fn test_config(dir: &std::path::Path, extra: &str) -> Config {
+    let db = dir.join("toktok.db");
+    let toml = format!(
+        "[database]\npath = {:?}\n[password]\npbkdf2_iterations = {TEST_ITERATIONS}\n\
+         [rate_limit]\nenabled = false\n{extra}",
+        db.to_string_lossy()
+    );
+    Config::from_sources(Some(&merge_sections(&toml)), std::iter::empty())
+        .unwrap_or_else(|e| panic!("test config: {e}"))
+}
+
+/// TOML forbids a section twice; fold repeated `[section]` headers together
+/// so tests can override any key with a plain snippet.
+fn merge_sections(toml: &str) -> String {
+    let mut sections: Vec<(String, Vec<String>)> = Vec::new();
+    let mut current = String::new();
+    for line in toml.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') && trimmed.ends_with(']') {
+            current = trimmed.to_owned();
+            continue;
+        }
+        if trimmed.is_empty() {
+            continue;
+        }
+        let key = trimmed.split('=').next().unwrap_or("").trim().to_owned();
+        match sections.iter_mut().find(|(name, _)| *name == current) {
+            Some((_, lines)) => {
+                lines.retain(|l| l.split('=').next().unwrap_or("").trim() != key);
+                lines.push(trimmed.to_owned());
+            }
+            None => sections.push((current.clone(), vec![trimmed.to_owned()])),
+        }
+    }
+    let mut out = String::new();
+    for (name, lines) in sections {
+        out.push_str(&name);
+        out.push('\n');
+        for line in lines {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with("").await
+}
+
+pub async fn spawn_app_with(extra: &str) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    spawn_in(dir, extra).await
+}
+
+/// Starts a server on an existing directory (to restart on the same database).
+pub async fn spawn_in(dir: tempfile::TempDir, extra: &str) -> TestApp {
+    let config = test_config(dir.path(), extra);
+    let clock = ManualClock::new();
+    let app = App::builder(config)
+        .clock(clock.clone())
+        .build()
+        .await
+        .expect("app builds");
+    let state = app.state().clone();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
+    let addr = listener.local_addr().expect("local addr");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(toktok::serve(listener, app, async move {
+        let _ = stopped.await;
+    }));
+    TestApp {
+        addr,
+        client: reqwest::Client::new(),
+        clock,
+        state,
+        dir,
+        stop: Some(stop),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// Stops the server gracefully and hands back its directory.
+    pub async fn stop(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.expect("server task").expect("server ends cleanly");
+        }
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::mem::replace(&mut self.dir, dir)
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("request is answered")
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Response {
+        self.request(Method::POST, path, None, Some(body)).await
+    }
+
+    pub async fn get_auth(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> Response {
+        self.post(
+            "/v1/auth/register",
+            json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Response {
+        self.post(
+            "/v1/auth/login",
+            json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post(
+            "/v1/auth/refresh",
+            json!({ "refresh_token": refresh_token }),
+        )
+        .await
+    }
+
+    /// Registers a user and returns the token response.
+    pub async fn signed_up(&self, email: &str) -> Tokens {
+        let res = self.register(email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::CREATED, "register {email}");
+        Tokens::from(res.json::<Value>().await.expect("json"))
+    }
+
+    /// Logs in (a new session) and returns the token response.
+    pub async fn signed_in(&self, email: &str) -> Tokens {
+        let res = self.login(email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK, "login {email}");
+        Tokens::from(res.json::<Value>().await.expect("json"))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub struct Tokens {
+    pub access: String,
+    pub refresh: String,
+    pub body: Value,
+}
+
+impl From<Value> for Tokens {
+    fn from(body: Value) -> Self {
+        Tokens {
+            access: body["access_token"].as_str().expect("access_token").to_owned(),
+            refresh: body["refresh_token"].as_str().expect("refresh_token").to_owned(),
+            body,
+        }
+    }
+}
+
+/// Asserts a problem+json answer with `status` and `code`; returns the body.
+pub async fn assert_problem(res: Response, status: u16, code: &str) -> Value {
+    assert_eq!(res.status().as_u16(), status, "status");
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(body["code"], code, "code in {body}");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["type"], format!("urn:toktok:{code}"));
+    body
+}

@@ -1,0 +1,12 @@
+//! The integration suite: the contract (API.md) mirrored as tests against the
+//! real server on a random port. One binary, one module per feature.
+
+mod bad_input;
+mod helpers;
+mod keys;
+mod login;
+mod ops;
+mod refresh;
+mod register;
+mod sessions;
+mod users;
