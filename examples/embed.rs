@@ -59,7 +59,11 @@ mod tests {
             let _ = stopped.await;
         }));
         let client = reqwest::Client::new();
-        let hello = client.get(format!("http://{addr}/hello")).send().await.unwrap();
+        let hello = client
+            .get(format!("http://{addr}/hello"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(hello.text().await.unwrap(), "hello from the host program");
         let res = client
             .post(format!("http://{addr}/v1/auth/register"))

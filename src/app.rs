@@ -113,10 +113,11 @@ impl AppBuilder {
             PasswordAlgorithm::Argon2id => HashAlgorithm::Argon2id,
         };
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let hasher = tokio::task::spawn_blocking(move || HashPool::new(algorithm, cores, cores * 32))
-            .await
-            .context("while preparing the password hasher")?
-            .map_err(|e| anyhow::anyhow!("while preparing the password hasher: {e}"))?;
+        let hasher =
+            tokio::task::spawn_blocking(move || HashPool::new(algorithm, cores, cores * 32))
+                .await
+                .context("while preparing the password hasher")?
+                .map_err(|e| anyhow::anyhow!("while preparing the password hasher: {e}"))?;
         let policy = PasswordPolicy::new(config.password.min_length, config.password.max_length);
         let limiter = RateLimiter::new(
             config.rate_limit.enabled,
@@ -197,7 +198,11 @@ pub async fn load_keyring(config: &Config, store: &Store, now: i64) -> anyhow::R
         rows = store.signing_keys(name).await?;
         tracing::info!(alg = name, "generated the first signing key");
     }
-    let lifetime = config.jwt.refresh_ttl.as_secs().max(config.jwt.access_ttl.as_secs()) as i64;
+    let lifetime = config
+        .jwt
+        .refresh_ttl
+        .as_secs()
+        .max(config.jwt.access_ttl.as_secs()) as i64;
     let (active, older) = rows
         .split_first()
         .context("no signing key after creating one")?;

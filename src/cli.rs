@@ -17,7 +17,11 @@ use crate::store::{schema_version, Db, Store, SCHEMA_VERSION};
 pub const CONFIG_TEMPLATE: &str = include_str!("../toktok.toml");
 
 #[derive(Debug, Parser)]
-#[command(name = "toktok", version, about = "A self-hosted authentication server")]
+#[command(
+    name = "toktok",
+    version,
+    about = "A self-hosted authentication server"
+)]
 pub struct Cli {
     /// Configuration file (TOML). Without one, built-in defaults apply.
     #[arg(long, global = true, env = "TOKTOK_CONFIG", value_name = "PATH")]
@@ -97,7 +101,9 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
                     role,
                     password_stdin,
                 },
-        } => user_create(config, &email, &role, password_stdin).await.map(|()| 0),
+        } => user_create(config, &email, &role, password_stdin)
+            .await
+            .map(|()| 0),
         Command::Keys {
             command: KeysCommand::Rotate,
         } => keys_rotate(config).await.map(|()| 0),
@@ -107,7 +113,10 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
 
 /// The tracing settings the configuration asks for.
 pub fn log_settings(config: &Config) -> (bool, String) {
-    (config.log.format == LogFormat::Json, config.log.level.clone())
+    (
+        config.log.format == LogFormat::Json,
+        config.log.level.clone(),
+    )
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
@@ -154,8 +163,7 @@ fn random_secret() -> anyhow::Result<String> {
 }
 
 fn init(dir: &Path, hs256: bool) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("while creating {}", dir.display()))?;
+    std::fs::create_dir_all(dir).with_context(|| format!("while creating {}", dir.display()))?;
     let path = dir.join("toktok.toml");
     let mut text = CONFIG_TEMPLATE.to_owned();
     if hs256 {
@@ -168,12 +176,20 @@ fn init(dir: &Path, hs256: bool) -> anyhow::Result<()> {
         .write(true)
         .create_new(true)
         .open(&path)
-        .with_context(|| format!("will not overwrite {} (or cannot create it)", path.display()))?;
+        .with_context(|| {
+            format!(
+                "will not overwrite {} (or cannot create it)",
+                path.display()
+            )
+        })?;
     file.write_all(text.as_bytes())
         .with_context(|| format!("while writing {}", path.display()))?;
     restrict(&path);
     println!("wrote {}", path.display());
-    println!("start the server with: toktok --config {} serve", path.display());
+    println!(
+        "start the server with: toktok --config {} serve",
+        path.display()
+    );
     Ok(())
 }
 
@@ -194,7 +210,10 @@ fn check(config: &Config) -> i32 {
     }
     let path = &config.database.path;
     if !path.exists() {
-        println!("database: {} does not exist yet; it will be created", path.display());
+        println!(
+            "database: {} does not exist yet; it will be created",
+            path.display()
+        );
     } else {
         match check_database(path) {
             Ok(report) => println!("database: {report}"),
@@ -273,7 +292,10 @@ async fn keys_rotate(config: Config) -> anyhow::Result<()> {
     let row = new_key_row(alg, SystemClock.now()).await?;
     let kid = row.kid.clone();
     store.insert_signing_key(row).await?;
-    println!("new {} signing key {kid}: used from the next start or SIGHUP", alg_name(alg));
+    println!(
+        "new {} signing key {kid}: used from the next start or SIGHUP",
+        alg_name(alg)
+    );
     Ok(())
 }
 

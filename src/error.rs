@@ -109,7 +109,11 @@ impl ApiError {
         use ApiError::*;
         match self {
             MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_body", "Malformed body"),
-            Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated", "Unauthenticated"),
+            Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Unauthenticated",
+            ),
             InvalidToken => (StatusCode::UNAUTHORIZED, "invalid_token", "Invalid token"),
             TokenExpired => (StatusCode::UNAUTHORIZED, "token_expired", "Token expired"),
             TokenReused => (StatusCode::UNAUTHORIZED, "token_reused", "Token reused"),
@@ -131,7 +135,11 @@ impl ApiError {
                 "Registration closed",
             ),
             NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
-            FeatureDisabled => (StatusCode::NOT_FOUND, "feature_disabled", "Feature disabled"),
+            FeatureDisabled => (
+                StatusCode::NOT_FOUND,
+                "feature_disabled",
+                "Feature disabled",
+            ),
             EmailTaken => (StatusCode::CONFLICT, "email_taken", "Email taken"),
             BodyTooLarge(_) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -153,7 +161,11 @@ impl ApiError {
                 "weak_password",
                 "Weak password",
             ),
-            RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "Rate limited"),
+            RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Rate limited",
+            ),
             Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, "overloaded", "Overloaded"),
             StorageUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -181,7 +193,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Conflict("email") => ApiError::EmailTaken,
-            StoreError::Conflict(what) => ApiError::Internal(format!("unexpected conflict on {what}")),
+            StoreError::Conflict(what) => {
+                ApiError::Internal(format!("unexpected conflict on {what}"))
+            }
             StoreError::Unavailable(cause) => {
                 tracing::warn!(%cause, "storage unavailable");
                 ApiError::StorageUnavailable
@@ -254,5 +268,37 @@ impl IntoResponse for ApiError {
             }
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overload_and_limits_carry_retry_after() {
+        // P8: an overloaded hash pool answers 503 with Retry-After.
+        let res = ApiError::from(crate::auth::password::HashError::Overloaded).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+        let res = ApiError::RateLimited(7).into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers()[header::RETRY_AFTER], "7");
+    }
+
+    #[test]
+    fn internal_errors_never_show_their_cause() {
+        let res = ApiError::Internal("secret detail".into()).into_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            res.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+    }
+
+    #[test]
+    fn storage_trouble_is_503_not_500() {
+        let res = ApiError::from(StoreError::Unavailable("disk full".into())).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     }
 }

@@ -18,7 +18,10 @@ fn main() -> std::process::ExitCode {
         eprintln!("toktok: {e:#}");
         return std::process::ExitCode::from(2);
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("toktok: cannot start the async runtime: {e}");

@@ -55,7 +55,9 @@ fn api(state: AppState) -> Router {
         .route("/v1/auth/logout-all", post(auth::logout_all))
         .route(
             "/v1/users/me",
-            get(users::me).patch(users::patch_me).delete(users::delete_me),
+            get(users::me)
+                .patch(users::patch_me)
+                .delete(users::delete_me),
         )
         .route("/v1/users/me/password", post(users::change_password))
         .route("/v1/users/me/sessions", get(users::sessions))

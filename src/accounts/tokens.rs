@@ -9,7 +9,6 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Serialize;
-use sha2::{Digest as _, Sha256};
 
 use crate::app::AppState;
 use crate::auth::jwt::{Claims, JwtError, TokenKind};
@@ -31,10 +30,12 @@ pub struct TokenResponse {
 
 /// SHA-256 in hex: how token secrets are kept.
 pub fn sha256_hex(text: &str) -> String {
-    let digest = Sha256::digest(text.as_bytes());
+    use std::fmt::Write as _;
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
     let mut out = String::with_capacity(64);
-    for byte in digest {
-        out.push_str(&format!("{byte:02x}"));
+    for byte in digest.as_ref() {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{byte:02x}");
     }
     out
 }

@@ -28,10 +28,11 @@
 //!   and `verify(None, ..)` checks against it, so a login for an unknown email
 //!   costs the same as one for a known email with a wrong password.
 
+use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
@@ -42,8 +43,9 @@ use crate::domain::password::normalize;
 /// OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.
 pub const DEFAULT_PBKDF2_ITERATIONS: u32 = 600_000;
 /// Highest iteration count accepted, in configuration or in a stored hash
-/// (about 15 s of CPU in a release build). A stored string claiming more is
-/// treated as malformed, so a corrupted row cannot pin a core for minutes.
+/// (about 17 times the default cost, a few seconds of CPU). A stored string
+/// claiming more is treated as malformed, so a corrupted row cannot pin a
+/// core for minutes.
 pub const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 
 /// PHC identifier of PBKDF2-HMAC-SHA256 (as used by the RustCrypto `pbkdf2`
@@ -139,15 +141,14 @@ pub fn hash_password(alg: HashAlgorithm, password: &str) -> Result<String, HashE
     })?;
     match alg {
         HashAlgorithm::Pbkdf2Sha256 { iterations } => {
-            if !(1..=MAX_PBKDF2_ITERATIONS).contains(&iterations) {
+            let Some(rounds) =
+                NonZeroU32::new(iterations).filter(|i| i.get() <= MAX_PBKDF2_ITERATIONS)
+            else {
                 tracing::error!(iterations, "PBKDF2 iteration count out of range");
                 return Err(HashError::Failed);
-            }
+            };
             let mut out = [0u8; PBKDF2_OUTPUT_LEN];
-            pbkdf2_sha256(password.as_bytes(), &salt, iterations, &mut out).map_err(|e| {
-                tracing::error!(error = %e, "PBKDF2 hashing failed");
-                HashError::Failed
-            })?;
+            pbkdf2_sha256(password.as_bytes(), &salt, rounds, &mut out);
             Ok(format!(
                 "${PBKDF2_SHA256_ID}$i={iterations},l={PBKDF2_OUTPUT_LEN}${}${}",
                 STANDARD_NO_PAD.encode(salt),
@@ -185,19 +186,28 @@ pub fn verify_password(phc: &str, password: &str, current: HashAlgorithm) -> Ver
     }
 }
 
-/// The raw PBKDF2-HMAC-SHA256 function (RFC 8018 §5.2). The error is
-/// unreachable in practice (HMAC takes keys of any length) but is passed on
-/// rather than unwrapped.
-fn pbkdf2_sha256(
-    password: &[u8],
-    salt: &[u8],
-    iterations: u32,
-    out: &mut [u8],
-) -> Result<(), hmac::digest::InvalidLength> {
-    pbkdf2::pbkdf2::<hmac::Hmac<sha2::Sha256>>(password, salt, iterations, out)
+/// The raw PBKDF2-HMAC-SHA256 function (RFC 8018 §5.2), from ring: ring's
+/// implementation is not generic, so it runs at ring's optimisation level
+/// even in debug builds of toktok (20x faster in tests than a generic
+/// implementation monomorphised into this crate at opt-level 0).
+///
+/// ring panics only if `out` is longer than (2^32 - 1) * 32 bytes; callers
+/// pass at most 64 bytes (the PHC output limit).
+fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: NonZeroU32, out: &mut [u8]) {
+    ring::pbkdf2::derive(
+        ring::pbkdf2::PBKDF2_HMAC_SHA256,
+        iterations,
+        salt,
+        password,
+        out,
+    );
 }
 
-fn verify_pbkdf2(parsed: &PasswordHash<'_>, password: &[u8], current: HashAlgorithm) -> Verification {
+fn verify_pbkdf2(
+    parsed: &PasswordHash<'_>,
+    password: &[u8],
+    current: HashAlgorithm,
+) -> Verification {
     // The format has no version field.
     if parsed.version.is_some() {
         return Verification::FAILED;
@@ -214,7 +224,10 @@ fn verify_pbkdf2(parsed: &PasswordHash<'_>, password: &[u8], current: HashAlgori
             _ => return Verification::FAILED,
         }
     }
-    let Some(iterations) = iterations.filter(|i| (1..=MAX_PBKDF2_ITERATIONS).contains(i)) else {
+    let Some(rounds) = iterations
+        .and_then(NonZeroU32::new)
+        .filter(|i| i.get() <= MAX_PBKDF2_ITERATIONS)
+    else {
         return Verification::FAILED;
     };
     let (Some(salt), Some(expected)) = (&parsed.salt, &parsed.hash) else {
@@ -230,23 +243,35 @@ fn verify_pbkdf2(parsed: &PasswordHash<'_>, password: &[u8], current: HashAlgori
         return Verification::FAILED;
     };
 
-    let mut computed = [0u8; Output::MAX_LENGTH];
-    let computed = &mut computed[..expected.len()];
-    // `Output`'s equality is constant-time (the `subtle` crate).
-    let ok = pbkdf2_sha256(password, salt, iterations, computed).is_ok()
-        && Output::new(computed).is_ok_and(|c| c == *expected);
+    // Derives as many bytes as stored and compares them in constant time.
+    let ok = ring::pbkdf2::verify(
+        ring::pbkdf2::PBKDF2_HMAC_SHA256,
+        rounds,
+        salt,
+        password,
+        expected.as_bytes(),
+    )
+    .is_ok();
 
     let needs_rehash = ok
         && match current {
             HashAlgorithm::Pbkdf2Sha256 {
                 iterations: configured,
-            } => iterations < configured || expected.len() < PBKDF2_OUTPUT_LEN || salt.len() < SALT_LEN,
+            } => {
+                rounds.get() < configured
+                    || expected.len() < PBKDF2_OUTPUT_LEN
+                    || salt.len() < SALT_LEN
+            }
             HashAlgorithm::Argon2id => true,
         };
     Verification { ok, needs_rehash }
 }
 
-fn verify_argon2id(parsed: &PasswordHash<'_>, password: &[u8], current: HashAlgorithm) -> Verification {
+fn verify_argon2id(
+    parsed: &PasswordHash<'_>,
+    password: &[u8],
+    current: HashAlgorithm,
+) -> Verification {
     let Ok(params) = argon2::Params::try_from(parsed) else {
         return Verification::FAILED;
     };
@@ -467,26 +492,59 @@ mod tests {
         }
     }
 
+    fn rounds(n: u32) -> NonZeroU32 {
+        NonZeroU32::new(n).unwrap()
+    }
+
+    /// RFC 7914 §11, PBKDF2-HMAC-SHA-256 test vectors.
+    const RFC7914: [(&[u8], &[u8], u32, &str); 2] = [
+        (
+            b"passwd",
+            b"salt",
+            1,
+            "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc\
+             49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783",
+        ),
+        (
+            b"Password",
+            b"NaCl",
+            80000,
+            "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56\
+             a1d425a1225833549adb841b51c9b3176a272bdebba1d078478f62b397f33c8d",
+        ),
+    ];
+
     #[test]
     fn pbkdf2_sha256_known_answers() {
-        // RFC 7914 §11, PBKDF2-HMAC-SHA-256 test vectors.
-        let mut out = [0u8; 64];
-        pbkdf2_sha256(b"passwd", b"salt", 1, &mut out).unwrap();
-        assert_eq!(
-            out.to_vec(),
-            hex(
-                "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc\
-                 49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783"
+        for (password, salt, iterations, expected) in RFC7914 {
+            let mut out = [0u8; 64];
+            pbkdf2_sha256(password, salt, rounds(iterations), &mut out);
+            assert_eq!(out.to_vec(), hex(expected));
+        }
+    }
+
+    #[test]
+    fn pbkdf2_sha256_agrees_with_an_independent_implementation() {
+        // RustCrypto's pbkdf2 against ring's, on the RFC vectors and on
+        // assorted lengths (including ones that are not whole blocks).
+        for (password, salt, iterations, expected) in RFC7914 {
+            let mut out = [0u8; 64];
+            pbkdf2::pbkdf2::<hmac::Hmac<sha2::Sha256>>(password, salt, iterations, &mut out)
+                .unwrap();
+            assert_eq!(out.to_vec(), hex(expected));
+        }
+        for len in [10, 20, 32, 33, 64] {
+            let (mut a, mut b) = (vec![0u8; len], vec![0u8; len]);
+            pbkdf2_sha256(b"pa\xc3\xa9ss", b"0123456789abcdef", rounds(777), &mut a);
+            pbkdf2::pbkdf2::<hmac::Hmac<sha2::Sha256>>(
+                b"pa\xc3\xa9ss",
+                b"0123456789abcdef",
+                777,
+                &mut b,
             )
-        );
-        pbkdf2_sha256(b"Password", b"NaCl", 80000, &mut out).unwrap();
-        assert_eq!(
-            out.to_vec(),
-            hex(
-                "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56\
-                 a1d425a1225833549adb841b51c9b3176a272bdebba1d078478f62b397f33c8d"
-            )
-        );
+            .unwrap();
+            assert_eq!(a, b, "length {len}");
+        }
     }
 
     #[test]
@@ -495,7 +553,10 @@ mod tests {
         // 1000, 32), standard base64 without padding.
         let phc = "$pbkdf2-sha256$i=1000,l=32$AAECAwQFBgcICQoLDA0ODw\
                    $ppsXnjrdPB4KryJ6DrOqKqhkWrhv7PbKAMF1Eml8cZ4";
-        assert_eq!(verify_password(phc, "correct horse battery staple", FAST), ok());
+        assert_eq!(
+            verify_password(phc, "correct horse battery staple", FAST),
+            ok()
+        );
         assert!(!verify_password(phc, "correct horse battery stapler", FAST).ok);
     }
 
@@ -507,9 +568,15 @@ mod tests {
         assert_eq!(STANDARD_NO_PAD.decode(parts[3]).unwrap().len(), 16);
         assert_eq!(STANDARD_NO_PAD.decode(parts[4]).unwrap().len(), 32);
         assert_eq!(parts.len(), 5);
-        assert_eq!(verify_password(&phc, "correct horse battery staple", FAST), ok());
+        assert_eq!(
+            verify_password(&phc, "correct horse battery staple", FAST),
+            ok()
+        );
         // Fresh salt each time.
-        assert_ne!(phc, hash_password(FAST, "correct horse battery staple").unwrap());
+        assert_ne!(
+            phc,
+            hash_password(FAST, "correct horse battery staple").unwrap()
+        );
     }
 
     #[test]
@@ -519,7 +586,11 @@ mod tests {
         let salt = phc.split('$').nth(4).unwrap();
         assert_eq!(STANDARD_NO_PAD.decode(salt).unwrap().len(), 16);
         assert_eq!(
-            verify_password(&phc, "correct horse battery staple", HashAlgorithm::Argon2id),
+            verify_password(
+                &phc,
+                "correct horse battery staple",
+                HashAlgorithm::Argon2id
+            ),
             ok()
         );
     }
@@ -527,13 +598,21 @@ mod tests {
     #[test]
     fn default_is_600000_iterations() {
         let alg = HashAlgorithm::default();
-        assert_eq!(alg, HashAlgorithm::Pbkdf2Sha256 { iterations: 600_000 });
+        assert_eq!(
+            alg,
+            HashAlgorithm::Pbkdf2Sha256 {
+                iterations: 600_000
+            }
+        );
         let started = Instant::now();
         let phc = hash_password(alg, "correct horse battery staple").unwrap();
         let hashed = started.elapsed();
         assert!(phc.starts_with("$pbkdf2-sha256$i=600000,l=32$"), "{phc}");
         let started = Instant::now();
-        assert_eq!(verify_password(&phc, "correct horse battery staple", alg), ok());
+        assert_eq!(
+            verify_password(&phc, "correct horse battery staple", alg),
+            ok()
+        );
         let verified = started.elapsed();
         assert!(!verify_password(&phc, "Correct horse battery staple", alg).ok);
         eprintln!("PBKDF2-SHA256 600000 iterations: hash {hashed:?}, verify {verified:?}");
@@ -543,8 +622,16 @@ mod tests {
     fn wrong_password_fails() {
         for alg in [FAST, HashAlgorithm::Argon2id] {
             let phc = hash_password(alg, "correct horse battery staple").unwrap();
-            for wrong in ["", "correct horse battery stapl", "Correct horse battery staple"] {
-                assert_eq!(verify_password(&phc, wrong, alg), Verification::FAILED, "{alg:?}");
+            for wrong in [
+                "",
+                "correct horse battery stapl",
+                "Correct horse battery staple",
+            ] {
+                assert_eq!(
+                    verify_password(&phc, wrong, alg),
+                    Verification::FAILED,
+                    "{alg:?}"
+                );
             }
         }
     }
@@ -557,12 +644,18 @@ mod tests {
         let fewer = HashAlgorithm::Pbkdf2Sha256 { iterations: 500 };
         assert_eq!(
             verify_password(&pbkdf2, pw, more),
-            Verification { ok: true, needs_rehash: true }
+            Verification {
+                ok: true,
+                needs_rehash: true
+            }
         );
         assert_eq!(verify_password(&pbkdf2, pw, fewer), ok());
         assert_eq!(
             verify_password(&pbkdf2, pw, HashAlgorithm::Argon2id),
-            Verification { ok: true, needs_rehash: true }
+            Verification {
+                ok: true,
+                needs_rehash: true
+            }
         );
         // Only a successful verification asks for a rehash.
         assert_eq!(verify_password(&pbkdf2, "nope", more), Verification::FAILED);
@@ -570,7 +663,10 @@ mod tests {
         let argon = hash_password(HashAlgorithm::Argon2id, pw).unwrap();
         assert_eq!(
             verify_password(&argon, pw, FAST),
-            Verification { ok: true, needs_rehash: true }
+            Verification {
+                ok: true,
+                needs_rehash: true
+            }
         );
 
         // Argon2id with other parameters than the configured ones.
@@ -580,11 +676,17 @@ mod tests {
             argon2::Params::new(8192, 1, 1, Some(32)).unwrap(),
         );
         let salt = SaltString::encode_b64(&[7u8; 16]).unwrap();
-        let weaker = weaker.hash_password(pw.as_bytes(), &salt).unwrap().to_string();
+        let weaker = weaker
+            .hash_password(pw.as_bytes(), &salt)
+            .unwrap()
+            .to_string();
         assert!(weaker.starts_with("$argon2id$v=19$m=8192,t=1,p=1$"));
         assert_eq!(
             verify_password(&weaker, pw, HashAlgorithm::Argon2id),
-            Verification { ok: true, needs_rehash: true }
+            Verification {
+                ok: true,
+                needs_rehash: true
+            }
         );
     }
 
@@ -605,7 +707,10 @@ mod tests {
             format!("$pbkdf2-sha256$i=1000,l=32$!!!!$${hash}"),
             format!("$pbkdf2-sha256$i=1000,l=32${salt}$not*base64!"),
             format!("$pbkdf2-sha256$i=1000,l=32${salt}${hash}="),
-            format!("$pbkdf2-sha256$i=1000,l=32${salt}${}", &hash[..hash.len() - 1]),
+            format!(
+                "$pbkdf2-sha256$i=1000,l=32${salt}${}",
+                &hash[..hash.len() - 1]
+            ),
             format!("$pbkdf2-sha256$i=1000,l=32${salt}${hash}$extra"),
             format!("$pbkdf2-sha256$i=0,l=32${salt}${hash}"),
             format!("$pbkdf2-sha256$i=99999999999,l=32${salt}${hash}"),
@@ -632,9 +737,17 @@ mod tests {
         ];
         let started = Instant::now();
         for phc in &cases {
-            assert_eq!(verify_password(phc, "pw", FAST), Verification::FAILED, "{phc:?}");
+            assert_eq!(
+                verify_password(phc, "pw", FAST),
+                Verification::FAILED,
+                "{phc:?}"
+            );
         }
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
         // The untouched string does verify, so the cases above fail for the
         // reason they were built for.
         assert_eq!(verify_password(&good, "pw", FAST), ok());
@@ -655,7 +768,10 @@ mod tests {
             let phc = hash_password(alg, "ｐａｓｓｗｏｒｄ ｏｆ ｍｉｎｅ").unwrap();
             assert_eq!(verify_password(&phc, "password of mine", alg), ok());
             let phc = hash_password(alg, "password of mine").unwrap();
-            assert_eq!(verify_password(&phc, "ｐａｓｓｗｏｒｄ ｏｆ ｍｉｎｅ", alg), ok());
+            assert_eq!(
+                verify_password(&phc, "ｐａｓｓｗｏｒｄ ｏｆ ｍｉｎｅ", alg),
+                ok()
+            );
             // Normalisation does not fold case.
             assert!(!verify_password(&phc, "Password of mine", alg).ok);
             // Composed and decomposed accents are the same password.
@@ -669,7 +785,10 @@ mod tests {
         for alg in [FAST, HashAlgorithm::Argon2id] {
             let pool = HashPool::new(alg, 2, 4).unwrap();
             assert_eq!(pool.algorithm(), alg);
-            let phc = pool.hash("correct horse battery staple".into()).await.unwrap();
+            let phc = pool
+                .hash("correct horse battery staple".into())
+                .await
+                .unwrap();
             let v = pool
                 .verify(Some(phc.clone()), "correct horse battery staple".into())
                 .await
@@ -754,7 +873,9 @@ mod tests {
     #[tokio::test]
     async fn a_panicking_task_releases_its_permit_and_does_not_hang() {
         let pool = HashPool::new(FAST, 1, 0).unwrap();
-        let result = pool.run(|| -> bool { panic!("boom (expected by this test)") }).await;
+        let result = pool
+            .run(|| -> bool { panic!("boom (expected by this test)") })
+            .await;
         assert!(matches!(result, Err(RunError::Failed(e)) if e.is_panic()));
         assert_eq!(pool.semaphore.available_permits(), 1);
         // And the pool still works.

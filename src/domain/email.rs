@@ -96,7 +96,9 @@ impl Email {
     pub fn local_part(&self) -> &str {
         // `parse` guarantees exactly one '@', so the fallback is never taken;
         // it is there only to avoid an unwrap.
-        self.0.split_once('@').map_or(self.0.as_str(), |(local, _)| local)
+        self.0
+            .split_once('@')
+            .map_or(self.0.as_str(), |(local, _)| local)
     }
 
     /// The part after the `@`, lowercased.
@@ -136,9 +138,9 @@ fn valid_label(label: &str) -> bool {
     (1..=MAX_LABEL_BYTES).contains(&label.len())
         && !label.starts_with('-')
         && !label.ends_with('-')
-        && label
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && c.is_alphanumeric()))
+        && label.chars().all(|c| {
+            c.is_ascii_alphanumeric() || c == '-' || (!c.is_ascii() && c.is_alphanumeric())
+        })
 }
 
 impl fmt::Display for Email {

@@ -202,13 +202,13 @@ mod tests {
         let p = PasswordPolicy::default();
         // "ﬃ" (one code point) is "ffi" (three) after NFKC: 10 + 3 = 13.
         assert_eq!(p.check("ﬃabcdefghi1", None), Ok(()));
-        // Decomposed "é" (e + U+0301) composes to one code point: 13 -> 12
-        // is fine, 12 -> 11 is too short.
+        // Decomposed "é" (e + U+0301) composes to one code point: 15 -> 12
+        // is fine, 14 -> 11 is too short.
         let decomposed = "cafe\u{301}cafe\u{301}cafe\u{301}";
         assert_eq!(decomposed.chars().count(), 15);
         assert_eq!(normalize(decomposed).chars().count(), 12);
         assert_eq!(p.check(decomposed, None), Ok(()));
-        let short = "cafe\u{301}cafe\u{301}caf\u{301}";
+        let short = "cafe\u{301}cafe\u{301}cae\u{301}";
         assert_eq!(
             p.check(short, None),
             Err(PasswordProblem::TooShort { min: 12 })
@@ -218,7 +218,12 @@ mod tests {
     #[test]
     fn common_passwords_are_refused() {
         let p = PasswordPolicy::default();
-        for pw in ["1qaz2wsx3edc", "password1234", "qwerty123456", "123456789qwe"] {
+        for pw in [
+            "1qaz2wsx3edc",
+            "password1234",
+            "qwerty123456",
+            "123456789qwe",
+        ] {
             assert_eq!(p.check(pw, None), Err(PasswordProblem::Common), "{pw}");
         }
         // Case does not help: the list is lowercase and matching ignores case.

@@ -32,7 +32,9 @@ fn is_json(headers: &HeaderMap) -> bool {
     let essence = value.split(';').next().unwrap_or("").trim();
     essence.eq_ignore_ascii_case("application/json")
         || (essence.len() > 5
-            && essence[..essence.len() - 5].to_ascii_lowercase().starts_with("application/")
+            && essence[..essence.len() - 5]
+                .to_ascii_lowercase()
+                .starts_with("application/")
             && essence.to_ascii_lowercase().ends_with("+json"))
 }
 
@@ -151,7 +153,10 @@ pub struct Auth(pub Authenticated);
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let who = accounts::authenticate(state, token).await?;
         Ok(Auth(who))
@@ -192,7 +197,10 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -
 impl FromRequestParts<AppState> for Meta {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -229,14 +237,26 @@ mod tests {
 
     #[test]
     fn syntax_errors_are_400_and_shape_errors_name_the_field() {
-        assert!(matches!(parse_json::<Login>(b"{"), Err(ApiError::MalformedBody(_))));
-        assert!(matches!(parse_json::<Login>(b""), Err(ApiError::MalformedBody(_))));
-        assert!(matches!(parse_json::<Login>(b"\xff"), Err(ApiError::MalformedBody(_))));
+        assert!(matches!(
+            parse_json::<Login>(b"{"),
+            Err(ApiError::MalformedBody(_))
+        ));
+        assert!(matches!(
+            parse_json::<Login>(b""),
+            Err(ApiError::MalformedBody(_))
+        ));
+        assert!(matches!(
+            parse_json::<Login>(b"\xff"),
+            Err(ApiError::MalformedBody(_))
+        ));
         assert!(matches!(
             parse_json::<Login>(br#"{"email":"a","password":"b"} x"#),
             Err(ApiError::MalformedBody(_))
         ));
-        assert_eq!(field_of(parse_json::<Login>(br#"{"email":"a"}"#).unwrap_err()), "password");
+        assert_eq!(
+            field_of(parse_json::<Login>(br#"{"email":"a"}"#).unwrap_err()),
+            "password"
+        );
         assert_eq!(
             field_of(parse_json::<Login>(br#"{"email":"a","password":5}"#).unwrap_err()),
             "password"
@@ -252,11 +272,17 @@ mod tests {
     fn content_types() {
         let mut h = HeaderMap::new();
         assert!(!is_json(&h));
-        h.insert(CONTENT_TYPE, "application/json; charset=utf-8".parse().unwrap());
+        h.insert(
+            CONTENT_TYPE,
+            "application/json; charset=utf-8".parse().unwrap(),
+        );
         assert!(is_json(&h));
         h.insert(CONTENT_TYPE, "Application/JSON".parse().unwrap());
         assert!(is_json(&h));
-        h.insert(CONTENT_TYPE, "application/merge-patch+json".parse().unwrap());
+        h.insert(
+            CONTENT_TYPE,
+            "application/merge-patch+json".parse().unwrap(),
+        );
         assert!(is_json(&h));
         h.insert(CONTENT_TYPE, "text/plain".parse().unwrap());
         assert!(!is_json(&h));
@@ -285,7 +311,10 @@ mod tests {
         h.insert("x-forwarded-for", "1.2.3.4, 10.0.0.7".parse().unwrap());
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let stranger: IpAddr = "5.6.7.8".parse().unwrap();
-        assert_eq!(client_ip(Some(proxy), &h, &trusted), Some("1.2.3.4".parse().unwrap()));
+        assert_eq!(
+            client_ip(Some(proxy), &h, &trusted),
+            Some("1.2.3.4".parse().unwrap())
+        );
         assert_eq!(client_ip(Some(stranger), &h, &trusted), Some(stranger));
         assert_eq!(client_ip(Some(proxy), &h, &[]), Some(proxy));
         h.insert("x-forwarded-for", "garbage".parse().unwrap());

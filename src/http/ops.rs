@@ -31,7 +31,10 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         return Err(ApiError::FeatureDisabled);
     }
     Ok((
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         state.metrics.render(),
     )
         .into_response())

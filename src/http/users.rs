@@ -62,8 +62,14 @@ pub async fn change_password(
     Auth(who): Auth,
     JsonBody(body): JsonBody<ChangePasswordBody>,
 ) -> Result<StatusCode, ApiError> {
-    accounts::change_password(&state, &who, body.current_password, body.new_password, &meta)
-        .await?;
+    accounts::change_password(
+        &state,
+        &who,
+        body.current_password,
+        body.new_password,
+        &meta,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -85,7 +91,10 @@ pub async fn delete_me(
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn sessions(State(state): State<AppState>, Auth(who): Auth) -> Result<Json<Value>, ApiError> {
+pub async fn sessions(
+    State(state): State<AppState>,
+    Auth(who): Auth,
+) -> Result<Json<Value>, ApiError> {
     let sessions = accounts::sessions(&state, &who).await?;
     Ok(Json(json!({ "sessions": sessions })))
 }

@@ -58,7 +58,13 @@ impl Store {
                 tx.execute(
                     "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![key.kid, key.alg, key.private_der, key.public_jwk, key.created_at],
+                    params![
+                        key.kid,
+                        key.alg,
+                        key.private_der,
+                        key.public_jwk,
+                        key.created_at
+                    ],
                 )?;
                 Ok(())
             })

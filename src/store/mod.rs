@@ -112,6 +112,8 @@ impl Db {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("while creating the directory {}", dir.display()))?;
         }
+        create_private(path)
+            .with_context(|| format!("while creating the database at {}", path.display()))?;
         let manager = r2d2_sqlite::SqliteConnectionManager::file(path).with_init(configure);
         let pool = r2d2::Pool::builder()
             .max_size(16)
@@ -126,7 +128,6 @@ impl Db {
             migrations::migrate(&mut conn)
                 .with_context(|| format!("while migrating the database at {}", path.display()))?;
         }
-        restrict_permissions(path);
         Ok(Db {
             pool,
             path: path.to_owned(),
@@ -190,14 +191,18 @@ impl Db {
     }
 }
 
-/// The database holds password hashes and private keys: owner-only access.
-fn restrict_permissions(path: &Path) {
+/// The database holds password hashes and private keys: a new file is made
+/// owner-only before SQLite opens it, and SQLite gives its `-wal` and `-shm`
+/// files the same mode.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        if let Err(e) = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
-            tracing::warn!(path = %path.display(), error = %e, "could not make the database owner-only");
-        }
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e),
     }
 }
 
@@ -222,4 +227,54 @@ fn json_column(text: String) -> rusqlite::Result<serde_json::Value> {
     serde_json::from_str(&text).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn every_connection_is_durable_wal_with_foreign_keys() {
+        // D1: synchronous=FULL on every pooled connection.
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        for _ in 0..3 {
+            let (sync, journal, fk): (i64, String, i64) = db
+                .call(|c| {
+                    Ok((
+                        c.query_row("PRAGMA synchronous", [], |r| r.get(0))?,
+                        c.query_row("PRAGMA journal_mode", [], |r| r.get(0))?,
+                        c.query_row("PRAGMA foreign_keys", [], |r| r.get(0))?,
+                    ))
+                })
+                .await
+                .unwrap();
+            assert_eq!(sync, 2, "FULL");
+            assert_eq!(journal, "wal");
+            assert_eq!(fk, 1);
+        }
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_database_and_its_wal_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = Db::open(&path).unwrap();
+        assert!(db.ping().await);
+        for file in [path.clone(), path.with_extension("db-wal")] {
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", file.display());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_query_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        let result: Result<(), StoreError> = db.call(|_| panic!("boom")).await;
+        assert!(matches!(result, Err(StoreError::Internal(_))));
+        assert!(db.ping().await, "the pool still works");
+    }
 }

@@ -108,7 +108,10 @@ impl Store {
                         session.ip,
                     ],
                 )?;
-                tx.execute("DELETE FROM login_failures WHERE email_key = ?1", [&email_key])?;
+                tx.execute(
+                    "DELETE FROM login_failures WHERE email_key = ?1",
+                    [&email_key],
+                )?;
                 tx.execute(
                     "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
                     params![session.user_id, session.created_at],

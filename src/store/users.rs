@@ -142,7 +142,10 @@ impl Store {
         self.db
             .write(move |tx| {
                 if let Some(name) = &change.name {
-                    tx.execute("UPDATE users SET name = ?2 WHERE id = ?1", params![id, name])?;
+                    tx.execute(
+                        "UPDATE users SET name = ?2 WHERE id = ?1",
+                        params![id, name],
+                    )?;
                 }
                 if let Some(metadata) = &change.metadata {
                     tx.execute(

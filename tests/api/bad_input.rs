@@ -11,7 +11,14 @@ use crate::helpers::{assert_problem, spawn_app, PASSWORD};
 #[tokio::test]
 async fn malformed_json_is_400() {
     let app = spawn_app().await;
-    for body in ["{", "", "not json", "{\"email\": }", "{\"a\":1} trailing", "\u{0}"] {
+    for body in [
+        "{",
+        "",
+        "not json",
+        "{\"email\": }",
+        "{\"a\":1} trailing",
+        "\u{0}",
+    ] {
         let res = app
             .client
             .post(app.url("/v1/auth/login"))
@@ -37,9 +44,19 @@ async fn malformed_json_is_400() {
 async fn a_missing_or_wrong_content_type_is_415() {
     let app = spawn_app().await;
     let body = json!({ "email": "a@example.com", "password": PASSWORD }).to_string();
-    let res = app.client.post(app.url("/v1/auth/login")).body(body.clone()).send().await.unwrap();
+    let res = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .body(body.clone())
+        .send()
+        .await
+        .unwrap();
     assert_problem(res, 415, "unsupported_media_type").await;
-    for ct in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data"] {
+    for ct in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ] {
         let res = app
             .client
             .post(app.url("/v1/auth/login"))
@@ -59,8 +76,14 @@ async fn missing_wrongly_typed_and_unknown_fields_are_422_naming_the_field() {
         (json!({ "email": "a@example.com" }), "password"),
         (json!({ "password": PASSWORD }), "email"),
         (json!({ "email": 5, "password": PASSWORD }), "email"),
-        (json!({ "email": "a@example.com", "password": ["x"] }), "password"),
-        (json!({ "email": "a@example.com", "password": PASSWORD, "extra": true }), "extra"),
+        (
+            json!({ "email": "a@example.com", "password": ["x"] }),
+            "password",
+        ),
+        (
+            json!({ "email": "a@example.com", "password": PASSWORD, "extra": true }),
+            "extra",
+        ),
         (json!([1, 2]), "body"),
         (json!("text"), "body"),
     ];
@@ -70,7 +93,9 @@ async fn missing_wrongly_typed_and_unknown_fields_are_422_naming_the_field() {
         assert_eq!(problem["errors"][0]["field"], field, "for {body}");
         assert!(problem["errors"][0]["message"].is_string());
     }
-    let res = app.post("/v1/auth/refresh", json!({ "refresh_token": null })).await;
+    let res = app
+        .post("/v1/auth/refresh", json!({ "refresh_token": null }))
+        .await;
     let problem = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "refresh_token");
 }
@@ -116,7 +141,15 @@ async fn oversized_headers_are_refused() {
         Err(e) => assert!(e.is_request() || e.is_connect() || e.is_body(), "{e}"),
     }
     // The server is still fine.
-    assert_eq!(app.client.get(app.url("/health")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        app.client
+            .get(app.url("/health"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
 }
 
 fn encode(value: &Value) -> String {
@@ -128,28 +161,56 @@ async fn missing_garbage_forged_and_expired_tokens_are_401() {
     // J1, J2.
     let app = spawn_app().await;
     let t = app.signed_up("tok@example.com").await;
-    let res = app.request(reqwest::Method::GET, "/v1/users/me", None, None).await;
+    let res = app
+        .request(reqwest::Method::GET, "/v1/users/me", None, None)
+        .await;
     let res_headers = res.headers().clone();
     assert_problem(res, 401, "unauthenticated").await;
-    assert!(res_headers["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
-    let res = app.client.get(app.url("/v1/users/me")).header("authorization", "Basic YTpi").send().await.unwrap();
+    assert!(res_headers["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .starts_with("Bearer"));
+    let res = app
+        .client
+        .get(app.url("/v1/users/me"))
+        .header("authorization", "Basic YTpi")
+        .send()
+        .await
+        .unwrap();
     assert_problem(res, 401, "unauthenticated").await;
 
     let parts: Vec<&str> = t.access.split('.').collect();
     let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).unwrap()).unwrap();
     let mut admin = claims.clone();
     admin["role"] = json!("admin");
-    let kid = serde_json::from_slice::<Value>(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap()["kid"].clone();
+    let kid = serde_json::from_slice::<Value>(&URL_SAFE_NO_PAD.decode(parts[0]).unwrap()).unwrap()
+        ["kid"]
+        .clone();
     let none_header = encode(&json!({ "alg": "none", "typ": "JWT" }));
     let hs_header = encode(&json!({ "alg": "HS256", "typ": "JWT", "kid": kid }));
-    let jwks: Value = app.client.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
-    let public = URL_SAFE_NO_PAD.decode(jwks["keys"][0]["x"].as_str().unwrap()).unwrap();
+    let jwks: Value = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let public = URL_SAFE_NO_PAD
+        .decode(jwks["keys"][0]["x"].as_str().unwrap())
+        .unwrap();
     let hs_signed = {
         let input = format!("{hs_header}.{}", parts[1]);
         let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &public);
-        format!("{input}.{}", URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, input.as_bytes())))
+        format!(
+            "{input}.{}",
+            URL_SAFE_NO_PAD.encode(ring::hmac::sign(&key, input.as_bytes()))
+        )
     };
-    let jku_header = encode(&json!({ "alg": "EdDSA", "typ": "JWT", "kid": kid, "jku": "http://evil.example/jwks" }));
+    let jku_header = encode(
+        &json!({ "alg": "EdDSA", "typ": "JWT", "kid": kid, "jku": "http://evil.example/jwks" }),
+    );
     let bad = [
         "garbage".to_owned(),
         "a.b.c".to_owned(),
@@ -168,7 +229,10 @@ async fn missing_garbage_forged_and_expired_tokens_are_401() {
     // Expired: after access_ttl plus leeway.
     app.clock.advance(15 * 60 + 31);
     let res = app.get_auth("/v1/users/me", &t.access).await;
-    assert_eq!(res.headers()["www-authenticate"], "Bearer error=\"invalid_token\", error_description=\"token_expired\"");
+    assert_eq!(
+        res.headers()["www-authenticate"],
+        "Bearer error=\"invalid_token\", error_description=\"token_expired\""
+    );
     assert_problem(res, 401, "token_expired").await;
 }
 
@@ -193,7 +257,12 @@ async fn an_anonymous_token_is_refused_on_user_routes() {
         role: Some("anonymous".into()),
     };
     let token = app.state.keys().sign(&claims).unwrap();
-    assert_problem(app.get_auth("/v1/users/me", &token).await, 401, "invalid_token").await;
+    assert_problem(
+        app.get_auth("/v1/users/me", &token).await,
+        401,
+        "invalid_token",
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -201,6 +270,11 @@ async fn a_token_from_another_toktok_is_refused() {
     let a = spawn_app().await;
     let b = spawn_app().await;
     let t = a.signed_up("other@example.com").await;
-    assert_problem(b.get_auth("/v1/users/me", &t.access).await, 401, "invalid_token").await;
+    assert_problem(
+        b.get_auth("/v1/users/me", &t.access).await,
+        401,
+        "invalid_token",
+    )
+    .await;
     assert_problem(b.refresh(&t.refresh).await, 401, "invalid_token").await;
 }

@@ -120,7 +120,10 @@ impl TestApp {
             let _ = stop.send(());
         }
         if let Some(server) = self.server.take() {
-            server.await.expect("server task").expect("server ends cleanly");
+            server
+                .await
+                .expect("server task")
+                .expect("server ends cleanly");
         }
         let dir = tempfile::tempdir().expect("temp dir");
         std::mem::replace(&mut self.dir, dir)
@@ -207,8 +210,14 @@ pub struct Tokens {
 impl From<Value> for Tokens {
     fn from(body: Value) -> Self {
         Tokens {
-            access: body["access_token"].as_str().expect("access_token").to_owned(),
-            refresh: body["refresh_token"].as_str().expect("refresh_token").to_owned(),
+            access: body["access_token"]
+                .as_str()
+                .expect("access_token")
+                .to_owned(),
+            refresh: body["refresh_token"]
+                .as_str()
+                .expect("refresh_token")
+                .to_owned(),
             body,
         }
     }

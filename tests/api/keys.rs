@@ -8,12 +8,27 @@ use crate::helpers::{spawn_app, spawn_app_with, spawn_in, test_config};
 async fn round_trip(extra: &str, kty: Option<&str>) {
     let app = spawn_app_with(extra).await;
     let t = app.signed_up("alg@example.com").await;
-    assert_eq!(app.get_auth("/v1/users/me", &t.access).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_auth("/v1/users/me", &t.access).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(app.refresh(&t.refresh).await.status(), StatusCode::OK);
-    let jwks: Value = app.client.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks: Value = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     match kty {
         Some(kty) => assert_eq!(jwks["keys"][0]["kty"], kty),
-        None => assert_eq!(jwks["keys"].as_array().unwrap().len(), 0, "HS256 publishes nothing"),
+        None => assert_eq!(
+            jwks["keys"].as_array().unwrap().len(),
+            0,
+            "HS256 publishes nothing"
+        ),
     }
 }
 
@@ -33,13 +48,13 @@ async fn every_algorithm_signs_and_verifies() {
 async fn hs256_with_a_short_secret_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let result = std::panic::catch_unwind(|| {
-        test_config(dir.path(), "[jwt]\nalgorithm = \"HS256\"\nsecret = \"too short\"\n")
+        test_config(
+            dir.path(),
+            "[jwt]\nalgorithm = \"HS256\"\nsecret = \"too short\"\n",
+        )
     });
     let message = match result {
-        Err(panic) => panic
-            .downcast_ref::<String>()
-            .cloned()
-            .unwrap_or_default(),
+        Err(panic) => panic.downcast_ref::<String>().cloned().unwrap_or_default(),
         Ok(_) => panic!("a short HS256 secret was accepted"),
     };
     assert!(message.contains("jwt.secret"), "{message}");
@@ -52,7 +67,10 @@ async fn keys_persist_across_restarts() {
     let t = app.signed_up("keep@example.com").await;
     let dir = app.stop().await;
     let app = spawn_in(dir, "").await;
-    assert_eq!(app.get_auth("/v1/users/me", &t.access).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_auth("/v1/users/me", &t.access).await.status(),
+        StatusCode::OK
+    );
     assert_eq!(app.refresh(&t.refresh).await.status(), StatusCode::OK);
 }
 
@@ -66,17 +84,35 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
     let new_kid = row.kid.clone();
     app.state.store.insert_signing_key(row).await.unwrap();
     app.state.reload_keys().await.unwrap();
-    let jwks: Value = app.client.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
-    let kids: Vec<&str> = jwks["keys"].as_array().unwrap().iter().map(|k| k["kid"].as_str().unwrap()).collect();
+    let jwks: Value = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let kids: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap())
+        .collect();
     assert_eq!(kids.len(), 2, "{kids:?}");
     assert!(kids.contains(&new_kid.as_str()));
     // Old tokens still work; new ones carry the new kid.
-    assert_eq!(app.get_auth("/v1/users/me", &before.access).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_auth("/v1/users/me", &before.access).await.status(),
+        StatusCode::OK
+    );
     let after = app.signed_in("rot@example.com").await;
     let header = after.access.split('.').next().unwrap();
     use base64::Engine as _;
     let header: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(header).unwrap(),
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
     )
     .unwrap();
     assert_eq!(header["kid"], new_kid.as_str());
@@ -85,6 +121,14 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
     // Once the old key's tokens can no longer be alive, it leaves the JWKS.
     app.clock.advance(31 * 24 * 3600);
     app.state.reload_keys().await.unwrap();
-    let jwks: Value = app.client.get(app.url("/.well-known/jwks.json")).send().await.unwrap().json().await.unwrap();
+    let jwks: Value = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
 }

@@ -3,6 +3,9 @@ use serde_json::Value;
 
 use crate::helpers::{assert_problem, spawn_app, spawn_app_with, PASSWORD};
 
+/// Rate limits on, with per-IP buckets too large to interfere.
+const LOCKOUT_ON: &str = "[rate_limit]\nenabled = true\nper_ip_burst = 100000\n";
+
 /// Status, the headers that could differ, and the body.
 async fn fingerprint(res: reqwest::Response) -> (u16, Vec<(String, String)>, Value) {
     let status = res.status().as_u16();
@@ -37,7 +40,10 @@ async fn unknown_email_wrong_password_and_disabled_look_the_same() {
         .store
         .db()
         .call(|conn| {
-            conn.execute("UPDATE users SET disabled = 1 WHERE email = 'disabled@example.com'", [])?;
+            conn.execute(
+                "UPDATE users SET disabled = 1 WHERE email = 'disabled@example.com'",
+                [],
+            )?;
             Ok(())
         })
         .await
@@ -53,7 +59,7 @@ async fn unknown_email_wrong_password_and_disabled_look_the_same() {
 
 #[tokio::test]
 async fn five_failures_lock_the_account_with_doubling_back_off() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(LOCKOUT_ON).await;
     app.signed_up("lock@example.com").await;
     for _ in 0..5 {
         let res = app.login("lock@example.com", "wrong wrong wrong").await;
@@ -66,19 +72,35 @@ async fn five_failures_lock_the_account_with_doubling_back_off() {
     assert_eq!(body["retry_after"], 1);
     // After the window, one more failure doubles it.
     app.clock.advance(1);
-    assert_problem(app.login("lock@example.com", "wrong wrong wrong").await, 401, "invalid_credentials").await;
+    assert_problem(
+        app.login("lock@example.com", "wrong wrong wrong").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
     let res = app.login("lock@example.com", PASSWORD).await;
     assert_eq!(res.headers()["retry-after"], "2");
     // A success after the window resets the count.
     app.clock.advance(2);
-    assert_eq!(app.login("lock@example.com", PASSWORD).await.status(), StatusCode::OK);
-    assert_problem(app.login("lock@example.com", "wrong wrong wrong").await, 401, "invalid_credentials").await;
-    assert_eq!(app.login("lock@example.com", PASSWORD).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.login("lock@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    assert_problem(
+        app.login("lock@example.com", "wrong wrong wrong").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(
+        app.login("lock@example.com", PASSWORD).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
 async fn the_lockout_caps_at_fifteen_minutes_and_covers_unknown_emails_too() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(LOCKOUT_ON).await;
     for _ in 0..30 {
         let _ = app.login("ghost@example.com", "wrong wrong wrong").await;
         app.clock.advance(3600);
@@ -91,15 +113,25 @@ async fn the_lockout_caps_at_fifteen_minutes_and_covers_unknown_emails_too() {
 
 #[tokio::test]
 async fn per_ip_buckets_limit_login_attempts() {
-    let app = spawn_app_with("[rate_limit]\nenabled = true\nper_ip_burst = 3\nper_ip_per_minute = 1\n").await;
+    let app =
+        spawn_app_with("[rate_limit]\nenabled = true\nper_ip_burst = 3\nper_ip_per_minute = 1\n")
+            .await;
     for _ in 0..3 {
-        assert_eq!(app.login("x@example.com", "wrong wrong wrong").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            app.login("x@example.com", "wrong wrong wrong")
+                .await
+                .status(),
+            StatusCode::UNAUTHORIZED
+        );
     }
     let res = app.login("x@example.com", "wrong wrong wrong").await;
     assert!(res.headers().contains_key("retry-after"));
     assert_problem(res, 429, "rate_limited").await;
     // Register has its own bucket.
-    assert_eq!(app.register("y@example.com", PASSWORD).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.register("y@example.com", PASSWORD).await.status(),
+        StatusCode::CREATED
+    );
 }
 
 #[tokio::test]
@@ -110,11 +142,26 @@ async fn a_raised_iteration_count_upgrades_the_hash_at_next_login() {
     let dir = app.stop().await;
     let app = crate::helpers::spawn_in(dir, "[password]\npbkdf2_iterations = 2000\n").await;
     let phc = || async {
-        app.state.store.user_by_email_key("up@example.com").await.unwrap().unwrap().password_hash.unwrap()
+        app.state
+            .store
+            .user_by_email_key("up@example.com")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash
+            .unwrap()
     };
-    assert!(phc().await.starts_with("$pbkdf2-sha256$i=1000,"), "{}", phc().await);
+    assert!(
+        phc().await.starts_with("$pbkdf2-sha256$i=1000,"),
+        "{}",
+        phc().await
+    );
     app.signed_in("up@example.com").await;
-    assert!(phc().await.starts_with("$pbkdf2-sha256$i=2000,"), "{}", phc().await);
+    assert!(
+        phc().await.starts_with("$pbkdf2-sha256$i=2000,"),
+        "{}",
+        phc().await
+    );
     app.signed_in("up@example.com").await;
 }
 
@@ -122,7 +169,15 @@ async fn a_raised_iteration_count_upgrades_the_hash_at_next_login() {
 async fn argon2id_is_offered() {
     let app = spawn_app_with("[password]\nalgorithm = \"argon2id\"\n").await;
     app.signed_up("argon@example.com").await;
-    let phc = app.state.store.user_by_email_key("argon@example.com").await.unwrap().unwrap().password_hash.unwrap();
+    let phc = app
+        .state
+        .store
+        .user_by_email_key("argon@example.com")
+        .await
+        .unwrap()
+        .unwrap()
+        .password_hash
+        .unwrap();
     assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
     app.signed_in("argon@example.com").await;
 }
@@ -136,13 +191,22 @@ async fn logins_and_failures_are_audited_without_secrets() {
     app.signed_in("audit@example.com").await;
     let id = tokens.body["user"]["id"].as_str().unwrap();
     let kinds = app.state.store.audit_kinds(id).await.unwrap();
-    assert_eq!(kinds, ["user.registered", "login.succeeded", "login.failed", "login.succeeded"]);
+    assert_eq!(
+        kinds,
+        [
+            "user.registered",
+            "login.succeeded",
+            "login.failed",
+            "login.succeeded"
+        ]
+    );
     let dump: String = app
         .state
         .store
         .db()
         .call(|conn| {
-            let mut stmt = conn.prepare("SELECT detail || coalesce(user_agent,'') FROM audit_events")?;
+            let mut stmt =
+                conn.prepare("SELECT detail || coalesce(user_agent,'') FROM audit_events")?;
             let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
             Ok(rows.collect::<Result<Vec<_>, _>>()?.join("\n"))
         })

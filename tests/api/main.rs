@@ -2,6 +2,7 @@
 //! real server on a random port. One binary, one module per feature.
 
 mod bad_input;
+mod cli;
 mod helpers;
 mod keys;
 mod login;

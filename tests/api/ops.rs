@@ -88,8 +88,14 @@ async fn metrics_count_requests_by_route_and_logins_by_outcome() {
         .unwrap();
     assert!(text.contains("toktok_http_requests_total{"), "{text}");
     assert!(text.contains("route=\"/v1/auth/register\""), "{text}");
-    assert!(text.contains("toktok_logins_total{outcome=\"invalid_credentials\"} 1"), "{text}");
-    assert!(text.contains("toktok_http_request_duration_seconds_bucket"), "{text}");
+    assert!(
+        text.contains("toktok_logins_total{outcome=\"invalid_credentials\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("toktok_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -113,4 +119,24 @@ async fn shutdown_is_graceful_and_the_database_survives_a_restart() {
     let dir = app.stop().await;
     let app = crate::helpers::spawn_in(dir, "").await;
     app.signed_in("restart@example.com").await;
+}
+
+#[tokio::test]
+async fn cors_allows_only_configured_origins() {
+    let app = spawn_app_with("[server]\ncors_origins = [\"https://app.example\"]\n").await;
+    let preflight = |origin: &'static str| {
+        app.client
+            .request(reqwest::Method::OPTIONS, app.url("/v1/auth/login"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type")
+            .send()
+    };
+    let res = preflight("https://app.example").await.unwrap();
+    assert_eq!(
+        res.headers()["access-control-allow-origin"],
+        "https://app.example"
+    );
+    let res = preflight("https://evil.example").await.unwrap();
+    assert!(res.headers().get("access-control-allow-origin").is_none());
 }

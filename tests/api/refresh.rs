@@ -27,7 +27,13 @@ async fn a_replayed_token_inside_the_grace_window_gets_the_same_successor() {
     // R2: a client that lost the response is not logged out.
     let app = spawn_app().await;
     let first = app.signed_up("g@example.com").await;
-    let a = Tokens::from(app.refresh(&first.refresh).await.json::<Value>().await.unwrap());
+    let a = Tokens::from(
+        app.refresh(&first.refresh)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap(),
+    );
     app.clock.advance(5);
     let res = app.refresh(&first.refresh).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -42,13 +48,24 @@ async fn reuse_outside_the_grace_window_revokes_the_family() {
     // R2: reuse detection.
     let app = spawn_app().await;
     let first = app.signed_up("reuse@example.com").await;
-    let second = Tokens::from(app.refresh(&first.refresh).await.json::<Value>().await.unwrap());
+    let second = Tokens::from(
+        app.refresh(&first.refresh)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap(),
+    );
     app.clock.advance(11);
     let res = app.refresh(&first.refresh).await;
     assert_problem(res, 401, "token_reused").await;
     // The whole family is dead: the legitimate successor and its access token.
     assert_problem(app.refresh(&second.refresh).await, 401, "invalid_token").await;
-    assert_problem(app.get_auth("/v1/users/me", &second.access).await, 401, "invalid_token").await;
+    assert_problem(
+        app.get_auth("/v1/users/me", &second.access).await,
+        401,
+        "invalid_token",
+    )
+    .await;
     let id = first.body["user"]["id"].as_str().unwrap();
     let kinds = app.state.store.audit_kinds(id).await.unwrap();
     assert!(kinds.contains(&"refresh.reused".to_owned()), "{kinds:?}");
@@ -58,8 +75,20 @@ async fn reuse_outside_the_grace_window_revokes_the_family() {
 async fn an_older_token_is_reuse_even_inside_the_grace_window() {
     let app = spawn_app().await;
     let t0 = app.signed_up("old@example.com").await;
-    let t1 = Tokens::from(app.refresh(&t0.refresh).await.json::<Value>().await.unwrap());
-    let _t2 = Tokens::from(app.refresh(&t1.refresh).await.json::<Value>().await.unwrap());
+    let t1 = Tokens::from(
+        app.refresh(&t0.refresh)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap(),
+    );
+    let _t2 = Tokens::from(
+        app.refresh(&t1.refresh)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap(),
+    );
     assert_problem(app.refresh(&t0.refresh).await, 401, "token_reused").await;
 }
 
@@ -118,7 +147,12 @@ async fn token_kinds_cannot_stand_in_for_each_other() {
     // J3: refresh on a protected route, access on refresh → 401.
     let app = spawn_app().await;
     let t = app.signed_up("kind@example.com").await;
-    assert_problem(app.get_auth("/v1/users/me", &t.refresh).await, 401, "invalid_token").await;
+    assert_problem(
+        app.get_auth("/v1/users/me", &t.refresh).await,
+        401,
+        "invalid_token",
+    )
+    .await;
     assert_problem(app.refresh(&t.access).await, 401, "invalid_token").await;
 }
 
@@ -138,10 +172,7 @@ async fn refresh_tokens_are_stored_only_as_hashes() {
     for token in [&t.refresh, &t2.refresh, &t.access] {
         let payload = token.split('.').nth(1).unwrap();
         assert!(!haystack.contains(payload));
-        let claims: Value = serde_json::from_slice(
-            &base64_url_decode(payload),
-        )
-        .unwrap();
+        let claims: Value = serde_json::from_slice(&base64_url_decode(payload)).unwrap();
         let jti = claims["jti"].as_str().unwrap();
         assert!(!haystack.contains(jti), "jti {jti} stored raw");
     }
@@ -150,5 +181,7 @@ async fn refresh_tokens_are_stored_only_as_hashes() {
 
 fn base64_url_decode(s: &str) -> Vec<u8> {
     use base64::Engine as _;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).unwrap()
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .unwrap()
 }

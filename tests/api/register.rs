@@ -22,14 +22,20 @@ async fn register_returns_201_with_a_token_response() {
     assert!(body["access_token"].as_str().unwrap().split('.').count() == 3);
     assert!(body["refresh_token"].as_str().unwrap().split('.').count() == 3);
     let user = &body["user"];
-    assert_eq!(user["email"], "Ada@example.com", "domain lower-cased, local part kept");
+    assert_eq!(
+        user["email"], "Ada@example.com",
+        "domain lower-cased, local part kept"
+    );
     assert_eq!(user["email_confirmed"], false);
     assert_eq!(user["name"], "Ada");
     assert_eq!(user["role"], "user");
     assert_eq!(user["metadata"], json!({ "theme": "dark" }));
     assert!(user["id"].as_str().unwrap().len() == 36);
     assert!(user["created_at"].as_str().unwrap().ends_with('Z'));
-    assert!(user.get("app_metadata").is_none(), "admin-only field hidden");
+    assert!(
+        user.get("app_metadata").is_none(),
+        "admin-only field hidden"
+    );
 }
 
 #[tokio::test]
@@ -52,7 +58,14 @@ async fn with_confirmation_required_new_and_taken_emails_answer_alike() {
     let again: Value = again.json().await.unwrap();
     assert_eq!(first["confirmation_sent"], true);
     assert_eq!(again["confirmation_sent"], true);
-    let keys = |v: &Value| v["user"].as_object().unwrap().keys().cloned().collect::<Vec<_>>();
+    let keys = |v: &Value| {
+        v["user"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
     assert_eq!(keys(&first), keys(&again));
     assert!(first.get("access_token").is_none());
     // And login says "confirm first" only after a correct password.
@@ -65,14 +78,23 @@ async fn with_confirmation_required_new_and_taken_emails_answer_alike() {
 #[tokio::test]
 async fn weak_passwords_are_422() {
     let app = spawn_app().await;
-    for password in ["short", "12345678901", "1qaz2wsx3edc", "dave@example.com", "dave"] {
+    for password in [
+        "short",
+        "12345678901",
+        "1qaz2wsx3edc",
+        "dave@example.com",
+        "dave",
+    ] {
         let res = app.register("dave@example.com", password).await;
         let body = assert_problem(res, 422, "weak_password").await;
         assert!(body["detail"].is_string());
     }
     // P2/P3: length counts code points; 128 of them are accepted.
     let long: String = "ü".repeat(128);
-    assert_eq!(app.register("dave@example.com", &long).await.status(), StatusCode::CREATED);
+    assert_eq!(
+        app.register("dave@example.com", &long).await.status(),
+        StatusCode::CREATED
+    );
     let too_long: String = "x".repeat(257);
     let res = app.register("erin@example.com", &too_long).await;
     assert_problem(res, 422, "weak_password").await;
@@ -82,12 +104,27 @@ async fn weak_passwords_are_422() {
 async fn twelve_code_points_of_any_script_are_enough() {
     let app = spawn_app().await;
     // 12 code points, 36 bytes: counted as 12 (P2), no composition rules (P4).
-    let res = app.register("zoe@example.com", "パスワードパスワードパス").await;
+    let res = app
+        .register("zoe@example.com", "パスワードパスワードパス")
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     // NFKC (P7): the full-width form of the same password logs in.
     let app2 = spawn_app().await;
-    assert_eq!(app2.register("yan@example.com", "ｃｏｒｒｅｃｔ ｈｏｒｓｅ ｂａｔｔｅｒｙ").await.status(), StatusCode::CREATED);
-    assert_eq!(app2.login("yan@example.com", "correct horse battery").await.status(), StatusCode::OK);
+    assert_eq!(
+        app2.register(
+            "yan@example.com",
+            "ｃｏｒｒｅｃｔ ｈｏｒｓｅ ｂａｔｔｅｒｙ"
+        )
+        .await
+        .status(),
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        app2.login("yan@example.com", "correct horse battery")
+            .await
+            .status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -97,19 +134,28 @@ async fn invalid_fields_are_422_naming_the_field() {
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "email");
     let res = app
-        .post("/v1/auth/register", json!({ "email": "f@example.com", "password": PASSWORD, "metadata": [1] }))
+        .post(
+            "/v1/auth/register",
+            json!({ "email": "f@example.com", "password": PASSWORD, "metadata": [1] }),
+        )
         .await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "metadata");
     let big = "x".repeat(17 * 1024);
     let res = app
-        .post("/v1/auth/register", json!({ "email": "f@example.com", "password": PASSWORD, "metadata": { "k": big } }))
+        .post(
+            "/v1/auth/register",
+            json!({ "email": "f@example.com", "password": PASSWORD, "metadata": { "k": big } }),
+        )
         .await;
     // Either the body limit (64 KiB) or the metadata limit (16 KiB) speaks; here metadata.
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "metadata");
     let res = app
-        .post("/v1/auth/register", json!({ "email": "f@example.com", "password": PASSWORD, "role": "admin" }))
+        .post(
+            "/v1/auth/register",
+            json!({ "email": "f@example.com", "password": PASSWORD, "role": "admin" }),
+        )
         .await;
     let body = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(body["errors"][0]["field"], "role");

@@ -9,12 +9,22 @@ async fn logout_ends_this_session_at_once() {
     let app = spawn_app().await;
     let a = app.signed_up("out@example.com").await;
     let b = app.signed_in("out@example.com").await;
-    let res = app.request(Method::POST, "/v1/auth/logout", Some(&a.access), None).await;
+    let res = app
+        .request(Method::POST, "/v1/auth/logout", Some(&a.access), None)
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_problem(app.get_auth("/v1/users/me", &a.access).await, 401, "invalid_token").await;
+    assert_problem(
+        app.get_auth("/v1/users/me", &a.access).await,
+        401,
+        "invalid_token",
+    )
+    .await;
     assert_problem(app.refresh(&a.refresh).await, 401, "invalid_token").await;
     // The other session lives on.
-    assert_eq!(app.get_auth("/v1/users/me", &b.access).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_auth("/v1/users/me", &b.access).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -22,10 +32,17 @@ async fn logout_all_ends_every_session() {
     let app = spawn_app().await;
     let a = app.signed_up("all@example.com").await;
     let b = app.signed_in("all@example.com").await;
-    let res = app.request(Method::POST, "/v1/auth/logout-all", Some(&b.access), None).await;
+    let res = app
+        .request(Method::POST, "/v1/auth/logout-all", Some(&b.access), None)
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     for t in [&a, &b] {
-        assert_problem(app.get_auth("/v1/users/me", &t.access).await, 401, "invalid_token").await;
+        assert_problem(
+            app.get_auth("/v1/users/me", &t.access).await,
+            401,
+            "invalid_token",
+        )
+        .await;
         assert_problem(app.refresh(&t.refresh).await, 401, "invalid_token").await;
     }
 }
@@ -43,7 +60,12 @@ async fn sessions_are_listed_with_the_current_one_marked() {
         .await
         .unwrap();
     let b: Value = res.json().await.unwrap();
-    let body: Value = app.get_auth("/v1/users/me/sessions", &a.access).await.json().await.unwrap();
+    let body: Value = app
+        .get_auth("/v1/users/me/sessions", &a.access)
+        .await
+        .json()
+        .await
+        .unwrap();
     let sessions = body["sessions"].as_array().unwrap();
     assert_eq!(sessions.len(), 2);
     let current: Vec<_> = sessions.iter().filter(|s| s["current"] == true).collect();
@@ -56,12 +78,21 @@ async fn sessions_are_listed_with_the_current_one_marked() {
     }
     // Ending the other session kills its tokens.
     let path = format!("/v1/users/me/sessions/{}", other["id"].as_str().unwrap());
-    let res = app.request(Method::DELETE, &path, Some(&a.access), None).await;
+    let res = app
+        .request(Method::DELETE, &path, Some(&a.access), None)
+        .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let b_access = b["access_token"].as_str().unwrap();
-    assert_problem(app.get_auth("/v1/users/me", b_access).await, 401, "invalid_token").await;
+    assert_problem(
+        app.get_auth("/v1/users/me", b_access).await,
+        401,
+        "invalid_token",
+    )
+    .await;
     // Twice, or unknown: 404.
-    let res = app.request(Method::DELETE, &path, Some(&a.access), None).await;
+    let res = app
+        .request(Method::DELETE, &path, Some(&a.access), None)
+        .await;
     assert_problem(res, 404, "not_found").await;
 }
 
@@ -70,10 +101,43 @@ async fn another_users_session_is_404() {
     let app = spawn_app().await;
     let a = app.signed_up("mine@example.com").await;
     let b = app.signed_up("theirs@example.com").await;
-    let body: Value = app.get_auth("/v1/users/me/sessions", &b.access).await.json().await.unwrap();
+    let body: Value = app
+        .get_auth("/v1/users/me/sessions", &b.access)
+        .await
+        .json()
+        .await
+        .unwrap();
     let theirs = body["sessions"][0]["id"].as_str().unwrap().to_owned();
     let path = format!("/v1/users/me/sessions/{theirs}");
-    let res = app.request(Method::DELETE, &path, Some(&a.access), None).await;
+    let res = app
+        .request(Method::DELETE, &path, Some(&a.access), None)
+        .await;
     assert_problem(res, 404, "not_found").await;
-    assert_eq!(app.get_auth("/v1/users/me", &b.access).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get_auth("/v1/users/me", &b.access).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_disabled_account_loses_its_sessions_at_once() {
+    // R5: disabling ends access on toktok's routes and stops refreshes.
+    let app = spawn_app().await;
+    let t = app.signed_up("off@example.com").await;
+    app.state
+        .store
+        .db()
+        .call(|conn| {
+            conn.execute("UPDATE users SET disabled = 1", [])?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_problem(
+        app.get_auth("/v1/users/me", &t.access).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_problem(app.refresh(&t.refresh).await, 401, "invalid_token").await;
 }
