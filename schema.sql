@@ -90,3 +90,49 @@ CREATE TABLE audit_events (
 );
 CREATE INDEX audit_events_user ON audit_events(user_id, id);
 CREATE INDEX audit_events_kind ON audit_events(kind, id);
+
+-- migration: 2
+-- Challenge tokens (src/challenge/): one live challenge per (action, id).
+-- The secret is never stored, only a keyed hash of it; encrypted secrets
+-- (tokens) are decrypted with `challenge_keys`.
+CREATE TABLE challenges (
+    action              TEXT NOT NULL,
+    id                  TEXT NOT NULL,
+    -- set when `regenerate` was asked for: a handle to regenerate by
+    uid                 TEXT UNIQUE,
+    -- the secret's kind and settings, as JSON: {"type","alphabet","length","encrypt"}
+    secret              TEXT NOT NULL,
+    -- HMAC-SHA256 (hex) of the raw secret; NULL for challenges without one
+    secret_hash         TEXT,
+    metadata            TEXT NOT NULL DEFAULT 'null',
+    created_at          INTEGER NOT NULL,
+    verified_at         INTEGER,
+    ttl                 INTEGER NOT NULL,
+    -- NULL: never expires
+    expires_at          INTEGER,
+    throttle            INTEGER NOT NULL DEFAULT 0,
+    -- no new challenge for this pair before this time
+    throttle_until      INTEGER,
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (action, id)
+) WITHOUT ROWID;
+CREATE INDEX challenges_expires ON challenges(expires_at) WHERE expires_at IS NOT NULL;
+
+-- Keys of the challenge-token AEAD. The newest encrypts; all decrypt.
+CREATE TABLE challenge_keys (
+    kid                 TEXT PRIMARY KEY,
+    key                 BLOB NOT NULL,
+    created_at          INTEGER NOT NULL
+);
+
+-- Service API keys (`tk_…`). Only a SHA-256 of the key is stored.
+CREATE TABLE api_keys (
+    id                  TEXT PRIMARY KEY,
+    name                TEXT NOT NULL,
+    key_hash            TEXT NOT NULL UNIQUE,
+    -- JSON array of scopes, e.g. ["challenges","admin"]
+    scopes              TEXT NOT NULL,
+    created_at          INTEGER NOT NULL,
+    last_used_at        INTEGER,
+    revoked_at          INTEGER
+);

@@ -11,7 +11,7 @@
 //!   from tests and embedders. It uses `try_init`: a second call finds a
 //!   subscriber already installed and leaves it alone instead of failing.
 //! - The request span carries only the method, the route *template* and the
-//!   request id, plus `status` and `latency_ms` filled in by [`on_response`].
+//!   request id; [`on_response`] logs `status` and `latency_ms` once, at the end.
 //!   It never records the URI: link tokens travel in `?token=` and the
 //!   template is all an operator needs. It never records headers either
 //!   (`Authorization`, cookies). A secret that is never put in a span cannot
@@ -24,7 +24,6 @@ use anyhow::Context as _;
 use axum::body::Body;
 use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
-use tracing::field::Empty;
 use tracing::Span;
 use tracing_subscriber::EnvFilter;
 
@@ -79,8 +78,7 @@ pub fn init(format_json: bool, level: &str) -> anyhow::Result<()> {
 ///
 /// Fields: `method`, `route` (the [`MatchedPath`] template, or `unmatched`
 /// when the layer runs before routing or nothing matched), `request_id` (the
-/// `x-request-id` header, so put `SetRequestIdLayer` outside this layer), and
-/// the empty `status` and `latency_ms` that [`on_response`] records.
+/// `x-request-id` header, so put `SetRequestIdLayer` outside this layer).
 /// Add the `TraceLayer` with `Router::layer` so it sees the matched route.
 pub fn request_span(req: &Request<Body>) -> Span {
     let route = req
@@ -97,18 +95,15 @@ pub fn request_span(req: &Request<Body>) -> Span {
         method = %req.method(),
         route = route,
         request_id = request_id,
-        status = Empty,
-        latency_ms = Empty,
     )
 }
 
-/// Records the outcome on the request span and logs one line per request,
-/// for `TraceLayer::on_response(telemetry::on_response)`.
-pub fn on_response<B>(res: &Response<B>, latency: Duration, span: &Span) {
+/// Logs one line per request, inside its span, for
+/// `TraceLayer::on_response(telemetry::on_response)`.
+pub fn on_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
     let status = res.status().as_u16();
-    let latency_ms = latency.as_secs_f64() * 1000.0;
-    span.record("status", status);
-    span.record("latency_ms", latency_ms);
+    // Whole microseconds, shown as milliseconds: 0.058, not 0.057766000000000005.
+    let latency_ms = latency.as_micros() as f64 / 1000.0;
     if res.status().is_server_error() {
         tracing::warn!(status, latency_ms, "request finished");
     } else {
@@ -174,10 +169,7 @@ mod tests {
             let span = request_span(&secret_request());
             let meta = span.metadata().expect("span is enabled");
             let names: Vec<&str> = meta.fields().iter().map(|f| f.name()).collect();
-            assert_eq!(
-                names,
-                ["method", "route", "request_id", "status", "latency_ms"]
-            );
+            assert_eq!(names, ["method", "route", "request_id"]);
 
             let res = Response::builder().status(204).body(()).unwrap();
             on_response(&res, Duration::from_millis(3), &span);
