@@ -5,13 +5,15 @@ use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
+use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Parser, Subcommand};
 
 use crate::app::{alg_name, new_key_row, App};
+use crate::auth::api_keys::{self, Scope};
 use crate::auth::jwt::Algorithm;
-use crate::clock::{Clock as _, SystemClock};
+use crate::clock::{rfc3339, Clock as _, SystemClock};
 use crate::config::{Config, LogFormat};
-use crate::store::{schema_version, Db, Store, SCHEMA_VERSION};
+use crate::store::{schema_version, ApiKeyRecord, AuditEvent, Db, Store, SCHEMA_VERSION};
 
 /// The shipped, commented configuration: what `toktok init` writes.
 pub const CONFIG_TEMPLATE: &str = include_str!("../toktok.toml");
@@ -57,6 +59,11 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+    /// Manage service API keys (for the challenge and admin endpoints).
+    ApiKey {
+        #[command(subcommand)]
+        command: ApiKeyCommand,
+    },
     /// Write a consistent copy of the live database to PATH.
     Backup { path: PathBuf },
 }
@@ -83,6 +90,33 @@ pub enum KeysCommand {
     Rotate,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Create a key and print it, alone, on standard output. It is shown only
+    /// this once: toktok keeps just its hash.
+    Create {
+        /// A label saying who uses the key, e.g. "billing service".
+        #[arg(long)]
+        name: String,
+        /// What the key may do; repeat for several.
+        #[arg(long = "scope", required = true, value_name = "SCOPE", value_parser = scope_parser())]
+        scopes: Vec<Scope>,
+    },
+    /// List every key, revoked ones included (never the keys themselves).
+    List,
+    /// Revoke a key at once; it stays in the list, marked revoked.
+    Revoke {
+        /// The key's id, as `api-key list` shows it.
+        id: String,
+    },
+}
+
+/// `--scope`: the allowed names show in `--help`, and clap itself refuses
+/// any other, naming the allowed ones.
+fn scope_parser() -> impl clap::builder::TypedValueParser<Value = Scope> {
+    PossibleValuesParser::new(Scope::ALL.map(Scope::as_str)).try_map(|s| s.parse::<Scope>())
+}
+
 /// Loads the configuration the command line names.
 pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
     Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))
@@ -107,6 +141,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         Command::Keys {
             command: KeysCommand::Rotate,
         } => keys_rotate(config).await.map(|()| 0),
+        Command::ApiKey { command } => api_key(config, command).await.map(|()| 0),
         Command::Backup { path } => backup(&config, path).await.map(|()| 0),
     }
 }
@@ -286,9 +321,7 @@ async fn keys_rotate(config: Config) -> anyhow::Result<()> {
     if alg == Algorithm::HS256 {
         bail!("jwt.algorithm is HS256: its key is jwt.secret; rotate by changing the secret");
     }
-    let path = config.database.path.clone();
-    let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
-    let store = Store::new(db);
+    let store = open_store(&config).await?;
     let row = new_key_row(alg, SystemClock.now()).await?;
     let kid = row.kid.clone();
     store.insert_signing_key(row).await?;
@@ -297,6 +330,155 @@ async fn keys_rotate(config: Config) -> anyhow::Result<()> {
         alg_name(alg)
     );
     Ok(())
+}
+
+/// Opens the configured database for a one-off command.
+async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let path = config.database.path.clone();
+    let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
+    Ok(Store::new(db))
+}
+
+/// The longest API key name accepted: a label, not a document.
+const MAX_KEY_NAME: usize = 200;
+
+async fn api_key(config: Config, command: ApiKeyCommand) -> anyhow::Result<()> {
+    match command {
+        ApiKeyCommand::Create { name, scopes } => api_key_create(&config, name, scopes).await,
+        ApiKeyCommand::List => api_key_list(&config).await,
+        ApiKeyCommand::Revoke { id } => api_key_revoke(&config, &id).await,
+    }
+}
+
+fn cli_event(kind: &'static str, at: i64, detail: serde_json::Value) -> AuditEvent {
+    AuditEvent {
+        at,
+        kind,
+        user_id: None,
+        actor: Some("cli".to_owned()),
+        ip: None,
+        user_agent: None,
+        detail,
+    }
+}
+
+async fn api_key_create(config: &Config, name: String, scopes: Vec<Scope>) -> anyhow::Result<()> {
+    let name = name.trim().to_owned();
+    if name.is_empty() {
+        bail!("--name must not be empty");
+    }
+    if name.len() > MAX_KEY_NAME {
+        bail!("--name is longer than {MAX_KEY_NAME} bytes");
+    }
+    if name.chars().any(char::is_control) {
+        bail!("--name must not contain control characters");
+    }
+    let mut unique: Vec<Scope> = Vec::with_capacity(scopes.len());
+    for scope in scopes {
+        if !unique.contains(&scope) {
+            unique.push(scope);
+        }
+    }
+    let store = open_store(config).await?;
+    let (key, key_hash) = api_keys::generate()?;
+    let now = SystemClock.now();
+    let record = ApiKeyRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        name,
+        scopes: unique,
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let event = cli_event(
+        "api_key.created",
+        now,
+        serde_json::json!({ "id": record.id, "name": record.name, "scopes": record.scopes }),
+    );
+    let (id, scope_list) = (record.id.clone(), scope_names(&record.scopes));
+    store
+        .insert_api_key(record, key_hash, event)
+        .await
+        .context("while storing the new API key")?;
+    eprintln!("created API key {id} with scope(s) {scope_list}; it is shown only once:");
+    println!("{key}");
+    Ok(())
+}
+
+fn scope_names(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+async fn api_key_list(config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let keys = store.list_api_keys().await?;
+    if keys.is_empty() {
+        eprintln!("no API keys; create one with: toktok api-key create --name N --scope S");
+        return Ok(());
+    }
+    let when = |t: Option<i64>| t.map_or_else(|| "-".to_owned(), rfc3339);
+    let mut rows = vec![[
+        "ID".to_owned(),
+        "NAME".to_owned(),
+        "SCOPES".to_owned(),
+        "CREATED".to_owned(),
+        "LAST USED".to_owned(),
+        "REVOKED".to_owned(),
+    ]];
+    rows.extend(keys.iter().map(|k| {
+        [
+            k.id.clone(),
+            k.name.clone(),
+            scope_names(&k.scopes),
+            rfc3339(k.created_at),
+            when(k.last_used_at),
+            when(k.revoked_at),
+        ]
+    }));
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let pad = width - cell.chars().count();
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+async fn api_key_revoke(config: &Config, id: &str) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let now = SystemClock.now();
+    let event = cli_event("api_key.revoked", now, serde_json::json!({ "id": id }));
+    if store.revoke_api_key(id, now, event).await? {
+        eprintln!("revoked API key {id}");
+        return Ok(());
+    }
+    let known = store
+        .list_api_keys()
+        .await?
+        .into_iter()
+        .find(|k| k.id == id);
+    match known.and_then(|k| k.revoked_at) {
+        Some(at) => bail!("API key {id} was already revoked at {}", rfc3339(at)),
+        None => bail!("there is no API key with id {id} (see toktok api-key list)"),
+    }
 }
 
 async fn backup(config: &Config, dest: PathBuf) -> anyhow::Result<()> {

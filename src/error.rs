@@ -33,6 +33,9 @@ pub enum ApiError {
     // 400
     #[error("the request body is not valid JSON: {0}")]
     MalformedBody(String),
+    /// A link or challenge token that cannot be read at all.
+    #[error("the token is malformed")]
+    MalformedToken,
     // 401
     #[error("authentication required")]
     Unauthenticated,
@@ -53,11 +56,15 @@ pub enum ApiError {
     WrongPassword,
     #[error("registration is closed")]
     RegistrationClosed,
+    #[error("the token belongs to another id or action")]
+    ControlMismatch,
     // 404
     #[error("not found")]
     NotFound,
     #[error("this feature is disabled")]
     FeatureDisabled,
+    #[error("no such challenge, or it expired, or the secret is wrong")]
+    ChallengeNotFound,
     // 409
     #[error("an account with this email already exists")]
     EmailTaken,
@@ -74,6 +81,8 @@ pub enum ApiError {
     // 429
     #[error("too many requests; retry after {0} s")]
     RateLimited(u64),
+    #[error("a challenge for this id and action was created recently; retry after {0} s")]
+    Throttled(u64),
     // 503
     #[error("the server is busy; retry after {0} s")]
     Overloaded(u64),
@@ -109,6 +118,7 @@ impl ApiError {
         use ApiError::*;
         match self {
             MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_body", "Malformed body"),
+            MalformedToken => (StatusCode::BAD_REQUEST, "invalid_token", "Invalid token"),
             Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",
@@ -134,7 +144,13 @@ impl ApiError {
                 "registration_closed",
                 "Registration closed",
             ),
+            ControlMismatch => (StatusCode::FORBIDDEN, "control_mismatch", "Control mismatch"),
             NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            ChallengeNotFound => (
+                StatusCode::NOT_FOUND,
+                "challenge_not_found",
+                "Challenge not found",
+            ),
             FeatureDisabled => (
                 StatusCode::NOT_FOUND,
                 "feature_disabled",
@@ -166,6 +182,7 @@ impl ApiError {
                 "rate_limited",
                 "Rate limited",
             ),
+            Throttled(_) => (StatusCode::TOO_MANY_REQUESTS, "throttled", "Throttled"),
             Overloaded(_) => (StatusCode::SERVICE_UNAVAILABLE, "overloaded", "Overloaded"),
             StorageUnavailable => (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -182,7 +199,7 @@ impl ApiError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            ApiError::RateLimited(s) | ApiError::Overloaded(s) => Some(*s),
+            ApiError::RateLimited(s) | ApiError::Throttled(s) | ApiError::Overloaded(s) => Some(*s),
             ApiError::StorageUnavailable => Some(5),
             _ => None,
         }

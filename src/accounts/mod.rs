@@ -14,13 +14,14 @@ use serde_json::{json, Value};
 
 use crate::app::AppState;
 use crate::auth::jwt::{Claims, JwtError, TokenKind, Validation};
+use crate::auth::sha256_hex;
 use crate::clock::rfc3339;
 use crate::domain::email::Email;
 use crate::domain::password::PasswordProblem;
 use crate::error::{ApiError, FieldError};
 use crate::ratelimit::Bucket;
 use crate::store::{
-    AuditEvent, NewSession, NewUser, ProfileChange, RefreshDecision, SessionRecord, UserRecord,
+    AuditEvent, ProfileChange, RefreshDecision, SessionRecord, UserRecord,
 };
 
 pub use tokens::TokenResponse;
@@ -179,7 +180,7 @@ async fn sign_in(
     let session = SessionRecord {
         id: uuid::Uuid::now_v7().to_string(),
         user_id: user.id.clone(),
-        refresh_hash: tokens::sha256_hex(&jti),
+        refresh_hash: sha256_hex(&jti),
         prev_refresh_hash: None,
         rotated_at: now,
         created_at: now,
@@ -189,19 +190,10 @@ async fn sign_in(
         ip: meta.ip.map(|ip| ip.to_string()),
         revoked_at: None,
     };
-    let new = NewSession {
-        id: session.id.clone(),
-        user_id: session.user_id.clone(),
-        refresh_hash: session.refresh_hash.clone(),
-        created_at: now,
-        expires_at: session.expires_at,
-        user_agent: session.user_agent.clone(),
-        ip: session.ip.clone(),
-    };
     let event = meta.event(now, kind, Some(&user.id), json!({ "session": session.id }));
     state
         .store
-        .create_session(new, email_key, rehash, event)
+        .create_session(session.clone(), email_key, rehash, event)
         .await?;
     let mut user = user.clone();
     user.last_login_at = Some(now);
@@ -246,47 +238,19 @@ pub async fn register(
     // Hash before answering either way, so "taken" costs what "new" costs.
     let phc = state.hasher.hash(input.password).await?;
     let now = state.now();
+    let mut user = new_user_record(&email, "user", Some(phc), None, now);
+    user.name = input.name;
+    user.metadata = input.metadata.unwrap_or_else(|| json!({}));
     if existing.is_some() {
         if !confirmation {
             return Err(ApiError::EmailTaken);
         }
-        // L1: same answer as a new registration; the owner is told by mail
-        // (email flows, a later issue) instead of the caller.
-        let ghost = UserRecord {
-            id: uuid::Uuid::now_v7().to_string(),
-            email: email.as_str().to_owned(),
-            email_confirmed_at: None,
-            name: input.name,
-            role: "user".into(),
-            metadata: input.metadata.unwrap_or_else(|| json!({})),
-            app_metadata: json!({}),
-            password_hash: None,
-            disabled: false,
-            created_at: now,
-            updated_at: now,
-            last_login_at: None,
-        };
-        return Ok(Registered::ConfirmationSent(UserView::from(&ghost)));
+        // L1: the same answer as a new registration (the user object of an
+        // account that is never stored); the owner is told by mail instead.
+        return Ok(Registered::ConfirmationSent(UserView::from(&user)));
     }
-    let user = UserRecord {
-        id: uuid::Uuid::now_v7().to_string(),
-        email: email.as_str().to_owned(),
-        email_confirmed_at: None,
-        name: input.name,
-        role: "user".into(),
-        metadata: input.metadata.unwrap_or_else(|| json!({})),
-        app_metadata: json!({}),
-        password_hash: Some(phc),
-        disabled: false,
-        created_at: now,
-        updated_at: now,
-        last_login_at: None,
-    };
     let event = meta.event(now, "user.registered", Some(&user.id), json!({}));
-    state
-        .store
-        .insert_user(new_user(&user, &key), event)
-        .await?;
+    state.store.insert_user(user.clone(), key.clone(), event).await?;
     if confirmation {
         return Ok(Registered::ConfirmationSent(UserView::from(&user)));
     }
@@ -294,18 +258,27 @@ pub async fn register(
     Ok(Registered::SignedIn(Box::new(tokens)))
 }
 
-fn new_user(user: &UserRecord, key: &str) -> NewUser {
-    NewUser {
-        id: user.id.clone(),
-        email: user.email.clone(),
-        email_key: key.to_owned(),
-        email_confirmed_at: user.email_confirmed_at,
-        name: user.name.clone(),
-        role: user.role.clone(),
-        metadata: user.metadata.clone(),
-        app_metadata: user.app_metadata.clone(),
-        password_hash: user.password_hash.clone(),
-        created_at: user.created_at,
+/// A user record as a new account starts: no name, empty metadata.
+fn new_user_record(
+    email: &Email,
+    role: &str,
+    password_hash: Option<String>,
+    email_confirmed_at: Option<i64>,
+    now: i64,
+) -> UserRecord {
+    UserRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        email: email.as_str().to_owned(),
+        email_confirmed_at,
+        name: None,
+        role: role.to_owned(),
+        metadata: json!({}),
+        app_metadata: json!({}),
+        password_hash,
+        disabled: false,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
     }
 }
 
@@ -441,9 +414,9 @@ pub async fn refresh(
         .verify(token, &validation(state, TokenKind::Refresh), now)
         .map_err(token_error)?;
     let sid = claims.sid.clone().ok_or(ApiError::InvalidToken)?;
-    let presented = tokens::sha256_hex(&claims.jti);
+    let presented = sha256_hex(&claims.jti);
     let successor = tokens::successor_jti(state, &claims.jti);
-    let successor_hash = tokens::sha256_hex(&successor);
+    let successor_hash = sha256_hex(&successor);
     let grace = state.config.jwt.reuse_grace.as_secs() as i64;
     let idle = state.config.jwt.refresh_idle_ttl.as_secs() as i64;
     let reuse_event = meta.event(
@@ -532,18 +505,11 @@ pub async fn logout(
     who: &Authenticated,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
-    let now = state.now();
-    let event = meta.event(
-        now,
-        "session.ended",
-        Some(&who.user.id),
-        json!({ "session": who.session.id }),
-    );
-    state
-        .store
-        .end_session(&who.user.id, &who.session.id, now, event)
-        .await?;
-    Ok(())
+    match end_session(state, who, &who.session.id, meta).await {
+        // Ended by a concurrent request since the token was checked: done too.
+        Err(ApiError::NotFound) => Ok(()),
+        other => other,
+    }
 }
 
 pub async fn logout_all(
@@ -715,21 +681,8 @@ pub async fn create_user(
         None => None,
     };
     let now = state.now();
-    let user = UserRecord {
-        id: uuid::Uuid::now_v7().to_string(),
-        email: email.as_str().to_owned(),
-        // Created by the operator: the address is taken as confirmed.
-        email_confirmed_at: Some(now),
-        name: None,
-        role: role.to_owned(),
-        metadata: json!({}),
-        app_metadata: json!({}),
-        password_hash: phc,
-        disabled: false,
-        created_at: now,
-        updated_at: now,
-        last_login_at: None,
-    };
+    // Created by the operator: the address is taken as confirmed.
+    let user = new_user_record(&email, role, phc, Some(now), now);
     let mut event = RequestMeta::default().event(
         now,
         "user.registered",
@@ -737,11 +690,9 @@ pub async fn create_user(
         json!({ "role": role }),
     );
     event.actor = Some("cli".into());
-    state
-        .store
-        .insert_user(new_user(&user, &email.normalized()), event)
-        .await?;
-    Ok(UserView::from(&user))
+    let view = UserView::from(&user);
+    state.store.insert_user(user, email.normalized(), event).await?;
+    Ok(view)
 }
 
 #[cfg(test)]

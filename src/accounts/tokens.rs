@@ -28,18 +28,6 @@ pub struct TokenResponse {
     pub user: UserView,
 }
 
-/// SHA-256 in hex: how token secrets are kept.
-pub fn sha256_hex(text: &str) -> String {
-    use std::fmt::Write as _;
-    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
-    let mut out = String::with_capacity(64);
-    for byte in digest.as_ref() {
-        // Writing to a String cannot fail.
-        let _ = write!(out, "{byte:02x}");
-    }
-    out
-}
-
 /// A fresh random refresh `jti`: 256 bits from the OS CSPRNG.
 pub fn random_jti() -> Result<String, ApiError> {
     use ring::rand::SecureRandom as _;
@@ -135,13 +123,6 @@ pub fn token_response(
 mod tests {
     use super::*;
 
-    #[test]
-    fn sha256_hex_matches_a_known_vector() {
-        assert_eq!(
-            sha256_hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn random_jtis_differ_and_carry_256_bits() {

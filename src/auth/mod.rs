@@ -1,5 +1,30 @@
 //! Credentials: JWTs and their keys, password hashing, and the policies
 //! around them. Free of HTTP.
 
+pub mod api_keys;
 pub mod jwt;
 pub mod password;
+
+/// SHA-256 in lowercase hex: how toktok keeps token secrets it must
+/// recognise but never reveal (refresh token ids, API keys).
+pub fn sha256_hex(text: &str) -> String {
+    use std::fmt::Write as _;
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    let mut out = String::with_capacity(64);
+    for byte in digest.as_ref() {
+        // Writing to a String cannot fail.
+        let _ = write!(out, "{byte:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sha256_hex_matches_a_known_vector() {
+        assert_eq!(
+            super::sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+}

@@ -5,6 +5,8 @@
 //!   400 for bytes that are not JSON, 422 naming the field for JSON of the
 //!   wrong shape (missing, wrongly typed or unknown fields).
 //! - [`Auth`]: a valid access token whose session is live, else 401.
+//! - [`ChallengeService`]: an API key with scope `challenges` (401 without a
+//!   live key, 403 without the scope).
 //! - [`Meta`]: the client's address (honouring `X-Forwarded-For` only from
 //!   trusted proxies) and user agent, for rate limits and the audit log.
 
@@ -18,8 +20,10 @@ use serde::de::DeserializeOwned;
 
 use crate::accounts::{self, Authenticated, RequestMeta};
 use crate::app::AppState;
+use crate::auth::api_keys::{self, ApiKeyError, Scope};
 use crate::config::IpNet;
 use crate::error::{ApiError, FieldError};
+use crate::store::ApiKeyRecord;
 
 /// A JSON request body of type `T`.
 #[derive(Debug)]
@@ -160,6 +164,26 @@ impl FromRequestParts<AppState> for Auth {
         let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let who = accounts::authenticate(state, token).await?;
         Ok(Auth(who))
+    }
+}
+
+/// A trusted service holding an API key with scope `challenges`.
+#[derive(Debug, Clone)]
+pub struct ChallengeService(pub ApiKeyRecord);
+
+impl FromRequestParts<AppState> for ChallengeService {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        api_keys::authenticate(&state.store, state.now(), token, Scope::Challenges)
+            .await
+            .map(ChallengeService)
+            .map_err(|e| match e {
+                ApiKeyError::Unknown => ApiError::Unauthenticated,
+                ApiKeyError::MissingScope => ApiError::Forbidden,
+                ApiKeyError::Store(e) => ApiError::from(e),
+            })
     }
 }
 

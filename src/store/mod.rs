@@ -13,6 +13,7 @@
 //! services never write SQL, so a second backend only has to provide these
 //! methods.
 
+mod api_keys;
 mod audit;
 mod keys;
 mod migrations;
@@ -24,11 +25,12 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
+pub use api_keys::ApiKeyRecord;
 pub use audit::AuditEvent;
 pub use keys::KeyRow;
 pub use migrations::{schema_version, SCHEMA_VERSION};
-pub use sessions::{NewSession, RefreshDecision, SessionRecord};
-pub use users::{NewUser, ProfileChange, UserRecord};
+pub use sessions::{RefreshDecision, SessionRecord};
+pub use users::{ProfileChange, UserRecord};
 
 type Pool = r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>;
 

@@ -30,18 +30,6 @@ impl SessionRecord {
     }
 }
 
-/// A session about to be created by a successful sign-in.
-#[derive(Debug, Clone)]
-pub struct NewSession {
-    pub id: String,
-    pub user_id: String,
-    pub refresh_hash: String,
-    pub created_at: i64,
-    pub expires_at: i64,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-}
-
 /// What to do with a session when a refresh token is presented; decided by
 /// the accounts service, carried out atomically by the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,7 +75,7 @@ impl Store {
     /// parameters rose) the upgraded password hash, in one transaction.
     pub async fn create_session(
         &self,
-        session: NewSession,
+        session: SessionRecord,
         email_key: String,
         rehash: Option<String>,
         event: AuditEvent,

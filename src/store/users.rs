@@ -23,22 +23,6 @@ pub struct UserRecord {
     pub last_login_at: Option<i64>,
 }
 
-/// A user about to be inserted.
-#[derive(Debug, Clone)]
-pub struct NewUser {
-    pub id: String,
-    pub email: String,
-    /// Lower-cased email: the uniqueness key.
-    pub email_key: String,
-    pub email_confirmed_at: Option<i64>,
-    pub name: Option<String>,
-    pub role: String,
-    pub metadata: Value,
-    pub app_metadata: Value,
-    pub password_hash: Option<String>,
-    pub created_at: i64,
-}
-
 /// A user's own profile edit; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
 pub struct ProfileChange {
@@ -91,7 +75,14 @@ pub(super) fn revoke_sessions(
 }
 
 impl Store {
-    pub async fn insert_user(&self, user: NewUser, event: AuditEvent) -> Result<(), StoreError> {
+    /// Inserts a new user; `email_key` is the lower-cased email, the
+    /// uniqueness key (a taken one is `Conflict("email")`).
+    pub async fn insert_user(
+        &self,
+        user: UserRecord,
+        email_key: String,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
         self.db
             .write(move |tx| {
                 tx.execute(
@@ -101,7 +92,7 @@ impl Store {
                     params![
                         user.id,
                         user.email,
-                        user.email_key,
+                        email_key,
                         user.email_confirmed_at,
                         user.name,
                         user.role,

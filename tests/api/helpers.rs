@@ -178,6 +178,36 @@ impl TestApp {
         .await
     }
 
+    /// A new API key with these scopes (e.g. `&["challenges"]`).
+    pub async fn api_key(&self, scopes: &[&str]) -> String {
+        use toktok::auth::api_keys::{generate, Scope};
+        let (key, hash) = generate().expect("random key");
+        let now = self.state.now();
+        let record = toktok::store::ApiKeyRecord {
+            id: uuid::Uuid::now_v7().to_string(),
+            name: "test".into(),
+            scopes: scopes.iter().map(|s| s.parse::<Scope>().expect("scope")).collect(),
+            created_at: now,
+            last_used_at: None,
+            revoked_at: None,
+        };
+        let event = toktok::store::AuditEvent {
+            at: now,
+            kind: "api_key.created",
+            user_id: None,
+            actor: Some("test".into()),
+            ip: None,
+            user_agent: None,
+            detail: json!({}),
+        };
+        self.state
+            .store
+            .insert_api_key(record, hash, event)
+            .await
+            .expect("api key stored");
+        key
+    }
+
     /// Registers a user and returns the token response.
     pub async fn signed_up(&self, email: &str) -> Tokens {
         let res = self.register(email, PASSWORD).await;

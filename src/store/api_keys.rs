@@ -1,0 +1,290 @@
+//! Service API keys as stored: the `api_keys` table (schema migration 2).
+//!
+//! The table holds a key's SHA-256, never the key itself (see
+//! `crate::auth::api_keys` for the format and why a fast hash is right), its
+//! scopes as a JSON array of names, and three times. Revoking sets
+//! `revoked_at` rather than deleting the row, so `api-key list` still shows
+//! what a key was and when it stopped working.
+//!
+//! Every authenticated request looks its key up here. Recording the use on
+//! each request would turn every read into a write and queue a busy service
+//! behind SQLite's single writer, so `last_used_at` moves at most once a
+//! minute per key ([`TOUCH_EVERY`]): precise enough to answer "is this key
+//! still in use?", cheap enough to ignore.
+
+use rusqlite::{params, OptionalExtension as _, Row};
+
+use super::{audit, AuditEvent, Store, StoreError};
+use crate::auth::api_keys::Scope;
+
+/// `last_used_at` is rewritten only when it is older than this (seconds).
+pub const TOUCH_EVERY: i64 = 60;
+
+/// An API key as stored, without its hash: nothing outside the store needs
+/// the hash once the key is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    /// UUIDv7, so ids sort by creation time.
+    pub id: String,
+    /// The operator's label ("billing service"); not unique.
+    pub name: String,
+    pub scopes: Vec<Scope>,
+    pub created_at: i64,
+    /// Last authenticated use, to within [`TOUCH_EVERY`] seconds.
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+impl ApiKeyRecord {
+    pub fn is_live(&self) -> bool {
+        self.revoked_at.is_none()
+    }
+}
+
+const API_KEY_COLUMNS: &str = "id, name, scopes, created_at, last_used_at, revoked_at";
+
+fn api_key_from_row(row: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
+    let scopes: String = row.get(2)?;
+    let scopes: Vec<Scope> = serde_json::from_str(&scopes).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(ApiKeyRecord {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        scopes,
+        created_at: row.get(3)?,
+        last_used_at: row.get(4)?,
+        revoked_at: row.get(5)?,
+    })
+}
+
+fn scopes_json(scopes: &[Scope]) -> Result<String, StoreError> {
+    serde_json::to_string(scopes)
+        .map_err(|e| StoreError::Internal(format!("cannot encode scopes: {e}")))
+}
+
+impl Store {
+    /// Stores a new key (by its hash) and its audit event together.
+    pub async fn insert_api_key(
+        &self,
+        record: ApiKeyRecord,
+        key_hash: String,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let scopes = scopes_json(&record.scopes)?;
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO api_keys (id, name, key_hash, scopes, created_at,
+                        last_used_at, revoked_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        record.id,
+                        record.name,
+                        key_hash,
+                        scopes,
+                        record.created_at,
+                        record.last_used_at,
+                        record.revoked_at,
+                    ],
+                )?;
+                audit::insert(tx, &event)
+            })
+            .await
+    }
+
+    /// Every key, revoked ones included, newest first.
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.db
+            .call(|conn| {
+                let sql = format!(
+                    "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC"
+                );
+                let mut stmt = conn.prepare(&sql)?;
+                let rows = stmt.query_map([], api_key_from_row)?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+
+    /// Revokes a live key; false when the id is unknown or already revoked.
+    /// The event is written only when something changed.
+    pub async fn revoke_api_key(
+        &self,
+        id: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.db
+            .write(move |tx| {
+                let n = tx.execute(
+                    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                    params![id, now],
+                )?;
+                if n > 0 {
+                    audit::insert(tx, &event)?;
+                }
+                Ok(n > 0)
+            })
+            .await
+    }
+
+    /// The live (not revoked) key with this hash, recording its use: the
+    /// lookup is a read, and only a key whose `last_used_at` is unset or
+    /// older than [`TOUCH_EVERY`] seconds costs a write.
+    pub async fn api_key_by_hash(
+        &self,
+        key_hash: &str,
+        now: i64,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let key_hash = key_hash.to_owned();
+        self.db
+            .call(move |conn| {
+                let sql = format!(
+                    "SELECT {API_KEY_COLUMNS} FROM api_keys
+                     WHERE key_hash = ?1 AND revoked_at IS NULL"
+                );
+                let Some(mut record) = conn
+                    .query_row(&sql, [&key_hash], api_key_from_row)
+                    .optional()?
+                else {
+                    return Ok(None);
+                };
+                let stale = record.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY);
+                if stale {
+                    // One statement, so autocommit makes it atomic; its WHERE
+                    // repeats the staleness test, so of many concurrent
+                    // requests only the first writes, and a key revoked
+                    // since the read is left alone.
+                    let n = conn.execute(
+                        "UPDATE api_keys SET last_used_at = ?2
+                         WHERE id = ?1 AND revoked_at IS NULL
+                           AND (last_used_at IS NULL OR last_used_at < ?3)",
+                        params![record.id, now, now - TOUCH_EVERY],
+                    )?;
+                    if n > 0 {
+                        record.last_used_at = Some(now);
+                    }
+                }
+                Ok(Some(record))
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Db;
+
+    fn event(kind: &'static str, at: i64) -> AuditEvent {
+        AuditEvent {
+            at,
+            kind,
+            user_id: None,
+            actor: Some("test".into()),
+            ip: None,
+            user_agent: None,
+            detail: serde_json::json!({}),
+        }
+    }
+
+    fn record(id: &str, created_at: i64, scopes: Vec<Scope>) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: id.into(),
+            name: format!("key {id}"),
+            scopes,
+            created_at,
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    async fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        (dir, Store::new(db))
+    }
+
+    async fn last_used(store: &Store, id: &str) -> Option<i64> {
+        let keys = store.list_api_keys().await.unwrap();
+        keys.into_iter().find(|k| k.id == id).unwrap().last_used_at
+    }
+
+    #[tokio::test]
+    async fn keys_round_trip_and_list_newest_first_with_revoked_ones() {
+        let (_dir, store) = store().await;
+        let a = record("a", 100, vec![Scope::Challenges]);
+        let b = record("b", 200, vec![Scope::Challenges, Scope::Admin]);
+        for (r, h) in [(a.clone(), "ha"), (b.clone(), "hb")] {
+            let ev = event("api_key.created", r.created_at);
+            store.insert_api_key(r, h.into(), ev).await.unwrap();
+        }
+        assert_eq!(store.list_api_keys().await.unwrap(), vec![b.clone(), a]);
+        let ev = event("api_key.revoked", 300);
+        assert!(store.revoke_api_key("b", 300, ev.clone()).await.unwrap());
+        assert!(!store.revoke_api_key("b", 301, ev.clone()).await.unwrap());
+        assert!(!store.revoke_api_key("nope", 301, ev).await.unwrap());
+        let keys = store.list_api_keys().await.unwrap();
+        assert_eq!(keys[0].revoked_at, Some(300));
+        assert!(!keys[0].is_live() && keys[1].is_live());
+        assert_eq!(store.api_key_by_hash("hb", 400).await.unwrap(), None);
+        assert_eq!(store.api_key_by_hash("zz", 400).await.unwrap(), None);
+        let found = store.api_key_by_hash("ha", 400).await.unwrap().unwrap();
+        assert_eq!((found.id.as_str(), found.last_used_at), ("a", Some(400)));
+    }
+
+    #[tokio::test]
+    async fn use_is_recorded_at_most_once_a_minute() {
+        let (_dir, store) = store().await;
+        let r = record("k", 100, vec![Scope::Admin]);
+        store
+            .insert_api_key(r, "h".into(), event("api_key.created", 100))
+            .await
+            .unwrap();
+        assert_eq!(last_used(&store, "k").await, None);
+        store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
+        assert_eq!(last_used(&store, "k").await, Some(1000));
+        let again = store
+            .api_key_by_hash("h", 1000 + TOUCH_EVERY)
+            .await
+            .unwrap();
+        assert_eq!(again.unwrap().last_used_at, Some(1000));
+        assert_eq!(last_used(&store, "k").await, Some(1000));
+        store
+            .api_key_by_hash("h", 1001 + TOUCH_EVERY)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(last_used(&store, "k").await, Some(1001 + TOUCH_EVERY));
+    }
+
+    #[tokio::test]
+    async fn audit_events_are_written_with_the_change() {
+        let (_dir, store) = store().await;
+        let r = record("k", 100, vec![Scope::Admin]);
+        store
+            .insert_api_key(r, "h".into(), event("api_key.created", 100))
+            .await
+            .unwrap();
+        store
+            .revoke_api_key("k", 200, event("api_key.revoked", 200))
+            .await
+            .unwrap();
+        store
+            .revoke_api_key("k", 201, event("api_key.revoked", 201))
+            .await
+            .unwrap();
+        let kinds: Vec<String> = store
+            .db
+            .call(|c| {
+                let mut stmt = c.prepare("SELECT kind FROM audit_events ORDER BY id")?;
+                let rows = stmt.query_map([], |r| r.get(0))?;
+                Ok(rows.collect::<Result<Vec<String>, _>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(kinds, ["api_key.created", "api_key.revoked"]);
+    }
+}
