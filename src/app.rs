@@ -12,6 +12,7 @@ use ring::rand::SecureRandom as _;
 
 use crate::auth::jwt::{self, Algorithm, KeyMaterial, Keyring};
 use crate::auth::password::{HashAlgorithm, HashPool};
+use crate::challenge::Engine;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, PasswordAlgorithm};
 use crate::domain::password::PasswordPolicy;
@@ -48,6 +49,8 @@ pub struct Inner {
     /// predecessor, so the grace window can hand out the same successor
     /// without storing it (R2, R6).
     pub refresh_chain_key: ring::hmac::Key,
+    /// The challenge-token engine (its own group-commit writer inside).
+    pub challenges: Engine,
 }
 
 impl AppState {
@@ -125,7 +128,11 @@ impl AppBuilder {
             config.rate_limit.per_ip_burst,
             clock.clone(),
         );
+        let challenges = Engine::load(store.clone(), clock.clone(), config.challenges.max_attempts)
+            .await
+            .context("while loading the challenge keys")?;
         let inner = Inner {
+            challenges,
             store,
             keys: RwLock::new(Arc::new(keyring)),
             hasher,

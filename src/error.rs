@@ -144,7 +144,11 @@ impl ApiError {
                 "registration_closed",
                 "Registration closed",
             ),
-            ControlMismatch => (StatusCode::FORBIDDEN, "control_mismatch", "Control mismatch"),
+            ControlMismatch => (
+                StatusCode::FORBIDDEN,
+                "control_mismatch",
+                "Control mismatch",
+            ),
             NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
             ChallengeNotFound => (
                 StatusCode::NOT_FOUND,

@@ -26,6 +26,7 @@
 pub mod accounts;
 pub mod app;
 pub mod auth;
+pub mod challenge;
 pub mod cli;
 pub mod clock;
 pub mod config;

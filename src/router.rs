@@ -19,7 +19,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
-use crate::http::{auth, ops, users};
+use crate::http::{auth, challenges, ops, users};
 use crate::{metrics, telemetry};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -43,6 +43,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/users/me/password"),
     ("GET", "/v1/users/me/sessions"),
     ("DELETE", "/v1/users/me/sessions/{id}"),
+    ("POST", "/v1/challenges"),
+    ("POST", "/v1/challenges/verify"),
+    ("POST", "/v1/challenges/info"),
+    ("POST", "/v1/challenges/regenerate"),
+    ("POST", "/v1/challenges/remove"),
 ];
 
 fn api(state: AppState) -> Router {
@@ -62,6 +67,11 @@ fn api(state: AppState) -> Router {
         .route("/v1/users/me/password", post(users::change_password))
         .route("/v1/users/me/sessions", get(users::sessions))
         .route("/v1/users/me/sessions/{id}", delete(users::end_session))
+        .route("/v1/challenges", post(challenges::create))
+        .route("/v1/challenges/verify", post(challenges::verify))
+        .route("/v1/challenges/info", post(challenges::info))
+        .route("/v1/challenges/regenerate", post(challenges::regenerate))
+        .route("/v1/challenges/remove", post(challenges::remove))
         // Token answers must never sit in a cache (RFC 6749 §5.1).
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

@@ -20,9 +20,7 @@ use crate::domain::email::Email;
 use crate::domain::password::PasswordProblem;
 use crate::error::{ApiError, FieldError};
 use crate::ratelimit::Bucket;
-use crate::store::{
-    AuditEvent, ProfileChange, RefreshDecision, SessionRecord, UserRecord,
-};
+use crate::store::{AuditEvent, ProfileChange, RefreshDecision, SessionRecord, UserRecord};
 
 pub use tokens::TokenResponse;
 
@@ -250,7 +248,10 @@ pub async fn register(
         return Ok(Registered::ConfirmationSent(UserView::from(&user)));
     }
     let event = meta.event(now, "user.registered", Some(&user.id), json!({}));
-    state.store.insert_user(user.clone(), key.clone(), event).await?;
+    state
+        .store
+        .insert_user(user.clone(), key.clone(), event)
+        .await?;
     if confirmation {
         return Ok(Registered::ConfirmationSent(UserView::from(&user)));
     }
@@ -691,7 +692,10 @@ pub async fn create_user(
     );
     event.actor = Some("cli".into());
     let view = UserView::from(&user);
-    state.store.insert_user(user, email.normalized(), event).await?;
+    state
+        .store
+        .insert_user(user, email.normalized(), event)
+        .await?;
     Ok(view)
 }
 

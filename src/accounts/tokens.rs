@@ -123,7 +123,6 @@ pub fn token_response(
 mod tests {
     use super::*;
 
-
     #[test]
     fn random_jtis_differ_and_carry_256_bits() {
         let a = random_jti().unwrap();

@@ -174,7 +174,10 @@ pub struct ChallengeService(pub ApiKeyRecord);
 impl FromRequestParts<AppState> for ChallengeService {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         api_keys::authenticate(&state.store, state.now(), token, Scope::Challenges)
             .await

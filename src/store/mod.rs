@@ -15,6 +15,7 @@
 
 mod api_keys;
 mod audit;
+mod challenges;
 mod keys;
 mod migrations;
 mod sessions;

@@ -186,7 +186,10 @@ impl TestApp {
         let record = toktok::store::ApiKeyRecord {
             id: uuid::Uuid::now_v7().to_string(),
             name: "test".into(),
-            scopes: scopes.iter().map(|s| s.parse::<Scope>().expect("scope")).collect(),
+            scopes: scopes
+                .iter()
+                .map(|s| s.parse::<Scope>().expect("scope"))
+                .collect(),
             created_at: now,
             last_used_at: None,
             revoked_at: None,

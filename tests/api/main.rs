@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod bad_input;
+mod challenges;
 mod cli;
 mod helpers;
 mod keys;

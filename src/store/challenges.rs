@@ -1,0 +1,245 @@
+//! Challenge tokens (`crate::challenge`) and the keys of their AEAD.
+//!
+//! The rules live in the engine; this module only reads and writes rows. Any
+//! read-decide-write sequence runs as one `Step` (`crate::challenge::row`)
+//! inside `BEGIN IMMEDIATE`, so concurrent verifications of one challenge are
+//! serialised by SQLite's write lock and exactly one of them can consume it
+//! (SECURITY.md E2). An expired row (`expires_at <= now`) is never returned,
+//! whether or not the sweeper has deleted it yet (E3).
+
+use rusqlite::{named_params, params, Connection, OptionalExtension as _, Row, Transaction};
+
+use super::{audit, json_column, Store, StoreError};
+use crate::challenge::row::{ChallengeRow, RowChange, RowKey, Step};
+
+const COLUMNS: &str = "action, id, uid, secret, secret_hash, metadata, created_at, verified_at, \
+     ttl, expires_at, throttle, throttle_until, attempts";
+
+/// Live rows only: an expired challenge is absent.
+const LIVE: &str = "(expires_at IS NULL OR expires_at > :now)";
+
+fn row_from(r: &Row<'_>) -> rusqlite::Result<ChallengeRow> {
+    Ok(ChallengeRow {
+        action: r.get(0)?,
+        id: r.get(1)?,
+        uid: r.get(2)?,
+        settings: json_column(r.get(3)?)?,
+        secret_hash: r.get(4)?,
+        metadata: json_column(r.get(5)?)?,
+        created_at: r.get(6)?,
+        verified_at: r.get(7)?,
+        ttl: r.get(8)?,
+        expires_at: r.get(9)?,
+        throttle: r.get(10)?,
+        throttle_until: r.get(11)?,
+        attempts: r.get(12)?,
+    })
+}
+
+fn live_row(conn: &Connection, key: &RowKey, now: i64) -> Result<Option<ChallengeRow>, StoreError> {
+    let row = match key {
+        RowKey::Pair { action, id } => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM challenges WHERE action = :action AND id = :id AND {LIVE}"
+            );
+            conn.prepare_cached(&sql)?
+                .query_row(
+                    named_params! { ":action": action, ":id": id, ":now": now },
+                    row_from,
+                )
+                .optional()?
+        }
+        RowKey::Uid(uid) => {
+            let sql = format!("SELECT {COLUMNS} FROM challenges WHERE uid = :uid AND {LIVE}");
+            conn.prepare_cached(&sql)?
+                .query_row(named_params! { ":uid": uid, ":now": now }, row_from)
+                .optional()?
+        }
+    };
+    Ok(row)
+}
+
+fn insert_row(tx: &Connection, row: &ChallengeRow) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM challenges WHERE action = ?1 AND id = ?2")?
+        .execute(params![row.action, row.id])?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO challenges ({COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    ))?
+    .execute(params![
+        row.action,
+        row.id,
+        row.uid,
+        row.settings.to_string(),
+        row.secret_hash,
+        row.metadata.to_string(),
+        row.created_at,
+        row.verified_at,
+        row.ttl,
+        row.expires_at,
+        row.throttle,
+        row.throttle_until,
+        row.attempts,
+    ])?;
+    Ok(())
+}
+
+fn apply(
+    tx: &Connection,
+    read: Option<&ChallengeRow>,
+    change: RowChange,
+) -> Result<(), StoreError> {
+    match (change, read) {
+        (RowChange::Keep, _) => Ok(()),
+        (RowChange::Replace(row), _) => insert_row(tx, &row),
+        (RowChange::Delete, Some(read)) => {
+            tx.prepare_cached("DELETE FROM challenges WHERE action = ?1 AND id = ?2")?
+                .execute(params![read.action, read.id])?;
+            Ok(())
+        }
+        (
+            RowChange::Update {
+                secret_hash,
+                verified_at,
+                attempts,
+            },
+            Some(read),
+        ) => {
+            tx.prepare_cached(
+                "UPDATE challenges SET secret_hash = ?3, verified_at = ?4, attempts = ?5
+                 WHERE action = ?1 AND id = ?2",
+            )?
+            .execute(params![
+                read.action,
+                read.id,
+                secret_hash,
+                verified_at,
+                attempts
+            ])?;
+            Ok(())
+        }
+        (RowChange::Delete | RowChange::Update { .. }, None) => Err(StoreError::Internal(
+            "a challenge step changed a row it did not read".to_owned(),
+        )),
+    }
+}
+
+impl Store {
+    /// The live challenge found by `key`, if any (read-only).
+    pub(crate) async fn challenge(
+        &self,
+        key: RowKey,
+        now: i64,
+    ) -> Result<Option<ChallengeRow>, StoreError> {
+        self.db.call(move |conn| live_row(conn, &key, now)).await
+    }
+
+    /// One read-decide-write on the live challenge found by `key`, run on an
+    /// open write transaction (`tx`) inside its own savepoint: `decide` sees
+    /// the row (or its absence) and says what to change; the change and the
+    /// audit event stand or fall together, and a failure leaves the rest of
+    /// the transaction untouched. The engine batches many steps into one
+    /// transaction (group commit, `crate::challenge::commit`).
+    pub(crate) fn challenge_step_on<R, F>(
+        tx: &Transaction<'_>,
+        key: &RowKey,
+        now: i64,
+        decide: F,
+    ) -> Result<R, StoreError>
+    where
+        F: FnOnce(Option<&ChallengeRow>) -> Step<R>,
+    {
+        tx.execute_batch("SAVEPOINT challenge_step")?;
+        let result = (|| {
+            let read = live_row(tx, key, now)?;
+            let step = decide(read.as_ref());
+            apply(tx, read.as_ref(), step.change)?;
+            if let Some(event) = &step.audit {
+                audit::insert(tx, event)?;
+            }
+            Ok(step.out)
+        })();
+        match result {
+            Ok(out) => {
+                tx.execute_batch("RELEASE challenge_step")?;
+                Ok(out)
+            }
+            Err(e) => {
+                tx.execute_batch("ROLLBACK TO challenge_step; RELEASE challenge_step")?;
+                Err(e)
+            }
+        }
+    }
+
+    /// Deletes up to `batch` expired challenges in one short transaction;
+    /// returns how many went.
+    pub(crate) async fn sweep_challenges(
+        &self,
+        now: i64,
+        batch: usize,
+    ) -> Result<usize, StoreError> {
+        let limit = i64::try_from(batch).unwrap_or(i64::MAX);
+        self.db
+            .write(move |tx| {
+                // The table is WITHOUT ROWID: select primary keys through the
+                // partial index on expires_at, then delete those.
+                let deleted = tx
+                    .prepare_cached(
+                        "DELETE FROM challenges WHERE (action, id) IN (
+                             SELECT action, id FROM challenges
+                             WHERE expires_at <= ?1 LIMIT ?2)",
+                    )?
+                    .execute(params![now, limit])?;
+                Ok(deleted)
+            })
+            .await
+    }
+
+    /// Every challenge AEAD key as `(kid, key)`, oldest first. When there is
+    /// none, `first` is inserted (atomically, so two starting processes
+    /// cannot both create one) and returned.
+    pub(crate) async fn challenge_keys_or_insert(
+        &self,
+        first: (String, Vec<u8>),
+        now: i64,
+    ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        self.db
+            .write(move |tx| {
+                let mut keys = all_keys(tx)?;
+                if keys.is_empty() {
+                    tx.execute(
+                        "INSERT INTO challenge_keys (kid, key, created_at) VALUES (?1, ?2, ?3)",
+                        params![first.0, first.1, now],
+                    )?;
+                    keys.push(first);
+                }
+                Ok(keys)
+            })
+            .await
+    }
+
+    /// Adds a challenge AEAD key; the newest encrypts.
+    pub(crate) async fn insert_challenge_key(
+        &self,
+        kid: String,
+        key: Vec<u8>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "INSERT INTO challenge_keys (kid, key, created_at) VALUES (?1, ?2, ?3)",
+                    params![kid, key, now],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+}
+
+fn all_keys(conn: &Connection) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT kid, key FROM challenge_keys ORDER BY created_at, rowid")?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<Vec<_>, _>>()?)
+}
