@@ -136,3 +136,27 @@ CREATE TABLE api_keys (
     last_used_at        INTEGER,
     revoked_at          INTEGER
 );
+
+-- migration: 3
+-- The durable mail outbox (src/mail/). A message is queued in the same
+-- transaction as the change it reports, and deleted once sent. It holds no
+-- secret: a message with a link names the challenge to mint (`link`), and
+-- the worker creates that challenge, and so the token, when it sends.
+CREATE TABLE outbox (
+    -- UUIDv7: the send order
+    id                  TEXT PRIMARY KEY,
+    kind                TEXT NOT NULL,
+    recipient           TEXT NOT NULL,
+    user_id             TEXT REFERENCES users(id) ON DELETE CASCADE,
+    -- JSON {"action","id","path","metadata"} of the link to mint, or NULL
+    link                TEXT,
+    -- JSON of the template's non-secret variables
+    vars                TEXT NOT NULL DEFAULT '{}',
+    created_at          INTEGER NOT NULL,
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at     INTEGER NOT NULL,
+    last_error          TEXT,
+    -- set when the worker gave up; such rows are kept a while, then swept
+    failed_at           INTEGER
+);
+CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE failed_at IS NULL;

@@ -16,6 +16,7 @@ use crate::challenge::Engine;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, PasswordAlgorithm};
 use crate::domain::password::PasswordPolicy;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 use crate::store::{Db, KeyRow, Store};
@@ -51,6 +52,10 @@ pub struct Inner {
     pub refresh_chain_key: ring::hmac::Key,
     /// The challenge-token engine (its own group-commit writer inside).
     pub challenges: Engine,
+    // --- mail (src/mail/) ---
+    /// Wakes the outbox worker after a flow queued mail (`notify`); knows
+    /// the templates and the transport. `None` when `email.mode = "off"`.
+    pub mailer: Option<Mailer>,
 }
 
 impl AppState {
@@ -131,7 +136,10 @@ impl AppBuilder {
         let challenges = Engine::load(store.clone(), clock.clone(), config.challenges.max_attempts)
             .await
             .context("while loading the challenge keys")?;
+        // --- mail (src/mail/): templates are read and checked here, at start.
+        let mailer = Mailer::new(&config).context("while preparing mail")?;
         let inner = Inner {
+            mailer,
             challenges,
             store,
             keys: RwLock::new(Arc::new(keyring)),

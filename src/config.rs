@@ -224,9 +224,17 @@ pub struct EmailConfig {
     /// `mode` is `off`.
     pub confirmation_required: bool,
     pub from: String,
+    /// The product name mail speaks of (`{{app_name}}` in templates).
+    pub app_name: String,
     /// Where `dev` mode writes messages instead of sending them.
     pub outbox_dir: PathBuf,
+    /// Template overrides (`<kind>.subject`, `<kind>.txt`, `<kind>.html`);
+    /// empty: the built-in templates only. Read once at start.
+    pub templates_dir: PathBuf,
     pub link_ttl: Duration,
+    /// A message still undelivered this long after it was queued is given up
+    /// (audited as `mail.failed`).
+    pub give_up_after: Duration,
     /// Where a confirmation link lands after success; empty: a built-in page.
     pub confirm_redirect_url: String,
     /// Where a reset link sends the user; empty: a built-in page.
@@ -239,8 +247,11 @@ impl Default for EmailConfig {
             mode: EmailMode::Dev,
             confirmation_required: false,
             from: "toktok <no-reply@localhost>".to_string(),
+            app_name: "toktok".to_string(),
             outbox_dir: PathBuf::from("outbox"),
+            templates_dir: PathBuf::new(),
             link_ttl: Duration::from_secs(24 * 3600),
+            give_up_after: Duration::from_secs(24 * 3600),
             confirm_redirect_url: String::new(),
             reset_redirect_url: String::new(),
         }
@@ -256,6 +267,9 @@ pub struct SmtpConfig {
     pub tls: SmtpTls,
     pub username: String,
     pub password: Secret,
+    /// Longest one delivery may take, connecting included; a relay that
+    /// accepts the connection and then stalls is abandoned after this.
+    pub timeout: Duration,
 }
 
 impl Default for SmtpConfig {
@@ -266,6 +280,7 @@ impl Default for SmtpConfig {
             tls: SmtpTls::Starttls,
             username: String::new(),
             password: Secret::default(),
+            timeout: Duration::from_secs(10),
         }
     }
 }
@@ -670,8 +685,11 @@ const KEYS: &[(&str, SectionKeys)] = &[
             ("mode", Kind::Str),
             ("confirmation_required", Kind::Bool),
             ("from", Kind::Str),
+            ("app_name", Kind::Str),
             ("outbox_dir", Kind::Str),
+            ("templates_dir", Kind::Str),
             ("link_ttl", Kind::Duration),
+            ("give_up_after", Kind::Duration),
             ("confirm_redirect_url", Kind::Str),
             ("reset_redirect_url", Kind::Str),
         ],
@@ -684,6 +702,7 @@ const KEYS: &[(&str, SectionKeys)] = &[
             ("tls", Kind::Str),
             ("username", Kind::Str),
             ("password", Kind::Str),
+            ("timeout", Kind::Duration),
         ],
     ),
     (
@@ -1160,8 +1179,11 @@ struct RawEmail {
     mode: Option<String>,
     confirmation_required: Option<bool>,
     from: Option<String>,
+    app_name: Option<String>,
     outbox_dir: Option<String>,
+    templates_dir: Option<String>,
     link_ttl: Option<RawDuration>,
+    give_up_after: Option<RawDuration>,
     confirm_redirect_url: Option<String>,
     reset_redirect_url: Option<String>,
 }
@@ -1174,6 +1196,7 @@ struct RawSmtp {
     tls: Option<String>,
     username: Option<String>,
     password: Option<Secret>,
+    timeout: Option<RawDuration>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1500,11 +1523,29 @@ impl Checker<'_> {
             }
             c.from = v;
         }
+        if let Some(v) = raw.app_name {
+            let v = self.non_empty("email.app_name", v)?;
+            if v.chars().any(char::is_control) {
+                return Err(self.fail(
+                    "email.app_name",
+                    "must be one line without control characters (it goes into subjects)",
+                ));
+            }
+            c.app_name = v;
+        }
         if let Some(v) = raw.outbox_dir {
             c.outbox_dir = PathBuf::from(self.non_empty("email.outbox_dir", v)?);
         }
+        if let Some(v) = raw.templates_dir {
+            // Empty means built-in only; whether the directory exists is
+            // checked when the mailer starts (src/mail/templates.rs).
+            c.templates_dir = PathBuf::from(v.trim());
+        }
         if let Some(v) = raw.link_ttl {
             c.link_ttl = self.duration("email.link_ttl", v)?;
+        }
+        if let Some(v) = raw.give_up_after {
+            c.give_up_after = self.duration("email.give_up_after", v)?;
         }
         if let Some(v) = raw.confirm_redirect_url {
             c.confirm_redirect_url = self.http_url("email.confirm_redirect_url", v, true)?;
@@ -1530,6 +1571,9 @@ impl Checker<'_> {
         }
         if let Some(v) = raw.password {
             c.password = v;
+        }
+        if let Some(v) = raw.timeout {
+            c.timeout = self.duration("smtp.timeout", v)?;
         }
         Ok(())
     }
@@ -1836,8 +1880,11 @@ mod tests {
         assert_eq!(c.email.mode, EmailMode::Dev);
         assert!(!c.email.confirmation_required);
         assert_eq!(c.email.from, "toktok <no-reply@localhost>");
+        assert_eq!(c.email.app_name, "toktok");
         assert_eq!(c.email.outbox_dir, PathBuf::from("outbox"));
+        assert_eq!(c.email.templates_dir, PathBuf::new());
         assert_eq!(c.email.link_ttl, Duration::from_secs(86400));
+        assert_eq!(c.email.give_up_after, Duration::from_secs(86400));
         assert_eq!(c.email.confirm_redirect_url, "");
         assert_eq!(c.email.reset_redirect_url, "");
         assert_eq!(c.smtp.host, "localhost");
@@ -1845,6 +1892,7 @@ mod tests {
         assert_eq!(c.smtp.tls, SmtpTls::Starttls);
         assert_eq!(c.smtp.username, "");
         assert!(c.smtp.password.is_empty());
+        assert_eq!(c.smtp.timeout, Duration::from_secs(10));
         assert_eq!(c.challenges.max_attempts, 5);
         assert_eq!(c.challenges.sweep_interval, Duration::from_secs(60));
         assert!(c.rate_limit.enabled);
@@ -2410,6 +2458,37 @@ mod tests {
             "[email]\nconfirm_redirect_url = \"javascript:alert(1)\""
         ))
         .starts_with("email.confirm_redirect_url: "));
+    }
+
+    #[test]
+    fn mail_keys() {
+        let c = parse(
+            "[email]\napp_name = \"Acme ID\"\ntemplates_dir = \"/etc/toktok/mail\"\ngive_up_after = \"2h\"\n[smtp]\ntimeout = 3",
+        )
+        .unwrap();
+        assert_eq!(c.email.app_name, "Acme ID");
+        assert_eq!(c.email.templates_dir, PathBuf::from("/etc/toktok/mail"));
+        assert_eq!(c.email.give_up_after, Duration::from_secs(7200));
+        assert_eq!(c.smtp.timeout, Duration::from_secs(3));
+        assert_eq!(
+            parse("[email]\ntemplates_dir = \"\"")
+                .unwrap()
+                .email
+                .templates_dir,
+            PathBuf::new()
+        );
+        assert_eq!(
+            err(parse("[email]\napp_name = \" \"")),
+            "email.app_name: must not be empty"
+        );
+        assert!(err(parse("[email]\napp_name = \"a\\r\\nBcc: x@y\""))
+            .starts_with("email.app_name: must be one line"));
+        assert!(err(parse("[email]\ngive_up_after = \"0s\""))
+            .starts_with("email.give_up_after: must be at least 1 second"));
+        assert!(err(parse("[smtp]\ntimeout = \"soon\""))
+            .starts_with("smtp.timeout: expected a duration"));
+        let c = Config::from_sources(None, env(&[("TOKTOK_SMTP__TIMEOUT", "1")])).unwrap();
+        assert_eq!(c.smtp.timeout, Duration::from_secs(1));
     }
 
     // --- cross-field rules ------------------------------------------------------------

@@ -33,9 +33,10 @@ pub enum ApiError {
     // 400
     #[error("the request body is not valid JSON: {0}")]
     MalformedBody(String),
-    /// A link or challenge token that cannot be read at all.
-    #[error("the token is malformed")]
-    MalformedToken,
+    /// A challenge token that cannot be read at all, or an email link's
+    /// token that is unknown, used, expired or for another purpose.
+    #[error("the token is invalid, expired or already used")]
+    InvalidLinkToken,
     // 401
     #[error("authentication required")]
     Unauthenticated,
@@ -118,7 +119,7 @@ impl ApiError {
         use ApiError::*;
         match self {
             MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_body", "Malformed body"),
-            MalformedToken => (StatusCode::BAD_REQUEST, "invalid_token", "Invalid token"),
+            InvalidLinkToken => (StatusCode::BAD_REQUEST, "invalid_token", "Invalid token"),
             Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",

@@ -19,7 +19,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
-use crate::http::{auth, challenges, ops, users};
+use crate::http::{auth, challenges, email, ops, users};
 use crate::{metrics, telemetry};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -43,6 +43,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/users/me/password"),
     ("GET", "/v1/users/me/sessions"),
     ("DELETE", "/v1/users/me/sessions/{id}"),
+    ("POST", "/v1/users/me/email"),
+    ("GET", "/v1/auth/confirm-email"),
+    ("POST", "/v1/auth/confirm-email"),
+    ("POST", "/v1/auth/confirm-email/resend"),
+    ("POST", "/v1/auth/password/forgot"),
+    ("GET", "/v1/auth/password/reset"),
+    ("POST", "/v1/auth/password/reset"),
     ("POST", "/v1/challenges"),
     ("POST", "/v1/challenges/verify"),
     ("POST", "/v1/challenges/info"),
@@ -67,6 +74,17 @@ fn api(state: AppState) -> Router {
         .route("/v1/users/me/password", post(users::change_password))
         .route("/v1/users/me/sessions", get(users::sessions))
         .route("/v1/users/me/sessions/{id}", delete(users::end_session))
+        .route("/v1/users/me/email", post(email::change_email))
+        .route(
+            "/v1/auth/confirm-email",
+            get(email::confirm_page).post(email::confirm),
+        )
+        .route("/v1/auth/confirm-email/resend", post(email::resend))
+        .route("/v1/auth/password/forgot", post(email::forgot))
+        .route(
+            "/v1/auth/password/reset",
+            get(email::reset_page).post(email::reset),
+        )
         .route("/v1/challenges", post(challenges::create))
         .route("/v1/challenges/verify", post(challenges::verify))
         .route("/v1/challenges/info", post(challenges::info))

@@ -40,6 +40,8 @@ pub async fn serve(
     let state = app.state().clone();
     let router = app.router();
     let (stop_tx, stop_rx) = watch::channel(false);
+    // --- mail (src/mail/): the outbox worker, stopped like the sweeper.
+    let mailer = tokio::spawn(crate::mail::Mailer::run(state.clone(), stop_rx.clone()));
     let sweeper = tokio::spawn(sweep_loop(state.clone(), stop_rx));
 
     let mut builder = Builder::new(TokioExecutor::new());
@@ -104,6 +106,7 @@ pub async fn serve(
         tracing::warn!("some connections did not finish within the drain timeout");
     }
     let _ = sweeper.await;
+    let _ = mailer.await; // mail: finishes the message in hand, then returns
     tracing::info!("stopped");
     Ok(())
 }
@@ -140,6 +143,7 @@ pub async fn sweep_once(state: &AppState) {
         Err(e) => tracing::warn!(error = %e, "challenge sweep failed"),
     }
     state.limiter.sweep();
+    crate::mail::outbox::sweep(state).await; // mail: failed rows after a week
 }
 
 /// Resolves on SIGTERM or SIGINT (Ctrl-C).

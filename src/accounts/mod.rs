@@ -5,6 +5,7 @@
 //! a rule of an auth server (enumeration-safe answers, lockout, rotation and
 //! reuse detection, which sessions end when) lives here, once.
 
+pub mod email;
 pub mod tokens;
 
 use std::net::IpAddr;
@@ -19,6 +20,7 @@ use crate::clock::rfc3339;
 use crate::domain::email::Email;
 use crate::domain::password::PasswordProblem;
 use crate::error::{ApiError, FieldError};
+use crate::mail::MailKind;
 use crate::ratelimit::Bucket;
 use crate::store::{AuditEvent, ProfileChange, RefreshDecision, SessionRecord, UserRecord};
 
@@ -245,14 +247,27 @@ pub async fn register(
         }
         // L1: the same answer as a new registration (the user object of an
         // account that is never stored); the owner is told by mail instead.
+        if let Some(owner) = existing {
+            if email::claim_mail_slot(state, MailKind::RegistrationAttempt, &owner.id).await? {
+                let mail = email::notice(MailKind::RegistrationAttempt, &owner, json!({}));
+                state.store.queue_mail(vec![mail], now, None).await?;
+                email::mail_queued(state);
+            }
+        }
         return Ok(Registered::ConfirmationSent(UserView::from(&user)));
     }
     let event = meta.event(now, "user.registered", Some(&user.id), json!({}));
+    let mails = if confirmation {
+        vec![email::confirm_account_mail(&user)]
+    } else {
+        Vec::new()
+    };
     state
         .store
-        .insert_user(user.clone(), key.clone(), event)
+        .insert_user(user.clone(), key.clone(), event, mails)
         .await?;
     if confirmation {
+        email::mail_queued(state);
         return Ok(Registered::ConfirmationSent(UserView::from(&user)));
     }
     let tokens = sign_in(state, &user, key, None, meta, "login.succeeded").await?;
@@ -580,10 +595,22 @@ pub async fn change_password(
     let phc = state.hasher.hash(new).await?;
     let now = state.now();
     let event = meta.event(now, "password.changed", Some(&who.user.id), json!({}));
+    let mails = email::if_email_on(
+        state,
+        email::notice(MailKind::PasswordChangedNotice, &who.user, json!({})),
+    );
     state
         .store
-        .change_password(&who.user.id, phc, Some(who.session.id.clone()), now, event)
+        .set_password(
+            &who.user.id,
+            phc,
+            Some(who.session.id.clone()),
+            now,
+            event,
+            mails,
+        )
         .await?;
+    email::mail_queued(state);
     Ok(())
 }
 
@@ -694,7 +721,7 @@ pub async fn create_user(
     let view = UserView::from(&user);
     state
         .store
-        .insert_user(user, email.normalized(), event)
+        .insert_user(user, email.normalized(), event, Vec::new())
         .await?;
     Ok(view)
 }

@@ -17,7 +17,7 @@ impl From<ChallengeError> for ApiError {
         match e {
             ChallengeError::Invalid(errors) => ApiError::Validation(errors),
             ChallengeError::NotFound | ChallengeError::NoSecret => ApiError::ChallengeNotFound,
-            ChallengeError::MalformedToken => ApiError::MalformedToken,
+            ChallengeError::MalformedToken => ApiError::InvalidLinkToken,
             ChallengeError::ControlMismatch => ApiError::ControlMismatch,
             ChallengeError::Throttled { retry_after } => ApiError::Throttled(retry_after),
             ChallengeError::Store(e) => ApiError::from(e),

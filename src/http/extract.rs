@@ -139,6 +139,46 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     }
 }
 
+/// Which encoding a [`JsonOrForm`] body came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyKind {
+    Json,
+    /// `application/x-www-form-urlencoded`, from toktok's own HTML forms:
+    /// the answer is a page, not JSON.
+    Form,
+}
+
+/// A body that is JSON, or a form post from the built-in link pages.
+#[derive(Debug)]
+pub struct JsonOrForm<T>(pub T, pub BodyKind);
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| {
+            essence
+                .trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonOrForm<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        if is_form(req.headers()) {
+            let bytes = read_body(req, state.config.server.max_body_bytes).await?;
+            let value = serde_urlencoded::from_bytes(&bytes)
+                .map_err(|e| ApiError::field("body", e.to_string()))?;
+            return Ok(JsonOrForm(value, BodyKind::Form));
+        }
+        let JsonBody(value) = JsonBody::from_request(req, state).await?;
+        Ok(JsonOrForm(value, BodyKind::Json))
+    }
+}
+
 /// The bearer token of a request, if it carries one.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;

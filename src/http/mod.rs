@@ -3,6 +3,8 @@
 
 pub mod auth;
 pub mod challenges;
+pub mod email;
 pub mod extract;
 pub mod ops;
+pub mod pages;
 pub mod users;

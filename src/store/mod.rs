@@ -18,6 +18,7 @@ mod audit;
 mod challenges;
 mod keys;
 mod migrations;
+mod outbox;
 mod sessions;
 mod users;
 
@@ -30,6 +31,7 @@ pub use api_keys::ApiKeyRecord;
 pub use audit::AuditEvent;
 pub use keys::KeyRow;
 pub use migrations::{schema_version, SCHEMA_VERSION};
+pub use outbox::{OutboxRow, QueuedMail, AUDIT_MAIL_FAILED};
 pub use sessions::{RefreshDecision, SessionRecord};
 pub use users::{ProfileChange, UserRecord};
 

@@ -4,6 +4,7 @@ use rusqlite::{params, OptionalExtension as _, Row, Transaction};
 use serde_json::Value;
 
 use super::{audit, json_column, AuditEvent, Store, StoreError};
+use crate::mail::OutgoingMail;
 
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +60,13 @@ pub(super) fn get_user(
     Ok(conn.query_row(&sql, [id], user_from_row).optional()?)
 }
 
+fn enqueue_all(tx: &Transaction<'_>, mails: &[OutgoingMail], now: i64) -> Result<(), StoreError> {
+    for mail in mails {
+        super::outbox::enqueue(tx, mail, now)?;
+    }
+    Ok(())
+}
+
 /// Ends every live session of a user (optionally all but one).
 pub(super) fn revoke_sessions(
     tx: &Transaction<'_>,
@@ -82,6 +90,7 @@ impl Store {
         user: UserRecord,
         email_key: String,
         event: AuditEvent,
+        mails: Vec<OutgoingMail>,
     ) -> Result<(), StoreError> {
         self.db
             .write(move |tx| {
@@ -102,7 +111,8 @@ impl Store {
                         user.created_at,
                     ],
                 )?;
-                audit::insert(tx, &event)
+                audit::insert(tx, &event)?;
+                enqueue_all(tx, &mails, user.created_at)
             })
             .await
     }
@@ -153,14 +163,17 @@ impl Store {
             .await
     }
 
-    /// Sets a new password hash and ends every session but `keep`.
-    pub async fn change_password(
+    /// Sets a new password hash and ends every session but `keep` (all of
+    /// them on a reset); the failed-login count starts again, and `mails`
+    /// (the change notice) are queued in the same transaction.
+    pub async fn set_password(
         &self,
         id: &str,
         phc: String,
         keep: Option<String>,
         now: i64,
         event: AuditEvent,
+        mails: Vec<OutgoingMail>,
     ) -> Result<(), StoreError> {
         let id = id.to_owned();
         self.db
@@ -169,8 +182,78 @@ impl Store {
                     "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
                     params![id, phc, now],
                 )?;
+                tx.execute(
+                    "DELETE FROM login_failures
+                     WHERE email_key = (SELECT email_key FROM users WHERE id = ?1)",
+                    [&id],
+                )?;
                 revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
-                audit::insert(tx, &event)
+                audit::insert(tx, &event)?;
+                enqueue_all(tx, &mails, now)
+            })
+            .await
+    }
+
+    /// Marks the user's address confirmed (once) and returns the user.
+    pub async fn confirm_email(
+        &self,
+        id: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let id = id.to_owned();
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, ?2),
+                        updated_at = ?2
+                     WHERE id = ?1",
+                    params![id, now],
+                )?;
+                audit::insert(tx, &event)?;
+                get_user(tx, &id)
+            })
+            .await
+    }
+
+    /// Moves the user to a confirmed new address; `Conflict("email")` when
+    /// another account took it in the meantime.
+    pub async fn change_email(
+        &self,
+        id: &str,
+        email: String,
+        email_key: String,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let id = id.to_owned();
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE users SET email = ?2, email_key = ?3, email_confirmed_at = ?4,
+                        updated_at = ?4
+                     WHERE id = ?1",
+                    params![id, email, email_key, now],
+                )?;
+                audit::insert(tx, &event)?;
+                get_user(tx, &id)
+            })
+            .await
+    }
+
+    /// Queues mail, with the audit event of the request, in one transaction.
+    pub async fn queue_mail(
+        &self,
+        mails: Vec<OutgoingMail>,
+        now: i64,
+        event: Option<AuditEvent>,
+    ) -> Result<(), StoreError> {
+        self.db
+            .write(move |tx| {
+                if let Some(event) = &event {
+                    audit::insert(tx, event)?;
+                }
+                enqueue_all(tx, &mails, now)
             })
             .await
     }

@@ -27,10 +27,12 @@ pub struct TestApp {
 /// The settings every test starts from; `extra` TOML is appended.
 pub fn test_config(dir: &std::path::Path, extra: &str) -> Config {
     let db = dir.join("toktok.db");
+    let outbox = dir.join("outbox");
     let toml = format!(
         "[database]\npath = {:?}\n[password]\npbkdf2_iterations = {TEST_ITERATIONS}\n\
-         [rate_limit]\nenabled = false\n{extra}",
-        db.to_string_lossy()
+         [rate_limit]\nenabled = false\n[email]\noutbox_dir = {:?}\n{extra}",
+        db.to_string_lossy(),
+        outbox.to_string_lossy()
     );
     Config::from_sources(Some(&merge_sections(&toml)), std::iter::empty())
         .unwrap_or_else(|e| panic!("test config: {e}"))

@@ -1,0 +1,328 @@
+//! The email flows: confirming an account, "password forgotten", and
+//! changing the address.
+//!
+//! Each link is a challenge token minted by the mail worker at send time
+//! (see `crate::mail`), bound to its purpose by the challenge action (E7):
+//! a confirmation token cannot reset a password. Consuming a token is a
+//! POST; a GET only shows a page (E5). Answers that could reveal whether an
+//! address has an account are the same either way (L1).
+
+use serde_json::json;
+
+use super::{parse_email, require_password, weak, Authenticated, RequestMeta, UserView};
+use crate::app::AppState;
+use crate::challenge::{ChallengeError, Control, CreateParams, Lookup, VerifyOptions};
+use crate::config::EmailMode;
+use crate::domain::email::Email;
+use crate::error::ApiError;
+use crate::mail::{
+    LinkPath, LinkSpec, MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET,
+};
+use crate::ratelimit::Bucket;
+use crate::store::UserRecord;
+
+/// One mail of a kind per address at most this often (challenge throttle).
+pub const MAIL_THROTTLE_SECS: u64 = 60;
+
+/// 404 `feature_disabled` when `[email] mode = "off"`.
+pub fn require_email(state: &AppState) -> Result<(), ApiError> {
+    if state.config.email.mode == EmailMode::Off {
+        Err(ApiError::FeatureDisabled)
+    } else {
+        Ok(())
+    }
+}
+
+fn email_on(state: &AppState) -> bool {
+    state.config.email.mode != EmailMode::Off
+}
+
+/// The confirmation mail for a new account.
+pub fn confirm_account_mail(user: &UserRecord) -> OutgoingMail {
+    OutgoingMail {
+        kind: MailKind::ConfirmAccount,
+        to: user.email.clone(),
+        user_id: Some(user.id.clone()),
+        link: Some(LinkSpec {
+            action: ACTION_CONFIRM.to_owned(),
+            id: user.id.clone(),
+            path: LinkPath::ConfirmEmail,
+            metadata: json!({}),
+        }),
+        vars: json!({ "email": user.email }),
+    }
+}
+
+/// A notice without a link to `user`'s current address.
+pub fn notice(kind: MailKind, user: &UserRecord, vars: serde_json::Value) -> OutgoingMail {
+    OutgoingMail {
+        kind,
+        to: user.email.clone(),
+        user_id: Some(user.id.clone()),
+        link: None,
+        vars,
+    }
+}
+
+/// Notices go only when email is on.
+pub fn if_email_on(state: &AppState, mail: OutgoingMail) -> Vec<OutgoingMail> {
+    if email_on(state) {
+        vec![mail]
+    } else {
+        Vec::new()
+    }
+}
+
+/// Wakes the mail worker after a request queued mail.
+pub fn mail_queued(state: &AppState) {
+    if let Some(mailer) = &state.mailer {
+        mailer.notify();
+    }
+}
+
+/// Claims the per-address slot for a mail of `kind` to `user`: false while
+/// one was queued in the last [`MAIL_THROTTLE_SECS`] (a throttled challenge
+/// without secret marks the slot).
+pub(super) async fn claim_mail_slot(
+    state: &AppState,
+    kind: MailKind,
+    user_id: &str,
+) -> Result<bool, ApiError> {
+    let mut params = CreateParams::new(&format!("toktok:mail:{}", kind.as_str()), user_id);
+    params.ttl = Some(json!(MAIL_THROTTLE_SECS));
+    params.throttle = Some(json!(true));
+    params.secret = Some(json!(false));
+    match state.challenges.create(params).await {
+        Ok(_) => Ok(true),
+        Err(ChallengeError::Throttled { .. }) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `POST /v1/auth/confirm-email/resend`: 202 whatever the address.
+pub async fn resend_confirmation(
+    state: &AppState,
+    email: &str,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    require_email(state)?;
+    meta.limit(state, Bucket::ConfirmResend)?;
+    let email = parse_email("email", email)?;
+    let Some(user) = state.store.user_by_email_key(&email.normalized()).await? else {
+        return Ok(());
+    };
+    if user.email_confirmed_at.is_some() || user.disabled {
+        return Ok(());
+    }
+    if claim_mail_slot(state, MailKind::ConfirmAccount, &user.id).await? {
+        let mails = vec![confirm_account_mail(&user)];
+        state.store.queue_mail(mails, state.now(), None).await?;
+        mail_queued(state);
+    }
+    Ok(())
+}
+
+/// `POST /v1/auth/password/forgot`: 202 whatever the address. Works for a
+/// locked-out account.
+pub async fn forgot_password(
+    state: &AppState,
+    email: &str,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    require_email(state)?;
+    meta.limit(state, Bucket::PasswordForgot)?;
+    let email = parse_email("email", email)?;
+    let Some(user) = state.store.user_by_email_key(&email.normalized()).await? else {
+        return Ok(());
+    };
+    if user.disabled {
+        return Ok(());
+    }
+    if claim_mail_slot(state, MailKind::ResetPassword, &user.id).await? {
+        let mail = OutgoingMail {
+            kind: MailKind::ResetPassword,
+            to: user.email.clone(),
+            user_id: Some(user.id.clone()),
+            link: Some(LinkSpec {
+                action: ACTION_RESET.to_owned(),
+                id: user.id.clone(),
+                path: LinkPath::ResetPassword,
+                metadata: json!({}),
+            }),
+            vars: json!({ "email": user.email }),
+        };
+        let now = state.now();
+        let event = meta.event(now, "password.reset_requested", Some(&user.id), json!({}));
+        state.store.queue_mail(vec![mail], now, Some(event)).await?;
+        mail_queued(state);
+    }
+    Ok(())
+}
+
+/// Reads a link token's purpose without consuming it; anything unusable is
+/// 400 `invalid_token`, one answer for every failure.
+async fn token_action(state: &AppState, token: &str) -> Result<(String, String), ApiError> {
+    let record = state
+        .challenges
+        .info(Lookup::Token(token.to_owned()))
+        .await
+        .map_err(link_error)?;
+    Ok((record.action, record.id))
+}
+
+fn link_error(e: ChallengeError) -> ApiError {
+    match e {
+        ChallengeError::Store(e) => e.into(),
+        _ => ApiError::InvalidLinkToken,
+    }
+}
+
+/// Consumes a link token, which must be for `action`.
+async fn consume(
+    state: &AppState,
+    token: &str,
+    action: &str,
+) -> Result<serde_json::Value, ApiError> {
+    let options = VerifyOptions {
+        erase: true,
+        log: false,
+        control: Some(Control {
+            id: None,
+            action: Some(action.to_owned()),
+        }),
+    };
+    let record = state
+        .challenges
+        .verify(Lookup::Token(token.to_owned()), options, None)
+        .await
+        .map_err(link_error)?;
+    Ok(record.metadata)
+}
+
+/// `POST /v1/auth/confirm-email`: confirms a sign-up or a pending change of
+/// address, and answers with the user.
+pub async fn confirm_email(
+    state: &AppState,
+    token: &str,
+    meta: &RequestMeta,
+) -> Result<UserView, ApiError> {
+    require_email(state)?;
+    let (action, user_id) = token_action(state, token).await?;
+    if action != ACTION_CONFIRM && action != ACTION_EMAIL_CHANGE {
+        return Err(ApiError::InvalidLinkToken);
+    }
+    let metadata = consume(state, token, &action).await?;
+    let now = state.now();
+    let user = if action == ACTION_CONFIRM {
+        let event = meta.event(now, "user.confirmed", Some(&user_id), json!({}));
+        state.store.confirm_email(&user_id, now, event).await?
+    } else {
+        let new_email = metadata
+            .get("new_email")
+            .and_then(|v| v.as_str())
+            .and_then(|s| Email::parse(s).ok())
+            .ok_or(ApiError::InvalidLinkToken)?;
+        let event = meta.event(now, "email.changed", Some(&user_id), json!({}));
+        state
+            .store
+            .change_email(
+                &user_id,
+                new_email.as_str().to_owned(),
+                new_email.normalized(),
+                now,
+                event,
+            )
+            .await?
+    };
+    let user = user.ok_or(ApiError::InvalidLinkToken)?;
+    Ok(UserView::from(&user))
+}
+
+/// `POST /v1/auth/password/reset`: sets a new password from a reset link and
+/// ends every session (E6); the user is not signed in.
+pub async fn reset_password(
+    state: &AppState,
+    token: &str,
+    password: String,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    require_email(state)?;
+    let (action, user_id) = token_action(state, token).await?;
+    if action != ACTION_RESET {
+        return Err(ApiError::InvalidLinkToken);
+    }
+    let user = state
+        .store
+        .user_by_id(&user_id)
+        .await?
+        .ok_or(ApiError::InvalidLinkToken)?;
+    let email = Email::parse(&user.email).ok();
+    state
+        .policy
+        .check(&password, email.as_ref())
+        .map_err(weak)?;
+    // Hash before consuming: an overloaded hasher must not burn the link.
+    let phc = state.hasher.hash(password).await?;
+    consume(state, token, ACTION_RESET).await?;
+    let now = state.now();
+    let event = meta.event(now, "password.reset", Some(&user.id), json!({}));
+    let mails = if_email_on(
+        state,
+        notice(MailKind::PasswordChangedNotice, &user, json!({})),
+    );
+    state
+        .store
+        .set_password(&user.id, phc, None, now, event, mails)
+        .await?;
+    mail_queued(state);
+    Ok(())
+}
+
+/// `POST /v1/users/me/email`: mails a confirmation link to the new address
+/// and a notice to the old one; the address changes only on confirmation.
+/// An address another account holds gets nothing, and the answer is the same.
+pub async fn request_email_change(
+    state: &AppState,
+    who: &Authenticated,
+    new_email: &str,
+    password: String,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    require_email(state)?;
+    let new_email = parse_email("new_email", new_email)?;
+    require_password(state, &who.user, password).await?;
+    let key = new_email.normalized();
+    if key == who.user.email.to_lowercase() {
+        return Err(ApiError::field("new_email", "is already your address"));
+    }
+    let now = state.now();
+    let taken = state.store.user_by_email_key(&key).await?.is_some();
+    let event = meta.event(
+        now,
+        "email.change_requested",
+        Some(&who.user.id),
+        json!({ "taken": taken }),
+    );
+    let mut mails = vec![notice(
+        MailKind::EmailChangeNotice,
+        &who.user,
+        json!({ "new_email": new_email.as_str() }),
+    )];
+    if !taken {
+        mails.push(OutgoingMail {
+            kind: MailKind::ConfirmNewEmail,
+            to: new_email.as_str().to_owned(),
+            user_id: Some(who.user.id.clone()),
+            link: Some(LinkSpec {
+                action: ACTION_EMAIL_CHANGE.to_owned(),
+                id: who.user.id.clone(),
+                path: LinkPath::ConfirmEmail,
+                metadata: json!({ "new_email": new_email.as_str() }),
+            }),
+            vars: json!({ "new_email": new_email.as_str() }),
+        });
+    }
+    state.store.queue_mail(mails, now, Some(event)).await?;
+    mail_queued(state);
+    Ok(())
+}

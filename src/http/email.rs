@@ -1,0 +1,184 @@
+//! The email-link routes: confirm-email, resend, password forgot/reset, and
+//! the email-change request. A GET on a link shows a page or redirects and
+//! never consumes the token (E5); only a POST does.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::extract::{Auth, BodyKind, JsonBody, JsonOrForm, Meta};
+use super::pages;
+use crate::accounts::email;
+use crate::app::AppState;
+use crate::error::ApiError;
+
+/// The one body of every 202 that must not tell whether an address has an
+/// account (L1).
+fn accepted() -> Response {
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({ "status": "accepted",
+                      "detail": "if the address belongs to an account, an email is on its way" })),
+    )
+        .into_response()
+}
+
+/// `?token=…`; other parameters (a mail client's tracking tags) are ignored.
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    pub token: String,
+}
+
+/// 303 to `{url}#token=…`: the fragment never reaches a server or a log.
+fn redirect_with_token(url: &str, token: &str) -> Response {
+    let encoded: String = serde_urlencoded::to_string([("token", token)]).unwrap_or_default();
+    let location = format!("{url}#{encoded}");
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(&location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    response.headers_mut().insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+pub async fn confirm_page(
+    State(state): State<AppState>,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, ApiError> {
+    email::require_email(&state)?;
+    let target = &state.config.email.confirm_redirect_url;
+    Ok(if target.is_empty() {
+        pages::confirm_form(&query.token)
+    } else {
+        redirect_with_token(target, &query.token)
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenBody {
+    pub token: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn confirm(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    JsonOrForm(body, kind): JsonOrForm<TokenBody>,
+) -> Result<Response, ApiError> {
+    let result = email::confirm_email(&state, &body.token, &meta).await;
+    Ok(match (result, kind) {
+        (Ok(user), BodyKind::Json) => Json(user).into_response(),
+        (Ok(_), BodyKind::Form) => pages::message(
+            StatusCode::OK,
+            "Email address confirmed",
+            "Thank you: your email address is confirmed. You can close this page.",
+        ),
+        (Err(e), BodyKind::Json) => return Err(e),
+        (Err(e), BodyKind::Form) => {
+            let (status, _, _) = e.parts();
+            pages::message(status, "This link cannot be used", &e.to_string())
+        }
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailBody {
+    pub email: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn resend(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> Result<Response, ApiError> {
+    email::resend_confirmation(&state, &body.email, &meta).await?;
+    Ok(accepted())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn forgot(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    JsonBody(body): JsonBody<EmailBody>,
+) -> Result<Response, ApiError> {
+    email::forgot_password(&state, &body.email, &meta).await?;
+    Ok(accepted())
+}
+
+pub async fn reset_page(
+    State(state): State<AppState>,
+    Query(query): Query<TokenQuery>,
+) -> Result<Response, ApiError> {
+    email::require_email(&state)?;
+    let target = &state.config.email.reset_redirect_url;
+    let p = &state.config.password;
+    Ok(if target.is_empty() {
+        pages::reset_form(&query.token, p.min_length, p.max_length, None)
+    } else {
+        redirect_with_token(target, &query.token)
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetBody {
+    pub token: String,
+    pub password: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn reset(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    JsonOrForm(body, kind): JsonOrForm<ResetBody>,
+) -> Result<Response, ApiError> {
+    let result = email::reset_password(&state, &body.token, body.password, &meta).await;
+    let p = &state.config.password;
+    Ok(match (result, kind) {
+        (Ok(()), BodyKind::Json) => StatusCode::NO_CONTENT.into_response(),
+        (Ok(()), BodyKind::Form) => pages::message(
+            StatusCode::OK,
+            "Password changed",
+            "Your password is changed and every session was signed out. Sign in with the new password.",
+        ),
+        (Err(e), BodyKind::Json) => return Err(e),
+        (Err(e @ ApiError::WeakPassword(_)), BodyKind::Form) => {
+            pages::reset_form(&body.token, p.min_length, p.max_length, Some(&e.to_string()))
+        }
+        (Err(e), BodyKind::Form) => {
+            let (status, _, _) = e.parts();
+            pages::message(status, "This link cannot be used", &e.to_string())
+        }
+    })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeEmailBody {
+    pub new_email: String,
+    pub password: String,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn change_email(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Auth(who): Auth,
+    JsonBody(body): JsonBody<ChangeEmailBody>,
+) -> Result<Response, ApiError> {
+    email::request_email_change(&state, &who, &body.new_email, body.password, &meta).await?;
+    Ok(accepted())
+}

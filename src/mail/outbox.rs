@@ -1,0 +1,478 @@
+//! The outbox worker: sends queued mail, retries, gives up, and the
+//! [`Mailer`] handle that wakes it.
+//!
+//! Requests never talk to a mail server. A flow queues its message in the
+//! `outbox` table in the transaction of the change it reports
+//! (`store::outbox::enqueue`), answers, and calls [`Mailer::notify`]. This
+//! worker, started by [`crate::serve`], then loops:
+//!
+//! 1. claim due rows, a batch at a time, earliest due first (a lease, so a
+//!    concurrent [`deliver_due`] or a second process never takes the same
+//!    row);
+//! 2. for each: mint the link's token with the challenge engine (action, id
+//!    and metadata from the row's `LinkSpec`, ttl `email.link_ttl`, the
+//!    default encrypted-uuid secret), build the link from
+//!    `server.public_url` — never from a request's Host header (E4) — render
+//!    the templates and hand the message to the transport;
+//! 3. sent: delete the row (`toktok_mail_total{outcome="sent"}`); transient
+//!    failure: try again after an exponential back-off (5 s, doubling, at
+//!    most 1 h, ±20% jitter so a relay coming back is not hit by every
+//!    message at once; `outcome="retry"`); permanent failure, or still
+//!    undelivered `email.give_up_after` after it was queued: give up —
+//!    the row is marked failed, a `mail.failed` audit event and a warning
+//!    are written (`outcome="failed"`), and the row is swept a week later;
+//! 4. sleep until notified, until the next row is due, or 30 s, whichever
+//!    comes first.
+//!
+//! On the stop signal the worker finishes the message in hand, hands the
+//! rest of its batch back, and returns; queued rows persist, so a restart
+//! resumes the queue. An SMTP server that is down, slow or refusing only
+//! delays this loop: requests never wait for it.
+//!
+//! **Delivery is at least once.** A crash after the relay accepted a
+//! message but before its row is deleted sends it again after restart (once
+//! the lease, 5 minutes, has run out). The resend mints a new token, which
+//! replaces the challenge of the first, so only the newest link works — a
+//! duplicate mail is confusing at worst, never a second valid link.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ring::rand::SecureRandom as _;
+use serde_json::{json, Value};
+use tokio::sync::{watch, Notify};
+use tracing::Instrument as _;
+
+use super::templates::{human_duration, Templates, Vars};
+use super::transport::{Letter, SendError, Transport};
+use super::{LinkSpec, OutgoingMail};
+use crate::app::AppState;
+use crate::challenge::{ChallengeError, CreateParams};
+use crate::config::Config;
+use crate::store::QueuedMail;
+
+/// Rows claimed per transaction.
+const BATCH: usize = 32;
+/// The longest the worker sleeps without being woken.
+const IDLE: Duration = Duration::from_secs(30);
+/// First retry delay; doubles with each failure.
+const BACKOFF_FIRST_SECS: i64 = 5;
+/// Longest retry delay, before jitter.
+const BACKOFF_MAX_SECS: i64 = 3600;
+/// Shortest lease on a claimed row. A row whose worker died mid-send comes
+/// due again after this; it must outlast any one delivery.
+const MIN_LEASE_SECS: i64 = 300;
+/// How long given-up rows are kept for inspection.
+const FAILED_KEPT_SECS: i64 = 7 * 86_400;
+
+/// The metric counting delivery outcomes (`sent`, `retry`, `failed`).
+pub const METRIC: &str = "toktok_mail_total";
+
+/// The handle to the mail system, held in the application state as
+/// `Option<Mailer>`: `None` when `email.mode = "off"`, and then no worker
+/// runs. Cheap to clone.
+#[derive(Clone)]
+pub struct Mailer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Transport,
+    templates: Templates,
+    /// Wakes the worker when mail was queued.
+    wake: Notify,
+    /// One pass at a time, whether the worker's or a [`deliver_due`] call's.
+    pass: tokio::sync::Mutex<()>,
+    /// `server.public_url`, the base of every link (E4).
+    public_url: String,
+    app_name: String,
+    link_ttl_secs: u64,
+    /// `link_ttl` in words, for `{{expires_in}}`.
+    expires_in: String,
+    give_up_after_secs: i64,
+    lease_secs: i64,
+}
+
+impl std::fmt::Debug for Mailer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("transport", &self.inner.transport)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mailer {
+    /// Loads the templates (overrides included) and prepares the transport
+    /// `email.mode` names; `None` when mail is off (the templates are still
+    /// checked, so a bad `email.templates_dir` is found before mail is
+    /// turned on). Connects to nothing; fails only on configuration that can
+    /// never work (a bad template, an unusable `email.from`).
+    pub fn new(config: &Config) -> anyhow::Result<Option<Mailer>> {
+        let templates = Templates::load(&config.email.templates_dir)?;
+        let Some(transport) = Transport::from_config(config)? else {
+            return Ok(None);
+        };
+        let timeout = i64::try_from(config.smtp.timeout.as_secs()).unwrap_or(i64::MAX);
+        Ok(Some(Mailer {
+            inner: Arc::new(Inner {
+                transport,
+                templates,
+                wake: Notify::new(),
+                pass: tokio::sync::Mutex::new(()),
+                public_url: config.server.public_url.clone(),
+                app_name: config.email.app_name.clone(),
+                link_ttl_secs: config.email.link_ttl.as_secs(),
+                expires_in: human_duration(config.email.link_ttl),
+                give_up_after_secs: i64::try_from(config.email.give_up_after.as_secs())
+                    .unwrap_or(i64::MAX),
+                lease_secs: MIN_LEASE_SECS.max(timeout.saturating_mul(3)),
+            }),
+        }))
+    }
+
+    /// Wakes the worker: call after committing a transaction that queued
+    /// mail. Cheap; several calls before the worker wakes count as one.
+    pub fn notify(&self) {
+        self.inner.wake.notify_one();
+    }
+
+    /// The worker loop (module doc); returns once `stop` turns true, after
+    /// finishing the message in hand. Started by [`crate::serve`]; returns
+    /// at once when mail is off.
+    pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
+        let Some(mailer) = state.mailer.clone() else {
+            return;
+        };
+        tracing::debug!("mail worker started");
+        loop {
+            if *stop.borrow() {
+                break;
+            }
+            pass(&state, Some(&stop)).await;
+            if *stop.borrow() {
+                break;
+            }
+            let wait = mailer.idle_wait(&state).await;
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = mailer.inner.wake.notified() => {}
+                changed = stop.changed() => {
+                    if changed.is_err() || *stop.borrow() {
+                        break;
+                    }
+                }
+            }
+        }
+        tracing::debug!("mail worker stopped");
+    }
+
+    /// Until the next row is due, between 1 s (no spinning on a clock that
+    /// does not move) and [`IDLE`].
+    async fn idle_wait(&self, state: &AppState) -> Duration {
+        match state.store.next_mail_due().await {
+            Ok(Some(due)) => {
+                let secs = due
+                    .saturating_sub(state.now())
+                    .clamp(1, IDLE.as_secs() as i64);
+                Duration::from_secs(secs.unsigned_abs())
+            }
+            Ok(None) => IDLE,
+            Err(e) => {
+                tracing::warn!(error = %e, "mail worker cannot read the outbox");
+                IDLE
+            }
+        }
+    }
+}
+
+/// One pass of the worker, without sleeping: sends every message due now
+/// and returns how many were sent. For tests, and for a program that mounts
+/// [`crate::App::router`] without [`crate::serve`] and so runs no worker.
+/// Does nothing (0) when mail is off.
+pub async fn deliver_due(state: &AppState) -> usize {
+    pass(state, None).await
+}
+
+/// Deletes rows given up more than a week ago; run by the sweeper.
+pub async fn sweep(state: &AppState) {
+    match state
+        .store
+        .sweep_failed_mail(state.now().saturating_sub(FAILED_KEPT_SECS))
+        .await
+    {
+        Ok(n) if n > 0 => tracing::info!(deleted = n, "swept failed mail"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "failed-mail sweep failed"),
+    }
+}
+
+async fn pass(state: &AppState, stop: Option<&watch::Receiver<bool>>) -> usize {
+    let Some(mailer) = &state.mailer else {
+        return 0;
+    };
+    let (mailer, transport) = (&*mailer.inner, &mailer.inner.transport);
+    let stopping = || stop.is_some_and(|s| *s.borrow());
+    let _one_pass = mailer.pass.lock().await;
+    let mut sent = 0;
+    loop {
+        if stopping() {
+            break;
+        }
+        let now = state.now();
+        let claimed = match state
+            .store
+            .claim_mail(now, now.saturating_add(mailer.lease_secs), BATCH)
+            .await
+        {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::warn!(error = %e, "mail worker cannot claim queued mail");
+                break;
+            }
+        };
+        let full = claimed.len() == BATCH;
+        let mut rows = claimed.into_iter();
+        while let Some(row) = rows.next() {
+            if stopping() {
+                let ids: Vec<String> = std::iter::once(row.id).chain(rows.map(|r| r.id)).collect();
+                if let Err(e) = state.store.release_mail(ids, state.now()).await {
+                    // They come due again when their lease ends.
+                    tracing::warn!(error = %e, "cannot hand back claimed mail");
+                }
+                return sent;
+            }
+            if deliver_one(state, mailer, transport, row).await {
+                sent += 1;
+            }
+        }
+        if !full {
+            break;
+        }
+    }
+    sent
+}
+
+/// Attempts one claimed row and records the outcome. True when sent.
+async fn deliver_one(
+    state: &AppState,
+    mailer: &Inner,
+    transport: &Transport,
+    row: QueuedMail,
+) -> bool {
+    let span = tracing::info_span!("mail", id = %row.id, kind = %row.kind);
+    deliver_one_in_span(state, mailer, transport, row)
+        .instrument(span)
+        .await
+}
+
+async fn deliver_one_in_span(
+    state: &AppState,
+    mailer: &Inner,
+    transport: &Transport,
+    row: QueuedMail,
+) -> bool {
+    let now = state.now();
+    let mail = match &row.mail {
+        Ok(mail) => mail.clone(),
+        Err(reason) => {
+            let reason = reason.clone();
+            give_up(state, row, now, false, reason).await;
+            return false;
+        }
+    };
+    let deadline = row.created_at.saturating_add(mailer.give_up_after_secs);
+    if now > deadline {
+        let last = row
+            .last_error
+            .clone()
+            .unwrap_or_else(|| "never attempted".to_owned());
+        let error = format!(
+            "not delivered within {}; last error: {last}",
+            human_duration(Duration::from_secs(
+                mailer.give_up_after_secs.unsigned_abs()
+            ))
+        );
+        give_up(state, row, now, false, error).await;
+        return false;
+    }
+    let result = attempt(state, mailer, transport, &row.id, &mail).await;
+    let now = state.now();
+    match result {
+        Ok(()) => {
+            state.metrics.incr(METRIC, &[("outcome", "sent")]);
+            tracing::info!(attempts = row.attempts + 1, "mail sent");
+            if let Err(e) = state.store.mail_sent(row.id.clone()).await {
+                // It will be sent again when its lease ends (at least once).
+                tracing::warn!(error = %e, "mail sent but its outbox row could not be deleted");
+            }
+            true
+        }
+        Err(SendError::Transient(error)) if now < deadline => {
+            let failures = row.attempts + 1;
+            let next = now
+                .saturating_add(backoff(failures, jitter()))
+                .min(deadline);
+            state.metrics.incr(METRIC, &[("outcome", "retry")]);
+            tracing::warn!(
+                attempts = failures,
+                retry_in_secs = next - now,
+                %error,
+                "mail not sent; will retry"
+            );
+            if let Err(e) = state.store.reschedule_mail(row.id, next, error).await {
+                tracing::warn!(error = %e, "cannot reschedule mail");
+            }
+            false
+        }
+        Err(SendError::Transient(error) | SendError::Permanent(error)) => {
+            give_up(state, row, now, true, error).await;
+            false
+        }
+    }
+}
+
+/// Mints the link (if any), renders and sends.
+async fn attempt(
+    state: &AppState,
+    mailer: &Inner,
+    transport: &Transport,
+    id: &str,
+    mail: &OutgoingMail,
+) -> Result<(), SendError> {
+    let link = match &mail.link {
+        Some(spec) => Some(mint_link(state, mailer, spec).await?),
+        None => None,
+    };
+    let new_email = mail
+        .vars
+        .get("new_email")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let rendered = mailer.templates.render(
+        mail.kind,
+        &Vars {
+            app_name: &mailer.app_name,
+            link: link.as_deref().unwrap_or(""),
+            expires_in: &mailer.expires_in,
+            email: &mail.to,
+            new_email,
+        },
+    );
+    let letter = Letter {
+        id: id.to_owned(),
+        kind: mail.kind,
+        to: mail.to.clone(),
+        rendered,
+        link,
+    };
+    transport.send(&letter, state.now()).await
+}
+
+/// Creates the link's challenge, replacing any earlier one of its (action,
+/// id), and returns `{public_url}{path}?token={token}`. The token is
+/// base64url, safe in a query string as it is.
+async fn mint_link(state: &AppState, mailer: &Inner, spec: &LinkSpec) -> Result<String, SendError> {
+    let mut params = CreateParams::new(&spec.action, &spec.id);
+    params.ttl = Some(json!(mailer.link_ttl_secs));
+    if !spec.metadata.is_null() {
+        params.metadata = Some(spec.metadata.clone());
+    }
+    let created = match state.challenges.create(params).await {
+        Ok(created) => created,
+        Err(ChallengeError::Invalid(fields)) => {
+            let why: Vec<String> = fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, f.message))
+                .collect();
+            return Err(SendError::Permanent(format!(
+                "the link cannot be made: {}",
+                why.join("; ")
+            )));
+        }
+        Err(e) => {
+            return Err(SendError::Transient(format!(
+                "the link cannot be made now: {e}"
+            )))
+        }
+    };
+    let token = created
+        .secret
+        .ok_or_else(|| SendError::Permanent("the link's challenge has no secret".to_owned()))?;
+    Ok(format!(
+        "{}{}?token={token}",
+        mailer.public_url,
+        spec.path.as_str()
+    ))
+}
+
+/// Marks a row failed, audits and counts it.
+async fn give_up(state: &AppState, row: QueuedMail, now: i64, attempted: bool, error: String) {
+    match state
+        .store
+        .give_up_mail(row, now, attempted, error.clone())
+        .await
+    {
+        Ok(attempts) => {
+            state.metrics.incr(METRIC, &[("outcome", "failed")]);
+            tracing::warn!(attempts, %error, "mail given up");
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot record a given-up mail"),
+    }
+}
+
+/// Seconds to wait after the `failures`-th failed attempt: 5 s doubling
+/// (5, 10, 20, …), at most 1 h, then scaled by `1 + 0.2 × jitter` with
+/// `jitter` in [-1, 1]. At least 1 s.
+pub fn backoff(failures: i64, jitter: f64) -> i64 {
+    let doublings = u32::try_from(failures.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+    let base = BACKOFF_FIRST_SECS
+        .saturating_mul(1_i64 << doublings)
+        .min(BACKOFF_MAX_SECS);
+    let scaled = base as f64 * (1.0 + 0.2 * jitter.clamp(-1.0, 1.0));
+    (scaled.round() as i64).max(1)
+}
+
+/// A uniform value in [-1, 1] from the OS generator; 0 if it fails (the
+/// jitter only spreads load, nothing depends on it being random).
+fn jitter() -> f64 {
+    let mut bytes = [0u8; 4];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        return 0.0;
+    }
+    f64::from(u32::from_le_bytes(bytes)) / f64::from(u32::MAX) * 2.0 - 1.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_from_five_seconds_to_an_hour() {
+        let plain: Vec<i64> = (1..=12).map(|n| backoff(n, 0.0)).collect();
+        assert_eq!(
+            plain,
+            [5, 10, 20, 40, 80, 160, 320, 640, 1280, 2560, 3600, 3600]
+        );
+        assert_eq!(backoff(0, 0.0), 5, "no failure yet counts as the first");
+        assert_eq!(backoff(1_000_000, 0.0), 3600, "no overflow");
+    }
+
+    #[test]
+    fn jitter_is_twenty_percent_either_way() {
+        assert_eq!(backoff(1, -1.0), 4);
+        assert_eq!(backoff(1, 1.0), 6);
+        assert_eq!(backoff(20, -1.0), 2880);
+        assert_eq!(backoff(20, 1.0), 4320);
+        assert_eq!(backoff(20, 7.0), 4320, "clamped");
+        for _ in 0..1000 {
+            let j = jitter();
+            assert!((-1.0..=1.0).contains(&j), "{j}");
+            let b = backoff(3, j);
+            assert!((16..=24).contains(&b), "{b}");
+        }
+        // Not constant.
+        let spread: std::collections::HashSet<i64> =
+            (0..200).map(|_| backoff(11, jitter())).collect();
+        assert!(spread.len() > 10);
+    }
+}

@@ -1,0 +1,504 @@
+//! The mail outbox: messages waiting to be sent (table `outbox`).
+//!
+//! A flow that sends mail calls [`enqueue`] inside the transaction of the
+//! change the mail reports, so the mail exists exactly when the change does.
+//! The worker (`crate::mail::outbox`) then claims due rows, and after each
+//! attempt deletes the row (sent), pushes it back (transient failure) or
+//! marks it failed (given up, audited as `mail.failed`). Failed rows stay a
+//! week for inspection, then [`Store::sweep_failed_mail`] deletes them.
+//!
+//! Claiming is a lease: the claimed rows' `next_attempt_at` moves to the
+//! lease's end in the claiming transaction, so two workers (or a worker and
+//! a test calling `deliver_due`) never take the same row, and a row whose
+//! worker died mid-send comes due again when the lease runs out. No row
+//! holds a secret: links are minted at send time, and `last_error` carries
+//! transport errors only, which never include the message body.
+
+use rusqlite::{params, Row, Transaction};
+use serde_json::{json, Value};
+
+use super::{audit, AuditEvent, Store, StoreError};
+use crate::mail::{LinkSpec, MailKind, OutgoingMail};
+
+/// The audit kind written when the worker gives a message up.
+pub const AUDIT_MAIL_FAILED: &str = "mail.failed";
+
+/// Longest `last_error` kept; transport errors are short, this is a guard.
+const MAX_ERROR_CHARS: usize = 500;
+
+/// A claimed row, as the worker sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedMail {
+    pub id: String,
+    pub created_at: i64,
+    /// Attempts made before this one.
+    pub attempts: i64,
+    pub user_id: Option<String>,
+    /// The stored kind's name, even when it no longer parses.
+    pub kind: String,
+    /// The message, or why the row cannot be read (a damaged row, or a kind
+    /// this binary does not know): the worker gives such a row up.
+    pub mail: Result<OutgoingMail, String>,
+    pub last_error: Option<String>,
+}
+
+/// A row as stored, for inspection (tests, operators).
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub user_id: Option<String>,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub failed_at: Option<i64>,
+}
+
+/// Queues `mail` inside the caller's transaction. The id is a UUIDv7, so
+/// rows sort in the order they were queued; the message is due at once.
+pub(crate) fn enqueue(
+    tx: &Transaction<'_>,
+    mail: &OutgoingMail,
+    now: i64,
+) -> Result<(), StoreError> {
+    let link = match &mail.link {
+        Some(spec) => Some(
+            serde_json::to_string(spec)
+                .map_err(|e| StoreError::Internal(format!("mail link: {e}")))?,
+        ),
+        None => None,
+    };
+    let vars = if mail.vars.is_null() {
+        "{}".to_owned()
+    } else {
+        mail.vars.to_string()
+    };
+    tx.execute(
+        "INSERT INTO outbox (id, kind, recipient, user_id, link, vars, created_at, next_attempt_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+        params![
+            uuid::Uuid::now_v7().to_string(),
+            mail.kind.as_str(),
+            mail.to,
+            mail.user_id,
+            link,
+            vars,
+            now,
+        ],
+    )?;
+    Ok(())
+}
+
+fn queued_from_row(row: &Row<'_>) -> rusqlite::Result<QueuedMail> {
+    let kind: String = row.get(1)?;
+    let recipient: String = row.get(2)?;
+    let user_id: Option<String> = row.get(3)?;
+    let link: Option<String> = row.get(4)?;
+    let vars: String = row.get(5)?;
+    let mail = (|| {
+        let parsed_kind =
+            MailKind::parse(&kind).ok_or_else(|| format!("unknown mail kind {kind:?}"))?;
+        let link = match link {
+            Some(text) => Some(
+                serde_json::from_str::<LinkSpec>(&text)
+                    .map_err(|e| format!("damaged link column: {e}"))?,
+            ),
+            None => None,
+        };
+        let vars: Value =
+            serde_json::from_str(&vars).map_err(|e| format!("damaged vars column: {e}"))?;
+        Ok(OutgoingMail {
+            kind: parsed_kind,
+            to: recipient,
+            user_id: user_id.clone(),
+            link,
+            vars,
+        })
+    })();
+    Ok(QueuedMail {
+        id: row.get(0)?,
+        created_at: row.get(6)?,
+        attempts: row.get(7)?,
+        user_id,
+        kind,
+        mail,
+        last_error: row.get(8)?,
+    })
+}
+
+fn clip(error: &str) -> String {
+    error.chars().take(MAX_ERROR_CHARS).collect()
+}
+
+impl Store {
+    /// Queues `mail` in a transaction of its own (for mail that reports no
+    /// other change). The caller then wakes the worker with
+    /// `Mailer::notify`.
+    pub async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
+        self.db.write(move |tx| enqueue(tx, &mail, now)).await
+    }
+
+    /// Takes up to `limit` due rows (not failed, `next_attempt_at <= now`),
+    /// earliest due first, and leases them until `lease_until`.
+    pub async fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+    ) -> Result<Vec<QueuedMail>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.db
+            .write(move |tx| {
+                let claimed = {
+                    let mut stmt = tx.prepare(
+                        "SELECT id, kind, recipient, user_id, link, vars, created_at, attempts,
+                                last_error
+                         FROM outbox
+                         WHERE failed_at IS NULL AND next_attempt_at <= ?1
+                         ORDER BY next_attempt_at, id
+                         LIMIT ?2",
+                    )?;
+                    let rows = stmt.query_map(params![now, limit], queued_from_row)?;
+                    rows.collect::<Result<Vec<_>, _>>()?
+                };
+                let mut lease =
+                    tx.prepare("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")?;
+                for mail in &claimed {
+                    lease.execute(params![mail.id, lease_until])?;
+                }
+                Ok(claimed)
+            })
+            .await
+    }
+
+    /// Hands claimed rows back unsent (the worker is stopping): due again
+    /// at `now`, attempts unchanged.
+    pub async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.db
+            .write(move |tx| {
+                let mut stmt = tx.prepare(
+                    "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND failed_at IS NULL",
+                )?;
+                for id in &ids {
+                    stmt.execute(params![id, now])?;
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    /// The message was accepted: forget it.
+    pub async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
+        self.db
+            .write(move |tx| {
+                tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// A transient failure: one more attempt counted, next one at
+    /// `next_attempt_at`. `error` must hold no secret.
+    pub async fn reschedule_mail(
+        &self,
+        id: String,
+        next_attempt_at: i64,
+        error: String,
+    ) -> Result<(), StoreError> {
+        self.db
+            .write(move |tx| {
+                tx.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2,
+                         last_error = ?3
+                     WHERE id = ?1",
+                    params![id, next_attempt_at, clip(&error)],
+                )?;
+                Ok(())
+            })
+            .await
+    }
+
+    /// Gives a message up: marks the row failed (kept for a while, see
+    /// [`Store::sweep_failed_mail`]) and writes a `mail.failed` audit event
+    /// `{kind, attempts, error}` in the same transaction. `attempted` says
+    /// whether this call follows an attempt (counted) or not (a stale or
+    /// damaged row). Returns the attempts made in all.
+    pub async fn give_up_mail(
+        &self,
+        mail: QueuedMail,
+        now: i64,
+        attempted: bool,
+        error: String,
+    ) -> Result<i64, StoreError> {
+        self.db
+            .write(move |tx| {
+                let attempts = mail.attempts + i64::from(attempted);
+                let error = clip(&error);
+                let changed = tx.execute(
+                    "UPDATE outbox SET attempts = ?2, last_error = ?3, failed_at = ?4
+                     WHERE id = ?1 AND failed_at IS NULL",
+                    params![mail.id, attempts, error, now],
+                )?;
+                // Gone meanwhile (its user was deleted): nothing to record.
+                if changed == 1 {
+                    audit::insert(
+                        tx,
+                        &AuditEvent {
+                            at: now,
+                            kind: AUDIT_MAIL_FAILED,
+                            user_id: mail.user_id.clone(),
+                            actor: None,
+                            ip: None,
+                            user_agent: None,
+                            detail: json!({
+                                "kind": mail.kind,
+                                "attempts": attempts,
+                                "error": error,
+                            }),
+                        },
+                    )?;
+                }
+                Ok(attempts)
+            })
+            .await
+    }
+
+    /// Deletes failed rows given up before `failed_before`.
+    pub async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
+        self.db
+            .write(move |tx| {
+                Ok(tx.execute(
+                    "DELETE FROM outbox WHERE failed_at IS NOT NULL AND failed_at < ?1",
+                    [failed_before],
+                )?)
+            })
+            .await
+    }
+
+    /// When the next unfailed row is due, if any (the worker sleeps until then).
+    pub async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
+        self.db
+            .call(|conn| {
+                Ok(conn.query_row(
+                    "SELECT MIN(next_attempt_at) FROM outbox WHERE failed_at IS NULL",
+                    [],
+                    |r| r.get(0),
+                )?)
+            })
+            .await
+    }
+
+    /// Every row, queued and failed, in queue order: for tests and operators.
+    pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        self.db
+            .call(|conn| {
+                let mut stmt = conn.prepare(
+                    "SELECT id, kind, recipient, user_id, created_at, attempts, next_attempt_at,
+                            last_error, failed_at
+                     FROM outbox ORDER BY id",
+                )?;
+                let rows = stmt.query_map([], |r| {
+                    Ok(OutboxRow {
+                        id: r.get(0)?,
+                        kind: r.get(1)?,
+                        recipient: r.get(2)?,
+                        user_id: r.get(3)?,
+                        created_at: r.get(4)?,
+                        attempts: r.get(5)?,
+                        next_attempt_at: r.get(6)?,
+                        last_error: r.get(7)?,
+                        failed_at: r.get(8)?,
+                    })
+                })?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mail::{LinkPath, ACTION_RESET};
+    use crate::store::Db;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        (dir, Store::new(db))
+    }
+
+    fn reset_mail(to: &str) -> OutgoingMail {
+        OutgoingMail {
+            kind: MailKind::ResetPassword,
+            to: to.to_owned(),
+            user_id: None,
+            link: Some(LinkSpec {
+                action: ACTION_RESET.to_owned(),
+                id: "user-1".to_owned(),
+                path: LinkPath::ResetPassword,
+                metadata: json!({"k": 1}),
+            }),
+            vars: json!({}),
+        }
+    }
+
+    #[tokio::test]
+    async fn enqueue_claim_round_trips_and_leases() {
+        let (_dir, store) = store();
+        store
+            .enqueue_mail(reset_mail("a@x.test"), 100)
+            .await
+            .unwrap();
+        store
+            .enqueue_mail(reset_mail("b@x.test"), 100)
+            .await
+            .unwrap();
+        assert!(store.claim_mail(99, 400, 10).await.unwrap().is_empty());
+        let claimed = store.claim_mail(100, 400, 10).await.unwrap();
+        assert_eq!(claimed.len(), 2);
+        assert_eq!(claimed[0].mail.as_ref().unwrap(), &reset_mail("a@x.test"));
+        assert_eq!(claimed[1].mail.as_ref().unwrap().to, "b@x.test");
+        assert_eq!(claimed[0].attempts, 0);
+        // Leased: nobody else gets them until the lease ends.
+        assert!(store.claim_mail(399, 700, 10).await.unwrap().is_empty());
+        assert_eq!(store.claim_mail(400, 700, 1).await.unwrap().len(), 1);
+        assert_eq!(store.next_mail_due().await.unwrap(), Some(400));
+    }
+
+    #[tokio::test]
+    async fn sent_reschedule_give_up_and_sweep() {
+        let (_dir, store) = store();
+        for to in ["a@x.test", "b@x.test", "c@x.test"] {
+            store.enqueue_mail(reset_mail(to), 10).await.unwrap();
+        }
+        let claimed = store.claim_mail(10, 100, 10).await.unwrap();
+        store.mail_sent(claimed[0].id.clone()).await.unwrap();
+        store
+            .reschedule_mail(claimed[1].id.clone(), 15, "451 try later".into())
+            .await
+            .unwrap();
+        let attempts = store
+            .give_up_mail(claimed[2].clone(), 11, true, "550 no such user".into())
+            .await
+            .unwrap();
+        assert_eq!(attempts, 1);
+
+        let rows = store.outbox_rows().await.unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].recipient, "b@x.test");
+        assert_eq!((rows[0].attempts, rows[0].next_attempt_at), (1, 15));
+        assert_eq!(rows[0].last_error.as_deref(), Some("451 try later"));
+        assert_eq!(rows[1].failed_at, Some(11));
+        // A failed row is never claimed again.
+        let again = store.claim_mail(1000, 2000, 10).await.unwrap();
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].attempts, 1);
+        assert_eq!(again[0].last_error.as_deref(), Some("451 try later"));
+
+        let kinds: Vec<(String, String)> = store
+            .db
+            .call(|c| {
+                let mut s = c.prepare("SELECT kind, detail FROM audit_events")?;
+                let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(kinds.len(), 1);
+        assert_eq!(kinds[0].0, "mail.failed");
+        let detail: Value = serde_json::from_str(&kinds[0].1).unwrap();
+        assert_eq!(
+            detail,
+            json!({"kind": "reset_password", "attempts": 1, "error": "550 no such user"})
+        );
+
+        assert_eq!(store.sweep_failed_mail(11).await.unwrap(), 0);
+        assert_eq!(store.sweep_failed_mail(12).await.unwrap(), 1);
+        assert_eq!(store.outbox_rows().await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn release_hands_rows_back_and_errors_are_clipped() {
+        let (_dir, store) = store();
+        store
+            .enqueue_mail(reset_mail("a@x.test"), 10)
+            .await
+            .unwrap();
+        let claimed = store.claim_mail(10, 500, 10).await.unwrap();
+        store
+            .release_mail(vec![claimed[0].id.clone()], 20)
+            .await
+            .unwrap();
+        let again = store.claim_mail(20, 500, 10).await.unwrap();
+        assert_eq!(again.len(), 1);
+        store
+            .reschedule_mail(again[0].id.clone(), 30, "e".repeat(5000))
+            .await
+            .unwrap();
+        let rows = store.outbox_rows().await.unwrap();
+        assert_eq!(rows[0].last_error.as_ref().unwrap().len(), MAX_ERROR_CHARS);
+    }
+
+    #[tokio::test]
+    async fn queued_mail_goes_with_its_user() {
+        let (_dir, store) = store();
+        store
+            .db
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO users (id, email, email_key, created_at, updated_at)
+                     VALUES ('u1', 'a@x.test', 'a@x.test', 1, 1)",
+                    [],
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let mut mail = reset_mail("a@x.test");
+        mail.user_id = Some("u1".to_owned());
+        store.enqueue_mail(mail, 1).await.unwrap();
+        store.enqueue_mail(reset_mail("b@x.test"), 1).await.unwrap();
+        store
+            .db
+            .write(|tx| {
+                tx.execute("DELETE FROM users WHERE id = 'u1'", [])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let rows = store.outbox_rows().await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].recipient, "b@x.test");
+    }
+
+    #[tokio::test]
+    async fn a_damaged_row_is_claimed_with_its_reason() {
+        let (_dir, store) = store();
+        store
+            .db
+            .write(|tx| {
+                tx.execute(
+                    "INSERT INTO outbox (id, kind, recipient, created_at, next_attempt_at)
+                     VALUES ('x', 'fax_message', 'a@x.test', 1, 1)",
+                    [],
+                )?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        let claimed = store.claim_mail(1, 2, 10).await.unwrap();
+        assert_eq!(claimed.len(), 1);
+        assert!(claimed[0]
+            .mail
+            .as_ref()
+            .unwrap_err()
+            .contains("fax_message"));
+        assert_eq!(claimed[0].kind, "fax_message");
+    }
+}
