@@ -14,13 +14,14 @@
 //! ```
 //!
 //! or mount [`App::router`] inside its own axum/hyper server (see
-//! `examples/embed.rs`). Background tasks (the sweeper) run only under
-//! [`serve`]; a program that mounts the router calls
-//! [`server::sweep_once`] on its own schedule.
+//! `examples/embed.rs`). Background tasks (the sweeper, the mail worker)
+//! run only under [`serve`]; a program that mounts the router calls
+//! [`server::sweep_once`] and [`mail::deliver_due`] on its own schedule.
 //!
 //! Layout: `http/` translates HTTP; `accounts/` holds the rules; `auth/` the
-//! credentials (JWT, passwords); `store/` the SQLite data; `domain/` the
-//! types that parse at the edge.
+//! credentials (JWT, passwords, API keys); `challenge/` the challenge-token
+//! engine; `mail/` the outbox and transports; `store/` the SQLite data;
+//! `domain/` the types that parse at the edge.
 #![forbid(unsafe_code)]
 
 pub mod accounts;

@@ -20,16 +20,7 @@ input{font-size:1rem;padding:.4rem;width:100%;box-sizing:border-box;margin:.3rem
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
+    crate::mail::templates::push_html_escaped(&mut out, text);
     out
 }
 

@@ -183,7 +183,8 @@ impl Template {
     }
 }
 
-fn push_html_escaped(out: &mut String, value: &str) {
+/// Appends `value` escaped for HTML text and attribute values.
+pub fn push_html_escaped(out: &mut String, value: &str) {
     for c in value.chars() {
         match c {
             '&' => out.push_str("&amp;"),
