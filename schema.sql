@@ -160,3 +160,17 @@ CREATE TABLE outbox (
     failed_at           INTEGER
 );
 CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE failed_at IS NULL;
+
+-- migration: 4
+-- RSA keys that decrypt JWE request bodies (src/auth/rsa.rs, SECURITY.md
+-- O3): kept here so that every restart and every worker uses the same key.
+-- The newest row without `retired_at` is the current key; a rotated-out key
+-- keeps decrypting for a grace period (24 h) after `retired_at`, then its row
+-- is deleted.
+CREATE TABLE rsa_keys (
+    kid                 TEXT PRIMARY KEY,
+    -- PKCS#8 DER of the private key
+    private_der         BLOB NOT NULL,
+    created_at          INTEGER NOT NULL,
+    retired_at          INTEGER
+);

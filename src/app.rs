@@ -12,6 +12,7 @@ use ring::rand::SecureRandom as _;
 
 use crate::auth::jwt::{self, Algorithm, KeyMaterial, Keyring};
 use crate::auth::password::{HashAlgorithm, HashPool};
+use crate::auth::rsa::RsaKeyring;
 use crate::challenge::Engine;
 use crate::clock::{SharedClock, SystemClock};
 use crate::config::{Config, PasswordAlgorithm};
@@ -56,6 +57,10 @@ pub struct Inner {
     /// Wakes the outbox worker after a flow queued mail (`notify`); knows
     /// the templates and the transport. `None` when `email.mode = "off"`.
     pub mailer: Option<Mailer>,
+    // --- rsa (src/auth/rsa.rs) ---
+    /// The RSA keys that decrypt JWE request bodies, with their bounded
+    /// decryption pool (O1–O3). `None` when `rsa.enabled = false`.
+    pub rsa: Option<Arc<RsaKeyring>>,
 }
 
 impl AppState {
@@ -66,8 +71,12 @@ impl AppState {
             .clone()
     }
 
-    /// Reloads signing keys from the database (after `toktok keys rotate`).
+    /// Reloads signing and RSA keys from the database (after `toktok keys
+    /// rotate [--rsa]`).
     pub async fn reload_keys(&self) -> anyhow::Result<()> {
+        if let Some(rsa) = &self.rsa {
+            rsa.reload(&self.store, self.clock.now()).await?;
+        }
         let keyring = load_keyring(&self.config, &self.store, self.clock.now()).await?;
         *self
             .keys
@@ -138,7 +147,17 @@ impl AppBuilder {
             .context("while loading the challenge keys")?;
         // --- mail (src/mail/): templates are read and checked here, at start.
         let mailer = Mailer::new(&config).context("while preparing mail")?;
+        // --- rsa (src/auth/rsa.rs): the key is generated at first start.
+        let rsa = if config.rsa.enabled {
+            let keyring = RsaKeyring::load(&store, config.rsa.key_bits, now)
+                .await
+                .context("while loading the RSA key")?;
+            Some(Arc::new(keyring))
+        } else {
+            None
+        };
         let inner = Inner {
+            rsa,
             mailer,
             challenges,
             store,

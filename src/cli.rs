@@ -11,9 +11,12 @@ use clap::{Parser, Subcommand};
 use crate::app::{alg_name, new_key_row, App};
 use crate::auth::api_keys::{self, Scope};
 use crate::auth::jwt::Algorithm;
+use crate::auth::rsa;
 use crate::clock::{rfc3339, Clock as _, SystemClock};
 use crate::config::{Config, LogFormat};
-use crate::store::{schema_version, ApiKeyRecord, AuditEvent, Db, Store, SCHEMA_VERSION};
+use crate::store::{
+    schema_version, ApiKeyRecord, AuditEvent, Db, RsaKeyRow, Store, SCHEMA_VERSION,
+};
 
 /// The shipped, commented configuration: what `toktok init` writes.
 pub const CONFIG_TEMPLATE: &str = include_str!("../toktok.toml");
@@ -54,7 +57,7 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
-    /// Manage signing keys.
+    /// Manage signing keys and the RSA key.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
@@ -87,7 +90,13 @@ pub enum UserCommand {
 pub enum KeysCommand {
     /// Create a new signing key, used from the next start or SIGHUP; the old
     /// one stays in the JWKS until its tokens have expired.
-    Rotate,
+    Rotate {
+        /// Rotate the RSA key that decrypts request bodies instead: the new
+        /// key is served from the next start, and the previous one still
+        /// decrypts for 24 hours.
+        #[arg(long)]
+        rsa: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,8 +148,11 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             .await
             .map(|()| 0),
         Command::Keys {
-            command: KeysCommand::Rotate,
+            command: KeysCommand::Rotate { rsa: false },
         } => keys_rotate(config).await.map(|()| 0),
+        Command::Keys {
+            command: KeysCommand::Rotate { rsa: true },
+        } => keys_rotate_rsa(config).await.map(|()| 0),
         Command::ApiKey { command } => api_key(config, command).await.map(|()| 0),
         Command::Backup { path } => backup(&config, path).await.map(|()| 0),
     }
@@ -328,6 +340,38 @@ async fn keys_rotate(config: Config) -> anyhow::Result<()> {
     println!(
         "new {} signing key {kid}: used from the next start or SIGHUP",
         alg_name(alg)
+    );
+    Ok(())
+}
+
+/// `keys rotate --rsa`: a new current RSA key; the others are retired now
+/// and keep decrypting for the grace period.
+async fn keys_rotate_rsa(config: Config) -> anyhow::Result<()> {
+    if !config.rsa.enabled {
+        bail!("rsa.enabled is false: there is no RSA key to rotate");
+    }
+    let store = open_store(&config).await?;
+    let bits = config.rsa.key_bits;
+    let key = tokio::task::spawn_blocking(move || rsa::generate_key(bits))
+        .await
+        .context("the RSA key generation task failed")??;
+    let kid = key.kid.clone();
+    let now = SystemClock.now();
+    store
+        .rotate_rsa_key(
+            RsaKeyRow {
+                kid: key.kid,
+                private_der: key.private_der,
+                created_at: now,
+                retired_at: None,
+            },
+            now,
+        )
+        .await
+        .context("while storing the new RSA key")?;
+    println!(
+        "new RSA key {kid}: served from the next start; the previous key still decrypts for {} hours",
+        rsa::GRACE_PERIOD / 3600
     );
     Ok(())
 }

@@ -75,6 +75,8 @@ pub struct ServerConfig {
     pub trusted_proxies: Vec<IpNet>,
     /// Longest a request may take before it is answered with a timeout.
     pub request_timeout: Duration,
+    /// Serve the browser demo client at `/demo`.
+    pub demo: bool,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +88,7 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
             request_timeout: Duration::from_secs(30),
+            demo: true,
         }
     }
 }
@@ -637,6 +640,7 @@ const KEYS: &[(&str, SectionKeys)] = &[
             ("cors_origins", Kind::List),
             ("trusted_proxies", Kind::List),
             ("request_timeout", Kind::Duration),
+            ("demo", Kind::Bool),
         ],
     ),
     ("accounts", &[("registration_open", Kind::Bool)]),
@@ -1121,6 +1125,7 @@ struct RawServer {
     cors_origins: Option<Vec<String>>,
     trusted_proxies: Option<Vec<String>>,
     request_timeout: Option<RawDuration>,
+    demo: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1456,6 +1461,9 @@ impl Checker<'_> {
         }
         if let Some(v) = raw.request_timeout {
             c.request_timeout = self.duration("server.request_timeout", v)?;
+        }
+        if let Some(v) = raw.demo {
+            c.demo = v;
         }
         Ok(())
     }
@@ -2011,7 +2019,7 @@ mod tests {
         let e = err(parse("[server]\nlisen = \"0.0.0.0:80\""));
         assert_eq!(
             e,
-            "unknown key `server.lisen` in toktok.toml (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout)"
+            "unknown key `server.lisen` in toktok.toml (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout, demo)"
         );
     }
 
@@ -2095,7 +2103,7 @@ mod tests {
     fn env_unknown_key_or_section_names_the_variable() {
         assert_eq!(
             err(parse_env(&[("TOKTOK_SERVER__PORT", "80")])),
-            "TOKTOK_SERVER__PORT: unknown key `server.port` (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout)"
+            "TOKTOK_SERVER__PORT: unknown key `server.port` (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout, demo)"
         );
         let e = err(parse_env(&[("TOKTOK_SEVER__LISTEN", "0.0.0.0:80")]));
         assert!(

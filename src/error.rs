@@ -33,6 +33,12 @@ pub enum ApiError {
     // 400
     #[error("the request body is not valid JSON: {0}")]
     MalformedBody(String),
+    /// An encrypted (JWE) body that cannot be decrypted, for any reason: one
+    /// answer for every failure (SECURITY.md O2).
+    #[error("the encrypted body cannot be decrypted")]
+    InvalidEncryption,
+    #[error("this endpoint needs an encrypted body (Content-Type: application/jose)")]
+    EncryptionRequired,
     /// A challenge token that cannot be read at all, or an email link's
     /// token that is unknown, used, expired or for another purpose.
     #[error("the token is invalid, expired or already used")]
@@ -48,9 +54,13 @@ pub enum ApiError {
     TokenReused,
     #[error("invalid email or password")]
     InvalidCredentials,
+    #[error("this endpoint needs an anonymous token (POST /v1/auth/anonymous)")]
+    AnonymousTokenRequired,
     // 403
     #[error("not allowed")]
     Forbidden,
+    #[error("already signed in; this endpoint is for anonymous clients")]
+    AlreadyAuthenticated,
     #[error("the email address is not confirmed")]
     EmailNotConfirmed,
     #[error("the current password is wrong")]
@@ -120,6 +130,26 @@ impl ApiError {
         match self {
             MalformedBody(_) => (StatusCode::BAD_REQUEST, "malformed_body", "Malformed body"),
             InvalidLinkToken => (StatusCode::BAD_REQUEST, "invalid_token", "Invalid token"),
+            InvalidEncryption => (
+                StatusCode::BAD_REQUEST,
+                "invalid_encryption",
+                "Invalid encryption",
+            ),
+            EncryptionRequired => (
+                StatusCode::BAD_REQUEST,
+                "encryption_required",
+                "Encryption required",
+            ),
+            AnonymousTokenRequired => (
+                StatusCode::UNAUTHORIZED,
+                "anonymous_token_required",
+                "Anonymous token required",
+            ),
+            AlreadyAuthenticated => (
+                StatusCode::FORBIDDEN,
+                "already_authenticated",
+                "Already authenticated",
+            ),
             Unauthenticated => (
                 StatusCode::UNAUTHORIZED,
                 "unauthenticated",

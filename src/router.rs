@@ -19,7 +19,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
-use crate::http::{auth, challenges, email, ops, users};
+use crate::http::{auth, challenges, demo, email, ops, users};
 use crate::{metrics, telemetry};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -32,6 +32,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/metrics"),
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/v1/settings"),
+    ("POST", "/v1/auth/anonymous"),
+    ("GET", "/v1/auth/public-key"),
+    ("GET", "/demo"),
     ("POST", "/v1/auth/register"),
     ("POST", "/v1/auth/login"),
     ("POST", "/v1/auth/refresh"),
@@ -60,6 +63,8 @@ pub const ROUTES: &[(&str, &str)] = &[
 fn api(state: AppState) -> Router {
     Router::new()
         .route("/v1/settings", get(ops::settings))
+        .route("/v1/auth/anonymous", post(auth::anonymous))
+        .route("/v1/auth/public-key", get(auth::public_key))
         .route("/v1/auth/register", post(auth::register))
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/auth/refresh", post(auth::refresh))
@@ -117,6 +122,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ready", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .route("/.well-known/jwks.json", get(ops::jwks))
+        .route("/demo", get(demo::page))
         .with_state(state.clone());
     let timeout = state.config.server.request_timeout;
     ops.merge(api(state.clone()))

@@ -5,6 +5,7 @@
 //! a rule of an auth server (enumeration-safe answers, lockout, rotation and
 //! reuse detection, which sessions end when) lives here, once.
 
+pub mod anonymous;
 pub mod email;
 pub mod tokens;
 
@@ -117,6 +118,8 @@ pub enum Registered {
 }
 
 pub struct Registration {
+    /// The anonymous visitor this account grows from, if any.
+    pub anonymous_id: Option<String>,
     pub email: String,
     pub password: String,
     pub name: Option<String>,
@@ -241,6 +244,9 @@ pub async fn register(
     let mut user = new_user_record(&email, "user", Some(phc), None, now);
     user.name = input.name;
     user.metadata = input.metadata.unwrap_or_else(|| json!({}));
+    if let Some(anonymous_id) = input.anonymous_id {
+        user.app_metadata = json!({ "anonymous_id": anonymous_id });
+    }
     if existing.is_some() {
         if !confirmation {
             return Err(ApiError::EmailTaken);

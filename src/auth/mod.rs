@@ -1,9 +1,10 @@
-//! Credentials: JWTs and their keys, password hashing, and the policies
-//! around them. Free of HTTP.
+//! Credentials: JWTs and their keys, password hashing, the RSA keys that
+//! decrypt JWE request bodies, and the policies around them. Free of HTTP.
 
 pub mod api_keys;
 pub mod jwt;
 pub mod password;
+pub mod rsa;
 
 /// SHA-256 in lowercase hex: how toktok keeps token secrets it must
 /// recognise but never reveal (refresh token ids, API keys).

@@ -7,7 +7,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::extract::{Auth, JsonBody, Meta};
+use super::extract::{Anonymous, Auth, JsonBody, Meta, Sealed};
 use crate::accounts::{self, Registered, Registration};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -27,9 +27,11 @@ pub struct RegisterBody {
 pub async fn register(
     State(state): State<AppState>,
     Meta(meta): Meta,
-    JsonBody(body): JsonBody<RegisterBody>,
+    Anonymous(anonymous_id): Anonymous,
+    Sealed(body): Sealed<RegisterBody>,
 ) -> Result<Response, ApiError> {
     let input = Registration {
+        anonymous_id,
         email: body.email,
         password: body.password,
         name: body.name,
@@ -56,7 +58,8 @@ pub struct LoginBody {
 pub async fn login(
     State(state): State<AppState>,
     Meta(meta): Meta,
-    JsonBody(body): JsonBody<LoginBody>,
+    _anonymous: Anonymous,
+    Sealed(body): Sealed<LoginBody>,
 ) -> Result<Response, ApiError> {
     let tokens = accounts::login(&state, &body.email, body.password, &meta).await?;
     Ok(Json(tokens).into_response())
@@ -96,4 +99,18 @@ pub async fn logout_all(
 ) -> Result<StatusCode, ApiError> {
     accounts::logout_all(&state, &who, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn anonymous(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+) -> Result<Response, ApiError> {
+    let token = accounts::anonymous::issue(&state, &meta).await?;
+    Ok(Json(token).into_response())
+}
+
+pub async fn public_key(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let rsa = state.rsa.as_ref().ok_or(ApiError::FeatureDisabled)?;
+    Ok(Json(rsa.public_key()).into_response())
 }

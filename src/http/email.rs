@@ -9,7 +9,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::{Auth, BodyKind, JsonBody, JsonOrForm, Meta};
+use super::extract::{Anonymous, Auth, BodyKind, JsonBody, JsonOrForm, Meta, Sealed};
 use super::pages;
 use crate::accounts::email;
 use crate::app::AppState;
@@ -102,6 +102,7 @@ pub struct EmailBody {
 pub async fn resend(
     State(state): State<AppState>,
     Meta(meta): Meta,
+    _anonymous: Anonymous,
     JsonBody(body): JsonBody<EmailBody>,
 ) -> Result<Response, ApiError> {
     email::resend_confirmation(&state, &body.email, &meta).await?;
@@ -112,7 +113,8 @@ pub async fn resend(
 pub async fn forgot(
     State(state): State<AppState>,
     Meta(meta): Meta,
-    JsonBody(body): JsonBody<EmailBody>,
+    _anonymous: Anonymous,
+    Sealed(body): Sealed<EmailBody>,
 ) -> Result<Response, ApiError> {
     email::forgot_password(&state, &body.email, &meta).await?;
     Ok(accepted())
@@ -143,7 +145,7 @@ pub struct ResetBody {
 pub async fn reset(
     State(state): State<AppState>,
     Meta(meta): Meta,
-    JsonOrForm(body, kind): JsonOrForm<ResetBody>,
+    JsonOrForm(body, kind): JsonOrForm<ResetBody, true>,
 ) -> Result<Response, ApiError> {
     let result = email::reset_password(&state, &body.token, body.password, &meta).await;
     let p = &state.config.password;
@@ -177,7 +179,7 @@ pub async fn change_email(
     State(state): State<AppState>,
     Meta(meta): Meta,
     Auth(who): Auth,
-    JsonBody(body): JsonBody<ChangeEmailBody>,
+    Sealed(body): Sealed<ChangeEmailBody>,
 ) -> Result<Response, ApiError> {
     email::request_email_change(&state, &who, &body.new_email, body.password, &meta).await?;
     Ok(accepted())

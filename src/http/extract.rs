@@ -21,6 +21,7 @@ use serde::de::DeserializeOwned;
 use crate::accounts::{self, Authenticated, RequestMeta};
 use crate::app::AppState;
 use crate::auth::api_keys::{self, ApiKeyError, Scope};
+use crate::auth::rsa::DecryptError;
 use crate::config::IpNet;
 use crate::error::{ApiError, FieldError};
 use crate::store::ApiKeyRecord;
@@ -131,11 +132,63 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        if !is_json(req.headers()) {
-            return Err(ApiError::UnsupportedMediaType);
-        }
-        let bytes = read_body(req, state.config.server.max_body_bytes).await?;
+        let bytes = json_bytes(req, state, false).await?;
         parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// The body of an endpoint marked (E) in API.md: JSON, or — when RSA is on —
+/// the same JSON encrypted as a compact JWE (`Content-Type:
+/// application/jose`); with `rsa.required`, only the latter.
+#[derive(Debug)]
+pub struct Sealed<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for Sealed<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = json_bytes(req, state, true).await?;
+        parse_json(&bytes).map(Sealed)
+    }
+}
+
+fn is_jose(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/jose"))
+}
+
+/// The JSON bytes of a request: read as they are, or decrypted from a JWE
+/// on (E) endpoints (`sealed`). Every decryption failure is one answer.
+async fn json_bytes(
+    req: Request,
+    state: &AppState,
+    sealed: bool,
+) -> Result<axum::body::Bytes, ApiError> {
+    let limit = state.config.server.max_body_bytes;
+    if is_json(req.headers()) {
+        if sealed && state.config.rsa.enabled && state.config.rsa.required {
+            return Err(ApiError::EncryptionRequired);
+        }
+        return read_body(req, limit).await;
+    }
+    match &state.rsa {
+        Some(rsa) if sealed && is_jose(req.headers()) => {
+            let body = read_body(req, limit).await?;
+            let plain = rsa.decrypt(body.to_vec()).await.map_err(|e| match e {
+                DecryptError::Overloaded => ApiError::Overloaded(1),
+                DecryptError::Invalid => ApiError::InvalidEncryption,
+            })?;
+            // Plaintext that is not JSON at all is one more way the JWE is
+            // bad; JSON of the wrong shape goes on to a 422 like plain JSON.
+            if serde_json::from_slice::<serde::de::IgnoredAny>(&plain).is_err() {
+                return Err(ApiError::InvalidEncryption);
+            }
+            Ok(plain.into())
+        }
+        _ => Err(ApiError::UnsupportedMediaType),
     }
 }
 
@@ -148,9 +201,11 @@ pub enum BodyKind {
     Form,
 }
 
-/// A body that is JSON, or a form post from the built-in link pages.
+/// A body that is JSON (or a JWE of it, as [`Sealed`]), or a form post from
+/// the built-in link pages.
+/// `SEALED`: the endpoint is marked (E), so JSON may come as a JWE.
 #[derive(Debug)]
-pub struct JsonOrForm<T>(pub T, pub BodyKind);
+pub struct JsonOrForm<T, const SEALED: bool = false>(pub T, pub BodyKind);
 
 fn is_form(headers: &HeaderMap) -> bool {
     headers
@@ -164,18 +219,36 @@ fn is_form(headers: &HeaderMap) -> bool {
         })
 }
 
-impl<T: DeserializeOwned> FromRequest<AppState> for JsonOrForm<T> {
+impl<T: DeserializeOwned, const SEALED: bool> FromRequest<AppState> for JsonOrForm<T, SEALED> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         if is_form(req.headers()) {
+            // The built-in pages post forms without JavaScript, so they cannot
+            // encrypt: forms are accepted even with `rsa.required`.
             let bytes = read_body(req, state.config.server.max_body_bytes).await?;
             let value = serde_urlencoded::from_bytes(&bytes)
                 .map_err(|e| ApiError::field("body", e.to_string()))?;
             return Ok(JsonOrForm(value, BodyKind::Form));
         }
-        let JsonBody(value) = JsonBody::from_request(req, state).await?;
-        Ok(JsonOrForm(value, BodyKind::Json))
+        let bytes = json_bytes(req, state, SEALED).await?;
+        parse_json(&bytes).map(|value| JsonOrForm(value, BodyKind::Json))
+    }
+}
+
+/// The anonymous visitor on an endpoint marked (A): `Some(id)` with a valid
+/// anonymous token; see `accounts::anonymous::gate` for the refusals.
+#[derive(Debug, Clone)]
+pub struct Anonymous(pub Option<String>);
+
+impl FromRequestParts<AppState> for Anonymous {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        accounts::anonymous::gate(state, bearer(&parts.headers)).map(Anonymous)
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod challenges;
+pub mod demo;
 pub mod email;
 pub mod extract;
 pub mod ops;

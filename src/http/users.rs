@@ -6,7 +6,7 @@ use axum::Json;
 use serde::{Deserialize, Deserializer};
 use serde_json::{json, Value};
 
-use super::extract::{Auth, JsonBody, Meta};
+use super::extract::{Auth, JsonBody, Meta, Sealed};
 use crate::accounts::{self, UserView};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -60,7 +60,7 @@ pub async fn change_password(
     State(state): State<AppState>,
     Meta(meta): Meta,
     Auth(who): Auth,
-    JsonBody(body): JsonBody<ChangePasswordBody>,
+    Sealed(body): Sealed<ChangePasswordBody>,
 ) -> Result<StatusCode, ApiError> {
     accounts::change_password(
         &state,
@@ -84,7 +84,7 @@ pub async fn delete_me(
     State(state): State<AppState>,
     Meta(meta): Meta,
     Auth(who): Auth,
-    JsonBody(body): JsonBody<DeleteMeBody>,
+    Sealed(body): Sealed<DeleteMeBody>,
 ) -> Result<StatusCode, ApiError> {
     accounts::delete_account(&state, &who, body.password, &meta).await?;
     Ok(StatusCode::NO_CONTENT)

@@ -19,6 +19,7 @@ mod challenges;
 mod keys;
 mod migrations;
 mod outbox;
+mod rsa_keys;
 mod sessions;
 mod users;
 
@@ -32,6 +33,7 @@ pub use audit::AuditEvent;
 pub use keys::KeyRow;
 pub use migrations::{schema_version, SCHEMA_VERSION};
 pub use outbox::{OutboxRow, QueuedMail, AUDIT_MAIL_FAILED};
+pub use rsa_keys::RsaKeyRow;
 pub use sessions::{RefreshDecision, SessionRecord};
 pub use users::{ProfileChange, UserRecord};
 

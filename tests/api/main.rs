@@ -1,6 +1,7 @@
 //! The integration suite: the contract (API.md) mirrored as tests against the
 //! real server on a random port. One binary, one module per feature.
 
+mod anonymous;
 mod api_keys;
 mod bad_input;
 mod challenges;
@@ -13,6 +14,7 @@ mod mail;
 mod ops;
 mod refresh;
 mod register;
+mod rsa_keys;
 mod sessions;
 mod smtp;
 mod users;

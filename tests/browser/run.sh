@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Browser end-to-end test: toktok's /demo page in Debian's headless Chromium,
+# driven by playwright-core, against a real toktok with anonymous tokens and
+# RSA (JWE) request bodies both required.
+#
+#   bash tests/browser/run.sh        (called by .ci/run after cargo test)
+#
+# Installs what it needs: Debian's chromium (apt-get) and playwright-core
+# (npm ci, pinned by package-lock.json; it never downloads a browser). A
+# missing browser is a failure with a clear message, never a skip.
+#
+# Environment: CHROMIUM (default /usr/bin/chromium), CARGO_TARGET_DIR,
+# TOKTOK_BIN (use this binary instead of building one).
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+export CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
+
+fail() {
+    echo "browser e2e: FAILED: $*" >&2
+    echo "browser e2e: 0 passed, 1 failed"
+    exit 1
+}
+
+# --- 1. Chromium, from Debian --------------------------------------------
+if [ ! -x "$CHROMIUM" ]; then
+    echo "browser e2e: no Chromium at $CHROMIUM; installing Debian's chromium package"
+    sudo=""
+    if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi
+    $sudo apt-get update -q || echo "browser e2e: apt-get update failed" >&2
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q chromium ||
+        echo "browser e2e: apt-get install chromium failed" >&2
+fi
+if [ ! -x "$CHROMIUM" ]; then
+    fail "Chromium is not installed at $CHROMIUM and could not be installed with apt-get.
+  Install it (apt-get install chromium) or set CHROMIUM to a Chromium binary.
+  This test is part of CI and is not skipped when the browser is missing."
+fi
+"$CHROMIUM" --version 2>/dev/null | tail -n 1 || fail "$CHROMIUM does not start"
+
+# --- 2. playwright-core, pinned ------------------------------------------
+command -v node >/dev/null 2>&1 || fail "node is not installed (needed for playwright-core)"
+command -v npm >/dev/null 2>&1 || fail "npm is not installed (needed for playwright-core)"
+(
+    cd "$here"
+    npm ci --no-audit --no-fund --loglevel=error
+) || fail "npm ci in tests/browser failed (playwright-core could not be installed)"
+
+# --- 3. the toktok binary --------------------------------------------------
+if [ -n "${TOKTOK_BIN:-}" ]; then
+    bin="$TOKTOK_BIN"
+else
+    (cd "$root" && cargo build --quiet --bin toktok) || fail "cargo build failed"
+    target="${CARGO_TARGET_DIR:-$root/target}"
+    case "$target" in /*) ;; *) target="$root/$target" ;; esac
+    bin="$target/debug/toktok"
+fi
+[ -x "$bin" ] || fail "no toktok binary at $bin"
+
+# --- 4. a throw-away server -------------------------------------------------
+work="$(mktemp -d "${TMPDIR:-/tmp}/toktok-e2e.XXXXXX")"
+log="$work/toktok.log"
+pid=""
+status=1
+
+cleanup() {
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    fi
+    if [ "$status" != 0 ] && [ -f "$log" ]; then
+        echo "--- toktok log ($log) ---"
+        tail -n 200 "$log"
+        echo "--- end of toktok log ---"
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+write_config() {
+    cat >"$work/toktok.toml" <<EOF
+# Written by tests/browser/run.sh for one run.
+[server]
+listen = "127.0.0.1:$1"
+public_url = "http://127.0.0.1:$1"
+demo = true
+
+[database]
+path = "$work/toktok.db"
+
+[password]
+# Cheap hashes: this database lives for one test run.
+pbkdf2_iterations = 1000
+
+[anonymous]
+enabled = true
+required = true
+
+[rsa]
+enabled = true
+required = true
+key_bits = 2048
+
+[email]
+mode = "off"
+
+[rate_limit]
+enabled = false
+
+[log]
+level = "info"
+EOF
+}
+
+# The port is free when picked but could be taken before toktok binds it;
+# try a few.
+base=""
+for attempt in 1 2 3; do
+    port="$(free_port)" || fail "python3 could not pick a free port"
+    write_config "$port"
+    "$bin" --config "$work/toktok.toml" serve >"$log" 2>&1 &
+    pid=$!
+    # Generating the 2048-bit RSA key at first start can take a few seconds.
+    for _ in $(seq 1 600); do
+        if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/ready" 2>/dev/null; then
+            base="http://127.0.0.1:$port"
+            break
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$base" ] && break
+    if kill -0 "$pid" 2>/dev/null; then
+        fail "toktok did not become ready within 60 s"
+    fi
+    wait "$pid" 2>/dev/null || true
+    pid=""
+    grep -qi "address already in use" "$log" || { status=1; fail "toktok exited at start"; }
+    echo "browser e2e: port $port was taken; trying another"
+done
+[ -n "$base" ] || fail "toktok could not bind a port"
+echo "browser e2e: toktok is ready at $base"
+
+# --- 5. the browser ---------------------------------------------------------
+if (cd "$here" && node e2e.mjs "$base"); then
+    status=0
+else
+    status=1
+fi
+exit "$status"
