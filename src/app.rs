@@ -53,11 +53,9 @@ pub struct Inner {
     pub refresh_chain_key: ring::hmac::Key,
     /// The challenge-token engine (its own group-commit writer inside).
     pub challenges: Engine,
-    // --- mail (src/mail/) ---
     /// Wakes the outbox worker after a flow queued mail (`notify`); knows
     /// the templates and the transport. `None` when `email.mode = "off"`.
     pub mailer: Option<Mailer>,
-    // --- rsa (src/auth/rsa.rs) ---
     /// The RSA keys that decrypt JWE request bodies, with their bounded
     /// decryption pool (O1–O3). `None` when `rsa.enabled = false`.
     pub rsa: Option<Arc<RsaKeyring>>,
@@ -145,9 +143,9 @@ impl AppBuilder {
         let challenges = Engine::load(store.clone(), clock.clone(), config.challenges.max_attempts)
             .await
             .context("while loading the challenge keys")?;
-        // --- mail (src/mail/): templates are read and checked here, at start.
+        // Mail templates are read and checked here, at start.
         let mailer = Mailer::new(&config).context("while preparing mail")?;
-        // --- rsa (src/auth/rsa.rs): the key is generated at first start.
+        // The RSA key is generated at first start, then reused.
         let rsa = if config.rsa.enabled {
             let keyring = RsaKeyring::load(&store, config.rsa.key_bits, now)
                 .await
@@ -201,8 +199,8 @@ impl App {
 
 fn random_32() -> Vec<u8> {
     let mut bytes = vec![0u8; 32];
-    // The OS CSPRNG failing is unrecoverable; SystemRandom only fails when
-    // getrandom does, which aborts nothing here but leaves zeros — so check.
+    // A key of zeros would be worse than no server: without the OS CSPRNG,
+    // stop.
     if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
         tracing::error!("the operating system's random number generator failed");
         std::process::abort();

@@ -54,6 +54,7 @@ pub struct Config {
     pub email: EmailConfig,
     pub smtp: SmtpConfig,
     pub challenges: ChallengesConfig,
+    pub audit: AuditConfig,
     pub rate_limit: RateLimitConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
@@ -302,6 +303,21 @@ impl Default for ChallengesConfig {
         ChallengesConfig {
             max_attempts: 5,
             sweep_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// `[audit]`: the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditConfig {
+    /// Events older than this are deleted by the sweeper.
+    pub retention: Duration,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            retention: Duration::from_secs(90 * DAY),
         }
     }
 }
@@ -716,6 +732,7 @@ const KEYS: &[(&str, SectionKeys)] = &[
             ("sweep_interval", Kind::Duration),
         ],
     ),
+    ("audit", &[("retention", Kind::Duration)]),
     (
         "rate_limit",
         &[
@@ -1103,6 +1120,7 @@ struct RawConfig {
     email: Option<RawEmail>,
     smtp: Option<RawSmtp>,
     challenges: Option<RawChallenges>,
+    audit: Option<RawAudit>,
     rate_limit: Option<RawRateLimit>,
     log: Option<RawLog>,
     metrics: Option<RawMetrics>,
@@ -1209,6 +1227,12 @@ struct RawSmtp {
 struct RawChallenges {
     max_attempts: Option<i64>,
     sweep_interval: Option<RawDuration>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAudit {
+    retention: Option<RawDuration>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1383,6 +1407,11 @@ impl Checker<'_> {
             }
             if let Some(v) = raw.sweep_interval {
                 c.challenges.sweep_interval = self.duration("challenges.sweep_interval", v)?;
+            }
+        }
+        if let Some(raw) = raw.audit {
+            if let Some(v) = raw.retention {
+                c.audit.retention = self.duration("audit.retention", v)?;
             }
         }
         if let Some(raw) = raw.rate_limit {

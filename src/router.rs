@@ -19,7 +19,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
-use crate::http::{auth, challenges, demo, email, ops, users};
+use crate::http::{admin, auth, challenges, demo, email, ops, users};
 use crate::{metrics, telemetry};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -58,6 +58,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/v1/challenges/info"),
     ("POST", "/v1/challenges/regenerate"),
     ("POST", "/v1/challenges/remove"),
+    ("GET", "/v1/admin/users"),
+    ("POST", "/v1/admin/users"),
+    ("GET", "/v1/admin/users/{id}"),
+    ("PATCH", "/v1/admin/users/{id}"),
+    ("DELETE", "/v1/admin/users/{id}"),
+    ("POST", "/v1/admin/users/{id}/logout"),
+    ("GET", "/v1/admin/audit"),
 ];
 
 fn api(state: AppState) -> Router {
@@ -95,6 +102,18 @@ fn api(state: AppState) -> Router {
         .route("/v1/challenges/info", post(challenges::info))
         .route("/v1/challenges/regenerate", post(challenges::regenerate))
         .route("/v1/challenges/remove", post(challenges::remove))
+        .route(
+            "/v1/admin/users",
+            get(admin::list_users).post(admin::create_user),
+        )
+        .route(
+            "/v1/admin/users/{id}",
+            get(admin::get_user)
+                .patch(admin::patch_user)
+                .delete(admin::delete_user),
+        )
+        .route("/v1/admin/users/{id}/logout", post(admin::logout_user))
+        .route("/v1/admin/audit", get(admin::audit))
         // Token answers must never sit in a cache (RFC 6749 §5.1).
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,

@@ -40,7 +40,7 @@ pub async fn serve(
     let state = app.state().clone();
     let router = app.router();
     let (stop_tx, stop_rx) = watch::channel(false);
-    // --- mail (src/mail/): the outbox worker, stopped like the sweeper.
+    // The mail outbox worker, stopped like the sweeper.
     let mailer = tokio::spawn(crate::mail::Mailer::run(state.clone(), stop_rx.clone()));
     let sweeper = tokio::spawn(sweep_loop(state.clone(), stop_rx));
 
@@ -106,7 +106,8 @@ pub async fn serve(
         tracing::warn!("some connections did not finish within the drain timeout");
     }
     let _ = sweeper.await;
-    let _ = mailer.await; // mail: finishes the message in hand, then returns
+    // The mail worker finishes the message in hand, then returns.
+    let _ = mailer.await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -143,6 +144,14 @@ pub async fn sweep_once(state: &AppState) {
         Err(e) => tracing::warn!(error = %e, "challenge sweep failed"),
     }
     state.limiter.sweep();
+    // audit: events past `audit.retention`, in batches (admin API).
+    let retention = state.config.audit.retention.as_secs() as i64;
+    match crate::accounts::admin::sweep_audit(state, retention).await {
+        Ok(n) if n > 0 => tracing::info!(deleted = n, "swept old audit events"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "audit sweep failed"),
+    }
+    // end audit sweep
     crate::mail::outbox::sweep(state).await; // mail: failed rows after a week
 }
 

@@ -5,6 +5,7 @@
 //! a rule of an auth server (enumeration-safe answers, lockout, rotation and
 //! reuse detection, which sessions end when) lives here, once.
 
+pub mod admin;
 pub mod anonymous;
 pub mod email;
 pub mod tokens;
@@ -696,17 +697,7 @@ pub async fn create_user(
     password: Option<String>,
 ) -> Result<UserView, ApiError> {
     let email = parse_email("email", email)?;
-    if role.is_empty()
-        || role.len() > 64
-        || !role
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    {
-        return Err(ApiError::field(
-            "role",
-            "must be 1–64 letters, digits, '_' or '-'",
-        ));
-    }
+    admin::check_role(role).map_err(|e| ApiError::Validation(vec![e]))?;
     let phc = match password {
         Some(password) => {
             state.policy.check(&password, Some(&email)).map_err(weak)?;

@@ -7,6 +7,7 @@
 //! - [`Auth`]: a valid access token whose session is live, else 401.
 //! - [`ChallengeService`]: an API key with scope `challenges` (401 without a
 //!   live key, 403 without the scope).
+//! - [`Admin`]: an API key with scope `admin` or a user with role `admin`.
 //! - [`Meta`]: the client's address (honouring `X-Forwarded-For` only from
 //!   trusted proxies) and user agent, for rate limits and the audit log.
 
@@ -300,6 +301,40 @@ impl FromRequestParts<AppState> for ChallengeService {
                 ApiKeyError::MissingScope => ApiError::Forbidden,
                 ApiKeyError::Store(e) => ApiError::from(e),
             })
+    }
+}
+
+/// An administrator: an API key with scope `admin`, or the access token of
+/// a user whose current role is `admin`. Holds the actor written into audit
+/// events: `api_key:<id>` or `user:<id>`. 401 without (valid) credentials,
+/// 403 for anyone else.
+#[derive(Debug, Clone)]
+pub struct Admin(pub String);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        if api_keys::looks_like_key(token) {
+            let key = api_keys::authenticate(&state.store, state.now(), token, Scope::Admin)
+                .await
+                .map_err(|e| match e {
+                    ApiKeyError::Unknown => ApiError::Unauthenticated,
+                    ApiKeyError::MissingScope => ApiError::Forbidden,
+                    ApiKeyError::Store(e) => ApiError::from(e),
+                })?;
+            return Ok(Admin(format!("api_key:{}", key.id)));
+        }
+        // The stored role, not the token's claim: a demotion counts at once.
+        let who = accounts::authenticate(state, token).await?;
+        if who.user.role != "admin" {
+            return Err(ApiError::Forbidden);
+        }
+        Ok(Admin(format!("user:{}", who.user.id)))
     }
 }
 

@@ -1,6 +1,7 @@
 //! HTTP handlers, one module per resource. Handlers translate between HTTP
 //! and the services (`crate::accounts`); they hold no rules of their own.
 
+pub mod admin;
 pub mod auth;
 pub mod challenges;
 pub mod demo;

@@ -13,6 +13,7 @@
 //! services never write SQL, so a second backend only has to provide these
 //! methods.
 
+mod admin;
 mod api_keys;
 mod audit;
 mod challenges;
@@ -28,6 +29,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
+pub use admin::{AdminChange, AuditRow};
 pub use api_keys::ApiKeyRecord;
 pub use audit::AuditEvent;
 pub use keys::KeyRow;

@@ -1,6 +1,7 @@
 //! The integration suite: the contract (API.md) mirrored as tests against the
 //! real server on a random port. One binary, one module per feature.
 
+mod admin;
 mod anonymous;
 mod api_keys;
 mod bad_input;

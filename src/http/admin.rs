@@ -1,0 +1,175 @@
+//! `/v1/admin/*`: managing users and reading the audit log, for API keys
+//! with scope `admin` and users with role `admin` (the [`Admin`] extractor).
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Deserializer};
+use serde_json::Value;
+
+use super::extract::{Admin, JsonBody, Meta};
+use crate::accounts::admin::{self, AdminUserView, AuditPage, NewUser, UserPage};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::store::AdminChange;
+
+/// The query string as name/value pairs; unknown names are ignored.
+fn query_pairs(raw: Option<String>) -> Result<Vec<(String, String)>, ApiError> {
+    serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::field("query", e.to_string()))
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_users(
+    State(state): State<AppState>,
+    Admin(_actor): Admin,
+    RawQuery(query): RawQuery,
+) -> Result<Json<UserPage>, ApiError> {
+    let q = query_pairs(query)?;
+    let page = admin::list_users(
+        &state,
+        param(&q, "email"),
+        param(&q, "limit"),
+        param(&q, "after"),
+    )
+    .await?;
+    Ok(Json(page))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserBody {
+    pub email: String,
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub email_confirmed: Option<bool>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub app_metadata: Option<Value>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn create_user(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Admin(actor): Admin,
+    JsonBody(body): JsonBody<CreateUserBody>,
+) -> Result<(StatusCode, Json<AdminUserView>), ApiError> {
+    let input = NewUser {
+        email: body.email,
+        password: body.password,
+        role: body.role,
+        email_confirmed: body.email_confirmed,
+        metadata: body.metadata,
+        app_metadata: body.app_metadata,
+    };
+    let user = admin::create_user(&state, &actor, input, &meta).await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn get_user(
+    State(state): State<AppState>,
+    Admin(_actor): Admin,
+    Path(id): Path<String>,
+) -> Result<Json<AdminUserView>, ApiError> {
+    Ok(Json(admin::get_user(&state, &id).await?))
+}
+
+/// `Some(None)` for an explicit `null`, so `"name": null` clears the name.
+fn explicit_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchUserBody {
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default)]
+    pub disabled: Option<bool>,
+    #[serde(default)]
+    pub email_confirmed: Option<bool>,
+    #[serde(default)]
+    pub metadata: Option<Value>,
+    #[serde(default)]
+    pub app_metadata: Option<Value>,
+    #[serde(default, deserialize_with = "explicit_null")]
+    pub name: Option<Option<String>>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn patch_user(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Admin(actor): Admin,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PatchUserBody>,
+) -> Result<Json<AdminUserView>, ApiError> {
+    let change = AdminChange {
+        role: body.role,
+        disabled: body.disabled,
+        email_confirmed: body.email_confirmed,
+        metadata: body.metadata,
+        app_metadata: body.app_metadata,
+        name: body.name,
+    };
+    Ok(Json(
+        admin::update_user(&state, &actor, &id, change, &meta).await?,
+    ))
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn delete_user(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Admin(actor): Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    admin::delete_user(&state, &actor, &id, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn logout_user(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    Admin(actor): Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    admin::logout_user(&state, &actor, &id, &meta).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn audit(
+    State(state): State<AppState>,
+    Admin(_actor): Admin,
+    RawQuery(query): RawQuery,
+) -> Result<Json<AuditPage>, ApiError> {
+    let q = query_pairs(query)?;
+    let page = admin::audit(
+        &state,
+        param(&q, "user_id"),
+        param(&q, "kind"),
+        param(&q, "limit"),
+        param(&q, "after"),
+    )
+    .await?;
+    Ok(Json(page))
+}
