@@ -29,15 +29,14 @@
 //!   costs the same as one for a known email with a wrong password.
 
 use std::num::NonZeroU32;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
-use tokio::sync::{Semaphore, TryAcquireError};
 
+use super::pool::{BlockingPool, RunError};
 use crate::domain::password::normalize;
 
 /// OWASP's 2023 recommendation for PBKDF2-HMAC-SHA256.
@@ -321,40 +320,13 @@ pub struct HashPool {
     /// Algorithm for new hashes, and the standard stored hashes are held to
     /// for `needs_rehash`.
     alg: HashAlgorithm,
-    /// One permit per hash allowed to run at once, so hashing can occupy at
-    /// most that many cores and the rest of the server keeps answering.
-    /// The permit travels into the blocking task, so it is held for as long
-    /// as the CPU work actually runs, even if the caller gave up waiting.
-    semaphore: Arc<Semaphore>,
-    /// Callers currently waiting for a permit. Kept beside the semaphore
-    /// (which does not expose its queue length) to bound the queue.
-    waiting: AtomicUsize,
-    /// Most callers allowed to wait; one more is refused with [`Overloaded`].
-    max_waiting: usize,
+    /// At most one hash per core at a time, with a bounded queue (P8).
+    pool: BlockingPool,
     /// PHC string of a random password, hashed with `alg` at start-up. An
     /// unknown user's login verifies against it so it costs the same as a
     /// known user's (L2). Nobody knows the password, and the result is
     /// discarded anyway.
     dummy: Arc<str>,
-}
-
-/// Why [`HashPool::run`] did not return the closure's value.
-#[derive(Debug)]
-enum RunError {
-    Overloaded,
-    /// The blocking task panicked (or the runtime is shutting down).
-    Failed(tokio::task::JoinError),
-}
-
-/// Counts a caller as waiting for as long as it lives, so that every way out
-/// of the wait (permit granted, error, or the caller's future being dropped)
-/// gives the slot back.
-struct WaitingGuard<'a>(&'a AtomicUsize);
-
-impl Drop for WaitingGuard<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 impl HashPool {
@@ -373,9 +345,7 @@ impl HashPool {
         let dummy = hash_password(alg, &STANDARD_NO_PAD.encode(secret))?;
         Ok(HashPool {
             alg,
-            semaphore: Arc::new(Semaphore::new(permits.max(1))),
-            waiting: AtomicUsize::new(0),
-            max_waiting,
+            pool: BlockingPool::new(permits, max_waiting),
             dummy: dummy.into(),
         })
     }
@@ -392,7 +362,7 @@ impl HashPool {
     /// Hashes a new password with the configured algorithm.
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let alg = self.alg;
-        match self.run(move || hash_password(alg, &password)).await {
+        match self.pool.run(move || hash_password(alg, &password)).await {
             Ok(result) => result,
             Err(RunError::Overloaded) => Err(HashError::Overloaded),
             Err(RunError::Failed(e)) => {
@@ -415,6 +385,7 @@ impl HashPool {
         let known = phc.is_some();
         let dummy = Arc::clone(&self.dummy);
         let result = self
+            .pool
             .run(move || {
                 let phc = phc.as_deref().unwrap_or(&*dummy);
                 verify_password(phc, &password, current)
@@ -430,50 +401,12 @@ impl HashPool {
             }
         }
     }
-
-    /// Runs `f` on the blocking pool once a permit is free, waiting in the
-    /// bounded queue if needed.
-    async fn run<T, F>(&self, f: F) -> Result<T, RunError>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let permit = match Arc::clone(&self.semaphore).try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(TryAcquireError::NoPermits) => {
-                let _waiting = self.join_queue().ok_or(RunError::Overloaded)?;
-                // The semaphore is never closed, so this cannot fail; if it
-                // ever were, refusing is the safe answer.
-                Arc::clone(&self.semaphore)
-                    .acquire_owned()
-                    .await
-                    .map_err(|_closed| RunError::Overloaded)?
-            }
-            Err(TryAcquireError::Closed) => return Err(RunError::Overloaded),
-        };
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            span.in_scope(f)
-        })
-        .await
-        .map_err(RunError::Failed)
-    }
-
-    /// Takes a waiting slot if fewer than `max_waiting` callers wait.
-    fn join_queue(&self) -> Option<WaitingGuard<'_>> {
-        self.waiting
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.max_waiting).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| WaitingGuard(&self.waiting))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::Ordering;
     use std::time::{Duration, Instant};
 
     const FAST: HashAlgorithm = HashAlgorithm::Pbkdf2Sha256 { iterations: 1000 };
@@ -820,50 +753,54 @@ mod tests {
         let (release, blocked) = std::sync::mpsc::channel::<()>();
         let first = tokio::spawn({
             let pool = Arc::clone(&pool);
-            async move { pool.run(move || blocked.recv().is_ok()).await }
+            async move { pool.pool.run(move || blocked.recv().is_ok()).await }
         });
-        while pool.semaphore.available_permits() > 0 {
+        while pool.pool.semaphore.available_permits() > 0 {
             tokio::task::yield_now().await;
         }
         // Second call overlaps: no permit, no room to wait.
         assert!(pool.verify(None, "pw".into()).await.is_err());
         assert_eq!(pool.hash("pw".into()).await, Err(HashError::Overloaded));
-        assert_eq!(pool.waiting.load(Ordering::Acquire), 0);
+        assert_eq!(pool.pool.waiting.load(Ordering::Acquire), 0);
 
         release.send(()).unwrap();
         assert!(matches!(first.await.unwrap(), Ok(true)));
-        assert_eq!(pool.semaphore.available_permits(), 1);
+        assert_eq!(pool.pool.semaphore.available_permits(), 1);
         assert!(pool.hash("pw".into()).await.is_ok());
     }
 
     #[tokio::test]
     async fn callers_queue_up_to_max_waiting() {
         let pool = Arc::new(HashPool::new(FAST, 1, 1).unwrap());
-        let held = Arc::clone(&pool.semaphore).try_acquire_owned().unwrap();
+        let held = Arc::clone(&pool.pool.semaphore)
+            .try_acquire_owned()
+            .unwrap();
         let phc = hash_password(FAST, "pw").unwrap();
         let waiter = tokio::spawn({
             let pool = Arc::clone(&pool);
             async move { pool.verify(Some(phc), "pw".into()).await }
         });
-        while pool.waiting.load(Ordering::Acquire) == 0 {
+        while pool.pool.waiting.load(Ordering::Acquire) == 0 {
             tokio::task::yield_now().await;
         }
         // The queue (of one) is full.
         assert!(pool.verify(None, "pw".into()).await.is_err());
         drop(held);
         assert_eq!(waiter.await.unwrap().unwrap(), ok());
-        assert_eq!(pool.waiting.load(Ordering::Acquire), 0);
-        assert_eq!(pool.semaphore.available_permits(), 1);
+        assert_eq!(pool.pool.waiting.load(Ordering::Acquire), 0);
+        assert_eq!(pool.pool.semaphore.available_permits(), 1);
     }
 
     #[tokio::test]
     async fn a_cancelled_waiter_gives_its_place_back() {
         let pool = HashPool::new(FAST, 1, 1).unwrap();
-        let held = Arc::clone(&pool.semaphore).try_acquire_owned().unwrap();
+        let held = Arc::clone(&pool.pool.semaphore)
+            .try_acquire_owned()
+            .unwrap();
         let timed_out =
             tokio::time::timeout(Duration::from_millis(20), pool.verify(None, "pw".into())).await;
         assert!(timed_out.is_err());
-        assert_eq!(pool.waiting.load(Ordering::Acquire), 0);
+        assert_eq!(pool.pool.waiting.load(Ordering::Acquire), 0);
         drop(held);
         // The slot is usable again.
         let v = pool.verify(None, "pw".into()).await.unwrap();
@@ -874,10 +811,11 @@ mod tests {
     async fn a_panicking_task_releases_its_permit_and_does_not_hang() {
         let pool = HashPool::new(FAST, 1, 0).unwrap();
         let result = pool
+            .pool
             .run(|| -> bool { panic!("boom (expected by this test)") })
             .await;
         assert!(matches!(result, Err(RunError::Failed(e)) if e.is_panic()));
-        assert_eq!(pool.semaphore.available_permits(), 1);
+        assert_eq!(pool.pool.semaphore.available_permits(), 1);
         // And the pool still works.
         assert!(pool.hash("pw".into()).await.is_ok());
     }

@@ -38,7 +38,6 @@
 //! on tokio's blocking pool, at most one per core, behind a bounded queue;
 //! past it callers get [`DecryptError::Overloaded`] (503) at once.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 
 use anyhow::Context as _;
@@ -54,8 +53,8 @@ use ring::rand::{SecureRandom as _, SystemRandom};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use tokio::sync::{Semaphore, TryAcquireError};
 
+use super::pool::{BlockingPool, RunError};
 use crate::store::{RsaKeyRow, Store};
 
 /// The only key-management algorithm accepted (JWE `alg`).
@@ -352,7 +351,7 @@ pub struct RsaKeyring {
     keys: RwLock<Arc<KeySet>>,
     /// Modulus size for a key generated when the table has no current key.
     key_bits: usize,
-    pool: DecryptPool,
+    pool: BlockingPool,
 }
 
 impl std::fmt::Debug for RsaKeyring {
@@ -384,7 +383,7 @@ impl RsaKeyring {
         Ok(RsaKeyring {
             keys: RwLock::new(Arc::new(KeySet { current, previous })),
             key_bits,
-            pool: DecryptPool::new(permits, max_waiting),
+            pool: BlockingPool::new(permits, max_waiting),
         })
     }
 
@@ -398,7 +397,7 @@ impl RsaKeyring {
         Ok(RsaKeyring {
             keys: RwLock::new(Arc::new(keys)),
             key_bits,
-            pool: DecryptPool::new(cores, cores * 32),
+            pool: BlockingPool::new(cores, cores * 32),
         })
     }
 
@@ -527,83 +526,9 @@ async fn load_key_set(store: &Store, key_bits: usize, now: i64) -> anyhow::Resul
     .context("the RSA key loading task failed")?
 }
 
-/// Runs decryptions on tokio's blocking pool, at most `permits` at a time,
-/// with at most `max_waiting` callers queued; the same shape as
-/// `HashPool` (SECURITY.md P8), so an RSA flood cannot starve the runtime.
-struct DecryptPool {
-    /// One permit per decryption allowed to run at once. The permit moves
-    /// into the blocking task, so it is held while the CPU work runs even if
-    /// the caller gave up waiting.
-    semaphore: Arc<Semaphore>,
-    /// Callers waiting for a permit (the semaphore does not expose it).
-    waiting: AtomicUsize,
-    max_waiting: usize,
-}
-
-#[derive(Debug)]
-enum RunError {
-    Overloaded,
-    /// The blocking task panicked (or the runtime is shutting down).
-    Failed(tokio::task::JoinError),
-}
-
-/// Counts a caller as waiting for as long as it lives, so every way out of
-/// the wait (permit, error, dropped future) gives the slot back.
-struct WaitingGuard<'a>(&'a AtomicUsize);
-
-impl Drop for WaitingGuard<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-impl DecryptPool {
-    fn new(permits: usize, max_waiting: usize) -> Self {
-        DecryptPool {
-            semaphore: Arc::new(Semaphore::new(permits.max(1))),
-            waiting: AtomicUsize::new(0),
-            max_waiting,
-        }
-    }
-
-    async fn run<T, F>(&self, f: F) -> Result<T, RunError>
-    where
-        F: FnOnce() -> T + Send + 'static,
-        T: Send + 'static,
-    {
-        let permit = match Arc::clone(&self.semaphore).try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(TryAcquireError::NoPermits) => {
-                let _waiting = self.join_queue().ok_or(RunError::Overloaded)?;
-                // The semaphore is never closed; if it were, refusing is safe.
-                Arc::clone(&self.semaphore)
-                    .acquire_owned()
-                    .await
-                    .map_err(|_closed| RunError::Overloaded)?
-            }
-            Err(TryAcquireError::Closed) => return Err(RunError::Overloaded),
-        };
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _permit = permit;
-            span.in_scope(f)
-        })
-        .await
-        .map_err(RunError::Failed)
-    }
-
-    fn join_queue(&self) -> Option<WaitingGuard<'_>> {
-        self.waiting
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.max_waiting).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| WaitingGuard(&self.waiting))
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::Ordering;
     use std::sync::OnceLock;
 
     use ::rsa::pkcs8::DecodePublicKey as _;
