@@ -69,6 +69,8 @@ pub enum Command {
     },
     /// Write a consistent copy of the live database to PATH.
     Backup { path: PathBuf },
+    /// Print the OpenAPI 3.1 document (no database needed).
+    Openapi,
 }
 
 #[derive(Debug, Subcommand)]
@@ -155,6 +157,11 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         } => keys_rotate_rsa(config).await.map(|()| 0),
         Command::ApiKey { command } => api_key(config, command).await.map(|()| 0),
         Command::Backup { path } => backup(&config, path).await.map(|()| 0),
+        Command::Openapi => {
+            let document = crate::http::openapi::document();
+            println!("{}", serde_json::to_string_pretty(&document)?);
+            Ok(0)
+        }
     }
 }
 

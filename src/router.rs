@@ -19,7 +19,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
-use crate::http::{admin, auth, challenges, demo, email, ops, users};
+use crate::http::{admin, auth, challenges, demo, email, openapi, ops, users};
 use crate::{metrics, telemetry};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -31,6 +31,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/ready"),
     ("GET", "/metrics"),
     ("GET", "/.well-known/jwks.json"),
+    ("GET", "/openapi.json"),
+    ("GET", "/docs"),
     ("GET", "/v1/settings"),
     ("POST", "/v1/auth/anonymous"),
     ("GET", "/v1/auth/public-key"),
@@ -142,6 +144,8 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .route("/.well-known/jwks.json", get(ops::jwks))
         .route("/demo", get(demo::page))
+        .route(openapi::DOCUMENT_PATH, get(openapi::serve))
+        .merge(openapi::swagger_ui())
         .with_state(state.clone());
     let timeout = state.config.server.request_timeout;
     ops.merge(api(state.clone()))

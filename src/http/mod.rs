@@ -7,6 +7,7 @@ pub mod challenges;
 pub mod demo;
 pub mod email;
 pub mod extract;
+pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod users;

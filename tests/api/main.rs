@@ -12,6 +12,7 @@ mod helpers;
 mod keys;
 mod login;
 mod mail;
+mod openapi;
 mod ops;
 mod refresh;
 mod register;

@@ -1,0 +1,1168 @@
+//! The OpenAPI 3.1 document (`GET /openapi.json`, `toktok openapi`) and the
+//! Swagger UI (`GET /docs`, assets vendored into the binary).
+//!
+//! The document is written out here, one entry per route of
+//! [`crate::router::ROUTES`], following API.md; a test checks that both lists
+//! hold the same (method, path) pairs, so neither can drift. It does not
+//! depend on the configuration: features that can be switched off (RSA,
+//! anonymous tokens, email) are documented with the answers they give when
+//! off (404 `feature_disabled`).
+
+use axum::Json;
+use serde_json::{json, Map, Value};
+use utoipa::openapi::OpenApi;
+
+/// Where the document and the UI are served.
+pub const DOCUMENT_PATH: &str = "/openapi.json";
+pub const DOCS_PATH: &str = "/docs";
+
+/// Who may call an operation.
+#[derive(Clone, Copy)]
+enum Sec {
+    /// No credentials.
+    None,
+    /// (A): an anonymous token, required only with `[anonymous] required`.
+    Anonymous,
+    /// A user's access token.
+    Access,
+    /// An API key with scope `challenges`.
+    ApiKey,
+    /// An API key with scope `admin`, or an access token with role `admin`.
+    Admin,
+}
+
+impl Sec {
+    fn requirement(self) -> Option<Value> {
+        match self {
+            Sec::None => None,
+            Sec::Anonymous => Some(json!([{}, { "bearer_jwt": [] }])),
+            Sec::Access => Some(json!([{ "bearer_jwt": [] }])),
+            Sec::ApiKey => Some(json!([{ "api_key": [] }])),
+            Sec::Admin => Some(json!([{ "api_key": [] }, { "bearer_jwt": [] }])),
+        }
+    }
+
+    /// The error statuses its credentials can give.
+    fn errors(self) -> &'static [u16] {
+        match self {
+            Sec::None => &[],
+            Sec::Anonymous | Sec::Access | Sec::ApiKey | Sec::Admin => &[401, 403],
+        }
+    }
+}
+
+/// The request body of an operation.
+enum Body {
+    None,
+    /// JSON with this schema.
+    Json(&'static str),
+    /// (E): JSON, or a JWE (`application/jose`) of the same JSON.
+    Encrypted(&'static str),
+    /// JSON (or JWE), or the built-in page's HTML form.
+    Form(&'static str, bool),
+}
+
+/// Any JSON value (user metadata and the like). Spelled out as every type
+/// because utoipa's schema model has no typeless `{}`.
+fn any_json() -> Value {
+    json!({ "type": ["object", "array", "string", "number", "boolean", "null"] })
+}
+
+fn schema_ref(name: &str) -> Value {
+    json!({ "$ref": format!("#/components/schemas/{name}") })
+}
+
+fn json_content(schema: Value) -> Value {
+    json!({ "application/json": { "schema": schema } })
+}
+
+fn jose_content() -> Value {
+    json!({ "schema": { "$ref": "#/components/schemas/Jwe" } })
+}
+
+fn request_body(body: &Body) -> Option<Value> {
+    let content = match body {
+        Body::None => return None,
+        Body::Json(name) => json_content(schema_ref(name)),
+        Body::Encrypted(name) => {
+            let mut c = json_content(schema_ref(name));
+            c["application/jose"] = jose_content();
+            c
+        }
+        Body::Form(name, encrypted) => {
+            let mut c = json_content(schema_ref(name));
+            if *encrypted {
+                c["application/jose"] = jose_content();
+            }
+            c["application/x-www-form-urlencoded"] = json!({ "schema": schema_ref(name) });
+            c
+        }
+    };
+    Some(json!({ "required": true, "content": content }))
+}
+
+/// A success answer: status, description, JSON schema (or none).
+fn ok(description: &str, schema: Option<Value>) -> Value {
+    match schema {
+        Some(schema) => json!({ "description": description, "content": json_content(schema) }),
+        None => json!({ "description": description }),
+    }
+}
+
+fn html(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": { "text/html": { "schema": { "type": "string" } } }
+    })
+}
+
+struct Op {
+    method: &'static str,
+    path: &'static str,
+    tag: &'static str,
+    summary: &'static str,
+    sec: Sec,
+    body: Body,
+    /// Success answers as (status, response object).
+    ok: Vec<(u16, Value)>,
+    /// Error statuses beyond those of `sec` and the body.
+    errors: &'static [u16],
+    /// Path or query parameters.
+    params: Vec<Value>,
+}
+
+fn path_id(description: &str) -> Value {
+    json!({
+        "name": "id", "in": "path", "required": true, "description": description,
+        "schema": { "type": "string" }
+    })
+}
+
+fn query(name: &str, schema: Value, description: &str) -> Value {
+    json!({
+        "name": name, "in": "query", "required": false, "description": description,
+        "schema": schema
+    })
+}
+
+fn operations() -> Vec<Op> {
+    use Body::{Encrypted, Form, Json as J};
+    let token = |s| (s, ok("Token response.", Some(schema_ref("TokenResponse"))));
+    let user = |s| (s, ok("The user.", Some(schema_ref("User"))));
+    let admin_user = |s| {
+        (
+            s,
+            ok("The user (admin view).", Some(schema_ref("AdminUser"))),
+        )
+    };
+    let none = |s, d| (s, ok(d, None));
+    let record = || {
+        (
+            200,
+            ok("The challenge record.", Some(schema_ref("ChallengeRecord"))),
+        )
+    };
+    let after = |d| query("after", json!({ "type": "string" }), d);
+    let limit = query(
+        "limit",
+        json!({ "type": "integer", "minimum": 1 }),
+        "Page size.",
+    );
+    vec![
+        Op {
+            method: "GET",
+            path: "/health",
+            tag: "ops",
+            summary: "Liveness: 200 while the process runs",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![(200, ok("Running.", Some(schema_ref("Health"))))],
+            errors: &[],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/ready",
+            tag: "ops",
+            summary: "Readiness: 200 when the database answers, else 503",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![
+                (200, ok("Ready.", Some(schema_ref("Readiness")))),
+                (
+                    503,
+                    ok(
+                        "The database does not answer.",
+                        Some(schema_ref("Readiness")),
+                    ),
+                ),
+            ],
+            errors: &[],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/metrics",
+            tag: "ops",
+            summary: "Prometheus metrics (404 when disabled)",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![(
+                200,
+                json!({
+                    "description": "Prometheus text exposition format.",
+                    "content": { "text/plain": { "schema": { "type": "string" } } }
+                }),
+            )],
+            errors: &[404],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/.well-known/jwks.json",
+            tag: "ops",
+            summary: "Public signing keys (empty for HS256)",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![(200, ok("The key set.", Some(schema_ref("Jwks"))))],
+            errors: &[],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: DOCUMENT_PATH,
+            tag: "ops",
+            summary: "This OpenAPI document",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![(
+                200,
+                ok("OpenAPI 3.1 document.", Some(json!({ "type": "object" }))),
+            )],
+            errors: &[],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: DOCS_PATH,
+            tag: "ops",
+            summary: "Swagger UI (redirects to /docs/)",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![(
+                303,
+                json!({ "description": "Redirect to the Swagger UI page at `/docs/`." }),
+            )],
+            errors: &[],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/demo",
+            tag: "ops",
+            summary: "Built-in demo page",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![(200, html("The demo page."))],
+            errors: &[],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/v1/settings",
+            tag: "discovery",
+            summary: "Public settings clients adapt to",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![(200, ok("Settings.", Some(schema_ref("Settings"))))],
+            errors: &[],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/auth/anonymous",
+            tag: "discovery",
+            summary: "Issue an anonymous token",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![(
+                200,
+                ok("Anonymous token.", Some(schema_ref("AnonymousToken"))),
+            )],
+            errors: &[404],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/v1/auth/public-key",
+            tag: "discovery",
+            summary: "RSA key for encrypted (application/jose) bodies",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![(
+                200,
+                ok("The RSA public key.", Some(schema_ref("PublicKey"))),
+            )],
+            errors: &[404],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/auth/register",
+            tag: "accounts",
+            summary: "Register (A)(E)",
+            sec: Sec::Anonymous,
+            body: Encrypted("RegisterBody"),
+            ok: vec![(
+                201,
+                json!({
+                    "description": "Token response, or `confirmation_sent` when confirmation is required.",
+                    "content": json_content(json!({ "oneOf": [
+                        schema_ref("TokenResponse"), schema_ref("ConfirmationSent")
+                    ]}))
+                }),
+            )],
+            errors: &[409, 422],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/auth/login",
+            tag: "accounts",
+            summary: "Log in (A)(E)",
+            sec: Sec::Anonymous,
+            body: Encrypted("LoginBody"),
+            ok: vec![token(200)],
+            errors: &[422],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/auth/refresh",
+            tag: "accounts",
+            summary: "Rotate a refresh token",
+            sec: Sec::None,
+            body: J("RefreshBody"),
+            ok: vec![token(200)],
+            errors: &[401, 422],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/auth/logout",
+            tag: "accounts",
+            summary: "End this session",
+            sec: Sec::Access,
+            body: Body::None,
+            ok: vec![none(204, "Session ended.")],
+            errors: &[],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/auth/logout-all",
+            tag: "accounts",
+            summary: "End every session of the user",
+            sec: Sec::Access,
+            body: Body::None,
+            ok: vec![none(204, "Sessions ended.")],
+            errors: &[],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/v1/users/me",
+            tag: "users",
+            summary: "The current user",
+            sec: Sec::Access,
+            body: Body::None,
+            ok: vec![user(200)],
+            errors: &[],
+            params: vec![],
+        },
+        Op {
+            method: "PATCH",
+            path: "/v1/users/me",
+            tag: "users",
+            summary: "Update name and metadata",
+            sec: Sec::Access,
+            body: J("PatchMeBody"),
+            ok: vec![user(200)],
+            errors: &[422],
+            params: vec![],
+        },
+        Op {
+            method: "DELETE",
+            path: "/v1/users/me",
+            tag: "users",
+            summary: "Delete the account (E)",
+            sec: Sec::Access,
+            body: Encrypted("DeleteMeBody"),
+            ok: vec![none(204, "Account deleted.")],
+            errors: &[422],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/users/me/password",
+            tag: "users",
+            summary: "Change the password (E)",
+            sec: Sec::Access,
+            body: Encrypted("ChangePasswordBody"),
+            ok: vec![none(204, "Password changed; other sessions ended.")],
+            errors: &[422],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/v1/users/me/sessions",
+            tag: "users",
+            summary: "Active sessions",
+            sec: Sec::Access,
+            body: Body::None,
+            ok: vec![(200, ok("Sessions.", Some(schema_ref("SessionList"))))],
+            errors: &[],
+            params: vec![],
+        },
+        Op {
+            method: "DELETE",
+            path: "/v1/users/me/sessions/{id}",
+            tag: "users",
+            summary: "End one of the user's sessions",
+            sec: Sec::Access,
+            body: Body::None,
+            ok: vec![none(204, "Session ended.")],
+            errors: &[404],
+            params: vec![path_id("Session id.")],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/users/me/email",
+            tag: "users",
+            summary: "Request an email change (E)",
+            sec: Sec::Access,
+            body: Encrypted("ChangeEmailBody"),
+            ok: vec![none(202, "Confirmation link sent to the new address.")],
+            errors: &[404, 409, 422],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/v1/auth/confirm-email",
+            tag: "email",
+            summary: "Email confirmation link (never consumes the token)",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![
+                (200, html("A page whose button POSTs the token.")),
+                (
+                    303,
+                    json!({ "description": "Redirect to `email.confirm_redirect_url#token=…`." }),
+                ),
+            ],
+            errors: &[404],
+            params: vec![query(
+                "token",
+                json!({ "type": "string" }),
+                "The link token.",
+            )],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/auth/confirm-email",
+            tag: "email",
+            summary: "Confirm a sign-up or an email change",
+            sec: Sec::None,
+            body: Form("TokenBody", false),
+            ok: vec![(
+                200,
+                json!({
+                    "description": "The user (JSON), or a result page when the form was posted.",
+                    "content": {
+                        "application/json": { "schema": schema_ref("User") },
+                        "text/html": { "schema": { "type": "string" } }
+                    }
+                }),
+            )],
+            errors: &[404, 409, 422],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/auth/confirm-email/resend",
+            tag: "email",
+            summary: "Resend the confirmation link (A)",
+            sec: Sec::Anonymous,
+            body: J("EmailBody"),
+            ok: vec![(202, ok("Accepted (always).", Some(schema_ref("Accepted"))))],
+            errors: &[404, 422],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/auth/password/forgot",
+            tag: "email",
+            summary: "Send a password-reset link (A)(E)",
+            sec: Sec::Anonymous,
+            body: Encrypted("EmailBody"),
+            ok: vec![(202, ok("Accepted (always).", Some(schema_ref("Accepted"))))],
+            errors: &[404, 422],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/v1/auth/password/reset",
+            tag: "email",
+            summary: "Password-reset link (never consumes the token)",
+            sec: Sec::None,
+            body: Body::None,
+            ok: vec![
+                (200, html("A new-password form.")),
+                (
+                    303,
+                    json!({ "description": "Redirect to `email.reset_redirect_url#token=…`." }),
+                ),
+            ],
+            errors: &[404],
+            params: vec![query(
+                "token",
+                json!({ "type": "string" }),
+                "The link token.",
+            )],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/auth/password/reset",
+            tag: "email",
+            summary: "Set a new password with a reset token (E)",
+            sec: Sec::None,
+            body: Form("ResetBody", true),
+            ok: vec![
+                (
+                    204,
+                    json!({ "description": "Password changed; all sessions ended." }),
+                ),
+                (200, html("A result page when the form was posted.")),
+            ],
+            errors: &[404, 422],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/challenges",
+            tag: "challenges",
+            summary: "Create a challenge",
+            sec: Sec::ApiKey,
+            body: J("ChallengeCreate"),
+            ok: vec![(201, ok("Created.", Some(schema_ref("ChallengeCreated"))))],
+            errors: &[422],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/challenges/verify",
+            tag: "challenges",
+            summary: "Verify a challenge's secret",
+            sec: Sec::ApiKey,
+            body: J("ChallengeVerify"),
+            ok: vec![record()],
+            errors: &[404, 422],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/challenges/info",
+            tag: "challenges",
+            summary: "A challenge's record (never the secret)",
+            sec: Sec::ApiKey,
+            body: J("ChallengeSelector"),
+            ok: vec![record()],
+            errors: &[404, 422],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/challenges/regenerate",
+            tag: "challenges",
+            summary: "Issue a new secret of the same kind",
+            sec: Sec::ApiKey,
+            body: J("ChallengeSelector"),
+            ok: vec![(
+                200,
+                ok("The new secret.", Some(schema_ref("ChallengeRegenerated"))),
+            )],
+            errors: &[404, 422],
+            params: vec![],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/challenges/remove",
+            tag: "challenges",
+            summary: "Remove a challenge",
+            sec: Sec::ApiKey,
+            body: J("ChallengeSelector"),
+            ok: vec![none(204, "Removed.")],
+            errors: &[404, 422],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/v1/admin/users",
+            tag: "admin",
+            summary: "List users",
+            sec: Sec::Admin,
+            body: Body::None,
+            ok: vec![(200, ok("A page of users.", Some(schema_ref("UserPage"))))],
+            errors: &[422],
+            params: vec![
+                query(
+                    "email",
+                    json!({ "type": "string" }),
+                    "Exact email, case-insensitive.",
+                ),
+                limit.clone(),
+                after("Cursor: the previous page's `next`."),
+            ],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/admin/users",
+            tag: "admin",
+            summary: "Create a user",
+            sec: Sec::Admin,
+            body: J("CreateUserBody"),
+            ok: vec![admin_user(201)],
+            errors: &[409, 422],
+            params: vec![],
+        },
+        Op {
+            method: "GET",
+            path: "/v1/admin/users/{id}",
+            tag: "admin",
+            summary: "One user",
+            sec: Sec::Admin,
+            body: Body::None,
+            ok: vec![admin_user(200)],
+            errors: &[404],
+            params: vec![path_id("User id.")],
+        },
+        Op {
+            method: "PATCH",
+            path: "/v1/admin/users/{id}",
+            tag: "admin",
+            summary: "Update a user",
+            sec: Sec::Admin,
+            body: J("PatchUserBody"),
+            ok: vec![admin_user(200)],
+            errors: &[404, 409, 422],
+            params: vec![path_id("User id.")],
+        },
+        Op {
+            method: "DELETE",
+            path: "/v1/admin/users/{id}",
+            tag: "admin",
+            summary: "Delete a user",
+            sec: Sec::Admin,
+            body: Body::None,
+            ok: vec![none(204, "Deleted.")],
+            errors: &[404],
+            params: vec![path_id("User id.")],
+        },
+        Op {
+            method: "POST",
+            path: "/v1/admin/users/{id}/logout",
+            tag: "admin",
+            summary: "End every session of a user",
+            sec: Sec::Admin,
+            body: Body::None,
+            ok: vec![none(204, "Sessions ended.")],
+            errors: &[404],
+            params: vec![path_id("User id.")],
+        },
+        Op {
+            method: "GET",
+            path: "/v1/admin/audit",
+            tag: "admin",
+            summary: "Audit events",
+            sec: Sec::Admin,
+            body: Body::None,
+            ok: vec![(200, ok("A page of events.", Some(schema_ref("AuditPage"))))],
+            errors: &[422],
+            params: vec![
+                query("user_id", json!({ "type": "string" }), "Only this user's."),
+                query("kind", json!({ "type": "string" }), "Only this kind."),
+                limit,
+                after("Cursor: the previous page's `next`."),
+            ],
+        },
+    ]
+}
+
+/// The statuses every API operation can answer with an error, whatever it
+/// does: rate limits and overload.
+const ALWAYS: &[u16] = &[429, 503];
+/// The statuses any request body can give.
+const BODY: &[u16] = &[400, 413, 415, 422];
+
+fn operation(op: &Op) -> Value {
+    let mut responses = Map::new();
+    for (status, answer) in &op.ok {
+        responses.insert(status.to_string(), answer.clone());
+    }
+    let mut errors: Vec<u16> = op.errors.to_vec();
+    errors.extend_from_slice(op.sec.errors());
+    if !matches!(op.body, Body::None) {
+        errors.extend_from_slice(BODY);
+    }
+    if op.path.starts_with("/v1/") {
+        errors.extend_from_slice(ALWAYS);
+    }
+    errors.sort_unstable();
+    errors.dedup();
+    for status in errors {
+        responses.insert(
+            status.to_string(),
+            json!({ "$ref": format!("#/components/responses/E{status}") }),
+        );
+    }
+    let operation_id = format!(
+        "{}{}",
+        op.method.to_lowercase(),
+        op.path
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("_{s}"))
+            .collect::<String>()
+    );
+    let mut value = json!({
+        "tags": [op.tag],
+        "summary": op.summary,
+        "operationId": operation_id,
+        "responses": responses,
+    });
+    if let Some(body) = request_body(&op.body) {
+        value["requestBody"] = body;
+    }
+    if !op.params.is_empty() {
+        value["parameters"] = Value::Array(op.params.clone());
+    }
+    if let Some(security) = op.sec.requirement() {
+        value["security"] = security;
+    }
+    value
+}
+
+fn error_response(status: u16, description: &str) -> Value {
+    let mut headers = Map::new();
+    if status == 401 {
+        headers.insert(
+            "WWW-Authenticate".into(),
+            json!({ "description": "`Bearer …` challenge.", "schema": { "type": "string" } }),
+        );
+    }
+    if status == 429 || status == 503 {
+        headers.insert(
+            "Retry-After".into(),
+            json!({ "description": "Seconds to wait.", "schema": { "type": "integer" } }),
+        );
+    }
+    let mut response = json!({
+        "description": description,
+        "content": { "application/problem+json": { "schema": schema_ref("Problem") } }
+    });
+    if !headers.is_empty() {
+        response["headers"] = Value::Object(headers);
+    }
+    response
+}
+
+fn components() -> Value {
+    let string = json!({ "type": "string" });
+    let nullable_string = json!({ "type": ["string", "null"] });
+    let time = json!({ "type": "string", "format": "date-time" });
+    let nullable_time = json!({ "type": ["string", "null"], "format": "date-time" });
+    let any = any_json();
+    let user_properties = json!({
+        "id": { "type": "string", "format": "uuid" },
+        "email": { "type": "string", "format": "email" },
+        "email_confirmed": { "type": "boolean" },
+        "name": nullable_string,
+        "role": string,
+        "metadata": any,
+        "created_at": time,
+        "updated_at": time,
+    });
+    let mut admin_properties = user_properties.clone();
+    admin_properties["app_metadata"] = any.clone();
+    admin_properties["disabled"] = json!({ "type": "boolean" });
+    admin_properties["last_login_at"] = nullable_time.clone();
+    let user_required = json!([
+        "id",
+        "email",
+        "email_confirmed",
+        "name",
+        "role",
+        "metadata",
+        "created_at",
+        "updated_at"
+    ]);
+    let mut admin_required = user_required.clone();
+    for f in ["app_metadata", "disabled", "last_login_at"] {
+        admin_required.as_array_mut().unwrap().push(json!(f));
+    }
+    let rsa_key = json!({
+        "type": "object",
+        "required": ["kid", "alg", "enc", "pem", "jwk"],
+        "properties": {
+            "kid": string, "alg": { "type": "string", "enum": ["RSA-OAEP-256"] },
+            "enc": { "type": "string", "enum": ["A256GCM"] },
+            "pem": string, "jwk": { "type": "object" }
+        }
+    });
+    let error_codes: &[(u16, &str)] = &[
+        (400, "Malformed JSON or JWE: `malformed_body`, `invalid_encryption`, `encryption_required`, `invalid_token` (link and challenge tokens)."),
+        (401, "Missing or bad credentials: `unauthenticated`, `invalid_token`, `token_expired`, `token_reused`, `invalid_credentials`, `anonymous_token_required`."),
+        (403, "Not allowed: `forbidden`, `already_authenticated`, `email_not_confirmed`, `wrong_password`, `control_mismatch`, `registration_closed`."),
+        (404, "`not_found`, `feature_disabled`, `challenge_not_found`."),
+        (409, "`email_taken`, `conflict`."),
+        (413, "`body_too_large`."),
+        (415, "`unsupported_media_type`."),
+        (422, "`validation_failed` (with `errors`), `weak_password`."),
+        (429, "`rate_limited`, `throttled` (with `Retry-After` and `retry_after`)."),
+        (503, "`overloaded`, `storage_unavailable` (with `Retry-After`)."),
+    ];
+    let mut responses = Map::new();
+    for (status, description) in error_codes {
+        responses.insert(format!("E{status}"), error_response(*status, description));
+    }
+    let mut document = json!({
+        "securitySchemes": {
+            "bearer_jwt": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                "description": "An access token, or an anonymous token where (A) applies."
+            },
+            "api_key": {
+                "type": "http", "scheme": "bearer", "bearerFormat": "tk_…",
+                "description": "An API key (`toktok api-key create`), sent as `Authorization: Bearer tk_…`."
+            }
+        },
+        "responses": responses,
+        "schemas": {
+            "Problem": {
+                "type": "object",
+                "description": "RFC 9457 problem details.",
+                "required": ["type", "title", "status", "code"],
+                "properties": {
+                    "type": { "type": "string", "examples": ["urn:toktok:invalid_token"] },
+                    "title": string,
+                    "status": { "type": "integer" },
+                    "code": string,
+                    "detail": string,
+                    "errors": {
+                        "type": "array",
+                        "items": {
+                            "type": "object", "required": ["field", "message"],
+                            "properties": { "field": string, "message": string }
+                        }
+                    },
+                    "retry_after": { "type": "integer", "minimum": 0 }
+                }
+            },
+            "Jwe": {
+                "type": "string",
+                "description": "JWE compact serialization (`alg` RSA-OAEP-256, `enc` A256GCM, optional `kid`) whose plaintext is the JSON body. Accepted when RSA is on.",
+                "pattern": "^[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*\\.[A-Za-z0-9_-]*$"
+            },
+            "Health": {
+                "type": "object", "required": ["status", "version"],
+                "properties": { "status": { "type": "string", "enum": ["ok"] }, "version": string }
+            },
+            "Jwks": {
+                "type": "object", "required": ["keys"],
+                "properties": { "keys": { "type": "array", "items": { "type": "object" } } }
+            },
+            "Readiness": {
+                "type": "object", "required": ["status"],
+                "properties": {
+                    "status": { "type": "string", "enum": ["ready", "unavailable"] },
+                    "reason": string
+                }
+            },
+            "Settings": {
+                "type": "object",
+                "required": ["anonymous", "rsa", "email", "password", "registration_open"],
+                "properties": {
+                    "anonymous": { "type": "object", "properties": {
+                        "enabled": { "type": "boolean" }, "required": { "type": "boolean" } } },
+                    "rsa": { "type": "object", "properties": {
+                        "enabled": { "type": "boolean" }, "required": { "type": "boolean" } } },
+                    "email": { "type": "object", "properties": {
+                        "enabled": { "type": "boolean" },
+                        "confirmation_required": { "type": "boolean" } } },
+                    "password": { "type": "object", "properties": {
+                        "min_length": { "type": "integer" }, "max_length": { "type": "integer" } } },
+                    "registration_open": { "type": "boolean" }
+                }
+            },
+            "PublicKey": rsa_key,
+            "AnonymousToken": {
+                "type": "object", "required": ["access_token", "token_type", "expires_in"],
+                "properties": {
+                    "access_token": string, "token_type": { "type": "string", "enum": ["Bearer"] },
+                    "expires_in": { "type": "integer" }, "public_key": rsa_key
+                }
+            },
+            "User": {
+                "type": "object", "required": user_required, "properties": user_properties
+            },
+            "AdminUser": {
+                "type": "object", "required": admin_required, "properties": admin_properties
+            },
+            "TokenResponse": {
+                "type": "object",
+                "required": ["access_token", "token_type", "expires_in", "refresh_token",
+                             "refresh_expires_in", "user"],
+                "properties": {
+                    "access_token": string, "token_type": { "type": "string", "enum": ["Bearer"] },
+                    "expires_in": { "type": "integer" }, "refresh_token": string,
+                    "refresh_expires_in": { "type": "integer" }, "user": schema_ref("User")
+                }
+            },
+            "ConfirmationSent": {
+                "type": "object", "required": ["user", "confirmation_sent"],
+                "properties": { "user": schema_ref("User"), "confirmation_sent": { "type": "boolean", "enum": [true] } }
+            },
+            "Accepted": { "type": "object" },
+            "Session": {
+                "type": "object",
+                "required": ["id", "created_at", "last_used_at", "user_agent", "ip", "current"],
+                "properties": {
+                    "id": string, "created_at": time, "last_used_at": time,
+                    "user_agent": nullable_string, "ip": nullable_string,
+                    "current": { "type": "boolean" }
+                }
+            },
+            "SessionList": {
+                "type": "object", "required": ["sessions"],
+                "properties": { "sessions": { "type": "array", "items": schema_ref("Session") } }
+            }
+        }
+    });
+    let schemas = document["schemas"].as_object_mut().expect("an object");
+    for more in [request_schemas(), challenge_and_admin_schemas()] {
+        if let Value::Object(more) = more {
+            schemas.extend(more);
+        }
+    }
+    document
+}
+
+fn request_schemas() -> Value {
+    let string = json!({ "type": "string" });
+    let nullable_string = json!({ "type": ["string", "null"] });
+    let any = any_json();
+    json!({
+            "RegisterBody": {
+                "type": "object", "additionalProperties": false, "required": ["email", "password"],
+                "properties": {
+                    "email": string, "password": string, "name": nullable_string,
+                    "metadata": any
+                }
+            },
+            "LoginBody": {
+                "type": "object", "additionalProperties": false, "required": ["email", "password"],
+                "properties": { "email": string, "password": string }
+            },
+            "RefreshBody": {
+                "type": "object", "additionalProperties": false, "required": ["refresh_token"],
+                "properties": { "refresh_token": string }
+            },
+            "PatchMeBody": {
+                "type": "object", "additionalProperties": false,
+                "properties": { "name": nullable_string, "metadata": any }
+            },
+            "ChangePasswordBody": {
+                "type": "object", "additionalProperties": false,
+                "required": ["current_password", "new_password"],
+                "properties": { "current_password": string, "new_password": string }
+            },
+            "DeleteMeBody": {
+                "type": "object", "additionalProperties": false, "required": ["password"],
+                "properties": { "password": string }
+            },
+            "ChangeEmailBody": {
+                "type": "object", "additionalProperties": false,
+                "required": ["new_email", "password"],
+                "properties": { "new_email": string, "password": string }
+            },
+            "TokenBody": {
+                "type": "object", "additionalProperties": false, "required": ["token"],
+                "properties": { "token": string }
+            },
+            "EmailBody": {
+                "type": "object", "additionalProperties": false, "required": ["email"],
+                "properties": { "email": string }
+            },
+            "ResetBody": {
+                "type": "object", "additionalProperties": false, "required": ["token", "password"],
+                "properties": { "token": string, "password": string }
+            }
+    })
+}
+
+fn challenge_and_admin_schemas() -> Value {
+    let string = json!({ "type": "string" });
+    let nullable_string = json!({ "type": ["string", "null"] });
+    let time = json!({ "type": "string", "format": "date-time" });
+    let nullable_time = json!({ "type": ["string", "null"], "format": "date-time" });
+    let any = any_json();
+    let selector = |extra: Value| {
+        let mut p = json!({
+            "uid": string, "action": string, "id": string, "token": string, "secret": string
+        });
+        if let (Some(p), Some(extra)) = (p.as_object_mut(), extra.as_object()) {
+            p.extend(extra.clone());
+        }
+        json!({ "type": "object", "additionalProperties": false, "properties": p })
+    };
+    json!({
+            "ChallengeCreate": {
+                "type": "object", "additionalProperties": false, "required": ["action", "id"],
+                "properties": {
+                    "action": { "type": "string", "minLength": 1, "maxLength": 256 },
+                    "id": { "type": "string", "minLength": 1, "maxLength": 256 },
+                    "ttl": { "type": "integer", "minimum": 0 },
+                    "throttle": { "oneOf": [
+                        { "type": "boolean" }, { "type": "integer", "minimum": 0 }
+                    ]},
+                    "metadata": any,
+                    "secret": { "oneOf": [
+                        { "type": "boolean" },
+                        {
+                            "type": "object", "additionalProperties": false, "required": ["type"],
+                            "properties": {
+                                "type": { "type": "string", "enum": ["uuid", "alphabet", "number"] },
+                                "alphabet": string,
+                                "length": { "type": "integer", "minimum": 1 },
+                                "encrypt": { "type": "boolean" }
+                            }
+                        }
+                    ]},
+                    "regenerate": { "type": "boolean" }
+                }
+            },
+            "ChallengeCreated": {
+                "type": "object", "required": ["action", "id"],
+                "properties": {
+                    "action": string, "id": string, "uid": nullable_string,
+                    "secret": nullable_string
+                }
+            },
+            "ChallengeVerify": selector(json!({
+                "erase": { "type": "boolean" },
+                "log": any,
+                "control": {
+                    "type": "object",
+                    "properties": { "id": string, "action": string }
+                }
+            })),
+            "ChallengeSelector": selector(json!({})),
+            "ChallengeRecord": {
+                "type": "object",
+                "required": ["action", "id", "created", "is_first_verification", "metadata",
+                             "settings"],
+                "properties": {
+                    "action": string, "id": string, "uid": nullable_string,
+                    "created": time, "verified": nullable_time,
+                    "is_first_verification": { "type": "boolean" },
+                    "metadata": any, "settings": any
+                }
+            },
+            "ChallengeRegenerated": {
+                "type": "object", "required": ["secret"],
+                "properties": { "secret": string, "uid": nullable_string }
+            },
+            "CreateUserBody": {
+                "type": "object", "additionalProperties": false, "required": ["email"],
+                "properties": {
+                    "email": string, "password": string, "role": string,
+                    "email_confirmed": { "type": "boolean" }, "metadata": any,
+                    "app_metadata": any
+                }
+            },
+            "PatchUserBody": {
+                "type": "object", "additionalProperties": false,
+                "properties": {
+                    "role": string, "disabled": { "type": "boolean" },
+                    "email_confirmed": { "type": "boolean" }, "metadata": any,
+                    "app_metadata": any, "name": nullable_string
+                }
+            },
+            "UserPage": {
+                "type": "object", "required": ["users", "next"],
+                "properties": {
+                    "users": { "type": "array", "items": schema_ref("AdminUser") },
+                    "next": nullable_string
+                }
+            },
+            "AuditEvent": {
+                "type": "object",
+                "required": ["at", "kind", "user_id", "actor", "ip", "detail"],
+                "properties": {
+                    "at": time, "kind": string, "user_id": nullable_string,
+                    "actor": nullable_string, "ip": nullable_string, "detail": any
+                }
+            },
+            "AuditPage": {
+                "type": "object", "required": ["events", "next"],
+                "properties": {
+                    "events": { "type": "array", "items": schema_ref("AuditEvent") },
+                    "next": nullable_string
+                }
+            }
+    })
+}
+
+/// The document as JSON.
+pub fn document_json() -> Value {
+    let mut paths = Map::new();
+    for op in operations() {
+        let item = paths
+            .entry(op.path.to_string())
+            .or_insert_with(|| json!({}));
+        item[op.method.to_lowercase()] = operation(&op);
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "toktok",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "A self-hosted authentication server. The contract is API.md; (A) marks endpoints that need an anonymous token when `[anonymous] required = true`, (E) those that also accept an RSA-encrypted `application/jose` body.",
+            "license": { "name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0" }
+        },
+        "servers": [{ "url": "/" }],
+        "paths": paths,
+        "components": components(),
+    })
+}
+
+/// The OpenAPI 3.1 document of every route in [`crate::router::ROUTES`].
+pub fn document() -> OpenApi {
+    serde_json::from_value(document_json()).expect("the OpenAPI document is well-formed")
+}
+
+/// `GET /openapi.json`.
+pub async fn serve() -> Json<OpenApi> {
+    Json(document())
+}
+
+/// The Swagger UI router (`/docs`, `/docs/`, `/docs/{*rest}`), assets from
+/// the binary, pointing at [`DOCUMENT_PATH`].
+pub fn swagger_ui<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+    let config = utoipa_swagger_ui::Config::from(DOCUMENT_PATH)
+        .try_it_out_enabled(true)
+        .persist_authorization(true);
+    utoipa_swagger_ui::SwaggerUi::new(DOCS_PATH)
+        .config(config)
+        .into()
+}

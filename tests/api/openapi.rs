@@ -1,0 +1,183 @@
+//! The OpenAPI document, `/openapi.json`, the Swagger UI at `/docs` and
+//! `toktok openapi`.
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use serde_json::Value;
+use toktok::http::openapi;
+use toktok::router::ROUTES;
+
+use crate::helpers::spawn_app;
+
+const METHODS: &[&str] = &[
+    "get", "put", "post", "delete", "options", "head", "patch", "trace",
+];
+
+fn operations(document: &Value) -> BTreeSet<(String, String)> {
+    let mut found = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().expect("paths") {
+        for method in item.as_object().expect("a path item").keys() {
+            if METHODS.contains(&method.as_str()) {
+                found.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+    }
+    found
+}
+
+fn routes() -> BTreeSet<(String, String)> {
+    ROUTES
+        .iter()
+        .map(|(m, p)| (m.to_string(), p.to_string()))
+        .collect()
+}
+
+fn document() -> Value {
+    serde_json::to_value(openapi::document()).unwrap()
+}
+
+#[test]
+fn the_document_and_the_router_list_the_same_routes() {
+    let documented = operations(&document());
+    let routed = routes();
+    assert_eq!(routed.len(), ROUTES.len(), "ROUTES has no duplicates");
+    let undocumented: Vec<_> = routed.difference(&documented).collect();
+    let unrouted: Vec<_> = documented.difference(&routed).collect();
+    assert!(
+        undocumented.is_empty(),
+        "routes missing from the document: {undocumented:?}"
+    );
+    assert!(
+        unrouted.is_empty(),
+        "documented but not routed: {unrouted:?}"
+    );
+}
+
+#[test]
+fn utoipa_keeps_every_part_of_the_written_document() {
+    // The document is written as JSON and held as utoipa's model: nothing may
+    // be lost on the way.
+    assert_eq!(document(), openapi::document_json());
+}
+
+#[test]
+fn every_reference_resolves() {
+    let document = document();
+    let text = document.to_string();
+    for piece in text.split("\"$ref\":\"#/").skip(1) {
+        let target = piece.split('"').next().unwrap();
+        let pointer = format!("/{target}");
+        assert!(
+            document.pointer(&pointer).is_some(),
+            "unresolved $ref #/{target}"
+        );
+    }
+}
+
+#[test]
+fn errors_are_problem_json_and_security_schemes_exist() {
+    let document = document();
+    let schemes = &document["components"]["securitySchemes"];
+    assert_eq!(schemes["bearer_jwt"]["scheme"], "bearer");
+    assert_eq!(schemes["api_key"]["scheme"], "bearer");
+    let problem = &document["components"]["schemas"]["Problem"];
+    for field in [
+        "type",
+        "title",
+        "status",
+        "code",
+        "detail",
+        "errors",
+        "retry_after",
+    ] {
+        assert!(
+            problem["properties"].get(field).is_some(),
+            "Problem.{field}"
+        );
+    }
+    let e401 = &document["components"]["responses"]["E401"];
+    assert!(e401["content"].get("application/problem+json").is_some());
+    // (E) endpoints accept a JWE as well as JSON.
+    let login = &document["paths"]["/v1/auth/login"]["post"];
+    assert!(login["requestBody"]["content"]
+        .get("application/jose")
+        .is_some());
+    // Admin accepts an API key or an admin's access token.
+    let admin = &document["paths"]["/v1/admin/users"]["get"]["security"];
+    assert_eq!(admin.as_array().map(Vec::len), Some(2));
+    assert_eq!(document["servers"][0]["url"], "/");
+}
+
+#[tokio::test]
+async fn the_server_serves_the_document_and_the_swagger_ui() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let content_type = response.headers()["content-type"].to_str().unwrap();
+    assert!(
+        content_type.starts_with("application/json"),
+        "{content_type}"
+    );
+    let served: Value = response.json().await.unwrap();
+    assert!(served["openapi"].as_str().unwrap().starts_with("3.1"));
+    assert_eq!(served, document());
+
+    // `/docs` redirects to `/docs/`, the page; its assets come from the binary.
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let docs = no_redirect.get(app.url("/docs")).send().await.unwrap();
+    assert!(docs.status().is_redirection(), "{}", docs.status());
+    assert_eq!(docs.headers()["location"], "/docs/");
+    let page = app.client.get(app.url("/docs/")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let content_type = page.headers()["content-type"].to_str().unwrap();
+    assert!(content_type.starts_with("text/html"), "{content_type}");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    let init = app
+        .client
+        .get(app.url("/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(init.status(), 200);
+    assert!(init.text().await.unwrap().contains("/openapi.json"));
+    let bundle = app
+        .client
+        .get(app.url("/docs/swagger-ui-bundle.js"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bundle.status(), 200);
+    app.stop().await;
+}
+
+#[test]
+fn toktok_openapi_prints_the_same_document_without_a_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_toktok"))
+        .arg("openapi")
+        .current_dir(dir.path())
+        .env_remove("TOKTOK_CONFIG")
+        .output()
+        .expect("the toktok binary runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(printed, document());
+    assert!(
+        !dir.path().join("toktok.db").exists(),
+        "no database is created"
+    );
+}
