@@ -99,10 +99,6 @@ pub fn check_role(role: &str) -> Result<(), FieldError> {
     }
 }
 
-fn check_object(field: &str, value: &Value) -> Result<(), FieldError> {
-    check_metadata(value).map_err(|e| FieldError::new(field, e.message))
-}
-
 /// `limit`: absent is the default, else 1..=200.
 pub fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
     match raw {
@@ -195,13 +191,17 @@ pub async fn create_user(
     if let Err(e) = check_role(&role) {
         errors.push(e);
     }
-    if let Some(Err(e)) = input.metadata.as_ref().map(|m| check_object("metadata", m)) {
+    if let Some(Err(e)) = input
+        .metadata
+        .as_ref()
+        .map(|m| check_metadata("metadata", m))
+    {
         errors.push(e);
     }
     if let Some(Err(e)) = input
         .app_metadata
         .as_ref()
-        .map(|m| check_object("app_metadata", m))
+        .map(|m| check_metadata("app_metadata", m))
     {
         errors.push(e);
     }
@@ -290,14 +290,14 @@ pub async fn update_user(
     if let Some(Err(e)) = change
         .metadata
         .as_ref()
-        .map(|m| check_object("metadata", m))
+        .map(|m| check_metadata("metadata", m))
     {
         errors.push(e);
     }
     if let Some(Err(e)) = change
         .app_metadata
         .as_ref()
-        .map(|m| check_object("app_metadata", m))
+        .map(|m| check_metadata("app_metadata", m))
     {
         errors.push(e);
     }

@@ -149,13 +149,15 @@ fn check_name(name: &Option<String>) -> Result<(), FieldError> {
     }
 }
 
-fn check_metadata(metadata: &Value) -> Result<(), FieldError> {
+/// A user-supplied JSON document (`metadata`, `app_metadata`): an object
+/// of at most [`METADATA_MAX_BYTES`]; errors are reported under `field`.
+fn check_metadata(field: &str, metadata: &Value) -> Result<(), FieldError> {
     if !metadata.is_object() {
-        return Err(FieldError::new("metadata", "must be a JSON object"));
+        return Err(FieldError::new(field, "must be a JSON object"));
     }
     if metadata.to_string().len() > METADATA_MAX_BYTES {
         return Err(FieldError::new(
-            "metadata",
+            field,
             format!("must be at most {METADATA_MAX_BYTES} bytes"),
         ));
     }
@@ -224,7 +226,11 @@ pub async fn register(
     if let Err(e) = check_name(&input.name) {
         errors.push(e);
     }
-    if let Some(Err(e)) = input.metadata.as_ref().map(check_metadata) {
+    if let Some(Err(e)) = input
+        .metadata
+        .as_ref()
+        .map(|m| check_metadata("metadata", m))
+    {
         errors.push(e);
     }
     collect(errors)?;
@@ -560,7 +566,11 @@ pub async fn update_profile(
             errors.push(e);
         }
     }
-    if let Some(Err(e)) = change.metadata.as_ref().map(check_metadata) {
+    if let Some(Err(e)) = change
+        .metadata
+        .as_ref()
+        .map(|m| check_metadata("metadata", m))
+    {
         errors.push(e);
     }
     collect(errors)?;

@@ -4,7 +4,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::extract::{Admin, JsonBody, Meta};
@@ -87,15 +87,6 @@ pub async fn get_user(
     Ok(Json(admin::get_user(&state, &id).await?))
 }
 
-/// `Some(None)` for an explicit `null`, so `"name": null` clears the name.
-fn explicit_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchUserBody {
@@ -109,7 +100,7 @@ pub struct PatchUserBody {
     pub metadata: Option<Value>,
     #[serde(default)]
     pub app_metadata: Option<Value>,
-    #[serde(default, deserialize_with = "explicit_null")]
+    #[serde(default, deserialize_with = "super::extract::explicit_null")]
     pub name: Option<Option<String>>,
 }
 

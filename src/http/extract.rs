@@ -253,6 +253,17 @@ impl FromRequestParts<AppState> for Anonymous {
     }
 }
 
+/// For `Option<Option<T>>` fields of PATCH bodies: `Some(None)` for an
+/// explicit `null`, so `"name": null` clears the name while an absent field
+/// (`#[serde(default)]`) leaves it alone.
+pub fn explicit_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(d).map(Some)
+}
+
 /// The bearer token of a request, if it carries one.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;

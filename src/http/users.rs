@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::extract::{Auth, JsonBody, Meta, Sealed};
@@ -17,19 +17,10 @@ pub async fn me(Auth(who): Auth) -> Json<UserView> {
     Json(UserView::from(&who.user))
 }
 
-/// `Some(None)` for an explicit `null`, so `"name": null` clears the name.
-fn explicit_null<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMeBody {
-    #[serde(default, deserialize_with = "explicit_null")]
+    #[serde(default, deserialize_with = "super::extract::explicit_null")]
     pub name: Option<Option<String>>,
     #[serde(default)]
     pub metadata: Option<Value>,
