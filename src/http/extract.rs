@@ -77,16 +77,25 @@ pub async fn read_body(req: Request, limit: usize) -> Result<axum::body::Bytes, 
 }
 
 /// Deserialises JSON, telling syntax errors (400) from shape errors (422).
+///
+/// Every body is a JSON object: serde would also fill a struct from an array
+/// of its fields in order (`[null, null]`), which no client means to send.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let not_an_object = || {
+        if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+            return ApiError::MalformedBody(syntax.to_string());
+        }
+        ApiError::field("body", "must be a JSON object")
+    };
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(not_an_object());
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         // Shape errors surface before the parser has seen the whole body;
         // bytes that are not JSON at all are a 400 whatever their shape.
         if let Err(syntax) = serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
             return ApiError::MalformedBody(syntax.to_string());
-        }
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return ApiError::field("body", "must be a JSON object");
         }
         let path = e.path().to_string();
         shape_or_syntax(&path, e.into_inner())
@@ -452,6 +461,16 @@ mod tests {
             "x"
         );
         assert_eq!(field_of(parse_json::<Login>(b"[]").unwrap_err()), "body");
+        // serde alone would fill the struct from an array, field by field.
+        assert_eq!(
+            field_of(parse_json::<Login>(br#" ["a@b.c", "password"]"#).unwrap_err()),
+            "body"
+        );
+        assert_eq!(field_of(parse_json::<Login>(b"null").unwrap_err()), "body");
+        assert!(matches!(
+            parse_json::<Login>(b"[,"),
+            Err(ApiError::MalformedBody(_))
+        ));
     }
 
     #[test]
