@@ -8,17 +8,20 @@
 
 use std::time::Duration;
 
-use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
+use crate::error::ApiError;
 use crate::http::{admin, auth, challenges, demo, email, openapi, ops, users};
 use crate::{metrics, telemetry};
 
@@ -136,6 +139,17 @@ fn cors(origins: &[String]) -> CorsLayer {
         .max_age(Duration::from_secs(600))
 }
 
+/// Answers 503 `overloaded` (problem+json, `Retry-After: 1`) when a request
+/// is not done within `server.request_timeout`. The handler's future is
+/// dropped; a write it had begun is either committed or rolled back by
+/// SQLite, and was never acknowledged.
+async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::Overloaded(1).into_response(),
+    }
+}
+
 /// The complete router for `state`.
 pub fn router(state: AppState) -> Router {
     let ops = Router::new()
@@ -154,10 +168,7 @@ pub fn router(state: AppState) -> Router {
             state.metrics.clone(),
             metrics::track,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
+        .layer(axum::middleware::from_fn_with_state(timeout, deadline))
         .layer(cors(&state.config.server.cors_origins))
         .layer(
             TraceLayer::new_for_http()
@@ -170,4 +181,36 @@ pub fn router(state: AppState) -> Router {
         ]))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    #[tokio::test]
+    async fn a_request_past_its_deadline_gets_a_problem_503() {
+        let slow = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                Duration::from_millis(20),
+                deadline,
+            ));
+        let request = Request::builder()
+            .uri("/slow")
+            .body(axum::body::Body::empty());
+        let response = slow.oneshot(request.unwrap()).await.unwrap();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+    }
 }
