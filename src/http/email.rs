@@ -2,7 +2,7 @@
 //! the email-change request. A GET on a link shows a page or redirects and
 //! never consumes the token (E5); only a POST does.
 
-use axum::extract::{Query, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -26,11 +26,17 @@ fn accepted() -> Response {
         .into_response()
 }
 
-/// `?token=…`; other parameters (a mail client's tracking tags) are ignored.
-#[derive(Debug, Deserialize)]
-pub struct TokenQuery {
-    #[serde(default)]
-    pub token: String,
+/// The `token` of a link's query string. Other parameters (a mail client's
+/// tracking tags) are ignored, and a mangled query string reads as no
+/// token: the page then says the link cannot be used, instead of a bare 400.
+fn link_token(query: Option<String>) -> String {
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    pairs
+        .into_iter()
+        .find(|(name, _)| name == "token")
+        .map(|(_, token)| token)
+        .unwrap_or_default()
 }
 
 /// 303 to `{url}#token=…`: the fragment never reaches a server or a log.
@@ -53,14 +59,15 @@ fn redirect_with_token(url: &str, token: &str) -> Response {
 
 pub async fn confirm_page(
     State(state): State<AppState>,
-    Query(query): Query<TokenQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     email::require_email(&state)?;
+    let token = link_token(query);
     let target = &state.config.email.confirm_redirect_url;
     Ok(if target.is_empty() {
-        pages::confirm_form(&query.token)
+        pages::confirm_form(&token)
     } else {
-        redirect_with_token(target, &query.token)
+        redirect_with_token(target, &token)
     })
 }
 
@@ -122,15 +129,16 @@ pub async fn forgot(
 
 pub async fn reset_page(
     State(state): State<AppState>,
-    Query(query): Query<TokenQuery>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     email::require_email(&state)?;
+    let token = link_token(query);
     let target = &state.config.email.reset_redirect_url;
     let p = &state.config.password;
     Ok(if target.is_empty() {
-        pages::reset_form(&query.token, p.min_length, p.max_length, None)
+        pages::reset_form(&token, p.min_length, p.max_length, None)
     } else {
-        redirect_with_token(target, &query.token)
+        redirect_with_token(target, &token)
     })
 }
 

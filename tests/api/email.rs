@@ -9,11 +9,11 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_problem, spawn_app_with, TestApp, PASSWORD};
 use crate::smtp::{link_in, token_of, ReceivedMail, SmtpSink};
 
-const PUBLIC_URL: &str = "https://id.example.test";
+pub(crate) const PUBLIC_URL: &str = "https://id.example.test";
 const WAIT: Duration = Duration::from_secs(10);
 const NEW_PASSWORD: &str = "a completely fresh passphrase";
 
-async fn with_sink(extra: &str) -> (TestApp, SmtpSink) {
+pub(crate) async fn with_sink(extra: &str) -> (TestApp, SmtpSink) {
     let sink = SmtpSink::start().await;
     let config = format!(
         "[server]\npublic_url = \"{PUBLIC_URL}\"\n[email]\nmode = \"smtp\"\n\
@@ -120,6 +120,35 @@ async fn the_confirmation_page_form_works_without_javascript() {
         app.login("form@example.com", PASSWORD).await.status(),
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn a_mangled_link_query_still_gets_a_page() {
+    let (app, _sink) = confirming().await;
+    for path in ["/v1/auth/confirm-email", "/v1/auth/password/reset"] {
+        for query in [
+            "token=%ff%fe",
+            "token=a&token=b",
+            "token",
+            "=&&=x",
+            "utm_source=mail",
+        ] {
+            let res = app
+                .client
+                .get(app.url(&format!("{path}?{query}")))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{path}?{query}");
+            assert!(
+                res.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/html"),
+                "{path}?{query}"
+            );
+        }
+    }
 }
 
 #[tokio::test]
