@@ -47,7 +47,7 @@ use super::templates::{human_duration, Templates, Vars};
 use super::transport::{Letter, SendError, Transport};
 use super::{LinkSpec, OutgoingMail};
 use crate::app::AppState;
-use crate::challenge::{ChallengeError, CreateParams};
+use crate::challenge::{ChallengeError, CreateParams, Lookup};
 use crate::config::Config;
 use crate::store::QueuedMail;
 
@@ -298,7 +298,11 @@ async fn deliver_one_in_span(
     let result = attempt(state, mailer, transport, &row.id, &mail).await;
     let now = state.now();
     match result {
-        Ok(()) => {
+        Ok(Attempt::Withdrawn) => {
+            tracing::info!("mail withdrawn: its user was deleted before it was sent");
+            false
+        }
+        Ok(Attempt::Sent) => {
             state.metrics.incr(METRIC, &[("outcome", "sent")]);
             tracing::info!(attempts = row.attempts + 1, "mail sent");
             if let Err(e) = state.store.mail_sent(row.id.clone()).await {
@@ -331,6 +335,14 @@ async fn deliver_one_in_span(
     }
 }
 
+/// What became of a message in hand.
+enum Attempt {
+    Sent,
+    /// Its row went away (its user was deleted) before it was sent: nothing
+    /// was sent and the link minted for it is removed again.
+    Withdrawn,
+}
+
 /// Mints the link (if any), renders and sends.
 async fn attempt(
     state: &AppState,
@@ -338,11 +350,19 @@ async fn attempt(
     transport: &Transport,
     id: &str,
     mail: &OutgoingMail,
-) -> Result<(), SendError> {
+) -> Result<Attempt, SendError> {
     let link = match &mail.link {
         Some(spec) => Some(mint_link(state, mailer, spec).await?),
         None => None,
     };
+    // Deleting a user deletes their queued mail and link challenges in one
+    // transaction. If that happened after this row was claimed, the link
+    // just minted would outlive them (until its TTL): take it back. A
+    // delete after this check removes the link itself.
+    if link.is_some() && matches!(state.store.mail_queued(id.to_owned()).await, Ok(false)) {
+        withdraw_link(state, mail).await;
+        return Ok(Attempt::Withdrawn);
+    }
     let new_email = mail
         .vars
         .get("new_email")
@@ -365,7 +385,21 @@ async fn attempt(
         rendered,
         link,
     };
-    transport.send(&letter, state.now()).await
+    transport.send(&letter, state.now()).await?;
+    Ok(Attempt::Sent)
+}
+
+/// Removes the challenge behind `mail`'s link, if it has one.
+async fn withdraw_link(state: &AppState, mail: &OutgoingMail) {
+    let Some(spec) = &mail.link else { return };
+    let pair = Lookup::Pair {
+        action: spec.action.clone(),
+        id: spec.id.clone(),
+    };
+    match state.challenges.remove(pair).await {
+        Ok(()) | Err(ChallengeError::NotFound) => {}
+        Err(e) => tracing::warn!(error = %e, "cannot remove the link of withdrawn mail"),
+    }
 }
 
 /// Creates the link's challenge, replacing any earlier one of its (action,

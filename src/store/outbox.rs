@@ -202,6 +202,19 @@ impl Store {
             .await
     }
 
+    /// Whether row `id` is still queued (not deleted with its user).
+    pub async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
+        self.db
+            .call(move |conn| {
+                let n: i64 =
+                    conn.query_row("SELECT count(*) FROM outbox WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })?;
+                Ok(n > 0)
+            })
+            .await
+    }
+
     /// A transient failure: one more attempt counted, next one at
     /// `next_attempt_at`. `error` must hold no secret.
     pub async fn reschedule_mail(

@@ -363,6 +363,55 @@ async fn a_stalled_relay_times_out_and_blocks_nothing() {
 }
 
 #[tokio::test]
+async fn mail_of_a_user_deleted_after_the_claim_mints_no_lasting_link() {
+    let sink = SmtpSink::start().await;
+    sink.set_mode(Mode::SlowAccept);
+    let app = spawn_app_with(&smtp_config(sink.port())).await;
+    let tokens = app.signed_up("gone@example.com").await;
+    let me: Value = app
+        .get_auth("/v1/users/me", &tokens.access)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let user_id = me["id"].as_str().unwrap().to_owned();
+    // Two rows in one batch: the first keeps the worker busy at the relay
+    // while the second one's user is deleted.
+    enqueue(&app, reset_mail("busy@example.com")).await;
+    app.clock.advance(1);
+    let mut mail = reset_mail("gone@example.com");
+    mail.user_id = Some(user_id.clone());
+    mail.link.as_mut().unwrap().id = user_id.clone();
+    enqueue(&app, mail).await;
+
+    let state = app.state.clone();
+    let pass = tokio::spawn(async move { deliver_due(&state).await });
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    let key = app.api_key(&["admin"]).await;
+    let path = format!("/v1/admin/users/{user_id}");
+    let res = app
+        .request(reqwest::Method::DELETE, &path, Some(&key), None)
+        .await;
+    assert_eq!(res.status(), 204);
+    let sent = tokio::time::timeout(WAIT, pass).await.unwrap().unwrap();
+
+    assert_eq!(sent, 1, "only the first mail goes out");
+    assert_eq!(sink.messages().len(), 1);
+    assert_eq!(sink.messages()[0].to, ["busy@example.com"]);
+    let lookup = Lookup::Pair {
+        action: ACTION_RESET.to_owned(),
+        id: user_id,
+    };
+    assert!(
+        app.state.challenges.info(lookup).await.is_err(),
+        "no link outlives the deleted user"
+    );
+    assert!(rows(&app).await.is_empty());
+    app.stop().await;
+    sink.stop().await;
+}
+
+#[tokio::test]
 async fn shutdown_is_prompt_while_the_relay_stalls() {
     let sink = SmtpSink::start().await;
     sink.set_mode(Mode::Stall);

@@ -30,6 +30,8 @@ pub enum Mode {
     PermFail,
     /// Accepts connections (and reads commands) but never answers.
     Stall,
+    /// Like `Accept`, but takes 400 ms to acknowledge a message's data.
+    SlowAccept,
 }
 
 /// A message as received.
@@ -241,6 +243,9 @@ async fn session(stream: TcpStream, shared: Arc<Shared>) -> std::io::Result<()> 
                     .write_all(b"354 End data with <CR><LF>.<CR><LF>\r\n")
                     .await?;
                 let data = read_data(&mut lines).await?;
+                if shared.mode() == Mode::SlowAccept {
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                }
                 shared.messages.lock().unwrap().push(ReceivedMail {
                     from: from.take().unwrap_or_default(),
                     to: std::mem::take(&mut to),
