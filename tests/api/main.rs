@@ -4,6 +4,7 @@
 mod admin;
 mod anonymous;
 mod api_keys;
+mod audit;
 mod bad_input;
 mod challenges;
 mod cli;
