@@ -719,10 +719,16 @@ fn operation(op: &Op) -> Value {
     }
     errors.sort_unstable();
     errors.dedup();
+    // A posted HTML form gets its errors as a page, a JSON body as problem+json.
+    let kind = if matches!(op.body, Body::Form(..)) {
+        "F"
+    } else {
+        "E"
+    };
     for status in errors {
         responses.insert(
             status.to_string(),
-            json!({ "$ref": format!("#/components/responses/E{status}") }),
+            json!({ "$ref": format!("#/components/responses/{kind}{status}") }),
         );
     }
     let operation_id = format!(
@@ -833,7 +839,12 @@ fn components() -> Value {
     ];
     let mut responses = Map::new();
     for (status, description) in error_codes {
-        responses.insert(format!("E{status}"), error_response(*status, description));
+        let problem = error_response(*status, description);
+        let mut page = problem.clone();
+        page["content"]["text/html"] = json!({ "schema": { "type": "string" } });
+        page["description"] = json!(format!("{description} A posted form gets an HTML page."));
+        responses.insert(format!("E{status}"), problem);
+        responses.insert(format!("F{status}"), page);
     }
     let mut document = json!({
         "securitySchemes": {
@@ -1012,6 +1023,8 @@ fn request_schemas() -> Value {
 
 fn challenge_and_admin_schemas() -> Value {
     let string = json!({ "type": "string" });
+    let boolean = json!({ "type": "boolean" });
+    let secret_length = json!({ "type": "integer", "minimum": 1, "maximum": 256 });
     let nullable_string = json!({ "type": ["string", "null"] });
     let time = json!({ "type": "string", "format": "date-time" });
     let nullable_time = json!({ "type": ["string", "null"], "format": "date-time" });
@@ -1040,11 +1053,26 @@ fn challenge_and_admin_schemas() -> Value {
                         { "type": "boolean" },
                         {
                             "type": "object", "additionalProperties": false, "required": ["type"],
+                            "properties": { "type": { "type": "string", "enum": ["uuid"] }, "encrypt": boolean }
+                        },
+                        {
+                            "type": "object", "additionalProperties": false,
+                            "required": ["type", "length"],
                             "properties": {
-                                "type": { "type": "string", "enum": ["uuid", "alphabet", "number"] },
-                                "alphabet": string,
-                                "length": { "type": "integer", "minimum": 1 },
-                                "encrypt": { "type": "boolean" }
+                                "type": { "type": "string", "enum": ["number"] }, "length": secret_length,
+                                "encrypt": boolean
+                            }
+                        },
+                        {
+                            "type": "object", "additionalProperties": false,
+                            "required": ["type", "alphabet", "length"],
+                            "properties": {
+                                "type": { "type": "string", "enum": ["alphabet"] },
+                                "alphabet": {
+                                    "type": "string", "minLength": 2,
+                                    "description": "At least 2 distinct characters."
+                                },
+                                "length": secret_length, "encrypt": boolean
                             }
                         }
                     ]},
@@ -1123,10 +1151,48 @@ fn challenge_and_admin_schemas() -> Value {
     })
 }
 
+/// Marks every optional property of a request body's schema as nullable:
+/// toktok reads `"field": null` in a request exactly as a missing field.
+fn null_means_absent(schema: &mut Value) {
+    let required = schema["required"].clone();
+    let required = required.as_array().map(Vec::as_slice).unwrap_or_default();
+    let Some(properties) = schema["properties"].as_object_mut() else {
+        return;
+    };
+    for (name, property) in properties {
+        if required.iter().any(|r| r == name.as_str()) {
+            continue;
+        }
+        if let Some(Value::String(t)) = property.get("type").cloned() {
+            property["type"] = json!([t, "null"]);
+        } else if let Some(Value::Array(types)) = property.get_mut("type") {
+            if !types.iter().any(|t| t == "null") {
+                types.push(json!("null"));
+            }
+        } else if let Some(Value::Array(alternatives)) = property.get_mut("oneOf") {
+            let null = json!({ "type": "null" });
+            if !alternatives.contains(&null) {
+                alternatives.push(null);
+            }
+        } else if property.get("$ref").is_some() {
+            *property = json!({ "oneOf": [property.clone(), { "type": "null" }] });
+        }
+        if let Some(Value::Array(values)) = property.get_mut("enum") {
+            if !values.contains(&Value::Null) {
+                values.push(Value::Null);
+            }
+        }
+    }
+}
+
 /// The document as JSON.
 pub fn document_json() -> Value {
+    let mut components = components();
     let mut paths = Map::new();
     for op in operations() {
+        if let Body::Json(name) | Body::Encrypted(name) | Body::Form(name, _) = op.body {
+            null_means_absent(&mut components["schemas"][name]);
+        }
         let item = paths
             .entry(op.path.to_string())
             .or_insert_with(|| json!({}));
@@ -1142,7 +1208,7 @@ pub fn document_json() -> Value {
         },
         "servers": [{ "url": "/" }],
         "paths": paths,
-        "components": components(),
+        "components": components,
     })
 }
 
