@@ -61,6 +61,8 @@ pub struct AuditView {
     pub user_id: Option<String>,
     pub actor: Option<String>,
     pub ip: Option<String>,
+    /// Beyond API.md's list: the client's `User-Agent`, clipped.
+    pub user_agent: Option<String>,
     pub detail: Value,
 }
 
@@ -425,6 +427,7 @@ fn audit_view(row: AuditRow) -> AuditView {
         user_id: row.user_id,
         actor: row.actor,
         ip: row.ip,
+        user_agent: row.user_agent,
         detail: row.detail,
     }
 }

@@ -1135,10 +1135,11 @@ fn challenge_and_admin_schemas() -> Value {
             },
             "AuditEvent": {
                 "type": "object",
-                "required": ["at", "kind", "user_id", "actor", "ip", "detail"],
+                "required": ["at", "kind", "user_id", "actor", "ip", "user_agent", "detail"],
                 "properties": {
                     "at": time, "kind": string, "user_id": nullable_string,
-                    "actor": nullable_string, "ip": nullable_string, "detail": any
+                    "actor": nullable_string, "ip": nullable_string,
+                    "user_agent": nullable_string, "detail": any
                 }
             },
             "AuditPage": {

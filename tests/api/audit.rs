@@ -76,6 +76,15 @@ async fn every_security_flow_is_audited_without_secrets() {
     )
     .await;
     let session = app.signed_in("audited@example.com").await;
+    let res = app
+        .client
+        .post(app.url("/v1/auth/login"))
+        .header("user-agent", "audit-test/1.0")
+        .json(&json!({ "email": "audited@example.com", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
 
     // Refresh reuse: a spent token presented after the grace window.
     let res = app.refresh(&session.refresh).await;
@@ -172,6 +181,12 @@ async fn every_security_flow_is_audited_without_secrets() {
         assert_eq!(event["user_id"], id.as_str());
         assert!(event["ip"].is_string(), "{event}");
     }
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "login.succeeded" && e["user_agent"] == "audit-test/1.0"),
+        "the client's user agent is recorded"
+    );
     let text = serde_json::to_string(&events).unwrap();
     for secret in &secrets {
         assert!(!text.contains(secret.as_str()), "a secret in the audit log");
