@@ -26,12 +26,15 @@ pub const DEFAULT_LIMIT: usize = 50;
 
 /// The user object as admins see it: the user's own view plus what only
 /// toktok and its operators set.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[schema(as = AdminUser)]
 pub struct AdminUserView {
     #[serde(flatten)]
     pub user: UserView,
     pub app_metadata: Value,
     pub disabled: bool,
+    #[schema(format = DateTime)]
+    #[schema(required = true)]
     pub last_login_at: Option<String>,
 }
 
@@ -47,29 +50,37 @@ impl From<&UserRecord> for AdminUserView {
 }
 
 /// One page of users; `next` is the id to pass as `after` for the next one.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserPage {
     pub users: Vec<AdminUserView>,
+    #[schema(required = true)]
     pub next: Option<String>,
 }
 
 /// One audit event as the API shows it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = AuditEvent)]
 pub struct AuditView {
+    #[schema(format = DateTime)]
     pub at: String,
     pub kind: String,
+    #[schema(required = true)]
     pub user_id: Option<String>,
+    #[schema(required = true)]
     pub actor: Option<String>,
+    #[schema(required = true)]
     pub ip: Option<String>,
     /// Beyond API.md's list: the client's `User-Agent`, clipped.
+    #[schema(required = true)]
     pub user_agent: Option<String>,
     pub detail: Value,
 }
 
 /// One page of audit events, newest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AuditPage {
     pub events: Vec<AuditView>,
+    #[schema(required = true)]
     pub next: Option<String>,
 }
 

@@ -22,7 +22,7 @@ use crate::ratelimit::Bucket;
 pub const SUBJECT_PREFIX: &str = "anon:";
 
 /// The answer of `POST /v1/auth/anonymous`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AnonymousToken {
     pub access_token: String,
     pub token_type: &'static str,

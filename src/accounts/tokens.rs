@@ -18,7 +18,7 @@ use crate::store::{SessionRecord, UserRecord};
 use super::UserView;
 
 /// The body of login, refresh and register answers (API.md "Token responses").
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,

@@ -140,7 +140,8 @@ pub struct AuditContext {
 }
 
 /// The answer of `create`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ChallengeCreated)]
 pub struct Created {
     pub action: String,
     pub id: String,
@@ -162,7 +163,8 @@ impl std::fmt::Debug for Created {
 }
 
 /// The answer of `regenerate`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = ChallengeRegenerated)]
 pub struct Regenerated {
     pub secret: String,
     pub uid: Option<String>,
@@ -178,14 +180,19 @@ impl std::fmt::Debug for Regenerated {
 }
 
 /// A challenge as shown by `info` and `verify`: never its secret.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[schema(as = ChallengeRecord)]
 pub struct Record {
     pub action: String,
     pub id: String,
+    #[schema(required = true)]
     pub uid: Option<String>,
     /// RFC 3339.
+    #[schema(format = DateTime)]
     pub created: String,
     /// Time of the first verification, RFC 3339.
+    #[schema(format = DateTime)]
+    #[schema(required = true)]
     pub verified: Option<String>,
     /// True only for the verification that set `verified`.
     pub is_first_verification: bool,

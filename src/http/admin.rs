@@ -43,7 +43,7 @@ pub async fn list_users(
     Ok(Json(page))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUserBody {
     pub email: String,
@@ -87,7 +87,7 @@ pub async fn get_user(
     Ok(Json(admin::get_user(&state, &id).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchUserBody {
     #[serde(default)]

@@ -1,12 +1,19 @@
 //! The OpenAPI 3.1 document (`GET /openapi.json`, `toktok openapi`) and the
 //! Swagger UI (`GET /docs`, assets vendored into the binary).
 //!
-//! The document is written out here, one entry per route of
+//! Operations are listed here, one entry per route of
 //! [`crate::router::ROUTES`], following API.md; a test checks that both lists
-//! hold the same (method, path) pairs, so neither can drift. It does not
-//! depend on the configuration: features that can be switched off (RSA,
-//! anonymous tokens, email) are documented with the answers they give when
-//! off (404 `feature_disabled`).
+//! hold the same (method, path) pairs, so neither can drift. The schemas of
+//! request and response bodies are derived from the Rust types that
+//! (de)serialise them (`#[derive(utoipa::ToSchema)]`, [`derived_schemas`]);
+//! only bodies built as JSON in code (settings, health, JWKS, problem) and
+//! the challenge bodies, which the engine reads field by field to name each
+//! bad one, are written out here. Schemathesis checks the result against
+//! the live server in CI (`tests/schemathesis/run.sh`).
+//!
+//! The document does not depend on the configuration: features that can be
+//! switched off (RSA, anonymous tokens, email) are documented with the
+//! answers they give when off (404 `feature_disabled`).
 
 use axum::Json;
 use serde_json::{json, Map, Value};
@@ -784,38 +791,6 @@ fn error_response(status: u16, description: &str) -> Value {
 
 fn components() -> Value {
     let string = json!({ "type": "string" });
-    let nullable_string = json!({ "type": ["string", "null"] });
-    let time = json!({ "type": "string", "format": "date-time" });
-    let nullable_time = json!({ "type": ["string", "null"], "format": "date-time" });
-    let any = any_json();
-    let user_properties = json!({
-        "id": { "type": "string", "format": "uuid" },
-        "email": { "type": "string", "format": "email" },
-        "email_confirmed": { "type": "boolean" },
-        "name": nullable_string,
-        "role": string,
-        "metadata": any,
-        "created_at": time,
-        "updated_at": time,
-    });
-    let mut admin_properties = user_properties.clone();
-    admin_properties["app_metadata"] = any.clone();
-    admin_properties["disabled"] = json!({ "type": "boolean" });
-    admin_properties["last_login_at"] = nullable_time.clone();
-    let user_required = json!([
-        "id",
-        "email",
-        "email_confirmed",
-        "name",
-        "role",
-        "metadata",
-        "created_at",
-        "updated_at"
-    ]);
-    let mut admin_required = user_required.clone();
-    for f in ["app_metadata", "disabled", "last_login_at"] {
-        admin_required.as_array_mut().unwrap().push(json!(f));
-    }
     let rsa_key = json!({
         "type": "object",
         "required": ["kid", "alg", "enc", "pem", "jwk"],
@@ -916,43 +891,11 @@ fn components() -> Value {
                 }
             },
             "PublicKey": rsa_key,
-            "AnonymousToken": {
-                "type": "object", "required": ["access_token", "token_type", "expires_in"],
-                "properties": {
-                    "access_token": string, "token_type": { "type": "string", "enum": ["Bearer"] },
-                    "expires_in": { "type": "integer" }, "public_key": rsa_key
-                }
-            },
-            "User": {
-                "type": "object", "required": user_required, "properties": user_properties
-            },
-            "AdminUser": {
-                "type": "object", "required": admin_required, "properties": admin_properties
-            },
-            "TokenResponse": {
-                "type": "object",
-                "required": ["access_token", "token_type", "expires_in", "refresh_token",
-                             "refresh_expires_in", "user"],
-                "properties": {
-                    "access_token": string, "token_type": { "type": "string", "enum": ["Bearer"] },
-                    "expires_in": { "type": "integer" }, "refresh_token": string,
-                    "refresh_expires_in": { "type": "integer" }, "user": schema_ref("User")
-                }
-            },
             "ConfirmationSent": {
                 "type": "object", "required": ["user", "confirmation_sent"],
                 "properties": { "user": schema_ref("User"), "confirmation_sent": { "type": "boolean", "enum": [true] } }
             },
             "Accepted": { "type": "object" },
-            "Session": {
-                "type": "object",
-                "required": ["id", "created_at", "last_used_at", "user_agent", "ip", "current"],
-                "properties": {
-                    "id": string, "created_at": time, "last_used_at": time,
-                    "user_agent": nullable_string, "ip": nullable_string,
-                    "current": { "type": "boolean" }
-                }
-            },
             "SessionList": {
                 "type": "object", "required": ["sessions"],
                 "properties": { "sessions": { "type": "array", "items": schema_ref("Session") } }
@@ -960,7 +903,7 @@ fn components() -> Value {
         }
     });
     let schemas = document["schemas"].as_object_mut().expect("an object");
-    for more in [request_schemas(), challenge_and_admin_schemas()] {
+    for more in [challenge_and_admin_schemas()] {
         if let Value::Object(more) = more {
             schemas.extend(more);
         }
@@ -968,66 +911,10 @@ fn components() -> Value {
     document
 }
 
-fn request_schemas() -> Value {
-    let string = json!({ "type": "string" });
-    let nullable_string = json!({ "type": ["string", "null"] });
-    let any = any_json();
-    json!({
-            "RegisterBody": {
-                "type": "object", "additionalProperties": false, "required": ["email", "password"],
-                "properties": {
-                    "email": string, "password": string, "name": nullable_string,
-                    "metadata": any
-                }
-            },
-            "LoginBody": {
-                "type": "object", "additionalProperties": false, "required": ["email", "password"],
-                "properties": { "email": string, "password": string }
-            },
-            "RefreshBody": {
-                "type": "object", "additionalProperties": false, "required": ["refresh_token"],
-                "properties": { "refresh_token": string }
-            },
-            "PatchMeBody": {
-                "type": "object", "additionalProperties": false,
-                "properties": { "name": nullable_string, "metadata": any }
-            },
-            "ChangePasswordBody": {
-                "type": "object", "additionalProperties": false,
-                "required": ["current_password", "new_password"],
-                "properties": { "current_password": string, "new_password": string }
-            },
-            "DeleteMeBody": {
-                "type": "object", "additionalProperties": false, "required": ["password"],
-                "properties": { "password": string }
-            },
-            "ChangeEmailBody": {
-                "type": "object", "additionalProperties": false,
-                "required": ["new_email", "password"],
-                "properties": { "new_email": string, "password": string }
-            },
-            "TokenBody": {
-                "type": "object", "additionalProperties": false, "required": ["token"],
-                "properties": { "token": string }
-            },
-            "EmailBody": {
-                "type": "object", "additionalProperties": false, "required": ["email"],
-                "properties": { "email": string }
-            },
-            "ResetBody": {
-                "type": "object", "additionalProperties": false, "required": ["token", "password"],
-                "properties": { "token": string, "password": string }
-            }
-    })
-}
-
 fn challenge_and_admin_schemas() -> Value {
     let string = json!({ "type": "string" });
     let boolean = json!({ "type": "boolean" });
     let secret_length = json!({ "type": "integer", "minimum": 1, "maximum": 256 });
-    let nullable_string = json!({ "type": ["string", "null"] });
-    let time = json!({ "type": "string", "format": "date-time" });
-    let nullable_time = json!({ "type": ["string", "null"], "format": "date-time" });
     let any = any_json();
     let selector = |extra: Value| {
         let mut p = json!({
@@ -1039,117 +926,124 @@ fn challenge_and_admin_schemas() -> Value {
         json!({ "type": "object", "additionalProperties": false, "properties": p })
     };
     json!({
-            "ChallengeCreate": {
-                "type": "object", "additionalProperties": false, "required": ["action", "id"],
-                "properties": {
-                    "action": { "type": "string", "minLength": 1, "maxLength": 256 },
-                    "id": { "type": "string", "minLength": 1, "maxLength": 256 },
-                    "ttl": { "type": "integer", "minimum": 0 },
-                    "throttle": { "oneOf": [
-                        { "type": "boolean" }, { "type": "integer", "minimum": 0 }
-                    ]},
-                    "metadata": any,
-                    "secret": { "oneOf": [
-                        { "type": "boolean" },
-                        {
-                            "type": "object", "additionalProperties": false, "required": ["type"],
-                            "properties": { "type": { "type": "string", "enum": ["uuid"] }, "encrypt": boolean }
-                        },
-                        {
-                            "type": "object", "additionalProperties": false,
-                            "required": ["type", "length"],
-                            "properties": {
-                                "type": { "type": "string", "enum": ["number"] }, "length": secret_length,
-                                "encrypt": boolean
+                "ChallengeCreate": {
+                    "type": "object", "additionalProperties": false, "required": ["action", "id"],
+                    "properties": {
+                        "action": { "type": "string", "minLength": 1, "maxLength": 256 },
+                        "id": { "type": "string", "minLength": 1, "maxLength": 256 },
+                        "ttl": { "type": "integer", "minimum": 0 },
+                        "throttle": { "oneOf": [
+                            { "type": "boolean" }, { "type": "integer", "minimum": 0 }
+                        ]},
+                        "metadata": any,
+                        "secret": { "oneOf": [
+                            { "type": "boolean" },
+                            {
+                                "type": "object", "additionalProperties": false, "required": ["type"],
+                                "properties": { "type": { "type": "string", "enum": ["uuid"] }, "encrypt": boolean }
+                            },
+                            {
+                                "type": "object", "additionalProperties": false,
+                                "required": ["type", "length"],
+                                "properties": {
+                                    "type": { "type": "string", "enum": ["number"] }, "length": secret_length,
+                                    "encrypt": boolean
+                                }
+                            },
+                            {
+                                "type": "object", "additionalProperties": false,
+                                "required": ["type", "alphabet", "length"],
+                                "properties": {
+                                    "type": { "type": "string", "enum": ["alphabet"] },
+                                    "alphabet": {
+                                        "type": "string", "minLength": 2,
+                                        "description": "At least 2 distinct characters."
+                                    },
+                                    "length": secret_length, "encrypt": boolean
+                                }
                             }
-                        },
-                        {
-                            "type": "object", "additionalProperties": false,
-                            "required": ["type", "alphabet", "length"],
-                            "properties": {
-                                "type": { "type": "string", "enum": ["alphabet"] },
-                                "alphabet": {
-                                    "type": "string", "minLength": 2,
-                                    "description": "At least 2 distinct characters."
-                                },
-                                "length": secret_length, "encrypt": boolean
-                            }
-                        }
-                    ]},
-                    "regenerate": { "type": "boolean" }
-                }
-            },
-            "ChallengeCreated": {
-                "type": "object", "required": ["action", "id"],
-                "properties": {
-                    "action": string, "id": string, "uid": nullable_string,
-                    "secret": nullable_string
-                }
-            },
-            "ChallengeVerify": selector(json!({
-                "erase": { "type": "boolean" },
-                "log": any,
-                "control": {
-                    "type": "object",
-                    "properties": { "id": string, "action": string }
-                }
-            })),
-            "ChallengeSelector": selector(json!({})),
-            "ChallengeRecord": {
-                "type": "object",
-                "required": ["action", "id", "created", "is_first_verification", "metadata",
-                             "settings"],
-                "properties": {
-                    "action": string, "id": string, "uid": nullable_string,
-                    "created": time, "verified": nullable_time,
-                    "is_first_verification": { "type": "boolean" },
-                    "metadata": any, "settings": any
-                }
-            },
-            "ChallengeRegenerated": {
-                "type": "object", "required": ["secret"],
-                "properties": { "secret": string, "uid": nullable_string }
-            },
-            "CreateUserBody": {
-                "type": "object", "additionalProperties": false, "required": ["email"],
-                "properties": {
-                    "email": string, "password": string, "role": string,
-                    "email_confirmed": { "type": "boolean" }, "metadata": any,
-                    "app_metadata": any
-                }
-            },
-            "PatchUserBody": {
-                "type": "object", "additionalProperties": false,
-                "properties": {
-                    "role": string, "disabled": { "type": "boolean" },
-                    "email_confirmed": { "type": "boolean" }, "metadata": any,
-                    "app_metadata": any, "name": nullable_string
-                }
-            },
-            "UserPage": {
-                "type": "object", "required": ["users", "next"],
-                "properties": {
-                    "users": { "type": "array", "items": schema_ref("AdminUser") },
-                    "next": nullable_string
-                }
-            },
-            "AuditEvent": {
-                "type": "object",
-                "required": ["at", "kind", "user_id", "actor", "ip", "user_agent", "detail"],
-                "properties": {
-                    "at": time, "kind": string, "user_id": nullable_string,
-                    "actor": nullable_string, "ip": nullable_string,
-                    "user_agent": nullable_string, "detail": any
-                }
-            },
-            "AuditPage": {
-                "type": "object", "required": ["events", "next"],
-                "properties": {
-                    "events": { "type": "array", "items": schema_ref("AuditEvent") },
-                    "next": nullable_string
-                }
-            }
+                        ]},
+                        "regenerate": { "type": "boolean" }
+                    }
+                },
+                "ChallengeVerify": selector(json!({
+                    "erase": { "type": "boolean" },
+                    "log": any,
+                    "control": {
+                        "type": "object",
+                        "properties": { "id": string, "action": string }
+                    }
+                })),
+                "ChallengeSelector": selector(json!({})),
     })
+}
+
+/// The schemas derived from the Rust types that (de)serialise the bodies
+/// (`#[derive(utoipa::ToSchema)]`), by component name: a field added,
+/// renamed or retyped there changes the document with it.
+fn derived_schemas() -> Vec<(String, Value)> {
+    use utoipa::ToSchema;
+    fn entry<T: ToSchema>() -> (String, Value) {
+        let mut schema = serde_json::to_value(T::schema()).expect("a derived schema serialises");
+        spell_out_any(&mut schema);
+        (T::name().into_owned(), schema)
+    }
+    use crate::accounts::{admin, anonymous, tokens, SessionView, UserView};
+    use crate::challenge;
+    use crate::http::{admin as admin_http, auth, email, users};
+    vec![
+        // Answers.
+        entry::<UserView>(),
+        entry::<tokens::TokenResponse>(),
+        entry::<SessionView>(),
+        entry::<anonymous::AnonymousToken>(),
+        entry::<admin::AdminUserView>(),
+        entry::<admin::UserPage>(),
+        entry::<admin::AuditView>(),
+        entry::<admin::AuditPage>(),
+        entry::<challenge::Created>(),
+        entry::<challenge::Regenerated>(),
+        entry::<challenge::Record>(),
+        // Request bodies.
+        entry::<auth::RegisterBody>(),
+        entry::<auth::LoginBody>(),
+        entry::<auth::RefreshBody>(),
+        entry::<email::TokenBody>(),
+        entry::<email::EmailBody>(),
+        entry::<email::ResetBody>(),
+        entry::<email::ChangeEmailBody>(),
+        entry::<users::PatchMeBody>(),
+        entry::<users::ChangePasswordBody>(),
+        entry::<users::DeleteMeBody>(),
+        entry::<admin_http::CreateUserBody>(),
+        entry::<admin_http::PatchUserBody>(),
+    ]
+}
+
+/// utoipa writes a `serde_json::Value` field as a schema without a type
+/// (`{}`, or just a description), which its own model cannot read back:
+/// give such schemas every type, as [`any_json`] does.
+fn spell_out_any(schema: &mut Value) {
+    const SHAPES: [&str; 6] = ["type", "$ref", "allOf", "oneOf", "anyOf", "enum"];
+    let Value::Object(map) = schema else { return };
+    if !SHAPES.iter().any(|k| map.contains_key(*k)) {
+        map.insert("type".into(), any_json()["type"].clone());
+    }
+    for key in ["properties"] {
+        if let Some(Value::Object(properties)) = map.get_mut(key) {
+            properties.values_mut().for_each(spell_out_any);
+        }
+    }
+    for key in ["items", "additionalProperties"] {
+        if let Some(inner @ Value::Object(_)) = map.get_mut(key) {
+            spell_out_any(inner);
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(Value::Array(alternatives)) = map.get_mut(key) {
+            alternatives.iter_mut().for_each(spell_out_any);
+        }
+    }
 }
 
 /// Marks every optional property of a request body's schema as nullable:
@@ -1189,6 +1083,9 @@ fn null_means_absent(schema: &mut Value) {
 /// The document as JSON.
 pub fn document_json() -> Value {
     let mut components = components();
+    for (name, schema) in derived_schemas() {
+        components["schemas"][name] = schema;
+    }
     let mut paths = Map::new();
     for op in operations() {
         if let Body::Json(name) | Body::Encrypted(name) | Body::Form(name, _) = op.body {
@@ -1232,4 +1129,20 @@ pub fn swagger_ui<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
     utoipa_swagger_ui::SwaggerUi::new(DOCS_PATH)
         .config(config)
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_derived_schema_is_not_also_written_by_hand() {
+        let written = components();
+        for (name, _) in derived_schemas() {
+            assert!(
+                written["schemas"].get(&name).is_none(),
+                "{name} is derived from its type; drop the hand-written copy"
+            );
+        }
+    }
 }

@@ -17,7 +17,7 @@ pub async fn me(Auth(who): Auth) -> Json<UserView> {
     Json(UserView::from(&who.user))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMeBody {
     #[serde(default, deserialize_with = "super::extract::explicit_null")]
@@ -39,7 +39,7 @@ pub async fn patch_me(
     Ok(Json(accounts::update_profile(&state, &who, change).await?))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePasswordBody {
     pub current_password: String,
@@ -64,7 +64,7 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteMeBody {
     pub password: String,
