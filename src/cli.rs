@@ -386,7 +386,10 @@ fn check_database(path: &Path) -> anyhow::Result<String> {
     .with_context(|| format!("cannot open {}", path.display()))?;
     let version = schema_version(&conn).context("cannot read the schema version")?;
     if version > SCHEMA_VERSION {
-        bail!("schema version {version} is newer than this toktok ({SCHEMA_VERSION})");
+        bail!(
+            "schema version {version} is newer than this toktok ({SCHEMA_VERSION}): it was \
+             written by a newer toktok; run that version or restore a backup"
+        );
     }
     let integrity: String = conn
         .query_row("PRAGMA quick_check", [], |r| r.get(0))

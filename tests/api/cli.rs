@@ -424,3 +424,28 @@ async fn init_names_an_absolute_data_directory_and_creates_it() {
     assert_eq!(config.database.path, data.join("toktok.db"));
     assert!(data.is_dir());
 }
+
+/// The README's restore: stop toktok, put the copy in place of the database
+/// (without the old -wal/-shm files), start again.
+#[tokio::test]
+async fn restore_is_the_backup_put_back_while_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_in(dir, "").await;
+    app.signed_up("kept@example.com").await;
+    let copy = app.dir.path().join("copy.db");
+    let out = toktok(app.dir.path(), &["backup", copy.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    app.signed_up("lost@example.com").await;
+    let dir = app.stop().await;
+    let db = dir.path().join("toktok.db");
+    for stale in ["toktok.db-wal", "toktok.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(stale));
+    }
+    std::fs::copy(&copy, &db).unwrap();
+    let out = toktok(dir.path(), &["check"], None);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let app = spawn_in(dir, "").await;
+    app.signed_in("kept@example.com").await;
+    let res = app.login("lost@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 401, "written after the backup: gone");
+}
