@@ -7,6 +7,7 @@ mod api_keys;
 mod bad_input;
 mod challenges;
 mod cli;
+mod deploy;
 mod email;
 mod helpers;
 mod keys;
