@@ -13,7 +13,7 @@ use crate::auth::api_keys::{self, Scope};
 use crate::auth::jwt::Algorithm;
 use crate::auth::rsa;
 use crate::clock::{rfc3339, Clock as _, SystemClock};
-use crate::config::{Config, LogFormat};
+use crate::config::{Config, EmailMode, LogFormat};
 use crate::store::{
     schema_version, ApiKeyRecord, AuditEvent, Db, RsaKeyRow, Store, SCHEMA_VERSION,
 };
@@ -40,17 +40,23 @@ pub enum Command {
     /// Run the server (the default). SIGTERM/SIGINT drain in-flight requests;
     /// SIGHUP reloads signing keys.
     Serve,
-    /// Write a commented toktok.toml with fresh secrets.
+    /// Write a commented toktok.toml with fresh secrets, and its data directory.
     Init {
         /// Directory to write toktok.toml into.
         #[arg(long, default_value = ".")]
         dir: PathBuf,
+        /// Directory for the database and dev-mode mail, written into the
+        /// config as an absolute path and created (owner-only) if missing.
+        /// Default: DIR/data. Under systemd: /var/lib/toktok.
+        #[arg(long, value_name = "PATH")]
+        data_dir: Option<PathBuf>,
         /// Configure HS256 with a freshly generated shared secret instead of
         /// the default EdDSA key pair.
         #[arg(long)]
         hs256: bool,
     },
-    /// Validate the configuration and the database; exit non-zero with reasons.
+    /// Validate the configuration and the database, and reach the SMTP relay
+    /// when email.mode = "smtp"; exit non-zero with reasons.
     Check,
     /// Manage users.
     User {
@@ -137,8 +143,12 @@ pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config).await.map(|()| 0),
-        Command::Init { dir, hs256 } => init(&dir, hs256).map(|()| 0),
-        Command::Check => Ok(check(&config)),
+        Command::Init {
+            dir,
+            data_dir,
+            hs256,
+        } => init(&dir, data_dir.as_deref(), hs256).map(|()| 0),
+        Command::Check => Ok(check(&config).await),
         Command::User {
             command:
                 UserCommand::Create {
@@ -183,7 +193,23 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
     spawn_key_reloader(app.clone());
-    crate::serve(listener, app, crate::shutdown_signal()).await
+    // The database is open and migrated (App::build) and the port bound:
+    // connections queue in the kernel from here on, so systemd may start
+    // what depends on toktok.
+    notify_systemd(sd_notify::NotifyState::Ready);
+    let shutdown = async {
+        crate::shutdown_signal().await;
+        notify_systemd(sd_notify::NotifyState::Stopping);
+    };
+    crate::serve(listener, app, shutdown).await
+}
+
+/// Tells systemd (`Type=notify`) about a state change through
+/// `$NOTIFY_SOCKET`; does nothing when it is unset, i.e. outside systemd.
+fn notify_systemd(state: sd_notify::NotifyState<'_>) {
+    if let Err(e) = sd_notify::notify(&[state]) {
+        tracing::warn!(error = %e, "cannot notify systemd (NOTIFY_SOCKET)");
+    }
 }
 
 /// SIGHUP reloads the signing keys (after `toktok keys rotate`).
@@ -216,16 +242,51 @@ fn random_secret() -> anyhow::Result<String> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
 }
 
-fn init(dir: &Path, hs256: bool) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("while creating {}", dir.display()))?;
-    let path = dir.join("toktok.toml");
-    let mut text = CONFIG_TEMPLATE.to_owned();
-    if hs256 {
-        let secret = random_secret()?;
+/// The configuration `toktok init` writes: the shipped template with the
+/// database and dev-mail paths under `data_dir` and, for HS256, `secret`.
+/// Public so a test can hold the Debian package's config to it.
+pub fn render_config(data_dir: &Path, hs256_secret: Option<&str>) -> anyhow::Result<String> {
+    let quoted = |path: PathBuf| -> anyhow::Result<String> {
+        let text = path
+            .to_str()
+            .with_context(|| format!("--data-dir: {} is not valid UTF-8", path.display()))?;
+        Ok(toml::Value::String(text.to_owned()).to_string())
+    };
+    let mut text = CONFIG_TEMPLATE
+        .replacen(
+            "path = \"toktok.db\"",
+            &format!("path = {}", quoted(data_dir.join("toktok.db"))?),
+            1,
+        )
+        .replacen(
+            "outbox_dir = \"outbox\"",
+            &format!("outbox_dir = {}", quoted(data_dir.join("outbox"))?),
+            1,
+        );
+    if let Some(secret) = hs256_secret {
         text = text
             .replace("algorithm = \"EdDSA\"", "algorithm = \"HS256\"")
             .replace("secret = \"\"", &format!("secret = \"{secret}\""));
     }
+    Ok(text)
+}
+
+fn init(dir: &Path, data_dir: Option<&Path>, hs256: bool) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("while creating {}", dir.display()))?;
+    let dir = std::path::absolute(dir)
+        .with_context(|| format!("cannot make {} absolute", dir.display()))?;
+    let path = dir.join("toktok.toml");
+    if path.exists() {
+        bail!("will not overwrite {}", path.display());
+    }
+    // Absolute, so the server finds its data whatever its working directory.
+    let data_dir = match data_dir {
+        Some(d) => std::path::absolute(d)
+            .with_context(|| format!("cannot make {} absolute", d.display()))?,
+        None => dir.join("data"),
+    };
+    let secret = if hs256 { Some(random_secret()?) } else { None };
+    let text = render_config(&data_dir, secret.as_deref())?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -239,12 +300,28 @@ fn init(dir: &Path, hs256: bool) -> anyhow::Result<()> {
     file.write_all(text.as_bytes())
         .with_context(|| format!("while writing {}", path.display()))?;
     restrict(&path);
+    create_private_dir(&data_dir)?;
     println!("wrote {}", path.display());
+    println!("data directory: {}", data_dir.display());
     println!(
         "start the server with: toktok --config {} serve",
         path.display()
     );
     Ok(())
+}
+
+/// Creates `dir` (mode 0700) unless it exists; an existing one is left as is.
+fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("while creating the data directory {}", dir.display()))
 }
 
 fn restrict(path: &Path) {
@@ -256,7 +333,7 @@ fn restrict(path: &Path) {
 }
 
 /// Prints a report and returns the exit code: 0 when everything is usable.
-fn check(config: &Config) -> i32 {
+async fn check(config: &Config) -> i32 {
     let mut problems = 0;
     println!("config: ok");
     for warning in config.warnings() {
@@ -277,6 +354,22 @@ fn check(config: &Config) -> i32 {
             }
         }
     }
+    if config.email.mode == EmailMode::Smtp {
+        let smtp = &config.smtp;
+        let relay = format!("{}:{} (tls {})", smtp.host, smtp.port, smtp.tls.as_str());
+        match crate::mail::transport::probe_smtp(config).await {
+            Ok(()) => println!("smtp: {relay} answered EHLO and NOOP"),
+            Err(e) => {
+                problems += 1;
+                println!("smtp: PROBLEM: {relay}: {e:#}");
+            }
+        }
+    } else {
+        println!(
+            "email: mode \"{}\" (no SMTP relay to check)",
+            config.email.mode.as_str()
+        );
+    }
     if problems == 0 {
         println!("all checks passed");
         0
@@ -293,7 +386,10 @@ fn check_database(path: &Path) -> anyhow::Result<String> {
     .with_context(|| format!("cannot open {}", path.display()))?;
     let version = schema_version(&conn).context("cannot read the schema version")?;
     if version > SCHEMA_VERSION {
-        bail!("schema version {version} is newer than this toktok ({SCHEMA_VERSION})");
+        bail!(
+            "schema version {version} is newer than this toktok ({SCHEMA_VERSION}): it was \
+             written by a newer toktok; run that version or restore a backup"
+        );
     }
     let integrity: String = conn
         .query_row("PRAGMA quick_check", [], |r| r.get(0))

@@ -2,8 +2,8 @@
 //!
 //! This module owns every number toktok exports and the text exposition
 //! format (version 0.0.4) they are rendered in. It is hand-written rather
-//! than built on a metrics crate because toktok needs four metric families,
-//! and the format is a page of rules; a crate would bring a global registry,
+//! than built on a metrics crate because toktok needs a handful of counters,
+//! one histogram and a few gauges, and the format is a page of rules; a crate would bring a global registry,
 //! which STYLE.md item 4 rules out (state is passed, never global).
 //!
 //! Shape:
@@ -51,9 +51,37 @@ const LOGIN_OUTCOMES: [&str; 6] = [
     "overloaded",
 ];
 
+/// What the sweeper deletes, always exported (at zero until a sweep deletes
+/// something), so an alert on them has a series from the first scrape.
+pub const SWEEP_KINDS: [&str; 4] = ["sessions", "challenges", "audit", "mail"];
+
 const HTTP_REQUESTS: &str = "toktok_http_requests_total";
 const HTTP_DURATION: &str = "toktok_http_request_duration_seconds";
 const LOGINS: &str = "toktok_logins_total";
+/// Rows deleted by the background sweeper, by `kind` ([`SWEEP_KINDS`]).
+pub const SWEPT: &str = "toktok_sweeper_deleted_total";
+/// Gauge: queued mail not yet sent nor given up.
+pub const OUTBOX_DEPTH: &str = "toktok_outbox_queue_depth";
+/// Gauge: password hashes waiting for a free core.
+pub const HASH_QUEUE: &str = "toktok_hash_pool_queue_depth";
+
+/// Counters exported with every label value from the start, at zero.
+const ALWAYS_EXPORTED: [(&str, &str, &[&str]); 2] = [
+    (LOGINS, "outcome", &LOGIN_OUTCOMES),
+    (SWEPT, "kind", &SWEEP_KINDS),
+];
+
+/// `# HELP` texts of the families toktok knows by name.
+fn help_for(name: &str) -> &'static str {
+    match name {
+        LOGINS => "Login attempts, by outcome.",
+        SWEPT => "Rows deleted by the background sweeper, by kind.",
+        OUTBOX_DEPTH => "Queued mail not yet sent nor given up (sampled every few seconds).",
+        HASH_QUEUE => "Password hashes waiting for a free core (sampled every few seconds).",
+        "toktok_mail_total" => "Mail delivery attempts, by outcome.",
+        _ => "Recorded by toktok.",
+    }
+}
 
 /// Methods exported under their own name; anything else becomes `OTHER`.
 const KNOWN_METHODS: [&str; 9] = [
@@ -70,6 +98,9 @@ pub struct Metrics {
     /// (label set, value). Label sets per family are few, so a linear scan
     /// finds them without building a key.
     counters: Mutex<HashMap<&'static str, Vec<(Labels, u64)>>>,
+    /// Gauges without labels: family name -> last value set. Set by a
+    /// sampler (`server.rs`), read by a scrape.
+    gauges: Mutex<HashMap<&'static str, i64>>,
 }
 
 type Labels = Vec<(&'static str, String)>;
@@ -142,6 +173,11 @@ impl Metrics {
     /// [`Metrics::record_request`]); using them here is a bug, caught by a
     /// debug assertion and ignored in release builds.
     pub fn incr(&self, name: &'static str, labels: &[(&'static str, &str)]) {
+        self.add(name, labels, 1);
+    }
+
+    /// [`Metrics::incr`] by `n` (0 creates the series at zero).
+    pub fn add(&self, name: &'static str, labels: &[(&'static str, &str)], n: u64) {
         debug_assert!(is_valid_name(name), "invalid metric name {name:?}");
         debug_assert!(
             labels
@@ -162,12 +198,22 @@ impl Metrics {
                     .all(|((ka, va), (kb, vb))| ka == kb && va == vb)
         };
         match series.iter_mut().find(|(l, _)| same(l)) {
-            Some((_, n)) => *n += 1,
+            Some((_, value)) => *value = value.saturating_add(n),
             None => series.push((
                 labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
-                1,
+                n,
             )),
         }
+    }
+
+    /// Sets a gauge (a value that goes up and down, e.g. a queue length).
+    pub fn set_gauge(&self, name: &'static str, value: i64) {
+        debug_assert!(is_valid_name(name), "invalid metric name {name:?}");
+        if is_reserved(name) {
+            debug_assert!(false, "{name} is reserved for record_request");
+            return;
+        }
+        lock(&self.gauges).insert(name, value);
     }
 
     /// The text exposition format, version 0.0.4
@@ -176,7 +222,18 @@ impl Metrics {
         let mut out = String::with_capacity(4096);
         self.render_http(&mut out);
         self.render_counters(&mut out);
+        self.render_gauges(&mut out);
         out
+    }
+
+    fn render_gauges(&self, out: &mut String) {
+        let mut gauges: Vec<(&'static str, i64)> =
+            lock(&self.gauges).iter().map(|(k, v)| (*k, *v)).collect();
+        gauges.sort_unstable();
+        for (name, value) in gauges {
+            header(out, name, "gauge", help_for(name));
+            let _ = writeln!(out, "{name} {value}");
+        }
     }
 
     fn render_http(&self, out: &mut String) {
@@ -243,30 +300,29 @@ impl Metrics {
             let counters = lock(&self.counters);
             counters.iter().map(|(k, v)| (*k, v.clone())).collect()
         };
-        // Login outcomes exist from the start, at zero.
-        let logins = match families.iter_mut().find(|(n, _)| *n == LOGINS) {
-            Some((_, series)) => series,
-            None => {
-                families.push((LOGINS, Vec::new()));
-                let last = families.len() - 1;
-                &mut families[last].1
-            }
-        };
-        for outcome in LOGIN_OUTCOMES {
-            if !logins
-                .iter()
-                .any(|(l, _)| l.len() == 1 && l[0].1 == outcome)
-            {
-                logins.push((vec![("outcome", outcome.to_owned())], 0));
+        // Some families exist from the start, every label value at zero.
+        for (family, label, values) in ALWAYS_EXPORTED {
+            let series = match families.iter_mut().position(|(n, _)| *n == family) {
+                Some(i) => &mut families[i].1,
+                None => {
+                    families.push((family, Vec::new()));
+                    let last = families.len() - 1;
+                    &mut families[last].1
+                }
+            };
+            for value in values {
+                if !series
+                    .iter()
+                    .any(|(l, _)| l.len() == 1 && l[0].0 == label && l[0].1 == *value)
+                {
+                    series.push((vec![(label, (*value).to_owned())], 0));
+                }
             }
         }
 
         families.sort_by(|a, b| a.0.cmp(b.0));
         for (name, mut series) in families {
-            let help = match name {
-                LOGINS => "Login attempts, by outcome.",
-                _ => "Counter recorded by toktok.",
-            };
+            let help = help_for(name);
             header(out, name, "counter", help);
             series.sort();
             for (labels, n) in series {
@@ -484,6 +540,35 @@ mod tests {
         let text = Metrics::new().render();
         assert!(text.contains("# TYPE toktok_http_requests_total counter"));
         assert!(text.contains("toktok_logins_total{outcome=\"success\"} 0"));
+    }
+
+    #[test]
+    fn sweeper_kinds_start_at_zero_and_gauges_render() {
+        let m = Metrics::new();
+        let text = m.render();
+        for kind in SWEEP_KINDS {
+            let want = format!("toktok_sweeper_deleted_total{{kind=\"{kind}\"}} 0");
+            assert!(text.lines().any(|l| l == want), "{want} in\n{text}");
+        }
+        m.add(SWEPT, &[("kind", "sessions")], 7);
+        m.add(SWEPT, &[("kind", "sessions")], 0);
+        m.set_gauge(OUTBOX_DEPTH, 3);
+        m.set_gauge(OUTBOX_DEPTH, 2);
+        m.set_gauge(HASH_QUEUE, 0);
+        let text = m.render();
+        let l = lines(&text);
+        for want in [
+            "toktok_sweeper_deleted_total{kind=\"sessions\"} 7",
+            "toktok_sweeper_deleted_total{kind=\"mail\"} 0",
+            "# TYPE toktok_outbox_queue_depth gauge",
+            "toktok_outbox_queue_depth 2",
+            "# TYPE toktok_hash_pool_queue_depth gauge",
+            "toktok_hash_pool_queue_depth 0",
+        ] {
+            assert!(l.contains(&want), "missing {want:?} in\n{text}");
+        }
+        // One HELP/TYPE pair per family.
+        assert_eq!(text.matches("# TYPE toktok_outbox_queue_depth ").count(), 1);
     }
 
     #[tokio::test]

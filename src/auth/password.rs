@@ -359,6 +359,11 @@ impl HashPool {
         self.alg
     }
 
+    /// Hashes waiting for a free core (the `/metrics` queue gauge).
+    pub fn queued(&self) -> usize {
+        self.pool.queued()
+    }
+
     /// Hashes a new password with the configured algorithm.
     pub async fn hash(&self, password: String) -> Result<String, HashError> {
         let alg = self.alg;

@@ -85,6 +85,11 @@ impl BlockingPool {
         .map_err(RunError::Failed)
     }
 
+    /// Callers waiting for a permit now (the `/metrics` queue gauge).
+    pub fn queued(&self) -> usize {
+        self.waiting.load(Ordering::Acquire)
+    }
+
     /// Takes a waiting slot if fewer than `max_waiting` callers wait.
     fn join_queue(&self) -> Option<WaitingGuard<'_>> {
         self.waiting

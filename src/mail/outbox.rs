@@ -200,7 +200,10 @@ pub async fn sweep(state: &AppState) {
         .sweep_failed_mail(state.now().saturating_sub(FAILED_KEPT_SECS))
         .await
     {
-        Ok(n) if n > 0 => tracing::info!(deleted = n, "swept failed mail"),
+        Ok(n) if n > 0 => {
+            tracing::info!(deleted = n, "swept failed mail");
+            crate::server::count_swept(state, "mail", n);
+        }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "failed-mail sweep failed"),
     }

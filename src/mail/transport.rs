@@ -378,6 +378,20 @@ fn smtp_client(config: &SmtpConfig, hello: &ClientId) -> anyhow::Result<Smtp> {
     Ok(builder.build())
 }
 
+/// `toktok check`: connects to the configured relay and says EHLO (then
+/// STARTTLS and AUTH, as configured) and NOOP, all within `smtp.timeout`,
+/// with the very client the worker would build.
+pub async fn probe_smtp(config: &Config) -> anyhow::Result<()> {
+    let client = smtp_client(&config.smtp, &hello_name(&config.server.public_url))?;
+    let timeout = config.smtp.timeout;
+    match tokio::time::timeout(timeout, client.test_connection()).await {
+        Ok(Ok(true)) => Ok(()),
+        Ok(Ok(false)) => anyhow::bail!("the relay did not answer NOOP"),
+        Ok(Err(e)) => anyhow::bail!("{e}"),
+        Err(_elapsed) => anyhow::bail!("no answer within {} s (smtp.timeout)", timeout.as_secs()),
+    }
+}
+
 /// Sorts lettre's errors into retry or give up. lettre's `Display` names
 /// the failing step and the server's reply, never the message body.
 fn classify(e: &lettre::transport::smtp::Error) -> SendError {

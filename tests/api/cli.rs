@@ -209,3 +209,243 @@ async fn init_writes_a_config_once() {
         .unwrap();
     assert!(!again.status.success());
 }
+
+/// D5: `toktok backup` while registrations keep coming. The copy opens,
+/// passes `PRAGMA integrity_check`, and holds every user acknowledged
+/// (201) before the backup started.
+#[tokio::test]
+async fn backup_under_write_load_holds_every_acknowledged_user() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    let dir = tempfile::tempdir().unwrap();
+    let app = Arc::new(spawn_in(dir, "").await);
+    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut writers = Vec::new();
+    for w in 0..2 {
+        let (app, acked, stop) = (app.clone(), acked.clone(), stop.clone());
+        writers.push(tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) && i < 2000 {
+                let email = format!("w{w}-{i}@example.com");
+                let res = app.register(&email, PASSWORD).await;
+                assert_eq!(res.status(), 201, "register {email}");
+                acked.lock().unwrap().push(email);
+                i += 1;
+            }
+        }));
+    }
+    // Let the writers get going, then back up while they write.
+    while acked.lock().unwrap().len() < 20 {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let before = acked.lock().unwrap().clone();
+    let dest = app.dir.path().join("live-copy.db");
+    let (dir_path, dest_arg) = (app.dir.path().to_owned(), dest.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        toktok(&dir_path, &["backup", dest_arg.to_str().unwrap()], None)
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let during = acked.lock().unwrap().len() - before.len();
+    stop.store(true, Ordering::Relaxed);
+    for writer in writers {
+        writer.await.unwrap();
+    }
+
+    let conn = rusqlite::Connection::open(&dest).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+    let mut stmt = conn.prepare("SELECT email FROM users").unwrap();
+    let in_copy: std::collections::HashSet<String> = stmt
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let missing: Vec<&String> = before.iter().filter(|e| !in_copy.contains(*e)).collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged before the backup but missing: {missing:?}"
+    );
+    eprintln!(
+        "backup: {} users acknowledged before, {during} during; {} in the copy",
+        before.len(),
+        in_copy.len()
+    );
+}
+
+/// A config in `dir` sending mail through a relay on loopback `port`.
+fn smtp_config_in(dir: &std::path::Path, port: u16) {
+    std::fs::write(
+        dir.join("toktok.toml"),
+        format!(
+            "[database]\npath = {:?}\n[email]\nmode = \"smtp\"\n\
+             [smtp]\nhost = \"127.0.0.1\"\nport = {port}\ntls = \"none\"\ntimeout = \"1s\"\n",
+            dir.join("toktok.db").to_string_lossy()
+        ),
+    )
+    .unwrap();
+}
+
+#[tokio::test]
+async fn check_reaches_the_smtp_relay() {
+    use crate::smtp::{Mode, SmtpSink};
+    let dir = tempfile::tempdir().unwrap();
+    let sink = SmtpSink::start().await;
+    smtp_config_in(dir.path(), sink.port());
+    let path = dir.path().to_owned();
+    let out = tokio::task::spawn_blocking(move || toktok(&path, &["check"], None))
+        .await
+        .unwrap();
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}{}", text(&out.stderr));
+    assert!(
+        report.contains(&format!(
+            "smtp: 127.0.0.1:{} (tls none) answered EHLO and NOOP",
+            sink.port()
+        )),
+        "{report}"
+    );
+    assert!(sink.connections() >= 1);
+
+    // A relay that accepts the connection and never answers: smtp.timeout.
+    sink.set_mode(Mode::Stall);
+    let path = dir.path().to_owned();
+    let started = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(move || toktok(&path, &["check"], None))
+        .await
+        .unwrap();
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(report.contains("smtp: PROBLEM"), "{report}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    sink.stop().await;
+}
+
+#[tokio::test]
+async fn check_fails_with_a_reason_when_the_smtp_relay_is_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let sink = crate::smtp::SmtpSink::start().await;
+    let port = sink.port();
+    sink.stop().await; // nothing listens there now
+    smtp_config_in(dir.path(), port);
+    let out = toktok(dir.path(), &["check"], None);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    let line = report
+        .lines()
+        .find(|l| l.starts_with("smtp: PROBLEM"))
+        .unwrap_or_else(|| panic!("no smtp problem in {report}"));
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    assert!(line.to_lowercase().contains("refused"), "{line}");
+    assert!(!report.contains("all checks passed"), "{report}");
+}
+
+#[tokio::test]
+async fn init_names_an_absolute_data_directory_and_creates_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_toktok"))
+        .current_dir(dir.path())
+        .args(["init", "--dir", "etc"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let etc = dir.path().join("etc");
+    let written = std::fs::read_to_string(etc.join("toktok.toml")).unwrap();
+    let config = toktok::Config::from_sources(Some(&written), std::iter::empty()).unwrap();
+    // Absolute, so the server finds its data from any working directory.
+    assert!(config.database.path.is_absolute());
+    assert_eq!(config.database.path, etc.join("data").join("toktok.db"));
+    assert_eq!(config.email.outbox_dir, etc.join("data").join("outbox"));
+    assert!(etc.join("data").is_dir());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&etc.join("data")), 0o700);
+        assert_eq!(mode(&etc.join("toktok.toml")), 0o600);
+    }
+    // No secret in the file by default: keys are generated into the database.
+    assert!(written.contains("secret = \"\""));
+    // The config is usable as written: check passes, serve would create the database.
+    let out = Command::new(env!("CARGO_BIN_EXE_toktok"))
+        .args([
+            "--config",
+            etc.join("toktok.toml").to_str().unwrap(),
+            "check",
+        ])
+        .env_remove("TOKTOK_CONFIG")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("will be created"));
+
+    // --data-dir puts the data elsewhere; a second init refuses and leaves
+    // the first file alone.
+    let data = dir.path().join("var-lib-toktok");
+    let out = Command::new(env!("CARGO_BIN_EXE_toktok"))
+        .args([
+            "init",
+            "--dir",
+            etc.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("will not overwrite"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(!data.exists(), "a refused init creates nothing");
+    assert_eq!(
+        std::fs::read_to_string(etc.join("toktok.toml")).unwrap(),
+        written
+    );
+    let other = dir.path().join("other");
+    let out = Command::new(env!("CARGO_BIN_EXE_toktok"))
+        .args([
+            "init",
+            "--dir",
+            other.to_str().unwrap(),
+            "--data-dir",
+            data.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let config = toktok::Config::load(Some(&other.join("toktok.toml"))).unwrap();
+    assert_eq!(config.database.path, data.join("toktok.db"));
+    assert!(data.is_dir());
+}
+
+/// The README's restore: stop toktok, put the copy in place of the database
+/// (without the old -wal/-shm files), start again.
+#[tokio::test]
+async fn restore_is_the_backup_put_back_while_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_in(dir, "").await;
+    app.signed_up("kept@example.com").await;
+    let copy = app.dir.path().join("copy.db");
+    let out = toktok(app.dir.path(), &["backup", copy.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    app.signed_up("lost@example.com").await;
+    let dir = app.stop().await;
+    let db = dir.path().join("toktok.db");
+    for stale in ["toktok.db-wal", "toktok.db-shm"] {
+        let _ = std::fs::remove_file(dir.path().join(stale));
+    }
+    std::fs::copy(&copy, &db).unwrap();
+    let out = toktok(dir.path(), &["check"], None);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let app = spawn_in(dir, "").await;
+    app.signed_in("kept@example.com").await;
+    let res = app.login("lost@example.com", PASSWORD).await;
+    assert_eq!(res.status(), 401, "written after the backup: gone");
+}
