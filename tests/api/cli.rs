@@ -441,6 +441,10 @@ async fn restore_is_the_backup_put_back_while_stopped() {
     for stale in ["toktok.db-wal", "toktok.db-shm"] {
         let _ = std::fs::remove_file(dir.path().join(stale));
     }
+    // As `install` does: a new file, not the old one overwritten in place
+    // (this test's server ran in-process, and a connection it left open
+    // would otherwise checkpoint into the restored file).
+    std::fs::remove_file(&db).unwrap();
     std::fs::copy(&copy, &db).unwrap();
     let out = toktok(dir.path(), &["check"], None);
     assert!(out.status.success(), "{}", text(&out.stdout));
