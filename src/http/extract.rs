@@ -78,6 +78,17 @@ pub async fn read_body(req: Request, limit: usize) -> Result<axum::body::Bytes, 
 
 /// Deserialises JSON, telling syntax errors (400) from shape errors (422).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Every body is an object. serde's derived structs would also take a
+    // JSON array of their fields in order (`["a@x.io","pw"]` as a login),
+    // so anything else is refused before it reaches them.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+                Err(syntax) => ApiError::MalformedBody(syntax.to_string()),
+                Ok(_) => ApiError::field("body", "must be a JSON object"),
+            },
+        );
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         // Shape errors surface before the parser has seen the whole body;
@@ -452,6 +463,21 @@ mod tests {
             "x"
         );
         assert_eq!(field_of(parse_json::<Login>(b"[]").unwrap_err()), "body");
+    }
+
+    #[test]
+    fn an_array_of_the_right_fields_is_not_an_object() {
+        // Found by the bad-input table (issue 9): serde's derived structs
+        // accept `[email, password]` as well as the object.
+        assert_eq!(
+            field_of(parse_json::<Login>(br#" ["a@x.io", "pw"]"#).unwrap_err()),
+            "body"
+        );
+        assert!(matches!(
+            parse_json::<Login>(br#"["a@x.io", "#),
+            Err(ApiError::MalformedBody(_))
+        ));
+        assert!(parse_json::<Login>(br#" {"email":"a","password":"b"}"#).is_ok());
     }
 
     #[test]
