@@ -9,6 +9,7 @@ mod challenges;
 mod cli;
 mod email;
 mod helpers;
+mod hostile;
 mod keys;
 mod login;
 mod mail;
