@@ -95,7 +95,7 @@ def net(binary: Path) -> None:
     t0 = time.monotonic()
     worst = 0.0
     closed_at = None
-    while time.monotonic() - t0 < 14:
+    while time.monotonic() - t0 < 12:
         for s in loris:
             try:
                 s.sendall(b"X")
@@ -117,7 +117,7 @@ def net(binary: Path) -> None:
         except OSError:
             dropped += 1
         s.close()
-    check(dropped == len(loris), f"only {dropped}/{len(loris)} slowloris connections dropped after 14 s")
+    check(dropped == len(loris), f"only {dropped}/{len(loris)} slowloris connections dropped after 12 s")
     notes.append(f"slowloris=300 dropped={dropped} worst_other_client_ms={worst * 1000:.0f}")
 
     # 2a. Keep-alive connections left idle after a request: closed.
@@ -140,19 +140,19 @@ def net(binary: Path) -> None:
     time.sleep(1)
     rss_idle = server.rss_kib()
     t0 = time.monotonic()
-    lat = served(port, timeout=15)
+    lat = served(port, timeout=12)
     waited = time.monotonic() - t0
-    time.sleep(max(0.0, 12 - waited))
+    time.sleep(max(0.0, 11.5 - waited))
 
     def still_open(socks: list) -> int:
         n = 0
         for s in socks:
-            s.settimeout(0.01)
+            s.setblocking(False)  # no wait per socket: 10,000 of them
             try:
                 if s.recv(1) != b"":
                     n += 1
-            except socket.timeout:
-                n += 1
+            except BlockingIOError:
+                n += 1  # nothing to read and not closed: still open
             except OSError:
                 pass
             s.close()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Reliability checks of issue 9 against the real binary, CI-sized:
 #   - crash consistency: SIGKILL at random moments under a mixed write load
-#     (scripts/crash.py; CRASH_KILLS, default 15; locally use >= 200);
+#     (scripts/crash.py; CRASH_KILLS, default 12; locally use >= 200);
 #   - soak: a mixed, steady load (scripts/soak.py; SOAK_SECONDS, default 60;
 #     locally 600), no errors, flat RSS, stable p99;
 #   - faults: slowloris, 10,000 idle connections, oversized heads, request
@@ -28,6 +28,6 @@ if [ -z "${TOKTOK_BIN:-}" ]; then
 fi
 export TOKTOK_BIN
 
-python3 scripts/crash.py --kills "${CRASH_KILLS:-15}"
+python3 scripts/crash.py --kills "${CRASH_KILLS:-12}"
 python3 scripts/faults.py "${FAULTS:-all}"
 python3 scripts/soak.py --seconds "${SOAK_SECONDS:-60}" --rate "${SOAK_RATE:-60}"
