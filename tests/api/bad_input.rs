@@ -278,3 +278,332 @@ async fn a_token_from_another_toktok_is_refused() {
     .await;
     assert_problem(b.refresh(&t.refresh).await, 401, "invalid_token").await;
 }
+
+/// Every row of every table, as text: the "unchanged database" check.
+async fn snapshot(app: &crate::helpers::TestApp) -> Vec<String> {
+    app.state
+        .store
+        .db()
+        .call(|c| {
+            let tables: Vec<String> = c
+                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut out = Vec::new();
+            for table in tables {
+                let mut stmt = c.prepare(&format!("SELECT * FROM \"{table}\""))?;
+                let n = stmt.column_count();
+                let rows = stmt.query_map([], |r| {
+                    let mut row = format!("{table}:");
+                    for i in 0..n {
+                        let v: rusqlite::types::Value = r.get(i)?;
+                        row.push_str(&format!("{v:?}|"));
+                    }
+                    Ok(row)
+                })?;
+                for row in rows {
+                    out.push(row?);
+                }
+            }
+            out.sort();
+            Ok(out)
+        })
+        .await
+        .unwrap()
+}
+
+/// Bad bodies derived from a good one: every string field wrongly typed or
+/// null, duplicated keys, unknown keys, deep nesting, invalid unicode
+/// escapes, NULs, wrong top-level types, and an oversized body.
+fn bad_bodies(good: &Value, required_strings: &[&str]) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut push = |name: String, body: Vec<u8>| out.push((name, body));
+    for field in required_strings {
+        for wrong in [
+            Value::Null,
+            json!(5),
+            json!(-1.5e300),
+            json!(true),
+            json!(["x"]),
+            json!({ "x": "y" }),
+        ] {
+            let mut body = good.clone();
+            body[*field] = wrong.clone();
+            push(format!("{field}={wrong}"), body.to_string().into_bytes());
+        }
+        let mut body = good.clone();
+        body.as_object_mut().unwrap().remove(*field);
+        push(format!("{field} missing"), body.to_string().into_bytes());
+        // The same key twice.
+        let text = good.to_string();
+        let dup = text.replacen('{', &format!("{{\"{field}\":\"x\","), 1);
+        push(format!("{field} twice"), dup.into_bytes());
+        // A lone surrogate and a raw NUL byte inside the string.
+        let text = good.to_string();
+        let key = format!("\"{field}\":\"");
+        push(
+            format!("{field} lone surrogate"),
+            text.replacen(&key, &format!("{key}\\ud800"), 1)
+                .into_bytes(),
+        );
+        let mut raw = text.replacen(&key, &format!("{key}\u{1}"), 1).into_bytes();
+        if let Some(i) = raw.iter().position(|b| *b == 1) {
+            raw[i] = 0;
+        }
+        push(format!("{field} raw NUL"), raw);
+    }
+    let mut unknown = good.clone();
+    unknown["\u{0}evil\u{202e}"] = json!(1);
+    push("unknown key".into(), unknown.to_string().into_bytes());
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    push("deep array".into(), deep.into_bytes());
+    // Nesting past serde_json's recursion limit inside an object member.
+    let text = good.to_string();
+    let deep = format!(
+        "{},\"metadata\":{}1{}}}",
+        &text[..text.len() - 1],
+        "{\"a\":".repeat(300),
+        "}".repeat(300)
+    );
+    push("deep metadata".into(), deep.into_bytes());
+    for top in ["null", "[]", "[{}]", "\"s\"", "5", "true", "{}"] {
+        // An empty object is a valid no-op PATCH.
+        if top == "{}" && required_strings.is_empty() {
+            continue;
+        }
+        push(format!("top-level {top}"), top.as_bytes().to_vec());
+    }
+    push("oversized".into(), vec![b' '; 70 * 1024]);
+    push(
+        "BOM".into(),
+        [&[0xEF, 0xBB, 0xBF][..], good.to_string().as_bytes()].concat(),
+    );
+    push("invalid UTF-8".into(), b"{\"email\":\"\xff\xfe\"}".to_vec());
+    out
+}
+
+/// Method, path, credential, a good body, and its required string fields.
+type Endpoint<'a> = (&'a str, &'a str, Option<&'a str>, Value, Vec<&'a str>);
+
+#[tokio::test]
+async fn bad_input_on_every_json_endpoint_is_4xx_and_changes_nothing() {
+    // D6, issue 9: a table of endpoints x bad bodies; never a 5xx, always
+    // problem+json, and the database is byte-for-byte what it was.
+    let app = spawn_app().await;
+    let t = app.signed_up("table@example.com").await;
+    let challenge_key = app.api_key(&["challenges"]).await;
+    let admin_key = app.api_key(&["admin"]).await;
+    let uid = t.body["user"]["id"].as_str().unwrap().to_owned();
+    let admin_path = format!("/v1/admin/users/{uid}");
+    let ch = json!({ "action": "a", "id": "i" });
+    let table: Vec<Endpoint> = vec![
+        (
+            "POST",
+            "/v1/auth/register",
+            None,
+            json!({ "email": "new@example.com", "password": PASSWORD, "name": "n", "metadata": {} }),
+            vec!["email", "password"],
+        ),
+        (
+            "POST",
+            "/v1/auth/login",
+            None,
+            json!({ "email": "table@example.com", "password": PASSWORD }),
+            vec!["email", "password"],
+        ),
+        (
+            "POST",
+            "/v1/auth/refresh",
+            None,
+            json!({ "refresh_token": t.refresh }),
+            vec!["refresh_token"],
+        ),
+        (
+            "PATCH",
+            "/v1/users/me",
+            Some(&t.access),
+            json!({ "name": "n", "metadata": {} }),
+            vec![],
+        ),
+        (
+            "POST",
+            "/v1/users/me/password",
+            Some(&t.access),
+            json!({ "current_password": PASSWORD, "new_password": "another good password 9" }),
+            vec!["current_password", "new_password"],
+        ),
+        (
+            "POST",
+            "/v1/users/me/email",
+            Some(&t.access),
+            json!({ "new_email": "new2@example.com", "password": PASSWORD }),
+            vec!["new_email", "password"],
+        ),
+        (
+            "DELETE",
+            "/v1/users/me",
+            Some(&t.access),
+            json!({ "password": PASSWORD }),
+            vec!["password"],
+        ),
+        (
+            "POST",
+            "/v1/auth/confirm-email",
+            None,
+            json!({ "token": "x" }),
+            vec!["token"],
+        ),
+        (
+            "POST",
+            "/v1/auth/confirm-email/resend",
+            None,
+            json!({ "email": "table@example.com" }),
+            vec!["email"],
+        ),
+        (
+            "POST",
+            "/v1/auth/password/forgot",
+            None,
+            json!({ "email": "table@example.com" }),
+            vec!["email"],
+        ),
+        (
+            "POST",
+            "/v1/auth/password/reset",
+            None,
+            json!({ "token": "x", "password": PASSWORD }),
+            vec!["token", "password"],
+        ),
+        (
+            "POST",
+            "/v1/challenges",
+            Some(&challenge_key),
+            ch.clone(),
+            vec!["action", "id"],
+        ),
+        (
+            "POST",
+            "/v1/challenges/verify",
+            Some(&challenge_key),
+            json!({ "token": "x" }),
+            vec!["token"],
+        ),
+        (
+            "POST",
+            "/v1/challenges/info",
+            Some(&challenge_key),
+            ch.clone(),
+            vec!["action", "id"],
+        ),
+        (
+            "POST",
+            "/v1/challenges/regenerate",
+            Some(&challenge_key),
+            ch.clone(),
+            vec!["action", "id"],
+        ),
+        (
+            "POST",
+            "/v1/challenges/remove",
+            Some(&challenge_key),
+            ch.clone(),
+            vec!["action", "id"],
+        ),
+        (
+            "POST",
+            "/v1/admin/users",
+            Some(&admin_key),
+            json!({ "email": "made@example.com", "password": PASSWORD }),
+            vec!["email"],
+        ),
+        (
+            "PATCH",
+            &admin_path,
+            Some(&admin_key),
+            json!({ "name": "n" }),
+            vec![],
+        ),
+    ];
+    // Use each key once: its `last_used_at` is then set (the test clock
+    // stands still), so only what the bad requests do shows in the diff.
+    app.request(
+        reqwest::Method::POST,
+        "/v1/challenges/info",
+        Some(&challenge_key),
+        Some(ch.clone()),
+    )
+    .await;
+    app.request(
+        reqwest::Method::GET,
+        "/v1/admin/users",
+        Some(&admin_key),
+        None,
+    )
+    .await;
+    let before = snapshot(&app).await;
+    let mut tried = 0;
+    let mut failures = Vec::new();
+    for (method, path, token, good, fields) in &table {
+        for (case, body) in bad_bodies(good, fields) {
+            let mut req = app
+                .client
+                .request(method.parse().unwrap(), app.url(path))
+                .header("content-type", "application/json")
+                .body(body);
+            if let Some(token) = token {
+                req = req.bearer_auth(token);
+            }
+            let res = req.send().await.expect("answered");
+            let status = res.status();
+            let content_type = res
+                .headers()
+                .get("content-type")
+                .map(|v| v.to_str().unwrap_or("").to_owned());
+            let text = res.text().await.unwrap_or_default();
+            if !status.is_client_error()
+                || content_type.as_deref() != Some("application/problem+json")
+            {
+                let text: String = text.chars().take(200).collect();
+                failures.push(format!("{method} {path} [{case}]: {status} {text}"));
+            }
+            tried += 1;
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "not a 4xx problem:\n{}",
+        failures.join("\n")
+    );
+    let after = snapshot(&app).await;
+    let changed: Vec<_> = after.iter().filter(|r| !before.contains(r)).collect();
+    let lost: Vec<_> = before.iter().filter(|r| !after.contains(r)).collect();
+    assert!(
+        changed.is_empty() && lost.is_empty(),
+        "the database changed after {tried} bad requests:\n+ {changed:#?}\n- {lost:#?}"
+    );
+    assert!(tried > 300, "{tried}");
+}
+
+#[tokio::test]
+async fn a_json_array_of_the_right_fields_is_not_a_body() {
+    // Regression (issue 9 bad-input table): serde's derived structs took
+    // `[email, password]` for a login and `[]` for an empty PATCH.
+    let app = spawn_app().await;
+    let t = app.signed_up("array@example.com").await;
+    let res = app
+        .post("/v1/auth/login", json!(["array@example.com", PASSWORD]))
+        .await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "body");
+    let res = app
+        .request(
+            reqwest::Method::PATCH,
+            "/v1/users/me",
+            Some(&t.access),
+            Some(json!([])),
+        )
+        .await;
+    assert_problem(res, 422, "validation_failed").await;
+    let res = app.post("/v1/auth/refresh", json!([t.refresh])).await;
+    assert_problem(res, 422, "validation_failed").await;
+}

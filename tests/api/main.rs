@@ -11,6 +11,7 @@ mod cli;
 mod deploy;
 mod email;
 mod helpers;
+mod hostile;
 mod keys;
 mod login;
 mod mail;

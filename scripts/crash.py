@@ -1,0 +1,459 @@
+#!/usr/bin/env python3
+"""Crash-consistency harness for toktok (SECURITY.md D1, D2; issue 9).
+
+Runs a mixed write workload against the real binary, SIGKILLs it at a random
+moment, restarts it on the same database, and checks, every round:
+
+- `PRAGMA integrity_check` is `ok` (before the restart, on the killed file);
+- every write that got a 2xx is there: registered users log in with their
+  latest acknowledged password (a password change or reset that was
+  acknowledged is in force; one cut off by the kill may have gone either
+  way, but exactly one of old/new must work); acknowledged sessions still
+  refresh; acknowledged challenges still verify;
+- nothing is accepted twice across the crash: a refresh token rotated before
+  the kill is refused afterwards (and its family dies, R2), a challenge
+  verified before the kill is gone, a reset link used before the kill is
+  refused.
+
+At the end, mail: every acknowledged password-forgot request has its
+reset mail either written (dev mode: `<time>-reset_password-<row id>.eml`)
+or still queued in the outbox table. Delivery is AT LEAST ONCE (see
+src/mail/outbox.rs): the row is deleted after the message is handed over, so
+a kill between the two sends it again after restart (once the 5-minute lease
+runs out). Duplicates are counted and reported, never failed.
+
+Usage: scripts/crash.py [--kills N] [--bin PATH] [--seed S] [--keep]
+Prints one summary line; exits 1 on any violation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import random
+import re
+import secrets
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from relcommon import Client, Server, find_binary  # noqa: E402
+
+GRACE = 1.0  # jwt.reuse_grace below
+EXTRA = '[jwt]\nreuse_grace = "1s"\n'
+WORKERS = 4
+
+
+def new_password() -> str:
+    return "pw-" + secrets.token_hex(10)
+
+
+@dataclass
+class Session:
+    refresh: str
+    access: str
+
+
+@dataclass
+class User:
+    email: str
+    password: str
+    # Passwords that may be in force after an unanswered change/reset.
+    maybe: list[str] = field(default_factory=list)
+    exists: bool = True  # False while an unanswered register is unresolved
+    sessions: list[Session] = field(default_factory=list)
+    forgot: str = "no"  # no | acked | unknown
+    reset_token_used: str | None = None
+    touched: bool = True
+
+
+@dataclass
+class Challenge:
+    action: str
+    id: str
+    token: str
+
+
+class Violation(Exception):
+    pass
+
+
+class Model:
+    """What the harness knows was acknowledged. Each worker owns disjoint
+    users, so no locking is needed for them; shared lists take `lock`."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.users: list[list[User]] = [[] for _ in range(WORKERS)]
+        self.used_refresh: list[tuple[float, str, Session, User]] = []
+        self.open_challenges: list[list[Challenge]] = [[] for _ in range(WORKERS)]
+        self.verified: list[Challenge] = []
+        self.used_reset: list[tuple[str, User]] = []
+        self.violations: list[str] = []
+        self.checks = 0
+        self.acked = 0
+        self.unanswered = 0
+        self.api_key = ""
+        self.seq = 0
+
+    def fail(self, what: str) -> None:
+        with self.lock:
+            self.violations.append(what)
+        print("VIOLATION:", what, file=sys.stderr, flush=True)
+
+    def next_id(self) -> int:
+        with self.lock:
+            self.seq += 1
+            return self.seq
+
+
+def latest_reset_token(outbox: Path, addr: str) -> str | None:
+    files = sorted(outbox.glob("*-reset_password-*.eml")) if outbox.exists() else []
+    for f in reversed(files):
+        msg = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+        if msg["To"] is None or msg["To"].addresses[0].addr_spec.lower() != addr.lower():
+            continue
+        body = msg.get_body(("plain",))
+        text = body.get_content() if body else ""
+        m = re.search(r"token=([A-Za-z0-9_\-]+)", text)
+        if m:
+            return m.group(1)
+    return None
+
+
+class Worker(threading.Thread):
+    def __init__(self, idx: int, model: Model, server: Server, rng: random.Random, stop: threading.Event):
+        super().__init__(daemon=True)
+        self.idx, self.model, self.server, self.rng, self.stop = idx, model, server, rng, stop
+        self.client = Client(server.port, timeout=10)
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                self.step()
+            except OSError:  # the server is gone: the request in hand is unanswered
+                with self.model.lock:
+                    self.model.unanswered += 1
+                return
+            except Exception as e:  # noqa: BLE001
+                if type(e).__module__ == "http.client":  # cut off mid-response
+                    with self.model.lock:
+                        self.model.unanswered += 1
+                    return
+                self.model.fail(f"worker {self.idx}: unexpected {e!r}")
+                return
+
+    def users(self) -> list[User]:
+        return [u for u in self.model.users[self.idx] if u.exists and not u.maybe]
+
+    def step(self) -> None:
+        m, c, rng = self.model, self.client, self.rng
+        users = self.users()
+        op = rng.choices(
+            ["register", "login", "refresh", "password", "forgot", "reset", "ch_create", "ch_verify"],
+            [3, 2, 5, 2, 1, 1, 3, 3],
+        )[0]
+        if op == "register" or not users:
+            u = User(f"u{m.next_id()}-{secrets.token_hex(3)}@crash.test", new_password(), exists=False)
+            m.users[self.idx].append(u)
+            status, body = c.call("POST", "/v1/auth/register", {"email": u.email, "password": u.password})
+            if status != 201:
+                m.fail(f"register {u.email}: {status} {body}")
+                m.users[self.idx].remove(u)
+                return
+            u.exists = True
+            u.sessions.append(Session(body["refresh_token"], body["access_token"]))
+            m.acked += 1
+            return
+        u = rng.choice(users)
+        if op == "login":
+            status, body = c.call("POST", "/v1/auth/login", {"email": u.email, "password": u.password})
+            if status != 200:
+                m.fail(f"login {u.email} with its acknowledged password: {status} {body}")
+                return
+            u.sessions.append(Session(body["refresh_token"], body["access_token"]))
+            u.touched = True
+        elif op == "refresh" and u.sessions:
+            s = rng.choice(u.sessions)
+            old = s.refresh
+            u.sessions.remove(s)  # unknown until answered
+            status, body = c.call("POST", "/v1/auth/refresh", {"refresh_token": old})
+            if status != 200:
+                m.fail(f"refresh of an acknowledged session of {u.email}: {status} {body}")
+                return
+            s.refresh, s.access = body["refresh_token"], body["access_token"]
+            u.sessions.append(s)
+            with m.lock:
+                m.used_refresh.append((time.monotonic(), old, s, u))
+            m.acked += 1
+            u.touched = True
+        elif op == "password" and u.sessions:
+            s = u.sessions[-1]
+            new = new_password()
+            others = [x for x in u.sessions if x is not s]
+            u.sessions = [s]
+            u.maybe = [new]
+            u.touched = True
+            status, body = c.call(
+                "POST", "/v1/users/me/password", {"current_password": u.password, "new_password": new}, token=s.access
+            )
+            if status == 401:  # access token expired (15 min): log in again later
+                u.maybe = []
+                u.sessions = others + [s]
+                return
+            if status != 204:
+                m.fail(f"password change {u.email}: {status} {body}")
+                u.maybe = []
+                return
+            u.password, u.maybe = new, []
+            m.acked += 1
+            # The other sessions ended (R5): their refresh tokens must die.
+            with m.lock:
+                for o in others:
+                    m.used_refresh.append((0.0, o.refresh, Session(o.refresh, o.access), u))
+        elif op == "forgot" and u.forgot == "no":
+            u.forgot = "unknown"
+            status, body = c.call("POST", "/v1/auth/password/forgot", {"email": u.email})
+            if status != 202:
+                m.fail(f"forgot {u.email}: {status} {body}")
+                return
+            u.forgot = "acked"
+            m.acked += 1
+        elif op == "reset" and u.forgot == "acked" and u.reset_token_used is None:
+            token = latest_reset_token(self.server.outbox, u.email)
+            if token is None:
+                return
+            new = new_password()
+            dead = u.sessions
+            u.sessions = []
+            u.maybe = [new]
+            u.touched = True
+            status, body = c.call("POST", "/v1/auth/password/reset", {"token": token, "password": new})
+            if status == 400:  # a newer mail replaced this link; fine
+                u.maybe = []
+                u.sessions = dead
+                return
+            if status != 204:
+                m.fail(f"reset {u.email}: {status} {body}")
+                return
+            u.password, u.maybe = new, []
+            u.reset_token_used = token
+            m.acked += 1
+            with m.lock:
+                m.used_reset.append((token, u))
+                for o in dead:  # E6: every session ends
+                    m.used_refresh.append((0.0, o.refresh, Session(o.refresh, o.access), u))
+        elif op == "ch_create":
+            ch = Challenge("crash", f"c{m.next_id()}", "")
+            status, body = c.call("POST", "/v1/challenges", {"action": ch.action, "id": ch.id}, token=m.api_key)
+            if status != 201:
+                m.fail(f"challenge create: {status} {body}")
+                return
+            ch.token = body["secret"]
+            m.open_challenges[self.idx].append(ch)
+            m.acked += 1
+        elif op == "ch_verify" and m.open_challenges[self.idx]:
+            ch = m.open_challenges[self.idx].pop(rng.randrange(len(m.open_challenges[self.idx])))
+            status, body = c.call("POST", "/v1/challenges/verify", {"token": ch.token}, token=m.api_key)
+            if status != 200:
+                m.fail(f"verify of an acknowledged challenge {ch.id}: {status} {body}")
+                return
+            with m.lock:
+                m.verified.append(ch)
+            m.acked += 1
+
+
+def integrity(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def check_after_restart(model: Model, server: Server, rng: random.Random) -> None:
+    """Everything acknowledged before the kill is there; nothing is accepted twice."""
+    c = Client(server.port)
+    m = model
+    # Users: unanswered register resolves either way; acknowledged ones must log in.
+    for group in m.users:
+        for u in list(group):
+            if not u.exists:
+                status, body = c.call("POST", "/v1/auth/login", {"email": u.email, "password": u.password})
+                if status == 200:
+                    u.exists = True
+                    u.sessions.append(Session(body["refresh_token"], body["access_token"]))
+                else:
+                    group.remove(u)
+                continue
+            if u.maybe:
+                # Exactly one of old/new works (and the unanswered request's
+                # effect on sessions is unknown: forget them).
+                results = []
+                for pw in [u.password, *u.maybe]:
+                    status, body = c.call("POST", "/v1/auth/login", {"email": u.email, "password": pw})
+                    results.append((status, pw, body))
+                ok = [(pw, body) for status, pw, body in results if status == 200]
+                m.checks += 1
+                if len(ok) != 1:
+                    m.fail(f"{u.email}: {len(ok)} of old/new passwords work after an unanswered change")
+                    group.remove(u)
+                    continue
+                u.password, u.maybe = ok[0][0], []
+                u.sessions = [Session(ok[0][1]["refresh_token"], ok[0][1]["access_token"])]
+                u.touched = False
+                continue
+            if u.touched or rng.random() < 0.05:
+                status, body = c.call("POST", "/v1/auth/login", {"email": u.email, "password": u.password})
+                m.checks += 1
+                if status != 200:
+                    m.fail(f"{u.email}: acknowledged password lost ({status} {body})")
+                    group.remove(u)
+                    continue
+                u.sessions.append(Session(body["refresh_token"], body["access_token"]))
+                u.touched = False
+    # Rotated refresh tokens: refused once the grace window has passed.
+    with m.lock:
+        used, m.used_refresh = m.used_refresh, []
+    if used:
+        # Whole seconds on the server: rotated_at + grace may reach ~2 s.
+        wait = max(t for t, *_ in used) + GRACE + 1.2 - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+    for _, old, s, u in used:
+        status, body = c.call("POST", "/v1/auth/refresh", {"refresh_token": old})
+        m.checks += 1
+        if status == 200:
+            m.fail(f"a refresh token used before the crash was accepted again ({u.email})")
+        # Reuse ends the family (R2): the successor dies too.
+        status, body = c.call("POST", "/v1/auth/refresh", {"refresh_token": s.refresh})
+        m.checks += 1
+        if status == 200 and s.refresh != old:
+            m.fail(f"the successor of a reused refresh token still works ({u.email})")
+        if s in u.sessions:
+            u.sessions.remove(s)
+    # Verified challenges: gone.
+    with m.lock:
+        verified, m.verified = m.verified, []
+    for ch in verified:
+        status, body = c.call("POST", "/v1/challenges/verify", {"token": ch.token}, token=m.api_key)
+        m.checks += 1
+        if status != 404:
+            m.fail(f"challenge {ch.id} verified before the crash answered {status} again")
+    # Used reset links: refused.
+    with m.lock:
+        resets, m.used_reset = m.used_reset, []
+    for token, u in resets:
+        status, body = c.call("POST", "/v1/auth/password/reset", {"token": token, "password": new_password()})
+        m.checks += 1
+        if status != 400:
+            m.fail(f"a reset link used before the crash answered {status} again ({u.email})")
+    c.close()
+
+
+def check_mail(model: Model, server: Server) -> tuple[int, int, int]:
+    """At least once: each acknowledged forgot has its reset mail written or
+    still queued. Returns (expected, written, duplicates)."""
+    ids_by_to: dict[str, set[str]] = {}
+    written: dict[str, int] = {}
+    for f in server.outbox.glob("*-reset_password-*.eml") if server.outbox.exists() else []:
+        row_id = f.stem.split("-reset_password-", 1)[1]
+        msg = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+        to = msg["To"].addresses[0].addr_spec.lower()
+        ids_by_to.setdefault(to, set()).add(row_id)
+        written[row_id] = written.get(row_id, 0) + 1
+    conn = sqlite3.connect(server.db)
+    queued = conn.execute("SELECT id, recipient FROM outbox WHERE kind = 'reset_password'").fetchall()
+    conn.close()
+    duplicates = sum(n - 1 for n in written.values())
+    for row_id, to in queued:
+        if row_id in written:
+            duplicates += 1  # written, and will be written again
+        ids_by_to.setdefault(to.lower(), set()).add(row_id)
+    expected = 0
+    for group in model.users:
+        for u in group:
+            if u.forgot == "acked":
+                expected += 1
+                model.checks += 1
+                if not ids_by_to.get(u.email.lower()):
+                    model.fail(f"reset mail for {u.email} neither written nor queued")
+    return expected, len(written), duplicates
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--kills", type=int, default=200)
+    ap.add_argument("--bin")
+    ap.add_argument("--seed", type=int, default=None)
+    ap.add_argument("--min-run", type=float, default=0.05, help="shortest workload before a kill (s)")
+    ap.add_argument("--max-run", type=float, default=1.5, help="longest workload before a kill (s)")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = ap.parse_args()
+    seed = args.seed if args.seed is not None else random.randrange(1 << 30)
+    rng = random.Random(seed)
+    binary = find_binary(args.bin)
+    work = Path(tempfile.mkdtemp(prefix="toktok-crash-"))
+    server = Server(binary, work, EXTRA)
+    model = Model()
+    model.api_key = server.cli("api-key", "create", "--name", "crash", "--scope", "challenges")
+    started = time.monotonic()
+    kills = 0
+    expected = written = duplicates = "?"
+    try:
+        server.start()
+        for _ in range(args.kills):
+            stop = threading.Event()
+            workers = [Worker(i, model, server, random.Random(rng.random()), stop) for i in range(WORKERS)]
+            for w in workers:
+                w.start()
+            time.sleep(rng.uniform(args.min_run, args.max_run))
+            server.kill()
+            kills += 1
+            stop.set()
+            for w in workers:
+                w.join()
+            result = integrity(server.db)
+            model.checks += 1
+            if result != "ok":
+                model.fail(f"integrity_check after kill {kills}: {result}")
+                break
+            server.start()
+            check_after_restart(model, server, rng)
+            if model.violations:
+                break
+        # Let the mail worker drain what is due, then check mail.
+        time.sleep(1.5)
+        server.stop()
+        expected, written, duplicates = check_mail(model, server)
+        result = integrity(server.db)
+        model.checks += 1
+        if result != "ok":
+            model.fail(f"final integrity_check: {result}")
+    finally:
+        server.kill()
+    users = sum(len(g) for g in model.users)
+    elapsed = time.monotonic() - started
+    print(
+        f"crash: seed={seed} kills={kills} survived={kills if not model.violations else kills - 1} "
+        f"acked_writes={model.acked} unanswered={model.unanswered} checks={model.checks} users={users} "
+        f"reset_mails_expected={expected} written={written} duplicates={duplicates} "
+        f"violations={len(model.violations)} time={elapsed:.0f}s binary={binary}",
+        flush=True,
+    )
+    if model.violations or args.keep:
+        print(f"work directory kept: {work}", file=sys.stderr)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    return 1 if model.violations else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
