@@ -8,6 +8,7 @@ mod audit;
 mod bad_input;
 mod challenges;
 mod cli;
+mod clock;
 mod deploy;
 mod email;
 mod helpers;
