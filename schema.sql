@@ -174,3 +174,15 @@ CREATE TABLE rsa_keys (
     created_at          INTEGER NOT NULL,
     retired_at          INTEGER
 );
+
+-- migration: 5
+-- The per-address mail throttle (one mail of a kind per user a minute,
+-- src/accounts/email.rs): claimed in the transaction that queues the mail,
+-- so a crash can never leave the slot taken and the mail unqueued.
+CREATE TABLE mail_slots (
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind                TEXT NOT NULL,
+    -- unix seconds until which no other mail of this kind is queued
+    until               INTEGER NOT NULL,
+    PRIMARY KEY (user_id, kind)
+) WITHOUT ROWID;

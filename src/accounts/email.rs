@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{parse_email, require_password, weak, Authenticated, RequestMeta, UserView};
 use crate::app::AppState;
-use crate::challenge::{ChallengeError, Control, CreateParams, Lookup, VerifyOptions};
+use crate::challenge::{ChallengeError, Control, Lookup, VerifyOptions};
 use crate::config::EmailMode;
 use crate::domain::email::Email;
 use crate::error::ApiError;
@@ -19,7 +19,7 @@ use crate::mail::{
     LinkPath, LinkSpec, MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET,
 };
 use crate::ratelimit::Bucket;
-use crate::store::UserRecord;
+use crate::store::{AuditEvent, UserRecord};
 
 /// One mail of a kind per address at most this often (challenge throttle).
 pub const MAIL_THROTTLE_SECS: u64 = 60;
@@ -80,23 +80,21 @@ pub fn mail_queued(state: &AppState) {
     }
 }
 
-/// Claims the per-address slot for a mail of `kind` to `user`: false while
-/// one was queued in the last [`MAIL_THROTTLE_SECS`] (a throttled challenge
-/// without secret marks the slot).
-pub(super) async fn claim_mail_slot(
+/// Queues `mail` (to one of our users) unless a mail of its kind went to
+/// them in the last [`MAIL_THROTTLE_SECS`]; the slot and the queued row are
+/// one transaction. True when queued, and the worker is woken.
+pub(super) async fn queue_throttled(
     state: &AppState,
-    kind: MailKind,
-    user_id: &str,
+    mail: OutgoingMail,
+    event: Option<AuditEvent>,
 ) -> Result<bool, ApiError> {
-    let mut params = CreateParams::new(&format!("toktok:mail:{}", kind.as_str()), user_id);
-    params.ttl = Some(json!(MAIL_THROTTLE_SECS));
-    params.throttle = Some(json!(true));
-    params.secret = Some(json!(false));
-    match state.challenges.create(params).await {
-        Ok(_) => Ok(true),
-        Err(ChallengeError::Throttled { .. }) => Ok(false),
-        Err(e) => Err(e.into()),
+    let now = state.now();
+    let until = now.saturating_add(MAIL_THROTTLE_SECS as i64);
+    let queued = state.store.queue_mail_once(mail, now, until, event).await?;
+    if queued {
+        mail_queued(state);
     }
+    Ok(queued)
 }
 
 /// `POST /v1/auth/confirm-email/resend`: 202 whatever the address.
@@ -114,11 +112,7 @@ pub async fn resend_confirmation(
     if user.email_confirmed_at.is_some() || user.disabled {
         return Ok(());
     }
-    if claim_mail_slot(state, MailKind::ConfirmAccount, &user.id).await? {
-        let mails = vec![confirm_account_mail(&user)];
-        state.store.queue_mail(mails, state.now(), None).await?;
-        mail_queued(state);
-    }
+    queue_throttled(state, confirm_account_mail(&user), None).await?;
     Ok(())
 }
 
@@ -138,24 +132,25 @@ pub async fn forgot_password(
     if user.disabled {
         return Ok(());
     }
-    if claim_mail_slot(state, MailKind::ResetPassword, &user.id).await? {
-        let mail = OutgoingMail {
-            kind: MailKind::ResetPassword,
-            to: user.email.clone(),
-            user_id: Some(user.id.clone()),
-            link: Some(LinkSpec {
-                action: ACTION_RESET.to_owned(),
-                id: user.id.clone(),
-                path: LinkPath::ResetPassword,
-                metadata: json!({}),
-            }),
-            vars: json!({ "email": user.email }),
-        };
-        let now = state.now();
-        let event = meta.event(now, "password.reset_requested", Some(&user.id), json!({}));
-        state.store.queue_mail(vec![mail], now, Some(event)).await?;
-        mail_queued(state);
-    }
+    let mail = OutgoingMail {
+        kind: MailKind::ResetPassword,
+        to: user.email.clone(),
+        user_id: Some(user.id.clone()),
+        link: Some(LinkSpec {
+            action: ACTION_RESET.to_owned(),
+            id: user.id.clone(),
+            path: LinkPath::ResetPassword,
+            metadata: json!({}),
+        }),
+        vars: json!({ "email": user.email }),
+    };
+    let event = meta.event(
+        state.now(),
+        "password.reset_requested",
+        Some(&user.id),
+        json!({}),
+    );
+    queue_throttled(state, mail, Some(event)).await?;
     Ok(())
 }
 

@@ -267,11 +267,8 @@ pub async fn register(
         // L1: the same answer as a new registration (the user object of an
         // account that is never stored); the owner is told by mail instead.
         if let Some(owner) = existing {
-            if email::claim_mail_slot(state, MailKind::RegistrationAttempt, &owner.id).await? {
-                let mail = email::notice(MailKind::RegistrationAttempt, &owner, json!({}));
-                state.store.queue_mail(vec![mail], now, None).await?;
-                email::mail_queued(state);
-            }
+            let mail = email::notice(MailKind::RegistrationAttempt, &owner, json!({}));
+            email::queue_throttled(state, mail, None).await?;
         }
         return Ok(Registered::ConfirmationSent(UserView::from(&user)));
     }

@@ -241,6 +241,48 @@ impl Store {
             .await
     }
 
+    /// Queues `mail` unless one of its kind to its user was queued before
+    /// `until`'s window began: claims the slot `(user, kind)` until `until`,
+    /// writes `event` and queues, all in one transaction. False (and nothing
+    /// written) while the slot is taken.
+    pub async fn queue_mail_once(
+        &self,
+        mail: OutgoingMail,
+        now: i64,
+        until: i64,
+        event: Option<AuditEvent>,
+    ) -> Result<bool, StoreError> {
+        let user_id = mail
+            .user_id
+            .clone()
+            .ok_or_else(|| StoreError::Internal("throttled mail needs its user".to_owned()))?;
+        self.db
+            .write(move |tx| {
+                let kind = mail.kind.as_str();
+                let taken: Option<i64> = tx
+                    .query_row(
+                        "SELECT until FROM mail_slots WHERE user_id = ?1 AND kind = ?2",
+                        params![user_id, kind],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if taken.is_some_and(|until| until > now) {
+                    return Ok(false);
+                }
+                tx.execute(
+                    "INSERT INTO mail_slots (user_id, kind, until) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (user_id, kind) DO UPDATE SET until = excluded.until",
+                    params![user_id, kind, until],
+                )?;
+                if let Some(event) = &event {
+                    audit::insert(tx, event)?;
+                }
+                enqueue_all(tx, std::slice::from_ref(&mail), now)?;
+                Ok(true)
+            })
+            .await
+    }
+
     /// Queues mail, with the audit event of the request, in one transaction.
     pub async fn queue_mail(
         &self,

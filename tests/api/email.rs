@@ -577,3 +577,53 @@ async fn with_email_off_the_flows_are_404() {
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn one_mail_of_a_kind_per_address_a_minute() {
+    let app = spawn_app_with("[email]\nmode = \"dev\"\n").await;
+    app.signed_up("often@example.com").await;
+    let forgot = || {
+        app.post(
+            "/v1/auth/password/forgot",
+            json!({ "email": "often@example.com" }),
+        )
+    };
+    let reset_rows = || async {
+        app.state
+            .store
+            .db()
+            .call(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM outbox WHERE kind = 'reset_password'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .await
+            .unwrap()
+    };
+    // The dev worker may deliver (and delete) rows meanwhile: count the
+    // audit events, written in the same transaction as each queued mail.
+    let requested = || async {
+        app.state
+            .store
+            .db()
+            .call(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM audit_events WHERE kind = 'password.reset_requested'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .await
+            .unwrap()
+    };
+    for _ in 0..3 {
+        assert_eq!(forgot().await.status(), StatusCode::ACCEPTED);
+    }
+    assert_eq!(requested().await, 1, "one mail in the first minute");
+    app.clock.advance(61);
+    assert_eq!(forgot().await.status(), StatusCode::ACCEPTED);
+    assert_eq!(requested().await, 2, "the next minute allows another");
+    assert!(reset_rows().await <= 2);
+}
