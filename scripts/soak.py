@@ -9,8 +9,9 @@ challenge create/verify and forgot-password — and checks:
   fails the run);
 - RSS flat: VmRSS (from /proc/PID/status) at the end is within
   `--rss-slack` of the value after the warm-up (default: +50% and 16 MiB);
-- p99 stable: the p99 latency of the last window is within 3x (+20 ms) of
-  the first window's.
+- p99 stable: the p99 latency of the last window is within 3x (+50 ms) of
+  the median window's. (Not the first window's: that one runs on an empty
+  database and, on a shared CI machine, is often the only quiet one.)
 
 Usage: scripts/soak.py [--seconds 600] [--rate 100] [--bin PATH]
 Prints one summary line; exits 1 when a check fails.
@@ -169,8 +170,9 @@ def main() -> int:
     limit_kib = rss_start * (1 + args.rss_slack) + 16 * 1024
     if rss_end > limit_kib:
         failures.append(f"RSS grew from {rss_start} KiB to {rss_end} KiB")
-    if p99s[-1] > 3 * p99s[0] + 20:
-        failures.append(f"p99 rose from {p99s[0]:.1f} ms to {p99s[-1]:.1f} ms")
+    typical = sorted(p99s)[len(p99s) // 2]
+    if p99s[-1] > 3 * typical + 50:
+        failures.append(f"p99 rose to {p99s[-1]:.1f} ms (median window {typical:.1f} ms)")
     print(
         f"soak: seconds={args.seconds:.0f} requests={total} rate={total / args.seconds:.1f}/s "
         f"errors={len(soak.errors)} rss_start={rss_start}KiB rss_end={rss_end}KiB "
