@@ -66,7 +66,10 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
 
 fn get_session(conn: &rusqlite::Connection, id: &str) -> Result<Option<SessionRecord>, StoreError> {
     let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
-    Ok(conn.query_row(&sql, [id], session_from_row).optional()?)
+    // Cached: this runs on every token check that misses the session cache
+    // and on every refresh; parsing the SQL each time cost more than the query.
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt.query_row([id], session_from_row).optional()?)
 }
 
 impl Store {
@@ -117,13 +120,26 @@ impl Store {
 
     /// The session and its user, when the session is live and the user
     /// enabled: the check behind every access token on toktok's own routes.
+    ///
+    /// Answered from the session cache while nothing in `users` or
+    /// `sessions` has changed since the answer was read (see `cache.rs`);
+    /// the expiry is checked against `now` either way.
     pub async fn live_session(
         &self,
         sid: &str,
         now: i64,
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        // Loaded before the read: a write that ends after this moves it on.
+        let generation = self.db.generation();
+        if let Some(live) = self.sessions.get(sid, generation) {
+            let (session, user) = &*live;
+            return Ok(
+                (session.is_live(now) && !user.disabled).then(|| (session.clone(), user.clone()))
+            );
+        }
         let sid = sid.to_owned();
-        self.db
+        let found = self
+            .db
             .call(move |conn| {
                 let Some(session) = get_session(conn, &sid)? else {
                     return Ok(None);
@@ -136,12 +152,19 @@ impl Store {
                     _ => Ok(None),
                 }
             })
-            .await
+            .await?;
+        if let Some((session, user)) = &found {
+            self.sessions
+                .insert(generation, session.clone(), user.clone());
+        }
+        Ok(found)
     }
 
-    /// Locks the session (`BEGIN IMMEDIATE`), lets `decide` look at it and
-    /// its user, and applies the decision before anyone else can look: two
-    /// concurrent refreshes with one token see one rotation (SECURITY.md R3).
+    /// Locks the session (in a write transaction), lets `decide` look at it
+    /// and its user, and applies the decision before anyone else can look:
+    /// two concurrent refreshes with one token see one rotation (SECURITY.md
+    /// R3). Concurrent refreshes share commits ([`super::GroupCommit`]): each
+    /// runs in its own savepoint, in arrival order, answered once durable.
     pub async fn refresh_session<F>(
         &self,
         sid: &str,
@@ -153,7 +176,7 @@ impl Store {
         F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
     {
         let sid = sid.to_owned();
-        self.db
+        self.group_commit()
             .write(move |tx| {
                 let Some(mut session) = get_session(tx, &sid)? else {
                     return Ok(None);
