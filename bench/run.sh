@@ -10,6 +10,8 @@
 #   --duration   seconds per workload run (default 5)
 #   --runs       repetitions of each workload (default 3)
 #   --out FILE   where to write the report (default BENCHMARKS.md; "-": nowhere)
+# BENCH_BIN=/path/to/toktok runs another build of the server (e.g. the one
+# before a change, for a side-by-side comparison) instead of building one.
 #
 # Needs curl and wrk (Debian's package; installed with apt-get when missing).
 # Server and load generator share the machine's cores: every goal is a ratio
@@ -48,11 +50,16 @@ fi
 command -v curl >/dev/null 2>&1 || die "curl is needed"
 
 # --- build -------------------------------------------------------------------
-say "building release (cargo build --release --bin toktok --example hash_time)"
-cargo build --release --quiet --bin toktok --example hash_time
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-BIN=$TARGET/release/toktok
 HASH_TIME=$TARGET/release/examples/hash_time
+if [ -n "${BENCH_BIN:-}" ] && [ -x "$HASH_TIME" ]; then
+    BIN=$BENCH_BIN
+    say "benchmarking $BIN (BENCH_BIN; not building)"
+else
+    say "building release (cargo build --release --bin toktok --example hash_time)"
+    cargo build --release --quiet --bin toktok --example hash_time
+    BIN=${BENCH_BIN:-$TARGET/release/toktok}
+fi
 
 # --- a fresh server ----------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/toktok-bench.XXXXXX")
@@ -295,7 +302,7 @@ extra() {
     printf '| one password verification (PBKDF2-SHA256, 600,000 iterations) | %.1f ms |\n' "$(awk -v t="$HASH_S" 'BEGIN { print t * 1000 }')"
     printf '| idle RSS after the suite | %s MB |\n' "$AFTER_RSS"
     printf '| idle RSS after a restart on the used database | %s MB |\n' "$RESTART_RSS"
-    printf '| binary size (release, as built / stripped) | %s MB / %s MB |\n' "$BINARY_MB" "$STRIPPED_MB"
+    printf '| binary size (release, as built / stripped) | %s MiB / %s MiB |\n' "$BINARY_MB" "$STRIPPED_MB"
 }
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -316,7 +323,7 @@ if [ "$OUT" != - ]; then
         echo
         echo "## Machine and versions"
         echo
-        echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); toktok $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+        echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); toktok $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')${BENCH_BIN:+ (server binary: $BENCH_BIN)}"
         echo "- CPU: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), \`nproc\` = $CORES; $(awk '/MemTotal/ { printf "%.1f GB RAM", $2 / 1048576 }' /proc/meminfo)"
         echo "- $(uname -sr); $(rustc -V); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); SQLite $(awk '/name = "libsqlite3-sys"/ { getline; print $3 }' Cargo.lock | tr -d '"') (libsqlite3-sys, bundled)"
         echo "- load average at the end: $LOAD_END. Server and wrk share the $CORES cores; when the load average is above"
