@@ -128,8 +128,13 @@ impl std::fmt::Debug for Db {
     }
 }
 
+/// Prepared statements kept per connection (rusqlite's default is 16; the
+/// hot paths of sessions, challenges and audit use more than that together).
+const STATEMENT_CACHE: usize = 64;
+
 fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.update_hook(Some(|_action, _db: &str, table: &str, _row| {
         if WATCHED_TABLES.contains(&table) {
             WATCHED_CHANGED.set(true);
