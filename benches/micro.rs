@@ -5,7 +5,9 @@
 //! - password: hash and verify, PBKDF2-SHA256 at a reduced cost (1,000
 //!   iterations: the per-iteration price) and at the default 600,000
 //!   (what one login costs; this is the "hash ceiling" of `bench/run.sh`);
-//! - jwt: sign and verify per algorithm (EdDSA, ES256, RS256, HS256);
+//! - jwt: sign and verify per algorithm (EdDSA, ES256, RS256, HS256), the
+//!   verification both with the signature check (`verify`) and for a token
+//!   the keyring has seen before (`verify-remembered`);
 //! - challenge: create and verify with the in-process engine on a SQLite
 //!   file (each step is durable: this includes the fsync);
 //! - jwe: decrypting an RSA-OAEP-256 + A256GCM body with a 3072-bit key.
@@ -92,7 +94,17 @@ fn jwt(c: &mut Criterion) {
             b.iter(|| keyring.sign(&claims).expect("signing works"))
         });
         let token = keyring.sign(&claims).expect("signing works");
+        // The signature check every new token pays once.
         group.bench_function(format!("verify/{}", alg.as_str()), |b| {
+            b.iter(|| {
+                keyring
+                    .verify_fresh(&token, &validation, now)
+                    .expect("the token verifies")
+            })
+        });
+        // The same token again: served from the keyring's memo, claims
+        // still checked against the clock.
+        group.bench_function(format!("verify-remembered/{}", alg.as_str()), |b| {
             b.iter(|| {
                 keyring
                     .verify(&token, &validation, now)
