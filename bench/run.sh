@@ -306,6 +306,8 @@ extra() {
 }
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+REV="$(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+git diff --quiet HEAD -- . ':!BENCHMARKS.md' 2>/dev/null || REV="$REV (with uncommitted changes)"
 say ""
 table
 say ""
@@ -323,9 +325,9 @@ if [ "$OUT" != - ]; then
         echo
         echo "## Machine and versions"
         echo
-        echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); toktok $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')${BENCH_BIN:+ (server binary: $BENCH_BIN)}"
+        echo "- date: $(date -u +%Y-%m-%dT%H:%MZ); toktok $REV${BENCH_BIN:+ (server binary: $BENCH_BIN)}"
         echo "- CPU: $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo), \`nproc\` = $CORES; $(awk '/MemTotal/ { printf "%.1f GB RAM", $2 / 1048576 }' /proc/meminfo)"
-        echo "- $(uname -sr); $(rustc -V); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); SQLite $(awk '/name = "libsqlite3-sys"/ { getline; print $3 }' Cargo.lock | tr -d '"') (libsqlite3-sys, bundled)"
+        echo "- $(uname -sr); $(rustc -V); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); libsqlite3-sys $(awk '/name = "libsqlite3-sys"/ { getline; print $3 }' Cargo.lock | tr -d '"') (bundled SQLite)"
         echo "- load average at the end: $LOAD_END. Server and wrk share the $CORES cores; when the load average is above"
         echo "  the core count, other work (other builds) was running: compare ratios, not absolute figures."
         echo "- config: fresh database, \`[rate_limit] enabled = false\`, \`[log] level = \"warn\"\`, \`[email] mode = \"off\"\`,"
