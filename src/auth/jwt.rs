@@ -21,10 +21,15 @@
 //!   claims are only looked at after the signature is good.
 //!
 //! Keys are parsed once in [`Keyring::new`]; `verify` runs on every request
-//! and only does base64, JSON and one signature check.
+//! and only does base64, JSON and one signature check, and not even that for
+//! a token it has verified before: the claims of access and anonymous tokens
+//! whose signature checked out are remembered by the token's exact text
+//! (`VerifyMemo`), and every call still checks them, `exp` included, against
+//! the clock. A memo belongs to its keyring, so a key rotation starts afresh.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -360,6 +365,41 @@ pub struct Keyring {
     /// HS256 accepts tokens without `kid` (API.md, "Token responses").
     kid_optional: bool,
     rng: SystemRandom,
+    /// Tokens whose signature this keyring has checked (see the module doc).
+    memo: Mutex<VerifyMemo>,
+}
+
+/// Tokens kept per generation of [`VerifyMemo`]; at most twice this many
+/// are remembered (about 1 KiB each).
+const MEMO_CAPACITY: usize = 2048;
+
+/// The claims of tokens whose signature checked out, by the exact token
+/// text. Two generations: when `current` is full it becomes `previous`
+/// and a new one starts, so tokens in use stay while unused ones age out.
+/// Only tokens that verified are ever put here, so a caller without a key
+/// cannot fill it. Refresh tokens are left out: each is used once.
+#[derive(Default)]
+struct VerifyMemo {
+    current: HashMap<String, WireClaims>,
+    previous: HashMap<String, WireClaims>,
+}
+
+impl VerifyMemo {
+    fn get(&mut self, token: &str) -> Option<WireClaims> {
+        if let Some(claims) = self.current.get(token) {
+            return Some(claims.clone());
+        }
+        let (token, claims) = self.previous.remove_entry(token)?;
+        self.insert(token, claims.clone());
+        Some(claims)
+    }
+
+    fn insert(&mut self, token: String, claims: WireClaims) {
+        if self.current.len() >= MEMO_CAPACITY {
+            self.previous = std::mem::take(&mut self.current);
+        }
+        self.current.insert(token, claims);
+    }
 }
 
 impl fmt::Debug for Keyring {
@@ -435,6 +475,7 @@ impl Keyring {
             jwks: json!({ "keys": jwks }),
             kid_optional: false,
             rng,
+            memo: Mutex::default(),
         })
     }
 
@@ -459,6 +500,7 @@ impl Keyring {
             jwks: json!({ "keys": [] }),
             kid_optional: true,
             rng: SystemRandom::new(),
+            memo: Mutex::default(),
         }
     }
 
@@ -497,8 +539,35 @@ impl Keyring {
     ///
     /// Order: shape and size, header allow-list and `alg`, key by `kid`,
     /// signature, and only then claims. `Expired` is returned only for a
-    /// token that is valid in every other respect.
+    /// token that is valid in every other respect. A token whose signature
+    /// this keyring has already checked skips straight to the claims.
     pub fn verify(&self, token: &str, v: &Validation, now: i64) -> Result<Claims, JwtError> {
+        let remembered = self.memo().get(token);
+        let claims = match remembered {
+            Some(claims) => claims,
+            None => {
+                let claims = self.verify_signature(token)?;
+                if claims.typ != TokenKind::Refresh {
+                    self.memo().insert(token.to_owned(), claims.clone());
+                }
+                claims
+            }
+        };
+        check_claims(claims, v, now)
+    }
+
+    /// [`Keyring::verify`] without the memo: always checks the signature.
+    pub fn verify_fresh(&self, token: &str, v: &Validation, now: i64) -> Result<Claims, JwtError> {
+        check_claims(self.verify_signature(token)?, v, now)
+    }
+
+    fn memo(&self) -> std::sync::MutexGuard<'_, VerifyMemo> {
+        self.memo.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Everything of `verify` but the claims check: the claims of a token
+    /// whose form, header and signature are good.
+    fn verify_signature(&self, token: &str) -> Result<WireClaims, JwtError> {
         if token.len() > MAX_TOKEN_LEN {
             return Err(JwtError::Malformed);
         }
@@ -526,8 +595,7 @@ impl Keyring {
             .verify(signing_input, &signature)
             .map_err(|_| JwtError::Invalid("bad signature"))?;
 
-        let claims = parse_claims(&payload)?;
-        check_claims(claims, v, now)
+        parse_claims(&payload)
     }
 
     /// `{"keys":[public JWKs]}` — empty list for HS256; never any private part.
@@ -657,7 +725,7 @@ fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JwtError> {
 }
 
 /// `aud` may be one string or an array of strings (RFC 7519 4.1.3).
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(untagged)]
 enum Audience {
     One(String),
@@ -665,7 +733,7 @@ enum Audience {
 }
 
 /// The claims as they come off the wire; only `aud` differs from [`Claims`].
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct WireClaims {
     iss: String,
     aud: Audience,
@@ -849,6 +917,82 @@ mod tests {
     }
 
     // ---- algorithm, keys, keyring construction -------------------------
+
+    #[test]
+    fn a_remembered_token_is_still_checked_against_the_clock_and_the_rules() {
+        for alg in [
+            Algorithm::EdDSA,
+            Algorithm::ES256,
+            Algorithm::RS256,
+            Algorithm::HS256,
+        ] {
+            let ring = ring_for(alg);
+            let mut c = claims(TokenKind::Access);
+            c.exp = NOW + 60;
+            let token = ring.sign(&c).unwrap();
+            assert!(ring.verify(&token, &access(), NOW).is_ok());
+            assert_eq!(
+                ring.memo().current.len(),
+                1,
+                "an access token is remembered"
+            );
+            // Served from the memo, yet expiry, kind and audience still count.
+            assert_eq!(
+                ring.verify(&token, &access(), NOW + 60 + MAX_LEEWAY + 1),
+                Err(JwtError::Expired)
+            );
+            assert!(invalid(ring.verify(
+                &token,
+                &validation(TokenKind::Refresh),
+                NOW
+            )));
+            let mut other = access();
+            other.audience = "someone-else".into();
+            assert!(invalid(ring.verify(&token, &other, NOW)));
+            assert!(ring.verify(&token, &access(), NOW).is_ok());
+        }
+    }
+
+    #[test]
+    fn only_verified_access_tokens_are_remembered() {
+        let ring = ring_for(Algorithm::EdDSA);
+        let token = ring.sign(&claims(TokenKind::Access)).unwrap();
+        // A changed signature is another text: checked, refused, not kept.
+        let mut parts = segments(&token);
+        parts[2] = b64([0u8; 64]);
+        let forged = parts.join(".");
+        assert!(invalid(ring.verify(&forged, &access(), NOW)));
+        let refresh = ring.sign(&claims(TokenKind::Refresh)).unwrap();
+        ring.verify(&refresh, &validation(TokenKind::Refresh), NOW)
+            .unwrap();
+        assert!(ring.memo().current.is_empty());
+        assert!(ring.memo().previous.is_empty());
+        ring.verify(&token, &access(), NOW).unwrap();
+        assert!(
+            invalid(ring.verify(&forged, &access(), NOW)),
+            "still refused"
+        );
+    }
+
+    #[test]
+    fn the_memo_keeps_two_generations() {
+        let mut memo = VerifyMemo::default();
+        let ring = ring_for(Algorithm::HS256);
+        let wire = ring
+            .verify_signature(&ring.sign(&claims(TokenKind::Access)).unwrap())
+            .unwrap();
+        for i in 0..MEMO_CAPACITY {
+            memo.insert(format!("t{i}"), wire.clone());
+        }
+        memo.insert("last".into(), wire.clone());
+        assert_eq!(memo.current.len(), 1);
+        assert_eq!(memo.previous.len(), MEMO_CAPACITY);
+        // A hit in the old generation moves the token to the new one.
+        assert!(memo.get("t5").is_some());
+        assert!(memo.current.contains_key("t5"));
+        assert!(!memo.previous.contains_key("t5"));
+        assert!(memo.get("never").is_none());
+    }
 
     #[test]
     fn algorithm_names_match_config_strings() {

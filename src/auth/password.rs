@@ -24,9 +24,12 @@
 //!   answers 503 with Retry-After) instead of letting latency grow without
 //!   limit.
 //!
-//! * The dummy hash (L2): the pool hashes a random password once at start-up,
-//!   and `verify(None, ..)` checks against it, so a login for an unknown email
-//!   costs the same as one for a known email with a wrong password.
+//! * The dummy hash (L2): the pool holds a PHC string of the configured
+//!   algorithm and parameters with a random salt and a random output (which
+//!   no password matches), and `verify(None, ..)` checks against it, so a
+//!   login for an unknown email costs the same as one for a known email with
+//!   a wrong password. It is assembled, not hashed: a hash at start-up would
+//!   put one full hash's time (125 ms at the default cost) before `/ready`.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -311,6 +314,38 @@ fn argon2id() -> Result<argon2::Argon2<'static>, argon2::password_hash::Error> {
     ))
 }
 
+/// A PHC string of `alg` that no password matches: a random salt and a
+/// random output, in exactly the form [`hash_password`] writes, so verifying
+/// a password against it does the same work as against a real hash. Making
+/// it costs no hashing. Fails if the OS random generator fails or the PBKDF2
+/// iteration count is out of range.
+fn dummy_phc(alg: HashAlgorithm) -> Result<String, HashError> {
+    let mut random = [0u8; SALT_LEN + 64];
+    SystemRandom::new().fill(&mut random).map_err(|_| {
+        tracing::error!("the OS random generator failed while making the dummy hash");
+        HashError::Failed
+    })?;
+    let (salt, output) = random.split_at(SALT_LEN);
+    match alg {
+        HashAlgorithm::Pbkdf2Sha256 { iterations } => {
+            if !(1..=MAX_PBKDF2_ITERATIONS).contains(&iterations) {
+                tracing::error!(iterations, "PBKDF2 iteration count out of range");
+                return Err(HashError::Failed);
+            }
+            Ok(format!(
+                "${PBKDF2_SHA256_ID}$i={iterations},l={PBKDF2_OUTPUT_LEN}${}${}",
+                STANDARD_NO_PAD.encode(salt),
+                STANDARD_NO_PAD.encode(&output[..PBKDF2_OUTPUT_LEN]),
+            ))
+        }
+        HashAlgorithm::Argon2id => Ok(format!(
+            "${ARGON2ID_ID}$v=19$m={ARGON2_M_KIB},t={ARGON2_T},p={ARGON2_P}${}${}",
+            STANDARD_NO_PAD.encode(salt),
+            STANDARD_NO_PAD.encode(&output[..ARGON2_OUTPUT_LEN]),
+        )),
+    }
+}
+
 /// Runs hashing off the async runtime on tokio's blocking pool, at most
 /// `permits` at a time, with a bounded queue: when `max_waiting` callers
 /// already wait, returns [`Overloaded`] at once (the HTTP layer answers 503
@@ -322,27 +357,21 @@ pub struct HashPool {
     alg: HashAlgorithm,
     /// At most one hash per core at a time, with a bounded queue (P8).
     pool: BlockingPool,
-    /// PHC string of a random password, hashed with `alg` at start-up. An
-    /// unknown user's login verifies against it so it costs the same as a
-    /// known user's (L2). Nobody knows the password, and the result is
+    /// A PHC string of `alg` with a random salt and output ([`dummy_phc`]).
+    /// An unknown user's login verifies against it so it costs the same as
+    /// a known user's (L2). No password matches it, and the result is
     /// discarded anyway.
     dummy: Arc<str>,
 }
 
 impl HashPool {
-    /// Builds the pool and computes the dummy hash, which blocks for one
-    /// hash's time: call it at start-up. `permits` below 1 is raised to 1.
+    /// Builds the pool and its dummy hash. `permits` below 1 is raised to 1.
     ///
     /// Fails, like [`hash_password`], if the OS random generator fails or
     /// the PBKDF2 iteration count is out of range, so a bad configuration is
     /// caught at start rather than at the first registration.
     pub fn new(alg: HashAlgorithm, permits: usize, max_waiting: usize) -> Result<Self, HashError> {
-        let mut secret = [0u8; 32];
-        SystemRandom::new().fill(&mut secret).map_err(|_| {
-            tracing::error!("the OS random generator failed while making the dummy password");
-            HashError::Failed
-        })?;
-        let dummy = hash_password(alg, &STANDARD_NO_PAD.encode(secret))?;
+        let dummy = dummy_phc(alg)?;
         Ok(HashPool {
             alg,
             pool: BlockingPool::new(permits, max_waiting),
@@ -749,6 +778,33 @@ mod tests {
             assert_eq!(v, Verification::FAILED);
         }
         assert!(HashPool::default_permits() >= 1);
+    }
+
+    #[test]
+    fn the_dummy_has_the_shape_and_cost_of_a_real_hash() {
+        for alg in [FAST, HashAlgorithm::default(), HashAlgorithm::Argon2id] {
+            let dummy = dummy_phc(alg).unwrap();
+            let real = hash_password(alg, "any password at all").unwrap();
+            let (d, r) = (
+                PasswordHash::new(&dummy).unwrap(),
+                PasswordHash::new(&real).unwrap(),
+            );
+            assert_eq!(d.algorithm, r.algorithm, "{dummy}");
+            assert_eq!(d.version, r.version, "{dummy}");
+            assert_eq!(d.params, r.params, "same cost: {dummy}");
+            assert_eq!(
+                d.salt.map(|s| s.as_str().len()),
+                r.salt.map(|s| s.as_str().len())
+            );
+            assert_eq!(d.hash.map(|h| h.len()), r.hash.map(|h| h.len()));
+            assert_ne!(dummy, dummy_phc(alg).unwrap(), "random each time");
+        }
+        assert!(dummy_phc(HashAlgorithm::Pbkdf2Sha256 { iterations: 0 }).is_err());
+        let too_many = MAX_PBKDF2_ITERATIONS + 1;
+        assert!(dummy_phc(HashAlgorithm::Pbkdf2Sha256 {
+            iterations: too_many
+        })
+        .is_err());
     }
 
     #[tokio::test]

@@ -459,7 +459,7 @@ impl Engine {
         let keyring = Keyring::from_rows(&rows).map_err(StoreError::Internal)?;
         Ok(Engine {
             inner: Arc::new(Inner {
-                committer: Committer::start(store.db().clone()),
+                committer: Committer::start(&store),
                 store,
                 clock,
                 max_attempts: max_attempts.max(1),

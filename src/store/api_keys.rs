@@ -145,8 +145,11 @@ impl Store {
                     "SELECT {API_KEY_COLUMNS} FROM api_keys
                      WHERE key_hash = ?1 AND revoked_at IS NULL"
                 );
+                // Cached: this runs on every challenge and admin request
+                // with a key; parsing it was the largest SQL cost of W6.
                 let Some(mut record) = conn
-                    .query_row(&sql, [&key_hash], api_key_from_row)
+                    .prepare_cached(&sql)?
+                    .query_row([&key_hash], api_key_from_row)
                     .optional()?
                 else {
                     return Ok(None);

@@ -22,19 +22,19 @@ pub struct AuditEvent {
 }
 
 pub(super) fn insert(tx: &Transaction<'_>, e: &AuditEvent) -> Result<(), StoreError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO audit_events (at, kind, user_id, actor, ip, user_agent, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![
-            e.at,
-            e.kind,
-            e.user_id,
-            e.actor,
-            e.ip,
-            e.user_agent,
-            e.detail.to_string()
-        ],
-    )?;
+    )?
+    .execute(params![
+        e.at,
+        e.kind,
+        e.user_id,
+        e.actor,
+        e.ip,
+        e.user_agent,
+        e.detail.to_string()
+    ])?;
     tracing::info!(
         target: "toktok::audit",
         kind = e.kind,

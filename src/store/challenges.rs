@@ -135,11 +135,11 @@ impl Store {
     }
 
     /// One read-decide-write on the live challenge found by `key`, run on an
-    /// open write transaction (`tx`) inside its own savepoint: `decide` sees
-    /// the row (or its absence) and says what to change; the change and the
-    /// audit event stand or fall together, and a failure leaves the rest of
-    /// the transaction untouched. The engine batches many steps into one
-    /// transaction (group commit, `crate::challenge::commit`).
+    /// open write transaction (`tx`): `decide` sees the row (or its absence)
+    /// and says what to change. The engine runs it through the store's
+    /// group commit (`crate::challenge::commit`), which wraps each job in
+    /// its own savepoint: the change and the audit event stand or fall
+    /// together, and a failure leaves the rest of the transaction untouched.
     pub(crate) fn challenge_step_on<R, F>(
         tx: &Transaction<'_>,
         key: &RowKey,
@@ -149,26 +149,13 @@ impl Store {
     where
         F: FnOnce(Option<&ChallengeRow>) -> Step<R>,
     {
-        tx.execute_batch("SAVEPOINT challenge_step")?;
-        let result = (|| {
-            let read = live_row(tx, key, now)?;
-            let step = decide(read.as_ref());
-            apply(tx, read.as_ref(), step.change)?;
-            if let Some(event) = &step.audit {
-                audit::insert(tx, event)?;
-            }
-            Ok(step.out)
-        })();
-        match result {
-            Ok(out) => {
-                tx.execute_batch("RELEASE challenge_step")?;
-                Ok(out)
-            }
-            Err(e) => {
-                tx.execute_batch("ROLLBACK TO challenge_step; RELEASE challenge_step")?;
-                Err(e)
-            }
+        let read = live_row(tx, key, now)?;
+        let step = decide(read.as_ref());
+        apply(tx, read.as_ref(), step.change)?;
+        if let Some(event) = &step.audit {
+            audit::insert(tx, event)?;
         }
+        Ok(step.out)
     }
 
     /// Deletes up to `batch` expired challenges in one short transaction;

@@ -8,6 +8,12 @@
 //! `SQLITE_BUSY` half-way through (SECURITY.md D3). Every connection runs with
 //! `synchronous=FULL`: a commit has reached the disk before any 2xx (D1).
 //!
+//! Every connection also carries an update hook that notices writes to
+//! `users` and `sessions`; [`Db::call`] then bumps the database's change
+//! [`Db::generation`] before answering, which is what keeps the session
+//! cache (`cache.rs`) exact. Batches of small writes can share one commit
+//! through [`GroupCommit`] (`commit.rs`).
+//!
 //! [`Store`] is what the rest of the program sees: async methods named after
 //! what they do, grouped by table in the sibling modules. Handlers and
 //! services never write SQL, so a second backend only has to provide these
@@ -16,7 +22,9 @@
 mod admin;
 mod api_keys;
 mod audit;
+mod cache;
 mod challenges;
+mod commit;
 mod keys;
 mod migrations;
 mod outbox;
@@ -24,7 +32,10 @@ mod rsa_keys;
 mod sessions;
 mod users;
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
@@ -32,6 +43,7 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 pub use admin::{AdminChange, AuditRow};
 pub use api_keys::ApiKeyRecord;
 pub use audit::AuditEvent;
+pub use commit::GroupCommit;
 pub use keys::KeyRow;
 pub use migrations::{schema_version, SCHEMA_VERSION};
 pub use outbox::{OutboxRow, QueuedMail, AUDIT_MAIL_FAILED};
@@ -94,6 +106,20 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Db {
     pool: Pool,
     path: PathBuf,
+    /// Bumped after every transaction that wrote to `users` or `sessions`
+    /// (see [`Db::generation`]).
+    generation: Arc<AtomicU64>,
+}
+
+/// Tables whose changes bump [`Db::generation`]: what the session cache holds.
+const WATCHED_TABLES: &[&str] = &["users", "sessions"];
+
+thread_local! {
+    /// Set by the update hook when a statement on this thread changed a
+    /// watched table; read and cleared by [`Db::publish_changes`]. A
+    /// thread-local because the hook runs on the thread that runs the
+    /// statement, which is the blocking task inside [`Db::call`].
+    static WATCHED_CHANGED: Cell<bool> = const { Cell::new(false) };
 }
 
 impl std::fmt::Debug for Db {
@@ -102,8 +128,18 @@ impl std::fmt::Debug for Db {
     }
 }
 
+/// Prepared statements kept per connection (rusqlite's default is 16; the
+/// hot paths of sessions, challenges and audit use more than that together).
+const STATEMENT_CACHE: usize = 64;
+
 fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.update_hook(Some(|_action, _db: &str, table: &str, _row| {
+        if WATCHED_TABLES.contains(&table) {
+            WATCHED_CHANGED.set(true);
+        }
+    }))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
@@ -140,7 +176,25 @@ impl Db {
         Ok(Db {
             pool,
             path: path.to_owned(),
+            generation: Arc::new(AtomicU64::new(0)),
         })
+    }
+
+    /// The change generation: it moves on after every transaction that
+    /// changed `users` or `sessions` has ended, before the caller that made
+    /// the change is answered. A value read before a read began, and still
+    /// current, says nothing the read saw has changed since.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Bumps the generation if a statement on this thread changed a watched
+    /// table since the last call. Runs after each [`Db::call`] closure, and
+    /// in batch writers right after their commit (before they answer).
+    pub(crate) fn publish_changes(&self) {
+        if WATCHED_CHANGED.replace(false) {
+            self.generation.fetch_add(1, Ordering::SeqCst);
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -153,12 +207,15 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let db = self.clone();
         let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
-            let mut conn = pool.get()?;
-            f(&mut conn)
+            let mut conn = db.pool.get()?;
+            WATCHED_CHANGED.set(false);
+            let result = f(&mut conn);
+            db.publish_changes();
+            result
         })
         .await;
         match joined {
@@ -219,15 +276,31 @@ fn create_private(path: &Path) -> std::io::Result<()> {
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// Live sessions with their users, for the token check (`cache.rs`).
+    sessions: Arc<cache::SessionCache>,
+    /// The group committer for refresh rotations, started on first use (it
+    /// needs a tokio runtime, which `Store::new` does not).
+    commits: Arc<OnceLock<GroupCommit>>,
 }
 
 impl Store {
     pub fn new(db: Db) -> Store {
-        Store { db }
+        Store {
+            db,
+            sessions: Arc::default(),
+            commits: Arc::default(),
+        }
     }
 
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// The shared group committer (see `commit.rs`); must be called inside
+    /// a tokio runtime.
+    pub fn group_commit(&self) -> &GroupCommit {
+        self.commits
+            .get_or_init(|| GroupCommit::start(self.db.clone()))
     }
 }
 

@@ -66,7 +66,10 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
 
 fn get_session(conn: &rusqlite::Connection, id: &str) -> Result<Option<SessionRecord>, StoreError> {
     let sql = format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = ?1");
-    Ok(conn.query_row(&sql, [id], session_from_row).optional()?)
+    // Cached: this runs on every token check that misses the session cache
+    // and on every refresh; parsing the SQL each time cost more than the query.
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt.query_row([id], session_from_row).optional()?)
 }
 
 impl Store {
@@ -117,13 +120,26 @@ impl Store {
 
     /// The session and its user, when the session is live and the user
     /// enabled: the check behind every access token on toktok's own routes.
+    ///
+    /// Answered from the session cache while nothing in `users` or
+    /// `sessions` has changed since the answer was read (see `cache.rs`);
+    /// the expiry is checked against `now` either way.
     pub async fn live_session(
         &self,
         sid: &str,
         now: i64,
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        // Loaded before the read: a write that ends after this moves it on.
+        let generation = self.db.generation();
+        if let Some(live) = self.sessions.get(sid, generation) {
+            let (session, user) = &*live;
+            return Ok(
+                (session.is_live(now) && !user.disabled).then(|| (session.clone(), user.clone()))
+            );
+        }
         let sid = sid.to_owned();
-        self.db
+        let found = self
+            .db
             .call(move |conn| {
                 let Some(session) = get_session(conn, &sid)? else {
                     return Ok(None);
@@ -136,12 +152,19 @@ impl Store {
                     _ => Ok(None),
                 }
             })
-            .await
+            .await?;
+        if let Some((session, user)) = &found {
+            self.sessions
+                .insert(generation, session.clone(), user.clone());
+        }
+        Ok(found)
     }
 
-    /// Locks the session (`BEGIN IMMEDIATE`), lets `decide` look at it and
-    /// its user, and applies the decision before anyone else can look: two
-    /// concurrent refreshes with one token see one rotation (SECURITY.md R3).
+    /// Locks the session (in a write transaction), lets `decide` look at it
+    /// and its user, and applies the decision before anyone else can look:
+    /// two concurrent refreshes with one token see one rotation (SECURITY.md
+    /// R3). Concurrent refreshes share commits ([`super::GroupCommit`]): each
+    /// runs in its own savepoint, in arrival order, answered once durable.
     pub async fn refresh_session<F>(
         &self,
         sid: &str,
@@ -153,7 +176,7 @@ impl Store {
         F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
     {
         let sid = sid.to_owned();
-        self.db
+        self.group_commit()
             .write(move |tx| {
                 let Some(mut session) = get_session(tx, &sid)? else {
                     return Ok(None);
@@ -276,5 +299,135 @@ impl Store {
                 Ok(n)
             })
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::store::Db;
+
+    fn event(kind: &'static str) -> AuditEvent {
+        AuditEvent {
+            at: 100,
+            kind,
+            user_id: None,
+            actor: None,
+            ip: None,
+            user_agent: None,
+            detail: json!({}),
+        }
+    }
+
+    async fn store_with_session() -> (tempfile::TempDir, Store, SessionRecord) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(Db::open(&dir.path().join("t.db")).unwrap());
+        let user = UserRecord {
+            id: "u1".into(),
+            email: "a@b.io".into(),
+            email_confirmed_at: None,
+            name: None,
+            role: "user".into(),
+            metadata: json!({}),
+            app_metadata: json!({}),
+            password_hash: None,
+            disabled: false,
+            created_at: 100,
+            updated_at: 100,
+            last_login_at: None,
+        };
+        store
+            .insert_user(user, "a@b.io".into(), event("user.registered"), Vec::new())
+            .await
+            .unwrap();
+        let session = SessionRecord {
+            id: "s1".into(),
+            user_id: "u1".into(),
+            refresh_hash: "h1".into(),
+            prev_refresh_hash: None,
+            rotated_at: 100,
+            created_at: 100,
+            last_used_at: 100,
+            expires_at: 10_000,
+            user_agent: None,
+            ip: None,
+            revoked_at: None,
+        };
+        store
+            .create_session(session.clone(), "a@b.io".into(), None, event("login"))
+            .await
+            .unwrap();
+        (dir, store, session)
+    }
+
+    #[tokio::test]
+    async fn a_cached_session_is_refused_as_soon_as_it_is_ended() {
+        let (_dir, store, session) = store_with_session().await;
+        assert!(store.live_session("s1", 200).await.unwrap().is_some());
+        // The second look is a cache hit...
+        let generation = store.db.generation();
+        assert!(store.sessions.get("s1", generation).is_some());
+        assert!(store.live_session("s1", 200).await.unwrap().is_some());
+        // ...and still checks the expiry against the clock.
+        assert!(store
+            .live_session("s1", session.expires_at)
+            .await
+            .unwrap()
+            .is_none());
+        // Logout moves the generation on before it returns.
+        assert!(store
+            .end_session("u1", "s1", 300, event("session.ended"))
+            .await
+            .unwrap());
+        assert!(store.db.generation() > generation);
+        assert!(store.live_session("s1", 301).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_disabled_user_and_a_revoked_family_are_seen_at_once() {
+        let (_dir, store, _) = store_with_session().await;
+        assert!(store.live_session("s1", 200).await.unwrap().is_some());
+        // Any write to users retires the cache, whoever makes it.
+        store
+            .db()
+            .call(|c| {
+                c.execute("UPDATE users SET disabled = 1 WHERE id = 'u1'", [])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert!(store.live_session("s1", 200).await.unwrap().is_none());
+        store
+            .db()
+            .call(|c| {
+                c.execute("UPDATE users SET disabled = 0 WHERE id = 'u1'", [])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert!(store.live_session("s1", 200).await.unwrap().is_some());
+        // Reuse detection revokes through the group commit.
+        let outcome = store
+            .refresh_session("s1", 300, event("refresh.reused"), |_, _| {
+                RefreshDecision::RevokeFamily
+            })
+            .await
+            .unwrap();
+        assert!(matches!(
+            outcome,
+            Some((RefreshDecision::RevokeFamily, _, _))
+        ));
+        assert!(store.live_session("s1", 301).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn reads_change_nothing() {
+        let (_dir, store, _) = store_with_session().await;
+        let generation = store.db.generation();
+        store.live_session("s1", 200).await.unwrap();
+        store.list_sessions("u1", 200).await.unwrap();
+        assert_eq!(store.db.generation(), generation);
     }
 }

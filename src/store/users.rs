@@ -57,7 +57,9 @@ pub(super) fn get_user(
     id: &str,
 ) -> Result<Option<UserRecord>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = ?1");
-    Ok(conn.query_row(&sql, [id], user_from_row).optional()?)
+    // Cached: on every refresh and every token check that misses the cache.
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt.query_row([id], user_from_row).optional()?)
 }
 
 fn enqueue_all(tx: &Transaction<'_>, mails: &[OutgoingMail], now: i64) -> Result<(), StoreError> {
