@@ -384,10 +384,18 @@ async fn mail_of_a_user_deleted_after_the_claim_mints_no_lasting_link() {
     mail.link.as_mut().unwrap().id = user_id.clone();
     enqueue(&app, mail).await;
 
+    let key = app.api_key(&["admin"]).await;
     let state = app.state.clone();
     let pass = tokio::spawn(async move { deliver_due(&state).await });
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    let key = app.api_key(&["admin"]).await;
+    // The worker is at the relay with the first mail (which takes 400 ms).
+    let started = Instant::now();
+    while sink.connections() == 0 {
+        assert!(
+            started.elapsed() < WAIT,
+            "the worker never reached the relay"
+        );
+        tokio::task::yield_now().await;
+    }
     let path = format!("/v1/admin/users/{user_id}");
     let res = app
         .request(reqwest::Method::DELETE, &path, Some(&key), None)
