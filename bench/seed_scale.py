@@ -28,7 +28,7 @@ few API calls):
   1/5 `password-reset` for a user id (encrypted UUID secret, ttl 1 h),
   1/5 `magic-link` (encrypted UUID secret, ttl 15 min);
   every one with a 64-hex secret_hash. The EXPIRED rows are spread evenly
-  over all four kinds (every k-th row), with `expires_at` in the past day;
+  over all four kinds, with `expires_at` in the past day;
   the others expire a day from now, so none expires while the suite runs.
 """
 
@@ -88,8 +88,8 @@ def main() -> None:
     t_users = time.monotonic() - t0
 
     # Challenges: four kinds, each generated in key order. Row n (1-based,
-    # across all kinds) is expired when n % every == 0.
-    every = challenges // expired if expired else 0
+    # across all kinds) is expired when n * EXPIRED / CHALLENGES crosses an
+    # integer: exactly EXPIRED rows, spread evenly.
     kinds = [
         # (action, share of 5, id expression, secret settings, metadata, ttl)
         ("email-confirm", 1, "uid", '{"encrypt":true,"type":"uuid"}', "'null'", 3600),
@@ -109,7 +109,9 @@ def main() -> None:
             f" || CASE WHEN k > {max(users, 1)} THEN printf('-%d', (k - 1) / {max(users, 1)}) ELSE '' END"
         )
         id_sql = id_expr.replace("uid", uid_expr) if id_expr == "uid" else id_expr
-        expired_test = f"(({start} + k) % {every} = 0)" if every else "0"
+        expired_test = (
+            f"((({start} + k) * {expired}) / {challenges} > (({start} + k - 1) * {expired}) / {challenges})"
+        )
         conn.execute(
             f"""
             WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM c WHERE k < {count})
