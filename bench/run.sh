@@ -4,16 +4,22 @@
 # wrk, and prints one table with min/median/max of every workload and every
 # goal of the issue as measured against goal. A full run writes BENCHMARKS.md.
 #
-# Usage: bash bench/run.sh [--quick] [--duration SECONDS] [--runs N] [--out FILE]
+# Usage: bash bench/run.sh [--quick] [--scale] [--duration SECONDS] [--runs N] [--out FILE]
 #   --quick      1-second runs, 1 repetition, BENCHMARKS.md left alone (the CI
 #                smoke test: fails on errors, never on a missed goal)
+#   --scale      then the scale workloads: W4, W5, W6 again on the same database
+#                seeded with 1 M users and 5 M challenges, and W4 while the
+#                sweeper deletes the 1 M expired ones (about 3 more minutes and
+#                1.8 GB in $TMPDIR; sizes from SCALE_USERS, SCALE_CHALLENGES,
+#                SCALE_EXPIRED)
 #   --duration   seconds per workload run (default 5)
 #   --runs       repetitions of each workload (default 3)
 #   --out FILE   where to write the report (default BENCHMARKS.md; "-": nowhere)
 # BENCH_BIN=/path/to/toktok runs another build of the server (e.g. the one
 # before a change, for a side-by-side comparison) instead of building one.
 #
-# Needs curl and wrk (Debian's package; installed with apt-get when missing).
+# Needs curl and wrk (Debian's package; installed with apt-get when missing);
+# --scale also needs python3 (its standard sqlite3 module, for the seeder).
 # Server and load generator share the machine's cores: every goal is a ratio
 # or a figure taken side by side in this one run.
 set -euo pipefail
@@ -25,13 +31,18 @@ DURATION=5
 RUNS=3
 OUT=BENCHMARKS.md
 QUICK=0
+SCALE=0
+SCALE_USERS=${SCALE_USERS:-1000000}
+SCALE_CHALLENGES=${SCALE_CHALLENGES:-5000000}
+SCALE_EXPIRED=${SCALE_EXPIRED:-1000000}
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1; DURATION=1; RUNS=1; OUT=- ;;
+        --scale) SCALE=1 ;;
         --duration) DURATION=$2; shift ;;
         --runs) RUNS=$2; shift ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -48,6 +59,9 @@ if ! command -v wrk >/dev/null 2>&1; then
     $sudo apt-get update -qq && $sudo apt-get install -y -qq wrk >/dev/null
 fi
 command -v curl >/dev/null 2>&1 || die "curl is needed"
+if [ "$SCALE" = 1 ]; then
+    command -v python3 >/dev/null 2>&1 || die "python3 is needed for --scale (bench/seed_scale.py)"
+fi
 
 # --- build -------------------------------------------------------------------
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -77,7 +91,10 @@ PORT=$((20000 + RANDOM % 20000))
 while ! port_free "$PORT"; do PORT=$((20000 + RANDOM % 20000)); done
 URL=http://127.0.0.1:$PORT
 
-cat >"$WORK/toktok.toml" <<EOF
+# write_config [SWEEP_INTERVAL]: the server's configuration; the sweeper runs
+# every minute (the default) unless told otherwise.
+write_config() {
+    cat >"$WORK/toktok.toml" <<EOF
 [server]
 listen = "127.0.0.1:$PORT"
 public_url = "$URL"
@@ -93,6 +110,11 @@ enabled = false
 [log]
 level = "warn"
 EOF
+    if [ -n "${1:-}" ]; then
+        printf '[challenges]\nsweep_interval = "%s"\n' "$1" >>"$WORK/toktok.toml"
+    fi
+}
+write_config
 export TOKTOK_CONFIG=$WORK/toktok.toml
 
 EMAIL=bench@bench.example
@@ -232,11 +254,71 @@ for _ in $(seq "$RUNS"); do
     RESTART_RSS=$(mem_mb VmRSS)
     stop_server
 done
+
+# --- scale (--scale) ---------------------------------------------------------
+# The same database, now with SCALE_USERS users and SCALE_CHALLENGES
+# challenges (SCALE_EXPIRED of them expired) added by bench/seed_scale.py:
+# SQLite generates the rows itself in one transaction, about a minute for
+# 1 M + 5 M (see the script for the rows' shape). The workloads keep using
+# the bench user and API key from above (real ones, made through the CLI and
+# the API). S4-S6 run with the sweeper held off (sweep_interval 1h), so the
+# expired rows stay in the table as a backlog; then the server restarts with
+# sweep_interval 2s, W4's wrk starts when the sweep does (2 s after the
+# spawn) and is stopped (SIGINT, on which wrk reports) as soon as /metrics
+# counts the expired rows as swept: SW's figures cover exactly the sweep.
+swept_challenges() {
+    curl -s "$URL/metrics" | awk '/^toktok_sweeper_deleted_total\{kind="challenges"\}/ { print $2 }'
+}
+if [ "$SCALE" = 1 ]; then
+    say "scale: seeding $SCALE_USERS users and $SCALE_CHALLENGES challenges ($SCALE_EXPIRED expired)"
+    SEEDED=$(python3 bench/seed_scale.py "$WORK/toktok.db" "$SCALE_USERS" "$SCALE_CHALLENGES" "$SCALE_EXPIRED")
+    say "$SEEDED"
+    SCALE_DB_MB=$(du -cm "$WORK"/toktok.db* | awk 'END { print $1 }')
+    write_config 1h
+    start_server
+    SCALE_STARTUP=$STARTUP_MS
+    read -r ACCESS _ < <(login_tokens 1)
+    [ -n "$ACCESS" ] || die "login failed on the scale database"
+    for run in $(seq "$RUNS"); do
+        say "scale run $run of $RUNS"
+        export RUN=s$run
+        wrk_run S4 2xx 16 -H "Authorization: Bearer $ACCESS" "$URL/v1/users/me"
+        login_tokens 34 | cut -d' ' -f2 >"$WORK/refresh.txt"
+        TOKENS=$WORK/refresh.txt THREADS=2 wrk_run S5 2xx 32 -s bench/refresh.lua "$URL"
+        wrk_run S6 2xx 64 -s bench/challenge.lua "$URL"
+    done
+    SCALE_PEAK_RSS=$(mem_mb VmHWM)
+    stop_server
+
+    say "scale: W4 while the sweeper deletes $SCALE_EXPIRED expired challenges"
+    write_config 2s
+    T_START=$(now_ns)
+    start_server
+    while [ $(($(now_ns) - T_START)) -lt 2000000000 ]; do sleep 0.05; done
+    wrk -t2 -c16 -d600s --timeout 10s --latency -H "Authorization: Bearer $ACCESS" \
+        "$URL/v1/users/me" >"$WORK/SW.txt" 2>&1 &
+    BG=$!
+    until [ "$(swept_challenges)" -ge "$SCALE_EXPIRED" ] 2>/dev/null; do
+        kill -0 "$BG" 2>/dev/null || die "wrk (SW) ended before the sweep did: $(cat "$WORK/SW.txt")"
+        sleep 0.25
+    done
+    # The counter moves once the whole sweep is done, within 0.25 s.
+    SWEEP_S=$(awk -v ns=$(($(now_ns) - T_START)) 'BEGIN { printf "%.1f", ns / 1e9 - 2 }')
+    kill -INT "$BG"
+    wait "$BG" || die "wrk (SW) failed: $(cat "$WORK/SW.txt")"
+    BG=""
+    parse "$WORK/SW.txt" 2xx >>"$WORK/results/SW"
+    SWEEP_PEAK_RSS=$(mem_mb VmHWM)
+    stop_server
+    write_config
+fi
 BINARY_MB=$(awk -v b="$(stat -c %s "$BIN")" 'BEGIN { printf "%.1f", b / 1048576 }')
 strip -o "$WORK/toktok.stripped" "$BIN" 2>/dev/null || cp "$BIN" "$WORK/toktok.stripped"
 STRIPPED_MB=$(awk -v b="$(stat -c %s "$WORK/toktok.stripped")" 'BEGIN { printf "%.1f", b / 1048576 }')
 
 # --- the report --------------------------------------------------------------
+WORKLOADS="W1 W2 W3 W4 W5 W6 W7 W7-logins W8"
+[ "$SCALE" = 1 ] && WORKLOADS="$WORKLOADS S4 S5 S6 SW"
 # col NAME N: the Nth column of each run of NAME, as "min median max".
 col() {
     awk -v c="$2" '{ print $c }' "$WORK/results/$1" | sort -g | awk '
@@ -255,12 +337,16 @@ declare -A WHAT=(
     [W7]="W4 while 8 conns of logins run"
     [W7-logins]="the logins during W7"
     [W8]="GET /health, 16 conns"
+    [S4]="W4 on the scale database"
+    [S5]="W5 on the scale database"
+    [S6]="W6 on the scale database"
+    [SW]="W4 during the whole sweep of the expired challenges (one run)"
 )
-declare -A UNIT=([W5]="rotations/s" [W6]="pairs/s")
+declare -A UNIT=([W5]="rotations/s" [W6]="pairs/s" [S5]="rotations/s" [S6]="pairs/s")
 table() {
     printf '| workload | what | unit | min | median | max | p50 ms (median) | p99 ms (median) | unexpected answers | socket errors |\n'
     printf '|---|---|---|---:|---:|---:|---:|---:|---:|---:|\n'
-    for w in W1 W2 W3 W4 W5 W6 W7 W7-logins W8; do
+    for w in $WORKLOADS; do
         read -r lo mid hi < <(col "$w" 1)
         printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$w" "${WHAT[$w]}" \
             "${UNIT[$w]:-req/s}" "$lo" "$mid" "$hi" "$(med "$w" 2)" "$(med "$w" 3)" \
@@ -276,6 +362,12 @@ W2=$(med W2 1); W4=$(med W4 1); W5=$(med W5 1); W6=$(med W6 1); W8=$(med W8 1)
 W7=$(med W7 1); W7P99=$(med W7 3); W2P50=$(med W2 2); W3P50=$(med W3 2)
 STARTUP=$(printf '%s\n' "${STARTS[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 STARTUP_ALL=$(printf '%s ' "${STARTS[@]}")
+PEAK_ALL=$PEAK_RSS
+if [ "$SCALE" = 1 ]; then
+    S4=$(med S4 1); S5=$(med S5 1); S6=$(med S6 1)
+    SW=$(med SW 1); SWP99=$(med SW 3)
+    PEAK_ALL=$(printf '%s\n' "$PEAK_RSS" "$SCALE_PEAK_RSS" "$SWEEP_PEAK_RSS" | sort -g | tail -1)
+fi
 W2_RATIO=$(ratio "$W2" "$CEILING"); W4_RATIO=$(ratio "$W4" "$W8"); W7_RATIO=$(ratio "$W7" "$W4")
 W3_DIFF=$(awk -v a="$W3P50" -v b="$W2P50" 'BEGIN { d = (b > 0) ? (a - b) / b * 100 : 0; printf "%.1f", (d < 0) ? -d : d }')
 goals() {
@@ -292,10 +384,22 @@ goals() {
     printf '| W3 median latency = W2 within 5 %% | %s ms vs %s ms (%s %%) | ≤ 5 %% | %s |\n' \
         "$W3P50" "$W2P50" "$W3_DIFF" "$(verdict "$W3_DIFF" "<=" 5)"
     printf '| idle RSS (fresh start) | %s MB | ≤ 20 MB | %s |\n' "$IDLE_RSS" "$(verdict "$IDLE_RSS" "<=" 20)"
-    printf '| peak RSS over the suite (VmHWM) | %s MB | ≤ 100 MB | %s |\n' "$PEAK_RSS" "$(verdict "$PEAK_RSS" "<=" 100)"
+    printf '| peak RSS over the suite (VmHWM) | %s MB | ≤ 100 MB | %s |\n' "$PEAK_ALL" "$(verdict "$PEAK_ALL" "<=" 100)"
     printf '| start-up to /ready, existing database | %s ms (runs: %s) | ≤ 100 ms | %s |\n' \
         "$STARTUP" "$STARTUP_ALL" "$(verdict "$STARTUP" "<=" 100)"
-    printf '| scale (1M users / 5M challenges) | not run by this script | within 20 %% | not measured |\n'
+    if [ "$SCALE" = 1 ]; then
+        local w s r
+        for pair in "W4 S4" "W5 S5" "W6 S6"; do
+            read -r w s <<<"$pair"
+            r=$(ratio "$(med "$s" 1)" "$(med "$w" 1)")
+            printf '| scale: %s at %s users / %s challenges, within 20 %% of %s | %s/s = %s × %s (%s/s) | ≥ 0.8 × | %s |\n' \
+                "$w" "$SCALE_USERS" "$SCALE_CHALLENGES" "$w" "$(med "$s" 1)" "$r" "$w" "$(med "$w" 1)" "$(verdict "$r" ">=" 0.8)"
+        done
+        printf '| scale: W4 p99 while the sweeper deletes %s expired challenges (%s s) | %s ms | ≤ 50 ms | %s |\n' \
+            "$SCALE_EXPIRED" "$SWEEP_S" "$SWP99" "$(verdict "$SWP99" "<=" 50)"
+    else
+        printf '| scale (1M users / 5M challenges) | not run (bench/run.sh --scale) | within 20 %%; sweep p99 ≤ 50 ms | not measured |\n'
+    fi
 }
 extra() {
     printf '| figure | value |\n|---|---|\n'
@@ -303,6 +407,13 @@ extra() {
     printf '| idle RSS after the suite | %s MB |\n' "$AFTER_RSS"
     printf '| idle RSS after a restart on the used database | %s MB |\n' "$RESTART_RSS"
     printf '| binary size (release, as built / stripped) | %s MiB / %s MiB |\n' "$BINARY_MB" "$STRIPPED_MB"
+    if [ "$SCALE" = 1 ]; then
+        printf '| scale database: %s | %s MB on disk |\n' "$SEEDED" "$SCALE_DB_MB"
+        printf '| start-up to /ready on the scale database | %s ms |\n' "$SCALE_STARTUP"
+        printf '| peak RSS (VmHWM): S4-S6 server / sweep server | %s MB / %s MB |\n' "$SCALE_PEAK_RSS" "$SWEEP_PEAK_RSS"
+        printf '| the sweep of %s expired challenges (500 a transaction) | %s s; W4 meanwhile %s req/s = %s × W4 |\n' \
+            "$SCALE_EXPIRED" "$SWEEP_S" "$SW" "$(ratio "$SW" "$W4")"
+    fi
 }
 
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -320,7 +431,7 @@ if [ "$OUT" != - ]; then
     {
         echo "# Benchmarks"
         echo
-        echo "Written by \`bash bench/run.sh\` (issue 8): $RUNS runs of $DURATION s per workload, min/median/max."
+        echo "Written by \`bash bench/run.sh$([ "$SCALE" = 1 ] && echo ' --scale')\` (issue 8): $RUNS runs of $DURATION s per workload, min/median/max."
         echo "Do not edit by hand; rerun the script. The notes at the end come from \`bench/NOTES.md\`."
         echo
         echo "## Machine and versions"
@@ -344,6 +455,12 @@ if [ "$OUT" != - ]; then
         echo "- W7 W4's command while \`wrk -t1 -c8 -s bench/login.lua\` keeps the hash pool busy"
         echo "- hash ceiling: \`target/release/examples/hash_time 600000 5\` (median of 5 verifications), ceiling = nproc ÷ that time"
         echo "- start-up: spawn to the first 200 from /ready on the database the suite filled; RSS from /proc/PID/status"
+        if [ "$SCALE" = 1 ]; then
+            echo "- scale (\`--scale\`): \`python3 bench/seed_scale.py DB $SCALE_USERS $SCALE_CHALLENGES $SCALE_EXPIRED\` into the database above"
+            echo "  (SQLite generates the rows in one transaction; shapes as toktok writes them, see the script), then S4/S5/S6"
+            echo "  = W4/W5/W6's commands with \`[challenges] sweep_interval = \"1h\"\`; then SW = W4's command on a server"
+            echo "  restarted with \`sweep_interval = \"2s\"\`, from the sweep's start until /metrics counts the expired rows swept"
+        fi
         echo
         echo "## Figures"
         echo

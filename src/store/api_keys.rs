@@ -133,29 +133,44 @@ impl Store {
     /// The live (not revoked) key with this hash, recording its use: the
     /// lookup is a read, and only a key whose `last_used_at` is unset or
     /// older than [`TOUCH_EVERY`] seconds costs a write.
+    ///
+    /// Answered from the API-key cache (`cache.rs`) while nothing in the
+    /// watched tables has changed since the key was read and the clock is
+    /// still in the second it was read in: a revoke made through this store
+    /// is seen by the very next call, one made by another process (`toktok
+    /// api-key revoke`) from the next second on. A hit whose `last_used_at` is due for
+    /// its touch goes to the database like a miss, so the use is still
+    /// recorded once a minute.
     pub async fn api_key_by_hash(
         &self,
         key_hash: &str,
         now: i64,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        // Loaded before the read: a write that ends after this moves it on.
+        let generation = self.db.generation();
+        if let Some(key) = self.api_keys.get(key_hash, generation, now) {
+            if !touch_due(&key, now) {
+                return Ok(Some((*key).clone()));
+            }
+        }
         let key_hash = key_hash.to_owned();
-        self.db
+        let (key_hash, found) = self
+            .db
             .call(move |conn| {
                 let sql = format!(
                     "SELECT {API_KEY_COLUMNS} FROM api_keys
                      WHERE key_hash = ?1 AND revoked_at IS NULL"
                 );
                 // Cached: this runs on every challenge and admin request
-                // with a key; parsing it was the largest SQL cost of W6.
+                // with a key that misses the cache.
                 let Some(mut record) = conn
                     .prepare_cached(&sql)?
                     .query_row([&key_hash], api_key_from_row)
                     .optional()?
                 else {
-                    return Ok(None);
+                    return Ok((key_hash, None));
                 };
-                let stale = record.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY);
-                if stale {
+                if touch_due(&record, now) {
                     // One statement, so autocommit makes it atomic; its WHERE
                     // repeats the staleness test, so of many concurrent
                     // requests only the first writes, and a key revoked
@@ -170,10 +185,22 @@ impl Store {
                         record.last_used_at = Some(now);
                     }
                 }
-                Ok(Some(record))
+                Ok((key_hash, Some(record)))
             })
-            .await
+            .await?;
+        if let Some(record) = &found {
+            // A touch just written bumps the generation past `generation`,
+            // so that entry serves nobody; the next call caches afresh.
+            self.api_keys
+                .insert(key_hash, generation, now, record.clone());
+        }
+        Ok(found)
     }
+}
+
+/// Whether a use at `now` should be written to `last_used_at`.
+fn touch_due(record: &ApiKeyRecord, now: i64) -> bool {
+    record.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY)
 }
 
 #[cfg(test)]
@@ -289,5 +316,59 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(kinds, ["api_key.created", "api_key.revoked"]);
+    }
+
+    #[tokio::test]
+    async fn a_revoke_through_the_store_is_seen_by_the_very_next_lookup() {
+        let (_dir, store) = store().await;
+        let r = record("k", 100, vec![Scope::Challenges]);
+        store
+            .insert_api_key(r, "h".into(), event("api_key.created", 100))
+            .await
+            .unwrap();
+        // The first look records the use (a write, which retires what it
+        // read); the second caches the key; the third is a cache hit...
+        store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
+        store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
+        let generation = store.db.generation();
+        assert!(store.api_keys.get("h", generation, 1000).is_some());
+        store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
+        assert_eq!(store.db.generation(), generation, "a hit writes nothing");
+        // ...until the revoke, which moves the generation on before it returns.
+        let ev = event("api_key.revoked", 1000);
+        assert!(store.revoke_api_key("k", 1000, ev).await.unwrap());
+        assert!(store.db.generation() > generation);
+        assert_eq!(store.api_key_by_hash("h", 1000).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_revoke_by_another_process_is_seen_from_the_next_second() {
+        let (dir, store) = store().await;
+        let r = record("k", 100, vec![Scope::Challenges]);
+        store
+            .insert_api_key(r, "h".into(), event("api_key.created", 100))
+            .await
+            .unwrap();
+        // Recorded, then cached (see the test above).
+        store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
+        store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
+        // `toktok api-key revoke`: its own Db on the same file.
+        let cli = Store::new(Db::open(&dir.path().join("t.db")).unwrap());
+        let ev = event("api_key.revoked", 1000);
+        assert!(cli.revoke_api_key("k", 1000, ev).await.unwrap());
+        // The documented bound: served from the cache for the rest of the
+        // second it was read in, refused from the next one on.
+        assert!(store.api_key_by_hash("h", 1000).await.unwrap().is_some());
+        assert_eq!(store.api_key_by_hash("h", 1001).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn unknown_keys_are_not_cached() {
+        let (_dir, store) = store().await;
+        for i in 0..10 {
+            let hash = format!("unknown {i}");
+            assert_eq!(store.api_key_by_hash(&hash, 1000).await.unwrap(), None);
+        }
+        assert_eq!(store.api_keys.len(), 0);
     }
 }

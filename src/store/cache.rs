@@ -1,51 +1,109 @@
-//! The session cache: the answer to "is this session live, and who is its
-//! user?" kept in memory, because every access token on toktok's own routes
-//! asks it (J5) and the answer rarely changes.
+//! The session cache and the API-key cache: the answers to "is this session
+//! live, and who is its user?" and "which live key has this hash?" kept in
+//! memory, because every access token on toktok's own routes asks the first
+//! (J5), every challenge and admin call with a key asks the second, and the
+//! answers rarely change.
 //!
 //! Correctness comes from the database's change generation
 //! ([`super::Db::generation`]), not from each write path remembering to
 //! invalidate: an SQLite update hook on every pooled connection notices any
-//! INSERT, UPDATE or DELETE on `users` or `sessions`, and the generation is
-//! bumped once that transaction has ended and before its caller is answered
-//! (`Db::call`, and the group committer after its commit). An entry is only
-//! used while the generation it was read under is still current, so:
+//! INSERT, UPDATE or DELETE on `users`, `sessions` or `api_keys`, and the
+//! generation is bumped once that transaction has ended and before its
+//! caller is answered (`Db::call`, and the group committer after its
+//! commit). An entry is only used while the generation it was read under is
+//! still current, so:
 //!
 //! - a revocation (logout, logout-all, password change, admin disable or
-//!   logout, reuse detection, deletion) is seen by every token check that
-//!   starts after the revoking request was answered;
+//!   logout, reuse detection, deletion, an API key revoked through this
+//!   process's store) is seen by every check that starts after the revoking
+//!   call returned;
 //! - a reader that raced a write tags its entry with the generation from
 //!   before its read, so the bump that follows the write retires it.
 //!
 //! Other processes writing the same file (the CLI) bump nothing here; an
-//! entry is therefore also retired after [`MAX_AGE`], which bounds how long
-//! such a change can go unseen. Only live answers are cached, the session's
-//! expiry is checked against the clock on every hit, and the map is cleared
-//! when it reaches [`CAPACITY`] entries.
+//! entry is therefore also retired after at most a second ([`MAX_AGE`] for
+//! sessions; for API keys, the end of the clock second it was read in),
+//! which bounds how long such a change can go unseen: `toktok api-key
+//! revoke` is always another process, so a revoked key keeps working here
+//! for up to a second (README, "Security notes"). Only live answers are cached (an
+//! unknown key costs a lookup every time, so made-up keys cannot fill the
+//! map), the session's expiry is checked against the clock on every hit,
+//! and a map is cleared when it reaches [`CAPACITY`] entries.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::{SessionRecord, UserRecord};
+use super::{ApiKeyRecord, SessionRecord, UserRecord};
 
-/// Most sessions kept; reaching it clears the map (the busy ones come back
-/// on their next request).
+/// Most entries kept per cache; reaching it clears the map (the busy ones
+/// come back on their next use).
 pub const CAPACITY: usize = 2048;
-/// Longest an entry is trusted, for changes made by other processes.
+/// Longest a session entry is trusted, for changes made by other processes.
 pub const MAX_AGE: Duration = Duration::from_secs(1);
 
-type Live = Arc<(SessionRecord, UserRecord)>;
-
-struct Entry {
+struct Entry<V, S> {
     generation: u64,
-    read_at: Instant,
-    live: Live,
+    /// When the value was read, in whatever the cache measures age in.
+    stamp: S,
+    value: Arc<V>,
 }
+
+/// Values read from the database, by key, each tagged with the generation
+/// it was read under and a stamp of when.
+struct GenerationCache<V, S> {
+    entries: Mutex<HashMap<String, Entry<V, S>>>,
+}
+
+impl<V, S> Default for GenerationCache<V, S> {
+    fn default() -> Self {
+        GenerationCache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<V, S: Copy> GenerationCache<V, S> {
+    /// The value for `key` if it was read under `generation` (the current
+    /// one) and `fresh` accepts its stamp.
+    fn get(&self, key: &str, generation: u64, fresh: impl FnOnce(S) -> bool) -> Option<Arc<V>> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let entry = entries.get(key)?;
+        (entry.generation == generation && fresh(entry.stamp)).then(|| entry.value.clone())
+    }
+
+    /// Remembers a value read under `generation`, the generation loaded
+    /// *before* the read began.
+    fn insert(&self, key: String, generation: u64, stamp: S, value: V) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if entries.len() >= CAPACITY && !entries.contains_key(&key) {
+            entries.clear();
+        }
+        entries.insert(
+            key,
+            Entry {
+                generation,
+                stamp,
+                value: Arc::new(value),
+            },
+        );
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
+
+type Live = Arc<(SessionRecord, UserRecord)>;
 
 /// Live sessions with their users, by session id.
 #[derive(Default)]
 pub struct SessionCache {
-    entries: Mutex<HashMap<String, Entry>>,
+    entries: GenerationCache<(SessionRecord, UserRecord), Instant>,
 }
 
 impl std::fmt::Debug for SessionCache {
@@ -58,35 +116,61 @@ impl SessionCache {
     /// The cached session `sid` with its user, if it was read under
     /// `generation` (the current one) less than [`MAX_AGE`] ago.
     pub fn get(&self, sid: &str, generation: u64) -> Option<Live> {
-        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        let entry = entries.get(sid)?;
-        (entry.generation == generation && entry.read_at.elapsed() < MAX_AGE)
-            .then(|| entry.live.clone())
+        self.entries
+            .get(sid, generation, |read_at| read_at.elapsed() < MAX_AGE)
     }
 
     /// Remembers a live session read from the database under `generation`,
     /// the generation loaded *before* the read began.
     pub fn insert(&self, generation: u64, session: SessionRecord, user: UserRecord) {
-        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
-        if entries.len() >= CAPACITY && !entries.contains_key(&session.id) {
-            entries.clear();
-        }
-        entries.insert(
+        self.entries.insert(
             session.id.clone(),
-            Entry {
-                generation,
-                read_at: Instant::now(),
-                live: Arc::new((session, user)),
-            },
+            generation,
+            Instant::now(),
+            (session, user),
         );
     }
 
     #[cfg(test)]
     pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+}
+
+/// Live (unrevoked) API keys, by the SHA-256 of the key.
+///
+/// An entry is trusted only within the clock second (toktok's clock, unix
+/// seconds) it was read in: at most 1 s for a change by another process,
+/// like [`MAX_AGE`] for sessions, but on the injectable clock, so tests can
+/// step over the bound, and a clock jump either way retires every entry.
+#[derive(Default)]
+pub struct ApiKeyCache {
+    entries: GenerationCache<ApiKeyRecord, i64>,
+}
+
+impl std::fmt::Debug for ApiKeyCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyCache").finish_non_exhaustive()
+    }
+}
+
+impl ApiKeyCache {
+    /// The live key with this hash, if it was read under `generation` (the
+    /// current one) in the clock second `now`.
+    pub fn get(&self, key_hash: &str, generation: u64, now: i64) -> Option<Arc<ApiKeyRecord>> {
         self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .len()
+            .get(key_hash, generation, |read_in| read_in == now)
+    }
+
+    /// Remembers a live key read in the clock second `now` under
+    /// `generation`, the generation loaded *before* the read began.
+    pub fn insert(&self, key_hash: String, generation: u64, now: i64, key: ApiKeyRecord) {
+        self.entries.insert(key_hash, generation, now, key);
+    }
+
+    #[cfg(test)]
+    pub fn len(&self) -> usize {
+        self.entries.len()
     }
 }
 
@@ -147,6 +231,44 @@ mod tests {
         cache.insert(1, session("0"), user());
         assert_eq!(cache.len(), CAPACITY, "replacing one is not growing");
         cache.insert(1, session("new"), user());
+        assert_eq!(cache.len(), 1);
+    }
+
+    fn key(id: &str) -> ApiKeyRecord {
+        ApiKeyRecord {
+            id: id.into(),
+            name: "k".into(),
+            scopes: vec![crate::auth::api_keys::Scope::Challenges],
+            created_at: 0,
+            last_used_at: None,
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_key_is_trusted_for_its_generation_within_its_clock_second() {
+        let cache = ApiKeyCache::default();
+        cache.insert("h".into(), 3, 1000, key("a"));
+        assert_eq!(cache.get("h", 3, 1000).unwrap().id, "a");
+        // A revoke by another process bumps nothing here: the next clock
+        // second bounds it, and so does a clock that went back.
+        assert!(cache.get("h", 3, 1001).is_none());
+        assert!(cache.get("h", 3, 999).is_none());
+        assert!(
+            cache.get("h", 4, 1000).is_none(),
+            "a later write retires it"
+        );
+        assert!(cache.get("other", 3, 1000).is_none());
+    }
+
+    #[test]
+    fn the_key_map_is_cleared_when_full() {
+        let cache = ApiKeyCache::default();
+        for i in 0..CAPACITY {
+            cache.insert(i.to_string(), 1, 1000, key("a"));
+        }
+        assert_eq!(cache.len(), CAPACITY);
+        cache.insert("new".into(), 1, 1000, key("b"));
         assert_eq!(cache.len(), 1);
     }
 }

@@ -9,10 +9,10 @@
 //! `synchronous=FULL`: a commit has reached the disk before any 2xx (D1).
 //!
 //! Every connection also carries an update hook that notices writes to
-//! `users` and `sessions`; [`Db::call`] then bumps the database's change
-//! [`Db::generation`] before answering, which is what keeps the session
-//! cache (`cache.rs`) exact. Batches of small writes can share one commit
-//! through [`GroupCommit`] (`commit.rs`).
+//! `users`, `sessions` and `api_keys`; [`Db::call`] then bumps the
+//! database's change [`Db::generation`] before answering, which is what
+//! keeps the session and API-key caches (`cache.rs`) exact. Batches of
+//! small writes can share one commit through [`GroupCommit`] (`commit.rs`).
 //!
 //! [`Store`] is what the rest of the program sees: async methods named after
 //! what they do, grouped by table in the sibling modules. Handlers and
@@ -106,13 +106,13 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Db {
     pool: Pool,
     path: PathBuf,
-    /// Bumped after every transaction that wrote to `users` or `sessions`
-    /// (see [`Db::generation`]).
+    /// Bumped after every transaction that wrote to a [`WATCHED_TABLES`]
+    /// table (see [`Db::generation`]).
     generation: Arc<AtomicU64>,
 }
 
-/// Tables whose changes bump [`Db::generation`]: what the session cache holds.
-const WATCHED_TABLES: &[&str] = &["users", "sessions"];
+/// Tables whose changes bump [`Db::generation`]: what the caches hold.
+const WATCHED_TABLES: &[&str] = &["users", "sessions", "api_keys"];
 
 thread_local! {
     /// Set by the update hook when a statement on this thread changed a
@@ -181,8 +181,8 @@ impl Db {
     }
 
     /// The change generation: it moves on after every transaction that
-    /// changed `users` or `sessions` has ended, before the caller that made
-    /// the change is answered. A value read before a read began, and still
+    /// changed a [`WATCHED_TABLES`] table has ended, before the caller that
+    /// made the change is answered. A value read before a read began, and still
     /// current, says nothing the read saw has changed since.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
@@ -278,6 +278,8 @@ pub struct Store {
     db: Db,
     /// Live sessions with their users, for the token check (`cache.rs`).
     sessions: Arc<cache::SessionCache>,
+    /// Live API keys by hash, for the key check (`cache.rs`).
+    api_keys: Arc<cache::ApiKeyCache>,
     /// The group committer for refresh rotations, started on first use (it
     /// needs a tokio runtime, which `Store::new` does not).
     commits: Arc<OnceLock<GroupCommit>>,
@@ -288,6 +290,7 @@ impl Store {
         Store {
             db,
             sessions: Arc::default(),
+            api_keys: Arc::default(),
             commits: Arc::default(),
         }
     }

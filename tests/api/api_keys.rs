@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use reqwest::Method;
 use toktok::auth::api_keys::{self, authenticate, ApiKeyError, Scope};
 use toktok::store::{ApiKeyRecord, AuditEvent};
 
@@ -331,9 +332,44 @@ async fn a_key_from_the_command_line_works_until_revoked_there() {
 
     let out = toktok(app.dir.path(), &["api-key", "revoke", &record.id]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    // No cache: the running server refuses it at once.
+    // The running server caches keys: a revoke by another process is seen
+    // from the next clock second on (README, "Security notes").
+    app.clock.advance(1);
     let result = auth(&app, &key, Scope::Challenges).await;
     assert!(matches!(result, Err(ApiKeyError::Unknown)));
     let revoked = app.state.store.list_api_keys().await.unwrap();
     assert!(revoked[0].revoked_at.is_some());
+}
+
+#[tokio::test]
+async fn a_key_revoked_in_the_server_process_is_refused_by_the_very_next_request() {
+    let app = spawn_app().await;
+    let (key, record) = new_key(&app, &[Scope::Challenges]).await;
+    let create = |id: &'static str| {
+        let body = serde_json::json!({ "action": "revoke-test", "id": id });
+        app.request(Method::POST, "/v1/challenges", Some(&key), Some(body))
+    };
+    // The first records the key's use, the second caches the key, the
+    // third is answered from the cache.
+    for id in ["a", "b", "c"] {
+        assert_eq!(create(id).await.status(), 201);
+    }
+    let now = app.state.now();
+    let event = AuditEvent {
+        at: now,
+        kind: "api_key.revoked",
+        user_id: None,
+        actor: Some("test".into()),
+        ip: None,
+        user_agent: None,
+        detail: serde_json::json!({ "id": record.id }),
+    };
+    assert!(app
+        .state
+        .store
+        .revoke_api_key(&record.id, now, event)
+        .await
+        .unwrap());
+    // Same clock second, so only the change generation can refuse it.
+    assert_eq!(create("d").await.status(), 401);
 }
