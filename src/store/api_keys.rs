@@ -14,6 +14,7 @@
 
 use rusqlite::{params, OptionalExtension as _, Row};
 
+use super::Backend;
 use super::{audit, AuditEvent, Store, StoreError};
 use crate::auth::api_keys::Scope;
 
@@ -58,7 +59,7 @@ fn api_key_from_row(row: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
     })
 }
 
-fn scopes_json(scopes: &[Scope]) -> Result<String, StoreError> {
+pub(super) fn scopes_json(scopes: &[Scope]) -> Result<String, StoreError> {
     serde_json::to_string(scopes)
         .map_err(|e| StoreError::Internal(format!("cannot encode scopes: {e}")))
 }
@@ -71,40 +72,45 @@ impl Store {
         key_hash: String,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.insert_api_key(record, key_hash, event).await,
+        };
         let scopes = scopes_json(&record.scopes)?;
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "INSERT INTO api_keys (id, name, key_hash, scopes, created_at,
+        db.write(move |tx| {
+            tx.execute(
+                "INSERT INTO api_keys (id, name, key_hash, scopes, created_at,
                         last_used_at, revoked_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![
-                        record.id,
-                        record.name,
-                        key_hash,
-                        scopes,
-                        record.created_at,
-                        record.last_used_at,
-                        record.revoked_at,
-                    ],
-                )?;
-                audit::insert(tx, &event)
-            })
-            .await
+                params![
+                    record.id,
+                    record.name,
+                    key_hash,
+                    scopes,
+                    record.created_at,
+                    record.last_used_at,
+                    record.revoked_at,
+                ],
+            )?;
+            audit::insert(tx, &event)
+        })
+        .await
     }
 
     /// Every key, revoked ones included, newest first.
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        self.db
-            .call(|conn| {
-                let sql = format!(
-                    "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC"
-                );
-                let mut stmt = conn.prepare(&sql)?;
-                let rows = stmt.query_map([], api_key_from_row)?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.list_api_keys().await,
+        };
+        db.call(|conn| {
+            let sql =
+                format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC");
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map([], api_key_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
     }
 
     /// Revokes a live key; false when the id is unknown or already revoked.
@@ -115,19 +121,22 @@ impl Store {
         now: i64,
         event: AuditEvent,
     ) -> Result<bool, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.revoke_api_key(id, now, event).await,
+        };
         let id = id.to_owned();
-        self.db
-            .write(move |tx| {
-                let n = tx.execute(
-                    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                    params![id, now],
-                )?;
-                if n > 0 {
-                    audit::insert(tx, &event)?;
-                }
-                Ok(n > 0)
-            })
-            .await
+        db.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, now],
+            )?;
+            if n > 0 {
+                audit::insert(tx, &event)?;
+            }
+            Ok(n > 0)
+        })
+        .await
     }
 
     /// The live (not revoked) key with this hash, recording its use: the
@@ -138,41 +147,44 @@ impl Store {
         key_hash: &str,
         now: i64,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.api_key_by_hash(key_hash, now).await,
+        };
         let key_hash = key_hash.to_owned();
-        self.db
-            .call(move |conn| {
-                let sql = format!(
-                    "SELECT {API_KEY_COLUMNS} FROM api_keys
+        db.call(move |conn| {
+            let sql = format!(
+                "SELECT {API_KEY_COLUMNS} FROM api_keys
                      WHERE key_hash = ?1 AND revoked_at IS NULL"
-                );
-                // Cached: this runs on every challenge and admin request
-                // with a key; parsing it was the largest SQL cost of W6.
-                let Some(mut record) = conn
-                    .prepare_cached(&sql)?
-                    .query_row([&key_hash], api_key_from_row)
-                    .optional()?
-                else {
-                    return Ok(None);
-                };
-                let stale = record.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY);
-                if stale {
-                    // One statement, so autocommit makes it atomic; its WHERE
-                    // repeats the staleness test, so of many concurrent
-                    // requests only the first writes, and a key revoked
-                    // since the read is left alone.
-                    let n = conn.execute(
-                        "UPDATE api_keys SET last_used_at = ?2
+            );
+            // Cached: this runs on every challenge and admin request
+            // with a key; parsing it was the largest SQL cost of W6.
+            let Some(mut record) = conn
+                .prepare_cached(&sql)?
+                .query_row([&key_hash], api_key_from_row)
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let stale = record.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY);
+            if stale {
+                // One statement, so autocommit makes it atomic; its WHERE
+                // repeats the staleness test, so of many concurrent
+                // requests only the first writes, and a key revoked
+                // since the read is left alone.
+                let n = conn.execute(
+                    "UPDATE api_keys SET last_used_at = ?2
                          WHERE id = ?1 AND revoked_at IS NULL
                            AND (last_used_at IS NULL OR last_used_at < ?3)",
-                        params![record.id, now, now - TOUCH_EVERY],
-                    )?;
-                    if n > 0 {
-                        record.last_used_at = Some(now);
-                    }
+                    params![record.id, now, now - TOUCH_EVERY],
+                )?;
+                if n > 0 {
+                    record.last_used_at = Some(now);
                 }
-                Ok(Some(record))
-            })
-            .await
+            }
+            Ok(Some(record))
+        })
+        .await
     }
 }
 
@@ -206,7 +218,7 @@ mod tests {
 
     async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        let db = Db::open(&dir.path().join("t.db()")).unwrap();
         (dir, Store::new(db))
     }
 
@@ -280,7 +292,7 @@ mod tests {
             .await
             .unwrap();
         let kinds: Vec<String> = store
-            .db
+            .db()
             .call(|c| {
                 let mut stmt = c.prepare("SELECT kind FROM audit_events ORDER BY id")?;
                 let rows = stmt.query_map([], |r| r.get(0))?;
