@@ -1,5 +1,12 @@
 //! `spawn_app()`: the real server, in-process, on port 0, with a fresh SQLite
 //! file in a temp dir and a clock the test controls.
+//!
+//! With `TOKTOK_TEST_POSTGRES=postgres://user@host:port/db` (a server the
+//! tests may create databases on; `tests/postgres/run.sh` starts one), every
+//! test directory gets its own fresh PostgreSQL database instead, created on
+//! first use and named in the directory (`pg-database`), so a restart in the
+//! same directory finds the same data. Tests that are about the SQLite file
+//! itself call [`sqlite_only`] and skip.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,14 +31,80 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
+/// The PostgreSQL server the suite runs against, if any.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("TOKTOK_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// True (and says why on stderr) when the suite runs on PostgreSQL: for the
+/// few tests about the SQLite file itself (backup, file modes, raw SQL).
+pub fn sqlite_only(why: &str) -> bool {
+    if postgres_server().is_some() {
+        eprintln!("skipped on PostgreSQL: {why}");
+        return true;
+    }
+    false
+}
+
+/// The `[database]` lines for a test directory: its SQLite file, or its own
+/// PostgreSQL database (created on first use).
+pub fn database_toml(dir: &std::path::Path) -> String {
+    match postgres_server() {
+        Some(server) => format!("[database]\nurl = {:?}\n", postgres_database(&server, dir)),
+        None => format!(
+            "[database]\npath = {:?}\n",
+            dir.join("toktok.db").to_string_lossy()
+        ),
+    }
+}
+
+/// The URL of `dir`'s own database on `server`, creating it the first time.
+pub fn postgres_database(server: &str, dir: &std::path::Path) -> String {
+    let marker = dir.join("pg-database");
+    let name = match std::fs::read_to_string(&marker) {
+        Ok(name) => name,
+        Err(_) => {
+            let name = format!("toktok_test_{}", uuid::Uuid::new_v4().simple());
+            let (server, create) = (server.to_owned(), name.clone());
+            // The sync client runs its own runtime: off this one's threads.
+            std::thread::spawn(move || {
+                let mut client = postgres::Client::connect(&server, postgres::NoTls)
+                    .expect("TOKTOK_TEST_POSTGRES accepts connections");
+                client
+                    .batch_execute(&format!("CREATE DATABASE {create}"))
+                    .expect("CREATE DATABASE");
+            })
+            .join()
+            .expect("database creation thread");
+            std::fs::write(&marker, &name).expect("write pg-database");
+            name
+        }
+    };
+    with_database(server, &name)
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    format!("{}/{name}{query}", &base[..host_end])
+}
+
 /// The settings every test starts from; `extra` TOML is appended.
 pub fn test_config(dir: &std::path::Path, extra: &str) -> Config {
-    let db = dir.join("toktok.db");
     let outbox = dir.join("outbox");
     let toml = format!(
-        "[database]\npath = {:?}\n[password]\npbkdf2_iterations = {TEST_ITERATIONS}\n\
+        "{}[password]\npbkdf2_iterations = {TEST_ITERATIONS}\n\
          [rate_limit]\nenabled = false\n[email]\noutbox_dir = {:?}\n{extra}",
-        db.to_string_lossy(),
+        database_toml(dir),
         outbox.to_string_lossy()
     );
     Config::from_sources(Some(&merge_sections(&toml)), std::iter::empty())

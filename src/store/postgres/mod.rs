@@ -31,6 +31,7 @@ mod outbox;
 mod sessions;
 mod users;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::error::SqlState;
@@ -82,7 +83,7 @@ impl From<postgres::Error> for StoreError {
 /// The pooled PostgreSQL handle. Cheap to clone.
 #[derive(Clone)]
 pub struct PgDb {
-    pool: Pool,
+    pool: Arc<Connections>,
     /// Host and database name, for messages (never the password).
     target: String,
 }
@@ -92,6 +93,30 @@ impl std::fmt::Debug for PgDb {
         f.debug_struct("PgDb")
             .field("target", &self.target)
             .finish()
+    }
+}
+
+/// The pool, dropped off the async runtime: a sync `postgres::Client` says
+/// goodbye to the server on its own little runtime when dropped, which must
+/// not happen on one of tokio's worker threads (it would panic).
+struct Connections(Option<Pool>);
+
+impl Connections {
+    fn get(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+        match &self.0 {
+            Some(pool) => Ok(pool.get()?),
+            None => Err(StoreError::Unavailable("the pool is closed".to_owned())),
+        }
+    }
+}
+
+impl Drop for Connections {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                std::thread::spawn(move || drop(pool));
+            }
+        }
     }
 }
 
@@ -148,7 +173,10 @@ impl PgDb {
             migrations::migrate(&mut conn)
                 .with_context(|| format!("while migrating the database at {target}"))?;
         }
-        Ok(PgDb { pool, target })
+        Ok(PgDb {
+            pool: Arc::new(Connections(Some(pool))),
+            target,
+        })
     }
 
     /// Host and database name (no credentials), for messages.
