@@ -340,7 +340,20 @@ async fn check(config: &Config) -> i32 {
         println!("config warning: {warning}");
     }
     let path = &config.database.path;
-    if !path.exists() {
+    if let Some(url) = &config.database.url {
+        let url = url.expose().to_owned();
+        let checked = tokio::task::spawn_blocking(move || crate::store::postgres::check(&url))
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r);
+        match checked {
+            Ok(report) => println!("database: {report}"),
+            Err(e) => {
+                problems += 1;
+                println!("database: PROBLEM: {e:#}");
+            }
+        }
+    } else if !path.exists() {
         println!(
             "database: {} does not exist yet; it will be created",
             path.display()
@@ -481,9 +494,8 @@ async fn keys_rotate_rsa(config: Config) -> anyhow::Result<()> {
 
 /// Opens the configured database for a one-off command.
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let path = config.database.path.clone();
-    let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
-    Ok(Store::new(db))
+    let database = config.database.clone();
+    tokio::task::spawn_blocking(move || Store::open(&database)).await?
 }
 
 /// The longest API key name accepted: a label, not a document.
@@ -631,6 +643,12 @@ async fn api_key_revoke(config: &Config, id: &str) -> anyhow::Result<()> {
 async fn backup(config: &Config, dest: PathBuf) -> anyhow::Result<()> {
     if dest.exists() {
         bail!("{} exists; choose a new path", dest.display());
+    }
+    if config.database.url.is_some() {
+        bail!(
+            "toktok backup copies the SQLite file; this toktok uses PostgreSQL \
+             (database.url): back it up with pg_dump or your provider's snapshots"
+        );
     }
     let path = config.database.path.clone();
     if !path.exists() {

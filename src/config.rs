@@ -1382,7 +1382,9 @@ impl Checker<'_> {
             }
         }
         if let Some(raw) = raw.database {
-            if raw.path.is_some() && raw.url.is_some() {
+            // An empty url is "not set" (the shipped toktok.toml lists it so).
+            let url = raw.url.filter(|u| !u.is_empty());
+            if raw.path.is_some() && url.is_some() {
                 return Err(self.fail(
                     "database.url",
                     "set either database.path (SQLite) or database.url (PostgreSQL), not both",
@@ -1391,7 +1393,7 @@ impl Checker<'_> {
             if let Some(v) = raw.path {
                 c.database.path = PathBuf::from(self.non_empty("database.path", v)?);
             }
-            if let Some(v) = raw.url {
+            if let Some(v) = url {
                 c.database.url = Some(Secret::new(self.postgres_url("database.url", v)?));
             }
         }
@@ -2458,7 +2460,9 @@ mod tests {
             "[database]\npath = \"a.db\"\nurl = \"postgres://h/db\""
         ))
         .contains("not both"));
-        for bad in ["mysql://h/db", "postgres://", "h/db", ""] {
+        let c = parse("[database]\npath = \"a.db\"\nurl = \"\"").unwrap();
+        assert_eq!(c.database.url, None, "empty means SQLite");
+        for bad in ["mysql://h/db", "postgres://", "h/db", " "] {
             let text = format!("[database]\nurl = \"{bad}\"");
             assert!(
                 err(parse(&text)).starts_with("database.url: must be a PostgreSQL URL"),

@@ -85,6 +85,65 @@ pub fn postgres_database(server: &str, dir: &std::path::Path) -> String {
     with_database(server, &name)
 }
 
+/// Runs SQL (one or more statements; rows of the last) on the database of
+/// test directory `dir`, whichever backend, outside any server: rows as
+/// text, NULL as "NULL". Blocking; for tests of the command-line tools.
+pub fn sql_in(dir: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
+    match postgres_server() {
+        Some(server) => {
+            let url = postgres_database(&server, dir);
+            let sql = sql.to_owned();
+            std::thread::spawn(move || {
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+                client
+                    .simple_query(&sql)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        postgres::SimpleQueryMessage::Row(r) => Some(
+                            (0..r.len())
+                                .map(|i| r.get(i).unwrap_or("NULL").to_owned())
+                                .collect(),
+                        ),
+                        _ => None,
+                    })
+                    .collect()
+            })
+            .join()
+            .expect("sql thread")
+        }
+        None => {
+            use rusqlite::types::Value as V;
+            let conn = rusqlite::Connection::open(dir.join("toktok.db")).expect("open");
+            let (head, last) = match sql.trim().trim_end_matches(';').rsplit_once(';') {
+                Some((head, last)) => (head.to_owned(), last.to_owned()),
+                None => (String::new(), sql.to_owned()),
+            };
+            if !head.trim().is_empty() {
+                conn.execute_batch(&head).expect("sql");
+            }
+            let mut stmt = conn.prepare(&last).expect("prepare");
+            let n = stmt.column_count();
+            stmt.query_map([], |r| {
+                (0..n)
+                    .map(|i| {
+                        Ok(match r.get::<_, V>(i)? {
+                            V::Null => "NULL".to_owned(),
+                            V::Integer(v) => v.to_string(),
+                            V::Real(v) => v.to_string(),
+                            V::Text(v) => v,
+                            V::Blob(v) => format!("{v:02x?}"),
+                        })
+                    })
+                    .collect::<rusqlite::Result<Vec<String>>>()
+            })
+            .expect("query")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("rows")
+        }
+    }
+}
+
 /// `url` with its database name replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {
@@ -185,6 +244,36 @@ pub async fn spawn_in(dir: tempfile::TempDir, extra: &str) -> TestApp {
 }
 
 impl TestApp {
+    /// Runs one SQL statement on the app's database, whichever backend, and
+    /// returns its rows as text (NULL as "NULL"): for tests that look under
+    /// the API. Write SQL both dialects accept (`TRUE` for flags, values
+    /// inline rather than `?` parameters).
+    pub async fn sql(&self, sql: &str) -> Vec<Vec<String>> {
+        let (dir, sql) = (self.dir.path().to_owned(), sql.to_owned());
+        tokio::task::spawn_blocking(move || sql_in(&dir, &sql))
+            .await
+            .expect("sql task")
+    }
+
+    /// The one number a `SELECT count(*) …` answers.
+    pub async fn sql_count(&self, sql: &str) -> i64 {
+        self.sql(sql).await[0][0].parse().expect("a count")
+    }
+
+    /// The names of the database's tables, sorted.
+    pub async fn tables(&self) -> Vec<String> {
+        let sql = if postgres_server().is_some() {
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        };
+        self.sql(sql)
+            .await
+            .into_iter()
+            .map(|mut r| r.remove(0))
+            .collect()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

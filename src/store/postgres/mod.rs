@@ -233,6 +233,34 @@ impl PgDb {
     }
 }
 
+/// `toktok check`: connects to `url` (without migrating) and reports the
+/// schema version. Blocking.
+pub fn check(url: &str) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    let (config, target) = client_config(url)?;
+    let mut client = config
+        .connect(NoTls)
+        .with_context(|| format!("cannot connect to PostgreSQL at {target}"))?;
+    let version = schema_version(&mut client).context("cannot read the schema version")?;
+    let known = super::SCHEMA_VERSION;
+    if version > known {
+        anyhow::bail!(
+            "schema version {version} is newer than this toktok ({known}): it was \
+             written by a newer toktok; run that version or restore a backup"
+        );
+    }
+    if version == 0 {
+        return Ok(format!(
+            "PostgreSQL {target} answers and is empty; toktok's tables will be created at \
+             first start"
+        ));
+    }
+    let pending = known - version;
+    Ok(format!(
+        "PostgreSQL {target} ok (schema {version}, {pending} migration(s) pending)"
+    ))
+}
+
 /// Takes the transaction-scoped advisory lock `key` (waits for it).
 pub(crate) fn xact_lock(tx: &mut Transaction<'_>, key: i64) -> Result<(), StoreError> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])?;
