@@ -138,7 +138,8 @@ impl AppBuilder {
             config.rate_limit.per_ip_per_minute,
             config.rate_limit.per_ip_burst,
             clock.clone(),
-        );
+        )
+        .shared(&store);
         let challenges = Engine::load(store.clone(), clock.clone(), config.challenges.max_attempts)
             .await
             .context("while loading the challenge keys")?;

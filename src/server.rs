@@ -169,6 +169,7 @@ pub async fn sweep_once(state: &AppState) {
         Err(e) => tracing::warn!(error = %e, "challenge sweep failed"),
     }
     state.limiter.sweep();
+    state.limiter.sweep_shared().await;
     // audit: events past `audit.retention`, in batches (admin API).
     let retention = state.config.audit.retention.as_secs() as i64;
     match crate::accounts::admin::sweep_audit(state, retention).await {

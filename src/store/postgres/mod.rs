@@ -28,6 +28,7 @@ mod challenges;
 mod keys;
 mod migrations;
 mod outbox;
+mod ratelimit;
 mod sessions;
 mod users;
 
@@ -53,6 +54,10 @@ pub(crate) mod lock {
     /// Tried by each sweep: only one instance sweeps at a time.
     pub const SWEEP: i64 = 0x746f_6b74_6f6b_0003;
 }
+
+/// The advisory-lock key every sweep tries (an instance that finds it held
+/// skips that round); public for the multi-instance test.
+pub const SWEEP_LOCK: i64 = lock::SWEEP;
 
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
