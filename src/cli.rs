@@ -75,6 +75,13 @@ pub enum Command {
     },
     /// Write a consistent copy of the live database to PATH.
     Backup { path: PathBuf },
+    /// Copy the SQLite database (database.path) into an empty PostgreSQL
+    /// database, all tables in one transaction, then compare row counts.
+    /// Stop toktok first; afterwards set database.url and remove the path.
+    MigrateTo {
+        /// The PostgreSQL database, e.g. postgres://toktok:PASSWORD@db/toktok
+        url: String,
+    },
     /// Print the OpenAPI 3.1 document (no database needed).
     Openapi,
 }
@@ -167,6 +174,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         } => keys_rotate_rsa(config).await.map(|()| 0),
         Command::ApiKey { command } => api_key(config, command).await.map(|()| 0),
         Command::Backup { path } => backup(&config, path).await.map(|()| 0),
+        Command::MigrateTo { url } => migrate_to(&config, url).await.map(|()| 0),
         Command::Openapi => {
             let document = crate::http::openapi::document();
             println!("{}", serde_json::to_string_pretty(&document)?);
@@ -638,6 +646,31 @@ async fn api_key_revoke(config: &Config, id: &str) -> anyhow::Result<()> {
         Some(at) => bail!("API key {id} was already revoked at {}", rfc3339(at)),
         None => bail!("there is no API key with id {id} (see toktok api-key list)"),
     }
+}
+
+async fn migrate_to(config: &Config, url: String) -> anyhow::Result<()> {
+    if config.database.url.is_some() {
+        bail!(
+            "migrate-to copies the SQLite database at database.path; this config sets database.url"
+        );
+    }
+    let path = config.database.path.clone();
+    if !path.exists() {
+        bail!("there is no database at {} (database.path)", path.display());
+    }
+    let copied = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        // Opening migrates the file to this binary's schema first.
+        drop(Db::open(&path)?);
+        let mut conn = rusqlite::Connection::open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        crate::store::postgres::copy_from_sqlite(&mut conn, &url)
+    })
+    .await??;
+    for (table, rows) in copied {
+        println!("{table}: {rows} rows");
+    }
+    println!("copied and verified; set database.url to this database (and remove database.path)");
+    Ok(())
 }
 
 async fn backup(config: &Config, dest: PathBuf) -> anyhow::Result<()> {

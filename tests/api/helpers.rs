@@ -90,58 +90,63 @@ pub fn postgres_database(server: &str, dir: &std::path::Path) -> String {
 /// text, NULL as "NULL". Blocking; for tests of the command-line tools.
 pub fn sql_in(dir: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
     match postgres_server() {
-        Some(server) => {
-            let url = postgres_database(&server, dir);
-            let sql = sql.to_owned();
-            std::thread::spawn(move || {
-                let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
-                client
-                    .simple_query(&sql)
-                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
-                    .into_iter()
-                    .filter_map(|m| match m {
-                        postgres::SimpleQueryMessage::Row(r) => Some(
-                            (0..r.len())
-                                .map(|i| r.get(i).unwrap_or("NULL").to_owned())
-                                .collect(),
-                        ),
-                        _ => None,
-                    })
-                    .collect()
-            })
-            .join()
-            .expect("sql thread")
-        }
-        None => {
-            use rusqlite::types::Value as V;
-            let conn = rusqlite::Connection::open(dir.join("toktok.db")).expect("open");
-            let (head, last) = match sql.trim().trim_end_matches(';').rsplit_once(';') {
-                Some((head, last)) => (head.to_owned(), last.to_owned()),
-                None => (String::new(), sql.to_owned()),
-            };
-            if !head.trim().is_empty() {
-                conn.execute_batch(&head).expect("sql");
-            }
-            let mut stmt = conn.prepare(&last).expect("prepare");
-            let n = stmt.column_count();
-            stmt.query_map([], |r| {
-                (0..n)
-                    .map(|i| {
-                        Ok(match r.get::<_, V>(i)? {
-                            V::Null => "NULL".to_owned(),
-                            V::Integer(v) => v.to_string(),
-                            V::Real(v) => v.to_string(),
-                            V::Text(v) => v,
-                            V::Blob(v) => format!("{v:02x?}"),
-                        })
-                    })
-                    .collect::<rusqlite::Result<Vec<String>>>()
-            })
-            .expect("query")
-            .collect::<Result<Vec<_>, _>>()
-            .expect("rows")
-        }
+        Some(server) => sql_postgres(&postgres_database(&server, dir), sql),
+        None => sql_sqlite(&dir.join("toktok.db"), sql),
     }
+}
+
+/// [`sql_in`] on the PostgreSQL database at `url`.
+pub fn sql_postgres(url: &str, sql: &str) -> Vec<Vec<String>> {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        client
+            .simple_query(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => Some(
+                    (0..r.len())
+                        .map(|i| r.get(i).unwrap_or("NULL").to_owned())
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect()
+    })
+    .join()
+    .expect("sql thread")
+}
+
+/// [`sql_in`] on the SQLite file at `path`.
+pub fn sql_sqlite(path: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
+    use rusqlite::types::Value as V;
+    let conn = rusqlite::Connection::open(path).expect("open");
+    let (head, last) = match sql.trim().trim_end_matches(';').rsplit_once(';') {
+        Some((head, last)) => (head.to_owned(), last.to_owned()),
+        None => (String::new(), sql.to_owned()),
+    };
+    if !head.trim().is_empty() {
+        conn.execute_batch(&head).expect("sql");
+    }
+    let mut stmt = conn.prepare(&last).expect("prepare");
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        (0..n)
+            .map(|i| {
+                Ok(match r.get::<_, V>(i)? {
+                    V::Null => "NULL".to_owned(),
+                    V::Integer(v) => v.to_string(),
+                    V::Real(v) => v.to_string(),
+                    V::Text(v) => v,
+                    V::Blob(v) => format!("{v:02x?}"),
+                })
+            })
+            .collect::<rusqlite::Result<Vec<String>>>()
+    })
+    .expect("query")
+    .collect::<Result<Vec<_>, _>>()
+    .expect("rows")
 }
 
 /// `url` with its database name replaced by `name`.
@@ -217,6 +222,12 @@ pub async fn spawn_app_with(extra: &str) -> TestApp {
 /// Starts a server on an existing directory (to restart on the same database).
 pub async fn spawn_in(dir: tempfile::TempDir, extra: &str) -> TestApp {
     let config = test_config(dir.path(), extra);
+    spawn_config(dir, config).await
+}
+
+/// Starts a server with exactly `config` (e.g. SQLite whatever the suite
+/// runs on), keeping `dir` with it.
+pub async fn spawn_config(dir: tempfile::TempDir, config: Config) -> TestApp {
     let clock = ManualClock::new();
     let app = App::builder(config)
         .clock(clock.clone())
@@ -249,10 +260,15 @@ impl TestApp {
     /// the API. Write SQL both dialects accept (`TRUE` for flags, values
     /// inline rather than `?` parameters).
     pub async fn sql(&self, sql: &str) -> Vec<Vec<String>> {
-        let (dir, sql) = (self.dir.path().to_owned(), sql.to_owned());
-        tokio::task::spawn_blocking(move || sql_in(&dir, &sql))
-            .await
-            .expect("sql task")
+        let sql = sql.to_owned();
+        let sqlite = self.state.store.sqlite().map(|db| db.path().to_owned());
+        let dir = self.dir.path().to_owned();
+        tokio::task::spawn_blocking(move || match sqlite {
+            Some(path) => sql_sqlite(&path, &sql),
+            None => sql_in(&dir, &sql),
+        })
+        .await
+        .expect("sql task")
     }
 
     /// The one number a `SELECT count(*) …` answers.
@@ -262,7 +278,7 @@ impl TestApp {
 
     /// The names of the database's tables, sorted.
     pub async fn tables(&self) -> Vec<String> {
-        let sql = if postgres_server().is_some() {
+        let sql = if self.state.store.pg().is_some() {
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
         } else {
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"

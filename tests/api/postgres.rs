@@ -371,3 +371,86 @@ async fn two_instances_starting_together_share_one_signing_key() {
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn migrate_to_copies_an_sqlite_database_that_then_serves_on_postgres() {
+    let Some(server) = postgres_server() else {
+        eprintln!("skipped: needs TOKTOK_TEST_POSTGRES (tests/postgres/run.sh)");
+        return;
+    };
+    // An SQLite deployment with a bit of everything.
+    let old = tempfile::tempdir().unwrap();
+    let sqlite_toml = format!(
+        "[database]\npath = {:?}\n[password]\npbkdf2_iterations = 1000\n\
+         [email]\noutbox_dir = {:?}\n",
+        old.path().join("toktok.db").to_string_lossy(),
+        old.path().join("outbox").to_string_lossy()
+    );
+    let config = toktok::Config::from_sources(Some(&sqlite_toml), std::iter::empty()).unwrap();
+    let app = crate::helpers::spawn_config(old, config).await;
+    let t = app.signed_up("moved@example.com").await;
+    app.signed_in("moved@example.com").await;
+    let key = app.api_key(&["challenges"]).await;
+    let res = app
+        .client
+        .post(app.url("/v1/challenges"))
+        .bearer_auth(&key)
+        .json(&json!({ "action": "a", "id": "1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let audit = app.sql_count("SELECT count(*) FROM audit_events").await;
+    let old = app.stop().await;
+    std::fs::write(old.path().join("sqlite.toml"), &sqlite_toml).unwrap();
+
+    // The empty PostgreSQL database the next server will use.
+    let new = tempfile::tempdir().unwrap();
+    let url = crate::helpers::postgres_database(&server, new.path());
+    let migrate = || {
+        Command::new(env!("CARGO_BIN_EXE_toktok"))
+            .arg("--config")
+            .arg(old.path().join("sqlite.toml"))
+            .args(["migrate-to", &url])
+            .env_remove("TOKTOK_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let out = migrate();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("users: 1 rows"), "{stdout}");
+    assert!(stdout.contains("sessions: 2 rows"), "{stdout}");
+    // Once is all: a second copy into the now non-empty database is refused.
+    let again = migrate();
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not empty"));
+
+    let app = crate::helpers::spawn_in(new, "").await;
+    // The same accounts, sessions, keys and secrets: the old refresh token
+    // rotates, the password logs in, the API key works, the audit log is whole.
+    assert_eq!(app.refresh(&t.refresh).await.status(), StatusCode::OK);
+    app.signed_in("moved@example.com").await;
+    let res = app
+        .client
+        .get(app.url("/v1/challenges/a/1"))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "the API key was copied"
+    );
+    assert!(app.sql_count("SELECT count(*) FROM audit_events").await >= audit);
+    // New audit rows get fresh ids after the copied ones.
+    let ids = app
+        .sql("SELECT count(*), count(DISTINCT id) FROM audit_events")
+        .await;
+    assert_eq!(ids[0][0], ids[0][1]);
+}

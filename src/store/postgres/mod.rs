@@ -25,6 +25,7 @@ mod admin;
 mod api_keys;
 mod audit;
 mod challenges;
+mod copy;
 mod keys;
 mod migrations;
 mod outbox;
@@ -41,6 +42,7 @@ use r2d2_postgres::PostgresConnectionManager;
 
 use super::StoreError;
 
+pub use copy::copy_from_sqlite;
 pub use migrations::schema_version;
 
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
