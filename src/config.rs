@@ -2460,6 +2460,8 @@ mod tests {
             "[database]\npath = \"a.db\"\nurl = \"postgres://h/db\""
         ))
         .contains("not both"));
+        let c = parse_env(&[("TOKTOK_DATABASE__URL", "postgres://h/db")]).unwrap();
+        assert_eq!(c.database.url.unwrap().expose(), "postgres://h/db");
         let c = parse("[database]\npath = \"a.db\"\nurl = \"\"").unwrap();
         assert_eq!(c.database.url, None, "empty means SQLite");
         for bad in ["mysql://h/db", "postgres://", "h/db", " "] {

@@ -1,4 +1,5 @@
-//! The store: everything toktok keeps, in one SQLite file.
+//! The store: everything toktok keeps, in one SQLite file (or, for several
+//! instances, a PostgreSQL database: [`postgres`]).
 //!
 //! [`Db::call`] is the one gateway to SQLite: the pool checkout and the query
 //! run together on tokio's blocking pool, so a pooled connection is never held
