@@ -454,3 +454,49 @@ async fn migrate_to_copies_an_sqlite_database_that_then_serves_on_postgres() {
         .await;
     assert_eq!(ids[0][0], ids[0][1]);
 }
+
+#[tokio::test]
+async fn every_pooled_connection_commits_synchronously() {
+    // D1 on PostgreSQL: a commit is on disk before any 2xx, whatever the
+    // server's default; and a stuck lock cannot hang a request for ever.
+    if postgres_server().is_none() {
+        eprintln!("skipped: needs TOKTOK_TEST_POSTGRES (tests/postgres/run.sh)");
+        return;
+    }
+    let app = spawn_app().await;
+    let pg = app.state.store.pg().expect("the suite runs on PostgreSQL");
+    for _ in 0..3 {
+        let (sync, timeout): (String, String) = pg
+            .call(|c| {
+                Ok((
+                    c.query_one("SHOW synchronous_commit", &[])?.get(0),
+                    c.query_one("SHOW statement_timeout", &[])?.get(0),
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(sync, "on");
+        assert_eq!(timeout, "15s");
+    }
+}
+
+#[tokio::test]
+async fn a_server_that_refuses_is_a_clear_start_up_error() {
+    let port = free_port();
+    let config = toktok::Config::from_sources(
+        Some(&format!(
+            "[database]\nurl = \"postgres://toktok:hunter2secret@127.0.0.1:{port}/x\"\n"
+        )),
+        std::iter::empty(),
+    )
+    .unwrap();
+    let err = match toktok::App::builder(config).build().await {
+        Ok(_) => panic!("nothing listens on {port}"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(
+        err.contains("cannot connect to PostgreSQL at 127.0.0.1/x"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2secret"), "no password in messages");
+}

@@ -166,6 +166,14 @@ impl PgDb {
     pub fn open(url: &str) -> anyhow::Result<PgDb> {
         use anyhow::Context as _;
         let (config, target) = client_config(url)?;
+        // One direct connection first: its error says why (refused, no such
+        // database, bad password), where the pool's would only time out.
+        let mut first = config
+            .connect(NoTls)
+            .with_context(|| format!("cannot connect to PostgreSQL at {target}"))?;
+        migrations::migrate(&mut first)
+            .with_context(|| format!("while migrating the database at {target}"))?;
+        drop(first);
         let manager = PostgresConnectionManager::new(config, NoTls);
         let pool = r2d2::Pool::builder()
             .max_size(16)
@@ -173,13 +181,6 @@ impl PgDb {
             .connection_timeout(CHECKOUT_TIMEOUT)
             .build(manager)
             .with_context(|| format!("while connecting to PostgreSQL at {target}"))?;
-        {
-            let mut conn = pool
-                .get()
-                .with_context(|| format!("while connecting to PostgreSQL at {target}"))?;
-            migrations::migrate(&mut conn)
-                .with_context(|| format!("while migrating the database at {target}"))?;
-        }
         Ok(PgDb {
             pool: Arc::new(Connections(Some(pool))),
             target,
