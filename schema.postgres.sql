@@ -9,12 +9,13 @@
 --
 -- Dialect: BIGINT unix seconds, BYTEA for blobs, BOOLEAN for flags, JSON kept
 -- as TEXT (byte-for-byte what was written, as on SQLite: user metadata comes
--- back exactly as sent), and a `seq` identity column on the key tables where
--- SQLite orders by rowid.
+-- back exactly as sent), a `seq` identity column on the key tables where
+-- SQLite orders by rowid, and `COLLATE "C"` on the ids that order pages and
+-- queues, so they sort byte by byte as on SQLite whatever the server's locale.
 
 -- migration: 1
 CREATE TABLE users (
-    id                  TEXT PRIMARY KEY,
+    id                  TEXT COLLATE "C" PRIMARY KEY,
     email               TEXT NOT NULL,
     email_key           TEXT NOT NULL UNIQUE,
     email_confirmed_at  BIGINT,
@@ -30,7 +31,7 @@ CREATE TABLE users (
 );
 
 CREATE TABLE sessions (
-    id                  TEXT PRIMARY KEY,
+    id                  TEXT COLLATE "C" PRIMARY KEY,
     user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
     refresh_hash        TEXT NOT NULL UNIQUE,
     prev_refresh_hash   TEXT,
@@ -108,7 +109,7 @@ CREATE TABLE challenge_keys (
 );
 
 CREATE TABLE api_keys (
-    id                  TEXT PRIMARY KEY,
+    id                  TEXT COLLATE "C" PRIMARY KEY,
     name                TEXT NOT NULL,
     key_hash            TEXT NOT NULL UNIQUE,
     scopes              TEXT NOT NULL,
@@ -119,7 +120,7 @@ CREATE TABLE api_keys (
 
 -- migration: 3
 CREATE TABLE outbox (
-    id                  TEXT PRIMARY KEY,
+    id                  TEXT COLLATE "C" PRIMARY KEY,
     kind                TEXT NOT NULL,
     recipient           TEXT NOT NULL,
     user_id             TEXT REFERENCES users(id) ON DELETE CASCADE,
