@@ -10,19 +10,24 @@ pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role
      app_metadata, password_hash, disabled, created_at, updated_at, last_login_at";
 
 pub(super) fn user_from_row(row: &Row) -> Result<UserRecord, StoreError> {
+    user_from_row_at(row, 0)
+}
+
+/// The user whose [`USER_COLUMNS`] start at column `at` of `row`.
+pub(super) fn user_from_row_at(row: &Row, at: usize) -> Result<UserRecord, StoreError> {
     Ok(UserRecord {
-        id: row.try_get(0)?,
-        email: row.try_get(1)?,
-        email_confirmed_at: row.try_get(2)?,
-        name: row.try_get(3)?,
-        role: row.try_get(4)?,
-        metadata: json_column(row.try_get(5)?)?,
-        app_metadata: json_column(row.try_get(6)?)?,
-        password_hash: row.try_get(7)?,
-        disabled: row.try_get(8)?,
-        created_at: row.try_get(9)?,
-        updated_at: row.try_get(10)?,
-        last_login_at: row.try_get(11)?,
+        id: row.try_get(at)?,
+        email: row.try_get(at + 1)?,
+        email_confirmed_at: row.try_get(at + 2)?,
+        name: row.try_get(at + 3)?,
+        role: row.try_get(at + 4)?,
+        metadata: json_column(row.try_get(at + 5)?)?,
+        app_metadata: json_column(row.try_get(at + 6)?)?,
+        password_hash: row.try_get(at + 7)?,
+        disabled: row.try_get(at + 8)?,
+        created_at: row.try_get(at + 9)?,
+        updated_at: row.try_get(at + 10)?,
+        last_login_at: row.try_get(at + 11)?,
     })
 }
 
