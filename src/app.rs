@@ -20,7 +20,7 @@ use crate::domain::password::PasswordPolicy;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
-use crate::store::{Db, KeyRow, Store};
+use crate::store::{KeyRow, Store};
 
 /// Shared state of a running toktok. Cheap to clone.
 #[derive(Clone)]
@@ -110,11 +110,10 @@ impl AppBuilder {
     /// Opens the database (migrating it), loads or creates keys.
     pub async fn build(self) -> anyhow::Result<App> {
         let AppBuilder { config, clock } = self;
-        let path = config.database.path.clone();
-        let db = tokio::task::spawn_blocking(move || Db::open(&path))
+        let database = config.database.clone();
+        let store = tokio::task::spawn_blocking(move || Store::open(&database))
             .await
             .context("while opening the database")??;
-        let store = Store::new(db);
         let now = clock.now();
         let keyring = load_keyring(&config, &store, now).await?;
         let chain = store
@@ -139,7 +138,8 @@ impl AppBuilder {
             config.rate_limit.per_ip_per_minute,
             config.rate_limit.per_ip_burst,
             clock.clone(),
-        );
+        )
+        .shared(&store);
         let challenges = Engine::load(store.clone(), clock.clone(), config.challenges.max_attempts)
             .await
             .context("while loading the challenge keys")?;
@@ -223,12 +223,16 @@ pub async fn load_keyring(config: &Config, store: &Store, now: i64) -> anyhow::R
         .context("while loading signing keys")?;
     if rows.is_empty() {
         let row = new_key_row(alg, now).await?;
-        store
-            .insert_signing_key(row)
+        // Another instance starting at the same time may win: then its key
+        // is the one every instance uses.
+        let inserted = store
+            .insert_first_signing_key(row)
             .await
             .context("while storing the new signing key")?;
         rows = store.signing_keys(name).await?;
-        tracing::info!(alg = name, "generated the first signing key");
+        if inserted {
+            tracing::info!(alg = name, "generated the first signing key");
+        }
     }
     let lifetime = config
         .jwt

@@ -75,6 +75,13 @@ pub enum Command {
     },
     /// Write a consistent copy of the live database to PATH.
     Backup { path: PathBuf },
+    /// Copy the SQLite database (database.path) into an empty PostgreSQL
+    /// database, all tables in one transaction, then compare row counts.
+    /// Stop toktok first; afterwards set database.url and remove the path.
+    MigrateTo {
+        /// The PostgreSQL database, e.g. postgres://toktok:PASSWORD@db/toktok
+        url: String,
+    },
     /// Print the OpenAPI 3.1 document (no database needed).
     Openapi,
 }
@@ -167,6 +174,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         } => keys_rotate_rsa(config).await.map(|()| 0),
         Command::ApiKey { command } => api_key(config, command).await.map(|()| 0),
         Command::Backup { path } => backup(&config, path).await.map(|()| 0),
+        Command::MigrateTo { url } => migrate_to(&config, url).await.map(|()| 0),
         Command::Openapi => {
             let document = crate::http::openapi::document();
             println!("{}", serde_json::to_string_pretty(&document)?);
@@ -340,7 +348,20 @@ async fn check(config: &Config) -> i32 {
         println!("config warning: {warning}");
     }
     let path = &config.database.path;
-    if !path.exists() {
+    if let Some(url) = &config.database.url {
+        let url = url.expose().to_owned();
+        let checked = tokio::task::spawn_blocking(move || crate::store::postgres::check(&url))
+            .await
+            .map_err(anyhow::Error::from)
+            .and_then(|r| r);
+        match checked {
+            Ok(report) => println!("database: {report}"),
+            Err(e) => {
+                problems += 1;
+                println!("database: PROBLEM: {e:#}");
+            }
+        }
+    } else if !path.exists() {
         println!(
             "database: {} does not exist yet; it will be created",
             path.display()
@@ -481,9 +502,8 @@ async fn keys_rotate_rsa(config: Config) -> anyhow::Result<()> {
 
 /// Opens the configured database for a one-off command.
 async fn open_store(config: &Config) -> anyhow::Result<Store> {
-    let path = config.database.path.clone();
-    let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
-    Ok(Store::new(db))
+    let database = config.database.clone();
+    tokio::task::spawn_blocking(move || Store::open(&database)).await?
 }
 
 /// The longest API key name accepted: a label, not a document.
@@ -628,9 +648,40 @@ async fn api_key_revoke(config: &Config, id: &str) -> anyhow::Result<()> {
     }
 }
 
+async fn migrate_to(config: &Config, url: String) -> anyhow::Result<()> {
+    if config.database.url.is_some() {
+        bail!(
+            "migrate-to copies the SQLite database at database.path; this config sets database.url"
+        );
+    }
+    let path = config.database.path.clone();
+    if !path.exists() {
+        bail!("there is no database at {} (database.path)", path.display());
+    }
+    let copied = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
+        // Opening migrates the file to this binary's schema first.
+        drop(Db::open(&path)?);
+        let mut conn = rusqlite::Connection::open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        crate::store::postgres::copy_from_sqlite(&mut conn, &url)
+    })
+    .await??;
+    for (table, rows) in copied {
+        println!("{table}: {rows} rows");
+    }
+    println!("copied and verified; set database.url to this database (and remove database.path)");
+    Ok(())
+}
+
 async fn backup(config: &Config, dest: PathBuf) -> anyhow::Result<()> {
     if dest.exists() {
         bail!("{} exists; choose a new path", dest.display());
+    }
+    if config.database.url.is_some() {
+        bail!(
+            "toktok backup copies the SQLite file; this toktok uses PostgreSQL \
+             (database.url): back it up with pg_dump or your provider's snapshots"
+        );
     }
     let path = config.database.path.clone();
     if !path.exists() {

@@ -112,14 +112,18 @@ impl Default for AccountsConfig {
 /// `[database]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DatabaseConfig {
-    /// The SQLite file; created when missing.
+    /// The SQLite file; created when missing. Unused when `url` is set.
     pub path: PathBuf,
+    /// `postgres://…`: use PostgreSQL instead of the SQLite file (README
+    /// "Scaling out"). A secret because it usually carries a password.
+    pub url: Option<Secret>,
 }
 
 impl Default for DatabaseConfig {
     fn default() -> Self {
         DatabaseConfig {
             path: PathBuf::from("toktok.db"),
+            url: None,
         }
     }
 }
@@ -660,7 +664,7 @@ const KEYS: &[(&str, SectionKeys)] = &[
         ],
     ),
     ("accounts", &[("registration_open", Kind::Bool)]),
-    ("database", &[("path", Kind::Str)]),
+    ("database", &[("path", Kind::Str), ("url", Kind::Str)]),
     (
         "jwt",
         &[
@@ -1156,6 +1160,7 @@ struct RawAccounts {
 #[serde(deny_unknown_fields)]
 struct RawDatabase {
     path: Option<String>,
+    url: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1335,6 +1340,21 @@ impl Checker<'_> {
         Ok(text)
     }
 
+    /// `postgres://` or `postgresql://` followed by something: the rest is
+    /// checked by the client library when it connects at start.
+    fn postgres_url(&self, key: &str, text: String) -> Result<String, ConfigError> {
+        let rest = text
+            .strip_prefix("postgres://")
+            .or_else(|| text.strip_prefix("postgresql://"));
+        match rest {
+            Some(rest) if !rest.trim().is_empty() => Ok(text),
+            _ => Err(self.fail(
+                key,
+                "must be a PostgreSQL URL like \"postgres://toktok:password@db.example/toktok\"",
+            )),
+        }
+    }
+
     /// `http://` or `https://` followed by a host; `allow_empty` for the
     /// optional redirect URLs.
     fn http_url(&self, key: &str, text: String, allow_empty: bool) -> Result<String, ConfigError> {
@@ -1362,8 +1382,19 @@ impl Checker<'_> {
             }
         }
         if let Some(raw) = raw.database {
+            // An empty url is "not set" (the shipped toktok.toml lists it so).
+            let url = raw.url.filter(|u| !u.is_empty());
+            if raw.path.is_some() && url.is_some() {
+                return Err(self.fail(
+                    "database.url",
+                    "set either database.path (SQLite) or database.url (PostgreSQL), not both",
+                ));
+            }
             if let Some(v) = raw.path {
                 c.database.path = PathBuf::from(self.non_empty("database.path", v)?);
+            }
+            if let Some(v) = url {
+                c.database.url = Some(Secret::new(self.postgres_url("database.url", v)?));
             }
         }
         if let Some(raw) = raw.jwt {
@@ -2414,6 +2445,32 @@ mod tests {
         let c = parse("[password]\npbkdf2_iterations = 1000\nmin_length = 1\nmax_length = 128")
             .unwrap();
         assert_eq!(c.password.pbkdf2_iterations, 1000);
+    }
+
+    #[test]
+    fn database_url_selects_postgres_and_excludes_path() {
+        let c = parse("[database]\nurl = \"postgres://u:pw@127.0.0.1:5432/toktok\"").unwrap();
+        let url = c.database.url.as_ref().unwrap();
+        assert_eq!(url.expose(), "postgres://u:pw@127.0.0.1:5432/toktok");
+        assert!(
+            !format!("{:?}", c.database).contains("pw"),
+            "the URL is redacted"
+        );
+        assert!(err(parse(
+            "[database]\npath = \"a.db\"\nurl = \"postgres://h/db\""
+        ))
+        .contains("not both"));
+        let c = parse_env(&[("TOKTOK_DATABASE__URL", "postgres://h/db")]).unwrap();
+        assert_eq!(c.database.url.unwrap().expose(), "postgres://h/db");
+        let c = parse("[database]\npath = \"a.db\"\nurl = \"\"").unwrap();
+        assert_eq!(c.database.url, None, "empty means SQLite");
+        for bad in ["mysql://h/db", "postgres://", "h/db", " "] {
+            let text = format!("[database]\nurl = \"{bad}\"");
+            assert!(
+                err(parse(&text)).starts_with("database.url: must be a PostgreSQL URL"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -32,12 +32,22 @@
 //! - **One mutex, default (SipHash, randomly keyed) hasher.** The critical
 //!   section is a lookup and a few integer operations; the keyed hasher keeps
 //!   an attacker choosing addresses from forcing hash collisions.
+//! - **Shared on PostgreSQL.** Several instances behind a load balancer must
+//!   count one client's requests together, or the limit multiplies by the
+//!   number of instances. With a PostgreSQL store ([`RateLimiter::shared`]),
+//!   [`RateLimiter::take`] keeps the buckets in the `rate_limits` table: one
+//!   short transaction reads the bucket `FOR UPDATE`, applies the same
+//!   arithmetic as in memory, and writes it back. If the database cannot
+//!   answer, the in-memory bucket of this instance decides instead (still a
+//!   limit, just per instance), rather than letting everything through or
+//!   refusing everyone. On SQLite, one process, memory is exact and free.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Mutex, MutexGuard};
 
 use crate::clock::SharedClock;
+use crate::store::Store;
 
 /// Maximum number of (bucket, client) entries kept in memory.
 pub const DEFAULT_MAX_KEYS: usize = 100_000;
@@ -98,6 +108,9 @@ pub struct RateLimiter {
     max_keys: usize,
     clock: SharedClock,
     entries: Mutex<HashMap<(Bucket, Client), Entry>>,
+    /// The PostgreSQL store whose `rate_limits` table holds the buckets for
+    /// every instance; `None`: memory only.
+    shared: Option<Store>,
 }
 
 impl RateLimiter {
@@ -116,6 +129,69 @@ impl RateLimiter {
             max_keys: DEFAULT_MAX_KEYS,
             clock,
             entries: Mutex::new(HashMap::new()),
+            shared: None,
+        }
+    }
+
+    /// Keeps the buckets in `store` when it is PostgreSQL (shared by every
+    /// instance on it); on SQLite this changes nothing.
+    pub fn shared(mut self, store: &Store) -> Self {
+        self.shared = store.pg().is_some().then(|| store.clone());
+        self
+    }
+
+    /// Takes one token for (`bucket`, `ip`), like [`check`](Self::check),
+    /// from the shared buckets when there are some (see the module docs).
+    pub async fn take(&self, bucket: Bucket, ip: IpAddr) -> Result<(), u64> {
+        if !self.enabled {
+            return Ok(());
+        }
+        let Some(pg) = self.shared.as_ref().and_then(Store::pg) else {
+            return self.check(bucket, ip);
+        };
+        let now = self.clock.now();
+        let (refill, capacity) = (self.refill, self.capacity);
+        let step = move |found: Option<(i64, i64)>| {
+            let entry = found.map(|(units, updated)| Entry {
+                units: u64::try_from(units).unwrap_or(0),
+                updated,
+            });
+            let (entry, outcome) = step(refill, capacity, entry, now);
+            (
+                (
+                    i64::try_from(entry.units).unwrap_or(i64::MAX),
+                    entry.updated,
+                ),
+                outcome,
+            )
+        };
+        match pg
+            .rate_limit_take(bucket.name(), Client::of(ip).key(), step)
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                tracing::warn!(error = %e, "shared rate limit unavailable; using this instance's");
+                self.check(bucket, ip)
+            }
+        }
+    }
+
+    /// Deletes shared buckets that have refilled completely (the sweeper).
+    pub async fn sweep_shared(&self) {
+        let Some(pg) = self.shared.as_ref().and_then(Store::pg) else {
+            return;
+        };
+        let (refill, capacity) = (self.refill, self.capacity);
+        let (refill, capacity) = (
+            i64::try_from(refill).unwrap_or(i64::MAX),
+            i64::try_from(capacity).unwrap_or(i64::MAX),
+        );
+        if let Err(e) = pg
+            .sweep_rate_limits(self.clock.now(), refill, capacity)
+            .await
+        {
+            tracing::warn!(error = %e, "cannot sweep the shared rate limits");
         }
     }
 
@@ -139,22 +215,10 @@ impl RateLimiter {
         if !entries.contains_key(&key) && entries.len() >= self.max_keys {
             self.make_room(&mut entries, now);
         }
-        let entry = entries.entry(key).or_insert(Entry {
-            units: self.capacity,
-            updated: now,
-        });
-        entry.units = self.refilled(entry, now);
-        // If the clock stepped back, restart accounting from the new "now":
-        // no tokens are granted for the negative interval.
-        entry.updated = now;
-
-        if entry.units >= UNITS {
-            entry.units -= UNITS;
-            Ok(())
-        } else {
-            let missing = UNITS - entry.units;
-            Err(missing.div_ceil(self.refill).max(1))
-        }
+        let found = entries.get(&key).copied();
+        let (entry, outcome) = step(self.refill, self.capacity, found, now);
+        entries.insert(key, entry);
+        outcome
     }
 
     /// Drops entries that have refilled completely (they behave exactly as
@@ -211,6 +275,54 @@ impl RateLimiter {
         by_age.select_nth_unstable_by_key(excess - 1, |(updated, _)| *updated);
         for (_, key) in &by_age[..excess] {
             entries.remove(key);
+        }
+    }
+}
+
+/// One request against a bucket (`None`: never seen, so full): the entry
+/// to keep and the answer. Shared by the in-memory and the PostgreSQL path.
+fn step(refill: u64, capacity: u64, found: Option<Entry>, now: i64) -> (Entry, Result<(), u64>) {
+    let mut entry = found.unwrap_or(Entry {
+        units: capacity,
+        updated: now,
+    });
+    let elapsed = u64::try_from(now.saturating_sub(entry.updated)).unwrap_or(0);
+    entry.units = entry
+        .units
+        .saturating_add(elapsed.saturating_mul(refill))
+        .min(capacity);
+    // If the clock stepped back, restart accounting from the new "now":
+    // no tokens are granted for the negative interval.
+    entry.updated = now;
+    if entry.units >= UNITS {
+        entry.units -= UNITS;
+        (entry, Ok(()))
+    } else {
+        let missing = UNITS - entry.units;
+        (entry, Err(missing.div_ceil(refill).max(1)))
+    }
+}
+
+impl Bucket {
+    /// The bucket's name in the shared table.
+    fn name(self) -> &'static str {
+        match self {
+            Bucket::Login => "login",
+            Bucket::Register => "register",
+            Bucket::PasswordForgot => "password_forgot",
+            Bucket::ConfirmResend => "confirm_resend",
+            Bucket::ChallengeCreate => "challenge_create",
+            Bucket::Anonymous => "anonymous",
+        }
+    }
+}
+
+impl Client {
+    /// The client's key in the shared table.
+    fn key(self) -> String {
+        match self {
+            Client::V4(v4) => std::net::Ipv4Addr::from(v4).to_string(),
+            Client::V6Prefix(prefix) => format!("{prefix:016x}::/64"),
         }
     }
 }

@@ -169,6 +169,7 @@ pub async fn sweep_once(state: &AppState) {
         Err(e) => tracing::warn!(error = %e, "challenge sweep failed"),
     }
     state.limiter.sweep();
+    state.limiter.sweep_shared().await;
     // audit: events past `audit.retention`, in batches (admin API).
     let retention = state.config.audit.retention.as_secs() as i64;
     match crate::accounts::admin::sweep_audit(state, retention).await {
@@ -204,20 +205,7 @@ pub async fn sample_gauges(state: &AppState) {
     state
         .metrics
         .set_gauge(metrics::HASH_QUEUE, state.hasher.queued() as i64);
-    // The count lives here rather than in store/outbox.rs only to keep this
-    // change out of files others were editing; it uses the partial index
-    // `outbox_due`.
-    let pending = state
-        .store
-        .db()
-        .call(|conn| {
-            Ok(conn.query_row(
-                "SELECT count(*) FROM outbox WHERE failed_at IS NULL",
-                [],
-                |r| r.get::<_, i64>(0),
-            )?)
-        })
-        .await;
+    let pending = state.store.outbox_depth().await;
     match pending {
         Ok(n) => state.metrics.set_gauge(metrics::OUTBOX_DEPTH, n),
         Err(e) => tracing::debug!(error = %e, "cannot count queued mail"),

@@ -37,7 +37,7 @@ pub async fn issue(state: &AppState, meta: &RequestMeta) -> Result<AnonymousToke
     if !config.anonymous.enabled {
         return Err(ApiError::FeatureDisabled);
     }
-    meta.limit(state, Bucket::Anonymous)?;
+    meta.limit(state, Bucket::Anonymous).await?;
     let now = state.now();
     let ttl = config.anonymous.ttl.as_secs();
     let claims = Claims {

@@ -104,7 +104,7 @@ pub async fn resend_confirmation(
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
     require_email(state)?;
-    meta.limit(state, Bucket::ConfirmResend)?;
+    meta.limit(state, Bucket::ConfirmResend).await?;
     let email = parse_email("email", email)?;
     let Some(user) = state.store.user_by_email_key(&email.normalized()).await? else {
         return Ok(());
@@ -124,7 +124,7 @@ pub async fn forgot_password(
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
     require_email(state)?;
-    meta.limit(state, Bucket::PasswordForgot)?;
+    meta.limit(state, Bucket::PasswordForgot).await?;
     let email = parse_email("email", email)?;
     let Some(user) = state.store.user_by_email_key(&email.normalized()).await? else {
         return Ok(());

@@ -63,11 +63,12 @@ impl RequestMeta {
         }
     }
 
-    fn limit(&self, state: &AppState, bucket: Bucket) -> Result<(), ApiError> {
+    async fn limit(&self, state: &AppState, bucket: Bucket) -> Result<(), ApiError> {
         match self.ip {
             Some(ip) => state
                 .limiter
-                .check(bucket, ip)
+                .take(bucket, ip)
+                .await
                 .map_err(ApiError::RateLimited),
             None => Ok(()),
         }
@@ -220,7 +221,7 @@ pub async fn register(
     if !state.config.accounts.registration_open {
         return Err(ApiError::RegistrationClosed);
     }
-    meta.limit(state, Bucket::Register)?;
+    meta.limit(state, Bucket::Register).await?;
     let mut errors = Vec::new();
     let email = match Email::parse(&input.email) {
         Ok(email) => Some(email),
@@ -350,7 +351,7 @@ async fn login_inner(
     password: String,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, ApiError> {
-    meta.limit(state, Bucket::Login)?;
+    meta.limit(state, Bucket::Login).await?;
     let email = parse_email("email", email)?;
     let key = email.normalized();
     if state.config.rate_limit.enabled {

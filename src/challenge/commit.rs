@@ -16,19 +16,19 @@
 //! token still give one success, E2).
 
 use super::row::{ChallengeRow, RowKey, Step};
-use crate::store::{GroupCommit, Store, StoreError};
+use crate::store::{Store, StoreError};
 
 /// The engine's handle on the shared writer.
 #[derive(Clone)]
 pub(crate) struct Committer {
-    group: GroupCommit,
+    store: Store,
 }
 
 impl Committer {
     /// Uses `store`'s writer (started on first use, on the current runtime).
     pub fn start(store: &Store) -> Committer {
         Committer {
-            group: store.group_commit().clone(),
+            store: store.clone(),
         }
     }
 
@@ -39,9 +39,7 @@ impl Committer {
         F: FnOnce(Option<&ChallengeRow>) -> Step<R> + Send + 'static,
         R: Send + 'static,
     {
-        self.group
-            .write(move |tx| Store::challenge_step_on(tx, &key, now, decide))
-            .await
+        self.store.challenge_step(key, now, decide).await
     }
 }
 

@@ -15,7 +15,7 @@ pub async fn health() -> Json<Value> {
 }
 
 pub async fn ready(State(state): State<AppState>) -> Response {
-    if state.store.db().ping().await {
+    if state.store.ping().await {
         Json(json!({ "status": "ready" })).into_response()
     } else {
         (

@@ -9,6 +9,7 @@ use rusqlite::params;
 use serde_json::Value;
 
 use super::users::{get_user, revoke_sessions};
+use super::Backend;
 use super::{audit, json_column, AuditEvent, Store, StoreError, UserRecord};
 
 /// An admin's edit of a user; `None` leaves a field as it is.
@@ -46,27 +47,30 @@ impl Store {
         after: Option<String>,
         limit: usize,
     ) -> Result<Vec<UserRecord>, StoreError> {
-        self.db
-            .call(move |conn| {
-                let mut stmt = conn.prepare(
-                    "SELECT id FROM users
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.list_users(email_key, after, limit).await,
+        };
+        db.call(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id FROM users
                      WHERE (?1 IS NULL OR email_key = ?1) AND (?2 IS NULL OR id > ?2)
                      ORDER BY id LIMIT ?3",
-                )?;
-                let ids = stmt
-                    .query_map(params![email_key, after, limit as i64], |r| {
-                        r.get::<_, String>(0)
-                    })?
-                    .collect::<Result<Vec<_>, _>>()?;
-                let mut users = Vec::with_capacity(ids.len());
-                for id in ids {
-                    if let Some(user) = get_user(conn, &id)? {
-                        users.push(user);
-                    }
+            )?;
+            let ids = stmt
+                .query_map(params![email_key, after, limit as i64], |r| {
+                    r.get::<_, String>(0)
+                })?
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut users = Vec::with_capacity(ids.len());
+            for id in ids {
+                if let Some(user) = get_user(conn, &id)? {
+                    users.push(user);
                 }
-                Ok(users)
-            })
-            .await
+            }
+            Ok(users)
+        })
+        .await
     }
 
     /// Applies an admin edit and writes `events`, in one transaction;
@@ -78,71 +82,74 @@ impl Store {
         now: i64,
         events: Vec<AuditEvent>,
     ) -> Result<Option<UserRecord>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.admin_update_user(id, change, now, events).await,
+        };
         let id = id.to_owned();
-        self.db
-            .write(move |tx| {
-                if get_user(tx, &id)?.is_none() {
-                    return Ok(None);
-                }
-                if let Some(role) = &change.role {
-                    tx.execute(
-                        "UPDATE users SET role = ?2 WHERE id = ?1",
-                        params![id, role],
-                    )?;
-                }
-                if let Some(disabled) = change.disabled {
-                    tx.execute(
-                        "UPDATE users SET disabled = ?2 WHERE id = ?1",
-                        params![id, disabled],
-                    )?;
-                    if disabled {
-                        revoke_sessions(tx, &id, None, "disabled", now)?;
-                    }
-                }
-                match change.email_confirmed {
-                    Some(true) => {
-                        tx.execute(
-                            "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, ?2)
-                             WHERE id = ?1",
-                            params![id, now],
-                        )?;
-                    }
-                    Some(false) => {
-                        tx.execute(
-                            "UPDATE users SET email_confirmed_at = NULL WHERE id = ?1",
-                            [&id],
-                        )?;
-                    }
-                    None => {}
-                }
-                if let Some(metadata) = &change.metadata {
-                    tx.execute(
-                        "UPDATE users SET metadata = ?2 WHERE id = ?1",
-                        params![id, metadata.to_string()],
-                    )?;
-                }
-                if let Some(app_metadata) = &change.app_metadata {
-                    tx.execute(
-                        "UPDATE users SET app_metadata = ?2 WHERE id = ?1",
-                        params![id, app_metadata.to_string()],
-                    )?;
-                }
-                if let Some(name) = &change.name {
-                    tx.execute(
-                        "UPDATE users SET name = ?2 WHERE id = ?1",
-                        params![id, name],
-                    )?;
-                }
+        db.write(move |tx| {
+            if get_user(tx, &id)?.is_none() {
+                return Ok(None);
+            }
+            if let Some(role) = &change.role {
                 tx.execute(
-                    "UPDATE users SET updated_at = ?2 WHERE id = ?1",
-                    params![id, now],
+                    "UPDATE users SET role = ?2 WHERE id = ?1",
+                    params![id, role],
                 )?;
-                for event in &events {
-                    audit::insert(tx, event)?;
+            }
+            if let Some(disabled) = change.disabled {
+                tx.execute(
+                    "UPDATE users SET disabled = ?2 WHERE id = ?1",
+                    params![id, disabled],
+                )?;
+                if disabled {
+                    revoke_sessions(tx, &id, None, "disabled", now)?;
                 }
-                get_user(tx, &id)
-            })
-            .await
+            }
+            match change.email_confirmed {
+                Some(true) => {
+                    tx.execute(
+                        "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, ?2)
+                             WHERE id = ?1",
+                        params![id, now],
+                    )?;
+                }
+                Some(false) => {
+                    tx.execute(
+                        "UPDATE users SET email_confirmed_at = NULL WHERE id = ?1",
+                        [&id],
+                    )?;
+                }
+                None => {}
+            }
+            if let Some(metadata) = &change.metadata {
+                tx.execute(
+                    "UPDATE users SET metadata = ?2 WHERE id = ?1",
+                    params![id, metadata.to_string()],
+                )?;
+            }
+            if let Some(app_metadata) = &change.app_metadata {
+                tx.execute(
+                    "UPDATE users SET app_metadata = ?2 WHERE id = ?1",
+                    params![id, app_metadata.to_string()],
+                )?;
+            }
+            if let Some(name) = &change.name {
+                tx.execute(
+                    "UPDATE users SET name = ?2 WHERE id = ?1",
+                    params![id, name],
+                )?;
+            }
+            tx.execute(
+                "UPDATE users SET updated_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )?;
+            for event in &events {
+                audit::insert(tx, event)?;
+            }
+            get_user(tx, &id)
+        })
+        .await
     }
 
     /// Ends every session of a user; `None` when there is no such user.
@@ -152,38 +159,44 @@ impl Store {
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<usize>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.admin_end_sessions(id, now, event).await,
+        };
         let id = id.to_owned();
-        self.db
-            .write(move |tx| {
-                if get_user(tx, &id)?.is_none() {
-                    return Ok(None);
-                }
-                let n = revoke_sessions(tx, &id, None, "admin_logout", now)?;
-                audit::insert(tx, &event)?;
-                Ok(Some(n))
-            })
-            .await
+        db.write(move |tx| {
+            if get_user(tx, &id)?.is_none() {
+                return Ok(None);
+            }
+            let n = revoke_sessions(tx, &id, None, "admin_logout", now)?;
+            audit::insert(tx, &event)?;
+            Ok(Some(n))
+        })
+        .await
     }
 
     /// Deletes a user with their toktok challenges (link tokens, mail
     /// slots); sessions and queued mail go by foreign-key cascade. False
     /// when there is no such user.
     pub async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.admin_delete_user(id, event).await,
+        };
         let id = id.to_owned();
-        self.db
-            .write(move |tx| {
-                let n = tx.execute("DELETE FROM users WHERE id = ?1", [&id])?;
-                if n == 0 {
-                    return Ok(false);
-                }
-                tx.execute(
-                    "DELETE FROM challenges WHERE id = ?1 AND action LIKE 'toktok:%'",
-                    [&id],
-                )?;
-                audit::insert(tx, &event)?;
-                Ok(true)
-            })
-            .await
+        db.write(move |tx| {
+            let n = tx.execute("DELETE FROM users WHERE id = ?1", [&id])?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "DELETE FROM challenges WHERE id = ?1 AND action LIKE 'toktok:%'",
+                [&id],
+            )?;
+            audit::insert(tx, &event)?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Up to `limit` audit events below row id `before`, newest first.
@@ -194,44 +207,50 @@ impl Store {
         before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<AuditRow>, StoreError> {
-        self.db
-            .call(move |conn| {
-                let mut stmt = conn.prepare(
-                    "SELECT id, at, kind, user_id, actor, ip, user_agent, detail
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.audit_page(user_id, kind, before, limit).await,
+        };
+        db.call(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, at, kind, user_id, actor, ip, user_agent, detail
                      FROM audit_events
                      WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR kind = ?2)
                         AND (?3 IS NULL OR id < ?3)
                      ORDER BY id DESC LIMIT ?4",
-                )?;
-                let rows = stmt.query_map(params![user_id, kind, before, limit as i64], |r| {
-                    Ok(AuditRow {
-                        id: r.get(0)?,
-                        at: r.get(1)?,
-                        kind: r.get(2)?,
-                        user_id: r.get(3)?,
-                        actor: r.get(4)?,
-                        ip: r.get(5)?,
-                        user_agent: r.get(6)?,
-                        detail: json_column(r.get(7)?)?,
-                    })
-                })?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })
-            .await
+            )?;
+            let rows = stmt.query_map(params![user_id, kind, before, limit as i64], |r| {
+                Ok(AuditRow {
+                    id: r.get(0)?,
+                    at: r.get(1)?,
+                    kind: r.get(2)?,
+                    user_id: r.get(3)?,
+                    actor: r.get(4)?,
+                    ip: r.get(5)?,
+                    user_agent: r.get(6)?,
+                    detail: json_column(r.get(7)?)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
     }
 
     /// Deletes up to `batch` audit events older than `cutoff`; returns how
     /// many went. Small batches keep the write lock short.
     pub async fn sweep_audit(&self, cutoff: i64, batch: usize) -> Result<usize, StoreError> {
-        self.db
-            .write(move |tx| {
-                let n = tx.execute(
-                    "DELETE FROM audit_events WHERE id IN
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.sweep_audit(cutoff, batch).await,
+        };
+        db.write(move |tx| {
+            let n = tx.execute(
+                "DELETE FROM audit_events WHERE id IN
                         (SELECT id FROM audit_events WHERE at < ?1 ORDER BY id LIMIT ?2)",
-                    params![cutoff, batch as i64],
-                )?;
-                Ok(n)
-            })
-            .await
+                params![cutoff, batch as i64],
+            )?;
+            Ok(n)
+        })
+        .await
     }
 }

@@ -14,6 +14,7 @@
 
 use rusqlite::{params, OptionalExtension as _, Row};
 
+use super::Backend;
 use super::{audit, AuditEvent, Store, StoreError};
 use crate::auth::api_keys::Scope;
 
@@ -58,7 +59,7 @@ fn api_key_from_row(row: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
     })
 }
 
-fn scopes_json(scopes: &[Scope]) -> Result<String, StoreError> {
+pub(super) fn scopes_json(scopes: &[Scope]) -> Result<String, StoreError> {
     serde_json::to_string(scopes)
         .map_err(|e| StoreError::Internal(format!("cannot encode scopes: {e}")))
 }
@@ -71,40 +72,45 @@ impl Store {
         key_hash: String,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.insert_api_key(record, key_hash, event).await,
+        };
         let scopes = scopes_json(&record.scopes)?;
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "INSERT INTO api_keys (id, name, key_hash, scopes, created_at,
+        db.write(move |tx| {
+            tx.execute(
+                "INSERT INTO api_keys (id, name, key_hash, scopes, created_at,
                         last_used_at, revoked_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    params![
-                        record.id,
-                        record.name,
-                        key_hash,
-                        scopes,
-                        record.created_at,
-                        record.last_used_at,
-                        record.revoked_at,
-                    ],
-                )?;
-                audit::insert(tx, &event)
-            })
-            .await
+                params![
+                    record.id,
+                    record.name,
+                    key_hash,
+                    scopes,
+                    record.created_at,
+                    record.last_used_at,
+                    record.revoked_at,
+                ],
+            )?;
+            audit::insert(tx, &event)
+        })
+        .await
     }
 
     /// Every key, revoked ones included, newest first.
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        self.db
-            .call(|conn| {
-                let sql = format!(
-                    "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC"
-                );
-                let mut stmt = conn.prepare(&sql)?;
-                let rows = stmt.query_map([], api_key_from_row)?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.list_api_keys().await,
+        };
+        db.call(|conn| {
+            let sql =
+                format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC");
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map([], api_key_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
     }
 
     /// Revokes a live key; false when the id is unknown or already revoked.
@@ -115,19 +121,22 @@ impl Store {
         now: i64,
         event: AuditEvent,
     ) -> Result<bool, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.revoke_api_key(id, now, event).await,
+        };
         let id = id.to_owned();
-        self.db
-            .write(move |tx| {
-                let n = tx.execute(
-                    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                    params![id, now],
-                )?;
-                if n > 0 {
-                    audit::insert(tx, &event)?;
-                }
-                Ok(n > 0)
-            })
-            .await
+        db.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, now],
+            )?;
+            if n > 0 {
+                audit::insert(tx, &event)?;
+            }
+            Ok(n > 0)
+        })
+        .await
     }
 
     /// The live (not revoked) key with this hash, recording its use: the
@@ -146,16 +155,20 @@ impl Store {
         key_hash: &str,
         now: i64,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            // No cache on PostgreSQL: other instances write without telling.
+            Backend::Postgres(pg) => return pg.api_key_by_hash(key_hash, now).await,
+        };
         // Loaded before the read: a write that ends after this moves it on.
-        let generation = self.db.generation();
+        let generation = db.generation();
         if let Some(key) = self.api_keys.get(key_hash, generation, now) {
             if !touch_due(&key, now) {
                 return Ok(Some((*key).clone()));
             }
         }
         let key_hash = key_hash.to_owned();
-        let (key_hash, found) = self
-            .db
+        let (key_hash, found) = db
             .call(move |conn| {
                 let sql = format!(
                     "SELECT {API_KEY_COLUMNS} FROM api_keys
@@ -233,7 +246,7 @@ mod tests {
 
     async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        let db = Db::open(&dir.path().join("t.db()")).unwrap();
         (dir, Store::new(db))
     }
 
@@ -307,7 +320,7 @@ mod tests {
             .await
             .unwrap();
         let kinds: Vec<String> = store
-            .db
+            .db()
             .call(|c| {
                 let mut stmt = c.prepare("SELECT kind FROM audit_events ORDER BY id")?;
                 let rows = stmt.query_map([], |r| r.get(0))?;
@@ -330,14 +343,14 @@ mod tests {
         // read); the second caches the key; the third is a cache hit...
         store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
         store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
-        let generation = store.db.generation();
+        let generation = store.db().generation();
         assert!(store.api_keys.get("h", generation, 1000).is_some());
         store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
-        assert_eq!(store.db.generation(), generation, "a hit writes nothing");
+        assert_eq!(store.db().generation(), generation, "a hit writes nothing");
         // ...until the revoke, which moves the generation on before it returns.
         let ev = event("api_key.revoked", 1000);
         assert!(store.revoke_api_key("k", 1000, ev).await.unwrap());
-        assert!(store.db.generation() > generation);
+        assert!(store.db().generation() > generation);
         assert_eq!(store.api_key_by_hash("h", 1000).await.unwrap(), None);
     }
 

@@ -6,6 +6,7 @@
 use rusqlite::{params, Transaction};
 use serde_json::Value;
 
+use super::Backend;
 use super::StoreError;
 
 /// One security event. `detail` is small JSON and never holds a secret.
@@ -35,6 +36,12 @@ pub(super) fn insert(tx: &Transaction<'_>, e: &AuditEvent) -> Result<(), StoreEr
         e.user_agent,
         e.detail.to_string()
     ])?;
+    trace(e);
+    Ok(())
+}
+
+/// The tracing half of an audit event (both backends).
+pub(super) fn trace(e: &AuditEvent) {
     tracing::info!(
         target: "toktok::audit",
         kind = e.kind,
@@ -44,25 +51,31 @@ pub(super) fn insert(tx: &Transaction<'_>, e: &AuditEvent) -> Result<(), StoreEr
         detail = %e.detail,
         "audit"
     );
-    Ok(())
 }
 
 impl super::Store {
     /// Appends one event on its own (for events with no state change).
     pub async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-        self.db.write(move |tx| insert(tx, &event)).await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.audit(event).await,
+        };
+        db.write(move |tx| insert(tx, &event)).await
     }
 
     /// Events of one kind, oldest first (tests and the admin API).
     pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.audit_kinds(user_id).await,
+        };
         let user_id = user_id.to_owned();
-        self.db
-            .call(move |conn| {
-                let mut stmt =
-                    conn.prepare("SELECT kind FROM audit_events WHERE user_id = ?1 ORDER BY id")?;
-                let rows = stmt.query_map([user_id], |r| r.get(0))?;
-                Ok(rows.collect::<Result<Vec<String>, _>>()?)
-            })
-            .await
+        db.call(move |conn| {
+            let mut stmt =
+                conn.prepare("SELECT kind FROM audit_events WHERE user_id = ?1 ORDER BY id")?;
+            let rows = stmt.query_map([user_id], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<String>, _>>()?)
+        })
+        .await
     }
 }

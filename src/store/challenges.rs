@@ -9,6 +9,7 @@
 
 use rusqlite::{named_params, params, Connection, OptionalExtension as _, Row, Transaction};
 
+use super::Backend;
 use super::{audit, json_column, Store, StoreError};
 use crate::challenge::row::{ChallengeRow, RowChange, RowKey, Step};
 
@@ -131,7 +132,11 @@ impl Store {
         key: RowKey,
         now: i64,
     ) -> Result<Option<ChallengeRow>, StoreError> {
-        self.db.call(move |conn| live_row(conn, &key, now)).await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.challenge(key, now).await,
+        };
+        db.call(move |conn| live_row(conn, &key, now)).await
     }
 
     /// One read-decide-write on the live challenge found by `key`, run on an
@@ -158,6 +163,28 @@ impl Store {
         Ok(step.out)
     }
 
+    /// One read-decide-write on the live challenge found by `key`, durable
+    /// before it answers: on SQLite through the group commit (see
+    /// [`Store::challenge_step_on`]), on PostgreSQL in its own transaction
+    /// that locks the challenge.
+    pub(crate) async fn challenge_step<R, F>(
+        &self,
+        key: RowKey,
+        now: i64,
+        decide: F,
+    ) -> Result<R, StoreError>
+    where
+        F: FnOnce(Option<&ChallengeRow>) -> Step<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        if let Backend::Postgres(pg) = &self.backend {
+            return pg.challenge_step(key, now, decide).await;
+        }
+        self.group_commit()
+            .write(move |tx| Store::challenge_step_on(tx, &key, now, decide))
+            .await
+    }
+
     /// Deletes up to `batch` expired challenges in one short transaction;
     /// returns how many went.
     pub(crate) async fn sweep_challenges(
@@ -165,21 +192,24 @@ impl Store {
         now: i64,
         batch: usize,
     ) -> Result<usize, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.sweep_challenges(now, batch).await,
+        };
         let limit = i64::try_from(batch).unwrap_or(i64::MAX);
-        self.db
-            .write(move |tx| {
-                // The table is WITHOUT ROWID: select primary keys through the
-                // partial index on expires_at, then delete those.
-                let deleted = tx
-                    .prepare_cached(
-                        "DELETE FROM challenges WHERE (action, id) IN (
+        db.write(move |tx| {
+            // The table is WITHOUT ROWID: select primary keys through the
+            // partial index on expires_at, then delete those.
+            let deleted = tx
+                .prepare_cached(
+                    "DELETE FROM challenges WHERE (action, id) IN (
                              SELECT action, id FROM challenges
                              WHERE expires_at <= ?1 LIMIT ?2)",
-                    )?
-                    .execute(params![now, limit])?;
-                Ok(deleted)
-            })
-            .await
+                )?
+                .execute(params![now, limit])?;
+            Ok(deleted)
+        })
+        .await
     }
 
     /// Every challenge AEAD key as `(kid, key)`, oldest first. When there is
@@ -190,19 +220,22 @@ impl Store {
         first: (String, Vec<u8>),
         now: i64,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        self.db
-            .write(move |tx| {
-                let mut keys = all_keys(tx)?;
-                if keys.is_empty() {
-                    tx.execute(
-                        "INSERT INTO challenge_keys (kid, key, created_at) VALUES (?1, ?2, ?3)",
-                        params![first.0, first.1, now],
-                    )?;
-                    keys.push(first);
-                }
-                Ok(keys)
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.challenge_keys_or_insert(first, now).await,
+        };
+        db.write(move |tx| {
+            let mut keys = all_keys(tx)?;
+            if keys.is_empty() {
+                tx.execute(
+                    "INSERT INTO challenge_keys (kid, key, created_at) VALUES (?1, ?2, ?3)",
+                    params![first.0, first.1, now],
+                )?;
+                keys.push(first);
+            }
+            Ok(keys)
+        })
+        .await
     }
 
     /// Adds a challenge AEAD key; the newest encrypts.
@@ -212,15 +245,18 @@ impl Store {
         key: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "INSERT INTO challenge_keys (kid, key, created_at) VALUES (?1, ?2, ?3)",
-                    params![kid, key, now],
-                )?;
-                Ok(())
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.insert_challenge_key(kid, key, now).await,
+        };
+        db.write(move |tx| {
+            tx.execute(
+                "INSERT INTO challenge_keys (kid, key, created_at) VALUES (?1, ?2, ?3)",
+                params![kid, key, now],
+            )?;
+            Ok(())
+        })
+        .await
     }
 }
 

@@ -2,6 +2,7 @@
 
 use rusqlite::{params, OptionalExtension as _};
 
+use super::Backend;
 use super::{Store, StoreError};
 
 /// A signing key row.
@@ -29,46 +30,85 @@ impl std::fmt::Debug for KeyRow {
 impl Store {
     /// Every key of `alg`, newest first.
     pub async fn signing_keys(&self, alg: &str) -> Result<Vec<KeyRow>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.signing_keys(alg).await,
+        };
         let alg = alg.to_owned();
-        self.db
-            .call(move |conn| {
-                let mut stmt = conn.prepare(
-                    "SELECT kid, alg, private_der, public_jwk, created_at, retired_at
+        db.call(move |conn| {
+            let mut stmt = conn.prepare(
+                "SELECT kid, alg, private_der, public_jwk, created_at, retired_at
                      FROM signing_keys WHERE alg = ?1 ORDER BY created_at DESC, rowid DESC",
-                )?;
-                let rows = stmt.query_map([alg], |r| {
-                    Ok(KeyRow {
-                        kid: r.get(0)?,
-                        alg: r.get(1)?,
-                        private_der: r.get(2)?,
-                        public_jwk: r.get(3)?,
-                        created_at: r.get(4)?,
-                        retired_at: r.get(5)?,
-                    })
-                })?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })
-            .await
+            )?;
+            let rows = stmt.query_map([alg], |r| {
+                Ok(KeyRow {
+                    kid: r.get(0)?,
+                    alg: r.get(1)?,
+                    private_der: r.get(2)?,
+                    public_jwk: r.get(3)?,
+                    created_at: r.get(4)?,
+                    retired_at: r.get(5)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
     }
 
     /// Adds a key; it becomes the signing key at the next (re)load.
     pub async fn insert_signing_key(&self, key: KeyRow) -> Result<(), StoreError> {
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at)
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.insert_signing_key(key).await,
+        };
+        db.write(move |tx| {
+            tx.execute(
+                "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![
-                        key.kid,
-                        key.alg,
-                        key.private_der,
-                        key.public_jwk,
-                        key.created_at
-                    ],
-                )?;
-                Ok(())
-            })
-            .await
+                params![
+                    key.kid,
+                    key.alg,
+                    key.private_der,
+                    key.public_jwk,
+                    key.created_at
+                ],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Inserts `key` only if `key.alg` has no key yet (first start); false
+    /// if one exists, which the caller then uses. Atomic, so two processes
+    /// starting together end up with one key.
+    pub async fn insert_first_signing_key(&self, key: KeyRow) -> Result<bool, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.insert_first_signing_key(key).await,
+        };
+        db.write(move |tx| {
+            let existing: i64 = tx.query_row(
+                "SELECT count(*) FROM signing_keys WHERE alg = ?1",
+                [&key.alg],
+                |r| r.get(0),
+            )?;
+            if existing > 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    key.kid,
+                    key.alg,
+                    key.private_der,
+                    key.public_jwk,
+                    key.created_at
+                ],
+            )?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Marks every key of `alg` except `active` as retired (if not already),
@@ -80,21 +120,28 @@ impl Store {
         now: i64,
         forget_before: i64,
     ) -> Result<(), StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => {
+                return pg
+                    .retire_signing_keys(alg, active, now, forget_before)
+                    .await
+            }
+        };
         let (alg, active) = (alg.to_owned(), active.to_owned());
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "UPDATE signing_keys SET retired_at = ?3
+        db.write(move |tx| {
+            tx.execute(
+                "UPDATE signing_keys SET retired_at = ?3
                      WHERE alg = ?1 AND kid <> ?2 AND retired_at IS NULL",
-                    params![alg, active, now],
-                )?;
-                tx.execute(
-                    "DELETE FROM signing_keys WHERE retired_at < ?1",
-                    [forget_before],
-                )?;
-                Ok(())
-            })
-            .await
+                params![alg, active, now],
+            )?;
+            tx.execute(
+                "DELETE FROM signing_keys WHERE retired_at < ?1",
+                [forget_before],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     /// The named secret, created with `generate` on first use.
@@ -104,25 +151,28 @@ impl Store {
         now: i64,
         generate: fn() -> Vec<u8>,
     ) -> Result<Vec<u8>, StoreError> {
-        self.db
-            .write(move |tx| {
-                let existing: Option<Vec<u8>> = tx
-                    .query_row(
-                        "SELECT value FROM server_secrets WHERE name = ?1",
-                        [name],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if let Some(value) = existing {
-                    return Ok(value);
-                }
-                let value = generate();
-                tx.execute(
-                    "INSERT INTO server_secrets (name, value, created_at) VALUES (?1, ?2, ?3)",
-                    params![name, value, now],
-                )?;
-                Ok(value)
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.server_secret(name, now, generate).await,
+        };
+        db.write(move |tx| {
+            let existing: Option<Vec<u8>> = tx
+                .query_row(
+                    "SELECT value FROM server_secrets WHERE name = ?1",
+                    [name],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(value) = existing {
+                return Ok(value);
+            }
+            let value = generate();
+            tx.execute(
+                "INSERT INTO server_secrets (name, value, created_at) VALUES (?1, ?2, ?3)",
+                params![name, value, now],
+            )?;
+            Ok(value)
+        })
+        .await
     }
 }

@@ -1,4 +1,5 @@
-//! The store: everything toktok keeps, in one SQLite file.
+//! The store: everything toktok keeps, in one SQLite file (or, for several
+//! instances, a PostgreSQL database: [`postgres`]).
 //!
 //! [`Db::call`] is the one gateway to SQLite: the pool checkout and the query
 //! run together on tokio's blocking pool, so a pooled connection is never held
@@ -17,7 +18,8 @@
 //! [`Store`] is what the rest of the program sees: async methods named after
 //! what they do, grouped by table in the sibling modules. Handlers and
 //! services never write SQL, so a second backend only has to provide these
-//! methods.
+//! methods: [`postgres`] does, and each method here starts by handing its
+//! arguments to it when the store runs on PostgreSQL (`[database] url`).
 
 mod admin;
 mod api_keys;
@@ -28,6 +30,7 @@ mod commit;
 mod keys;
 mod migrations;
 mod outbox;
+pub mod postgres;
 mod rsa_keys;
 mod sessions;
 mod users;
@@ -275,35 +278,128 @@ fn create_private(path: &Path) -> std::io::Result<()> {
 /// What the rest of toktok uses to read and write its data.
 #[derive(Clone, Debug)]
 pub struct Store {
-    db: Db,
-    /// Live sessions with their users, for the token check (`cache.rs`).
+    backend: Backend,
+    /// Live sessions with their users, for the token check (`cache.rs`;
+    /// SQLite only).
     sessions: Arc<cache::SessionCache>,
     /// Live API keys by hash, for the key check (`cache.rs`).
     api_keys: Arc<cache::ApiKeyCache>,
     /// The group committer for refresh rotations, started on first use (it
-    /// needs a tokio runtime, which `Store::new` does not).
+    /// needs a tokio runtime, which `Store::new` does not). SQLite only.
     commits: Arc<OnceLock<GroupCommit>>,
 }
 
+/// Where the data lives. Every `Store` method matches on it first.
+#[derive(Clone, Debug)]
+enum Backend {
+    Sqlite(Db),
+    Postgres(postgres::PgDb),
+}
+
 impl Store {
+    /// A store on an SQLite file.
     pub fn new(db: Db) -> Store {
+        Store::with(Backend::Sqlite(db))
+    }
+
+    /// A store on a PostgreSQL database (`[database] url`).
+    pub fn postgres(pg: postgres::PgDb) -> Store {
+        Store::with(Backend::Postgres(pg))
+    }
+
+    fn with(backend: Backend) -> Store {
         Store {
-            db,
+            backend,
             sessions: Arc::default(),
             api_keys: Arc::default(),
             commits: Arc::default(),
         }
     }
 
+    /// Opens the database `config` names: PostgreSQL when `url` is set,
+    /// else the SQLite file at `path`. Blocking (connects and migrates):
+    /// call it off the async runtime.
+    pub fn open(config: &crate::config::DatabaseConfig) -> anyhow::Result<Store> {
+        match &config.url {
+            Some(url) => Ok(Store::postgres(postgres::PgDb::open(url.expose())?)),
+            None => Ok(Store::new(Db::open(&config.path)?)),
+        }
+    }
+
+    /// The SQLite handle, for tests and tools that reach into the file.
+    ///
+    /// # Panics
+    /// On PostgreSQL, which has no such handle; request paths never call it.
     pub fn db(&self) -> &Db {
-        &self.db
+        match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => {
+                panic!(
+                    "Store::db() is SQLite only; this store is on PostgreSQL ({})",
+                    pg.target()
+                )
+            }
+        }
+    }
+
+    /// The SQLite handle, if the store is on SQLite.
+    pub fn sqlite(&self) -> Option<&Db> {
+        match &self.backend {
+            Backend::Sqlite(db) => Some(db),
+            Backend::Postgres(_) => None,
+        }
+    }
+
+    /// The PostgreSQL handle, if the store is on PostgreSQL.
+    pub fn pg(&self) -> Option<&postgres::PgDb> {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(pg) => Some(pg),
+        }
+    }
+
+    /// Answers whether the database responds (for `/ready`).
+    pub async fn ping(&self) -> bool {
+        match &self.backend {
+            Backend::Sqlite(db) => db.ping().await,
+            Backend::Postgres(pg) => pg.ping().await,
+        }
+    }
+
+    /// The schema version of the open database.
+    pub async fn schema_version(&self) -> Result<i64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(db) => db.call(|conn| Ok(migrations::schema_version(conn)?)).await,
+            Backend::Postgres(pg) => pg.version().await,
+        }
+    }
+
+    /// Messages waiting to be sent (not given up on), for the gauge.
+    pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(db) => {
+                db.call(|conn| {
+                    Ok(conn.query_row(
+                        "SELECT count(*) FROM outbox WHERE failed_at IS NULL",
+                        [],
+                        |r| r.get::<_, i64>(0),
+                    )?)
+                })
+                .await
+            }
+            Backend::Postgres(pg) => pg.outbox_depth().await,
+        }
     }
 
     /// The shared group committer (see `commit.rs`); must be called inside
     /// a tokio runtime.
+    ///
+    /// # Panics
+    /// On PostgreSQL, which commits each write in its own transaction; the
+    /// `Store` methods that batch check the backend first.
     pub fn group_commit(&self) -> &GroupCommit {
         self.commits
-            .get_or_init(|| GroupCommit::start(self.db.clone()))
+            .get_or_init(|| GroupCommit::start(self.db().clone()))
     }
 }
 

@@ -17,6 +17,7 @@
 use rusqlite::{params, Row, Transaction};
 use serde_json::{json, Value};
 
+use super::Backend;
 use super::{audit, AuditEvent, Store, StoreError};
 use crate::mail::{LinkSpec, MailKind, OutgoingMail};
 
@@ -56,6 +57,25 @@ pub struct OutboxRow {
     pub failed_at: Option<i64>,
 }
 
+/// The `link` column of `mail`: its link spec as JSON, or NULL.
+pub(super) fn link_json(mail: &OutgoingMail) -> Result<Option<String>, StoreError> {
+    match &mail.link {
+        Some(spec) => serde_json::to_string(spec)
+            .map(Some)
+            .map_err(|e| StoreError::Internal(format!("mail link: {e}"))),
+        None => Ok(None),
+    }
+}
+
+/// The `vars` column of `mail` (`{}` for none).
+pub(super) fn vars_json(mail: &OutgoingMail) -> String {
+    if mail.vars.is_null() {
+        "{}".to_owned()
+    } else {
+        mail.vars.to_string()
+    }
+}
+
 /// Queues `mail` inside the caller's transaction. The id is a UUIDv7, so
 /// rows sort in the order they were queued; the message is due at once.
 pub(crate) fn enqueue(
@@ -63,18 +83,8 @@ pub(crate) fn enqueue(
     mail: &OutgoingMail,
     now: i64,
 ) -> Result<(), StoreError> {
-    let link = match &mail.link {
-        Some(spec) => Some(
-            serde_json::to_string(spec)
-                .map_err(|e| StoreError::Internal(format!("mail link: {e}")))?,
-        ),
-        None => None,
-    };
-    let vars = if mail.vars.is_null() {
-        "{}".to_owned()
-    } else {
-        mail.vars.to_string()
-    };
+    let link = link_json(mail)?;
+    let vars = vars_json(mail);
     tx.execute(
         "INSERT INTO outbox (id, kind, recipient, user_id, link, vars, created_at, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
@@ -97,26 +107,7 @@ fn queued_from_row(row: &Row<'_>) -> rusqlite::Result<QueuedMail> {
     let user_id: Option<String> = row.get(3)?;
     let link: Option<String> = row.get(4)?;
     let vars: String = row.get(5)?;
-    let mail = (|| {
-        let parsed_kind =
-            MailKind::parse(&kind).ok_or_else(|| format!("unknown mail kind {kind:?}"))?;
-        let link = match link {
-            Some(text) => Some(
-                serde_json::from_str::<LinkSpec>(&text)
-                    .map_err(|e| format!("damaged link column: {e}"))?,
-            ),
-            None => None,
-        };
-        let vars: Value =
-            serde_json::from_str(&vars).map_err(|e| format!("damaged vars column: {e}"))?;
-        Ok(OutgoingMail {
-            kind: parsed_kind,
-            to: recipient,
-            user_id: user_id.clone(),
-            link,
-            vars,
-        })
-    })();
+    let mail = parse_mail(&kind, recipient, user_id.clone(), link, &vars);
     Ok(QueuedMail {
         id: row.get(0)?,
         created_at: row.get(6)?,
@@ -128,7 +119,35 @@ fn queued_from_row(row: &Row<'_>) -> rusqlite::Result<QueuedMail> {
     })
 }
 
-fn clip(error: &str) -> String {
+/// Rebuilds a queued message from its columns; damage is an `Err` text,
+/// so one bad row cannot stop the worker.
+pub(super) fn parse_mail(
+    kind: &str,
+    recipient: String,
+    user_id: Option<String>,
+    link: Option<String>,
+    vars: &str,
+) -> Result<OutgoingMail, String> {
+    let parsed_kind = MailKind::parse(kind).ok_or_else(|| format!("unknown mail kind {kind:?}"))?;
+    let link = match link {
+        Some(text) => Some(
+            serde_json::from_str::<LinkSpec>(&text)
+                .map_err(|e| format!("damaged link column: {e}"))?,
+        ),
+        None => None,
+    };
+    let vars: Value =
+        serde_json::from_str(vars).map_err(|e| format!("damaged vars column: {e}"))?;
+    Ok(OutgoingMail {
+        kind: parsed_kind,
+        to: recipient,
+        user_id,
+        link,
+        vars,
+    })
+}
+
+pub(super) fn clip(error: &str) -> String {
     error.chars().take(MAX_ERROR_CHARS).collect()
 }
 
@@ -137,7 +156,11 @@ impl Store {
     /// other change). The caller then wakes the worker with
     /// `Mailer::notify`.
     pub async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
-        self.db.write(move |tx| enqueue(tx, &mail, now)).await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.enqueue_mail(mail, now).await,
+        };
+        db.write(move |tx| enqueue(tx, &mail, now)).await
     }
 
     /// Takes up to `limit` due rows (not failed, `next_attempt_at <= now`),
@@ -148,71 +171,82 @@ impl Store {
         lease_until: i64,
         limit: usize,
     ) -> Result<Vec<QueuedMail>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.claim_mail(now, lease_until, limit).await,
+        };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.db
-            .write(move |tx| {
-                let claimed = {
-                    let mut stmt = tx.prepare(
-                        "SELECT id, kind, recipient, user_id, link, vars, created_at, attempts,
+        db.write(move |tx| {
+            let claimed = {
+                let mut stmt = tx.prepare(
+                    "SELECT id, kind, recipient, user_id, link, vars, created_at, attempts,
                                 last_error
                          FROM outbox
                          WHERE failed_at IS NULL AND next_attempt_at <= ?1
                          ORDER BY next_attempt_at, id
                          LIMIT ?2",
-                    )?;
-                    let rows = stmt.query_map(params![now, limit], queued_from_row)?;
-                    rows.collect::<Result<Vec<_>, _>>()?
-                };
-                let mut lease =
-                    tx.prepare("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")?;
-                for mail in &claimed {
-                    lease.execute(params![mail.id, lease_until])?;
-                }
-                Ok(claimed)
-            })
-            .await
+                )?;
+                let rows = stmt.query_map(params![now, limit], queued_from_row)?;
+                rows.collect::<Result<Vec<_>, _>>()?
+            };
+            let mut lease = tx.prepare("UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1")?;
+            for mail in &claimed {
+                lease.execute(params![mail.id, lease_until])?;
+            }
+            Ok(claimed)
+        })
+        .await
     }
 
     /// Hands claimed rows back unsent (the worker is stopping): due again
     /// at `now`, attempts unchanged.
     pub async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.release_mail(ids, now).await,
+        };
         if ids.is_empty() {
             return Ok(());
         }
-        self.db
-            .write(move |tx| {
-                let mut stmt = tx.prepare(
-                    "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND failed_at IS NULL",
-                )?;
-                for id in &ids {
-                    stmt.execute(params![id, now])?;
-                }
-                Ok(())
-            })
-            .await
+        db.write(move |tx| {
+            let mut stmt = tx.prepare(
+                "UPDATE outbox SET next_attempt_at = ?2 WHERE id = ?1 AND failed_at IS NULL",
+            )?;
+            for id in &ids {
+                stmt.execute(params![id, now])?;
+            }
+            Ok(())
+        })
+        .await
     }
 
     /// The message was accepted: forget it.
     pub async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
-        self.db
-            .write(move |tx| {
-                tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
-                Ok(())
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.mail_sent(id).await,
+        };
+        db.write(move |tx| {
+            tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
+            Ok(())
+        })
+        .await
     }
 
     /// Whether row `id` is still queued (not deleted with its user).
     pub async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
-        self.db
-            .call(move |conn| {
-                let n: i64 =
-                    conn.query_row("SELECT count(*) FROM outbox WHERE id = ?1", [id], |r| {
-                        r.get(0)
-                    })?;
-                Ok(n > 0)
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.mail_queued(id).await,
+        };
+        db.call(move |conn| {
+            let n: i64 =
+                conn.query_row("SELECT count(*) FROM outbox WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     /// A transient failure: one more attempt counted, next one at
@@ -223,17 +257,20 @@ impl Store {
         next_attempt_at: i64,
         error: String,
     ) -> Result<(), StoreError> {
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2,
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.reschedule_mail(id, next_attempt_at, error).await,
+        };
+        db.write(move |tx| {
+            tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2,
                          last_error = ?3
                      WHERE id = ?1",
-                    params![id, next_attempt_at, clip(&error)],
-                )?;
-                Ok(())
-            })
-            .await
+                params![id, next_attempt_at, clip(&error)],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     /// Gives a message up: marks the row failed (kept for a while, see
@@ -248,89 +285,101 @@ impl Store {
         attempted: bool,
         error: String,
     ) -> Result<i64, StoreError> {
-        self.db
-            .write(move |tx| {
-                let attempts = mail.attempts + i64::from(attempted);
-                let error = clip(&error);
-                let changed = tx.execute(
-                    "UPDATE outbox SET attempts = ?2, last_error = ?3, failed_at = ?4
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.give_up_mail(mail, now, attempted, error).await,
+        };
+        db.write(move |tx| {
+            let attempts = mail.attempts + i64::from(attempted);
+            let error = clip(&error);
+            let changed = tx.execute(
+                "UPDATE outbox SET attempts = ?2, last_error = ?3, failed_at = ?4
                      WHERE id = ?1 AND failed_at IS NULL",
-                    params![mail.id, attempts, error, now],
+                params![mail.id, attempts, error, now],
+            )?;
+            // Gone meanwhile (its user was deleted): nothing to record.
+            if changed == 1 {
+                audit::insert(
+                    tx,
+                    &AuditEvent {
+                        at: now,
+                        kind: AUDIT_MAIL_FAILED,
+                        user_id: mail.user_id.clone(),
+                        actor: None,
+                        ip: None,
+                        user_agent: None,
+                        detail: json!({
+                            "kind": mail.kind,
+                            "attempts": attempts,
+                            "error": error,
+                        }),
+                    },
                 )?;
-                // Gone meanwhile (its user was deleted): nothing to record.
-                if changed == 1 {
-                    audit::insert(
-                        tx,
-                        &AuditEvent {
-                            at: now,
-                            kind: AUDIT_MAIL_FAILED,
-                            user_id: mail.user_id.clone(),
-                            actor: None,
-                            ip: None,
-                            user_agent: None,
-                            detail: json!({
-                                "kind": mail.kind,
-                                "attempts": attempts,
-                                "error": error,
-                            }),
-                        },
-                    )?;
-                }
-                Ok(attempts)
-            })
-            .await
+            }
+            Ok(attempts)
+        })
+        .await
     }
 
     /// Deletes failed rows given up before `failed_before`.
     pub async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
-        self.db
-            .write(move |tx| {
-                Ok(tx.execute(
-                    "DELETE FROM outbox WHERE failed_at IS NOT NULL AND failed_at < ?1",
-                    [failed_before],
-                )?)
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.sweep_failed_mail(failed_before).await,
+        };
+        db.write(move |tx| {
+            Ok(tx.execute(
+                "DELETE FROM outbox WHERE failed_at IS NOT NULL AND failed_at < ?1",
+                [failed_before],
+            )?)
+        })
+        .await
     }
 
     /// When the next unfailed row is due, if any (the worker sleeps until then).
     pub async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
-        self.db
-            .call(|conn| {
-                Ok(conn.query_row(
-                    "SELECT MIN(next_attempt_at) FROM outbox WHERE failed_at IS NULL",
-                    [],
-                    |r| r.get(0),
-                )?)
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.next_mail_due().await,
+        };
+        db.call(|conn| {
+            Ok(conn.query_row(
+                "SELECT MIN(next_attempt_at) FROM outbox WHERE failed_at IS NULL",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
     }
 
     /// Every row, queued and failed, in queue order: for tests and operators.
     pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
-        self.db
-            .call(|conn| {
-                let mut stmt = conn.prepare(
-                    "SELECT id, kind, recipient, user_id, created_at, attempts, next_attempt_at,
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.outbox_rows().await,
+        };
+        db.call(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT id, kind, recipient, user_id, created_at, attempts, next_attempt_at,
                             last_error, failed_at
                      FROM outbox ORDER BY id",
-                )?;
-                let rows = stmt.query_map([], |r| {
-                    Ok(OutboxRow {
-                        id: r.get(0)?,
-                        kind: r.get(1)?,
-                        recipient: r.get(2)?,
-                        user_id: r.get(3)?,
-                        created_at: r.get(4)?,
-                        attempts: r.get(5)?,
-                        next_attempt_at: r.get(6)?,
-                        last_error: r.get(7)?,
-                        failed_at: r.get(8)?,
-                    })
-                })?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })
-            .await
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(OutboxRow {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    recipient: r.get(2)?,
+                    user_id: r.get(3)?,
+                    created_at: r.get(4)?,
+                    attempts: r.get(5)?,
+                    next_attempt_at: r.get(6)?,
+                    last_error: r.get(7)?,
+                    failed_at: r.get(8)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
     }
 }
 
@@ -342,7 +391,7 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.db")).unwrap();
+        let db = Db::open(&dir.path().join("t.db()")).unwrap();
         (dir, Store::new(db))
     }
 
@@ -415,7 +464,7 @@ mod tests {
         assert_eq!(again[0].last_error.as_deref(), Some("451 try later"));
 
         let kinds: Vec<(String, String)> = store
-            .db
+            .db()
             .call(|c| {
                 let mut s = c.prepare("SELECT kind, detail FROM audit_events")?;
                 let rows = s.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -462,7 +511,7 @@ mod tests {
     async fn queued_mail_goes_with_its_user() {
         let (_dir, store) = store();
         store
-            .db
+            .db()
             .write(|tx| {
                 tx.execute(
                     "INSERT INTO users (id, email, email_key, created_at, updated_at)
@@ -478,7 +527,7 @@ mod tests {
         store.enqueue_mail(mail, 1).await.unwrap();
         store.enqueue_mail(reset_mail("b@x.test"), 1).await.unwrap();
         store
-            .db
+            .db()
             .write(|tx| {
                 tx.execute("DELETE FROM users WHERE id = 'u1'", [])?;
                 Ok(())
@@ -494,7 +543,7 @@ mod tests {
     async fn a_damaged_row_is_claimed_with_its_reason() {
         let (_dir, store) = store();
         store
-            .db
+            .db()
             .write(|tx| {
                 tx.execute(
                     "INSERT INTO outbox (id, kind, recipient, created_at, next_attempt_at)

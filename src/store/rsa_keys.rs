@@ -8,6 +8,7 @@
 
 use rusqlite::params;
 
+use super::Backend;
 use super::{Store, StoreError};
 
 /// One RSA key row.
@@ -35,23 +36,26 @@ impl std::fmt::Debug for RsaKeyRow {
 impl Store {
     /// Every RSA key, newest first: the first unretired row is the current key.
     pub async fn rsa_keys(&self) -> Result<Vec<RsaKeyRow>, StoreError> {
-        self.db
-            .call(|conn| {
-                let mut stmt = conn.prepare(
-                    "SELECT kid, private_der, created_at, retired_at FROM rsa_keys
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.rsa_keys().await,
+        };
+        db.call(|conn| {
+            let mut stmt = conn.prepare(
+                "SELECT kid, private_der, created_at, retired_at FROM rsa_keys
                      ORDER BY retired_at IS NOT NULL, created_at DESC, rowid DESC",
-                )?;
-                let rows = stmt.query_map([], |r| {
-                    Ok(RsaKeyRow {
-                        kid: r.get(0)?,
-                        private_der: r.get(1)?,
-                        created_at: r.get(2)?,
-                        retired_at: r.get(3)?,
-                    })
-                })?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })
-            .await
+            )?;
+            let rows = stmt.query_map([], |r| {
+                Ok(RsaKeyRow {
+                    kid: r.get(0)?,
+                    private_der: r.get(1)?,
+                    created_at: r.get(2)?,
+                    retired_at: r.get(3)?,
+                })
+            })?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
     }
 
     /// Stores the first key, unless a current (unretired) key already exists;
@@ -59,35 +63,41 @@ impl Store {
     /// empty database both generate a key, but only one is kept, so they
     /// end up decrypting with the same key.
     pub async fn insert_first_rsa_key(&self, key: RsaKeyRow) -> Result<bool, StoreError> {
-        self.db
-            .write(move |tx| {
-                let current: i64 = tx.query_row(
-                    "SELECT count(*) FROM rsa_keys WHERE retired_at IS NULL",
-                    [],
-                    |r| r.get(0),
-                )?;
-                if current > 0 {
-                    return Ok(false);
-                }
-                insert(tx, &key)?;
-                Ok(true)
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.insert_first_rsa_key(key).await,
+        };
+        db.write(move |tx| {
+            let current: i64 = tx.query_row(
+                "SELECT count(*) FROM rsa_keys WHERE retired_at IS NULL",
+                [],
+                |r| r.get(0),
+            )?;
+            if current > 0 {
+                return Ok(false);
+            }
+            insert(tx, &key)?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Stores `key` as the new current key and retires every other key at
     /// `now`, in one transaction (`toktok keys rotate --rsa`).
     pub async fn rotate_rsa_key(&self, key: RsaKeyRow, now: i64) -> Result<(), StoreError> {
-        self.db
-            .write(move |tx| {
-                insert(tx, &key)?;
-                tx.execute(
-                    "UPDATE rsa_keys SET retired_at = ?2 WHERE kid <> ?1 AND retired_at IS NULL",
-                    params![key.kid, now],
-                )?;
-                Ok(())
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.rotate_rsa_key(key, now).await,
+        };
+        db.write(move |tx| {
+            insert(tx, &key)?;
+            tx.execute(
+                "UPDATE rsa_keys SET retired_at = ?2 WHERE kid <> ?1 AND retired_at IS NULL",
+                params![key.kid, now],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
     /// Marks every key except `active` as retired at `now` (if not already),
@@ -98,20 +108,23 @@ impl Store {
         now: i64,
         forget_before: i64,
     ) -> Result<(), StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.retire_rsa_keys(active, now, forget_before).await,
+        };
         let active = active.to_owned();
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "UPDATE rsa_keys SET retired_at = ?2 WHERE kid <> ?1 AND retired_at IS NULL",
-                    params![active, now],
-                )?;
-                tx.execute(
-                    "DELETE FROM rsa_keys WHERE retired_at < ?1",
-                    [forget_before],
-                )?;
-                Ok(())
-            })
-            .await
+        db.write(move |tx| {
+            tx.execute(
+                "UPDATE rsa_keys SET retired_at = ?2 WHERE kid <> ?1 AND retired_at IS NULL",
+                params![active, now],
+            )?;
+            tx.execute(
+                "DELETE FROM rsa_keys WHERE retired_at < ?1",
+                [forget_before],
+            )?;
+            Ok(())
+        })
+        .await
     }
 }
 
@@ -140,7 +153,7 @@ mod tests {
     #[tokio::test]
     async fn first_key_is_stored_once_then_rotation_retires_and_forgets() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(Db::open(&dir.path().join("t.db")).unwrap());
+        let store = Store::new(Db::open(&dir.path().join("t.db()")).unwrap());
         assert!(store.rsa_keys().await.unwrap().is_empty());
         assert!(store.insert_first_rsa_key(row("a", 10)).await.unwrap());
         assert!(!store.insert_first_rsa_key(row("b", 11)).await.unwrap());
@@ -172,7 +185,7 @@ mod tests {
         // A key rotated in with an older timestamp (clock moved back) is
         // still the current one: unretired rows sort first.
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(Db::open(&dir.path().join("t.db")).unwrap());
+        let store = Store::new(Db::open(&dir.path().join("t.db()")).unwrap());
         store.insert_first_rsa_key(row("a", 100)).await.unwrap();
         store.rotate_rsa_key(row("b", 50), 50).await.unwrap();
         assert_eq!(store.rsa_keys().await.unwrap()[0].kid, "b");

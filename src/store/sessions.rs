@@ -3,6 +3,7 @@
 use rusqlite::{params, OptionalExtension as _, Row};
 
 use super::users::{get_user, revoke_sessions};
+use super::Backend;
 use super::{audit, AuditEvent, Store, StoreError, UserRecord};
 
 /// A session as stored.
@@ -83,39 +84,44 @@ impl Store {
         rehash: Option<String>,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at, created_at,
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => {
+                return pg.create_session(session, email_key, rehash, event).await
+            }
+        };
+        db.write(move |tx| {
+            tx.execute(
+                "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at, created_at,
                         last_used_at, expires_at, user_agent, ip)
                      VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6, ?7)",
-                    params![
-                        session.id,
-                        session.user_id,
-                        session.refresh_hash,
-                        session.created_at,
-                        session.expires_at,
-                        session.user_agent,
-                        session.ip,
-                    ],
-                )?;
+                params![
+                    session.id,
+                    session.user_id,
+                    session.refresh_hash,
+                    session.created_at,
+                    session.expires_at,
+                    session.user_agent,
+                    session.ip,
+                ],
+            )?;
+            tx.execute(
+                "DELETE FROM login_failures WHERE email_key = ?1",
+                [&email_key],
+            )?;
+            tx.execute(
+                "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
+                params![session.user_id, session.created_at],
+            )?;
+            if let Some(phc) = rehash {
                 tx.execute(
-                    "DELETE FROM login_failures WHERE email_key = ?1",
-                    [&email_key],
+                    "UPDATE users SET password_hash = ?2 WHERE id = ?1",
+                    params![session.user_id, phc],
                 )?;
-                tx.execute(
-                    "UPDATE users SET last_login_at = ?2 WHERE id = ?1",
-                    params![session.user_id, session.created_at],
-                )?;
-                if let Some(phc) = rehash {
-                    tx.execute(
-                        "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-                        params![session.user_id, phc],
-                    )?;
-                }
-                audit::insert(tx, &event)
-            })
-            .await
+            }
+            audit::insert(tx, &event)
+        })
+        .await
     }
 
     /// The session and its user, when the session is live and the user
@@ -129,8 +135,12 @@ impl Store {
         sid: &str,
         now: i64,
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.live_session(sid, now).await,
+        };
         // Loaded before the read: a write that ends after this moves it on.
-        let generation = self.db.generation();
+        let generation = db.generation();
         if let Some(live) = self.sessions.get(sid, generation) {
             let (session, user) = &*live;
             return Ok(
@@ -138,8 +148,7 @@ impl Store {
             );
         }
         let sid = sid.to_owned();
-        let found = self
-            .db
+        let found = db
             .call(move |conn| {
                 let Some(session) = get_session(conn, &sid)? else {
                     return Ok(None);
@@ -175,6 +184,9 @@ impl Store {
     where
         F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
     {
+        if let Backend::Postgres(pg) = &self.backend {
+            return pg.refresh_session(sid, now, reuse_event, decide).await;
+        }
         let sid = sid.to_owned();
         self.group_commit()
             .write(move |tx| {
@@ -226,19 +238,22 @@ impl Store {
         user_id: &str,
         now: i64,
     ) -> Result<Vec<SessionRecord>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.list_sessions(user_id, now).await,
+        };
         let user_id = user_id.to_owned();
-        self.db
-            .call(move |conn| {
-                let sql = format!(
-                    "SELECT {SESSION_COLUMNS} FROM sessions
+        db.call(move |conn| {
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions
                      WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2
                      ORDER BY created_at DESC, id DESC"
-                );
-                let mut stmt = conn.prepare(&sql)?;
-                let rows = stmt.query_map(params![user_id, now], session_from_row)?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })
-            .await
+            );
+            let mut stmt = conn.prepare(&sql)?;
+            let rows = stmt.query_map(params![user_id, now], session_from_row)?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
     }
 
     /// Ends one session of a user; false when it is not theirs or already over.
@@ -249,20 +264,23 @@ impl Store {
         now: i64,
         event: AuditEvent,
     ) -> Result<bool, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.end_session(user_id, sid, now, event).await,
+        };
         let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
-        self.db
-            .write(move |tx| {
-                let n = tx.execute(
-                    "UPDATE sessions SET revoked_at = ?3, revoked_reason = 'logout'
+        db.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE sessions SET revoked_at = ?3, revoked_reason = 'logout'
                      WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3",
-                    params![sid, user_id, now],
-                )?;
-                if n > 0 {
-                    audit::insert(tx, &event)?;
-                }
-                Ok(n > 0)
-            })
-            .await
+                params![sid, user_id, now],
+            )?;
+            if n > 0 {
+                audit::insert(tx, &event)?;
+            }
+            Ok(n > 0)
+        })
+        .await
     }
 
     /// Ends every session of a user.
@@ -272,33 +290,39 @@ impl Store {
         now: i64,
         event: AuditEvent,
     ) -> Result<usize, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.end_all_sessions(user_id, now, event).await,
+        };
         let user_id = user_id.to_owned();
-        self.db
-            .write(move |tx| {
-                let n = revoke_sessions(tx, &user_id, None, "logout_all", now)?;
-                audit::insert(tx, &event)?;
-                Ok(n)
-            })
-            .await
+        db.write(move |tx| {
+            let n = revoke_sessions(tx, &user_id, None, "logout_all", now)?;
+            audit::insert(tx, &event)?;
+            Ok(n)
+        })
+        .await
     }
 
     /// Deletes sessions that ended (revoked or expired) more than `keep`
     /// seconds ago, and failed-login counters idle for a day.
     pub async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {
-        self.db
-            .write(move |tx| {
-                let cutoff = now - keep;
-                let n = tx.execute(
-                    "DELETE FROM sessions WHERE expires_at < ?1 OR revoked_at < ?1",
-                    [cutoff],
-                )?;
-                tx.execute(
-                    "DELETE FROM login_failures WHERE last_failed_at < ?1",
-                    [now - 86_400],
-                )?;
-                Ok(n)
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.sweep_sessions(now, keep).await,
+        };
+        db.write(move |tx| {
+            let cutoff = now - keep;
+            let n = tx.execute(
+                "DELETE FROM sessions WHERE expires_at < ?1 OR revoked_at < ?1",
+                [cutoff],
+            )?;
+            tx.execute(
+                "DELETE FROM login_failures WHERE last_failed_at < ?1",
+                [now - 86_400],
+            )?;
+            Ok(n)
+        })
+        .await
     }
 }
 
@@ -323,7 +347,7 @@ mod tests {
 
     async fn store_with_session() -> (tempfile::TempDir, Store, SessionRecord) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(Db::open(&dir.path().join("t.db")).unwrap());
+        let store = Store::new(Db::open(&dir.path().join("t.db()")).unwrap());
         let user = UserRecord {
             id: "u1".into(),
             email: "a@b.io".into(),
@@ -367,7 +391,7 @@ mod tests {
         let (_dir, store, session) = store_with_session().await;
         assert!(store.live_session("s1", 200).await.unwrap().is_some());
         // The second look is a cache hit...
-        let generation = store.db.generation();
+        let generation = store.db().generation();
         assert!(store.sessions.get("s1", generation).is_some());
         assert!(store.live_session("s1", 200).await.unwrap().is_some());
         // ...and still checks the expiry against the clock.
@@ -381,7 +405,7 @@ mod tests {
             .end_session("u1", "s1", 300, event("session.ended"))
             .await
             .unwrap());
-        assert!(store.db.generation() > generation);
+        assert!(store.db().generation() > generation);
         assert!(store.live_session("s1", 301).await.unwrap().is_none());
     }
 
@@ -425,9 +449,9 @@ mod tests {
     #[tokio::test]
     async fn reads_change_nothing() {
         let (_dir, store, _) = store_with_session().await;
-        let generation = store.db.generation();
+        let generation = store.db().generation();
         store.live_session("s1", 200).await.unwrap();
         store.list_sessions("u1", 200).await.unwrap();
-        assert_eq!(store.db.generation(), generation);
+        assert_eq!(store.db().generation(), generation);
     }
 }

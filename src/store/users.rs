@@ -3,6 +3,7 @@
 use rusqlite::{params, OptionalExtension as _, Row, Transaction};
 use serde_json::Value;
 
+use super::Backend;
 use super::{audit, json_column, AuditEvent, Store, StoreError};
 use crate::mail::OutgoingMail;
 
@@ -94,44 +95,54 @@ impl Store {
         event: AuditEvent,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), StoreError> {
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role,
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.insert_user(user, email_key, event, mails).await,
+        };
+        db.write(move |tx| {
+            tx.execute(
+                "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role,
                         metadata, app_metadata, password_hash, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-                    params![
-                        user.id,
-                        user.email,
-                        email_key,
-                        user.email_confirmed_at,
-                        user.name,
-                        user.role,
-                        user.metadata.to_string(),
-                        user.app_metadata.to_string(),
-                        user.password_hash,
-                        user.created_at,
-                    ],
-                )?;
-                audit::insert(tx, &event)?;
-                enqueue_all(tx, &mails, user.created_at)
-            })
-            .await
+                params![
+                    user.id,
+                    user.email,
+                    email_key,
+                    user.email_confirmed_at,
+                    user.name,
+                    user.role,
+                    user.metadata.to_string(),
+                    user.app_metadata.to_string(),
+                    user.password_hash,
+                    user.created_at,
+                ],
+            )?;
+            audit::insert(tx, &event)?;
+            enqueue_all(tx, &mails, user.created_at)
+        })
+        .await
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.user_by_id(id).await,
+        };
         let id = id.to_owned();
-        self.db.call(move |conn| get_user(conn, &id)).await
+        db.call(move |conn| get_user(conn, &id)).await
     }
 
     pub async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.user_by_email_key(key).await,
+        };
         let key = key.to_owned();
-        self.db
-            .call(move |conn| {
-                let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = ?1");
-                Ok(conn.query_row(&sql, [key], user_from_row).optional()?)
-            })
-            .await
+        db.call(move |conn| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = ?1");
+            Ok(conn.query_row(&sql, [key], user_from_row).optional()?)
+        })
+        .await
     }
 
     /// Applies a profile edit and returns the user as it now is.
@@ -141,28 +152,31 @@ impl Store {
         change: ProfileChange,
         now: i64,
     ) -> Result<Option<UserRecord>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.update_profile(id, change, now).await,
+        };
         let id = id.to_owned();
-        self.db
-            .write(move |tx| {
-                if let Some(name) = &change.name {
-                    tx.execute(
-                        "UPDATE users SET name = ?2 WHERE id = ?1",
-                        params![id, name],
-                    )?;
-                }
-                if let Some(metadata) = &change.metadata {
-                    tx.execute(
-                        "UPDATE users SET metadata = ?2 WHERE id = ?1",
-                        params![id, metadata.to_string()],
-                    )?;
-                }
+        db.write(move |tx| {
+            if let Some(name) = &change.name {
                 tx.execute(
-                    "UPDATE users SET updated_at = ?2 WHERE id = ?1",
-                    params![id, now],
+                    "UPDATE users SET name = ?2 WHERE id = ?1",
+                    params![id, name],
                 )?;
-                get_user(tx, &id)
-            })
-            .await
+            }
+            if let Some(metadata) = &change.metadata {
+                tx.execute(
+                    "UPDATE users SET metadata = ?2 WHERE id = ?1",
+                    params![id, metadata.to_string()],
+                )?;
+            }
+            tx.execute(
+                "UPDATE users SET updated_at = ?2 WHERE id = ?1",
+                params![id, now],
+            )?;
+            get_user(tx, &id)
+        })
+        .await
     }
 
     /// Sets a new password hash and ends every session but `keep` (all of
@@ -177,23 +191,28 @@ impl Store {
         event: AuditEvent,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => {
+                return pg.set_password(id, phc, keep, now, event, mails).await
+            }
+        };
         let id = id.to_owned();
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
-                    params![id, phc, now],
-                )?;
-                tx.execute(
-                    "DELETE FROM login_failures
+        db.write(move |tx| {
+            tx.execute(
+                "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, phc, now],
+            )?;
+            tx.execute(
+                "DELETE FROM login_failures
                      WHERE email_key = (SELECT email_key FROM users WHERE id = ?1)",
-                    [&id],
-                )?;
-                revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
-                audit::insert(tx, &event)?;
-                enqueue_all(tx, &mails, now)
-            })
-            .await
+                [&id],
+            )?;
+            revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
+            audit::insert(tx, &event)?;
+            enqueue_all(tx, &mails, now)
+        })
+        .await
     }
 
     /// Marks the user's address confirmed (once) and returns the user.
@@ -203,19 +222,22 @@ impl Store {
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<UserRecord>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.confirm_email(id, now, event).await,
+        };
         let id = id.to_owned();
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, ?2),
+        db.write(move |tx| {
+            tx.execute(
+                "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, ?2),
                         updated_at = ?2
                      WHERE id = ?1",
-                    params![id, now],
-                )?;
-                audit::insert(tx, &event)?;
-                get_user(tx, &id)
-            })
-            .await
+                params![id, now],
+            )?;
+            audit::insert(tx, &event)?;
+            get_user(tx, &id)
+        })
+        .await
     }
 
     /// Moves the user to a confirmed new address; `Conflict("email")` when
@@ -228,19 +250,24 @@ impl Store {
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<UserRecord>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => {
+                return pg.change_email(id, email, email_key, now, event).await
+            }
+        };
         let id = id.to_owned();
-        self.db
-            .write(move |tx| {
-                tx.execute(
-                    "UPDATE users SET email = ?2, email_key = ?3, email_confirmed_at = ?4,
+        db.write(move |tx| {
+            tx.execute(
+                "UPDATE users SET email = ?2, email_key = ?3, email_confirmed_at = ?4,
                         updated_at = ?4
                      WHERE id = ?1",
-                    params![id, email, email_key, now],
-                )?;
-                audit::insert(tx, &event)?;
-                get_user(tx, &id)
-            })
-            .await
+                params![id, email, email_key, now],
+            )?;
+            audit::insert(tx, &event)?;
+            get_user(tx, &id)
+        })
+        .await
     }
 
     /// Queues `mail` unless one of its kind to its user was queued before
@@ -258,31 +285,36 @@ impl Store {
             .user_id
             .clone()
             .ok_or_else(|| StoreError::Internal("throttled mail needs its user".to_owned()))?;
-        self.db
-            .write(move |tx| {
-                let kind = mail.kind.as_str();
-                let taken: Option<i64> = tx
-                    .query_row(
-                        "SELECT until FROM mail_slots WHERE user_id = ?1 AND kind = ?2",
-                        params![user_id, kind],
-                        |r| r.get(0),
-                    )
-                    .optional()?;
-                if taken.is_some_and(|until| until > now) {
-                    return Ok(false);
-                }
-                tx.execute(
-                    "INSERT INTO mail_slots (user_id, kind, until) VALUES (?1, ?2, ?3)
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => {
+                return pg.queue_mail_once(mail, user_id, now, until, event).await
+            }
+        };
+        db.write(move |tx| {
+            let kind = mail.kind.as_str();
+            let taken: Option<i64> = tx
+                .query_row(
+                    "SELECT until FROM mail_slots WHERE user_id = ?1 AND kind = ?2",
+                    params![user_id, kind],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if taken.is_some_and(|until| until > now) {
+                return Ok(false);
+            }
+            tx.execute(
+                "INSERT INTO mail_slots (user_id, kind, until) VALUES (?1, ?2, ?3)
                      ON CONFLICT (user_id, kind) DO UPDATE SET until = excluded.until",
-                    params![user_id, kind, until],
-                )?;
-                if let Some(event) = &event {
-                    audit::insert(tx, event)?;
-                }
-                enqueue_all(tx, std::slice::from_ref(&mail), now)?;
-                Ok(true)
-            })
-            .await
+                params![user_id, kind, until],
+            )?;
+            if let Some(event) = &event {
+                audit::insert(tx, event)?;
+            }
+            enqueue_all(tx, std::slice::from_ref(&mail), now)?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Queues mail, with the audit event of the request, in one transaction.
@@ -292,42 +324,51 @@ impl Store {
         now: i64,
         event: Option<AuditEvent>,
     ) -> Result<(), StoreError> {
-        self.db
-            .write(move |tx| {
-                if let Some(event) = &event {
-                    audit::insert(tx, event)?;
-                }
-                enqueue_all(tx, &mails, now)
-            })
-            .await
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.queue_mail(mails, now, event).await,
+        };
+        db.write(move |tx| {
+            if let Some(event) = &event {
+                audit::insert(tx, event)?;
+            }
+            enqueue_all(tx, &mails, now)
+        })
+        .await
     }
 
     /// Deletes a user; their sessions go with them (foreign key cascade).
     pub async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.delete_user(id, event).await,
+        };
         let id = id.to_owned();
-        self.db
-            .write(move |tx| {
-                let n = tx.execute("DELETE FROM users WHERE id = ?1", [&id])?;
-                audit::insert(tx, &event)?;
-                Ok(n > 0)
-            })
-            .await
+        db.write(move |tx| {
+            let n = tx.execute("DELETE FROM users WHERE id = ?1", [&id])?;
+            audit::insert(tx, &event)?;
+            Ok(n > 0)
+        })
+        .await
     }
 
     /// Consecutive failures and the time of the last one, for an email key.
     pub async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.login_failures(email_key).await,
+        };
         let key = email_key.to_owned();
-        self.db
-            .call(move |conn| {
-                Ok(conn
-                    .query_row(
-                        "SELECT failures, last_failed_at FROM login_failures WHERE email_key = ?1",
-                        [key],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .optional()?)
-            })
-            .await
+        db.call(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT failures, last_failed_at FROM login_failures WHERE email_key = ?1",
+                    [key],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?)
+        })
+        .await
     }
 
     /// Counts one more failed login; returns the new consecutive count.
@@ -337,21 +378,24 @@ impl Store {
         now: i64,
         event: AuditEvent,
     ) -> Result<u32, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            Backend::Postgres(pg) => return pg.record_login_failure(email_key, now, event).await,
+        };
         let key = email_key.to_owned();
-        self.db
-            .write(move |tx| {
-                let failures = tx.query_row(
-                    "INSERT INTO login_failures (email_key, failures, last_failed_at)
+        db.write(move |tx| {
+            let failures = tx.query_row(
+                "INSERT INTO login_failures (email_key, failures, last_failed_at)
                      VALUES (?1, 1, ?2)
                      ON CONFLICT (email_key) DO UPDATE
                         SET failures = failures + 1, last_failed_at = ?2
                      RETURNING failures",
-                    params![key, now],
-                    |r| r.get(0),
-                )?;
-                audit::insert(tx, &event)?;
-                Ok(failures)
-            })
-            .await
+                params![key, now],
+                |r| r.get(0),
+            )?;
+            audit::insert(tx, &event)?;
+            Ok(failures)
+        })
+        .await
     }
 }

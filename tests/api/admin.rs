@@ -531,21 +531,20 @@ async fn delete_removes_the_user_and_everything_of_theirs() {
     let res = app.refresh(&tokens.refresh).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 
-    let id2 = id.clone();
-    let (sessions, challenges, mail): (i64, i64, i64) = app
-        .state
-        .store
-        .db()
-        .call(move |c| {
-            let count = |sql: &str| c.query_row(sql, [&id2], |r| r.get::<_, i64>(0));
-            Ok((
-                count("SELECT count(*) FROM sessions WHERE user_id = ?1")?,
-                count("SELECT count(*) FROM challenges WHERE id = ?1")?,
-                count("SELECT count(*) FROM outbox WHERE user_id = ?1")?,
-            ))
-        })
-        .await
-        .unwrap();
+    let (sessions, challenges, mail) = (
+        app.sql_count(&format!(
+            "SELECT count(*) FROM sessions WHERE user_id = '{id}'"
+        ))
+        .await,
+        app.sql_count(&format!(
+            "SELECT count(*) FROM challenges WHERE id = '{id}'"
+        ))
+        .await,
+        app.sql_count(&format!(
+            "SELECT count(*) FROM outbox WHERE user_id = '{id}'"
+        ))
+        .await,
+    );
     assert_eq!((sessions, challenges, mail), (0, 0, 0));
     let kinds = app.state.store.audit_kinds(&id).await.unwrap();
     assert_eq!(kinds.last().map(String::as_str), Some("user.deleted"));

@@ -18,14 +18,7 @@ use crate::helpers::{spawn_app, spawn_in, TestApp};
 fn toktok(dir: &Path, args: &[&str]) -> Output {
     let config = dir.join("toktok.toml");
     if !config.exists() {
-        std::fs::write(
-            &config,
-            format!(
-                "[database]\npath = {:?}\n",
-                dir.join("toktok.db").to_string_lossy()
-            ),
-        )
-        .unwrap();
+        std::fs::write(&config, crate::helpers::database_toml(dir)).unwrap();
     }
     Command::new(env!("CARGO_BIN_EXE_toktok"))
         .arg("--config")
@@ -67,8 +60,23 @@ fn list_line(dir: &Path, name: &str) -> String {
     lines[0].to_owned()
 }
 
-/// Every byte of the database and its WAL, as text (lossy).
+/// Every byte of the database and its WAL, as text (lossy); on PostgreSQL
+/// every row of every table, as text.
 fn database_bytes(dir: &Path) -> String {
+    if crate::helpers::postgres_server().is_some() {
+        let tables = crate::helpers::sql_in(
+            dir,
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'",
+        );
+        let mut all = String::new();
+        for table in tables {
+            for row in crate::helpers::sql_in(dir, &format!("SELECT * FROM \"{}\"", table[0])) {
+                all.push_str(&row.join("|"));
+                all.push('\n');
+            }
+        }
+        return all;
+    }
     let mut all = Vec::new();
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -81,14 +89,13 @@ fn database_bytes(dir: &Path) -> String {
 }
 
 fn key_rows(dir: &Path) -> Vec<(String, String, String, String)> {
-    let conn = rusqlite::Connection::open(dir.join("toktok.db")).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT id, name, key_hash, scopes FROM api_keys ORDER BY created_at, id")
-        .unwrap();
-    let rows = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-        .unwrap();
-    rows.collect::<Result<_, _>>().unwrap()
+    crate::helpers::sql_in(
+        dir,
+        "SELECT id, name, key_hash, scopes FROM api_keys ORDER BY created_at, id",
+    )
+    .into_iter()
+    .map(|r| (r[0].clone(), r[1].clone(), r[2].clone(), r[3].clone()))
+    .collect()
 }
 
 #[tokio::test]
@@ -175,15 +182,13 @@ async fn revoke_works_once_and_then_fails_clearly() {
         text(&out.stderr)
     );
 
-    let conn = rusqlite::Connection::open(dir.path().join("toktok.db")).unwrap();
-    let mut stmt = conn
-        .prepare("SELECT kind, actor FROM audit_events WHERE kind LIKE 'api_key.%' ORDER BY id")
-        .unwrap();
-    let events: Vec<(String, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let events: Vec<(String, String)> = crate::helpers::sql_in(
+        dir.path(),
+        "SELECT kind, actor FROM audit_events WHERE kind LIKE 'api_key.%' ORDER BY id",
+    )
+    .into_iter()
+    .map(|r| (r[0].clone(), r[1].clone()))
+    .collect();
     assert_eq!(
         events,
         [

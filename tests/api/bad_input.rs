@@ -281,35 +281,14 @@ async fn a_token_from_another_toktok_is_refused() {
 
 /// Every row of every table, as text: the "unchanged database" check.
 async fn snapshot(app: &crate::helpers::TestApp) -> Vec<String> {
-    app.state
-        .store
-        .db()
-        .call(|c| {
-            let tables: Vec<String> = c
-                .prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?;
-            let mut out = Vec::new();
-            for table in tables {
-                let mut stmt = c.prepare(&format!("SELECT * FROM \"{table}\""))?;
-                let n = stmt.column_count();
-                let rows = stmt.query_map([], |r| {
-                    let mut row = format!("{table}:");
-                    for i in 0..n {
-                        let v: rusqlite::types::Value = r.get(i)?;
-                        row.push_str(&format!("{v:?}|"));
-                    }
-                    Ok(row)
-                })?;
-                for row in rows {
-                    out.push(row?);
-                }
-            }
-            out.sort();
-            Ok(out)
-        })
-        .await
-        .unwrap()
+    let mut out = Vec::new();
+    for table in app.tables().await {
+        for row in app.sql(&format!("SELECT * FROM \"{table}\"")).await {
+            out.push(format!("{table}:{}", row.join("|")));
+        }
+    }
+    out.sort();
+    out
 }
 
 /// Bad bodies derived from a good one: every string field wrongly typed or

@@ -588,15 +588,8 @@ async fn one_mail_of_a_kind_per_address_a_minute() {
             json!({ "email": "often@example.com" }),
         )
     };
-    let state = &app.state;
-    let count = |sql: &'static str| async move {
-        state
-            .store
-            .db()
-            .call(move |c| Ok(c.query_row(sql, [], |r| r.get::<_, i64>(0))?))
-            .await
-            .unwrap()
-    };
+    let app = &app;
+    let count = |sql: &'static str| async move { app.sql_count(sql).await };
     // The dev worker may deliver (and delete) rows meanwhile: count the
     // audit events, written in the same transaction as each queued mail.
     let requested = "SELECT count(*) FROM audit_events WHERE kind = 'password.reset_requested'";

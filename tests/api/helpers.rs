@@ -1,5 +1,12 @@
 //! `spawn_app()`: the real server, in-process, on port 0, with a fresh SQLite
 //! file in a temp dir and a clock the test controls.
+//!
+//! With `TOKTOK_TEST_POSTGRES=postgres://user@host:port/db` (a server the
+//! tests may create databases on; `tests/postgres/run.sh` starts one), every
+//! test directory gets its own fresh PostgreSQL database instead, created on
+//! first use and named in the directory (`pg-database`), so a restart in the
+//! same directory finds the same data. Tests that are about the SQLite file
+//! itself call [`sqlite_only`] and skip.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -24,14 +31,144 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
+/// The PostgreSQL server the suite runs against, if any.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("TOKTOK_TEST_POSTGRES")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// True (and says why on stderr) when the suite runs on PostgreSQL: for the
+/// few tests about the SQLite file itself (backup, file modes, raw SQL).
+pub fn sqlite_only(why: &str) -> bool {
+    if postgres_server().is_some() {
+        eprintln!("skipped on PostgreSQL: {why}");
+        return true;
+    }
+    false
+}
+
+/// The `[database]` lines for a test directory: its SQLite file, or its own
+/// PostgreSQL database (created on first use).
+pub fn database_toml(dir: &std::path::Path) -> String {
+    match postgres_server() {
+        Some(server) => format!("[database]\nurl = {:?}\n", postgres_database(&server, dir)),
+        None => format!(
+            "[database]\npath = {:?}\n",
+            dir.join("toktok.db").to_string_lossy()
+        ),
+    }
+}
+
+/// The URL of `dir`'s own database on `server`, creating it the first time.
+pub fn postgres_database(server: &str, dir: &std::path::Path) -> String {
+    let marker = dir.join("pg-database");
+    let name = match std::fs::read_to_string(&marker) {
+        Ok(name) => name,
+        Err(_) => {
+            let name = format!("toktok_test_{}", uuid::Uuid::new_v4().simple());
+            let (server, create) = (server.to_owned(), name.clone());
+            // The sync client runs its own runtime: off this one's threads.
+            std::thread::spawn(move || {
+                let mut client = postgres::Client::connect(&server, postgres::NoTls)
+                    .expect("TOKTOK_TEST_POSTGRES accepts connections");
+                client
+                    .batch_execute(&format!("CREATE DATABASE {create}"))
+                    .expect("CREATE DATABASE");
+            })
+            .join()
+            .expect("database creation thread");
+            std::fs::write(&marker, &name).expect("write pg-database");
+            name
+        }
+    };
+    with_database(server, &name)
+}
+
+/// Runs SQL (one or more statements; rows of the last) on the database of
+/// test directory `dir`, whichever backend, outside any server: rows as
+/// text, NULL as "NULL". Blocking; for tests of the command-line tools.
+pub fn sql_in(dir: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
+    match postgres_server() {
+        Some(server) => sql_postgres(&postgres_database(&server, dir), sql),
+        None => sql_sqlite(&dir.join("toktok.db"), sql),
+    }
+}
+
+/// [`sql_in`] on the PostgreSQL database at `url`.
+pub fn sql_postgres(url: &str, sql: &str) -> Vec<Vec<String>> {
+    let (url, sql) = (url.to_owned(), sql.to_owned());
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        client
+            .simple_query(&sql)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .into_iter()
+            .filter_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(r) => Some(
+                    (0..r.len())
+                        .map(|i| r.get(i).unwrap_or("NULL").to_owned())
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .collect()
+    })
+    .join()
+    .expect("sql thread")
+}
+
+/// [`sql_in`] on the SQLite file at `path`.
+pub fn sql_sqlite(path: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
+    use rusqlite::types::Value as V;
+    let conn = rusqlite::Connection::open(path).expect("open");
+    let (head, last) = match sql.trim().trim_end_matches(';').rsplit_once(';') {
+        Some((head, last)) => (head.to_owned(), last.to_owned()),
+        None => (String::new(), sql.to_owned()),
+    };
+    if !head.trim().is_empty() {
+        conn.execute_batch(&head).expect("sql");
+    }
+    let mut stmt = conn.prepare(&last).expect("prepare");
+    let n = stmt.column_count();
+    stmt.query_map([], |r| {
+        (0..n)
+            .map(|i| {
+                Ok(match r.get::<_, V>(i)? {
+                    V::Null => "NULL".to_owned(),
+                    V::Integer(v) => v.to_string(),
+                    V::Real(v) => v.to_string(),
+                    V::Text(v) => v,
+                    V::Blob(v) => format!("{v:02x?}"),
+                })
+            })
+            .collect::<rusqlite::Result<Vec<String>>>()
+    })
+    .expect("query")
+    .collect::<Result<Vec<_>, _>>()
+    .expect("rows")
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, format!("?{query}")),
+        None => (url, String::new()),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let host_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |i| authority_start + i);
+    format!("{}/{name}{query}", &base[..host_end])
+}
+
 /// The settings every test starts from; `extra` TOML is appended.
 pub fn test_config(dir: &std::path::Path, extra: &str) -> Config {
-    let db = dir.join("toktok.db");
     let outbox = dir.join("outbox");
     let toml = format!(
-        "[database]\npath = {:?}\n[password]\npbkdf2_iterations = {TEST_ITERATIONS}\n\
+        "{}[password]\npbkdf2_iterations = {TEST_ITERATIONS}\n\
          [rate_limit]\nenabled = false\n[email]\noutbox_dir = {:?}\n{extra}",
-        db.to_string_lossy(),
+        database_toml(dir),
         outbox.to_string_lossy()
     );
     Config::from_sources(Some(&merge_sections(&toml)), std::iter::empty())
@@ -85,6 +222,12 @@ pub async fn spawn_app_with(extra: &str) -> TestApp {
 /// Starts a server on an existing directory (to restart on the same database).
 pub async fn spawn_in(dir: tempfile::TempDir, extra: &str) -> TestApp {
     let config = test_config(dir.path(), extra);
+    spawn_config(dir, config).await
+}
+
+/// Starts a server with exactly `config` (e.g. SQLite whatever the suite
+/// runs on), keeping `dir` with it.
+pub async fn spawn_config(dir: tempfile::TempDir, config: Config) -> TestApp {
     let clock = ManualClock::new();
     let app = App::builder(config)
         .clock(clock.clone())
@@ -112,6 +255,41 @@ pub async fn spawn_in(dir: tempfile::TempDir, extra: &str) -> TestApp {
 }
 
 impl TestApp {
+    /// Runs one SQL statement on the app's database, whichever backend, and
+    /// returns its rows as text (NULL as "NULL"): for tests that look under
+    /// the API. Write SQL both dialects accept (`TRUE` for flags, values
+    /// inline rather than `?` parameters).
+    pub async fn sql(&self, sql: &str) -> Vec<Vec<String>> {
+        let sql = sql.to_owned();
+        let sqlite = self.state.store.sqlite().map(|db| db.path().to_owned());
+        let dir = self.dir.path().to_owned();
+        tokio::task::spawn_blocking(move || match sqlite {
+            Some(path) => sql_sqlite(&path, &sql),
+            None => sql_in(&dir, &sql),
+        })
+        .await
+        .expect("sql task")
+    }
+
+    /// The one number a `SELECT count(*) …` answers.
+    pub async fn sql_count(&self, sql: &str) -> i64 {
+        self.sql(sql).await[0][0].parse().expect("a count")
+    }
+
+    /// The names of the database's tables, sorted.
+    pub async fn tables(&self) -> Vec<String> {
+        let sql = if self.state.store.pg().is_some() {
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
+        } else {
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+        };
+        self.sql(sql)
+            .await
+            .into_iter()
+            .map(|mut r| r.remove(0))
+            .collect()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }

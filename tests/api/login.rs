@@ -36,18 +36,8 @@ async fn unknown_email_wrong_password_and_disabled_look_the_same() {
     let app = spawn_app().await;
     app.signed_up("known@example.com").await;
     app.signed_up("disabled@example.com").await;
-    app.state
-        .store
-        .db()
-        .call(|conn| {
-            conn.execute(
-                "UPDATE users SET disabled = 1 WHERE email = 'disabled@example.com'",
-                [],
-            )?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.sql("UPDATE users SET disabled = TRUE WHERE email = 'disabled@example.com'")
+        .await;
     let unknown = fingerprint(app.login("nobody@example.com", PASSWORD).await).await;
     let wrong = fingerprint(app.login("known@example.com", "not the password").await).await;
     let disabled = fingerprint(app.login("disabled@example.com", PASSWORD).await).await;
@@ -201,17 +191,12 @@ async fn logins_and_failures_are_audited_without_secrets() {
         ]
     );
     let dump: String = app
-        .state
-        .store
-        .db()
-        .call(|conn| {
-            let mut stmt =
-                conn.prepare("SELECT detail || coalesce(user_agent,'') FROM audit_events")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?.join("\n"))
-        })
+        .sql("SELECT detail || coalesce(user_agent,'') FROM audit_events")
         .await
-        .unwrap();
+        .into_iter()
+        .map(|mut r| r.remove(0))
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(!dump.contains("wrong wrong wrong"));
     assert!(!dump.contains(PASSWORD));
     assert!(!dump.contains(&tokens.refresh));

@@ -65,20 +65,10 @@ fn metric(app: &TestApp, outcome: &str) -> u64 {
 
 /// Every `mail.failed` audit event's detail.
 async fn failed_events(app: &TestApp) -> Vec<Value> {
-    app.state
-        .store
-        .db()
-        .call(|c| {
-            let mut stmt = c.prepare(
-                "SELECT detail FROM audit_events WHERE kind = 'mail.failed' ORDER BY id",
-            )?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
-        })
+    app.sql("SELECT detail FROM audit_events WHERE kind = 'mail.failed' ORDER BY id")
         .await
-        .expect("audit query")
         .iter()
-        .map(|d| serde_json::from_str(d).expect("json detail"))
+        .map(|d| serde_json::from_str(&d[0]).expect("json detail"))
         .collect()
 }
 

@@ -18,6 +18,7 @@ mod login;
 mod mail;
 mod openapi;
 mod ops;
+mod postgres;
 mod refresh;
 mod register;
 mod rsa_keys;

@@ -62,10 +62,7 @@ fn encrypt_for(public_key: &Value, with_kid: bool) -> String {
 /// Runs the toktok binary on the test's database with RSA on (2048 bits).
 fn toktok(dir: &std::path::Path, args: &[&str], rsa: bool) -> Output {
     let config = dir.join("cli.toml");
-    let mut text = format!(
-        "[database]\npath = {:?}\n",
-        dir.join("toktok.db").to_string_lossy()
-    );
+    let mut text = crate::helpers::database_toml(dir);
     if rsa {
         text.push_str(RSA);
     }

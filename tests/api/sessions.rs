@@ -124,15 +124,7 @@ async fn a_disabled_account_loses_its_sessions_at_once() {
     // R5: disabling ends access on toktok's routes and stops refreshes.
     let app = spawn_app().await;
     let t = app.signed_up("off@example.com").await;
-    app.state
-        .store
-        .db()
-        .call(|conn| {
-            conn.execute("UPDATE users SET disabled = 1", [])?;
-            Ok(())
-        })
-        .await
-        .unwrap();
+    app.sql("UPDATE users SET disabled = TRUE").await;
     assert_problem(
         app.get_auth("/v1/users/me", &t.access).await,
         401,

@@ -1,0 +1,181 @@
+//! Admin reads and changes (`super::super::admin`).
+
+use super::users::{get_user, revoke_sessions, user_from_row, USER_COLUMNS};
+use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
+use crate::store::{AdminChange, AuditEvent, AuditRow, StoreError, UserRecord};
+
+impl PgDb {
+    pub async fn list_users(
+        &self,
+        email_key: Option<String>,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Vec<UserRecord>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.call(move |conn| {
+            let sql = format!(
+                "SELECT {USER_COLUMNS} FROM users
+                 WHERE ($1::text IS NULL OR email_key = $1) AND ($2::text IS NULL OR id > $2)
+                 ORDER BY id LIMIT $3"
+            );
+            conn.query(&sql, &[&email_key, &after, &limit])?
+                .iter()
+                .map(user_from_row)
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn admin_update_user(
+        &self,
+        id: &str,
+        change: AdminChange,
+        now: i64,
+        events: Vec<AuditEvent>,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| {
+            if get_user(tx, &id)?.is_none() {
+                return Ok(None);
+            }
+            if let Some(role) = &change.role {
+                tx.execute("UPDATE users SET role = $2 WHERE id = $1", &[&id, role])?;
+            }
+            if let Some(disabled) = change.disabled {
+                tx.execute(
+                    "UPDATE users SET disabled = $2 WHERE id = $1",
+                    &[&id, &disabled],
+                )?;
+                if disabled {
+                    revoke_sessions(tx, &id, None, "disabled", now)?;
+                }
+            }
+            match change.email_confirmed {
+                Some(true) => {
+                    tx.execute(
+                        "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, $2)
+                         WHERE id = $1",
+                        &[&id, &now],
+                    )?;
+                }
+                Some(false) => {
+                    tx.execute(
+                        "UPDATE users SET email_confirmed_at = NULL WHERE id = $1",
+                        &[&id],
+                    )?;
+                }
+                None => {}
+            }
+            if let Some(metadata) = &change.metadata {
+                tx.execute(
+                    "UPDATE users SET metadata = $2 WHERE id = $1",
+                    &[&id, &metadata.to_string()],
+                )?;
+            }
+            if let Some(app_metadata) = &change.app_metadata {
+                tx.execute(
+                    "UPDATE users SET app_metadata = $2 WHERE id = $1",
+                    &[&id, &app_metadata.to_string()],
+                )?;
+            }
+            if let Some(name) = &change.name {
+                tx.execute("UPDATE users SET name = $2 WHERE id = $1", &[&id, name])?;
+            }
+            tx.execute(
+                "UPDATE users SET updated_at = $2 WHERE id = $1",
+                &[&id, &now],
+            )?;
+            for event in &events {
+                audit::insert(tx, event)?;
+            }
+            get_user(tx, &id)
+        })
+        .await
+    }
+
+    pub async fn admin_end_sessions(
+        &self,
+        id: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<Option<usize>, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| {
+            if get_user(tx, &id)?.is_none() {
+                return Ok(None);
+            }
+            let n = revoke_sessions(tx, &id, None, "admin_logout", now)?;
+            audit::insert(tx, &event)?;
+            Ok(Some(n))
+        })
+        .await
+    }
+
+    pub async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| {
+            let n = tx.execute("DELETE FROM users WHERE id = $1", &[&id])?;
+            if n == 0 {
+                return Ok(false);
+            }
+            tx.execute(
+                "DELETE FROM challenges WHERE id = $1 AND action LIKE 'toktok:%'",
+                &[&id],
+            )?;
+            audit::insert(tx, &event)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    pub async fn audit_page(
+        &self,
+        user_id: Option<String>,
+        kind: Option<String>,
+        before: Option<i64>,
+        limit: usize,
+    ) -> Result<Vec<AuditRow>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.call(move |conn| {
+            conn.query(
+                "SELECT id, at, kind, user_id, actor, ip, user_agent, detail
+                 FROM audit_events
+                 WHERE ($1::text IS NULL OR user_id = $1) AND ($2::text IS NULL OR kind = $2)
+                    AND ($3::bigint IS NULL OR id < $3)
+                 ORDER BY id DESC LIMIT $4",
+                &[&user_id, &kind, &before, &limit],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(AuditRow {
+                    id: r.try_get(0)?,
+                    at: r.try_get(1)?,
+                    kind: r.try_get(2)?,
+                    user_id: r.try_get(3)?,
+                    actor: r.try_get(4)?,
+                    ip: r.try_get(5)?,
+                    user_agent: r.try_get(6)?,
+                    detail: json_column(r.try_get(7)?)?,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+
+    pub async fn sweep_audit(&self, cutoff: i64, batch: usize) -> Result<usize, StoreError> {
+        let batch = i64::try_from(batch).unwrap_or(i64::MAX);
+        self.write(move |tx| {
+            if !try_xact_lock(tx, lock::SWEEP)? {
+                return Ok(0);
+            }
+            let n = tx.execute(
+                "DELETE FROM audit_events WHERE id IN
+                    (SELECT id FROM audit_events WHERE at < $1 ORDER BY id LIMIT $2)",
+                &[&cutoff, &batch],
+            )?;
+            Ok(count(n))
+        })
+        .await
+    }
+}

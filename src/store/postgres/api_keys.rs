@@ -1,0 +1,116 @@
+//! Service API keys (`super::super::api_keys`).
+
+use postgres::Row;
+
+use super::{audit, PgDb};
+use crate::store::api_keys::{scopes_json, TOUCH_EVERY};
+use crate::store::{ApiKeyRecord, AuditEvent, StoreError};
+
+const API_KEY_COLUMNS: &str = "id, name, scopes, created_at, last_used_at, revoked_at";
+
+fn api_key_from_row(row: &Row) -> Result<ApiKeyRecord, StoreError> {
+    let scopes: String = row.try_get(2)?;
+    let scopes = serde_json::from_str(&scopes)
+        .map_err(|e| StoreError::Internal(format!("damaged scopes column: {e}")))?;
+    Ok(ApiKeyRecord {
+        id: row.try_get(0)?,
+        name: row.try_get(1)?,
+        scopes,
+        created_at: row.try_get(3)?,
+        last_used_at: row.try_get(4)?,
+        revoked_at: row.try_get(5)?,
+    })
+}
+
+impl PgDb {
+    pub async fn insert_api_key(
+        &self,
+        record: ApiKeyRecord,
+        key_hash: String,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        let scopes = scopes_json(&record.scopes)?;
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO api_keys (id, name, key_hash, scopes, created_at,
+                    last_used_at, revoked_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[
+                    &record.id,
+                    &record.name,
+                    &key_hash,
+                    &scopes,
+                    &record.created_at,
+                    &record.last_used_at,
+                    &record.revoked_at,
+                ],
+            )?;
+            audit::insert(tx, &event)
+        })
+        .await
+    }
+
+    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        self.call(|conn| {
+            let sql =
+                format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC");
+            conn.query(&sql, &[])?
+                .iter()
+                .map(api_key_from_row)
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn revoke_api_key(
+        &self,
+        id: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+                &[&id, &now],
+            )?;
+            if n > 0 {
+                audit::insert(tx, &event)?;
+            }
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    pub async fn api_key_by_hash(
+        &self,
+        key_hash: &str,
+        now: i64,
+    ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let key_hash = key_hash.to_owned();
+        self.call(move |conn| {
+            let sql = format!(
+                "SELECT {API_KEY_COLUMNS} FROM api_keys
+                 WHERE key_hash = $1 AND revoked_at IS NULL"
+            );
+            let Some(row) = conn.query_opt(&sql, &[&key_hash])? else {
+                return Ok(None);
+            };
+            let mut record = api_key_from_row(&row)?;
+            if record.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY) {
+                // One conditional statement (autocommit), as on SQLite.
+                let n = conn.execute(
+                    "UPDATE api_keys SET last_used_at = $2
+                     WHERE id = $1 AND revoked_at IS NULL
+                       AND (last_used_at IS NULL OR last_used_at < $3)",
+                    &[&record.id, &now, &(now - TOUCH_EVERY)],
+                )?;
+                if n > 0 {
+                    record.last_used_at = Some(now);
+                }
+            }
+            Ok(Some(record))
+        })
+        .await
+    }
+}

@@ -1,0 +1,44 @@
+//! The audit log (`super::super::audit`).
+
+use postgres::Transaction;
+
+use super::PgDb;
+use crate::store::{AuditEvent, StoreError};
+
+pub(super) fn insert(tx: &mut Transaction<'_>, e: &AuditEvent) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO audit_events (at, kind, user_id, actor, ip, user_agent, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        &[
+            &e.at,
+            &e.kind,
+            &e.user_id,
+            &e.actor,
+            &e.ip,
+            &e.user_agent,
+            &e.detail.to_string(),
+        ],
+    )?;
+    crate::store::audit::trace(e);
+    Ok(())
+}
+
+impl PgDb {
+    pub async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
+        self.write(move |tx| insert(tx, &event)).await
+    }
+
+    pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        let user_id = user_id.to_owned();
+        self.call(move |conn| {
+            conn.query(
+                "SELECT kind FROM audit_events WHERE user_id = $1 ORDER BY id",
+                &[&user_id],
+            )?
+            .iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect()
+        })
+        .await
+    }
+}

@@ -1,0 +1,190 @@
+//! Challenge rows (`super::super::challenges`).
+//!
+//! A step serialises on its challenge across instances: a step by
+//! `(action, id)` first takes a transaction-scoped advisory lock on that pair
+//! (which also covers a row that does not exist yet, so two creations of one
+//! pair queue up), and every step reads its row `FOR UPDATE`. N concurrent
+//! verifications of one token, through any instances, give one success (E2).
+
+use postgres::{Row, Transaction};
+
+use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
+use crate::challenge::row::{ChallengeRow, RowChange, RowKey, Step};
+use crate::store::StoreError;
+
+const COLUMNS: &str = "action, id, uid, secret, secret_hash, metadata, created_at, verified_at, \
+     ttl, expires_at, throttle, throttle_until, attempts";
+
+const LIVE: &str = "(expires_at IS NULL OR expires_at > $2)";
+
+fn row_from(r: &Row) -> Result<ChallengeRow, StoreError> {
+    Ok(ChallengeRow {
+        action: r.try_get(0)?,
+        id: r.try_get(1)?,
+        uid: r.try_get(2)?,
+        settings: json_column(r.try_get(3)?)?,
+        secret_hash: r.try_get(4)?,
+        metadata: json_column(r.try_get(5)?)?,
+        created_at: r.try_get(6)?,
+        verified_at: r.try_get(7)?,
+        ttl: r.try_get(8)?,
+        expires_at: r.try_get(9)?,
+        throttle: r.try_get(10)?,
+        throttle_until: r.try_get(11)?,
+        attempts: r.try_get(12)?,
+    })
+}
+
+fn live_row(
+    conn: &mut impl postgres::GenericClient,
+    key: &RowKey,
+    now: i64,
+    for_update: bool,
+) -> Result<Option<ChallengeRow>, StoreError> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let row = match key {
+        RowKey::Pair { action, id } => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM challenges WHERE action = $1 AND id = $3 AND {LIVE}{lock}"
+            );
+            conn.query_opt(&sql, &[action, &now, id])?
+        }
+        RowKey::Uid(uid) => {
+            let sql = format!("SELECT {COLUMNS} FROM challenges WHERE uid = $1 AND {LIVE}{lock}");
+            conn.query_opt(&sql, &[uid, &now])?
+        }
+    };
+    row.map(|r| row_from(&r)).transpose()
+}
+
+fn insert_row(tx: &mut Transaction<'_>, row: &ChallengeRow) -> Result<(), StoreError> {
+    tx.execute(
+        "DELETE FROM challenges WHERE action = $1 AND id = $2",
+        &[&row.action, &row.id],
+    )?;
+    tx.execute(
+        &format!(
+            "INSERT INTO challenges ({COLUMNS})
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+        ),
+        &[
+            &row.action,
+            &row.id,
+            &row.uid,
+            &row.settings.to_string(),
+            &row.secret_hash,
+            &row.metadata.to_string(),
+            &row.created_at,
+            &row.verified_at,
+            &row.ttl,
+            &row.expires_at,
+            &row.throttle,
+            &row.throttle_until,
+            &row.attempts,
+        ],
+    )?;
+    Ok(())
+}
+
+fn apply(
+    tx: &mut Transaction<'_>,
+    read: Option<&ChallengeRow>,
+    change: RowChange,
+) -> Result<(), StoreError> {
+    match (change, read) {
+        (RowChange::Keep, _) => Ok(()),
+        (RowChange::Replace(row), _) => insert_row(tx, &row),
+        (RowChange::Delete, Some(read)) => {
+            tx.execute(
+                "DELETE FROM challenges WHERE action = $1 AND id = $2",
+                &[&read.action, &read.id],
+            )?;
+            Ok(())
+        }
+        (
+            RowChange::Update {
+                secret_hash,
+                verified_at,
+                attempts,
+            },
+            Some(read),
+        ) => {
+            tx.execute(
+                "UPDATE challenges SET secret_hash = $3, verified_at = $4, attempts = $5
+                 WHERE action = $1 AND id = $2",
+                &[
+                    &read.action,
+                    &read.id,
+                    &secret_hash,
+                    &verified_at,
+                    &attempts,
+                ],
+            )?;
+            Ok(())
+        }
+        (RowChange::Delete | RowChange::Update { .. }, None) => Err(StoreError::Internal(
+            "a challenge step changed a row it did not read".to_owned(),
+        )),
+    }
+}
+
+impl PgDb {
+    pub(crate) async fn challenge(
+        &self,
+        key: RowKey,
+        now: i64,
+    ) -> Result<Option<ChallengeRow>, StoreError> {
+        self.call(move |conn| live_row(conn, &key, now, false))
+            .await
+    }
+
+    /// One read-decide-write on the challenge found by `key`, in its own
+    /// transaction (see the module docs for how it is serialised).
+    pub(crate) async fn challenge_step<R, F>(
+        &self,
+        key: RowKey,
+        now: i64,
+        decide: F,
+    ) -> Result<R, StoreError>
+    where
+        F: FnOnce(Option<&ChallengeRow>) -> Step<R> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.write(move |tx| {
+            if let RowKey::Pair { action, id } = &key {
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(10) || $2, 0))",
+                    &[action, id],
+                )?;
+            }
+            let read = live_row(tx, &key, now, true)?;
+            let step = decide(read.as_ref());
+            apply(tx, read.as_ref(), step.change)?;
+            if let Some(event) = &step.audit {
+                audit::insert(tx, event)?;
+            }
+            Ok(step.out)
+        })
+        .await
+    }
+
+    pub(crate) async fn sweep_challenges(
+        &self,
+        now: i64,
+        batch: usize,
+    ) -> Result<usize, StoreError> {
+        let limit = i64::try_from(batch).unwrap_or(i64::MAX);
+        self.write(move |tx| {
+            if !try_xact_lock(tx, lock::SWEEP)? {
+                return Ok(0);
+            }
+            Ok(count(tx.execute(
+                "DELETE FROM challenges WHERE (action, id) IN (
+                     SELECT action, id FROM challenges
+                     WHERE expires_at <= $1 LIMIT $2)",
+                &[&now, &limit],
+            )?))
+        })
+        .await
+    }
+}

@@ -1,0 +1,295 @@
+//! The PostgreSQL backend: the same `Store` methods on a shared server, so
+//! several toktok instances can serve one database (README "Scaling out").
+//!
+//! It mirrors the SQLite side on purpose: the sync `postgres` client behind an
+//! r2d2 pool, and [`PgDb::call`] running the checkout and the queries together
+//! on tokio's blocking pool, so a connection is never held across an `.await`
+//! and a panic becomes an error. Each sibling module holds the queries of the
+//! SQLite module of the same name; `Store` dispatches to them.
+//!
+//! What differs, because several processes share the data:
+//! - read-decide-write sequences lock what they decide on (`FOR UPDATE`, or a
+//!   transaction-scoped advisory lock where the row may not exist yet),
+//!   instead of relying on SQLite's single writer;
+//! - first-start generation of keys and secrets takes an advisory lock, so two
+//!   instances starting together agree on one key;
+//! - sweeps run only where `pg_try_advisory_xact_lock` succeeds: one instance
+//!   sweeps at a time, the others skip that round;
+//! - there is no session cache (its exactness relies on SQLite's update hook,
+//!   which sees only one process's writes): every check reads the database.
+//!
+//! Durability: every connection runs with `synchronous_commit = on`, so a
+//! commit has reached the server's WAL on disk before any 2xx (D1).
+
+mod admin;
+mod api_keys;
+mod audit;
+mod challenges;
+mod copy;
+mod keys;
+mod migrations;
+mod outbox;
+mod ratelimit;
+mod sessions;
+mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::{NoTls, Transaction};
+use r2d2_postgres::PostgresConnectionManager;
+
+use super::StoreError;
+
+pub use copy::copy_from_sqlite;
+pub use migrations::schema_version;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+/// Advisory-lock keys (one namespace per purpose; arbitrary constants).
+pub(crate) mod lock {
+    /// Held while migrating, so two instances starting together do not both.
+    pub const MIGRATE: i64 = 0x746f_6b74_6f6b_0001;
+    /// Held while generating first keys and secrets.
+    pub const KEYS: i64 = 0x746f_6b74_6f6b_0002;
+    /// Tried by each sweep: only one instance sweeps at a time.
+    pub const SWEEP: i64 = 0x746f_6b74_6f6b_0003;
+}
+
+/// The advisory-lock key every sweep tries (an instance that finds it held
+/// skips that round); public for the multi-instance test.
+pub const SWEEP_LOCK: i64 = lock::SWEEP;
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        if let Some(db) = e.as_db_error() {
+            let code = db.code();
+            if *code == SqlState::UNIQUE_VIOLATION {
+                if db.constraint().is_some_and(|c| c.contains("email_key")) {
+                    return StoreError::Conflict("email");
+                }
+                return StoreError::Internal(e.to_string());
+            }
+            let class = &code.code()[..2];
+            // 08 connection, 53 insufficient resources, 57 operator
+            // intervention (shutdown), 40 rollback (serialisation, deadlock).
+            if matches!(class, "08" | "53" | "57" | "40") || *code == SqlState::LOCK_NOT_AVAILABLE {
+                return StoreError::Unavailable(e.to_string());
+            }
+            return StoreError::Internal(e.to_string());
+        }
+        if e.is_closed() {
+            return StoreError::Unavailable(e.to_string());
+        }
+        // No server answer at all: I/O or protocol trouble with the server.
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// The pooled PostgreSQL handle. Cheap to clone.
+#[derive(Clone)]
+pub struct PgDb {
+    pool: Arc<Connections>,
+    /// Host and database name, for messages (never the password).
+    target: String,
+}
+
+impl std::fmt::Debug for PgDb {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgDb")
+            .field("target", &self.target)
+            .finish()
+    }
+}
+
+/// The pool, dropped off the async runtime: a sync `postgres::Client` says
+/// goodbye to the server on its own little runtime when dropped, which must
+/// not happen on one of tokio's worker threads (it would panic).
+struct Connections(Option<Pool>);
+
+impl Connections {
+    fn get(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+        match &self.0 {
+            Some(pool) => Ok(pool.get()?),
+            None => Err(StoreError::Unavailable("the pool is closed".to_owned())),
+        }
+    }
+}
+
+impl Drop for Connections {
+    fn drop(&mut self) {
+        if let Some(pool) = self.0.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                std::thread::spawn(move || drop(pool));
+            }
+        }
+    }
+}
+
+/// How long a request waits for a pooled connection before 503.
+const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Statements running longer than this are cancelled by the server (503):
+/// a stuck lock must not hang a request forever.
+const STATEMENT_TIMEOUT_MS: u32 = 15_000;
+
+/// Parses `url` into a client config with toktok's per-session settings.
+pub fn client_config(url: &str) -> anyhow::Result<(postgres::Config, String)> {
+    let mut config: postgres::Config = url
+        .parse()
+        .map_err(|e| anyhow::anyhow!("database.url is not a valid PostgreSQL URL: {e}"))?;
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|h| match h {
+            postgres::config::Host::Tcp(name) => name.clone(),
+            #[cfg(unix)]
+            postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".to_owned());
+    let target = format!("{host}/{}", config.get_dbname().unwrap_or("(default)"));
+    let options = format!(
+        "-c synchronous_commit=on -c statement_timeout={STATEMENT_TIMEOUT_MS} \
+         -c lock_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC"
+    );
+    config.options(&options);
+    if config.get_application_name().is_none() {
+        config.application_name("toktok");
+    }
+    config.connect_timeout(Duration::from_secs(10));
+    Ok((config, target))
+}
+
+impl PgDb {
+    /// Connects to `url`, applies pending migrations, and refuses a database
+    /// written by a newer toktok. Blocking: call it off the async runtime.
+    pub fn open(url: &str) -> anyhow::Result<PgDb> {
+        use anyhow::Context as _;
+        let (config, target) = client_config(url)?;
+        // One direct connection first: its error says why (refused, no such
+        // database, bad password), where the pool's would only time out.
+        let mut first = config
+            .connect(NoTls)
+            .with_context(|| format!("cannot connect to PostgreSQL at {target}"))?;
+        migrations::migrate(&mut first)
+            .with_context(|| format!("while migrating the database at {target}"))?;
+        drop(first);
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(16)
+            .min_idle(Some(1))
+            .connection_timeout(CHECKOUT_TIMEOUT)
+            .build(manager)
+            .with_context(|| format!("while connecting to PostgreSQL at {target}"))?;
+        Ok(PgDb {
+            pool: Arc::new(Connections(Some(pool))),
+            target,
+        })
+    }
+
+    /// Host and database name (no credentials), for messages.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// Runs `f` with a pooled connection on the blocking pool.
+    pub async fn call<F, R>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut postgres::Client) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let span = tracing::Span::current();
+        let joined = tokio::task::spawn_blocking(move || {
+            let _entered = span.enter();
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await;
+        match joined {
+            Ok(result) => result,
+            Err(e) => Err(StoreError::Internal(format!("database task failed: {e}"))),
+        }
+    }
+
+    /// Runs `f` inside a transaction and commits it; the caller hears `Ok`
+    /// only once the commit is durable.
+    pub async fn write<F, R>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut Transaction<'_>) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.call(move |conn| {
+            let mut tx = conn.transaction()?;
+            let out = f(&mut tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Answers whether the database responds (for `/ready`).
+    pub async fn ping(&self) -> bool {
+        self.call(|conn| Ok(conn.simple_query("SELECT 1").map(|_| ())?))
+            .await
+            .is_ok()
+    }
+
+    /// The schema version, for `toktok check`.
+    pub async fn version(&self) -> Result<i64, StoreError> {
+        self.call(schema_version).await
+    }
+}
+
+/// `toktok check`: connects to `url` (without migrating) and reports the
+/// schema version. Blocking.
+pub fn check(url: &str) -> anyhow::Result<String> {
+    use anyhow::Context as _;
+    let (config, target) = client_config(url)?;
+    let mut client = config
+        .connect(NoTls)
+        .with_context(|| format!("cannot connect to PostgreSQL at {target}"))?;
+    let version = schema_version(&mut client).context("cannot read the schema version")?;
+    let known = super::SCHEMA_VERSION;
+    if version > known {
+        anyhow::bail!(
+            "schema version {version} is newer than this toktok ({known}): it was \
+             written by a newer toktok; run that version or restore a backup"
+        );
+    }
+    if version == 0 {
+        return Ok(format!(
+            "PostgreSQL {target} answers and is empty; toktok's tables will be created at \
+             first start"
+        ));
+    }
+    let pending = known - version;
+    Ok(format!(
+        "PostgreSQL {target} ok (schema {version}, {pending} migration(s) pending)"
+    ))
+}
+
+/// Takes the transaction-scoped advisory lock `key` (waits for it).
+pub(crate) fn xact_lock(tx: &mut Transaction<'_>, key: i64) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])?;
+    Ok(())
+}
+
+/// Tries the transaction-scoped advisory lock `key`; false if another
+/// session holds it.
+pub(crate) fn try_xact_lock(tx: &mut Transaction<'_>, key: i64) -> Result<bool, StoreError> {
+    Ok(tx
+        .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key])?
+        .try_get(0)?)
+}
+
+/// Reads a JSON text column, treating damage as an internal error.
+fn json_column(text: String) -> Result<serde_json::Value, StoreError> {
+    serde_json::from_str(&text)
+        .map_err(|e| StoreError::Internal(format!("damaged JSON column: {e}")))
+}
+
+/// `usize` row counts as the `u64` the client returns.
+fn count(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}

@@ -1,0 +1,240 @@
+//! The mail outbox (`super::super::outbox`).
+//!
+//! Claiming reads due rows `FOR UPDATE SKIP LOCKED` and leases them in the
+//! same transaction: two instances' workers never take the same message, and
+//! neither waits for the other's claim.
+
+use postgres::{Row, Transaction};
+use serde_json::json;
+
+use super::{audit, count, lock, try_xact_lock, PgDb};
+use crate::mail::OutgoingMail;
+use crate::store::outbox::{clip, link_json, parse_mail, vars_json};
+use crate::store::{AuditEvent, OutboxRow, QueuedMail, StoreError, AUDIT_MAIL_FAILED};
+
+pub(super) fn enqueue(
+    tx: &mut Transaction<'_>,
+    mail: &OutgoingMail,
+    now: i64,
+) -> Result<(), StoreError> {
+    let link = link_json(mail)?;
+    let vars = vars_json(mail);
+    tx.execute(
+        "INSERT INTO outbox (id, kind, recipient, user_id, link, vars, created_at, next_attempt_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+        &[
+            &uuid::Uuid::now_v7().to_string(),
+            &mail.kind.as_str(),
+            &mail.to,
+            &mail.user_id,
+            &link,
+            &vars,
+            &now,
+        ],
+    )?;
+    Ok(())
+}
+
+fn queued_from_row(row: &Row) -> Result<QueuedMail, StoreError> {
+    let kind: String = row.try_get(1)?;
+    let recipient: String = row.try_get(2)?;
+    let user_id: Option<String> = row.try_get(3)?;
+    let link: Option<String> = row.try_get(4)?;
+    let vars: String = row.try_get(5)?;
+    let mail = parse_mail(&kind, recipient, user_id.clone(), link, &vars);
+    Ok(QueuedMail {
+        id: row.try_get(0)?,
+        created_at: row.try_get(6)?,
+        attempts: row.try_get(7)?,
+        user_id,
+        kind,
+        mail,
+        last_error: row.try_get(8)?,
+    })
+}
+
+impl PgDb {
+    pub async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
+        self.write(move |tx| enqueue(tx, &mail, now)).await
+    }
+
+    pub async fn claim_mail(
+        &self,
+        now: i64,
+        lease_until: i64,
+        limit: usize,
+    ) -> Result<Vec<QueuedMail>, StoreError> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.write(move |tx| {
+            let claimed = tx
+                .query(
+                    "SELECT id, kind, recipient, user_id, link, vars, created_at, attempts,
+                            last_error
+                     FROM outbox
+                     WHERE failed_at IS NULL AND next_attempt_at <= $1
+                     ORDER BY next_attempt_at, id
+                     LIMIT $2
+                     FOR UPDATE SKIP LOCKED",
+                    &[&now, &limit],
+                )?
+                .iter()
+                .map(queued_from_row)
+                .collect::<Result<Vec<_>, _>>()?;
+            let ids: Vec<&str> = claimed.iter().map(|m| m.id.as_str()).collect();
+            tx.execute(
+                "UPDATE outbox SET next_attempt_at = $2 WHERE id = ANY($1)",
+                &[&ids, &lease_until],
+            )?;
+            Ok(claimed)
+        })
+        .await
+    }
+
+    pub async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE outbox SET next_attempt_at = $2 WHERE id = ANY($1) AND failed_at IS NULL",
+                &[&ids, &now],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            tx.execute("DELETE FROM outbox WHERE id = $1", &[&id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
+        self.call(move |conn| {
+            Ok(conn
+                .query_opt("SELECT 1 FROM outbox WHERE id = $1", &[&id])?
+                .is_some())
+        })
+        .await
+    }
+
+    pub async fn reschedule_mail(
+        &self,
+        id: String,
+        next_attempt_at: i64,
+        error: String,
+    ) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2,
+                     last_error = $3
+                 WHERE id = $1",
+                &[&id, &next_attempt_at, &clip(&error)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn give_up_mail(
+        &self,
+        mail: QueuedMail,
+        now: i64,
+        attempted: bool,
+        error: String,
+    ) -> Result<i64, StoreError> {
+        self.write(move |tx| {
+            let attempts = mail.attempts + i64::from(attempted);
+            let error = clip(&error);
+            let changed = tx.execute(
+                "UPDATE outbox SET attempts = $2, last_error = $3, failed_at = $4
+                 WHERE id = $1 AND failed_at IS NULL",
+                &[&mail.id, &attempts, &error, &now],
+            )?;
+            if changed == 1 {
+                audit::insert(
+                    tx,
+                    &AuditEvent {
+                        at: now,
+                        kind: AUDIT_MAIL_FAILED,
+                        user_id: mail.user_id.clone(),
+                        actor: None,
+                        ip: None,
+                        user_agent: None,
+                        detail: json!({
+                            "kind": mail.kind,
+                            "attempts": attempts,
+                            "error": error,
+                        }),
+                    },
+                )?;
+            }
+            Ok(attempts)
+        })
+        .await
+    }
+
+    pub async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
+        self.write(move |tx| {
+            if !try_xact_lock(tx, lock::SWEEP)? {
+                return Ok(0);
+            }
+            Ok(count(tx.execute(
+                "DELETE FROM outbox WHERE failed_at IS NOT NULL AND failed_at < $1",
+                &[&failed_before],
+            )?))
+        })
+        .await
+    }
+
+    pub async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
+        self.call(|conn| {
+            Ok(conn
+                .query_one(
+                    "SELECT MIN(next_attempt_at) FROM outbox WHERE failed_at IS NULL",
+                    &[],
+                )?
+                .try_get(0)?)
+        })
+        .await
+    }
+
+    pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
+        self.call(|conn| {
+            Ok(conn
+                .query_one("SELECT count(*) FROM outbox WHERE failed_at IS NULL", &[])?
+                .try_get(0)?)
+        })
+        .await
+    }
+
+    pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        self.call(|conn| {
+            conn.query(
+                "SELECT id, kind, recipient, user_id, created_at, attempts, next_attempt_at,
+                        last_error, failed_at
+                 FROM outbox ORDER BY id",
+                &[],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(OutboxRow {
+                    id: r.try_get(0)?,
+                    kind: r.try_get(1)?,
+                    recipient: r.try_get(2)?,
+                    user_id: r.try_get(3)?,
+                    created_at: r.try_get(4)?,
+                    attempts: r.try_get(5)?,
+                    next_attempt_at: r.try_get(6)?,
+                    last_error: r.try_get(7)?,
+                    failed_at: r.try_get(8)?,
+                })
+            })
+            .collect()
+        })
+        .await
+    }
+}

@@ -1,0 +1,272 @@
+//! Sessions and refresh rotation (`super::super::sessions`).
+//!
+//! A rotation reads its session `FOR UPDATE`: a second refresh of the same
+//! token, through this instance or another, waits for the first to commit
+//! and then decides on the rotated row, so it sees a replay or reuse, never
+//! the token it raced.
+
+use postgres::{GenericClient, Row};
+
+use super::users::{get_user, revoke_sessions, user_from_row_at, USER_COLUMNS};
+use super::{audit, count, lock, try_xact_lock, PgDb};
+use crate::store::{AuditEvent, RefreshDecision, SessionRecord, StoreError, UserRecord};
+
+const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at, \
+     created_at, last_used_at, expires_at, user_agent, ip, revoked_at";
+
+/// How many columns [`SESSION_COLUMNS`] names.
+const SESSION_COLUMN_COUNT: usize = 11;
+
+/// `columns` (a comma-separated list) each qualified with `table.`.
+fn prefixed(table: &str, columns: &str) -> String {
+    columns
+        .split(',')
+        .map(|c| format!("{table}.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn session_from_row(row: &Row) -> Result<SessionRecord, StoreError> {
+    Ok(SessionRecord {
+        id: row.try_get(0)?,
+        user_id: row.try_get(1)?,
+        refresh_hash: row.try_get(2)?,
+        prev_refresh_hash: row.try_get(3)?,
+        rotated_at: row.try_get(4)?,
+        created_at: row.try_get(5)?,
+        last_used_at: row.try_get(6)?,
+        expires_at: row.try_get(7)?,
+        user_agent: row.try_get(8)?,
+        ip: row.try_get(9)?,
+        revoked_at: row.try_get(10)?,
+    })
+}
+
+fn get_session(
+    conn: &mut impl GenericClient,
+    id: &str,
+    for_update: bool,
+) -> Result<Option<SessionRecord>, StoreError> {
+    let sql = format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1{}",
+        if for_update { " FOR UPDATE" } else { "" }
+    );
+    conn.query_opt(&sql, &[&id])?
+        .map(|r| session_from_row(&r))
+        .transpose()
+}
+
+impl PgDb {
+    pub async fn create_session(
+        &self,
+        session: SessionRecord,
+        email_key: String,
+        rehash: Option<String>,
+        event: AuditEvent,
+    ) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at, created_at,
+                    last_used_at, expires_at, user_agent, ip)
+                 VALUES ($1, $2, $3, $4, $4, $4, $5, $6, $7)",
+                &[
+                    &session.id,
+                    &session.user_id,
+                    &session.refresh_hash,
+                    &session.created_at,
+                    &session.expires_at,
+                    &session.user_agent,
+                    &session.ip,
+                ],
+            )?;
+            tx.execute(
+                "DELETE FROM login_failures WHERE email_key = $1",
+                &[&email_key],
+            )?;
+            tx.execute(
+                "UPDATE users SET last_login_at = $2 WHERE id = $1",
+                &[&session.user_id, &session.created_at],
+            )?;
+            if let Some(phc) = rehash {
+                tx.execute(
+                    "UPDATE users SET password_hash = $2 WHERE id = $1",
+                    &[&session.user_id, &phc],
+                )?;
+            }
+            audit::insert(tx, &event)
+        })
+        .await
+    }
+
+    /// No cache here (see the module docs of `postgres`): one query, the
+    /// session joined with its user (every token check on toktok's own
+    /// routes runs it, so one round trip rather than two).
+    pub async fn live_session(
+        &self,
+        sid: &str,
+        now: i64,
+    ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        let sid = sid.to_owned();
+        self.call(move |conn| {
+            let sql = format!(
+                "SELECT {}, {} FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.id = $1",
+                prefixed("s", SESSION_COLUMNS),
+                prefixed("u", USER_COLUMNS)
+            );
+            let Some(row) = conn.query_opt(&sql, &[&sid])? else {
+                return Ok(None);
+            };
+            let session = session_from_row(&row)?;
+            let user = user_from_row_at(&row, SESSION_COLUMN_COUNT)?;
+            Ok((session.is_live(now) && !user.disabled).then_some((session, user)))
+        })
+        .await
+    }
+
+    pub async fn refresh_session<F>(
+        &self,
+        sid: &str,
+        now: i64,
+        reuse_event: AuditEvent,
+        decide: F,
+    ) -> Result<Option<(RefreshDecision, SessionRecord, UserRecord)>, StoreError>
+    where
+        F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
+    {
+        let sid = sid.to_owned();
+        self.write(move |tx| {
+            let Some(mut session) = get_session(tx, &sid, true)? else {
+                return Ok(None);
+            };
+            let Some(user) = get_user(tx, &session.user_id)? else {
+                return Ok(None);
+            };
+            let decision = decide(&session, &user);
+            match &decision {
+                RefreshDecision::Rotate { successor_hash } => {
+                    tx.execute(
+                        "UPDATE sessions SET prev_refresh_hash = refresh_hash,
+                            refresh_hash = $2, rotated_at = $3, last_used_at = $3
+                         WHERE id = $1",
+                        &[&sid, successor_hash, &now],
+                    )?;
+                    session.prev_refresh_hash = Some(session.refresh_hash.clone());
+                    session.refresh_hash = successor_hash.clone();
+                    session.rotated_at = now;
+                    session.last_used_at = now;
+                }
+                RefreshDecision::Replay => {
+                    tx.execute(
+                        "UPDATE sessions SET last_used_at = $2 WHERE id = $1",
+                        &[&sid, &now],
+                    )?;
+                    session.last_used_at = now;
+                }
+                RefreshDecision::RevokeFamily => {
+                    tx.execute(
+                        "UPDATE sessions SET revoked_at = $2, revoked_reason = 'refresh_reused'
+                         WHERE id = $1 AND revoked_at IS NULL",
+                        &[&sid, &now],
+                    )?;
+                    audit::insert(tx, &reuse_event)?;
+                }
+                RefreshDecision::Reject => {}
+            }
+            Ok(Some((decision, session, user)))
+        })
+        .await
+    }
+
+    pub async fn list_sessions(
+        &self,
+        user_id: &str,
+        now: i64,
+    ) -> Result<Vec<SessionRecord>, StoreError> {
+        let user_id = user_id.to_owned();
+        self.call(move |conn| {
+            let sql = format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions
+                 WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
+                 ORDER BY created_at DESC, id DESC"
+            );
+            conn.query(&sql, &[&user_id, &now])?
+                .iter()
+                .map(session_from_row)
+                .collect()
+        })
+        .await
+    }
+
+    pub async fn end_session(
+        &self,
+        user_id: &str,
+        sid: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
+        self.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE sessions SET revoked_at = $3, revoked_reason = 'logout'
+                 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
+                &[&sid, &user_id, &now],
+            )?;
+            if n > 0 {
+                audit::insert(tx, &event)?;
+            }
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    pub async fn end_all_sessions(
+        &self,
+        user_id: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<usize, StoreError> {
+        let user_id = user_id.to_owned();
+        self.write(move |tx| {
+            let n = revoke_sessions(tx, &user_id, None, "logout_all", now)?;
+            audit::insert(tx, &event)?;
+            Ok(n)
+        })
+        .await
+    }
+
+    /// Only one instance sweeps at a time; the others skip (0).
+    pub async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {
+        self.write(move |tx| {
+            if !try_xact_lock(tx, lock::SWEEP)? {
+                return Ok(0);
+            }
+            let cutoff = now - keep;
+            let n = tx.execute(
+                "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1",
+                &[&cutoff],
+            )?;
+            tx.execute(
+                "DELETE FROM login_failures WHERE last_failed_at < $1",
+                &[&(now - 86_400)],
+            )?;
+            Ok(count(n))
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_join_splits_where_the_user_starts() {
+        assert_eq!(SESSION_COLUMNS.split(',').count(), SESSION_COLUMN_COUNT);
+        assert_eq!(
+            prefixed("s", "id, user_id"),
+            "s.id, s.user_id",
+            "columns are qualified one by one"
+        );
+    }
+}

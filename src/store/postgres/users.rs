@@ -1,0 +1,311 @@
+//! Users, login failures and queued account mail (`super::super::users`).
+
+use postgres::{GenericClient, Row, Transaction};
+
+use super::{audit, count, json_column, PgDb};
+use crate::mail::OutgoingMail;
+use crate::store::{AuditEvent, ProfileChange, StoreError, UserRecord};
+
+pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \
+     app_metadata, password_hash, disabled, created_at, updated_at, last_login_at";
+
+pub(super) fn user_from_row(row: &Row) -> Result<UserRecord, StoreError> {
+    user_from_row_at(row, 0)
+}
+
+/// The user whose [`USER_COLUMNS`] start at column `at` of `row`.
+pub(super) fn user_from_row_at(row: &Row, at: usize) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        id: row.try_get(at)?,
+        email: row.try_get(at + 1)?,
+        email_confirmed_at: row.try_get(at + 2)?,
+        name: row.try_get(at + 3)?,
+        role: row.try_get(at + 4)?,
+        metadata: json_column(row.try_get(at + 5)?)?,
+        app_metadata: json_column(row.try_get(at + 6)?)?,
+        password_hash: row.try_get(at + 7)?,
+        disabled: row.try_get(at + 8)?,
+        created_at: row.try_get(at + 9)?,
+        updated_at: row.try_get(at + 10)?,
+        last_login_at: row.try_get(at + 11)?,
+    })
+}
+
+pub(super) fn get_user(
+    conn: &mut impl GenericClient,
+    id: &str,
+) -> Result<Option<UserRecord>, StoreError> {
+    let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+    conn.query_opt(&sql, &[&id])?
+        .map(|r| user_from_row(&r))
+        .transpose()
+}
+
+fn enqueue_all(
+    tx: &mut Transaction<'_>,
+    mails: &[OutgoingMail],
+    now: i64,
+) -> Result<(), StoreError> {
+    for mail in mails {
+        super::outbox::enqueue(tx, mail, now)?;
+    }
+    Ok(())
+}
+
+pub(super) fn revoke_sessions(
+    tx: &mut Transaction<'_>,
+    user_id: &str,
+    except: Option<&str>,
+    reason: &str,
+    now: i64,
+) -> Result<usize, StoreError> {
+    Ok(count(tx.execute(
+        "UPDATE sessions SET revoked_at = $3, revoked_reason = $4
+         WHERE user_id = $1 AND revoked_at IS NULL AND id IS DISTINCT FROM $2::text",
+        &[&user_id, &except, &now, &reason],
+    )?))
+}
+
+impl PgDb {
+    pub async fn insert_user(
+        &self,
+        user: UserRecord,
+        email_key: String,
+        event: AuditEvent,
+        mails: Vec<OutgoingMail>,
+    ) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role,
+                    metadata, app_metadata, password_hash, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                &[
+                    &user.id,
+                    &user.email,
+                    &email_key,
+                    &user.email_confirmed_at,
+                    &user.name,
+                    &user.role,
+                    &user.metadata.to_string(),
+                    &user.app_metadata.to_string(),
+                    &user.password_hash,
+                    &user.created_at,
+                ],
+            )?;
+            audit::insert(tx, &event)?;
+            enqueue_all(tx, &mails, user.created_at)
+        })
+        .await
+    }
+
+    pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        let id = id.to_owned();
+        self.call(move |conn| get_user(conn, &id)).await
+    }
+
+    pub async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+        let key = key.to_owned();
+        self.call(move |conn| {
+            let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = $1");
+            conn.query_opt(&sql, &[&key])?
+                .map(|r| user_from_row(&r))
+                .transpose()
+        })
+        .await
+    }
+
+    pub async fn update_profile(
+        &self,
+        id: &str,
+        change: ProfileChange,
+        now: i64,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| {
+            if let Some(name) = &change.name {
+                tx.execute("UPDATE users SET name = $2 WHERE id = $1", &[&id, name])?;
+            }
+            if let Some(metadata) = &change.metadata {
+                tx.execute(
+                    "UPDATE users SET metadata = $2 WHERE id = $1",
+                    &[&id, &metadata.to_string()],
+                )?;
+            }
+            tx.execute(
+                "UPDATE users SET updated_at = $2 WHERE id = $1",
+                &[&id, &now],
+            )?;
+            get_user(tx, &id)
+        })
+        .await
+    }
+
+    pub async fn set_password(
+        &self,
+        id: &str,
+        phc: String,
+        keep: Option<String>,
+        now: i64,
+        event: AuditEvent,
+        mails: Vec<OutgoingMail>,
+    ) -> Result<(), StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
+                &[&id, &phc, &now],
+            )?;
+            tx.execute(
+                "DELETE FROM login_failures
+                 WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
+                &[&id],
+            )?;
+            revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
+            audit::insert(tx, &event)?;
+            enqueue_all(tx, &mails, now)
+        })
+        .await
+    }
+
+    pub async fn confirm_email(
+        &self,
+        id: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, $2),
+                    updated_at = $2
+                 WHERE id = $1",
+                &[&id, &now],
+            )?;
+            audit::insert(tx, &event)?;
+            get_user(tx, &id)
+        })
+        .await
+    }
+
+    pub async fn change_email(
+        &self,
+        id: &str,
+        email: String,
+        email_key: String,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE users SET email = $2, email_key = $3, email_confirmed_at = $4,
+                    updated_at = $4
+                 WHERE id = $1",
+                &[&id, &email, &email_key, &now],
+            )?;
+            audit::insert(tx, &event)?;
+            get_user(tx, &id)
+        })
+        .await
+    }
+
+    pub async fn queue_mail_once(
+        &self,
+        mail: OutgoingMail,
+        user_id: String,
+        now: i64,
+        until: i64,
+        event: Option<AuditEvent>,
+    ) -> Result<bool, StoreError> {
+        self.write(move |tx| {
+            let kind = mail.kind.as_str();
+            // Take the slot only if it is free: one conditional upsert, so
+            // two instances cannot both queue the mail.
+            let taken = tx.query_opt(
+                "INSERT INTO mail_slots (user_id, kind, until) VALUES ($1, $2, $3)
+                 ON CONFLICT (user_id, kind) DO UPDATE SET until = excluded.until
+                 WHERE mail_slots.until <= $4
+                 RETURNING until",
+                &[&user_id, &kind, &until, &now],
+            )?;
+            if taken.is_none() {
+                return Ok(false);
+            }
+            if let Some(event) = &event {
+                audit::insert(tx, event)?;
+            }
+            enqueue_all(tx, std::slice::from_ref(&mail), now)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    pub async fn queue_mail(
+        &self,
+        mails: Vec<OutgoingMail>,
+        now: i64,
+        event: Option<AuditEvent>,
+    ) -> Result<(), StoreError> {
+        self.write(move |tx| {
+            if let Some(event) = &event {
+                audit::insert(tx, event)?;
+            }
+            enqueue_all(tx, &mails, now)
+        })
+        .await
+    }
+
+    pub async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.write(move |tx| {
+            let n = tx.execute("DELETE FROM users WHERE id = $1", &[&id])?;
+            audit::insert(tx, &event)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    pub async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
+        let key = email_key.to_owned();
+        self.call(move |conn| {
+            let Some(row) = conn.query_opt(
+                "SELECT failures, last_failed_at FROM login_failures WHERE email_key = $1",
+                &[&key],
+            )?
+            else {
+                return Ok(None);
+            };
+            let failures: i64 = row.try_get(0)?;
+            Ok(Some((
+                u32::try_from(failures).unwrap_or(u32::MAX),
+                row.try_get(1)?,
+            )))
+        })
+        .await
+    }
+
+    pub async fn record_login_failure(
+        &self,
+        email_key: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<u32, StoreError> {
+        let key = email_key.to_owned();
+        self.write(move |tx| {
+            // One atomic upsert: failures counted through any instance add up.
+            let failures: i64 = tx
+                .query_one(
+                    "INSERT INTO login_failures (email_key, failures, last_failed_at)
+                     VALUES ($1, 1, $2)
+                     ON CONFLICT (email_key) DO UPDATE
+                        SET failures = login_failures.failures + 1, last_failed_at = $2
+                     RETURNING failures",
+                    &[&key, &now],
+                )?
+                .try_get(0)?;
+            audit::insert(tx, &event)?;
+            Ok(u32::try_from(failures).unwrap_or(u32::MAX))
+        })
+        .await
+    }
+}
