@@ -9,13 +9,9 @@
 //! `synchronous=FULL`: a commit has reached the disk before any 2xx (D1).
 //!
 //! In-process writers do not meet on SQLite's busy handler at all: they
-//! first queue, first come first served, on an async gate ([`Db::exclusive`])
+//! take their turn first come, first served ([`Db::exclusive`], `turns.rs`)
 //! and only then ask SQLite for the write lock, which is then contended by
-//! other processes alone (the CLI, a backup). The busy handler polls with
-//! growing sleeps, so it favours newcomers: under CPU starvation a writer
-//! that had waited longest lost to fresh ones until its 5 s ran out (issue 9's
-//! soak saw 503s that way). The gate gives every writer its turn in order,
-//! and waiting for it is bounded by the same 5 s, so nothing hangs.
+//! other processes alone (the CLI, a backup).
 //!
 //! Every connection also carries an update hook that notices writes to
 //! `users` and `sessions`; [`Db::call`] then bumps the database's change
@@ -39,6 +35,7 @@ mod migrations;
 mod outbox;
 mod rsa_keys;
 mod sessions;
+mod turns;
 mod users;
 
 use std::cell::Cell;
@@ -118,11 +115,10 @@ pub struct Db {
     /// Bumped after every transaction that wrote to `users` or `sessions`
     /// (see [`Db::generation`]).
     generation: Arc<AtomicU64>,
-    /// One permit: the right to open a write transaction in this process.
-    /// tokio's semaphore is fair (FIFO), which SQLite's busy handler is not.
-    gate: Arc<tokio::sync::Semaphore>,
-    /// How long a writer waits for its turn at `gate`: the busy timeout
-    /// (shorter in tests).
+    /// The queue of this process's writers (see [`Db::exclusive`]).
+    turns: Arc<turns::Turns>,
+    /// How long a writer waits for its turn: the busy timeout (shorter in
+    /// tests).
     turn_wait: Duration,
 }
 
@@ -192,7 +188,7 @@ impl Db {
             pool,
             path: path.to_owned(),
             generation: Arc::new(AtomicU64::new(0)),
-            gate: Arc::new(tokio::sync::Semaphore::new(1)),
+            turns: Arc::default(),
             turn_wait: BUSY_TIMEOUT,
         })
     }
@@ -224,10 +220,44 @@ impl Db {
         F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
+        self.run(false, f).await
+    }
+
+    /// Runs `f` like [`Db::call`], once this process's earlier writers are
+    /// done: the one way in-process code may open a write transaction.
+    /// Waiting for the turn is bounded by the busy timeout, after which the
+    /// answer is [`StoreError::Unavailable`] (503), as when SQLite's own wait
+    /// runs out. The turn is taken and given back on the blocking task, so a
+    /// cancelled caller cannot let two writers overlap. Never call it from
+    /// inside `f` (a turn is not re-entrant).
+    pub(crate) async fn exclusive<F, R>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.run(true, f).await
+    }
+
+    async fn run<F, R>(&self, write: bool, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
         let db = self.clone();
         let span = tracing::Span::current();
         let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
+            // Taken before the checkout, so waiting writers hold no
+            // connection; given back after the connection is.
+            let _turn = match write {
+                true => Some(db.turns.take(db.turn_wait).map_err(|_| {
+                    StoreError::Unavailable(format!(
+                        "waited {:?} for this process's earlier writes",
+                        db.turn_wait
+                    ))
+                })?),
+                false => None,
+            };
             let mut conn = db.pool.get()?;
             WATCHED_CHANGED.set(false);
             let result = f(&mut conn);
@@ -239,37 +269,6 @@ impl Db {
             Ok(result) => result,
             Err(e) => Err(StoreError::Internal(format!("database task failed: {e}"))),
         }
-    }
-
-    /// Runs `f` like [`Db::call`], once this process's earlier writers are
-    /// done: the one way in-process code may open a write transaction.
-    /// Waiting for the turn is bounded by the busy timeout, after which the
-    /// answer is [`StoreError::Unavailable`] (503), as when SQLite's own wait
-    /// runs out. The turn is held until `f` returns, even if the caller stops
-    /// waiting, so a cancelled request cannot let two writers overlap.
-    /// Never call it from inside `f` (the turn is not re-entrant).
-    pub(crate) async fn exclusive<F, R>(&self, f: F) -> Result<R, StoreError>
-    where
-        F: FnOnce(&mut Connection) -> Result<R, StoreError> + Send + 'static,
-        R: Send + 'static,
-    {
-        let turn =
-            match tokio::time::timeout(self.turn_wait, self.gate.clone().acquire_owned()).await {
-                Ok(Ok(turn)) => turn,
-                // The semaphore is never closed; kept as an error, not a panic.
-                Ok(Err(closed)) => return Err(StoreError::Unavailable(closed.to_string())),
-                Err(_) => {
-                    return Err(StoreError::Unavailable(format!(
-                        "waited {:?} for this process's earlier writes",
-                        self.turn_wait
-                    )))
-                }
-            };
-        self.call(move |conn| {
-            let _turn = turn;
-            f(conn)
-        })
-        .await
     }
 
     /// Runs `f` inside a `BEGIN IMMEDIATE` transaction and commits it, in
@@ -435,30 +434,21 @@ mod tests {
         }
     }
 
-    // One runtime thread: a task's count and its first poll of `write` then
-    // happen together, before the test goes on.
-    #[tokio::test(flavor = "current_thread")]
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn writers_get_their_turn_in_arrival_order() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("t.db")).unwrap();
         log_table(&db).await;
         // Hold the turn; queue 30 writers one after another.
-        let held = db.gate.clone().acquire_owned().await.unwrap();
-        let queued = Arc::new(AtomicU64::new(0));
+        let held = db.turns.take(BUSY_TIMEOUT).unwrap();
         let mut tasks = Vec::new();
         for i in 0..30 {
-            let (db, counter) = (db.clone(), queued.clone());
-            tasks.push(tokio::spawn(async move {
-                // The first poll of `write` reaches the gate before the
-                // task can yield, so counting here orders the queue.
-                counter.fetch_add(1, Ordering::SeqCst);
-                db.write(log(i)).await
-            }));
-            while queued.load(Ordering::SeqCst) <= i as u64 {
+            let writer = db.clone();
+            tasks.push(tokio::spawn(async move { writer.write(log(i)).await }));
+            while db.turns.arrivals() < i as u64 + 2 {
                 tokio::task::yield_now().await;
             }
         }
-        tokio::task::yield_now().await;
         assert!(
             logged(&db).await.is_empty(),
             "nobody wrote while the turn was held"
@@ -476,7 +466,7 @@ mod tests {
         let mut db = Db::open(&dir.path().join("t.db")).unwrap();
         db.turn_wait = Duration::from_millis(200);
         log_table(&db).await;
-        let held = db.gate.clone().acquire_owned().await.unwrap();
+        let held = db.turns.take(BUSY_TIMEOUT).unwrap();
         let started = std::time::Instant::now();
         let result = db.write(log(1)).await;
         assert!(
@@ -533,7 +523,7 @@ mod tests {
     /// writers wait past the 5 s timeout while newer ones won. Here the
     /// runtime's only worker is blocked for 30 ms in every 50, and 32
     /// writers loop on transactions that hold the lock 4 ms each (a slow
-    /// disk): every write gets its turn.
+    /// disk): every write gets its turn (timings in `turns.rs`).
     #[tokio::test(flavor = "current_thread")]
     async fn many_writers_on_a_starved_runtime_all_commit() {
         let dir = tempfile::tempdir().unwrap();
