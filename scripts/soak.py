@@ -154,6 +154,23 @@ def kib(path: Path) -> int:
         return 0
 
 
+def connections(server: Server) -> int:
+    """Open SQLite connections: file descriptors on the database file. Each
+    has its own page cache (SQLite's default: up to 2000 KiB)."""
+    fds = Path(f"/proc/{server.proc.pid}/fd")
+    n = 0
+    try:
+        for fd in fds.iterdir():
+            try:
+                if Path(fd.readlink()) == server.db.resolve():
+                    n += 1
+            except OSError:
+                pass
+    except OSError:
+        return -1
+    return n
+
+
 def timeline(soak: Soak, server: Server, every: float, stop: threading.Event) -> None:
     """Prints one line per slice of `every` seconds to stderr."""
     last = 0.0
@@ -165,7 +182,8 @@ def timeline(soak: Soak, server: Server, every: float, stop: threading.Event) ->
         wal = server.db.with_name(server.db.name + "-wal")
         print(
             f"soak: t={now:5.0f}s rss={server.rss_kib()}KiB db={kib(server.db)}KiB "
-            f"wal={kib(wal)}KiB load1={load1():.2f} requests={len(lats)} errors={errs} "
+            f"wal={kib(wal)}KiB conns={connections(server)} load1={load1():.2f} "
+            f"requests={len(lats)} errors={errs} "
             f"p99_ms={p99(lats) * 1000:.1f}",
             file=sys.stderr,
             flush=True,
