@@ -13,6 +13,14 @@ challenge create/verify and forgot-password — and checks:
   the median window's. (Not the first window's: that one runs on an empty
   database and, on a shared CI machine, is often the only quiet one.)
 
+A timeline goes to stderr every `--sample-every` seconds (default: a
+tenth of the run, at most 60 s): VmRSS, the database and WAL sizes, the
+machine's 1-minute load average, requests, errors and p99 of that slice;
+errors are listed with the second they happened. That is what tells a
+leak (RSS growing without bound) from SQLite's page cache filling as the
+file grows (RSS following the database size, then levelling off), and a
+stall of the machine from one of toktok.
+
 Usage: scripts/soak.py [--seconds 600] [--rate 100] [--bin PATH]
 Prints one summary line; exits 1 when a check fails.
 """
@@ -49,6 +57,7 @@ class Soak:
         self.lock = threading.Lock()
         self.samples: list[tuple[float, float, str]] = []  # (t, latency, op)
         self.errors: list[str] = []
+        self.error_times: list[float] = []
         self.start = 0.0
 
     def worker(self, seed: int) -> None:
@@ -80,6 +89,7 @@ class Soak:
                 self.samples.append((t0 - self.start, lat, op))
                 if ok is not True:
                     self.errors.append(f"{op}: {ok}")
+                    self.error_times.append(t0 - self.start)
 
     def one(self, c: Client, rng: random.Random, op: str, users: list) -> bool | str:
         if op == "register":
@@ -130,12 +140,64 @@ class Soak:
         return True
 
 
+def load1() -> float:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return -1.0
+
+
+def kib(path: Path) -> int:
+    try:
+        return path.stat().st_size // 1024
+    except OSError:
+        return 0
+
+
+def connections(server: Server) -> int:
+    """Open SQLite connections: file descriptors on the database file. Each
+    has its own page cache (SQLite's default: up to 2000 KiB)."""
+    fds = Path(f"/proc/{server.proc.pid}/fd")
+    n = 0
+    try:
+        for fd in fds.iterdir():
+            try:
+                if Path(fd.readlink()) == server.db.resolve():
+                    n += 1
+            except OSError:
+                pass
+    except OSError:
+        return -1
+    return n
+
+
+def timeline(soak: Soak, server: Server, every: float, stop: threading.Event) -> None:
+    """Prints one line per slice of `every` seconds to stderr."""
+    last = 0.0
+    while not stop.wait(every):
+        now = time.monotonic() - soak.start
+        with soak.lock:
+            lats = [lat for t, lat, _ in soak.samples if last <= t < now]
+            errs = sum(1 for t in soak.error_times if last <= t < now)
+        wal = server.db.with_name(server.db.name + "-wal")
+        print(
+            f"soak: t={now:5.0f}s rss={server.rss_kib()}KiB db={kib(server.db)}KiB "
+            f"wal={kib(wal)}KiB conns={connections(server)} load1={load1():.2f} "
+            f"requests={len(lats)} errors={errs} "
+            f"p99_ms={p99(lats) * 1000:.1f}",
+            file=sys.stderr,
+            flush=True,
+        )
+        last = now
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seconds", type=float, default=600)
     ap.add_argument("--rate", type=float, default=100, help="requests per second, all threads together")
     ap.add_argument("--warmup", type=float, default=None, help="seconds before the first RSS reading")
     ap.add_argument("--rss-slack", type=float, default=0.5, help="allowed relative RSS growth")
+    ap.add_argument("--sample-every", type=float, default=None, help="seconds between timeline lines")
     ap.add_argument("--bin")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
@@ -148,13 +210,20 @@ def main() -> int:
     warmup = args.warmup if args.warmup is not None else min(10.0, args.seconds / 6)
     soak.start = time.monotonic()
     threads = [threading.Thread(target=soak.worker, args=(i,), daemon=True) for i in range(THREADS)]
+    every = args.sample_every or min(60.0, args.seconds / 10)
+    stop = threading.Event()
+    sampler = threading.Thread(target=timeline, args=(soak, server, every, stop), daemon=True)
+    loads = [load1()]
     for t in threads:
         t.start()
+    sampler.start()
     time.sleep(warmup)
     rss_start = server.rss_kib()
     for t in threads:
         t.join()
+    stop.set()
     rss_end = server.rss_kib()
+    loads.append(load1())
     alive = server.proc.poll() is None
     server.stop()
 
@@ -177,8 +246,11 @@ def main() -> int:
         f"soak: seconds={args.seconds:.0f} requests={total} rate={total / args.seconds:.1f}/s "
         f"errors={len(soak.errors)} rss_start={rss_start}KiB rss_end={rss_end}KiB "
         f"p99_ms_per_window={[round(x, 1) for x in p99s]} overall_p99_ms={p99([s[1] for s in soak.samples]) * 1000:.1f} "
+        f"load1_start_end={loads} "
         f"result={'FAIL: ' + '; '.join(failures) if failures else 'ok'}"
     )
+    for when, what in sorted(zip(soak.error_times, soak.errors))[:20]:
+        print(f"soak: error at t={when:.1f}s: {what[:200]}", file=sys.stderr)
     if failures or args.keep:
         print(f"work directory kept: {work}", file=sys.stderr)
     else:

@@ -33,6 +33,8 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod mail;
 pub mod metrics;

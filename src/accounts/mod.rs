@@ -142,7 +142,7 @@ fn weak(problem: PasswordProblem) -> ApiError {
     ApiError::WeakPassword(problem.to_string())
 }
 
-fn check_name(name: &Option<String>) -> Result<(), FieldError> {
+pub(crate) fn check_name(name: &Option<String>) -> Result<(), FieldError> {
     match name {
         Some(n) if n.chars().count() > NAME_MAX_CHARS => Err(FieldError::new(
             "name",
@@ -158,7 +158,7 @@ fn check_name(name: &Option<String>) -> Result<(), FieldError> {
 
 /// A user-supplied JSON document (`metadata`, `app_metadata`): an object
 /// of at most [`METADATA_MAX_BYTES`]; errors are reported under `field`.
-fn check_metadata(field: &str, metadata: &Value) -> Result<(), FieldError> {
+pub(crate) fn check_metadata(field: &str, metadata: &Value) -> Result<(), FieldError> {
     if !metadata.is_object() {
         return Err(FieldError::new(field, "must be a JSON object"));
     }

@@ -37,7 +37,7 @@ mod commit;
 mod params;
 pub(crate) mod row;
 pub mod secret;
-mod token;
+pub(crate) mod token;
 
 #[cfg(test)]
 mod tests;

@@ -23,7 +23,9 @@
 //! A job that arrives while no other is in flight skips the queue and runs
 //! in its own transaction on the caller's blocking task: a lone request pays
 //! no hand-off to the writer task. Direct jobs and batches take turns
-//! through an async mutex, so they never meet on SQLite's busy handler.
+//! through an async mutex (so jobs that arrive meanwhile join the next
+//! batch), and then, like every writer, through the database's own write
+//! gate (`Db::exclusive`), so they never meet on SQLite's busy handler.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -167,7 +169,7 @@ async fn run(db: Db, mut queue: mpsc::Receiver<Job>, turn: Arc<Mutex<()>>) {
         let size = batch.len();
         let published = db.clone();
         let outcome = db
-            .call(move |conn| {
+            .exclusive(move |conn| {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 let finishes: Vec<Finish> = batch.into_iter().map(|job| job(&tx)).collect();
                 let commit = tx.commit().err().map(StoreError::from);
