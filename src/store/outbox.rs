@@ -391,7 +391,7 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
-        let db = Db::open(&dir.path().join("t.db()")).unwrap();
+        let db = Db::open(&dir.path().join("t.db")).unwrap();
         (dir, Store::new(db))
     }
 

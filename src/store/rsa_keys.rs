@@ -153,7 +153,7 @@ mod tests {
     #[tokio::test]
     async fn first_key_is_stored_once_then_rotation_retires_and_forgets() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(Db::open(&dir.path().join("t.db()")).unwrap());
+        let store = Store::new(Db::open(&dir.path().join("t.db")).unwrap());
         assert!(store.rsa_keys().await.unwrap().is_empty());
         assert!(store.insert_first_rsa_key(row("a", 10)).await.unwrap());
         assert!(!store.insert_first_rsa_key(row("b", 11)).await.unwrap());
@@ -185,7 +185,7 @@ mod tests {
         // A key rotated in with an older timestamp (clock moved back) is
         // still the current one: unretired rows sort first.
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(Db::open(&dir.path().join("t.db()")).unwrap());
+        let store = Store::new(Db::open(&dir.path().join("t.db")).unwrap());
         store.insert_first_rsa_key(row("a", 100)).await.unwrap();
         store.rotate_rsa_key(row("b", 50), 50).await.unwrap();
         assert_eq!(store.rsa_keys().await.unwrap()[0].kid, "b");

@@ -347,7 +347,7 @@ mod tests {
 
     async fn store_with_session() -> (tempfile::TempDir, Store, SessionRecord) {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::new(Db::open(&dir.path().join("t.db()")).unwrap());
+        let store = Store::new(Db::open(&dir.path().join("t.db")).unwrap());
         let user = UserRecord {
             id: "u1".into(),
             email: "a@b.io".into(),
