@@ -7,6 +7,8 @@
 #   - faults: slowloris, 10,000 idle connections, oversized heads, request
 #     smuggling, and disk full when a tmpfs can be mounted (scripts/faults.py).
 # Needs only python3 (standard library); installs it with apt-get if absent.
+# The cargo-fuzz targets (scripts/fuzz.sh) are not run here: their nightly,
+# instrumented build alone takes far longer than CI's two-minute allowance.
 # Uses the debug binary of `cargo test --no-run` unless TOKTOK_BIN names one (e.g. a release build).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,8 +8,8 @@
 //!   current token of the kind asked for.
 //! - `jwe`: arbitrary bytes never decrypt; a genuine JWE with any byte
 //!   changed never decrypts; a JWE sealed for the real key with an
-//!   arbitrary header and content-key length opens only with the one
-//!   accepted header and a 256-bit key.
+//!   arbitrary header and content-key length opens only when the header
+//!   says RSA-OAEP-256 and A256GCM and the key is 256 bits.
 //! - `challenge_token`: arbitrary text never opens; a damaged genuine token
 //!   never opens; arbitrary claims round-trip.
 //! - `json_body`: every JSON request body type, through `parse_json` and the
