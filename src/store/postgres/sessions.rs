@@ -5,8 +5,9 @@
 //! and then decides on the rotated row, so it sees a replay or reuse, never
 //! the token it raced.
 
-use postgres::{GenericClient, Row};
+use postgres::Row;
 
+use super::conn::Sql;
 use super::users::{get_user, revoke_sessions, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
 use crate::store::{AuditEvent, RefreshDecision, SessionRecord, StoreError, UserRecord};
@@ -43,7 +44,7 @@ fn session_from_row(row: &Row) -> Result<SessionRecord, StoreError> {
 }
 
 fn get_session(
-    conn: &mut impl GenericClient,
+    conn: &mut impl Sql,
     id: &str,
     for_update: bool,
 ) -> Result<Option<SessionRecord>, StoreError> {
