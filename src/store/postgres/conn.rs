@@ -52,6 +52,21 @@ impl Conn {
     }
 }
 
+/// The plain client underneath, as `PgDb::call` handed out before the cache:
+/// callers that do not import [`Sql`] (tests) get the uncached methods.
+impl std::ops::Deref for Conn {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+impl std::ops::DerefMut for Conn {
+    fn deref_mut(&mut self) -> &mut Client {
+        &mut self.client
+    }
+}
+
 impl Tx<'_> {
     /// Commits (`COMMIT`); with `synchronous_commit = on` it returns once
     /// the commit is on disk.
