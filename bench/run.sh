@@ -4,7 +4,7 @@
 # wrk, and prints one table with min/median/max of every workload and every
 # goal of the issue as measured against goal. A full run writes BENCHMARKS.md.
 #
-# Usage: bash bench/run.sh [--quick] [--scale] [--duration SECONDS] [--runs N] [--out FILE]
+# Usage: bash bench/run.sh [--quick] [--scale] [--postgres] [--duration SECONDS] [--runs N] [--out FILE]
 #   --quick      1-second runs, 1 repetition, BENCHMARKS.md left alone (the CI
 #                smoke test: fails on errors, never on a missed goal)
 #   --scale      then the scale workloads: W4, W5, W6 again on the same database
@@ -12,6 +12,11 @@
 #                sweeper deletes the 1 M expired ones (about 3 more minutes and
 #                1.8 GB in $TMPDIR; sizes from SCALE_USERS, SCALE_CHALLENGES,
 #                SCALE_EXPIRED)
+#   --postgres   instead of the suite: W4, W5, W6 on SQLite, then on PostgreSQL
+#                with one instance and with two instances on one database
+#                (issue 10); writes only the PostgreSQL section of the report.
+#                Starts a throwaway cluster like tests/postgres/run.sh, or
+#                uses BENCH_PG_URL (an empty database) if set
 #   --duration   seconds per workload run (default 5)
 #   --runs       repetitions of each workload (default 3)
 #   --out FILE   where to write the report (default BENCHMARKS.md; "-": nowhere)
@@ -32,6 +37,7 @@ RUNS=3
 OUT=BENCHMARKS.md
 QUICK=0
 SCALE=0
+POSTGRES=0
 SCALE_USERS=${SCALE_USERS:-1000000}
 SCALE_CHALLENGES=${SCALE_CHALLENGES:-5000000}
 SCALE_EXPIRED=${SCALE_EXPIRED:-1000000}
@@ -39,10 +45,11 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1; DURATION=1; RUNS=1; OUT=- ;;
         --scale) SCALE=1 ;;
+        --postgres) POSTGRES=1 ;;
         --duration) DURATION=$2; shift ;;
         --runs) RUNS=$2; shift ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -78,10 +85,14 @@ fi
 # --- a fresh server ----------------------------------------------------------
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/toktok-bench.XXXXXX")
 PID=""
+PID2=""
 BG=""
+PG_STOP=""
 cleanup() {
     [ -n "$BG" ] && kill "$BG" 2>/dev/null || true
     [ -n "$PID" ] && kill "$PID" 2>/dev/null && wait "$PID" 2>/dev/null || true
+    [ -n "$PID2" ] && kill "$PID2" 2>/dev/null && wait "$PID2" 2>/dev/null || true
+    [ -n "$PG_STOP" ] && $PG_STOP
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -92,15 +103,18 @@ while ! port_free "$PORT"; do PORT=$((20000 + RANDOM % 20000)); done
 URL=http://127.0.0.1:$PORT
 
 # write_config [SWEEP_INTERVAL]: the server's configuration; the sweeper runs
-# every minute (the default) unless told otherwise.
+# every minute (the default) unless told otherwise. DATABASE_LINE and
+# CONFIG_FILE (for --postgres) say where the data and the file go.
+DATABASE_LINE="path = \"$WORK/toktok.db\""
+CONFIG_FILE=$WORK/toktok.toml
 write_config() {
-    cat >"$WORK/toktok.toml" <<EOF
+    cat >"$CONFIG_FILE" <<EOF
 [server]
 listen = "127.0.0.1:$PORT"
 public_url = "$URL"
 demo = false
 [database]
-path = "$WORK/toktok.db"
+$DATABASE_LINE
 [jwt]
 access_ttl = "1h"
 [email]
@@ -111,7 +125,7 @@ enabled = false
 level = "warn"
 EOF
     if [ -n "${1:-}" ]; then
-        printf '[challenges]\nsweep_interval = "%s"\n' "$1" >>"$WORK/toktok.toml"
+        printf '[challenges]\nsweep_interval = "%s"\n' "$1" >>"$CONFIG_FILE"
     fi
 }
 write_config
@@ -220,8 +234,14 @@ wrk_run() {
     parse "$out" "$expect" >>"$WORK/results/$name"
 }
 
-json='Content-Type: application/json'
 export EMAIL KEY
+if [ "$POSTGRES" = 1 ]; then
+    # shellcheck source=bench/postgres.sh
+    . bench/postgres.sh
+    exit 0
+fi
+
+json='Content-Type: application/json'
 for run in $(seq "$RUNS"); do
     say "run $run of $RUNS (${DURATION} s per workload)"
     export RUN=$run
@@ -428,6 +448,9 @@ extra
 
 BAD=$(( $(cat "$WORK"/results/* | awk '{ s += $4 + $5 } END { print s + 0 }') ))
 if [ "$OUT" != - ]; then
+    # The PostgreSQL section (bench/run.sh --postgres) survives this rewrite.
+    PG_SECTION=""
+    [ -f "$OUT" ] && PG_SECTION=$(sed -n '/^<!-- postgres:begin -->$/,/^<!-- postgres:end -->$/p' "$OUT")
     {
         echo "# Benchmarks"
         echo
@@ -474,6 +497,10 @@ if [ "$OUT" != - ]; then
         if [ -f bench/NOTES.md ]; then
             echo
             cat bench/NOTES.md
+        fi
+        if [ -n "$PG_SECTION" ]; then
+            echo
+            printf '%s\n' "$PG_SECTION"
         fi
     } >"$OUT"
     say "wrote $OUT"

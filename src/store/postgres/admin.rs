@@ -1,5 +1,6 @@
 //! Admin reads and changes (`super::super::admin`).
 
+use super::conn::Sql as _;
 use super::users::{get_user, revoke_sessions, user_from_row, USER_COLUMNS};
 use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
 use crate::store::{AdminChange, AuditEvent, AuditRow, StoreError, UserRecord};

@@ -2,6 +2,7 @@
 
 use postgres::Row;
 
+use super::conn::Sql as _;
 use super::{audit, PgDb};
 use crate::store::api_keys::{scopes_json, TOUCH_EVERY};
 use crate::store::{ApiKeyRecord, AuditEvent, StoreError};

@@ -1,11 +1,10 @@
 //! The audit log (`super::super::audit`).
 
-use postgres::Transaction;
-
+use super::conn::{Sql, Tx};
 use super::PgDb;
 use crate::store::{AuditEvent, StoreError};
 
-pub(super) fn insert(tx: &mut Transaction<'_>, e: &AuditEvent) -> Result<(), StoreError> {
+pub(super) fn insert(tx: &mut Tx<'_>, e: &AuditEvent) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO audit_events (at, kind, user_id, actor, ip, user_agent, detail)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

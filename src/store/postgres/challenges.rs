@@ -6,8 +6,9 @@
 //! pair queue up), and every step reads its row `FOR UPDATE`. N concurrent
 //! verifications of one token, through any instances, give one success (E2).
 
-use postgres::{Row, Transaction};
+use postgres::Row;
 
+use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
 use crate::challenge::row::{ChallengeRow, RowChange, RowKey, Step};
 use crate::store::StoreError;
@@ -36,7 +37,7 @@ fn row_from(r: &Row) -> Result<ChallengeRow, StoreError> {
 }
 
 fn live_row(
-    conn: &mut impl postgres::GenericClient,
+    conn: &mut impl Sql,
     key: &RowKey,
     now: i64,
     for_update: bool,
@@ -57,15 +58,19 @@ fn live_row(
     row.map(|r| row_from(&r)).transpose()
 }
 
-fn insert_row(tx: &mut Transaction<'_>, row: &ChallengeRow) -> Result<(), StoreError> {
-    tx.execute(
-        "DELETE FROM challenges WHERE action = $1 AND id = $2",
-        &[&row.action, &row.id],
-    )?;
+/// Puts `row` in place of any row with its (action, id): one upsert, so one
+/// round trip rather than a DELETE and an INSERT.
+fn insert_row(tx: &mut Tx<'_>, row: &ChallengeRow) -> Result<(), StoreError> {
     tx.execute(
         &format!(
             "INSERT INTO challenges ({COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (action, id) DO UPDATE SET uid = EXCLUDED.uid,
+                 secret = EXCLUDED.secret, secret_hash = EXCLUDED.secret_hash,
+                 metadata = EXCLUDED.metadata, created_at = EXCLUDED.created_at,
+                 verified_at = EXCLUDED.verified_at, ttl = EXCLUDED.ttl,
+                 expires_at = EXCLUDED.expires_at, throttle = EXCLUDED.throttle,
+                 throttle_until = EXCLUDED.throttle_until, attempts = EXCLUDED.attempts"
         ),
         &[
             &row.action,
@@ -87,7 +92,7 @@ fn insert_row(tx: &mut Transaction<'_>, row: &ChallengeRow) -> Result<(), StoreE
 }
 
 fn apply(
-    tx: &mut Transaction<'_>,
+    tx: &mut Tx<'_>,
     read: Option<&ChallengeRow>,
     change: RowChange,
 ) -> Result<(), StoreError> {

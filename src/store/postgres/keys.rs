@@ -5,15 +5,11 @@
 //! [`lock::KEYS`] after re-reading: two instances starting together end up
 //! with one key, which both use, so any instance verifies any token.
 
-use postgres::Transaction;
-
+use super::conn::{Sql, Tx};
 use super::{lock, xact_lock, PgDb};
 use crate::store::{KeyRow, RsaKeyRow, StoreError};
 
-fn signing_keys(
-    tx: &mut impl postgres::GenericClient,
-    alg: &str,
-) -> Result<Vec<KeyRow>, StoreError> {
+fn signing_keys(tx: &mut impl Sql, alg: &str) -> Result<Vec<KeyRow>, StoreError> {
     tx.query(
         "SELECT kid, alg, private_der, public_jwk, created_at, retired_at
          FROM signing_keys WHERE alg = $1 ORDER BY created_at DESC, seq DESC",
@@ -33,7 +29,7 @@ fn signing_keys(
     .collect()
 }
 
-fn insert_signing_key(tx: &mut Transaction<'_>, key: &KeyRow) -> Result<(), StoreError> {
+fn insert_signing_key(tx: &mut Tx<'_>, key: &KeyRow) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at)
          VALUES ($1, $2, $3, $4, $5)",
@@ -48,7 +44,7 @@ fn insert_signing_key(tx: &mut Transaction<'_>, key: &KeyRow) -> Result<(), Stor
     Ok(())
 }
 
-fn insert_rsa(tx: &mut Transaction<'_>, key: &RsaKeyRow) -> Result<(), StoreError> {
+fn insert_rsa(tx: &mut Tx<'_>, key: &RsaKeyRow) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO rsa_keys (kid, private_der, created_at, retired_at) VALUES ($1, $2, $3, $4)",
         &[&key.kid, &key.private_der, &key.created_at, &key.retired_at],
@@ -233,7 +229,7 @@ impl PgDb {
     }
 }
 
-fn challenge_keys(tx: &mut Transaction<'_>) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+fn challenge_keys(tx: &mut Tx<'_>) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
     tx.query(
         "SELECT kid, key FROM challenge_keys ORDER BY created_at, seq",
         &[],

@@ -25,6 +25,7 @@ mod admin;
 mod api_keys;
 mod audit;
 mod challenges;
+mod conn;
 mod copy;
 mod keys;
 mod migrations;
@@ -37,15 +38,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::error::SqlState;
-use postgres::{NoTls, Transaction};
+use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
 
 use super::StoreError;
+use conn::{Conn, Manager, Sql, Tx};
 
 pub use copy::copy_from_sqlite;
 pub use migrations::schema_version;
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<Manager>;
 
 /// Advisory-lock keys (one namespace per purpose; arbitrary constants).
 pub(crate) mod lock {
@@ -109,7 +111,7 @@ impl std::fmt::Debug for PgDb {
 struct Connections(Option<Pool>);
 
 impl Connections {
-    fn get(&self) -> Result<r2d2::PooledConnection<PostgresConnectionManager<NoTls>>, StoreError> {
+    fn get(&self) -> Result<r2d2::PooledConnection<Manager>, StoreError> {
         match &self.0 {
             Some(pool) => Ok(pool.get()?),
             None => Err(StoreError::Unavailable("the pool is closed".to_owned())),
@@ -174,11 +176,16 @@ impl PgDb {
         migrations::migrate(&mut first)
             .with_context(|| format!("while migrating the database at {target}"))?;
         drop(first);
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        let manager = Manager(PostgresConnectionManager::new(config, NoTls));
         let pool = r2d2::Pool::builder()
             .max_size(16)
             .min_idle(Some(1))
             .connection_timeout(CHECKOUT_TIMEOUT)
+            // No `SELECT ''` on every checkout: that was a round trip per
+            // request. A connection the server closed is dropped when it
+            // comes back (`has_broken`); the one request that found it
+            // closed gets 503, as it would had the server gone mid-query.
+            .test_on_check_out(false)
             .build(manager)
             .with_context(|| format!("while connecting to PostgreSQL at {target}"))?;
         Ok(PgDb {
@@ -195,7 +202,7 @@ impl PgDb {
     /// Runs `f` with a pooled connection on the blocking pool.
     pub async fn call<F, R>(&self, f: F) -> Result<R, StoreError>
     where
-        F: FnOnce(&mut postgres::Client) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&mut Conn) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
         let pool = self.pool.clone();
@@ -216,7 +223,7 @@ impl PgDb {
     /// only once the commit is durable.
     pub async fn write<F, R>(&self, f: F) -> Result<R, StoreError>
     where
-        F: FnOnce(&mut Transaction<'_>) -> Result<R, StoreError> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<R, StoreError> + Send + 'static,
         R: Send + 'static,
     {
         self.call(move |conn| {
@@ -230,14 +237,14 @@ impl PgDb {
 
     /// Answers whether the database responds (for `/ready`).
     pub async fn ping(&self) -> bool {
-        self.call(|conn| Ok(conn.simple_query("SELECT 1").map(|_| ())?))
+        self.call(|conn| Ok(conn.client().simple_query("SELECT 1").map(|_| ())?))
             .await
             .is_ok()
     }
 
     /// The schema version, for `toktok check`.
     pub async fn version(&self) -> Result<i64, StoreError> {
-        self.call(schema_version).await
+        self.call(|conn| schema_version(conn.client())).await
     }
 }
 
@@ -270,14 +277,14 @@ pub fn check(url: &str) -> anyhow::Result<String> {
 }
 
 /// Takes the transaction-scoped advisory lock `key` (waits for it).
-pub(crate) fn xact_lock(tx: &mut Transaction<'_>, key: i64) -> Result<(), StoreError> {
+pub(crate) fn xact_lock(tx: &mut Tx<'_>, key: i64) -> Result<(), StoreError> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&key])?;
     Ok(())
 }
 
 /// Tries the transaction-scoped advisory lock `key`; false if another
 /// session holds it.
-pub(crate) fn try_xact_lock(tx: &mut Transaction<'_>, key: i64) -> Result<bool, StoreError> {
+pub(crate) fn try_xact_lock(tx: &mut Tx<'_>, key: i64) -> Result<bool, StoreError> {
     Ok(tx
         .query_one("SELECT pg_try_advisory_xact_lock($1)", &[&key])?
         .try_get(0)?)

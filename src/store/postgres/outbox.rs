@@ -4,19 +4,16 @@
 //! same transaction: two instances' workers never take the same message, and
 //! neither waits for the other's claim.
 
-use postgres::{Row, Transaction};
+use postgres::Row;
 use serde_json::json;
 
+use super::conn::{Sql, Tx};
 use super::{audit, count, lock, try_xact_lock, PgDb};
 use crate::mail::OutgoingMail;
 use crate::store::outbox::{clip, link_json, parse_mail, vars_json};
 use crate::store::{AuditEvent, OutboxRow, QueuedMail, StoreError, AUDIT_MAIL_FAILED};
 
-pub(super) fn enqueue(
-    tx: &mut Transaction<'_>,
-    mail: &OutgoingMail,
-    now: i64,
-) -> Result<(), StoreError> {
+pub(super) fn enqueue(tx: &mut Tx<'_>, mail: &OutgoingMail, now: i64) -> Result<(), StoreError> {
     let link = link_json(mail)?;
     let vars = vars_json(mail);
     tx.execute(

@@ -1,6 +1,7 @@
 //! The shared per-IP rate-limit buckets (`rate_limits`, PostgreSQL only;
 //! the rules are in `crate::ratelimit`).
 
+use super::conn::Sql as _;
 use super::{count, lock, try_xact_lock, PgDb};
 use crate::store::StoreError;
 

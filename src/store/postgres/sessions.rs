@@ -5,9 +5,10 @@
 //! and then decides on the rotated row, so it sees a replay or reuse, never
 //! the token it raced.
 
-use postgres::{GenericClient, Row};
+use postgres::Row;
 
-use super::users::{get_user, revoke_sessions, user_from_row_at, USER_COLUMNS};
+use super::conn::Sql;
+use super::users::{revoke_sessions, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
 use crate::store::{AuditEvent, RefreshDecision, SessionRecord, StoreError, UserRecord};
 
@@ -42,18 +43,27 @@ fn session_from_row(row: &Row) -> Result<SessionRecord, StoreError> {
     })
 }
 
-fn get_session(
-    conn: &mut impl GenericClient,
-    id: &str,
+/// The session `sid` and its user, in one query (one round trip rather than
+/// two); `for_update` locks the session row (not the user's).
+fn session_and_user(
+    conn: &mut impl Sql,
+    sid: &str,
     for_update: bool,
-) -> Result<Option<SessionRecord>, StoreError> {
+) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
     let sql = format!(
-        "SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1{}",
-        if for_update { " FOR UPDATE" } else { "" }
+        "SELECT {}, {} FROM sessions s JOIN users u ON u.id = s.user_id
+         WHERE s.id = $1{}",
+        prefixed("s", SESSION_COLUMNS),
+        prefixed("u", USER_COLUMNS),
+        if for_update { " FOR UPDATE OF s" } else { "" }
     );
-    conn.query_opt(&sql, &[&id])?
-        .map(|r| session_from_row(&r))
-        .transpose()
+    let Some(row) = conn.query_opt(&sql, &[&sid])? else {
+        return Ok(None);
+    };
+    Ok(Some((
+        session_from_row(&row)?,
+        user_from_row_at(&row, SESSION_COLUMN_COUNT)?,
+    )))
 }
 
 impl PgDb {
@@ -108,18 +118,8 @@ impl PgDb {
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
         let sid = sid.to_owned();
         self.call(move |conn| {
-            let sql = format!(
-                "SELECT {}, {} FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.id = $1",
-                prefixed("s", SESSION_COLUMNS),
-                prefixed("u", USER_COLUMNS)
-            );
-            let Some(row) = conn.query_opt(&sql, &[&sid])? else {
-                return Ok(None);
-            };
-            let session = session_from_row(&row)?;
-            let user = user_from_row_at(&row, SESSION_COLUMN_COUNT)?;
-            Ok((session.is_live(now) && !user.disabled).then_some((session, user)))
+            Ok(session_and_user(conn, &sid, false)?
+                .filter(|(session, user)| session.is_live(now) && !user.disabled))
         })
         .await
     }
@@ -136,10 +136,7 @@ impl PgDb {
     {
         let sid = sid.to_owned();
         self.write(move |tx| {
-            let Some(mut session) = get_session(tx, &sid, true)? else {
-                return Ok(None);
-            };
-            let Some(user) = get_user(tx, &session.user_id)? else {
+            let Some((mut session, user)) = session_and_user(tx, &sid, true)? else {
                 return Ok(None);
             };
             let decision = decide(&session, &user);

@@ -1,7 +1,8 @@
 //! Users, login failures and queued account mail (`super::super::users`).
 
-use postgres::{GenericClient, Row, Transaction};
+use postgres::Row;
 
+use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, PgDb};
 use crate::mail::OutgoingMail;
 use crate::store::{AuditEvent, ProfileChange, StoreError, UserRecord};
@@ -31,21 +32,14 @@ pub(super) fn user_from_row_at(row: &Row, at: usize) -> Result<UserRecord, Store
     })
 }
 
-pub(super) fn get_user(
-    conn: &mut impl GenericClient,
-    id: &str,
-) -> Result<Option<UserRecord>, StoreError> {
+pub(super) fn get_user(conn: &mut impl Sql, id: &str) -> Result<Option<UserRecord>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
     conn.query_opt(&sql, &[&id])?
         .map(|r| user_from_row(&r))
         .transpose()
 }
 
-fn enqueue_all(
-    tx: &mut Transaction<'_>,
-    mails: &[OutgoingMail],
-    now: i64,
-) -> Result<(), StoreError> {
+fn enqueue_all(tx: &mut Tx<'_>, mails: &[OutgoingMail], now: i64) -> Result<(), StoreError> {
     for mail in mails {
         super::outbox::enqueue(tx, mail, now)?;
     }
@@ -53,7 +47,7 @@ fn enqueue_all(
 }
 
 pub(super) fn revoke_sessions(
-    tx: &mut Transaction<'_>,
+    tx: &mut Tx<'_>,
     user_id: &str,
     except: Option<&str>,
     reason: &str,
