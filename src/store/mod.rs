@@ -107,6 +107,11 @@ impl From<r2d2::Error> for StoreError {
     }
 }
 
+/// Write transactions between two WAL checkpoints (see [`Db::checkpoint`]):
+/// small writes add a few pages each, so the WAL stays near SQLite's default
+/// checkpoint size of 1,000 pages.
+const CHECKPOINT_EVERY: u64 = 64;
+
 /// How long a writer waits for the write lock before giving up with 503.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -123,6 +128,8 @@ pub struct Db {
     /// How long a writer waits for its turn: the busy timeout (shorter in
     /// tests).
     turn_wait: Duration,
+    /// Write turns taken so far, which schedules [`Db::checkpoint`].
+    writes: Arc<AtomicU64>,
 }
 
 /// Tables whose changes bump [`Db::generation`]: what the caches hold.
@@ -156,6 +163,7 @@ fn configure(conn: &mut Connection) -> rusqlite::Result<()> {
     }))?;
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
+         PRAGMA wal_autocheckpoint = 0;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA trusted_schema = OFF;",
@@ -193,6 +201,7 @@ impl Db {
             generation: Arc::new(AtomicU64::new(0)),
             turns: Arc::default(),
             turn_wait: BUSY_TIMEOUT,
+            writes: Arc::default(),
         })
     }
 
@@ -251,8 +260,8 @@ impl Db {
         let joined = tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             // Taken before the checkout, so waiting writers hold no
-            // connection; given back after the connection is.
-            let _turn = match write {
+            // connection.
+            let turn = match write {
                 true => Some(db.turns.take(db.turn_wait).map_err(|_| {
                     StoreError::Unavailable(format!(
                         "waited {:?} for this process's earlier writes",
@@ -265,12 +274,32 @@ impl Db {
             WATCHED_CHANGED.set(false);
             let result = f(&mut conn);
             db.publish_changes();
+            drop(turn);
+            if write && db.writes.fetch_add(1, Ordering::Relaxed) % CHECKPOINT_EVERY == 0 {
+                db.checkpoint(&conn);
+            }
             result
         })
         .await;
         match joined {
             Ok(result) => result,
             Err(e) => Err(StoreError::Internal(format!("database task failed: {e}"))),
+        }
+    }
+
+    /// Copies the WAL's committed pages into the database file (a passive
+    /// checkpoint: it never waits for readers or writers).
+    ///
+    /// SQLite's automatic checkpoint is off on every connection because it
+    /// runs inside the COMMIT of whichever writer crosses the threshold,
+    /// which here would be inside that writer's turn: every other writer
+    /// of the process would queue behind the checkpoint's fsyncs. So one
+    /// write in [`CHECKPOINT_EVERY`] checkpoints after giving its turn back.
+    /// Other processes (the CLI) write rarely; the server's next
+    /// checkpoint, or the last connection's close, takes their pages too.
+    fn checkpoint(&self, conn: &Connection) {
+        if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)") {
+            tracing::warn!(error = %e, "WAL checkpoint failed; the next one retries");
         }
     }
 
@@ -482,6 +511,34 @@ mod tests {
             assert_eq!(journal, "wal");
             assert_eq!(fk, 1);
         }
+    }
+
+    #[tokio::test]
+    async fn the_wal_is_checkpointed_outside_the_writers_turns() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let db = Db::open(&path).unwrap();
+        let auto: i64 = db
+            .call(|c| Ok(c.query_row("PRAGMA wal_autocheckpoint", [], |r| r.get(0))?))
+            .await
+            .unwrap();
+        assert_eq!(auto, 0, "SQLite's own checkpoint would run inside a turn");
+        db.call(|c| Ok(c.execute_batch("CREATE TABLE blob (b BLOB NOT NULL)")?))
+            .await
+            .unwrap();
+        // 640 writes of 16 KiB: about 13 MB of WAL if nothing checkpointed.
+        for _ in 0..10 * CHECKPOINT_EVERY {
+            db.write(|tx| {
+                tx.execute("INSERT INTO blob (b) VALUES (zeroblob(16384))", [])?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        }
+        let wal = std::fs::metadata(path.with_extension("db-wal"))
+            .unwrap()
+            .len();
+        assert!(wal < 3 * 1024 * 1024, "WAL grew to {wal} bytes");
     }
 
     #[cfg(unix)]
