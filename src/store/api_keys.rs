@@ -212,7 +212,7 @@ impl Store {
 }
 
 /// Whether a use at `now` should be written to `last_used_at`.
-fn touch_due(record: &ApiKeyRecord, now: i64) -> bool {
+pub(super) fn touch_due(record: &ApiKeyRecord, now: i64) -> bool {
     record.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY)
 }
 

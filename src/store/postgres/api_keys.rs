@@ -4,7 +4,7 @@ use postgres::Row;
 
 use super::conn::Sql as _;
 use super::{audit, PgDb};
-use crate::store::api_keys::{scopes_json, TOUCH_EVERY};
+use crate::store::api_keys::{scopes_json, touch_due, TOUCH_EVERY};
 use crate::store::{ApiKeyRecord, AuditEvent, StoreError};
 
 const API_KEY_COLUMNS: &str = "id, name, scopes, created_at, last_used_at, revoked_at";
@@ -98,7 +98,7 @@ impl PgDb {
                 return Ok(None);
             };
             let mut record = api_key_from_row(&row)?;
-            if record.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY) {
+            if touch_due(&record, now) {
                 // One conditional statement (autocommit), as on SQLite.
                 let n = conn.execute(
                     "UPDATE api_keys SET last_used_at = $2
