@@ -12,6 +12,7 @@ use ring::rand::SecureRandom as _;
 
 use crate::auth::jwt::{self, Algorithm, KeyMaterial, Keyring};
 use crate::auth::password::{HashAlgorithm, HashPool};
+use crate::auth::rotation::{self, KeyTimes};
 use crate::auth::rsa::RsaKeyring;
 use crate::challenge::Engine;
 use crate::clock::{SharedClock, SystemClock};
@@ -69,17 +70,23 @@ impl AppState {
             .clone()
     }
 
-    /// Reloads signing and RSA keys from the database (after `toktok keys
-    /// rotate [--rsa]`).
+    /// Rereads the signing and RSA keys from the database: every
+    /// `jwt.key_reload`, and on SIGHUP. Keys that did not change are kept
+    /// as they are. On error the keys in use stay.
     pub async fn reload_keys(&self) -> anyhow::Result<()> {
         if let Some(rsa) = &self.rsa {
             rsa.reload(&self.store, self.clock.now()).await?;
         }
-        let keyring = load_keyring(&self.config, &self.store, self.clock.now()).await?;
-        *self
-            .keys
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(keyring);
+        let current = self.keys();
+        let fresh =
+            refresh_keyring(&self.config, &self.store, self.clock.now(), Some(&current)).await?;
+        if let Some(keyring) = fresh {
+            tracing::info!(kid = keyring.active_kid(), "signing keys reloaded");
+            *self
+                .keys
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(keyring);
+        }
         Ok(())
     }
 
@@ -147,7 +154,8 @@ impl AppBuilder {
         let mailer = Mailer::new(&config).context("while preparing mail")?;
         // The RSA key is generated at first start, then reused.
         let rsa = if config.rsa.enabled {
-            let keyring = RsaKeyring::load(&store, config.rsa.key_bits, now)
+            let delay = rotation::publish_delay(config.jwt.key_reload);
+            let keyring = RsaKeyring::load(&store, config.rsa.key_bits, delay, now)
                 .await
                 .context("while loading the RSA key")?;
             Some(Arc::new(keyring))
@@ -208,13 +216,30 @@ fn random_32() -> Vec<u8> {
     bytes
 }
 
-/// Loads the signing keys of the configured algorithm, creating the first
-/// one if there is none, retiring older ones and forgetting those whose
-/// tokens have all expired.
+/// Loads the signing keys, creating the first one on first start, and
+/// builds the keyring: which key signs and which only verify is decided by
+/// [`rotation::signing_plan`] (a rotated key is published before it signs).
 pub async fn load_keyring(config: &Config, store: &Store, now: i64) -> anyhow::Result<Keyring> {
+    let keyring = refresh_keyring(config, store, now, None).await?;
+    keyring.context("no keyring after loading the signing keys")
+}
+
+/// Rereads the signing keys; `None` when the keyring `current` already
+/// holds exactly the keys it would build (so its verify memo stays warm).
+/// Retires and forgets keys in the database as the plan says, writing only
+/// when there is something to change.
+pub async fn refresh_keyring(
+    config: &Config,
+    store: &Store,
+    now: i64,
+    current: Option<&Keyring>,
+) -> anyhow::Result<Option<Keyring>> {
     let alg = config.jwt.algorithm;
     if alg == Algorithm::HS256 {
-        return Ok(Keyring::hs256(config.jwt.secret.expose().as_bytes()));
+        if current.is_some() {
+            return Ok(None);
+        }
+        return Ok(Some(Keyring::hs256(config.jwt.secret.expose().as_bytes())));
     }
     let name = alg_name(alg);
     let mut rows = store
@@ -234,24 +259,45 @@ pub async fn load_keyring(config: &Config, store: &Store, now: i64) -> anyhow::R
             tracing::info!(alg = name, "generated the first signing key");
         }
     }
+    if rows.is_empty() {
+        anyhow::bail!("no signing key after creating one");
+    }
     let lifetime = config
         .jwt
         .refresh_ttl
         .as_secs()
         .max(config.jwt.access_ttl.as_secs()) as i64;
-    let (active, older) = rows
-        .split_first()
-        .context("no signing key after creating one")?;
-    store
-        .retire_signing_keys(name, &active.kid, now, now - lifetime)
-        .await?;
-    let retired: Vec<KeyMaterial> = older
+    let times: Vec<KeyTimes> = rows
         .iter()
-        .filter(|row| row.retired_at.is_none_or(|at| at >= now - lifetime))
-        .map(|row| material(alg, row))
+        .map(|row| KeyTimes {
+            created_at: row.created_at,
+            retired_at: row.retired_at,
+        })
+        .collect();
+    let delay = rotation::publish_delay(config.jwt.key_reload);
+    let plan = rotation::signing_plan(&times, now, delay, lifetime);
+    if !plan.retire.is_empty() || plan.forget_any {
+        let retire = plan.retire.iter().map(|&i| rows[i].kid.clone()).collect();
+        store
+            .retire_signing_keys(name, retire, now, plan.forget_before)
+            .await
+            .context("while retiring old signing keys")?;
+    }
+    let active = &rows[plan.active];
+    if let Some(current) = current {
+        let kids = plan.verify_only.iter().map(|&i| rows[i].kid.as_str());
+        if current.holds(&active.kid, kids) {
+            return Ok(None);
+        }
+    }
+    let verify_only: Vec<KeyMaterial> = plan
+        .verify_only
+        .iter()
+        .map(|&i| material(alg, &rows[i]))
         .collect::<anyhow::Result<_>>()?;
-    Keyring::new(alg, &material(alg, active)?, &retired)
-        .map_err(|e| anyhow::anyhow!("signing key {} is unusable: {e}", active.kid))
+    let keyring = Keyring::new(alg, &material(alg, active)?, &verify_only)
+        .map_err(|e| anyhow::anyhow!("signing key {} is unusable: {e}", active.kid))?;
+    Ok(Some(keyring))
 }
 
 /// Generates a signing key of `alg` as a database row (RSA is slow: blocking pool).

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use crate::app::{alg_name, new_key_row, App};
 use crate::auth::api_keys::{self, Scope};
 use crate::auth::jwt::Algorithm;
+use crate::auth::rotation;
 use crate::auth::rsa;
 use crate::clock::{rfc3339, Clock as _, SystemClock};
 use crate::config::{Config, EmailMode, LogFormat};
@@ -38,7 +39,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server (the default). SIGTERM/SIGINT drain in-flight requests;
-    /// SIGHUP reloads signing keys.
+    /// SIGHUP rereads the keys at once (they are reread every
+    /// `jwt.key_reload` anyway).
     Serve,
     /// Write a commented toktok.toml with fresh secrets, and its data directory.
     Init {
@@ -103,12 +105,14 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Create a new signing key, used from the next start or SIGHUP; the old
-    /// one stays in the JWKS until its tokens have expired.
+    /// Create a new signing key. Every instance publishes it in the JWKS
+    /// within `jwt.key_reload` and signs with it from twice that after the
+    /// rotation; the old one stays in the JWKS until its tokens have expired.
     Rotate {
         /// Rotate the RSA key that decrypts request bodies instead: the new
-        /// key is served from the next start, and the previous one still
-        /// decrypts for 24 hours.
+        /// key decrypts within `jwt.key_reload`, is served from twice that
+        /// after the rotation, and the previous one still decrypts for 24
+        /// hours.
         #[arg(long)]
         rsa: bool,
     },
@@ -220,7 +224,7 @@ fn notify_systemd(state: sd_notify::NotifyState<'_>) {
     }
 }
 
-/// SIGHUP reloads the signing keys (after `toktok keys rotate`).
+/// SIGHUP rereads the keys at once, without waiting for `jwt.key_reload`.
 fn spawn_key_reloader(app: App) {
     #[cfg(unix)]
     tokio::spawn(async move {
@@ -231,7 +235,7 @@ fn spawn_key_reloader(app: App) {
         };
         while hup.recv().await.is_some() {
             match app.state().reload_keys().await {
-                Ok(()) => tracing::info!("signing keys reloaded"),
+                Ok(()) => tracing::info!("keys reread (SIGHUP)"),
                 Err(e) => tracing::error!(error = format!("{e:#}"), "signing key reload failed"),
             }
         }
@@ -461,9 +465,12 @@ async fn keys_rotate(config: Config) -> anyhow::Result<()> {
     let row = new_key_row(alg, SystemClock.now()).await?;
     let kid = row.kid.clone();
     store.insert_signing_key(row).await?;
+    let delay = rotation::publish_delay(config.jwt.key_reload);
     println!(
-        "new {} signing key {kid}: used from the next start or SIGHUP",
-        alg_name(alg)
+        "new {} signing key {kid}: in the JWKS within {}s (jwt.key_reload), \
+         signing from {delay}s after now",
+        alg_name(alg),
+        config.jwt.key_reload.as_secs(),
     );
     Ok(())
 }
@@ -493,8 +500,11 @@ async fn keys_rotate_rsa(config: Config) -> anyhow::Result<()> {
         )
         .await
         .context("while storing the new RSA key")?;
+    let delay = rotation::publish_delay(config.jwt.key_reload);
     println!(
-        "new RSA key {kid}: served from the next start; the previous key still decrypts for {} hours",
+        "new RSA key {kid}: decrypts within {}s (jwt.key_reload), served from {delay}s \
+         after now; the previous key still decrypts for {} hours",
+        config.jwt.key_reload.as_secs(),
         rsa::GRACE_PERIOD / 3600
     );
     Ok(())

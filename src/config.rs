@@ -128,6 +128,9 @@ impl Default for DatabaseConfig {
     }
 }
 
+/// Longest `jwt.key_reload`: a rotated key waits twice this before it signs.
+pub const MAX_KEY_RELOAD: Duration = Duration::from_secs(3600);
+
 /// `[jwt]`: how access tokens are signed and how long tokens live.
 #[derive(Debug, Clone, PartialEq)]
 pub struct JwtConfig {
@@ -144,6 +147,10 @@ pub struct JwtConfig {
     /// How long a just-rotated refresh token may be presented again (racing
     /// tabs) before it counts as reuse; shorter than `access_ttl`.
     pub reuse_grace: Duration,
+    /// How often every instance rereads the signing and RSA keys from the
+    /// database. A rotated key is published (JWKS, public key) for twice
+    /// this long before it is used, so every instance knows it first.
+    pub key_reload: Duration,
 }
 
 impl Default for JwtConfig {
@@ -157,6 +164,7 @@ impl Default for JwtConfig {
             refresh_ttl: Duration::from_secs(30 * DAY),
             refresh_idle_ttl: Duration::from_secs(7 * DAY),
             reuse_grace: Duration::from_secs(10),
+            key_reload: Duration::from_secs(60),
         }
     }
 }
@@ -676,6 +684,7 @@ const KEYS: &[(&str, SectionKeys)] = &[
             ("refresh_ttl", Kind::Duration),
             ("refresh_idle_ttl", Kind::Duration),
             ("reuse_grace", Kind::Duration),
+            ("key_reload", Kind::Duration),
         ],
     ),
     (
@@ -1174,6 +1183,7 @@ struct RawJwt {
     refresh_ttl: Option<RawDuration>,
     refresh_idle_ttl: Option<RawDuration>,
     reuse_grace: Option<RawDuration>,
+    key_reload: Option<RawDuration>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1553,6 +1563,9 @@ impl Checker<'_> {
         if let Some(v) = raw.reuse_grace {
             c.reuse_grace = self.duration("jwt.reuse_grace", v)?;
         }
+        if let Some(v) = raw.key_reload {
+            c.key_reload = self.duration("jwt.key_reload", v)?;
+        }
         Ok(())
     }
 
@@ -1673,6 +1686,16 @@ impl Checker<'_> {
                     "must be shorter than jwt.access_ttl ({} >= {})",
                     format_duration(c.jwt.reuse_grace),
                     format_duration(c.jwt.access_ttl)
+                ),
+            ));
+        }
+        if c.jwt.key_reload > MAX_KEY_RELOAD {
+            return Err(self.fail(
+                "jwt.key_reload",
+                format!(
+                    "must be at most {} (a rotated key waits twice this before it signs), got {}",
+                    format_duration(MAX_KEY_RELOAD),
+                    format_duration(c.jwt.key_reload)
                 ),
             ));
         }
@@ -2658,6 +2681,23 @@ mod tests {
             "jwt.reuse_grace: must be shorter than jwt.access_ttl (1m >= 1m)"
         );
         assert!(parse("[jwt]\naccess_ttl = \"1m\"\nreuse_grace = \"59s\"").is_ok());
+    }
+
+    #[test]
+    fn key_reload_is_between_a_second_and_an_hour() {
+        assert_eq!(parse("").unwrap().jwt.key_reload, Duration::from_secs(60));
+        assert_eq!(
+            parse("[jwt]\nkey_reload = \"5s\"").unwrap().jwt.key_reload,
+            Duration::from_secs(5)
+        );
+        assert_eq!(
+            err(parse("[jwt]\nkey_reload = \"2h\"")),
+            "jwt.key_reload: must be at most 1h (a rotated key waits twice this before it signs), got 2h"
+        );
+        assert_eq!(
+            err(parse("[jwt]\nkey_reload = 0")),
+            "jwt.key_reload: must be at least 1 second, got 0"
+        );
     }
 
     #[test]

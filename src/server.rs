@@ -44,7 +44,8 @@ pub async fn serve(
     // The mail outbox worker, stopped like the sweeper.
     let mailer = tokio::spawn(crate::mail::Mailer::run(state.clone(), stop_rx.clone()));
     let sweeper = tokio::spawn(sweep_loop(state.clone(), stop_rx.clone()));
-    let sampler = tokio::spawn(gauge_loop(state.clone(), stop_rx));
+    let sampler = tokio::spawn(gauge_loop(state.clone(), stop_rx.clone()));
+    let reloader = tokio::spawn(key_reload_loop(state.clone(), stop_rx));
 
     let mut builder = Builder::new(TokioExecutor::new());
     builder
@@ -117,6 +118,7 @@ pub async fn serve(
     }
     let _ = sweeper.await;
     let _ = sampler.await;
+    let _ = reloader.await;
     // The mail worker finishes the message in hand, then returns.
     let _ = mailer.await;
     tracing::info!("stopped");
@@ -189,6 +191,25 @@ pub async fn sweep_once(state: &AppState) {
 pub const GAUGE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Samples the gauges every [`GAUGE_INTERVAL`], the first time at once.
+/// Rereads the keys every `jwt.key_reload`, so a key added by `toktok keys
+/// rotate` (from any instance, or the command line) reaches every instance
+/// before it is used (`crate::auth::rotation`).
+async fn key_reload_loop(state: AppState, mut stop: watch::Receiver<bool>) {
+    let every = state.config.jwt.key_reload;
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            _ = stop.changed() => return,
+        }
+        if let Err(e) = state.reload_keys().await {
+            tracing::warn!(
+                error = format!("{e:#}"),
+                "key reload failed; the keys in use stay"
+            );
+        }
+    }
+}
+
 async fn gauge_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     loop {
         sample_gauges(&state).await;

@@ -512,6 +512,17 @@ impl Keyring {
         &self.active_kid
     }
 
+    /// Whether this keyring signs with `active` and verifies with exactly
+    /// `active` and `others`, in that order: then a reload keeps it.
+    pub fn holds<'a>(&self, active: &'a str, others: impl IntoIterator<Item = &'a str>) -> bool {
+        self.active_kid == active
+            && self
+                .keys
+                .iter()
+                .map(|k| k.kid.as_str())
+                .eq(std::iter::once(active).chain(others))
+    }
+
     /// Header {"alg","kid","typ":"JWT"}, compact serialisation, base64url
     /// without padding.
     pub fn sign(&self, claims: &Claims) -> Result<String, JwtError> {

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod jwt;
 pub mod password;
 mod pool;
+pub mod rotation;
 pub mod rsa;
 
 /// SHA-256 in lowercase hex: how toktok keeps token secrets it must

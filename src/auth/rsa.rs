@@ -55,6 +55,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::pool::{BlockingPool, RunError};
+use super::rotation::{self, KeyTimes};
 use crate::store::{RsaKeyRow, Store};
 
 /// The only key-management algorithm accepted (JWE `alg`).
@@ -259,12 +260,22 @@ struct Header {
 
 /// The keys one decryption may use, swapped whole on reload.
 struct KeySet {
+    /// The served key: what clients encrypt to, and what a JWE without
+    /// `kid` is opened with.
     current: DecryptionKey,
-    /// Rotated-out keys still within [`GRACE_PERIOD`], newest first.
+    /// The other keys that decrypt by `kid`: a rotated-in key not served
+    /// yet, and rotated-out keys still within [`GRACE_PERIOD`].
     previous: Vec<DecryptionKey>,
 }
 
 impl KeySet {
+    /// The ids of every key that decrypts, the served one first.
+    fn kids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(&self.current)
+            .chain(&self.previous)
+            .map(|k| k.kid.as_str())
+    }
+
     /// A `kid` names any live key; without one only the current key is tried.
     fn find(&self, kid: Option<&str>) -> Option<&DecryptionKey> {
         match kid {
@@ -351,6 +362,9 @@ pub struct RsaKeyring {
     keys: RwLock<Arc<KeySet>>,
     /// Modulus size for a key generated when the table has no current key.
     key_bits: usize,
+    /// How long a rotated-in key decrypts before it is served
+    /// ([`rotation::publish_delay`]), in seconds.
+    publish_delay: i64,
     pool: BlockingPool,
 }
 
@@ -383,32 +397,55 @@ impl RsaKeyring {
         Ok(RsaKeyring {
             keys: RwLock::new(Arc::new(KeySet { current, previous })),
             key_bits,
+            publish_delay: 0,
             pool: BlockingPool::new(permits, max_waiting),
         })
     }
 
     /// Start-up: loads the keys from the database, generating the first one
     /// (`key_bits`, on the blocking pool) if there is none, retiring stray
-    /// older keys and forgetting those past the grace period. One decryption
-    /// per core may run at once, 32 per core may wait.
-    pub async fn load(store: &Store, key_bits: usize, now: i64) -> anyhow::Result<RsaKeyring> {
-        let keys = load_key_set(store, key_bits, now).await?;
+    /// older keys and forgetting those past the grace period. A key younger
+    /// than `publish_delay` seconds decrypts but is not served yet
+    /// ([`rotation::rsa_plan`]). One decryption per core may run at once,
+    /// 32 per core may wait.
+    pub async fn load(
+        store: &Store,
+        key_bits: usize,
+        publish_delay: i64,
+        now: i64,
+    ) -> anyhow::Result<RsaKeyring> {
+        let keys = load_key_set(store, key_bits, publish_delay, now, None)
+            .await?
+            .context("no RSA keys after loading them")?;
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Ok(RsaKeyring {
             keys: RwLock::new(Arc::new(keys)),
             key_bits,
+            publish_delay,
             pool: BlockingPool::new(cores, cores * 32),
         })
     }
 
-    /// Reloads the keys from the database (after `toktok keys rotate --rsa`,
-    /// e.g. on SIGHUP). On error the keys in use stay.
+    /// Rereads the keys from the database (every `jwt.key_reload`, and on
+    /// SIGHUP); keys that did not change are not parsed again. On error the
+    /// keys in use stay.
     pub async fn reload(&self, store: &Store, now: i64) -> anyhow::Result<()> {
-        let keys = load_key_set(store, self.key_bits, now).await?;
-        *self
-            .keys
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(keys);
+        let current = self.keys();
+        let fresh = load_key_set(
+            store,
+            self.key_bits,
+            self.publish_delay,
+            now,
+            Some(&current),
+        )
+        .await?;
+        if let Some(keys) = fresh {
+            tracing::info!(kid = keys.current.kid, "RSA keys reloaded");
+            *self
+                .keys
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(keys);
+        }
         Ok(())
     }
 
@@ -424,13 +461,9 @@ impl RsaKeyring {
         self.keys().current.kid.clone()
     }
 
-    /// The ids of every key that decrypts, current first.
+    /// The ids of every key that decrypts, the served one first.
     pub fn kids(&self) -> Vec<String> {
-        let keys = self.keys();
-        std::iter::once(&keys.current)
-            .chain(&keys.previous)
-            .map(|k| k.kid.clone())
-            .collect()
+        self.keys().kids().map(str::to_owned).collect()
     }
 
     /// What `GET /v1/auth/public-key` serves (API.md):
@@ -465,8 +498,15 @@ impl RsaKeyring {
     }
 }
 
-/// Loads, and if needed creates, the keys (see [`RsaKeyring::load`]).
-async fn load_key_set(store: &Store, key_bits: usize, now: i64) -> anyhow::Result<KeySet> {
+/// Loads, and if needed creates, the keys (see [`RsaKeyring::load`]);
+/// `None` when `current` already holds exactly these keys.
+async fn load_key_set(
+    store: &Store,
+    key_bits: usize,
+    publish_delay: i64,
+    now: i64,
+    current: Option<&KeySet>,
+) -> anyhow::Result<Option<KeySet>> {
     let mut rows = store
         .rsa_keys()
         .await
@@ -493,22 +533,35 @@ async fn load_key_set(store: &Store, key_bits: usize, now: i64) -> anyhow::Resul
             .await
             .context("while loading the RSA keys")?;
     }
-    let forget_before = now - GRACE_PERIOD;
-    let (active, older) = rows
-        .split_first()
-        .context("no RSA key after creating one")?;
-    store
-        .retire_rsa_keys(&active.kid, now, forget_before)
-        .await
-        .context("while retiring old RSA keys")?;
-    let active = active.clone();
-    let older: Vec<RsaKeyRow> = older
+    if rows.is_empty() {
+        anyhow::bail!("no RSA key after creating one");
+    }
+    let times: Vec<KeyTimes> = rows
         .iter()
-        .filter(|row| row.retired_at.is_none_or(|at| at >= forget_before))
-        .cloned()
+        .map(|row| KeyTimes {
+            created_at: row.created_at,
+            retired_at: row.retired_at,
+        })
         .collect();
+    let plan = rotation::rsa_plan(&times, now, publish_delay, GRACE_PERIOD);
+    if plan.retire_any || plan.forget_any {
+        store
+            .retire_rsa_keys(&rows[0].kid, now, plan.forget_before)
+            .await
+            .context("while retiring old RSA keys")?;
+    }
+    let wanted = || {
+        std::iter::once(plan.served)
+            .chain(plan.decrypt_only.iter().copied())
+            .map(|i| rows[i].kid.as_str())
+    };
+    if current.is_some_and(|keys| keys.kids().eq(wanted())) {
+        return Ok(None);
+    }
+    let served = rows[plan.served].clone();
+    let others: Vec<RsaKeyRow> = plan.decrypt_only.iter().map(|&i| rows[i].clone()).collect();
     // Parsing (and aws-lc's key check) is CPU work; keep it off the runtime.
-    tokio::task::spawn_blocking(move || -> anyhow::Result<KeySet> {
+    tokio::task::spawn_blocking(move || -> anyhow::Result<Option<KeySet>> {
         let parse = |row: &RsaKeyRow| -> anyhow::Result<DecryptionKey> {
             let key = DecryptionKey::from_pkcs8(&row.private_der)
                 .with_context(|| format!("RSA key {} is unusable", row.kid))?;
@@ -517,10 +570,10 @@ async fn load_key_set(store: &Store, key_bits: usize, now: i64) -> anyhow::Resul
             }
             Ok(key)
         };
-        Ok(KeySet {
-            current: parse(&active)?,
-            previous: older.iter().map(parse).collect::<anyhow::Result<_>>()?,
-        })
+        Ok(Some(KeySet {
+            current: parse(&served)?,
+            previous: others.iter().map(parse).collect::<anyhow::Result<_>>()?,
+        }))
     })
     .await
     .context("the RSA key loading task failed")?
@@ -1039,8 +1092,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::new(Db::open(&dir.path().join("t.db")).unwrap());
         let t0 = 1_700_000_000;
-        let first = RsaKeyring::load(&store, 2048, t0).await.unwrap();
-        let again = RsaKeyring::load(&store, 2048, t0 + 10).await.unwrap();
+        const DELAY: i64 = 120;
+        let first = RsaKeyring::load(&store, 2048, DELAY, t0).await.unwrap();
+        let again = RsaKeyring::load(&store, 2048, DELAY, t0 + 10)
+            .await
+            .unwrap();
         assert_eq!(first.kid(), again.kid());
         assert_eq!(first.public_key(), again.public_key());
         assert_eq!(store.rsa_keys().await.unwrap().len(), 1);
@@ -1067,7 +1123,12 @@ mod tests {
             )
             .await
             .unwrap();
+        // The new key decrypts at once but is served only after the delay,
+        // when every instance has reloaded and decrypts with it too.
         again.reload(&store, t0 + 100).await.unwrap();
+        assert_eq!(again.kid(), first.kid());
+        assert_eq!(again.kids(), [first.kid(), new.kid.clone()]);
+        again.reload(&store, t0 + 100 + DELAY).await.unwrap();
         assert_eq!(again.kid(), new.kid);
         assert_eq!(again.kids(), [new.kid.clone(), first.kid()]);
         assert_eq!(
@@ -1076,13 +1137,19 @@ mod tests {
         );
 
         // Still within the grace period at its last second...
-        again.reload(&store, t0 + 100 + GRACE_PERIOD).await.unwrap();
+        again
+            .reload(&store, t0 + 100 + GRACE_PERIOD + DELAY)
+            .await
+            .unwrap();
         assert_eq!(
             again.decrypt_jwe(old_jwe.compact().as_bytes()).unwrap(),
             BODY
         );
         // ... gone after it, from memory and from the database.
-        again.reload(&store, t0 + 101 + GRACE_PERIOD).await.unwrap();
+        again
+            .reload(&store, t0 + 101 + GRACE_PERIOD + DELAY)
+            .await
+            .unwrap();
         assert_eq!(again.kids(), std::slice::from_ref(&new.kid));
         assert_eq!(
             again.decrypt_jwe(old_jwe.compact().as_bytes()),
@@ -1104,7 +1171,7 @@ mod tests {
             })
             .await
             .unwrap();
-        let err = RsaKeyring::load(&store, 2048, 2).await.unwrap_err();
+        let err = RsaKeyring::load(&store, 2048, 120, 2).await.unwrap_err();
         assert!(format!("{err:#}").contains("broken"), "{err:#}");
     }
 

@@ -40,9 +40,13 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         .into_response())
 }
 
+/// Cacheable for `jwt.key_reload`: a rotated key is in the JWKS for twice
+/// that before it signs, so a verifier honouring the header has it in time
+/// (`crate::auth::rotation`).
 pub async fn jwks(State(state): State<AppState>) -> Response {
+    let max_age = state.config.jwt.key_reload.as_secs();
     (
-        [(header::CACHE_CONTROL, "public, max-age=300")],
+        [(header::CACHE_CONTROL, format!("public, max-age={max_age}"))],
         Json(state.keys().jwks()),
     )
         .into_response()

@@ -111,12 +111,14 @@ impl Store {
         .await
     }
 
-    /// Marks every key of `alg` except `active` as retired (if not already),
-    /// and deletes keys retired before `forget_before`.
+    /// Marks the keys `retire` of `alg` as retired at `now` (those not yet
+    /// retired), and deletes keys retired before `forget_before`. Which keys
+    /// is decided by `crate::auth::rotation`: never the ones newer than the
+    /// signing key, which are published but not used yet.
     pub async fn retire_signing_keys(
         &self,
         alg: &str,
-        active: &str,
+        retire: Vec<String>,
         now: i64,
         forget_before: i64,
     ) -> Result<(), StoreError> {
@@ -124,17 +126,19 @@ impl Store {
             Backend::Sqlite(db) => db,
             Backend::Postgres(pg) => {
                 return pg
-                    .retire_signing_keys(alg, active, now, forget_before)
+                    .retire_signing_keys(alg, retire, now, forget_before)
                     .await
             }
         };
-        let (alg, active) = (alg.to_owned(), active.to_owned());
+        let alg = alg.to_owned();
         db.write(move |tx| {
-            tx.execute(
-                "UPDATE signing_keys SET retired_at = ?3
-                     WHERE alg = ?1 AND kid <> ?2 AND retired_at IS NULL",
-                params![alg, active, now],
-            )?;
+            for kid in &retire {
+                tx.execute(
+                    "UPDATE signing_keys SET retired_at = ?3
+                         WHERE alg = ?1 AND kid = ?2 AND retired_at IS NULL",
+                    params![alg, kid, now],
+                )?;
+            }
             tx.execute(
                 "DELETE FROM signing_keys WHERE retired_at < ?1",
                 [forget_before],

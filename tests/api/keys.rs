@@ -101,20 +101,19 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
         .collect();
     assert_eq!(kids.len(), 2, "{kids:?}");
     assert!(kids.contains(&new_kid.as_str()));
-    // Old tokens still work; new ones carry the new kid.
+    // Published, but not signing yet: another instance may not know it.
+    let waiting = app.signed_in("rot@example.com").await;
+    assert_ne!(header_of(&waiting.access)["kid"], new_kid.as_str());
+    // 121 s later (twice `jwt.key_reload`, and a second) it signs; old
+    // tokens still work.
+    app.clock.advance(121);
+    app.state.reload_keys().await.unwrap();
     assert_eq!(
         app.get_auth("/v1/users/me", &before.access).await.status(),
         StatusCode::OK
     );
     let after = app.signed_in("rot@example.com").await;
-    let header = after.access.split('.').next().unwrap();
-    use base64::Engine as _;
-    let header: Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(header)
-            .unwrap(),
-    )
-    .unwrap();
+    let header = header_of(&after.access);
     assert_eq!(header["kid"], new_kid.as_str());
     assert_eq!(header["alg"], "EdDSA");
     assert_eq!(header["typ"], "JWT");
@@ -131,4 +130,44 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
         .await
         .unwrap();
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+}
+
+/// The decoded JOSE header of a compact JWT.
+fn header_of(token: &str) -> Value {
+    use base64::Engine as _;
+    let header = token.split('.').next().unwrap();
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_reload_that_finds_the_same_keys_keeps_the_keyring() {
+    // Every instance rereads the keys every `jwt.key_reload`: when nothing
+    // changed, the keyring (and its memo of verified tokens) stays.
+    let app = spawn_app().await;
+    // Verifiers may cache the JWKS as long as an instance keeps its keys.
+    let res = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["cache-control"], "public, max-age=60");
+    let before = app.state.keys();
+    app.state.reload_keys().await.unwrap();
+    assert!(std::sync::Arc::ptr_eq(&before, &app.state.keys()));
+    // A new key changes it (published, not yet signing).
+    let row = toktok::app::new_key_row(toktok::auth::jwt::Algorithm::EdDSA, app.state.now())
+        .await
+        .unwrap();
+    app.state.store.insert_signing_key(row).await.unwrap();
+    app.state.reload_keys().await.unwrap();
+    let published = app.state.keys();
+    assert!(!std::sync::Arc::ptr_eq(&before, &published));
+    assert_eq!(published.active_kid(), before.active_kid());
+    assert_eq!(published.jwks()["keys"].as_array().unwrap().len(), 2);
 }

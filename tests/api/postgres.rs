@@ -4,7 +4,8 @@
 //! behind a load balancer would, and the tests check that what one decides
 //! holds on the other: refresh rotation and reuse detection, concurrent
 //! refreshes, the failed-login lockout, the per-IP rate limit, each queued
-//! mail sent once, one sweeper at a time. They need
+//! mail sent once, one sweeper at a time, a rotated key reaching every
+//! instance before any of them uses it. They need
 //! `TOKTOK_TEST_POSTGRES` (tests/postgres/run.sh sets it) and skip without.
 
 use std::path::{Path, PathBuf};
@@ -370,6 +371,122 @@ async fn two_instances_starting_together_share_one_signing_key() {
         .await
         .unwrap();
     assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_rotated_key_reaches_every_instance_before_any_uses_it() {
+    // Keys reread every 2 s: a rotated key signs, and is served to encrypt
+    // to, 5 s after `keys rotate`.
+    let extra = "[jwt]\nkey_reload = \"2s\"\n[rsa]\nenabled = true\nkey_bits = 2048\n\
+                 [rate_limit]\nenabled = false\n";
+    let Some((dir, a, b)) = pair(extra).await else {
+        return;
+    };
+    a.register("turn@example.com").await;
+    let old_kid = header_kid(
+        a.login("turn@example.com", PASSWORD)
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()["access_token"]
+            .as_str()
+            .unwrap(),
+    );
+    let old_rsa = public_key(&a).await["kid"].clone();
+
+    for args in [&["keys", "rotate"][..], &["keys", "rotate", "--rsa"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_toktok"))
+            .arg("--config")
+            .arg(dir.path().join("a.toml"))
+            .args(args)
+            .env_remove("TOKTOK_CONFIG")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    // Throughout the turn-over, whatever one instance signs or serves, the
+    // other accepts: a token signed on either verifies on both, and a body
+    // encrypted to the key one serves opens on the other.
+    let credentials = json!({ "email": "turn@example.com", "password": PASSWORD }).to_string();
+    let client = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        let mut new_everywhere = true;
+        for (from, to) in [(&a, &b), (&b, &a)] {
+            let res = from.login("turn@example.com", PASSWORD).await;
+            assert_eq!(res.status(), StatusCode::OK);
+            let access = res.json::<Value>().await.unwrap()["access_token"]
+                .as_str()
+                .unwrap()
+                .to_owned();
+            let me = client
+                .get(to.url("/v1/users/me"))
+                .bearer_auth(&access)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                me.status(),
+                StatusCode::OK,
+                "round {rounds}: a token signed with {} is refused on the other instance",
+                header_kid(&access)
+            );
+            let key = public_key(from).await;
+            let jwe = crate::rsa_keys::encrypt_body(&key, true, credentials.as_bytes());
+            let login = client
+                .post(to.url("/v1/auth/login"))
+                .header("content-type", "application/jose")
+                .body(jwe)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                login.status(),
+                StatusCode::OK,
+                "round {rounds}: a body encrypted to RSA key {} is refused on the other instance",
+                key["kid"]
+            );
+            new_everywhere &= header_kid(&access) != old_kid && key["kid"] != old_rsa;
+        }
+        if new_everywhere {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "both instances use the new keys within 20 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(rounds > 1, "the new keys were not used at once");
+}
+
+/// The `kid` in a compact JWT's header.
+fn header_kid(token: &str) -> String {
+    use base64::Engine as _;
+    let header = token.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    header["kid"].as_str().unwrap().to_owned()
+}
+
+async fn public_key(instance: &Instance) -> Value {
+    reqwest::get(instance.url("/v1/auth/public-key"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

@@ -20,6 +20,11 @@ const BODY: &[u8] = br#"{"email":"a@example.com","password":"x"}"#;
 
 /// A compact JWE of `BODY` for the key object served as `public_key`.
 fn encrypt_for(public_key: &Value, with_kid: bool) -> String {
+    encrypt_body(public_key, with_kid, BODY)
+}
+
+/// A compact JWE of `body` for the key object served as `public_key`.
+pub(crate) fn encrypt_body(public_key: &Value, with_kid: bool, body: &[u8]) -> String {
     let pem = public_key["pem"].as_str().unwrap();
     let public = rsa::RsaPublicKey::from_public_key_pem(pem).unwrap();
     let cek: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0x5a);
@@ -41,7 +46,7 @@ fn encrypt_for(public_key: &Value, with_kid: bool) -> String {
     let header = URL_SAFE_NO_PAD.encode(header);
     let iv = [9u8; 12];
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cek).unwrap());
-    let mut ct = BODY.to_vec();
+    let mut ct = body.to_vec();
     let tag = key
         .seal_in_place_separate_tag(
             Nonce::assume_unique_for_key(iv),
@@ -128,6 +133,13 @@ async fn keys_rotate_rsa_makes_a_new_key_and_the_old_one_decrypts_for_the_grace_
     assert!(out.status.success(), "{}", text(&out.stderr));
     let app = spawn_in(dir, RSA).await;
     let rsa = keyring(&app);
+    // The new key decrypts at once, but the old one is served until every
+    // instance has reread the keys (121 s: twice `jwt.key_reload`, and a
+    // second).
+    assert_eq!(rsa.public_key(), old);
+    assert_eq!(rsa.kids().len(), 2);
+    app.clock.advance(121);
+    rsa.reload(&app.state.store, app.state.now()).await.unwrap();
     let new = rsa.public_key();
     assert_ne!(new["kid"], old["kid"]);
     assert_ne!(new["pem"], old["pem"]);
@@ -151,7 +163,7 @@ async fn keys_rotate_rsa_makes_a_new_key_and_the_old_one_decrypts_for_the_grace_
         rsa.decrypt(old_jwe.clone().into_bytes()).await.unwrap(),
         BODY
     );
-    // A day later the old key is forgotten.
+    // A day (and the delay) later the old key is forgotten.
     app.clock.advance(GRACE_PERIOD + 120);
     rsa.reload(&app.state.store, app.state.now()).await.unwrap();
     assert_eq!(rsa.kids(), [new["kid"].as_str().unwrap()]);

@@ -77,16 +77,16 @@ impl PgDb {
     pub async fn retire_signing_keys(
         &self,
         alg: &str,
-        active: &str,
+        retire: Vec<String>,
         now: i64,
         forget_before: i64,
     ) -> Result<(), StoreError> {
-        let (alg, active) = (alg.to_owned(), active.to_owned());
+        let alg = alg.to_owned();
         self.write(move |tx| {
             tx.execute(
                 "UPDATE signing_keys SET retired_at = $3
-                 WHERE alg = $1 AND kid <> $2 AND retired_at IS NULL",
-                &[&alg, &active, &now],
+                 WHERE alg = $1 AND kid = ANY($2) AND retired_at IS NULL",
+                &[&alg, &retire, &now],
             )?;
             tx.execute(
                 "DELETE FROM signing_keys WHERE retired_at < $1",

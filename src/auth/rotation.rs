@@ -1,0 +1,224 @@
+//! When a rotated key is published, when it is used, and when the old one
+//! is forgotten: one rule for the JWT signing keys and the RSA keys.
+//!
+//! Several instances may share one database, and each rereads the keys
+//! every `jwt.key_reload`. A key added by `toktok keys rotate` is therefore
+//! *published* first (in the JWKS, or as a decryption key) and *used* (to
+//! sign, or served as the key clients encrypt to) only once it is
+//! [`publish_delay`] old. By then every instance has reloaded at least once
+//! and accepts what the new key produces, and so does any service that
+//! refetches the JWKS as often. The old key is kept, published, for as long
+//! as anything it produced can still be presented, plus that delay, because
+//! an instance that has not reloaded yet still uses it.
+//!
+//! The functions here only decide; `crate::app` and `crate::auth::rsa` load
+//! the rows, apply the decision to the database and build the keyrings.
+
+use std::time::Duration;
+
+/// What the decision needs of a key row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyTimes {
+    pub created_at: i64,
+    pub retired_at: Option<i64>,
+}
+
+/// How long a new key is published before it is used (seconds): twice the
+/// reload period, so every instance has reloaded at least once even if its
+/// timer fired just before the key was added, and one second more because
+/// key times are whole seconds (a key stored at 10.9 s reads as 10 s).
+pub fn publish_delay(key_reload: Duration) -> i64 {
+    2 * i64::try_from(key_reload.as_secs()).unwrap_or(i64::MAX / 4) + 1
+}
+
+/// The signing keys of one algorithm, decided.
+#[derive(Debug, PartialEq, Eq)]
+pub struct SigningPlan {
+    /// Index of the key that signs.
+    pub active: usize,
+    /// The keys that verify besides it, in row order: keys still waiting to
+    /// be used, and older keys whose tokens may still be alive.
+    pub verify_only: Vec<usize>,
+    /// Older keys to mark retired now (not yet marked).
+    pub retire: Vec<usize>,
+    /// Rows retired before this can be deleted.
+    pub forget_before: i64,
+    /// Whether some row is past `forget_before`.
+    pub forget_any: bool,
+}
+
+/// Decides which of `rows` (newest first; at least one) signs at `now`.
+///
+/// The newest key at least `delay` old signs. When every key is newer (the
+/// first start, or a clock set back), the oldest signs: there is nothing
+/// older to wait with. `lifetime` is the longest a token lives.
+pub fn signing_plan(rows: &[KeyTimes], now: i64, delay: i64, lifetime: i64) -> SigningPlan {
+    assert!(!rows.is_empty(), "signing_plan needs a key");
+    let published_before = now.saturating_sub(delay);
+    let active = rows
+        .iter()
+        .position(|row| row.created_at <= published_before)
+        .unwrap_or(rows.len() - 1);
+    let forget_before = now.saturating_sub(lifetime).saturating_sub(delay);
+    let live = |row: &KeyTimes| row.retired_at.is_none_or(|at| at >= forget_before);
+    SigningPlan {
+        active,
+        verify_only: (0..rows.len())
+            .filter(|&i| i != active && live(&rows[i]))
+            .collect(),
+        retire: (active + 1..rows.len())
+            .filter(|&i| rows[i].retired_at.is_none())
+            .collect(),
+        forget_before,
+        forget_any: rows.iter().any(|row| !live(row)),
+    }
+}
+
+/// The RSA keys, decided.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RsaPlan {
+    /// Index of the key served at `GET /v1/auth/public-key`, which clients
+    /// encrypt to.
+    pub served: usize,
+    /// The other keys that still decrypt, in row order.
+    pub decrypt_only: Vec<usize>,
+    /// Whether some row other than the first must be marked retired.
+    pub retire_any: bool,
+    pub forget_before: i64,
+    /// Whether some row is past `forget_before`.
+    pub forget_any: bool,
+}
+
+/// Decides which RSA key is served at `now`. `rows` come unretired first,
+/// then newest first; the first row is the current key (`toktok keys rotate
+/// --rsa` retires the others in the same transaction). While the current
+/// key is younger than `delay`, the newest retired key is still served, so
+/// no client encrypts to a key another instance cannot open yet. Retired
+/// keys decrypt for `grace` (plus the delay during which one was served).
+pub fn rsa_plan(rows: &[KeyTimes], now: i64, delay: i64, grace: i64) -> RsaPlan {
+    assert!(!rows.is_empty(), "rsa_plan needs a key");
+    let forget_before = now.saturating_sub(grace).saturating_sub(delay);
+    let live = |row: &KeyTimes| row.retired_at.is_none_or(|at| at >= forget_before);
+    let older: Vec<usize> = (1..rows.len()).filter(|&i| live(&rows[i])).collect();
+    let pending = rows[0].created_at > now.saturating_sub(delay);
+    let served = match older.first() {
+        Some(&previous) if pending => previous,
+        _ => 0,
+    };
+    RsaPlan {
+        served,
+        decrypt_only: std::iter::once(0)
+            .chain(older)
+            .filter(|&i| i != served)
+            .collect(),
+        retire_any: rows[1..].iter().any(|row| row.retired_at.is_none()),
+        forget_before,
+        forget_any: rows.iter().any(|row| !live(row)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DELAY: i64 = 120;
+    const LIFETIME: i64 = 1000;
+
+    fn key(created_at: i64, retired_at: Option<i64>) -> KeyTimes {
+        KeyTimes {
+            created_at,
+            retired_at,
+        }
+    }
+
+    #[test]
+    fn the_delay_is_twice_the_reload_period_and_a_second() {
+        assert_eq!(publish_delay(Duration::from_secs(60)), 121);
+        assert_eq!(publish_delay(Duration::from_secs(1)), 3);
+    }
+
+    #[test]
+    fn a_first_key_signs_at_once() {
+        let plan = signing_plan(&[key(1000, None)], 1000, DELAY, LIFETIME);
+        assert_eq!(plan.active, 0);
+        assert!(plan.verify_only.is_empty() && plan.retire.is_empty());
+        assert!(!plan.forget_any);
+    }
+
+    #[test]
+    fn a_new_key_is_published_first_and_signs_after_the_delay() {
+        // Rows newest first: the rotated-in key, then the one signing now.
+        let rows = [key(5000, None), key(1000, None)];
+        let waiting = signing_plan(&rows, 5000 + DELAY - 1, DELAY, LIFETIME);
+        assert_eq!(waiting.active, 1, "the old key still signs");
+        assert_eq!(waiting.verify_only, [0], "the new key already verifies");
+        assert!(waiting.retire.is_empty(), "nothing is retired yet");
+
+        let used = signing_plan(&rows, 5000 + DELAY, DELAY, LIFETIME);
+        assert_eq!(used.active, 0);
+        assert_eq!(used.verify_only, [1]);
+        assert_eq!(used.retire, [1]);
+    }
+
+    #[test]
+    fn a_retired_key_verifies_for_a_token_lifetime_plus_the_delay() {
+        let rows = [key(5000, None), key(1000, Some(5120))];
+        let kept = signing_plan(&rows, 5120 + LIFETIME + DELAY, DELAY, LIFETIME);
+        assert_eq!(kept.verify_only, [1]);
+        assert!(!kept.forget_any);
+        let gone = signing_plan(&rows, 5121 + LIFETIME + DELAY, DELAY, LIFETIME);
+        assert!(gone.verify_only.is_empty());
+        assert!(gone.forget_any);
+        assert_eq!(gone.forget_before, 5121);
+    }
+
+    #[test]
+    fn when_every_key_is_new_the_oldest_signs() {
+        // Two rotations within one delay: neither new key signs before its
+        // time, so the key from before them keeps signing.
+        let rows = [key(5050, None), key(5000, None), key(1000, None)];
+        let plan = signing_plan(&rows, 5060, DELAY, LIFETIME);
+        assert_eq!(plan.active, 2);
+        assert_eq!(plan.verify_only, [0, 1]);
+        let first_start = [key(5050, None), key(5000, None)];
+        assert_eq!(signing_plan(&first_start, 5060, DELAY, LIFETIME).active, 1);
+    }
+
+    #[test]
+    fn keys_past_the_delay_retire_every_older_one() {
+        let rows = [key(5000, None), key(3000, None), key(1000, Some(3120))];
+        let plan = signing_plan(&rows, 6000, DELAY, LIFETIME);
+        assert_eq!(plan.active, 0);
+        assert_eq!(plan.retire, [1], "only rows not yet retired");
+        assert_eq!(plan.verify_only, [1], "the 1000 key is past its lifetime");
+        assert!(plan.forget_any);
+    }
+
+    #[test]
+    fn an_rsa_key_is_served_only_once_every_instance_decrypts_with_it() {
+        // `keys rotate --rsa` at 5000: the new key first, the old retired.
+        let rows = [key(5000, None), key(1000, Some(5000))];
+        let waiting = rsa_plan(&rows, 5000 + DELAY - 1, DELAY, LIFETIME);
+        assert_eq!(waiting.served, 1);
+        assert_eq!(waiting.decrypt_only, [0]);
+        assert!(!waiting.retire_any);
+        let served = rsa_plan(&rows, 5000 + DELAY, DELAY, LIFETIME);
+        assert_eq!(served.served, 0);
+        assert_eq!(served.decrypt_only, [1]);
+        // The old key decrypts for the grace period plus the delay.
+        let late = rsa_plan(&rows, 5000 + LIFETIME + DELAY + 1, DELAY, LIFETIME);
+        assert!(late.decrypt_only.is_empty() && late.forget_any);
+    }
+
+    #[test]
+    fn a_first_rsa_key_is_served_at_once_and_strays_are_retired() {
+        let first = rsa_plan(&[key(1000, None)], 1000, DELAY, LIFETIME);
+        assert_eq!(first.served, 0);
+        assert!(first.decrypt_only.is_empty());
+        // Two unretired rows (an old database): the first is current.
+        let stray = rsa_plan(&[key(3000, None), key(1000, None)], 4000, DELAY, LIFETIME);
+        assert_eq!(stray.served, 0);
+        assert_eq!(stray.decrypt_only, [1]);
+        assert!(stray.retire_any);
+    }
+}
