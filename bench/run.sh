@@ -77,8 +77,12 @@ if [ -n "${BENCH_BIN:-}" ] && [ -x "$HASH_TIME" ]; then
     BIN=$BENCH_BIN
     say "benchmarking $BIN (BENCH_BIN; not building)"
 else
-    say "building release (cargo build --release --bin toktok --example hash_time)"
-    cargo build --release --quiet --bin toktok --example hash_time
+    # --postgres needs the PostgreSQL store, which is a Cargo feature.
+    FEATURES=""
+    [ "$POSTGRES" = 1 ] && FEATURES="--features postgres"
+    say "building release (cargo build --release $FEATURES --bin toktok --example hash_time)"
+    # shellcheck disable=SC2086
+    cargo build --release --quiet $FEATURES --bin toktok --example hash_time
     BIN=${BENCH_BIN:-$TARGET/release/toktok}
 fi
 

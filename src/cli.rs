@@ -354,10 +354,16 @@ async fn check(config: &Config) -> i32 {
     let path = &config.database.path;
     if let Some(url) = &config.database.url {
         let url = url.expose().to_owned();
+        #[cfg(feature = "postgres")]
         let checked = tokio::task::spawn_blocking(move || crate::store::postgres::check(&url))
             .await
             .map_err(anyhow::Error::from)
             .and_then(|r| r);
+        #[cfg(not(feature = "postgres"))]
+        let checked: anyhow::Result<String> = {
+            drop(url);
+            Err(anyhow::anyhow!(crate::store::NO_POSTGRES))
+        };
         match checked {
             Ok(report) => println!("database: {report}"),
             Err(e) => {
@@ -668,19 +674,27 @@ async fn migrate_to(config: &Config, url: String) -> anyhow::Result<()> {
     if !path.exists() {
         bail!("there is no database at {} (database.path)", path.display());
     }
-    let copied = tokio::task::spawn_blocking(move || -> anyhow::Result<_> {
-        // Opening migrates the file to this binary's schema first.
-        drop(Db::open(&path)?);
-        let mut conn = rusqlite::Connection::open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        crate::store::postgres::copy_from_sqlite(&mut conn, &url)
-    })
-    .await??;
+    let copied = tokio::task::spawn_blocking(move || copy_to_postgres(&path, &url)).await??;
     for (table, rows) in copied {
         println!("{table}: {rows} rows");
     }
     println!("copied and verified; set database.url to this database (and remove database.path)");
     Ok(())
+}
+
+/// Migrates the SQLite file at `path` to this binary's schema, then copies
+/// it into the empty PostgreSQL database at `url`. Blocking.
+#[cfg(feature = "postgres")]
+fn copy_to_postgres(path: &Path, url: &str) -> anyhow::Result<Vec<(&'static str, i64)>> {
+    drop(Db::open(path)?);
+    let mut conn = rusqlite::Connection::open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    crate::store::postgres::copy_from_sqlite(&mut conn, url)
+}
+
+#[cfg(not(feature = "postgres"))]
+fn copy_to_postgres(_: &Path, _: &str) -> anyhow::Result<Vec<(&'static str, i64)>> {
+    bail!(crate::store::NO_POSTGRES)
 }
 
 async fn backup(config: &Config, dest: PathBuf) -> anyhow::Result<()> {

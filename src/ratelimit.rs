@@ -109,7 +109,9 @@ pub struct RateLimiter {
     clock: SharedClock,
     entries: Mutex<HashMap<(Bucket, Client), Entry>>,
     /// The PostgreSQL store whose `rate_limits` table holds the buckets for
-    /// every instance; `None`: memory only.
+    /// every instance; `None`: memory only (always, without the `postgres`
+    /// feature).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
     shared: Option<Store>,
 }
 
@@ -136,7 +138,7 @@ impl RateLimiter {
     /// Keeps the buckets in `store` when it is PostgreSQL (shared by every
     /// instance on it); on SQLite this changes nothing.
     pub fn shared(mut self, store: &Store) -> Self {
-        self.shared = store.pg().is_some().then(|| store.clone());
+        self.shared = store.sqlite().is_none().then(|| store.clone());
         self
     }
 
@@ -146,9 +148,21 @@ impl RateLimiter {
         if !self.enabled {
             return Ok(());
         }
-        let Some(pg) = self.shared.as_ref().and_then(Store::pg) else {
-            return self.check(bucket, ip);
-        };
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.shared.as_ref().and_then(Store::pg) {
+            return self.take_shared(pg, bucket, ip).await;
+        }
+        self.check(bucket, ip)
+    }
+
+    /// [`take`](Self::take) from the buckets in PostgreSQL.
+    #[cfg(feature = "postgres")]
+    async fn take_shared(
+        &self,
+        pg: &crate::store::postgres::PgDb,
+        bucket: Bucket,
+        ip: IpAddr,
+    ) -> Result<(), u64> {
         let now = self.clock.now();
         let (refill, capacity) = (self.refill, self.capacity);
         let step = move |found: Option<(i64, i64)>| {
@@ -179,19 +193,18 @@ impl RateLimiter {
 
     /// Deletes shared buckets that have refilled completely (the sweeper).
     pub async fn sweep_shared(&self) {
-        let Some(pg) = self.shared.as_ref().and_then(Store::pg) else {
-            return;
-        };
-        let (refill, capacity) = (self.refill, self.capacity);
-        let (refill, capacity) = (
-            i64::try_from(refill).unwrap_or(i64::MAX),
-            i64::try_from(capacity).unwrap_or(i64::MAX),
-        );
-        if let Err(e) = pg
-            .sweep_rate_limits(self.clock.now(), refill, capacity)
-            .await
-        {
-            tracing::warn!(error = %e, "cannot sweep the shared rate limits");
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = self.shared.as_ref().and_then(Store::pg) {
+            let (refill, capacity) = (
+                i64::try_from(self.refill).unwrap_or(i64::MAX),
+                i64::try_from(self.capacity).unwrap_or(i64::MAX),
+            );
+            if let Err(e) = pg
+                .sweep_rate_limits(self.clock.now(), refill, capacity)
+                .await
+            {
+                tracing::warn!(error = %e, "cannot sweep the shared rate limits");
+            }
         }
     }
 
@@ -305,6 +318,7 @@ fn step(refill: u64, capacity: u64, found: Option<Entry>, now: i64) -> (Entry, R
 
 impl Bucket {
     /// The bucket's name in the shared table.
+    #[cfg(feature = "postgres")]
     fn name(self) -> &'static str {
         match self {
             Bucket::Login => "login",
@@ -319,6 +333,7 @@ impl Bucket {
 
 impl Client {
     /// The client's key in the shared table.
+    #[cfg(feature = "postgres")]
     fn key(self) -> String {
         match self {
             Client::V4(v4) => std::net::Ipv4Addr::from(v4).to_string(),

@@ -49,6 +49,7 @@ impl Store {
     ) -> Result<Vec<UserRecord>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.list_users(email_key, after, limit).await,
         };
         db.call(move |conn| {
@@ -84,6 +85,7 @@ impl Store {
     ) -> Result<Option<UserRecord>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.admin_update_user(id, change, now, events).await,
         };
         let id = id.to_owned();
@@ -161,6 +163,7 @@ impl Store {
     ) -> Result<Option<usize>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.admin_end_sessions(id, now, event).await,
         };
         let id = id.to_owned();
@@ -181,6 +184,7 @@ impl Store {
     pub async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.admin_delete_user(id, event).await,
         };
         let id = id.to_owned();
@@ -209,6 +213,7 @@ impl Store {
     ) -> Result<Vec<AuditRow>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.audit_page(user_id, kind, before, limit).await,
         };
         db.call(move |conn| {
@@ -241,6 +246,7 @@ impl Store {
     pub async fn sweep_audit(&self, cutoff: i64, batch: usize) -> Result<usize, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.sweep_audit(cutoff, batch).await,
         };
         db.write(move |tx| {

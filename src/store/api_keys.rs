@@ -74,6 +74,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.insert_api_key(record, key_hash, event).await,
         };
         let scopes = scopes_json(&record.scopes)?;
@@ -101,6 +102,7 @@ impl Store {
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.list_api_keys().await,
         };
         db.call(|conn| {
@@ -123,6 +125,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.revoke_api_key(id, now, event).await,
         };
         let id = id.to_owned();
@@ -158,6 +161,7 @@ impl Store {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
             // No cache on PostgreSQL: other instances write without telling.
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.api_key_by_hash(key_hash, now).await,
         };
         // Loaded before the read: a write that ends after this moves it on.

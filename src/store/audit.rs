@@ -58,6 +58,7 @@ impl super::Store {
     pub async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.audit(event).await,
         };
         db.write(move |tx| insert(tx, &event)).await
@@ -67,6 +68,7 @@ impl super::Store {
     pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.audit_kinds(user_id).await,
         };
         let user_id = user_id.to_owned();

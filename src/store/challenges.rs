@@ -134,6 +134,7 @@ impl Store {
     ) -> Result<Option<ChallengeRow>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.challenge(key, now).await,
         };
         db.call(move |conn| live_row(conn, &key, now)).await
@@ -177,6 +178,7 @@ impl Store {
         F: FnOnce(Option<&ChallengeRow>) -> Step<R> + Send + 'static,
         R: Send + 'static,
     {
+        #[cfg(feature = "postgres")]
         if let Backend::Postgres(pg) = &self.backend {
             return pg.challenge_step(key, now, decide).await;
         }
@@ -194,6 +196,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.sweep_challenges(now, batch).await,
         };
         let limit = i64::try_from(batch).unwrap_or(i64::MAX);
@@ -222,6 +225,7 @@ impl Store {
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.challenge_keys_or_insert(first, now).await,
         };
         db.write(move |tx| {
@@ -247,6 +251,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.insert_challenge_key(kid, key, now).await,
         };
         db.write(move |tx| {

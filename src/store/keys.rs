@@ -32,6 +32,7 @@ impl Store {
     pub async fn signing_keys(&self, alg: &str) -> Result<Vec<KeyRow>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.signing_keys(alg).await,
         };
         let alg = alg.to_owned();
@@ -59,6 +60,7 @@ impl Store {
     pub async fn insert_signing_key(&self, key: KeyRow) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.insert_signing_key(key).await,
         };
         db.write(move |tx| {
@@ -84,6 +86,7 @@ impl Store {
     pub async fn insert_first_signing_key(&self, key: KeyRow) -> Result<bool, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.insert_first_signing_key(key).await,
         };
         db.write(move |tx| {
@@ -124,6 +127,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => {
                 return pg
                     .retire_signing_keys(alg, retire, now, forget_before)
@@ -157,6 +161,7 @@ impl Store {
     ) -> Result<Vec<u8>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.server_secret(name, now, generate).await,
         };
         db.write(move |tx| {

@@ -25,6 +25,13 @@
 //! services never write SQL, so a second backend only has to provide these
 //! methods: [`postgres`] does, and each method here starts by handing its
 //! arguments to it when the store runs on PostgreSQL (`[database] url`).
+//! That backend is compiled only with the `postgres` feature; without it
+//! those arms are gone and each `match` has the SQLite arm alone.
+
+#![cfg_attr(
+    not(feature = "postgres"),
+    allow(clippy::infallible_destructuring_match)
+)]
 
 mod admin;
 mod api_keys;
@@ -35,6 +42,7 @@ mod commit;
 mod keys;
 mod migrations;
 mod outbox;
+#[cfg(feature = "postgres")]
 pub mod postgres;
 mod rsa_keys;
 mod sessions;
@@ -366,10 +374,17 @@ pub struct Store {
     commits: Arc<OnceLock<GroupCommit>>,
 }
 
+/// What `[database] url` gets from a binary built without PostgreSQL.
+#[cfg(not(feature = "postgres"))]
+pub const NO_POSTGRES: &str = "database.url names a PostgreSQL database, but this toktok was \
+     built without PostgreSQL support: rebuild it with `cargo build --release --features \
+     postgres`, or set database.path for SQLite";
+
 /// Where the data lives. Every `Store` method matches on it first.
 #[derive(Clone, Debug)]
 enum Backend {
     Sqlite(Db),
+    #[cfg(feature = "postgres")]
     Postgres(postgres::PgDb),
 }
 
@@ -380,6 +395,7 @@ impl Store {
     }
 
     /// A store on a PostgreSQL database (`[database] url`).
+    #[cfg(feature = "postgres")]
     pub fn postgres(pg: postgres::PgDb) -> Store {
         Store::with(Backend::Postgres(pg))
     }
@@ -398,7 +414,10 @@ impl Store {
     /// call it off the async runtime.
     pub fn open(config: &crate::config::DatabaseConfig) -> anyhow::Result<Store> {
         match &config.url {
+            #[cfg(feature = "postgres")]
             Some(url) => Ok(Store::postgres(postgres::PgDb::open(url.expose())?)),
+            #[cfg(not(feature = "postgres"))]
+            Some(_) => anyhow::bail!(NO_POSTGRES),
             None => Ok(Store::new(Db::open(&config.path)?)),
         }
     }
@@ -410,6 +429,7 @@ impl Store {
     pub fn db(&self) -> &Db {
         match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => {
                 panic!(
                     "Store::db() is SQLite only; this store is on PostgreSQL ({})",
@@ -423,11 +443,13 @@ impl Store {
     pub fn sqlite(&self) -> Option<&Db> {
         match &self.backend {
             Backend::Sqlite(db) => Some(db),
+            #[cfg(feature = "postgres")]
             Backend::Postgres(_) => None,
         }
     }
 
     /// The PostgreSQL handle, if the store is on PostgreSQL.
+    #[cfg(feature = "postgres")]
     pub fn pg(&self) -> Option<&postgres::PgDb> {
         match &self.backend {
             Backend::Sqlite(_) => None,
@@ -439,6 +461,7 @@ impl Store {
     pub async fn ping(&self) -> bool {
         match &self.backend {
             Backend::Sqlite(db) => db.ping().await,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg.ping().await,
         }
     }
@@ -447,6 +470,7 @@ impl Store {
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
         match &self.backend {
             Backend::Sqlite(db) => db.call(|conn| Ok(migrations::schema_version(conn)?)).await,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg.version().await,
         }
     }
@@ -464,6 +488,7 @@ impl Store {
                 })
                 .await
             }
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => pg.outbox_depth().await,
         }
     }

@@ -158,6 +158,7 @@ impl Store {
     pub async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.enqueue_mail(mail, now).await,
         };
         db.write(move |tx| enqueue(tx, &mail, now)).await
@@ -173,6 +174,7 @@ impl Store {
     ) -> Result<Vec<QueuedMail>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.claim_mail(now, lease_until, limit).await,
         };
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -203,6 +205,7 @@ impl Store {
     pub async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.release_mail(ids, now).await,
         };
         if ids.is_empty() {
@@ -224,6 +227,7 @@ impl Store {
     pub async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.mail_sent(id).await,
         };
         db.write(move |tx| {
@@ -237,6 +241,7 @@ impl Store {
     pub async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.mail_queued(id).await,
         };
         db.call(move |conn| {
@@ -259,6 +264,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.reschedule_mail(id, next_attempt_at, error).await,
         };
         db.write(move |tx| {
@@ -287,6 +293,7 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.give_up_mail(mail, now, attempted, error).await,
         };
         db.write(move |tx| {
@@ -325,6 +332,7 @@ impl Store {
     pub async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.sweep_failed_mail(failed_before).await,
         };
         db.write(move |tx| {
@@ -340,6 +348,7 @@ impl Store {
     pub async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.next_mail_due().await,
         };
         db.call(|conn| {
@@ -356,6 +365,7 @@ impl Store {
     pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.outbox_rows().await,
         };
         db.call(|conn| {

@@ -38,6 +38,7 @@ impl Store {
     pub async fn rsa_keys(&self) -> Result<Vec<RsaKeyRow>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.rsa_keys().await,
         };
         db.call(|conn| {
@@ -65,6 +66,7 @@ impl Store {
     pub async fn insert_first_rsa_key(&self, key: RsaKeyRow) -> Result<bool, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.insert_first_rsa_key(key).await,
         };
         db.write(move |tx| {
@@ -87,6 +89,7 @@ impl Store {
     pub async fn rotate_rsa_key(&self, key: RsaKeyRow, now: i64) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.rotate_rsa_key(key, now).await,
         };
         db.write(move |tx| {
@@ -110,6 +113,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.retire_rsa_keys(active, now, forget_before).await,
         };
         let active = active.to_owned();

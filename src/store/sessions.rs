@@ -86,6 +86,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => {
                 return pg.create_session(session, email_key, rehash, event).await
             }
@@ -137,6 +138,7 @@ impl Store {
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.live_session(sid, now).await,
         };
         // Loaded before the read: a write that ends after this moves it on.
@@ -184,6 +186,7 @@ impl Store {
     where
         F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
     {
+        #[cfg(feature = "postgres")]
         if let Backend::Postgres(pg) = &self.backend {
             return pg.refresh_session(sid, now, reuse_event, decide).await;
         }
@@ -240,6 +243,7 @@ impl Store {
     ) -> Result<Vec<SessionRecord>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.list_sessions(user_id, now).await,
         };
         let user_id = user_id.to_owned();
@@ -266,6 +270,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.end_session(user_id, sid, now, event).await,
         };
         let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
@@ -292,6 +297,7 @@ impl Store {
     ) -> Result<usize, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.end_all_sessions(user_id, now, event).await,
         };
         let user_id = user_id.to_owned();
@@ -308,6 +314,7 @@ impl Store {
     pub async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.sweep_sessions(now, keep).await,
         };
         db.write(move |tx| {

@@ -97,6 +97,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.insert_user(user, email_key, event, mails).await,
         };
         db.write(move |tx| {
@@ -126,6 +127,7 @@ impl Store {
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.user_by_id(id).await,
         };
         let id = id.to_owned();
@@ -135,6 +137,7 @@ impl Store {
     pub async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.user_by_email_key(key).await,
         };
         let key = key.to_owned();
@@ -154,6 +157,7 @@ impl Store {
     ) -> Result<Option<UserRecord>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.update_profile(id, change, now).await,
         };
         let id = id.to_owned();
@@ -193,6 +197,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => {
                 return pg.set_password(id, phc, keep, now, event, mails).await
             }
@@ -224,6 +229,7 @@ impl Store {
     ) -> Result<Option<UserRecord>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.confirm_email(id, now, event).await,
         };
         let id = id.to_owned();
@@ -252,6 +258,7 @@ impl Store {
     ) -> Result<Option<UserRecord>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => {
                 return pg.change_email(id, email, email_key, now, event).await
             }
@@ -287,6 +294,7 @@ impl Store {
             .ok_or_else(|| StoreError::Internal("throttled mail needs its user".to_owned()))?;
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => {
                 return pg.queue_mail_once(mail, user_id, now, until, event).await
             }
@@ -326,6 +334,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.queue_mail(mails, now, event).await,
         };
         db.write(move |tx| {
@@ -341,6 +350,7 @@ impl Store {
     pub async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.delete_user(id, event).await,
         };
         let id = id.to_owned();
@@ -356,6 +366,7 @@ impl Store {
     pub async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.login_failures(email_key).await,
         };
         let key = email_key.to_owned();
@@ -380,6 +391,7 @@ impl Store {
     ) -> Result<u32, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => return pg.record_login_failure(email_key, now, event).await,
         };
         let key = email_key.to_owned();

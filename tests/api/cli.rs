@@ -468,3 +468,46 @@ async fn restore_is_the_backup_put_back_while_stopped() {
     let res = app.login("lost@example.com", PASSWORD).await;
     assert_eq!(res.status(), 401, "written after the backup: gone");
 }
+
+/// The default build is SQLite-only (the `postgres` feature adds the other
+/// store): a PostgreSQL `url` is refused at start, by `check` and by
+/// `migrate-to`, each saying how to get a binary that takes it.
+#[cfg(not(feature = "postgres"))]
+#[test]
+fn without_the_postgres_feature_a_database_url_says_to_rebuild() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("toktok.toml"),
+        "[database]\nurl = \"postgres://toktok:hunter2@127.0.0.1:1/toktok\"\n",
+    )
+    .unwrap();
+    for args in [&["serve"][..], &["check"], &["keys", "rotate"]] {
+        let out = toktok(dir.path(), args, None);
+        assert!(!out.status.success(), "{args:?}");
+        let said = text(&out.stdout) + &text(&out.stderr);
+        assert!(said.contains("--features postgres"), "{args:?}: {said}");
+        assert!(!said.contains("hunter2"), "{args:?}: {said}");
+    }
+    // migrate-to reads an SQLite config and names the target on the line.
+    std::fs::write(
+        dir.path().join("toktok.toml"),
+        format!(
+            "[database]\npath = {:?}\n",
+            dir.path().join("toktok.db").to_string_lossy()
+        ),
+    )
+    .unwrap();
+    let out = toktok(dir.path(), &["keys", "rotate"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = toktok(
+        dir.path(),
+        &["migrate-to", "postgres://toktok:hunter2@127.0.0.1:1/toktok"],
+        None,
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("--features postgres"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -278,7 +278,7 @@ impl TestApp {
 
     /// The names of the database's tables, sorted.
     pub async fn tables(&self) -> Vec<String> {
-        let sql = if self.state.store.pg().is_some() {
+        let sql = if self.state.store.sqlite().is_none() {
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"
         } else {
             "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"

@@ -18,6 +18,7 @@ mod login;
 mod mail;
 mod openapi;
 mod ops;
+#[cfg(feature = "postgres")]
 mod postgres;
 mod refresh;
 mod register;

@@ -2,7 +2,7 @@
 # The integration suite against PostgreSQL (issue 10).
 #
 # Starts a throwaway PostgreSQL cluster on a loopback port, as an
-# unprivileged user, runs `cargo test --test api` with TOKTOK_TEST_POSTGRES
+# unprivileged user, runs `cargo test --features postgres --test api` with TOKTOK_TEST_POSTGRES
 # pointing at it (each test then creates its own database, and the
 # multi-instance tests in tests/api/postgres.rs run), and stops the cluster
 # on any exit. PostgreSQL's server binaries come from Debian's packages,
@@ -69,8 +69,12 @@ as_pg "$BIN/pg_ctl" -D "$DATA" -l "$WORK/server.log" -w -o \
      -c fsync=on -c synchronous_commit=on -c max_connections=500" start >/dev/null
 
 export TOKTOK_TEST_POSTGRES="postgres://toktok@127.0.0.1:$PORT/postgres"
-echo "== cargo test --test api on PostgreSQL"
-if ! cargo test --test api "$@"; then
+# The PostgreSQL store is the `postgres` Cargo feature: its unit tests
+# (schema parity, URL parsing) and the whole integration suite with it on.
+echo "== cargo test --features postgres --lib store::postgres"
+cargo test --features postgres --lib store::postgres
+echo "== cargo test --features postgres --test api on PostgreSQL"
+if ! cargo test --features postgres --test api "$@"; then
     echo "== server log (last 50 lines)"
     tail -n 50 "$WORK/server.log" || true
     exit 1
