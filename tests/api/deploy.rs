@@ -68,13 +68,16 @@ fn serve_tells_systemd_ready_then_stopping() {
         .env("NOTIFY_SOCKET", &socket_path)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("stderr.log")).unwrap())
         .spawn()
         .unwrap();
     let mut server = Running(child);
+    let said = || std::fs::read_to_string(dir.path().join("stderr.log")).unwrap_or_default();
 
     let mut buf = [0u8; 512];
-    let n = socket.recv(&mut buf).expect("READY=1 within 60 s");
+    let n = socket
+        .recv(&mut buf)
+        .unwrap_or_else(|e| panic!("no READY=1 within 60 s ({e}); toktok said:\n{}", said()));
     assert_eq!(&buf[..n], b"READY=1\n");
     // Ready means ready: the database exists and the server answers.
     if crate::helpers::postgres_server().is_none() {
