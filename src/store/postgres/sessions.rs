@@ -75,6 +75,14 @@ impl PgDb {
         event: AuditEvent,
     ) -> Result<(), StoreError> {
         self.write(move |tx| {
+            // The user row first, then the failed-login row: the order
+            // `set_password` takes them in. The other way round, a login
+            // and a password change at once deadlock (one gets a 503).
+            tx.execute(
+                "UPDATE users SET last_login_at = $2, password_hash = coalesce($3, password_hash)
+                 WHERE id = $1",
+                &[&session.user_id, &session.created_at, &rehash],
+            )?;
             tx.execute(
                 "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at, created_at,
                     last_used_at, expires_at, user_agent, ip)
@@ -93,16 +101,6 @@ impl PgDb {
                 "DELETE FROM login_failures WHERE email_key = $1",
                 &[&email_key],
             )?;
-            tx.execute(
-                "UPDATE users SET last_login_at = $2 WHERE id = $1",
-                &[&session.user_id, &session.created_at],
-            )?;
-            if let Some(phc) = rehash {
-                tx.execute(
-                    "UPDATE users SET password_hash = $2 WHERE id = $1",
-                    &[&session.user_id, &phc],
-                )?;
-            }
             audit::insert(tx, &event)
         })
         .await
