@@ -183,10 +183,16 @@ impl PgDb {
             if !try_xact_lock(tx, lock::SWEEP)? {
                 return Ok(0);
             }
+            // `expires_at <= $1` twice: the sub-select picks rows from the
+            // statement's snapshot, and only a condition on the deleted row
+            // itself is checked again when a row was locked by a writer that
+            // then committed. Without it, a challenge created in place of
+            // an expired one while the sweep waited was deleted.
             Ok(count(tx.execute(
                 "DELETE FROM challenges WHERE (action, id) IN (
                      SELECT action, id FROM challenges
-                     WHERE expires_at <= $1 LIMIT $2)",
+                     WHERE expires_at <= $1 LIMIT $2)
+                   AND expires_at <= $1",
                 &[&now, &limit],
             )?))
         })
