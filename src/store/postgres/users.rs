@@ -286,13 +286,16 @@ impl PgDb {
     ) -> Result<u32, StoreError> {
         let key = email_key.to_owned();
         self.write(move |tx| {
-            // One atomic upsert: failures counted through any instance add up.
+            // One atomic upsert: failures counted through any instance add
+            // up. The time never goes back: an instance whose clock is
+            // behind must not shorten a lockout another one started.
             let failures: i64 = tx
                 .query_one(
                     "INSERT INTO login_failures (email_key, failures, last_failed_at)
                      VALUES ($1, 1, $2)
                      ON CONFLICT (email_key) DO UPDATE
-                        SET failures = login_failures.failures + 1, last_failed_at = $2
+                        SET failures = login_failures.failures + 1,
+                            last_failed_at = GREATEST(login_failures.last_failed_at, $2)
                      RETURNING failures",
                     &[&key, &now],
                 )?
