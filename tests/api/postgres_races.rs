@@ -587,3 +587,37 @@ async fn an_instance_whose_clock_is_behind_does_not_shorten_a_lockout() {
     let (failures, last) = a.state.store.login_failures(key).await.unwrap().unwrap();
     assert_eq!((failures, last), (6, now), "the latest failure's time stays");
 }
+
+#[tokio::test]
+async fn a_nul_in_a_lookup_key_finds_nothing_on_either_backend() {
+    // PostgreSQL's text cannot hold NUL, and a parameter with one is an
+    // error; SQLite finds no row. Both must answer as for any unknown key.
+    let app = crate::helpers::spawn_app().await;
+    let admin = app.api_key(&["admin", "challenges"]).await;
+    let user = app.signed_up("nul@example.com").await;
+    let cases: [(Method, &str, Option<Value>, u16); 10] = [
+        (Method::GET, "/v1/admin/audit?kind=a%00b", None, 200),
+        (Method::GET, "/v1/admin/audit?user_id=a%00b", None, 200),
+        (Method::GET, "/v1/admin/users?email=a%00b@x.com", None, 200),
+        (Method::GET, "/v1/admin/users/a%00b", None, 404),
+        (Method::PATCH, "/v1/admin/users/a%00b", Some(json!({ "name": "x" })), 404),
+        (Method::DELETE, "/v1/admin/users/a%00b", None, 404),
+        (Method::POST, "/v1/admin/users/a%00b/logout", None, 404),
+        (Method::POST, "/v1/challenges/info", Some(json!({ "uid": "a\u{0}b" })), 404),
+        (Method::POST, "/v1/challenges/regenerate", Some(json!({ "uid": "a\u{0}b" })), 404),
+        (Method::POST, "/v1/challenges/remove", Some(json!({ "uid": "a\u{0}b" })), 404),
+    ];
+    for (method, path, body, status) in cases {
+        let res = app.request(method.clone(), path, Some(&admin), body).await;
+        assert_eq!(res.status().as_u16(), status, "{method} {path}");
+    }
+    let res = app
+        .request(
+            Method::DELETE,
+            "/v1/users/me/sessions/a%00b",
+            Some(&user.access),
+            None,
+        )
+        .await;
+    assert_eq!(res.status().as_u16(), 404, "DELETE /v1/users/me/sessions/a%00b");
+}

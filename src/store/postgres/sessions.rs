@@ -8,7 +8,7 @@
 use postgres::Row;
 
 use super::conn::Sql;
-use super::users::{revoke_sessions, user_from_row_at, USER_COLUMNS};
+use super::users::{revoke_sessions, storable, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
 use crate::store::{AuditEvent, RefreshDecision, SessionRecord, StoreError, UserRecord};
 
@@ -114,6 +114,9 @@ impl PgDb {
         sid: &str,
         now: i64,
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        if !storable(sid) {
+            return Ok(None);
+        }
         let sid = sid.to_owned();
         self.call(move |conn| {
             Ok(session_and_user(conn, &sid, false)?
@@ -132,6 +135,9 @@ impl PgDb {
     where
         F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
     {
+        if !storable(sid) {
+            return Ok(None);
+        }
         let sid = sid.to_owned();
         self.write(move |tx| {
             let Some((mut session, user)) = session_and_user(tx, &sid, true)? else {
@@ -200,6 +206,9 @@ impl PgDb {
         now: i64,
         event: AuditEvent,
     ) -> Result<bool, StoreError> {
+        if !storable(sid) {
+            return Ok(false);
+        }
         let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
         self.write(move |tx| {
             let n = tx.execute(

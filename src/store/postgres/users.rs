@@ -32,6 +32,14 @@ pub(super) fn user_from_row_at(row: &Row, at: usize) -> Result<UserRecord, Store
     })
 }
 
+/// Whether `key` can be in a text column at all. PostgreSQL's text cannot
+/// hold NUL, and a parameter with one is an error (22021, a 500), where
+/// SQLite simply finds no row; so a lookup by such a key (a path segment or
+/// query parameter from a request) answers "none" without asking.
+pub(super) fn storable(key: &str) -> bool {
+    !key.contains('\0')
+}
+
 pub(super) fn get_user(conn: &mut impl Sql, id: &str) -> Result<Option<UserRecord>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
     conn.query_opt(&sql, &[&id])?
@@ -93,11 +101,17 @@ impl PgDb {
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        if !storable(id) {
+            return Ok(None);
+        }
         let id = id.to_owned();
         self.call(move |conn| get_user(conn, &id)).await
     }
 
     pub async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+        if !storable(key) {
+            return Ok(None);
+        }
         let key = key.to_owned();
         self.call(move |conn| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = $1");
@@ -260,6 +274,9 @@ impl PgDb {
     }
 
     pub async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
+        if !storable(email_key) {
+            return Ok(None);
+        }
         let key = email_key.to_owned();
         self.call(move |conn| {
             let Some(row) = conn.query_opt(
