@@ -204,10 +204,16 @@ async fn sign_in(
         revoked_at: None,
     };
     let event = meta.event(now, kind, Some(&user.id), json!({ "session": session.id }));
-    state
+    // Only while `user` (read before the password check) still holds: a
+    // password change or a delete that committed meanwhile wins.
+    let verified = user.password_hash.clone();
+    let created = state
         .store
-        .create_session(session.clone(), email_key, rehash, event)
+        .create_session(session.clone(), email_key, rehash, verified, event)
         .await?;
+    if !created {
+        return Err(ApiError::InvalidCredentials);
+    }
     let mut user = user.clone();
     user.last_login_at = Some(now);
     tokens::token_response(state, &user, &session, &jti, now)

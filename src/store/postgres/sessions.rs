@@ -72,17 +72,23 @@ impl PgDb {
         session: SessionRecord,
         email_key: String,
         rehash: Option<String>,
+        verified: Option<String>,
         event: AuditEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.write(move |tx| {
             // The user row first, then the failed-login row: the order
             // `set_password` takes them in. The other way round, a login
             // and a password change at once deadlock (one gets a 503).
-            tx.execute(
+            // Locked and checked here, the user cannot change its password
+            // (or go) between the check and the session (`Store` docs).
+            let current = tx.execute(
                 "UPDATE users SET last_login_at = $2, password_hash = coalesce($3, password_hash)
-                 WHERE id = $1",
-                &[&session.user_id, &session.created_at, &rehash],
+                 WHERE id = $1 AND NOT disabled AND password_hash IS NOT DISTINCT FROM $4",
+                &[&session.user_id, &session.created_at, &rehash, &verified],
             )?;
+            if current == 0 {
+                return Ok(false);
+            }
             tx.execute(
                 "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at, created_at,
                     last_used_at, expires_at, user_agent, ip)
@@ -101,7 +107,8 @@ impl PgDb {
                 "DELETE FROM login_failures WHERE email_key = $1",
                 &[&email_key],
             )?;
-            audit::insert(tx, &event)
+            audit::insert(tx, &event)?;
+            Ok(true)
         })
         .await
     }
