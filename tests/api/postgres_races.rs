@@ -700,3 +700,51 @@ async fn no_login_with_the_old_password_survives_a_password_change() {
         "sessions from the old password outlived its change: {survivors:?}"
     );
 }
+
+#[tokio::test]
+async fn a_sign_in_finishing_after_its_user_was_deleted_creates_nothing() {
+    // A login reads the user, verifies, then creates the session; a delete
+    // may commit in between. The session's user is gone: no session and a
+    // plain "no" (the flow answers 401), not a foreign-key error (500).
+    let app = crate::helpers::spawn_app().await;
+    app.signed_up("gone@example.com").await;
+    let user = app
+        .state
+        .store
+        .user_by_email_key("gone@example.com")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(app
+        .state
+        .store
+        .delete_user(&user.id, event("user.deleted", Some(&user.id)))
+        .await
+        .unwrap());
+    let now = app.state.now();
+    let session = SessionRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user.id.clone(),
+        refresh_hash: uuid::Uuid::new_v4().to_string(),
+        prev_refresh_hash: None,
+        rotated_at: now,
+        created_at: now,
+        last_used_at: now,
+        expires_at: now + 3600,
+        user_agent: None,
+        ip: None,
+        revoked_at: None,
+    };
+    let created = app
+        .state
+        .store
+        .create_session(
+            session,
+            "gone@example.com".into(),
+            None,
+            user.password_hash.clone(),
+            event("login.succeeded", Some(&user.id)),
+        )
+        .await;
+    assert!(matches!(created, Ok(false)), "{created:?}");
+}
