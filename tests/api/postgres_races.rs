@@ -211,7 +211,10 @@ async fn concurrent_guesses_past_the_lockout_are_refused() {
             guessed += 1;
         }
     }
-    assert_eq!(guessed, 1, "only the fifth guess is verified; the rest wait");
+    assert_eq!(
+        guessed, 1,
+        "only the fifth guess is verified; the rest wait"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -403,7 +406,11 @@ async fn wrong_secrets_at_once_on_both_instances_are_all_counted() {
         let (status, created) = call(&a, "/v1/challenges", Some(&key), body).await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         let right = created["secret"].as_str().unwrap().to_owned();
-        let wrong = if right == "000000" { "111111" } else { "000000" };
+        let wrong = if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
         // Four at once (one short of the default maximum): all counted.
         let mut tasks = Vec::new();
         for i in 0..4 {
@@ -555,7 +562,10 @@ async fn a_challenge_created_over_an_expired_one_survives_a_concurrent_sweep() {
                 a.state.now()
             ))
             .await;
-        assert_eq!(live, N as i64, "round {round}: every new challenge is there");
+        assert_eq!(
+            live, N as i64,
+            "round {round}: every new challenge is there"
+        );
     }
 }
 
@@ -576,7 +586,11 @@ async fn an_instance_whose_clock_is_behind_refills_no_rate_limit_bucket() {
     let (second, _) = call(&b, "/v1/auth/login", None, body.clone()).await;
     assert_eq!(second, StatusCode::TOO_MANY_REQUESTS);
     let (third, _) = call(&a, "/v1/auth/login", None, body).await;
-    assert_eq!(third, StatusCode::TOO_MANY_REQUESTS, "no refill from the skew");
+    assert_eq!(
+        third,
+        StatusCode::TOO_MANY_REQUESTS,
+        "no refill from the skew"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -599,7 +613,11 @@ async fn an_instance_whose_clock_is_behind_does_not_shorten_a_lockout() {
         .await
         .unwrap();
     let (failures, last) = a.state.store.login_failures(key).await.unwrap().unwrap();
-    assert_eq!((failures, last), (6, now), "the latest failure's time stays");
+    assert_eq!(
+        (failures, last),
+        (6, now),
+        "the latest failure's time stays"
+    );
 }
 
 #[tokio::test]
@@ -614,12 +632,32 @@ async fn a_nul_in_a_lookup_key_finds_nothing_on_either_backend() {
         (Method::GET, "/v1/admin/audit?user_id=a%00b", None, 200),
         (Method::GET, "/v1/admin/users?email=a%00b@x.com", None, 200),
         (Method::GET, "/v1/admin/users/a%00b", None, 404),
-        (Method::PATCH, "/v1/admin/users/a%00b", Some(json!({ "name": "x" })), 404),
+        (
+            Method::PATCH,
+            "/v1/admin/users/a%00b",
+            Some(json!({ "name": "x" })),
+            404,
+        ),
         (Method::DELETE, "/v1/admin/users/a%00b", None, 404),
         (Method::POST, "/v1/admin/users/a%00b/logout", None, 404),
-        (Method::POST, "/v1/challenges/info", Some(json!({ "uid": "a\u{0}b" })), 404),
-        (Method::POST, "/v1/challenges/regenerate", Some(json!({ "uid": "a\u{0}b" })), 404),
-        (Method::POST, "/v1/challenges/remove", Some(json!({ "uid": "a\u{0}b" })), 404),
+        (
+            Method::POST,
+            "/v1/challenges/info",
+            Some(json!({ "uid": "a\u{0}b" })),
+            404,
+        ),
+        (
+            Method::POST,
+            "/v1/challenges/regenerate",
+            Some(json!({ "uid": "a\u{0}b" })),
+            404,
+        ),
+        (
+            Method::POST,
+            "/v1/challenges/remove",
+            Some(json!({ "uid": "a\u{0}b" })),
+            404,
+        ),
     ];
     for (method, path, body, status) in cases {
         let res = app.request(method.clone(), path, Some(&admin), body).await;
@@ -633,7 +671,11 @@ async fn a_nul_in_a_lookup_key_finds_nothing_on_either_backend() {
             None,
         )
         .await;
-    assert_eq!(res.status().as_u16(), 404, "DELETE /v1/users/me/sessions/a%00b");
+    assert_eq!(
+        res.status().as_u16(),
+        404,
+        "DELETE /v1/users/me/sessions/a%00b"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -12,7 +12,7 @@ impl PgDb {
         after: Option<String>,
         limit: usize,
     ) -> Result<Vec<UserRecord>, StoreError> {
-        if [&email_key, &after].into_iter().flatten().any(|k| !storable(k)) {
+        if !email_key.iter().chain(&after).all(|k| storable(k)) {
             return Ok(Vec::new());
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
@@ -148,7 +148,7 @@ impl PgDb {
         before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<AuditRow>, StoreError> {
-        if [&user_id, &kind].into_iter().flatten().any(|k| !storable(k)) {
+        if !user_id.iter().chain(&kind).all(|k| storable(k)) {
             return Ok(Vec::new());
         }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
