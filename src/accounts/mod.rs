@@ -204,10 +204,16 @@ async fn sign_in(
         revoked_at: None,
     };
     let event = meta.event(now, kind, Some(&user.id), json!({ "session": session.id }));
-    state
+    // Only while `user` (read before the password check) still holds: a
+    // password change or a delete that committed meanwhile wins.
+    let verified = user.password_hash.clone();
+    let created = state
         .store
-        .create_session(session.clone(), email_key, rehash, event)
+        .create_session(session.clone(), email_key, rehash, verified, event)
         .await?;
+    if !created {
+        return Err(ApiError::InvalidCredentials);
+    }
     let mut user = user.clone();
     user.last_login_at = Some(now);
     tokens::token_response(state, &user, &session, &jti, now)
@@ -354,13 +360,42 @@ async fn login_inner(
     meta.limit(state, Bucket::Login).await?;
     let email = parse_email("email", email)?;
     let key = email.normalized();
-    if state.config.rate_limit.enabled {
-        if let Some((failures, last)) = state.store.login_failures(&key).await? {
-            if let Some(wait) = lockout_remaining(failures, last, state.now()) {
-                return Err(ApiError::RateLimited(wait));
-            }
+    // L3: the attempt is taken (counted as a failure) before the password
+    // is checked, under the count's lock. Concurrent guesses, through any
+    // instance, each see the ones before them: a burst cannot all pass a
+    // check made before any of them had failed.
+    let taken = if state.config.rate_limit.enabled {
+        let now = state.now();
+        let locked = move |failures, last| lockout_remaining(failures, last, now);
+        match state.store.take_login_attempt(&key, now, locked).await? {
+            Ok(failures) => Some(failures),
+            Err(wait) => return Err(ApiError::RateLimited(wait)),
+        }
+    } else {
+        None
+    };
+    let outcome = login_checked(state, &key, password, meta, taken).await;
+    // Not a wrong password (a correct one that may not sign in yet, an
+    // overload, a storage error): the attempt is given back. A success
+    // already cleared the count.
+    if taken.is_some() && matches!(&outcome, Err(e) if !matches!(e, ApiError::InvalidCredentials)) {
+        if let Err(e) = state.store.return_login_attempt(&key).await {
+            tracing::warn!(error = %e, "cannot give a login attempt back");
         }
     }
+    outcome
+}
+
+/// The rest of a login once its attempt was `taken` (`None`: lockout off,
+/// a failure is counted after the check instead).
+async fn login_checked(
+    state: &AppState,
+    key: &str,
+    password: String,
+    meta: &RequestMeta,
+    taken: Option<u32>,
+) -> Result<TokenResponse, ApiError> {
+    let key = key.to_owned();
     let user = state.store.user_by_email_key(&key).await?;
     let phc = user.as_ref().and_then(|u| u.password_hash.clone());
     // L2: an unknown email still costs one (dummy) verification.
@@ -376,7 +411,13 @@ async fn login_inner(
                 Some(_) => "wrong_password",
             };
             let event = meta.event(now, "login.failed", id, json!({ "reason": reason }));
-            let failures = state.store.record_login_failure(&key, now, event).await?;
+            let failures = match taken {
+                Some(failures) => {
+                    state.store.audit(event).await?;
+                    failures
+                }
+                None => state.store.record_login_failure(&key, now, event).await?,
+            };
             if failures == LOCKOUT_THRESHOLD {
                 let event = meta.event(now, "login.locked", id, json!({ "failures": failures }));
                 state.store.audit(event).await?;

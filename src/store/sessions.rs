@@ -77,21 +77,41 @@ impl Store {
     /// Records a successful sign-in: the new session, the reset of the
     /// failed-login counter, `last_login_at`, and (when the configured hash
     /// parameters rose) the upgraded password hash, in one transaction.
+    ///
+    /// `verified` is the password hash the sign-in checked. The session is
+    /// created only while it is still the user's and the user is enabled;
+    /// otherwise nothing is written and the answer is false: a password
+    /// change, reset, disable or delete that committed while the password
+    /// was being verified wins (its revocation cannot see a session created
+    /// after it).
     pub async fn create_session(
         &self,
         session: SessionRecord,
         email_key: String,
         rehash: Option<String>,
+        verified: Option<String>,
         event: AuditEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
             #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => {
-                return pg.create_session(session, email_key, rehash, event).await
+                return pg
+                    .create_session(session, email_key, rehash, verified, event)
+                    .await
             }
         };
         db.write(move |tx| {
+            let current: Option<(Option<String>, bool)> = tx
+                .query_row(
+                    "SELECT password_hash, disabled FROM users WHERE id = ?1",
+                    [&session.user_id],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            if current.is_none_or(|(hash, disabled)| disabled || hash != verified) {
+                return Ok(false);
+            }
             tx.execute(
                 "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at, created_at,
                         last_used_at, expires_at, user_agent, ip)
@@ -120,7 +140,8 @@ impl Store {
                     params![session.user_id, phc],
                 )?;
             }
-            audit::insert(tx, &event)
+            audit::insert(tx, &event)?;
+            Ok(true)
         })
         .await
     }
@@ -387,7 +408,7 @@ mod tests {
             revoked_at: None,
         };
         store
-            .create_session(session.clone(), "a@b.io".into(), None, event("login"))
+            .create_session(session.clone(), "a@b.io".into(), None, None, event("login"))
             .await
             .unwrap();
         (dir, store, session)

@@ -20,6 +20,8 @@ mod openapi;
 mod ops;
 #[cfg(feature = "postgres")]
 mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_races;
 mod refresh;
 mod register;
 mod rsa_keys;

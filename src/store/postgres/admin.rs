@@ -1,7 +1,7 @@
 //! Admin reads and changes (`super::super::admin`).
 
 use super::conn::Sql as _;
-use super::users::{get_user, revoke_sessions, user_from_row, USER_COLUMNS};
+use super::users::{get_user, revoke_sessions, storable, user_from_row, USER_COLUMNS};
 use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
 use crate::store::{AdminChange, AuditEvent, AuditRow, StoreError, UserRecord};
 
@@ -12,6 +12,9 @@ impl PgDb {
         after: Option<String>,
         limit: usize,
     ) -> Result<Vec<UserRecord>, StoreError> {
+        if !email_key.iter().chain(&after).all(|k| storable(k)) {
+            return Ok(Vec::new());
+        }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.call(move |conn| {
             let sql = format!(
@@ -34,6 +37,9 @@ impl PgDb {
         now: i64,
         events: Vec<AuditEvent>,
     ) -> Result<Option<UserRecord>, StoreError> {
+        if !storable(id) {
+            return Ok(None);
+        }
         let id = id.to_owned();
         self.write(move |tx| {
             if get_user(tx, &id)?.is_none() {
@@ -100,6 +106,9 @@ impl PgDb {
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<usize>, StoreError> {
+        if !storable(id) {
+            return Ok(None);
+        }
         let id = id.to_owned();
         self.write(move |tx| {
             if get_user(tx, &id)?.is_none() {
@@ -113,6 +122,9 @@ impl PgDb {
     }
 
     pub async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
+        if !storable(id) {
+            return Ok(false);
+        }
         let id = id.to_owned();
         self.write(move |tx| {
             let n = tx.execute("DELETE FROM users WHERE id = $1", &[&id])?;
@@ -136,6 +148,9 @@ impl PgDb {
         before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<AuditRow>, StoreError> {
+        if !user_id.iter().chain(&kind).all(|k| storable(k)) {
+            return Ok(Vec::new());
+        }
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.call(move |conn| {
             conn.query(

@@ -3,6 +3,7 @@
 use postgres::Row;
 
 use super::conn::Sql as _;
+use super::users::storable;
 use super::{audit, PgDb};
 use crate::store::api_keys::{scopes_json, touch_due, TOUCH_EVERY};
 use crate::store::{ApiKeyRecord, AuditEvent, StoreError};
@@ -69,6 +70,9 @@ impl PgDb {
         now: i64,
         event: AuditEvent,
     ) -> Result<bool, StoreError> {
+        if !storable(id) {
+            return Ok(false);
+        }
         let id = id.to_owned();
         self.write(move |tx| {
             let n = tx.execute(
@@ -88,6 +92,9 @@ impl PgDb {
         key_hash: &str,
         now: i64,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
+        if !storable(key_hash) {
+            return Ok(None);
+        }
         let key_hash = key_hash.to_owned();
         self.call(move |conn| {
             let sql = format!(

@@ -9,6 +9,7 @@
 use postgres::Row;
 
 use super::conn::{Sql, Tx};
+use super::users::storable;
 use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
 use crate::challenge::row::{ChallengeRow, RowChange, RowKey, Step};
 use crate::store::StoreError;
@@ -42,6 +43,13 @@ fn live_row(
     now: i64,
     for_update: bool,
 ) -> Result<Option<ChallengeRow>, StoreError> {
+    let storable = match key {
+        RowKey::Pair { action, id } => storable(action) && storable(id),
+        RowKey::Uid(uid) => storable(uid),
+    };
+    if !storable {
+        return Ok(None);
+    }
     let lock = if for_update { " FOR UPDATE" } else { "" };
     let row = match key {
         RowKey::Pair { action, id } => {
@@ -156,7 +164,15 @@ impl PgDb {
         R: Send + 'static,
     {
         self.write(move |tx| {
-            if let RowKey::Pair { action, id } = &key {
+            // (A pair that cannot be stored has no row to guard, and
+            // `live_row` finds none.)
+            let guarded = match &key {
+                RowKey::Pair { action, id } if storable(action) && storable(id) => {
+                    Some((action, id))
+                }
+                _ => None,
+            };
+            if let Some((action, id)) = guarded {
                 tx.execute(
                     "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(10) || $2, 0))",
                     &[action, id],
@@ -183,10 +199,16 @@ impl PgDb {
             if !try_xact_lock(tx, lock::SWEEP)? {
                 return Ok(0);
             }
+            // `expires_at <= $1` twice: the sub-select picks rows from the
+            // statement's snapshot, and only a condition on the deleted row
+            // itself is checked again when a row was locked by a writer that
+            // then committed. Without it, a challenge created in place of
+            // an expired one while the sweep waited was deleted.
             Ok(count(tx.execute(
                 "DELETE FROM challenges WHERE (action, id) IN (
                      SELECT action, id FROM challenges
-                     WHERE expires_at <= $1 LIMIT $2)",
+                     WHERE expires_at <= $1 LIMIT $2)
+                   AND expires_at <= $1",
                 &[&now, &limit],
             )?))
         })

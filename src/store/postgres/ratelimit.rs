@@ -21,23 +21,25 @@ impl PgDb {
         T: Send + 'static,
     {
         self.write(move |tx| {
-            // A first request may race other instances' first requests: a
-            // placeholder row (units -1: "never seen") is made if missing,
-            // so there is always a row to lock and they queue on it.
-            tx.execute(
-                "INSERT INTO rate_limits (bucket, client, units, at) VALUES ($1, $2, -1, 0)
-                 ON CONFLICT (bucket, client) DO NOTHING",
-                &[&bucket, &client],
-            )?;
+            // One statement finds or makes the row and locks it: a
+            // placeholder (units -1: "never seen") if missing, so first
+            // requests racing through several instances queue on one row.
+            // Not an INSERT … DO NOTHING and then a SELECT … FOR UPDATE: a
+            // sweep could delete the row between the two (no row, an error).
             let row = tx.query_one(
-                "SELECT units, at FROM rate_limits WHERE bucket = $1 AND client = $2
-                 FOR UPDATE",
+                "INSERT INTO rate_limits (bucket, client, units, at) VALUES ($1, $2, -1, 0)
+                 ON CONFLICT (bucket, client) DO UPDATE SET units = rate_limits.units
+                 RETURNING units, at",
                 &[&bucket, &client],
             )?;
             let (units, at): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
             let ((units, at), out) = decide((units >= 0).then_some((units, at)));
             tx.execute(
-                "UPDATE rate_limits SET units = $3, at = $4 WHERE bucket = $1 AND client = $2",
+                // `at` never goes back: an instance whose clock is behind
+                // would otherwise hand the next one, ahead, a refill for
+                // the difference (the skew, again and again).
+                "UPDATE rate_limits SET units = $3, at = GREATEST(at, $4)
+                 WHERE bucket = $1 AND client = $2",
                 &[&bucket, &client, &units, &at],
             )?;
             Ok(out)

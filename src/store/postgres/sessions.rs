@@ -8,7 +8,7 @@
 use postgres::Row;
 
 use super::conn::Sql;
-use super::users::{revoke_sessions, user_from_row_at, USER_COLUMNS};
+use super::users::{revoke_sessions, storable, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
 use crate::store::{AuditEvent, RefreshDecision, SessionRecord, StoreError, UserRecord};
 
@@ -72,9 +72,23 @@ impl PgDb {
         session: SessionRecord,
         email_key: String,
         rehash: Option<String>,
+        verified: Option<String>,
         event: AuditEvent,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.write(move |tx| {
+            // The user row first, then the failed-login row: the order
+            // `set_password` takes them in. The other way round, a login
+            // and a password change at once deadlock (one gets a 503).
+            // Locked and checked here, the user cannot change its password
+            // (or go) between the check and the session (`Store` docs).
+            let current = tx.execute(
+                "UPDATE users SET last_login_at = $2, password_hash = coalesce($3, password_hash)
+                 WHERE id = $1 AND NOT disabled AND password_hash IS NOT DISTINCT FROM $4",
+                &[&session.user_id, &session.created_at, &rehash, &verified],
+            )?;
+            if current == 0 {
+                return Ok(false);
+            }
             tx.execute(
                 "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at, created_at,
                     last_used_at, expires_at, user_agent, ip)
@@ -93,17 +107,8 @@ impl PgDb {
                 "DELETE FROM login_failures WHERE email_key = $1",
                 &[&email_key],
             )?;
-            tx.execute(
-                "UPDATE users SET last_login_at = $2 WHERE id = $1",
-                &[&session.user_id, &session.created_at],
-            )?;
-            if let Some(phc) = rehash {
-                tx.execute(
-                    "UPDATE users SET password_hash = $2 WHERE id = $1",
-                    &[&session.user_id, &phc],
-                )?;
-            }
-            audit::insert(tx, &event)
+            audit::insert(tx, &event)?;
+            Ok(true)
         })
         .await
     }
@@ -116,6 +121,9 @@ impl PgDb {
         sid: &str,
         now: i64,
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
+        if !storable(sid) {
+            return Ok(None);
+        }
         let sid = sid.to_owned();
         self.call(move |conn| {
             Ok(session_and_user(conn, &sid, false)?
@@ -134,6 +142,9 @@ impl PgDb {
     where
         F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
     {
+        if !storable(sid) {
+            return Ok(None);
+        }
         let sid = sid.to_owned();
         self.write(move |tx| {
             let Some((mut session, user)) = session_and_user(tx, &sid, true)? else {
@@ -202,6 +213,9 @@ impl PgDb {
         now: i64,
         event: AuditEvent,
     ) -> Result<bool, StoreError> {
+        if !storable(sid) {
+            return Ok(false);
+        }
         let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
         self.write(move |tx| {
             let n = tx.execute(

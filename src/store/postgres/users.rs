@@ -32,6 +32,14 @@ pub(super) fn user_from_row_at(row: &Row, at: usize) -> Result<UserRecord, Store
     })
 }
 
+/// Whether `key` can be in a text column at all. PostgreSQL's text cannot
+/// hold NUL, and a parameter with one is an error (22021, a 500), where
+/// SQLite simply finds no row; so a lookup by such a key (a path segment or
+/// query parameter from a request) answers "none" without asking.
+pub(super) fn storable(key: &str) -> bool {
+    !key.contains('\0')
+}
+
 pub(super) fn get_user(conn: &mut impl Sql, id: &str) -> Result<Option<UserRecord>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
     conn.query_opt(&sql, &[&id])?
@@ -93,11 +101,17 @@ impl PgDb {
     }
 
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        if !storable(id) {
+            return Ok(None);
+        }
         let id = id.to_owned();
         self.call(move |conn| get_user(conn, &id)).await
     }
 
     pub async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+        if !storable(key) {
+            return Ok(None);
+        }
         let key = key.to_owned();
         self.call(move |conn| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = $1");
@@ -260,6 +274,9 @@ impl PgDb {
     }
 
     pub async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
+        if !storable(email_key) {
+            return Ok(None);
+        }
         let key = email_key.to_owned();
         self.call(move |conn| {
             let Some(row) = conn.query_opt(
@@ -278,6 +295,60 @@ impl PgDb {
         .await
     }
 
+    pub async fn take_login_attempt<F>(
+        &self,
+        email_key: &str,
+        now: i64,
+        locked: F,
+    ) -> Result<Result<u32, u64>, StoreError>
+    where
+        F: FnOnce(u32, i64) -> Option<u64> + Send + 'static,
+    {
+        let key = email_key.to_owned();
+        self.write(move |tx| {
+            // Find or make the row and lock it in one statement (a
+            // placeholder with no failures if missing), so that first
+            // attempts too queue on it, through any instance.
+            let row = tx.query_one(
+                "INSERT INTO login_failures (email_key, failures, last_failed_at)
+                 VALUES ($1, 0, $2)
+                 ON CONFLICT (email_key) DO UPDATE SET failures = login_failures.failures
+                 RETURNING failures, last_failed_at",
+                &[&key, &now],
+            )?;
+            let failures: i64 = row.try_get(0)?;
+            let failures = u32::try_from(failures).unwrap_or(u32::MAX);
+            if let Some(wait) = locked(failures, row.try_get(1)?) {
+                return Ok(Err(wait));
+            }
+            // As in `record_login_failure`, the time never goes back.
+            let failures: i64 = tx
+                .query_one(
+                    "UPDATE login_failures SET failures = failures + 1,
+                        last_failed_at = GREATEST(last_failed_at, $2)
+                     WHERE email_key = $1
+                     RETURNING failures",
+                    &[&key, &now],
+                )?
+                .try_get(0)?;
+            Ok(Ok(u32::try_from(failures).unwrap_or(u32::MAX)))
+        })
+        .await
+    }
+
+    pub async fn return_login_attempt(&self, email_key: &str) -> Result<(), StoreError> {
+        let key = email_key.to_owned();
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE login_failures SET failures = failures - 1
+                 WHERE email_key = $1 AND failures > 0",
+                &[&key],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     pub async fn record_login_failure(
         &self,
         email_key: &str,
@@ -286,13 +357,16 @@ impl PgDb {
     ) -> Result<u32, StoreError> {
         let key = email_key.to_owned();
         self.write(move |tx| {
-            // One atomic upsert: failures counted through any instance add up.
+            // One atomic upsert: failures counted through any instance add
+            // up. The time never goes back: an instance whose clock is
+            // behind must not shorten a lockout another one started.
             let failures: i64 = tx
                 .query_one(
                     "INSERT INTO login_failures (email_key, failures, last_failed_at)
                      VALUES ($1, 1, $2)
                      ON CONFLICT (email_key) DO UPDATE
-                        SET failures = login_failures.failures + 1, last_failed_at = $2
+                        SET failures = login_failures.failures + 1,
+                            last_failed_at = GREATEST(login_failures.last_failed_at, $2)
                      RETURNING failures",
                     &[&key, &now],
                 )?
