@@ -70,7 +70,7 @@ pub fn postgres_database(server: &str, dir: &std::path::Path) -> String {
             let (server, create) = (server.to_owned(), name.clone());
             // The sync client runs its own runtime: off this one's threads.
             std::thread::spawn(move || {
-                let mut client = postgres::Client::connect(&server, postgres::NoTls)
+                let mut client = toktok::store::postgres::connect(&server)
                     .expect("TOKTOK_TEST_POSTGRES accepts connections");
                 client
                     .batch_execute(&format!("CREATE DATABASE {create}"))
@@ -99,7 +99,7 @@ pub fn sql_in(dir: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
 pub fn sql_postgres(url: &str, sql: &str) -> Vec<Vec<String>> {
     let (url, sql) = (url.to_owned(), sql.to_owned());
     std::thread::spawn(move || {
-        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let mut client = toktok::store::postgres::connect(&url).expect("connect");
         client
             .simple_query(&sql)
             .unwrap_or_else(|e| panic!("{sql}: {e}"))

@@ -19,6 +19,7 @@ mod mail;
 mod openapi;
 mod ops;
 mod postgres;
+mod postgres_tls;
 mod refresh;
 mod register;
 mod rsa_keys;
