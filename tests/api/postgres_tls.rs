@@ -353,3 +353,31 @@ async fn check_and_migrate_to_connect_over_tls() {
         text(&out.stdout)
     );
 }
+
+#[tokio::test]
+async fn require_refuses_a_server_without_tls_and_prefer_stays_plain() {
+    // A second cluster with `ssl = off` (tests/postgres/run.sh).
+    let Ok(server) = std::env::var("TOKTOK_TEST_POSTGRES_NO_TLS") else {
+        eprintln!("skipped: needs TOKTOK_TEST_POSTGRES_NO_TLS (tests/postgres/run.sh)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let err = start_up_error(dir.path(), &format!("{server}?sslmode=require")).await;
+    assert!(err.contains("the server does not support TLS"), "{err}");
+    // `prefer` (like no sslmode) is plain text, even where TLS is offered:
+    // toktok never settles for TLS it has not verified.
+    let url = format!("{server}?sslmode=prefer");
+    let ssl = tokio::task::spawn_blocking(move || {
+        let mut client = toktok::store::postgres::connect(&url).unwrap();
+        client
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get::<_, bool>(0)
+    })
+    .await
+    .unwrap();
+    assert!(!ssl);
+}

@@ -14,7 +14,8 @@
 # connects with `sslmode=verify-full&sslrootcert=<that CA>`, so every test
 # runs over verified TLS and a silent fall-back to plain text would be
 # refused by the server. TOKTOK_TEST_POSTGRES_CA names the CA for
-# tests/api/postgres_tls.rs. TOKTOK_TEST_POSTGRES_PLAIN=1 runs the suite
+# tests/api/postgres_tls.rs, and TOKTOK_TEST_POSTGRES_NO_TLS a second,
+# small cluster with TLS off. TOKTOK_TEST_POSTGRES_PLAIN=1 runs the suite
 # over plain TCP instead (pg_hba `host`), to compare.
 #
 # Usage: tests/postgres/run.sh [extra cargo test arguments, e.g. a filter]
@@ -62,11 +63,18 @@ else
     as_pg() { "$@"; }
 fi
 
-# A free loopback port (bind to 0, read it back, let it go).
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Free loopback ports (bind to 0, read it back, let it go).
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+PORT=$(free_port)
+# A second, small cluster with TLS off: what sslmode=require must refuse.
+NOTLS_DATA="$WORK/notls"
+NOTLS_PORT=$(free_port)
 
 stop_cluster() {
     as_pg "$BIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true
+    as_pg "$BIN/pg_ctl" -D "$NOTLS_DATA" -m immediate -w stop >/dev/null 2>&1 || true
     rm -rf "$WORK"
 }
 trap stop_cluster EXIT
@@ -105,7 +113,15 @@ as_pg "$BIN/pg_ctl" -D "$DATA" -l "$WORK/server.log" -w -o \
      -c ssl=on -c ssl_cert_file=$TLS/server.pem -c ssl_key_file=$TLS/server.key" \
     start >/dev/null
 
+# The TLS-less cluster (no fsync: nothing durable is tested on it).
+as_pg "$BIN/initdb" -D "$NOTLS_DATA" -A trust -U toktok -E UTF8 --no-sync --no-instructions \
+    >"$WORK/initdb-notls.log"
+as_pg "$BIN/pg_ctl" -D "$NOTLS_DATA" -l "$WORK/server-notls.log" -w -o \
+    "-c listen_addresses=127.0.0.1 -c port=$NOTLS_PORT -c unix_socket_directories=$WORK \
+     -c fsync=off -c ssl=off -c max_connections=20" start >/dev/null
+
 export TOKTOK_TEST_POSTGRES_CA="$TLS/ca.pem"
+export TOKTOK_TEST_POSTGRES_NO_TLS="postgres://toktok@127.0.0.1:$NOTLS_PORT/postgres"
 if [ "${TOKTOK_TEST_POSTGRES_PLAIN:-}" = 1 ]; then
     export TOKTOK_TEST_POSTGRES="postgres://toktok@127.0.0.1:$PORT/postgres"
     echo "== cargo test --test api on PostgreSQL (plain TCP)"
