@@ -229,22 +229,20 @@ impl PgDb {
     /// written by a newer toktok. Blocking: call it off the async runtime.
     pub fn open(url: &str) -> anyhow::Result<PgDb> {
         use anyhow::Context as _;
+        let target = client_config(url)?;
+        // One direct connection first: its error says why (refused, no such
+        // database, bad password, untrusted certificate), where the pool's
+        // would only time out.
+        let mut first = target.connect()?;
+        migrations::migrate(&mut first)
+            .with_context(|| format!("while migrating the database at {}", target.name))?;
+        drop(first);
         let Target {
             config,
-            tls: _,
             connector,
-            host: _,
             name: target,
-        } = {
-            let target = client_config(url)?;
-            // One direct connection first: its error says why (refused, no
-            // such database, bad password, untrusted certificate), where
-            // the pool's would only time out.
-            let mut first = target.connect()?;
-            migrations::migrate(&mut first)
-                .with_context(|| format!("while migrating the database at {}", target.name))?;
-            target
-        };
+            ..
+        } = target;
         let manager = Manager(PostgresConnectionManager::new(config, connector));
         let pool = r2d2::Pool::builder()
             .max_size(16)
