@@ -20,6 +20,10 @@
 //!
 //! Durability: every connection runs with `synchronous_commit = on`, so a
 //! commit has reached the server's WAL on disk before any 2xx (D1).
+//!
+//! Every connection is made from one [`Target`]: plain TCP, or TLS with the
+//! server's certificate verified, as `database.url`'s `sslmode` says
+//! (`tls.rs`; README "Scaling out").
 
 mod admin;
 mod api_keys;
