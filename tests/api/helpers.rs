@@ -70,8 +70,8 @@ pub fn postgres_database(server: &str, dir: &std::path::Path) -> String {
             let (server, create) = (server.to_owned(), name.clone());
             // The sync client runs its own runtime: off this one's threads.
             std::thread::spawn(move || {
-                let mut client = postgres::Client::connect(&server, postgres::NoTls)
-                    .expect("TOKTOK_TEST_POSTGRES accepts connections");
+                let mut client =
+                    pg_connect(&server).expect("TOKTOK_TEST_POSTGRES accepts connections");
                 client
                     .batch_execute(&format!("CREATE DATABASE {create}"))
                     .expect("CREATE DATABASE");
@@ -95,11 +95,24 @@ pub fn sql_in(dir: &std::path::Path, sql: &str) -> Vec<Vec<String>> {
     }
 }
 
+/// A direct connection to `url`, the way toktok connects (its `sslmode` and
+/// `sslrootcert` included). Blocking.
+#[cfg(feature = "postgres")]
+fn pg_connect(url: &str) -> Result<postgres::Client, impl std::fmt::Debug> {
+    toktok::store::postgres::connect(url)
+}
+
+/// Without the feature the suite cannot run on PostgreSQL at all.
+#[cfg(not(feature = "postgres"))]
+fn pg_connect(_: &str) -> Result<postgres::Client, &'static str> {
+    Err("TOKTOK_TEST_POSTGRES needs the suite built with --features postgres")
+}
+
 /// [`sql_in`] on the PostgreSQL database at `url`.
 pub fn sql_postgres(url: &str, sql: &str) -> Vec<Vec<String>> {
     let (url, sql) = (url.to_owned(), sql.to_owned());
     std::thread::spawn(move || {
-        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+        let mut client = pg_connect(&url).expect("connect");
         client
             .simple_query(&sql)
             .unwrap_or_else(|e| panic!("{sql}: {e}"))

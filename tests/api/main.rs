@@ -22,6 +22,8 @@ mod ops;
 mod postgres;
 #[cfg(feature = "postgres")]
 mod postgres_races;
+#[cfg(feature = "postgres")]
+mod postgres_tls;
 mod refresh;
 mod register;
 mod rsa_keys;

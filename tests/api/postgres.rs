@@ -325,7 +325,7 @@ async fn only_one_instance_sweeps_at_a_time() {
     let (hold, held) = std::sync::mpsc::channel::<()>();
     let (release, released) = std::sync::mpsc::channel::<()>();
     let holder = std::thread::spawn(move || {
-        let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut other = toktok::store::postgres::connect(&url).unwrap();
         other
             .execute(
                 "SELECT pg_advisory_lock($1)",

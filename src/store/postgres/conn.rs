@@ -16,8 +16,9 @@
 use std::collections::HashMap;
 
 use postgres::types::ToSql;
-use postgres::{Client, Error, GenericClient, NoTls, Row, Statement, Transaction};
+use postgres::{Client, Error, GenericClient, Row, Statement, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 /// Past this many distinct texts on one connection the cache starts over.
 const MAX_STATEMENTS: usize = 256;
@@ -138,7 +139,9 @@ impl<'a> Sql for Tx<'a> {
 }
 
 /// r2d2's manager for [`Conn`]: `r2d2_postgres`'s, plus an empty cache.
-pub struct Manager(pub PostgresConnectionManager<NoTls>);
+/// Its connector is the one `client_config` built for the URL's `sslmode`
+/// (never used when that is plain).
+pub struct Manager(pub PostgresConnectionManager<MakeRustlsConnect>);
 
 impl r2d2::ManageConnection for Manager {
     type Connection = Conn;

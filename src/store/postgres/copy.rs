@@ -12,7 +12,7 @@ use anyhow::{bail, Context as _};
 use postgres::types::ToSql;
 use rusqlite::types::Value;
 
-use super::{client_config, migrations, NoTls};
+use super::{client_config, migrations};
 
 /// Every SQLite table, parents before children (foreign keys), and whether
 /// it has a rowid to keep the order by.
@@ -52,10 +52,9 @@ pub fn copy_from_sqlite(
         bail!("the SQLite database has a table this toktok cannot copy: {unknown}");
     }
 
-    let (config, target) = client_config(url)?;
-    let mut pg = config
-        .connect(NoTls)
-        .with_context(|| format!("cannot connect to PostgreSQL at {target}"))?;
+    let target = client_config(url)?;
+    let mut pg = target.connect()?;
+    let target = target.name();
     migrations::migrate(&mut pg)
         .with_context(|| format!("while creating the tables in {target}"))?;
     for (table, _) in TABLES {

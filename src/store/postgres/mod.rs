@@ -20,6 +20,10 @@
 //!
 //! Durability: every connection runs with `synchronous_commit = on`, so a
 //! commit has reached the server's WAL on disk before any 2xx (D1).
+//!
+//! Every connection is made from one [`Target`]: plain TCP, or TLS with the
+//! server's certificate verified, as `database.url`'s `sslmode` says
+//! (`tls.rs`; README "Scaling out").
 
 mod admin;
 mod api_keys;
@@ -32,14 +36,15 @@ mod migrations;
 mod outbox;
 mod ratelimit;
 mod sessions;
+mod tls;
 mod users;
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use postgres::error::SqlState;
-use postgres::NoTls;
 use r2d2_postgres::PostgresConnectionManager;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::StoreError;
 use conn::{Conn, Manager, Sql, Tx};
@@ -135,9 +140,56 @@ const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(10);
 /// a stuck lock must not hang a request forever.
 const STATEMENT_TIMEOUT_MS: u32 = 15_000;
 
-/// Parses `url` into a client config with toktok's per-session settings.
-pub fn client_config(url: &str) -> anyhow::Result<(postgres::Config, String)> {
-    let mut config: postgres::Config = url
+/// A parsed `database.url`: the client config with toktok's per-session
+/// settings, and the TLS its `sslmode` asks for. Every connection toktok
+/// makes (the pool, `check`, `migrate-to`) goes through [`Target::connect`]
+/// or the same config and connector.
+pub struct Target {
+    config: postgres::Config,
+    tls: tls::Tls,
+    connector: MakeRustlsConnect,
+    /// The first host, for messages.
+    host: String,
+    /// Host and database name, for messages (never the password).
+    name: String,
+}
+
+impl std::fmt::Debug for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Target")
+            .field("name", &self.name)
+            .field("tls", &self.tls)
+            .finish()
+    }
+}
+
+impl Target {
+    /// Host and database name (no credentials), for messages.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// One connection; a failure says why in words an operator can act on
+    /// (a TLS failure names its cause and the fix).
+    pub fn connect(&self) -> anyhow::Result<postgres::Client> {
+        self.config.connect(self.connector.clone()).map_err(|e| {
+            let why = tls::explain(&e, &self.tls, &self.host);
+            let e = anyhow::Error::new(e);
+            match why {
+                Some(why) => e.context(why),
+                None => e,
+            }
+            .context(format!("cannot connect to PostgreSQL at {}", self.name))
+        })
+    }
+}
+
+/// Parses `url` (URL or key=value form, libpq's parameter names, with
+/// `sslmode` and `sslrootcert` as in README "Scaling out") into a
+/// [`Target`] with toktok's per-session settings.
+pub fn client_config(url: &str) -> anyhow::Result<Target> {
+    let (rest, tls_params) = tls::split(url)?;
+    let mut config: postgres::Config = rest
         .parse()
         .map_err(|e| anyhow::anyhow!("database.url is not a valid PostgreSQL URL: {e}"))?;
     let host = config
@@ -149,7 +201,7 @@ pub fn client_config(url: &str) -> anyhow::Result<(postgres::Config, String)> {
             postgres::config::Host::Unix(path) => path.display().to_string(),
         })
         .unwrap_or_else(|| "localhost".to_owned());
-    let target = format!("{host}/{}", config.get_dbname().unwrap_or("(default)"));
+    let name = format!("{host}/{}", config.get_dbname().unwrap_or("(default)"));
     let options = format!(
         "-c synchronous_commit=on -c statement_timeout={STATEMENT_TIMEOUT_MS} \
          -c lock_timeout={STATEMENT_TIMEOUT_MS} -c TimeZone=UTC"
@@ -159,7 +211,21 @@ pub fn client_config(url: &str) -> anyhow::Result<(postgres::Config, String)> {
         config.application_name("toktok");
     }
     config.connect_timeout(Duration::from_secs(10));
-    Ok((config, target))
+    let tls = tls_params.tls()?;
+    let connector = tls.apply(&mut config)?;
+    Ok(Target {
+        config,
+        tls,
+        connector,
+        host,
+        name,
+    })
+}
+
+/// Connects once to `url` exactly as toktok does (TLS included), for tools
+/// and tests. Blocking: call it off the async runtime.
+pub fn connect(url: &str) -> anyhow::Result<postgres::Client> {
+    client_config(url)?.connect()
 }
 
 impl PgDb {
@@ -167,16 +233,21 @@ impl PgDb {
     /// written by a newer toktok. Blocking: call it off the async runtime.
     pub fn open(url: &str) -> anyhow::Result<PgDb> {
         use anyhow::Context as _;
-        let (config, target) = client_config(url)?;
+        let target = client_config(url)?;
         // One direct connection first: its error says why (refused, no such
-        // database, bad password), where the pool's would only time out.
-        let mut first = config
-            .connect(NoTls)
-            .with_context(|| format!("cannot connect to PostgreSQL at {target}"))?;
+        // database, bad password, untrusted certificate), where the pool's
+        // would only time out.
+        let mut first = target.connect()?;
         migrations::migrate(&mut first)
-            .with_context(|| format!("while migrating the database at {target}"))?;
+            .with_context(|| format!("while migrating the database at {}", target.name))?;
         drop(first);
-        let manager = Manager(PostgresConnectionManager::new(config, NoTls));
+        let Target {
+            config,
+            connector,
+            name: target,
+            ..
+        } = target;
+        let manager = Manager(PostgresConnectionManager::new(config, connector));
         let pool = r2d2::Pool::builder()
             .max_size(16)
             .min_idle(Some(1))
@@ -252,10 +323,9 @@ impl PgDb {
 /// schema version. Blocking.
 pub fn check(url: &str) -> anyhow::Result<String> {
     use anyhow::Context as _;
-    let (config, target) = client_config(url)?;
-    let mut client = config
-        .connect(NoTls)
-        .with_context(|| format!("cannot connect to PostgreSQL at {target}"))?;
+    let target = client_config(url)?;
+    let mut client = target.connect()?;
+    let target = target.name();
     let version = schema_version(&mut client).context("cannot read the schema version")?;
     let known = super::SCHEMA_VERSION;
     if version > known {
