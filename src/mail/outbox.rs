@@ -91,6 +91,10 @@ struct Inner {
     expires_in: String,
     give_up_after_secs: i64,
     lease_secs: i64,
+    /// The longest one delivery may take (`smtp.timeout` twice: the relay,
+    /// plus minting the link); a claimed row is started only while its
+    /// lease has this much left ([`may_start`]).
+    delivery_secs: i64,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -126,6 +130,7 @@ impl Mailer {
                 give_up_after_secs: i64::try_from(config.email.give_up_after.as_secs())
                     .unwrap_or(i64::MAX),
                 lease_secs: MIN_LEASE_SECS.max(timeout.saturating_mul(3)),
+                delivery_secs: timeout.saturating_mul(2),
             }),
         }))
     }
@@ -233,26 +238,41 @@ async fn pass(state: &AppState, stop: Option<&watch::Receiver<bool>>) -> usize {
                 break;
             }
         };
-        let full = claimed.len() == BATCH;
+        let lease_end = now.saturating_add(mailer.lease_secs);
+        let mut more = claimed.len() == BATCH;
         let mut rows = claimed.into_iter();
         while let Some(row) = rows.next() {
-            if stopping() {
+            let stop = stopping();
+            if stop || !may_start(state.now(), lease_end, mailer.delivery_secs) {
                 let ids: Vec<String> = std::iter::once(row.id).chain(rows.map(|r| r.id)).collect();
                 if let Err(e) = state.store.release_mail(ids, state.now()).await {
                     // They come due again when their lease ends.
                     tracing::warn!(error = %e, "cannot hand back claimed mail");
                 }
-                return sent;
+                if stop {
+                    return sent;
+                }
+                // A slow relay used up the lease: claim what is left afresh.
+                more = true;
+                break;
             }
             if deliver_one(state, mailer, transport, row).await {
                 sent += 1;
             }
         }
-        if !full {
+        if !more {
             break;
         }
     }
     sent
+}
+
+/// Whether a row claimed until `lease_end` may still be started at `now`:
+/// only while the lease outlasts one whole delivery. Otherwise, behind a
+/// slow relay, the lease could run out mid-batch, another instance claim
+/// the row, and both send it.
+fn may_start(now: i64, lease_end: i64, delivery_secs: i64) -> bool {
+    now.saturating_add(delivery_secs) <= lease_end
 }
 
 /// Attempts one claimed row and records the outcome. True when sent.
@@ -482,6 +502,19 @@ fn jitter() -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_starts_no_row_its_lease_cannot_cover() {
+        // Defaults: smtp.timeout 10 s, lease 300 s, one delivery at most 20 s.
+        let (claimed, lease, delivery) = (1000, 300, 20);
+        assert!(may_start(claimed, claimed + lease, delivery));
+        assert!(may_start(claimed + 280, claimed + lease, delivery));
+        // 32 deliveries of 10 s each are past the lease: the rest goes back.
+        assert!(!may_start(claimed + 281, claimed + lease, delivery));
+        // The lease (at least 3 timeouts) always covers a first row.
+        let timeout = 600;
+        assert!(may_start(0, MIN_LEASE_SECS.max(3 * timeout), 2 * timeout));
+    }
 
     #[test]
     fn backoff_doubles_from_five_seconds_to_an_hour() {
