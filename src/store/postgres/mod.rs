@@ -70,27 +70,44 @@ pub const SWEEP_LOCK: i64 = lock::SWEEP;
 
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> Self {
+        let why = describe(&e);
         if let Some(db) = e.as_db_error() {
             let code = db.code();
             if *code == SqlState::UNIQUE_VIOLATION {
                 if db.constraint().is_some_and(|c| c.contains("email_key")) {
                     return StoreError::Conflict("email");
                 }
-                return StoreError::Internal(e.to_string());
+                return StoreError::Internal(why);
             }
             let class = &code.code()[..2];
             // 08 connection, 53 insufficient resources, 57 operator
             // intervention (shutdown), 40 rollback (serialisation, deadlock).
             if matches!(class, "08" | "53" | "57" | "40") || *code == SqlState::LOCK_NOT_AVAILABLE {
-                return StoreError::Unavailable(e.to_string());
+                return StoreError::Unavailable(why);
             }
-            return StoreError::Internal(e.to_string());
+            return StoreError::Internal(why);
         }
-        if e.is_closed() {
-            return StoreError::Unavailable(e.to_string());
-        }
-        // No server answer at all: I/O or protocol trouble with the server.
-        StoreError::Unavailable(e.to_string())
+        // Closed, or no server answer at all: I/O or protocol trouble.
+        StoreError::Unavailable(why)
+    }
+}
+
+/// The whole story of a client error, for the log: the driver's own
+/// `Display` is only its kind ("db error"), so the server's message and
+/// SQLSTATE, or the I/O cause, are added.
+fn describe(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        // Not its DETAIL, which may quote row values (an address).
+        Some(db) => format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        ),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
     }
 }
 
