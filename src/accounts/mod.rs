@@ -24,7 +24,9 @@ use crate::domain::password::PasswordProblem;
 use crate::error::{ApiError, FieldError};
 use crate::mail::MailKind;
 use crate::ratelimit::Bucket;
-use crate::store::{AuditEvent, ProfileChange, RefreshDecision, SessionRecord, UserRecord};
+use crate::store::{
+    AuditEvent, ProfileChange, RefreshDecision, SessionRecord, StoreError, UserRecord,
+};
 
 pub use tokens::TokenResponse;
 
@@ -267,17 +269,11 @@ pub async fn register(
     if let Some(anonymous_id) = input.anonymous_id {
         user.app_metadata = json!({ "anonymous_id": anonymous_id });
     }
-    if existing.is_some() {
+    if let Some(owner) = existing {
         if !confirmation {
             return Err(ApiError::EmailTaken);
         }
-        // L1: the same answer as a new registration (the user object of an
-        // account that is never stored); the owner is told by mail instead.
-        if let Some(owner) = existing {
-            let mail = email::notice(MailKind::RegistrationAttempt, &owner, json!({}));
-            email::queue_throttled(state, mail, None).await?;
-        }
-        return Ok(Registered::ConfirmationSent(UserView::from(&user)));
+        return taken_quietly(state, &owner, &user).await;
     }
     let event = meta.event(now, "user.registered", Some(&user.id), json!({}));
     let mails = if confirmation {
@@ -285,16 +281,41 @@ pub async fn register(
     } else {
         Vec::new()
     };
-    state
+    let inserted = state
         .store
         .insert_user(user.clone(), key.clone(), event, mails)
-        .await?;
+        .await;
+    match inserted {
+        Ok(()) => {}
+        // Another registration of the address committed since the read
+        // above: with confirmation on, answer as for any taken address.
+        Err(StoreError::Conflict("email")) if confirmation => {
+            let Some(owner) = state.store.user_by_email_key(&key).await? else {
+                return Ok(Registered::ConfirmationSent(UserView::from(&user)));
+            };
+            return taken_quietly(state, &owner, &user).await;
+        }
+        Err(e) => return Err(e.into()),
+    }
     if confirmation {
         email::mail_queued(state);
         return Ok(Registered::ConfirmationSent(UserView::from(&user)));
     }
     let tokens = sign_in(state, &user, key, None, meta, "login.succeeded").await?;
     Ok(Registered::SignedIn(Box::new(tokens)))
+}
+
+/// L1: a registration of `owner`'s address gets the same answer as a new
+/// one (the user object of an account that is never stored); the owner is
+/// told by mail instead.
+async fn taken_quietly(
+    state: &AppState,
+    owner: &UserRecord,
+    unsaved: &UserRecord,
+) -> Result<Registered, ApiError> {
+    let mail = email::notice(MailKind::RegistrationAttempt, owner, json!({}));
+    email::queue_throttled(state, mail, None).await?;
+    Ok(Registered::ConfirmationSent(UserView::from(unsaved)))
 }
 
 /// A user record as a new account starts: no name, empty metadata.

@@ -212,3 +212,43 @@ async fn concurrent_registrations_never_500() {
     assert_eq!(created, 25);
     assert_eq!(conflicts, 7);
 }
+
+#[tokio::test]
+async fn with_confirmation_required_a_registration_race_never_answers_409() {
+    // L1 under concurrency: registrations of one new address at once all
+    // pass the "is it taken?" read before any commits; the losers must still
+    // answer like any registration, not 409 (API.md: only without
+    // confirmation), and exactly one account is stored.
+    let app = spawn_app_with("[email]\nconfirmation_required = true\n").await;
+    for round in 0..4 {
+        let email = format!("race{round}@example.com");
+        let mut tasks = Vec::new();
+        for _ in 0..6 {
+            let (client, url, email) = (
+                app.client.clone(),
+                app.url("/v1/auth/register"),
+                email.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let res = client
+                    .post(url)
+                    .json(&json!({ "email": email, "password": PASSWORD }))
+                    .send()
+                    .await
+                    .unwrap();
+                (res.status(), res.json::<Value>().await.unwrap())
+            }));
+        }
+        for task in tasks {
+            let (status, body) = task.await.unwrap();
+            assert_eq!(status, StatusCode::CREATED, "round {round}: {body}");
+            assert_eq!(body["confirmation_sent"], true, "round {round}: {body}");
+        }
+        let stored = app
+            .sql_count(&format!(
+                "SELECT count(*) FROM users WHERE email = '{email}'"
+            ))
+            .await;
+        assert_eq!(stored, 1, "round {round}");
+    }
+}
