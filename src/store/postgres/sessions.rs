@@ -248,22 +248,35 @@ impl PgDb {
 
     /// Only one instance sweeps at a time; the others skip (0).
     pub async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {
+        let swept = self
+            .write(move |tx| {
+                if !try_xact_lock(tx, lock::SWEEP)? {
+                    return Ok(None);
+                }
+                let n = tx.execute(
+                    "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1",
+                    &[&(now - keep)],
+                )?;
+                Ok(Some(count(n)))
+            })
+            .await?;
+        let Some(n) = swept else {
+            return Ok(0);
+        };
+        // A transaction of its own: holding session rows and failed-login
+        // rows at once could deadlock with a password change, which locks
+        // them in the other order.
         self.write(move |tx| {
-            if !try_xact_lock(tx, lock::SWEEP)? {
-                return Ok(0);
+            if try_xact_lock(tx, lock::SWEEP)? {
+                tx.execute(
+                    "DELETE FROM login_failures WHERE last_failed_at < $1",
+                    &[&(now - 86_400)],
+                )?;
             }
-            let cutoff = now - keep;
-            let n = tx.execute(
-                "DELETE FROM sessions WHERE expires_at < $1 OR revoked_at < $1",
-                &[&cutoff],
-            )?;
-            tx.execute(
-                "DELETE FROM login_failures WHERE last_failed_at < $1",
-                &[&(now - 86_400)],
-            )?;
-            Ok(count(n))
+            Ok(())
         })
-        .await
+        .await?;
+        Ok(n)
     }
 }
 
