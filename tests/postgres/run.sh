@@ -38,12 +38,16 @@ find_bindir() {
     return 1
 }
 
-if ! BIN=$(find_bindir); then
-    echo "== installing PostgreSQL from Debian's packages"
+MISSING=""
+BIN=$(find_bindir) || MISSING="postgresql"
+command -v openssl >/dev/null 2>&1 || MISSING="$MISSING openssl"
+if [ -n "$MISSING" ]; then
+    echo "== installing$MISSING from Debian's packages"
     SUDO=""
     if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq postgresql >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $MISSING >/dev/null
     BIN=$(find_bindir)
 fi
 
