@@ -416,25 +416,7 @@ async fn wrong_secrets_at_once_on_both_instances_are_all_counted() {
             "000000"
         };
         // Four at once (one short of the default maximum): all counted.
-        let mut tasks = Vec::new();
-        for i in 0..4 {
-            let url = if i % 2 == 0 { a.url("") } else { b.url("") };
-            let (key, mut body) = (key.clone(), pair_of.clone());
-            body["secret"] = json!(wrong);
-            tasks.push(tokio::spawn(async move {
-                reqwest::Client::new()
-                    .post(format!("{url}/v1/challenges/verify"))
-                    .bearer_auth(key)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            }));
-        }
-        for task in tasks {
-            assert_eq!(task.await.unwrap(), StatusCode::NOT_FOUND);
-        }
+        guess_at_once(4, (&a, &b), &key, &pair_of, wrong).await;
         let attempts = a
             .sql_count(&format!(
                 "SELECT attempts FROM challenges WHERE action = 'register' AND id = '{id}'"
@@ -443,29 +425,41 @@ async fn wrong_secrets_at_once_on_both_instances_are_all_counted() {
         assert_eq!(attempts, 4, "round {round}: no attempt lost");
         // Then ten more at once: the fifth kills the challenge, and the
         // right secret, after them, finds nothing.
-        let mut tasks = Vec::new();
-        for i in 0..10 {
-            let url = if i % 2 == 0 { a.url("") } else { b.url("") };
-            let (key, mut body) = (key.clone(), pair_of.clone());
-            body["secret"] = json!(wrong);
-            tasks.push(tokio::spawn(async move {
-                reqwest::Client::new()
-                    .post(format!("{url}/v1/challenges/verify"))
-                    .bearer_auth(key)
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap()
-                    .status()
-            }));
-        }
-        for task in tasks {
-            assert_eq!(task.await.unwrap(), StatusCode::NOT_FOUND);
-        }
+        guess_at_once(10, (&a, &b), &key, &pair_of, wrong).await;
         let mut body = pair_of.clone();
         body["secret"] = json!(right);
         let (status, _) = call(&b, "/v1/challenges/verify", Some(&key), body).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "round {round}: burned");
+    }
+}
+
+/// `n` verifications of `wrong` for the challenge `body` names, sent at
+/// once, alternately to each instance; each must find nothing (404).
+async fn guess_at_once(
+    n: usize,
+    (a, b): (&TestApp, &TestApp),
+    key: &str,
+    body: &Value,
+    wrong: &str,
+) {
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let url = if i % 2 == 0 { a.url("") } else { b.url("") };
+        let (key, mut body) = (key.to_owned(), body.clone());
+        body["secret"] = json!(wrong);
+        tasks.push(tokio::spawn(async move {
+            reqwest::Client::new()
+                .post(format!("{url}/v1/challenges/verify"))
+                .bearer_auth(key)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), StatusCode::NOT_FOUND);
     }
 }
 
