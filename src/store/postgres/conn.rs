@@ -20,6 +20,8 @@ use postgres::{Client, Error, GenericClient, Row, Statement, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::tls::Tls;
+
 /// Past this many distinct texts on one connection the cache starts over.
 const MAX_STATEMENTS: usize = 256;
 
@@ -141,24 +143,35 @@ impl<'a> Sql for Tx<'a> {
 /// r2d2's manager for [`Conn`]: `r2d2_postgres`'s, plus an empty cache.
 /// Its connector is the one `client_config` built for the URL's `sslmode`
 /// (never used when that is plain).
-pub struct Manager(pub PostgresConnectionManager<MakeRustlsConnect>);
+pub struct Manager {
+    pub inner: PostgresConnectionManager<MakeRustlsConnect>,
+    /// For saying why a connection opened after start-up failed (an
+    /// expired certificate, say) in the words start-up would use.
+    pub tls: Tls,
+    pub host: String,
+}
 
 impl r2d2::ManageConnection for Manager {
     type Connection = Conn;
     type Error = Error;
 
     fn connect(&self) -> Result<Conn, Error> {
+        let client = self.inner.connect().inspect_err(|e| {
+            if let Some(why) = super::tls::explain(e, &self.tls, &self.host) {
+                tracing::warn!(%why, "cannot open a PostgreSQL connection");
+            }
+        })?;
         Ok(Conn {
-            client: self.0.connect()?,
+            client,
             cache: Cache::new(),
         })
     }
 
     fn is_valid(&self, conn: &mut Conn) -> Result<(), Error> {
-        self.0.is_valid(&mut conn.client)
+        self.inner.is_valid(&mut conn.client)
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {
-        self.0.has_broken(&mut conn.client)
+        self.inner.has_broken(&mut conn.client)
     }
 }

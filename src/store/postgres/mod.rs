@@ -262,9 +262,14 @@ impl PgDb {
             config,
             connector,
             name: target,
-            ..
+            tls,
+            host,
         } = target;
-        let manager = Manager(PostgresConnectionManager::new(config, connector));
+        let manager = Manager {
+            inner: PostgresConnectionManager::new(config, connector),
+            tls,
+            host,
+        };
         let pool = r2d2::Pool::builder()
             .max_size(16)
             .min_idle(Some(1))
