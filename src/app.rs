@@ -40,6 +40,9 @@ pub struct Inner {
     /// Signing and verification keys; replaced whole on SIGHUP after
     /// `toktok keys rotate`, so readers clone the `Arc` and never wait long.
     keys: RwLock<Arc<Keyring>>,
+    /// One key reread at a time (the timer and SIGHUP), so an older, slower
+    /// one never lands after a newer one.
+    rereading: tokio::sync::Mutex<()>,
     /// Password hashing, bounded to the cores with a queue limit (P8).
     pub hasher: HashPool,
     pub policy: PasswordPolicy,
@@ -72,22 +75,32 @@ impl AppState {
 
     /// Rereads the signing and RSA keys from the database: every
     /// `jwt.key_reload`, and on SIGHUP. Keys that did not change are kept
-    /// as they are. On error the keys in use stay.
+    /// as they are. Each side is reread even if the other fails; on error
+    /// the keys in use stay.
     pub async fn reload_keys(&self) -> anyhow::Result<()> {
-        if let Some(rsa) = &self.rsa {
-            rsa.reload(&self.store, self.clock.now()).await?;
-        }
+        let _one_at_a_time = self.rereading.lock().await;
+        let rsa = match &self.rsa {
+            Some(rsa) => rsa.reload(&self.store, self.clock.now()).await,
+            None => Ok(()),
+        };
         let current = self.keys();
-        let fresh =
-            refresh_keyring(&self.config, &self.store, self.clock.now(), Some(&current)).await?;
-        if let Some(keyring) = fresh {
-            tracing::info!(kid = keyring.active_kid(), "signing keys reloaded");
-            *self
-                .keys
-                .write()
-                .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(keyring);
+        let jwt = refresh_keyring(&self.config, &self.store, self.clock.now(), Some(&current))
+            .await
+            .map(|fresh| {
+                if let Some(keyring) = fresh {
+                    tracing::info!(kid = keyring.active_kid(), "signing keys reloaded");
+                    *self
+                        .keys
+                        .write()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(keyring);
+                }
+            });
+        match (rsa, jwt) {
+            (Err(rsa), Err(jwt)) => Err(jwt.context(format!("and the RSA keys: {rsa:#}"))),
+            (Err(e), _) => Err(e.context("while rereading the RSA keys")),
+            (_, Err(e)) => Err(e.context("while rereading the signing keys")),
+            (Ok(()), Ok(())) => Ok(()),
         }
-        Ok(())
     }
 
     pub fn now(&self) -> i64 {
@@ -168,6 +181,7 @@ impl AppBuilder {
             challenges,
             store,
             keys: RwLock::new(Arc::new(keyring)),
+            rereading: tokio::sync::Mutex::new(()),
             hasher,
             policy,
             limiter,
@@ -262,11 +276,18 @@ pub async fn refresh_keyring(
     if rows.is_empty() {
         anyhow::bail!("no signing key after creating one");
     }
-    let lifetime = config
-        .jwt
-        .refresh_ttl
-        .as_secs()
-        .max(config.jwt.access_ttl.as_secs()) as i64;
+    // The longest any token it signed may still be presented: refresh,
+    // access or anonymous, plus the most leeway a verifier is allowed.
+    let lifetime = [
+        config.jwt.refresh_ttl,
+        config.jwt.access_ttl,
+        config.anonymous.ttl,
+    ]
+    .iter()
+    .map(|ttl| i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 4))
+    .max()
+    .unwrap_or(0)
+        + jwt::MAX_LEEWAY;
     let times: Vec<KeyTimes> = rows
         .iter()
         .map(|row| KeyTimes {
@@ -276,28 +297,37 @@ pub async fn refresh_keyring(
         .collect();
     let delay = rotation::publish_delay(config.jwt.key_reload);
     let plan = rotation::signing_plan(&times, now, delay, lifetime);
-    if !plan.retire.is_empty() || plan.forget_any {
-        let retire = plan.retire.iter().map(|&i| rows[i].kid.clone()).collect();
+    let active = &rows[plan.active];
+    let kids = |indices: &[usize]| -> Vec<String> {
+        indices.iter().map(|&i| rows[i].kid.clone()).collect()
+    };
+    let unchanged = current.is_some_and(|current| {
+        current.holds(
+            &active.kid,
+            plan.verify_only.iter().map(|&i| rows[i].kid.as_str()),
+        )
+    });
+    // Built (every key parsed) before anything is retired or forgotten: a
+    // damaged row must not cost the keys in use their rows.
+    let keyring = if unchanged {
+        None
+    } else {
+        let verify_only: Vec<KeyMaterial> = plan
+            .verify_only
+            .iter()
+            .map(|&i| material(alg, &rows[i]))
+            .collect::<anyhow::Result<_>>()?;
+        let keyring = Keyring::new(alg, &material(alg, active)?, &verify_only)
+            .map_err(|e| anyhow::anyhow!("signing key {} is unusable: {e}", active.kid))?;
+        Some(keyring)
+    };
+    if !plan.retire.is_empty() || !plan.forget.is_empty() {
         store
-            .retire_signing_keys(name, retire, now, plan.forget_before)
+            .retire_signing_keys(name, kids(&plan.retire), kids(&plan.forget), now)
             .await
             .context("while retiring old signing keys")?;
     }
-    let active = &rows[plan.active];
-    if let Some(current) = current {
-        let kids = plan.verify_only.iter().map(|&i| rows[i].kid.as_str());
-        if current.holds(&active.kid, kids) {
-            return Ok(None);
-        }
-    }
-    let verify_only: Vec<KeyMaterial> = plan
-        .verify_only
-        .iter()
-        .map(|&i| material(alg, &rows[i]))
-        .collect::<anyhow::Result<_>>()?;
-    let keyring = Keyring::new(alg, &material(alg, active)?, &verify_only)
-        .map_err(|e| anyhow::anyhow!("signing key {} is unusable: {e}", active.kid))?;
-    Ok(Some(keyring))
+    Ok(keyring)
 }
 
 /// Generates a signing key of `alg` as a database row (RSA is slow: blocking pool).

@@ -190,26 +190,31 @@ pub async fn sweep_once(state: &AppState) {
 /// any scrape interval, rare enough that the one indexed count is free.
 pub const GAUGE_INTERVAL: Duration = Duration::from_secs(5);
 
-/// Samples the gauges every [`GAUGE_INTERVAL`], the first time at once.
 /// Rereads the keys every `jwt.key_reload`, so a key added by `toktok keys
 /// rotate` (from any instance, or the command line) reaches every instance
-/// before it is used (`crate::auth::rotation`).
+/// before it is used (`crate::auth::rotation`). Ticks keep their period
+/// whatever a reread takes; one that takes longer is given up.
 async fn key_reload_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     let every = state.config.jwt.key_reload;
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            () = tokio::time::sleep(every) => {}
+            _ = ticks.tick() => {}
             _ = stop.changed() => return,
         }
-        if let Err(e) = state.reload_keys().await {
-            tracing::warn!(
+        match tokio::time::timeout(every, state.reload_keys()).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(
                 error = format!("{e:#}"),
                 "key reload failed; the keys in use stay"
-            );
+            ),
+            Err(_) => tracing::warn!("key reload took longer than jwt.key_reload; given up"),
         }
     }
 }
 
+/// Samples the gauges every [`GAUGE_INTERVAL`], the first time at once.
 async fn gauge_loop(state: AppState, mut stop: watch::Receiver<bool>) {
     loop {
         sample_gauges(&state).await;

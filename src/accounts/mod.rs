@@ -397,7 +397,8 @@ async fn login_inner(
     };
     let outcome = login_checked(state, &key, password, meta, taken).await;
     // Not a wrong password (a correct one that may not sign in yet, an
-    // overload, a storage error): the attempt is given back. A success
+    // overload, a storage error before the check): the attempt is given
+    // back. After a wrong password nothing but 401 comes out. A success
     // already cleared the count.
     if taken.is_some() && matches!(&outcome, Err(e) if !matches!(e, ApiError::InvalidCredentials)) {
         if let Err(e) = state.store.return_login_attempt(&key).await {
@@ -434,14 +435,17 @@ async fn login_checked(
             let event = meta.event(now, "login.failed", id, json!({ "reason": reason }));
             let failures = match taken {
                 Some(failures) => {
-                    state.store.audit(event).await?;
+                    // The attempt is counted already. A lost audit row is
+                    // logged, never turned into an error: any error but
+                    // 401 gives the attempt back, and this guess was wrong.
+                    audit_or_warn(state, event).await;
                     failures
                 }
                 None => state.store.record_login_failure(&key, now, event).await?,
             };
             if failures == LOCKOUT_THRESHOLD {
                 let event = meta.event(now, "login.locked", id, json!({ "failures": failures }));
-                state.store.audit(event).await?;
+                audit_or_warn(state, event).await;
             }
             // L1: one answer for unknown email, wrong password and disabled.
             return Err(ApiError::InvalidCredentials);
@@ -456,6 +460,14 @@ async fn login_checked(
         None
     };
     sign_in(state, &user, key, rehash, meta, "login.succeeded").await
+}
+
+/// Writes an audit event whose loss must not change the answer.
+async fn audit_or_warn(state: &AppState, event: AuditEvent) {
+    let kind = event.kind;
+    if let Err(e) = state.store.audit(event).await {
+        tracing::warn!(error = %e, kind, "cannot write an audit event");
+    }
 }
 
 fn validation(state: &AppState, kind: TokenKind) -> Validation {

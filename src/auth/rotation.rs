@@ -25,11 +25,16 @@ pub struct KeyTimes {
 
 /// How long a new key is published before it is used (seconds): twice the
 /// reload period, so every instance has reloaded at least once even if its
-/// timer fired just before the key was added, and one second more because
-/// key times are whole seconds (a key stored at 10.9 s reads as 10 s).
+/// timer fired just before the key was added (and a verifier caching the
+/// JWKS for one period has refetched it), plus [`SLACK`] seconds.
 pub fn publish_delay(key_reload: Duration) -> i64 {
-    2 * i64::try_from(key_reload.as_secs()).unwrap_or(i64::MAX / 4) + 1
+    2 * i64::try_from(key_reload.as_secs()).unwrap_or(i64::MAX / 4) + SLACK
 }
+
+/// Seconds added to the publish delay: key times are whole seconds (a key
+/// stored at 10.9 s reads as 10 s), a reload takes time of its own, and
+/// timers fire late on a busy machine.
+pub const SLACK: i64 = 5;
 
 /// The signing keys of one algorithm, decided.
 #[derive(Debug, PartialEq, Eq)]
@@ -41,10 +46,10 @@ pub struct SigningPlan {
     pub verify_only: Vec<usize>,
     /// Older keys to mark retired now (not yet marked).
     pub retire: Vec<usize>,
-    /// Rows retired before this can be deleted.
+    /// Keys retired before `forget_before` (never the active one): nothing
+    /// they signed can still be presented, so their rows can go.
+    pub forget: Vec<usize>,
     pub forget_before: i64,
-    /// Whether some row is past `forget_before`.
-    pub forget_any: bool,
 }
 
 /// Decides which of `rows` (newest first; at least one) signs at `now`.
@@ -69,8 +74,10 @@ pub fn signing_plan(rows: &[KeyTimes], now: i64, delay: i64, lifetime: i64) -> S
         retire: (active + 1..rows.len())
             .filter(|&i| rows[i].retired_at.is_none())
             .collect(),
+        forget: (0..rows.len())
+            .filter(|&i| i != active && !live(&rows[i]))
+            .collect(),
         forget_before,
-        forget_any: rows.iter().any(|row| !live(row)),
     }
 }
 
@@ -82,38 +89,44 @@ pub struct RsaPlan {
     pub served: usize,
     /// The other keys that still decrypt, in row order.
     pub decrypt_only: Vec<usize>,
-    /// Whether some row other than the first must be marked retired.
-    pub retire_any: bool,
+    /// Rows after the first not yet marked retired (two rotations that
+    /// raced, or an old database).
+    pub retire: Vec<usize>,
+    /// Keys retired before `forget_before` (never the served or the
+    /// current one): their rows can go.
+    pub forget: Vec<usize>,
     pub forget_before: i64,
-    /// Whether some row is past `forget_before`.
-    pub forget_any: bool,
 }
 
 /// Decides which RSA key is served at `now`. `rows` come unretired first,
 /// then newest first; the first row is the current key (`toktok keys rotate
-/// --rsa` retires the others in the same transaction). While the current
-/// key is younger than `delay`, the newest retired key is still served, so
-/// no client encrypts to a key another instance cannot open yet. Retired
-/// keys decrypt for `grace` (plus the delay during which one was served).
+/// --rsa` retires the others in the same transaction). The served key is
+/// the newest live key at least `delay` old, like the signing key, so no
+/// client encrypts to a key another instance cannot open yet; when none is
+/// that old (the first start), the oldest live key. Retired keys decrypt
+/// for `grace` (plus the delay during which one may still be served).
 pub fn rsa_plan(rows: &[KeyTimes], now: i64, delay: i64, grace: i64) -> RsaPlan {
     assert!(!rows.is_empty(), "rsa_plan needs a key");
     let forget_before = now.saturating_sub(grace).saturating_sub(delay);
-    let live = |row: &KeyTimes| row.retired_at.is_none_or(|at| at >= forget_before);
-    let older: Vec<usize> = (1..rows.len()).filter(|&i| live(&rows[i])).collect();
-    let pending = rows[0].created_at > now.saturating_sub(delay);
-    let served = match older.first() {
-        Some(&previous) if pending => previous,
-        _ => 0,
-    };
+    let live = |i: usize| i == 0 || rows[i].retired_at.is_none_or(|at| at >= forget_before);
+    let published_before = now.saturating_sub(delay);
+    let candidates = || (0..rows.len()).filter(|&i| live(i));
+    let served = candidates()
+        .filter(|&i| rows[i].created_at <= published_before)
+        .max_by_key(|&i| (rows[i].created_at, std::cmp::Reverse(i)))
+        // Rows of one second are in row order, newest first.
+        .or_else(|| candidates().min_by_key(|&i| (rows[i].created_at, std::cmp::Reverse(i))))
+        .unwrap_or(0);
     RsaPlan {
         served,
-        decrypt_only: std::iter::once(0)
-            .chain(older)
-            .filter(|&i| i != served)
+        decrypt_only: candidates().filter(|&i| i != served).collect(),
+        retire: (1..rows.len())
+            .filter(|&i| rows[i].retired_at.is_none())
             .collect(),
-        retire_any: rows[1..].iter().any(|row| row.retired_at.is_none()),
+        forget: (1..rows.len())
+            .filter(|&i| i != served && !live(i))
+            .collect(),
         forget_before,
-        forget_any: rows.iter().any(|row| !live(row)),
     }
 }
 
@@ -132,9 +145,9 @@ mod tests {
     }
 
     #[test]
-    fn the_delay_is_twice_the_reload_period_and_a_second() {
-        assert_eq!(publish_delay(Duration::from_secs(60)), 121);
-        assert_eq!(publish_delay(Duration::from_secs(1)), 3);
+    fn the_delay_is_twice_the_reload_period_and_some_slack() {
+        assert_eq!(publish_delay(Duration::from_secs(60)), 125);
+        assert_eq!(publish_delay(Duration::from_secs(1)), 7);
     }
 
     #[test]
@@ -142,7 +155,7 @@ mod tests {
         let plan = signing_plan(&[key(1000, None)], 1000, DELAY, LIFETIME);
         assert_eq!(plan.active, 0);
         assert!(plan.verify_only.is_empty() && plan.retire.is_empty());
-        assert!(!plan.forget_any);
+        assert!(plan.forget.is_empty());
     }
 
     #[test]
@@ -165,10 +178,10 @@ mod tests {
         let rows = [key(5000, None), key(1000, Some(5120))];
         let kept = signing_plan(&rows, 5120 + LIFETIME + DELAY, DELAY, LIFETIME);
         assert_eq!(kept.verify_only, [1]);
-        assert!(!kept.forget_any);
+        assert!(kept.forget.is_empty());
         let gone = signing_plan(&rows, 5121 + LIFETIME + DELAY, DELAY, LIFETIME);
         assert!(gone.verify_only.is_empty());
-        assert!(gone.forget_any);
+        assert_eq!(gone.forget, [1]);
         assert_eq!(gone.forget_before, 5121);
     }
 
@@ -191,7 +204,7 @@ mod tests {
         assert_eq!(plan.active, 0);
         assert_eq!(plan.retire, [1], "only rows not yet retired");
         assert_eq!(plan.verify_only, [1], "the 1000 key is past its lifetime");
-        assert!(plan.forget_any);
+        assert_eq!(plan.forget, [2]);
     }
 
     #[test]
@@ -201,13 +214,14 @@ mod tests {
         let waiting = rsa_plan(&rows, 5000 + DELAY - 1, DELAY, LIFETIME);
         assert_eq!(waiting.served, 1);
         assert_eq!(waiting.decrypt_only, [0]);
-        assert!(!waiting.retire_any);
+        assert!(waiting.retire.is_empty());
         let served = rsa_plan(&rows, 5000 + DELAY, DELAY, LIFETIME);
         assert_eq!(served.served, 0);
         assert_eq!(served.decrypt_only, [1]);
         // The old key decrypts for the grace period plus the delay.
         let late = rsa_plan(&rows, 5000 + LIFETIME + DELAY + 1, DELAY, LIFETIME);
-        assert!(late.decrypt_only.is_empty() && late.forget_any);
+        assert!(late.decrypt_only.is_empty());
+        assert_eq!(late.forget, [1]);
     }
 
     #[test]
@@ -219,6 +233,30 @@ mod tests {
         let stray = rsa_plan(&[key(3000, None), key(1000, None)], 4000, DELAY, LIFETIME);
         assert_eq!(stray.served, 0);
         assert_eq!(stray.decrypt_only, [1]);
-        assert!(stray.retire_any);
+        assert_eq!(stray.retire, [1]);
+    }
+
+    #[test]
+    fn two_rsa_rotations_within_one_delay_serve_no_young_key() {
+        // k2 at 5000 and k3 at 5050: at 5051 k2 is only 51 s old, so k1,
+        // from before both, is still served; k2 is served from 5120, k3
+        // from 5170.
+        let rows = [
+            key(5050, None),
+            key(5000, Some(5050)),
+            key(1000, Some(5000)),
+        ];
+        assert_eq!(rsa_plan(&rows, 5051, DELAY, LIFETIME).served, 2);
+        assert_eq!(rsa_plan(&rows, 5000 + DELAY, DELAY, LIFETIME).served, 1);
+        assert_eq!(rsa_plan(&rows, 5050 + DELAY, DELAY, LIFETIME).served, 0);
+        // Two rotations that raced leave two unretired keys: the same rule.
+        let raced = [key(5001, None), key(5000, None), key(1000, Some(5000))];
+        let plan = rsa_plan(&raced, 5010, DELAY, LIFETIME);
+        assert_eq!(plan.served, 2);
+        assert_eq!(plan.retire, [1]);
+        // A rotation in the same second as the first key: the first key
+        // (later in row order) is the older one, and stays served.
+        let same_second = [key(1000, None), key(1000, Some(1000))];
+        assert_eq!(rsa_plan(&same_second, 1000, DELAY, LIFETIME).served, 1);
     }
 }

@@ -544,39 +544,45 @@ async fn load_key_set(
         })
         .collect();
     let plan = rotation::rsa_plan(&times, now, publish_delay, GRACE_PERIOD);
-    if plan.retire_any || plan.forget_any {
+    let kids = |indices: &[usize]| -> Vec<String> {
+        indices.iter().map(|&i| rows[i].kid.clone()).collect()
+    };
+    let wanted = std::iter::once(plan.served)
+        .chain(plan.decrypt_only.iter().copied())
+        .map(|i| rows[i].kid.as_str());
+    let keys = if current.is_some_and(|keys| keys.kids().eq(wanted)) {
+        None
+    } else {
+        let served = rows[plan.served].clone();
+        let others: Vec<RsaKeyRow> = plan.decrypt_only.iter().map(|&i| rows[i].clone()).collect();
+        // Parsing (and aws-lc's key check) is CPU work; keep it off the
+        // runtime. Done before anything is retired or forgotten: a damaged
+        // row must not cost the keys in use their rows.
+        let parsed = tokio::task::spawn_blocking(move || -> anyhow::Result<KeySet> {
+            let parse = |row: &RsaKeyRow| -> anyhow::Result<DecryptionKey> {
+                let key = DecryptionKey::from_pkcs8(&row.private_der)
+                    .with_context(|| format!("RSA key {} is unusable", row.kid))?;
+                if key.kid != row.kid {
+                    anyhow::bail!("RSA key {} is damaged: its thumbprint differs", row.kid);
+                }
+                Ok(key)
+            };
+            Ok(KeySet {
+                current: parse(&served)?,
+                previous: others.iter().map(parse).collect::<anyhow::Result<_>>()?,
+            })
+        })
+        .await
+        .context("the RSA key loading task failed")??;
+        Some(parsed)
+    };
+    if !plan.retire.is_empty() || !plan.forget.is_empty() {
         store
-            .retire_rsa_keys(&rows[0].kid, now, plan.forget_before)
+            .retire_rsa_keys(kids(&plan.retire), kids(&plan.forget), now)
             .await
             .context("while retiring old RSA keys")?;
     }
-    let wanted = || {
-        std::iter::once(plan.served)
-            .chain(plan.decrypt_only.iter().copied())
-            .map(|i| rows[i].kid.as_str())
-    };
-    if current.is_some_and(|keys| keys.kids().eq(wanted())) {
-        return Ok(None);
-    }
-    let served = rows[plan.served].clone();
-    let others: Vec<RsaKeyRow> = plan.decrypt_only.iter().map(|&i| rows[i].clone()).collect();
-    // Parsing (and aws-lc's key check) is CPU work; keep it off the runtime.
-    tokio::task::spawn_blocking(move || -> anyhow::Result<Option<KeySet>> {
-        let parse = |row: &RsaKeyRow| -> anyhow::Result<DecryptionKey> {
-            let key = DecryptionKey::from_pkcs8(&row.private_der)
-                .with_context(|| format!("RSA key {} is unusable", row.kid))?;
-            if key.kid != row.kid {
-                anyhow::bail!("RSA key {} is damaged: its thumbprint differs", row.kid);
-            }
-            Ok(key)
-        };
-        Ok(Some(KeySet {
-            current: parse(&served)?,
-            previous: others.iter().map(parse).collect::<anyhow::Result<_>>()?,
-        }))
-    })
-    .await
-    .context("the RSA key loading task failed")?
+    Ok(keys)
 }
 
 #[cfg(test)]

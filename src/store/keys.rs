@@ -115,24 +115,20 @@ impl Store {
     }
 
     /// Marks the keys `retire` of `alg` as retired at `now` (those not yet
-    /// retired), and deletes keys retired before `forget_before`. Which keys
-    /// is decided by `crate::auth::rotation`: never the ones newer than the
-    /// signing key, which are published but not used yet.
+    /// retired) and deletes the retired keys `forget`. Which keys is decided
+    /// by `crate::auth::rotation`: never one newer than the signing key
+    /// (published, not used yet), never the signing key itself.
     pub async fn retire_signing_keys(
         &self,
         alg: &str,
         retire: Vec<String>,
+        forget: Vec<String>,
         now: i64,
-        forget_before: i64,
     ) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
             #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => {
-                return pg
-                    .retire_signing_keys(alg, retire, now, forget_before)
-                    .await
-            }
+            Backend::Postgres(pg) => return pg.retire_signing_keys(alg, retire, forget, now).await,
         };
         let alg = alg.to_owned();
         db.write(move |tx| {
@@ -143,10 +139,13 @@ impl Store {
                     params![alg, kid, now],
                 )?;
             }
-            tx.execute(
-                "DELETE FROM signing_keys WHERE retired_at < ?1",
-                [forget_before],
-            )?;
+            for kid in &forget {
+                tx.execute(
+                    "DELETE FROM signing_keys
+                         WHERE alg = ?1 AND kid = ?2 AND retired_at IS NOT NULL",
+                    params![alg, kid],
+                )?;
+            }
             Ok(())
         })
         .await

@@ -103,29 +103,33 @@ impl Store {
         .await
     }
 
-    /// Marks every key except `active` as retired at `now` (if not already),
-    /// and deletes keys retired before `forget_before`.
+    /// Marks the keys `retire` as retired at `now` (those not yet retired)
+    /// and deletes the retired keys `forget`; which ones is decided by
+    /// `crate::auth::rotation` (never the served or the current key).
     pub async fn retire_rsa_keys(
         &self,
-        active: &str,
+        retire: Vec<String>,
+        forget: Vec<String>,
         now: i64,
-        forget_before: i64,
     ) -> Result<(), StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
             #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.retire_rsa_keys(active, now, forget_before).await,
+            Backend::Postgres(pg) => return pg.retire_rsa_keys(retire, forget, now).await,
         };
-        let active = active.to_owned();
         db.write(move |tx| {
-            tx.execute(
-                "UPDATE rsa_keys SET retired_at = ?2 WHERE kid <> ?1 AND retired_at IS NULL",
-                params![active, now],
-            )?;
-            tx.execute(
-                "DELETE FROM rsa_keys WHERE retired_at < ?1",
-                [forget_before],
-            )?;
+            for kid in &retire {
+                tx.execute(
+                    "UPDATE rsa_keys SET retired_at = ?2 WHERE kid = ?1 AND retired_at IS NULL",
+                    params![kid, now],
+                )?;
+            }
+            for kid in &forget {
+                tx.execute(
+                    "DELETE FROM rsa_keys WHERE kid = ?1 AND retired_at IS NOT NULL",
+                    [kid],
+                )?;
+            }
             Ok(())
         })
         .await
@@ -174,11 +178,20 @@ mod tests {
             .collect();
         assert_eq!(kids, [("c", None), ("a", Some(20))]);
 
-        // Retiring is idempotent and keeps the first retirement time.
-        store.retire_rsa_keys("c", 30, 0).await.unwrap();
+        // Retiring is idempotent and keeps the first retirement time; the
+        // current key is never deleted.
+        let kids = |k: &[&str]| k.iter().map(|&k| k.to_owned()).collect::<Vec<_>>();
+        store
+            .retire_rsa_keys(kids(&["a"]), kids(&["c"]), 30)
+            .await
+            .unwrap();
         assert_eq!(store.rsa_keys().await.unwrap()[1].retired_at, Some(20));
+        assert_eq!(store.rsa_keys().await.unwrap().len(), 2);
         // Past the grace period the retired key is gone.
-        store.retire_rsa_keys("c", 40, 21).await.unwrap();
+        store
+            .retire_rsa_keys(vec![], kids(&["a"]), 40)
+            .await
+            .unwrap();
         let keys = store.rsa_keys().await.unwrap();
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].kid, "c");

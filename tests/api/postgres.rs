@@ -376,7 +376,7 @@ async fn two_instances_starting_together_share_one_signing_key() {
 #[tokio::test]
 async fn a_rotated_key_reaches_every_instance_before_any_uses_it() {
     // Keys reread every 2 s: a rotated key signs, and is served to encrypt
-    // to, 5 s after `keys rotate`.
+    // to, 9 s after `keys rotate`.
     let extra = "[jwt]\nkey_reload = \"2s\"\n[rsa]\nenabled = true\nkey_bits = 2048\n\
                  [rate_limit]\nenabled = false\n";
     let Some((dir, a, b)) = pair(extra).await else {

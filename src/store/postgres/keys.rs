@@ -78,8 +78,8 @@ impl PgDb {
         &self,
         alg: &str,
         retire: Vec<String>,
+        forget: Vec<String>,
         now: i64,
-        forget_before: i64,
     ) -> Result<(), StoreError> {
         let alg = alg.to_owned();
         self.write(move |tx| {
@@ -89,8 +89,9 @@ impl PgDb {
                 &[&alg, &retire, &now],
             )?;
             tx.execute(
-                "DELETE FROM signing_keys WHERE retired_at < $1",
-                &[&forget_before],
+                "DELETE FROM signing_keys
+                 WHERE alg = $1 AND kid = ANY($2) AND retired_at IS NOT NULL",
+                &[&alg, &forget],
             )?;
             Ok(())
         })
@@ -173,19 +174,18 @@ impl PgDb {
 
     pub async fn retire_rsa_keys(
         &self,
-        active: &str,
+        retire: Vec<String>,
+        forget: Vec<String>,
         now: i64,
-        forget_before: i64,
     ) -> Result<(), StoreError> {
-        let active = active.to_owned();
         self.write(move |tx| {
             tx.execute(
-                "UPDATE rsa_keys SET retired_at = $2 WHERE kid <> $1 AND retired_at IS NULL",
-                &[&active, &now],
+                "UPDATE rsa_keys SET retired_at = $2 WHERE kid = ANY($1) AND retired_at IS NULL",
+                &[&retire, &now],
             )?;
             tx.execute(
-                "DELETE FROM rsa_keys WHERE retired_at < $1",
-                &[&forget_before],
+                "DELETE FROM rsa_keys WHERE kid = ANY($1) AND retired_at IS NOT NULL",
+                &[&forget],
             )?;
             Ok(())
         })
