@@ -264,7 +264,10 @@ fn file_timestamp(now: i64) -> String {
         .unwrap_or_else(|| now.to_string())
 }
 
-/// Creates `dir` (owner-only) if needed and writes `file` with mode 0600.
+/// Creates `dir` (owner-only) if needed and writes `file` with mode 0600,
+/// whole or not at all: the bytes go to a hidden temporary file that is
+/// renamed into place once on disk, so a crash mid-write leaves no torn
+/// message for a reader to find (and the row is retried).
 fn write_private(
     dir: &std::path::Path,
     file: &std::path::Path,
@@ -276,13 +279,18 @@ fn write_private(
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(dir)?;
+    let name = file.file_name().unwrap_or_default().to_string_lossy();
+    let partial = dir.join(format!(".{name}.partial"));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut out = options.open(file)?;
+    let mut out = options.open(&partial)?;
     out.write_all(bytes)?;
-    out.sync_all()
+    out.sync_all()?;
+    std::fs::rename(&partial, file)?;
+    // The rename itself is durable once the directory is.
+    std::fs::File::open(dir)?.sync_all()
 }
 
 type Smtp = AsyncSmtpTransport<Tokio1Executor>;
