@@ -16,10 +16,7 @@
 for run in $(seq "$RUNS"); do
     say "SQLite run $run of $RUNS (${DURATION} s per workload)"
     export RUN=sq$run
-    wrk_run SQ4 2xx 16 -H "Authorization: Bearer $ACCESS" "$URL/v1/users/me"
-    login_tokens 34 | cut -d' ' -f2 >"$WORK/refresh.txt"
-    TOKENS=$WORK/refresh.txt THREADS=2 wrk_run SQ5 2xx 32 -s bench/refresh.lua "$URL"
-    wrk_run SQ6 2xx 64 -s bench/challenge.lua "$URL"
+    w456 SQ
 done
 stop_server
 
@@ -85,10 +82,7 @@ read -r ACCESS _ < <(login_tokens 1)
 for run in $(seq "$RUNS"); do
     say "PostgreSQL, one instance: run $run of $RUNS"
     export RUN=p1-$run
-    wrk_run P1-4 2xx 16 -H "Authorization: Bearer $ACCESS" "$URL/v1/users/me"
-    login_tokens 34 | cut -d' ' -f2 >"$WORK/refresh.txt"
-    TOKENS=$WORK/refresh.txt THREADS=2 wrk_run P1-5 2xx 32 -s bench/refresh.lua "$URL"
-    wrk_run P1-6 2xx 64 -s bench/challenge.lua "$URL"
+    w456 P1-
 done
 
 # --- a second instance on the same database ----------------------------------

@@ -237,6 +237,15 @@ wrk_run() {
         || die "wrk failed for $name: $(cat "$out")"
     parse "$out" "$expect" >>"$WORK/results/$name"
 }
+# w456 PREFIX — W4, W5 and W6 once each, as PREFIX4, PREFIX5 and PREFIX6:
+# the trio the scale and PostgreSQL runs repeat on other databases.
+w456() {
+    local prefix=$1
+    wrk_run "${prefix}4" 2xx 16 -H "Authorization: Bearer $ACCESS" "$URL/v1/users/me"
+    login_tokens 34 | cut -d' ' -f2 >"$WORK/refresh.txt"
+    TOKENS=$WORK/refresh.txt THREADS=2 wrk_run "${prefix}5" 2xx 32 -s bench/refresh.lua "$URL"
+    wrk_run "${prefix}6" 2xx 64 -s bench/challenge.lua "$URL"
+}
 
 export EMAIL KEY
 if [ "$POSTGRES" = 1 ]; then
@@ -306,10 +315,7 @@ if [ "$SCALE" = 1 ]; then
     for run in $(seq "$RUNS"); do
         say "scale run $run of $RUNS"
         export RUN=s$run
-        wrk_run S4 2xx 16 -H "Authorization: Bearer $ACCESS" "$URL/v1/users/me"
-        login_tokens 34 | cut -d' ' -f2 >"$WORK/refresh.txt"
-        TOKENS=$WORK/refresh.txt THREADS=2 wrk_run S5 2xx 32 -s bench/refresh.lua "$URL"
-        wrk_run S6 2xx 64 -s bench/challenge.lua "$URL"
+        w456 S
     done
     SCALE_PEAK_RSS=$(mem_mb VmHWM)
     stop_server
