@@ -288,13 +288,7 @@ pub async fn refresh_keyring(
     .max()
     .unwrap_or(0)
         + jwt::MAX_LEEWAY;
-    let times: Vec<KeyTimes> = rows
-        .iter()
-        .map(|row| KeyTimes {
-            created_at: row.created_at,
-            retired_at: row.retired_at,
-        })
-        .collect();
+    let times: Vec<KeyTimes> = rows.iter().map(KeyTimes::from).collect();
     let delay = rotation::publish_delay(config.jwt.key_reload);
     let plan = rotation::signing_plan(&times, now, delay, lifetime);
     let active = &rows[plan.active];

@@ -16,11 +16,31 @@
 
 use std::time::Duration;
 
+use crate::store::{KeyRow, RsaKeyRow};
+
 /// What the decision needs of a key row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyTimes {
     pub created_at: i64,
     pub retired_at: Option<i64>,
+}
+
+impl From<&KeyRow> for KeyTimes {
+    fn from(row: &KeyRow) -> Self {
+        KeyTimes {
+            created_at: row.created_at,
+            retired_at: row.retired_at,
+        }
+    }
+}
+
+impl From<&RsaKeyRow> for KeyTimes {
+    fn from(row: &RsaKeyRow) -> Self {
+        KeyTimes {
+            created_at: row.created_at,
+            retired_at: row.retired_at,
+        }
+    }
 }
 
 /// How long a new key is published before it is used (seconds): twice the

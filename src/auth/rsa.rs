@@ -536,13 +536,7 @@ async fn load_key_set(
     if rows.is_empty() {
         anyhow::bail!("no RSA key after creating one");
     }
-    let times: Vec<KeyTimes> = rows
-        .iter()
-        .map(|row| KeyTimes {
-            created_at: row.created_at,
-            retired_at: row.retired_at,
-        })
-        .collect();
+    let times: Vec<KeyTimes> = rows.iter().map(KeyTimes::from).collect();
     let plan = rotation::rsa_plan(&times, now, publish_delay, GRACE_PERIOD);
     let kids = |indices: &[usize]| -> Vec<String> {
         indices.iter().map(|&i| rows[i].kid.clone()).collect()

@@ -335,18 +335,23 @@ mod tests {
         assert_eq!(kinds, ["api_key.created", "api_key.revoked"]);
     }
 
-    #[tokio::test]
-    async fn a_revoke_through_the_store_is_seen_by_the_very_next_lookup() {
-        let (_dir, store) = store().await;
+    /// Key "k" (hash "h"), looked up twice at 1000: the first look records
+    /// the use (a write, which retires what it read), the second caches it.
+    async fn cached_key(store: &Store) {
         let r = record("k", 100, vec![Scope::Challenges]);
         store
             .insert_api_key(r, "h".into(), event("api_key.created", 100))
             .await
             .unwrap();
-        // The first look records the use (a write, which retires what it
-        // read); the second caches the key; the third is a cache hit...
         store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
         store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_revoke_through_the_store_is_seen_by_the_very_next_lookup() {
+        let (_dir, store) = store().await;
+        // Cached; the third look is a cache hit...
+        cached_key(&store).await;
         let generation = store.db().generation();
         assert!(store.api_keys.get("h", generation, 1000).is_some());
         store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
@@ -361,14 +366,7 @@ mod tests {
     #[tokio::test]
     async fn a_revoke_by_another_process_is_seen_from_the_next_second() {
         let (dir, store) = store().await;
-        let r = record("k", 100, vec![Scope::Challenges]);
-        store
-            .insert_api_key(r, "h".into(), event("api_key.created", 100))
-            .await
-            .unwrap();
-        // Recorded, then cached (see the test above).
-        store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
-        store.api_key_by_hash("h", 1000).await.unwrap().unwrap();
+        cached_key(&store).await;
         // `toktok api-key revoke`: its own Db on the same file.
         let cli = Store::new(Db::open(&dir.path().join("t.db")).unwrap());
         let ev = event("api_key.revoked", 1000);
