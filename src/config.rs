@@ -838,6 +838,11 @@ impl Config {
                 self.smtp.host
             ));
         }
+        if let Some(all) = self.server.trusted_proxies.iter().find(|net| net.prefix == 0) {
+            out.push(format!(
+                "server.trusted_proxies contains {all}, which trusts every address: any client can set X-Forwarded-For and pick its own rate-limit bucket; list only your proxies' addresses"
+            ));
+        }
         if !self.rate_limit.enabled {
             out.push(
                 "rate_limit.enabled = false: nothing slows down password guessing".to_string(),
@@ -2728,6 +2733,14 @@ mod tests {
         assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
         assert!(c.warnings()[0].starts_with("smtp.tls = \"none\""));
 
+        for all in ["0.0.0.0/0", "::/0"] {
+            let c = parse(&format!("[server]\ntrusted_proxies = [\"10.0.0.1\", \"{all}\"]"))
+                .unwrap();
+            assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
+            assert!(c.warnings()[0].contains("trusts every address"));
+        }
+        let c = parse("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]").unwrap();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
         let c = parse("[rate_limit]\nenabled = false").unwrap();
         assert_eq!(c.warnings().len(), 1);
 

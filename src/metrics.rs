@@ -60,6 +60,9 @@ const HTTP_DURATION: &str = "toktok_http_request_duration_seconds";
 const LOGINS: &str = "toktok_logins_total";
 /// Rows deleted by the background sweeper, by `kind` ([`SWEEP_KINDS`]).
 pub const SWEPT: &str = "toktok_sweeper_deleted_total";
+/// JWE bodies handed to the RSA key, by `outcome` (`ok`, `invalid`,
+/// `overloaded`): every one is a private-key operation.
+pub const JWE_DECRYPTIONS: &str = "toktok_jwe_decryptions_total";
 /// Gauge: queued mail not yet sent nor given up.
 pub const OUTBOX_DEPTH: &str = "toktok_outbox_queue_depth";
 /// Gauge: password hashes waiting for a free core.
@@ -76,6 +79,7 @@ fn help_for(name: &str) -> &'static str {
     match name {
         LOGINS => "Login attempts, by outcome.",
         SWEPT => "Rows deleted by the background sweeper, by kind.",
+        JWE_DECRYPTIONS => "Encrypted (JWE) bodies the RSA key was asked to decrypt, by outcome.",
         OUTBOX_DEPTH => "Queued mail not yet sent nor given up (sampled every few seconds).",
         HASH_QUEUE => "Password hashes waiting for a free core (sampled every few seconds).",
         "toktok_mail_total" => "Mail delivery attempts, by outcome.",

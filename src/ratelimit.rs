@@ -1,8 +1,9 @@
 //! Per-IP token buckets for the endpoints an attacker hammers (SECURITY.md L3).
 //!
 //! This module owns the per-client-address limits on login, register,
-//! password-forgot, confirmation-resend, challenge creation and anonymous
-//! tokens. The per-*account* failed-login throttle is a different thing (it
+//! password-forgot, confirmation-resend, challenge creation, anonymous
+//! tokens, current-password checks (TT-03) and JWE decryption (taken before
+//! any RSA work, TT-04). The per-*account* failed-login throttle is a different thing (it
 //! lives with the accounts, in the database) and applies on top of this.
 //!
 //! Why it is shaped so:
@@ -64,6 +65,10 @@ pub enum Bucket {
     ConfirmResend,
     ChallengeCreate,
     Anonymous,
+    /// Every encrypted (JWE) body, taken before the RSA work (TT-04).
+    Decrypt,
+    /// Checks of the current password on authenticated routes (TT-03).
+    PasswordCheck,
 }
 
 /// Who is limited: an IPv4 address or an IPv6 /64.
@@ -327,6 +332,8 @@ impl Bucket {
             Bucket::ConfirmResend => "confirm_resend",
             Bucket::ChallengeCreate => "challenge_create",
             Bucket::Anonymous => "anonymous",
+            Bucket::Decrypt => "decrypt",
+            Bucket::PasswordCheck => "password_check",
         }
     }
 }
