@@ -338,9 +338,15 @@ impl Bucket {
     }
 }
 
+/// The text key of the client behind `ip`: the IPv4 address (also for
+/// `::ffff:a.b.c.d`), or the IPv6 /64 as `xxxxxxxxxxxxxxxx::/64`. The
+/// shared buckets and the lockout by client (TT-09) use it.
+pub fn client_key(ip: IpAddr) -> String {
+    Client::of(ip).key()
+}
+
 impl Client {
     /// The client's key in the shared table.
-    #[cfg(feature = "postgres")]
     fn key(self) -> String {
         match self {
             Client::V4(v4) => std::net::Ipv4Addr::from(v4).to_string(),

@@ -162,6 +162,13 @@ pub async fn sweep_once(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "session sweep failed"),
     }
+    // Counts by client idle for a day; clients not seen for the known time.
+    let known_since = now - crate::accounts::KNOWN_CLIENT_SECS;
+    match state.store.sweep_lockout(now - 86_400, known_since).await {
+        Ok(n) if n > 0 => tracing::debug!(deleted = n, "swept lockout counts and clients"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "lockout sweep failed"),
+    }
     match state.challenges.sweep(CHALLENGE_SWEEP_BATCH).await {
         Ok(n) if n > 0 => {
             tracing::info!(deleted = n, "swept expired challenges");

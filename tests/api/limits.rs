@@ -7,7 +7,7 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_problem, spawn_app_with, TestApp};
+use crate::helpers::{assert_problem, spawn_app_with, TestApp, PASSWORD};
 use crate::rsa_keys::encrypt_body;
 
 /// The value of one series in the app's metrics, 0 when absent.
@@ -103,4 +103,202 @@ async fn undecryptable_bodies_take_the_decrypt_token_before_any_rsa_work() {
     // Plain JSON from that address is not refused by the decrypt bucket.
     let res = app.login("a@example.com", "wrong wrong wrong").await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+const LOCKOUT: &str = "[rate_limit]\nenabled = true\nper_ip_burst = 1000\nper_ip_per_minute = 1000\n";
+
+async fn change_password(app: &TestApp, token: &str, current: &str) -> reqwest::Response {
+    app.request(
+        reqwest::Method::POST,
+        "/v1/users/me/password",
+        Some(token),
+        Some(json!({ "current_password": current, "new_password": "a brand new passphrase 1" })),
+    )
+    .await
+}
+
+/// TT-03: a stolen access token allowed unlimited guesses at the current
+/// password. Now they count like failed logins, before any hash.
+#[tokio::test]
+async fn wrong_current_passwords_lock_like_failed_logins() {
+    let app = spawn_app_with(LOCKOUT).await;
+    let tokens = app.signed_up("victim@example.com").await;
+    for _ in 0..5 {
+        let res = change_password(&app, &tokens.access, "a wrong guess 0000").await;
+        assert_problem(res, 403, "wrong_password").await;
+    }
+    // Locked: the right password waits too, on every route that checks it.
+    let res = change_password(&app, &tokens.access, PASSWORD).await;
+    assert_eq!(res.headers()["retry-after"], "1");
+    let body = assert_problem(res, 429, "rate_limited").await;
+    assert!(body["detail"].as_str().unwrap().contains("password reset"));
+    let res = app
+        .request(
+            reqwest::Method::DELETE,
+            "/v1/users/me",
+            Some(&tokens.access),
+            Some(json!({ "password": PASSWORD })),
+        )
+        .await;
+    assert_problem(res, 429, "rate_limited").await;
+    // The same count as logins.
+    let res = app.login("victim@example.com", PASSWORD).await;
+    assert_problem(res, 429, "rate_limited").await;
+    // Once the window has passed, the right password goes through.
+    app.clock.advance(1);
+    let res = change_password(&app, &tokens.access, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+/// TT-03: 80 connections of wrong current passwords filled the hash pool
+/// and every other user's login got 503. Past the lockout (and the
+/// client's bucket) a check costs no hash: at most five of a flood reach
+/// the hasher, and other users sign in meanwhile.
+#[tokio::test]
+async fn a_flood_of_current_password_checks_reaches_the_hasher_five_times() {
+    let app = spawn_app_with(
+        "[rate_limit]\nenabled = true\nper_ip_burst = 30\nper_ip_per_minute = 1\n",
+    )
+    .await;
+    let flooder = app.signed_up("flooder@example.com").await;
+    app.signed_up("bystander@example.com").await;
+    let mut flood = tokio::task::JoinSet::new();
+    for i in 0..60 {
+        let (client, url) = (app.client.clone(), app.url("/v1/users/me/password"));
+        let token = flooder.access.clone();
+        flood.spawn(async move {
+            let body = json!({
+                "current_password": format!("guess number {i} xx"),
+                "new_password": "a brand new passphrase 1",
+            });
+            let res = client.post(url).bearer_auth(token).json(&body).send().await;
+            res.unwrap().status().as_u16()
+        });
+    }
+    let statuses = flood.join_all().await;
+    let hashed = statuses.iter().filter(|&&s| s == 403).count();
+    let refused = statuses.iter().filter(|&&s| s == 429).count();
+    assert_eq!(hashed, 5, "{statuses:?}");
+    assert_eq!(refused, 55, "{statuses:?}");
+    assert_eq!(
+        app.signed_in("bystander@example.com").await.body["token_type"],
+        "Bearer"
+    );
+    // The client's own bucket: a second account from the same address is
+    // refused once the 30 checks of the burst are spent.
+    let other = app.signed_in("bystander@example.com").await;
+    let res = change_password(&app, &other.access, "another wrong guess").await;
+    assert_problem(res, 429, "rate_limited").await;
+}
+
+/// Behind a trusted proxy (127.0.0.1), so each request picks its address.
+const BEHIND_PROXY: &str = "[server]\ntrusted_proxies = [\"127.0.0.1\"]\n\
+     [rate_limit]\nenabled = true\nper_ip_burst = 1000\nper_ip_per_minute = 1000\n";
+
+async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/v1/auth/login"))
+        .header("x-forwarded-for", ip)
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+fn retry_after(res: &reqwest::Response) -> i64 {
+    res.headers()["retry-after"].to_str().unwrap().parse().unwrap()
+}
+
+/// TT-09: five wrong passwords from anywhere, then one per window, kept
+/// the owner's correct password at 429 indefinitely. Now the attacker's
+/// address is locked, and the owner's known address is not.
+#[tokio::test]
+async fn an_attacker_at_one_address_cannot_keep_the_owner_out() {
+    let app = spawn_app_with(BEHIND_PROXY).await;
+    let (home, attacker, cafe) = ("198.51.100.7", "203.0.113.66", "192.0.2.50");
+    let email = "kate@example.com";
+    // The owner signed in from home before.
+    assert_eq!(login_from(&app, home, email, "x").await.status(), 401);
+    app.register(email, PASSWORD).await;
+    assert_eq!(login_from(&app, home, email, PASSWORD).await.status(), 200);
+
+    // The attacker climbs the back-off to its cap, one guess per window.
+    for _ in 0..5 {
+        let res = login_from(&app, attacker, email, "attacker guess 000").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    for _ in 0..15 {
+        let res = login_from(&app, attacker, email, "attacker guess 000").await;
+        app.clock.advance(retry_after(&res));
+        let res = login_from(&app, attacker, email, "attacker guess 000").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = login_from(&app, attacker, email, PASSWORD).await;
+    assert_eq!(retry_after(&res), 900);
+    // A client the account never signed in from waits on the account's
+    // count (guesses from many addresses share it), and is told that a
+    // reset link works.
+    let res = login_from(&app, cafe, email, PASSWORD).await;
+    let body = assert_problem(res, 429, "rate_limited").await;
+    assert!(
+        body["detail"].as_str().unwrap().contains("password reset link"),
+        "{body}"
+    );
+    // The owner at home is not locked out ...
+    let res = login_from(&app, home, email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    // ... while the attacker still is, even with the right password.
+    let res = login_from(&app, attacker, email, PASSWORD).await;
+    assert_eq!(retry_after(&res), 900);
+    assert_problem(res, 429, "rate_limited").await;
+    // A wrong password from home counts too: home has its own back-off.
+    for _ in 0..5 {
+        let res = login_from(&app, home, email, "owner typo 000000").await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = login_from(&app, home, email, PASSWORD).await;
+    assert_problem(res, 429, "rate_limited").await;
+    app.clock.advance(1);
+    let res = login_from(&app, home, email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// TT-09, the other side: an attacker with a fresh address for every guess
+/// is held to L3's per-account back-off (5 failures, then 1 s doubling to
+/// 15 min): over an hour, guessing as fast as the answers allow, exactly
+/// the guesses L3 permits get through, and never one early.
+#[tokio::test]
+async fn an_attacker_at_many_addresses_guesses_no_faster_than_l3() {
+    let app = spawn_app_with(BEHIND_PROXY).await;
+    app.register("kate@example.com", PASSWORD).await;
+    let start = app.state.now();
+    let (mut guesses, mut n) = (0u32, 0u32);
+    let mut address = || {
+        n += 1;
+        format!("10.{}.{}.1", n / 250, n % 250)
+    };
+    let mut waits = Vec::new();
+    while app.state.now() - start < 3600 {
+        let res = login_from(&app, &address(), "kate@example.com", "a guess 1234567").await;
+        match res.status().as_u16() {
+            401 => guesses += 1,
+            429 => {
+                let wait = retry_after(&res);
+                waits.push(wait);
+                // One second early is still refused, from yet another address.
+                app.clock.advance(wait - 1);
+                let early = login_from(&app, &address(), "kate@example.com", "x").await;
+                assert_eq!(early.status(), StatusCode::TOO_MANY_REQUESTS);
+                app.clock.advance(1);
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(&waits[..11], [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 900]);
+    assert!(waits[11..].iter().all(|&w| w == 900), "{waits:?}");
+    // 5, then 1 per window (the last window may end past the hour); L3's
+    // hard cap is 100 an hour.
+    let windows = waits.len();
+    assert!((4 + windows..=5 + windows).contains(&(guesses as usize)), "{guesses}");
+    assert!(guesses < 20, "{guesses}");
 }
