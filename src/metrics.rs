@@ -63,6 +63,9 @@ pub const SWEPT: &str = "toktok_sweeper_deleted_total";
 /// JWE bodies handed to the RSA key, by `outcome` (`ok`, `invalid`,
 /// `overloaded`): every one is a private-key operation.
 pub const JWE_DECRYPTIONS: &str = "toktok_jwe_decryptions_total";
+/// Connections closed at accept because their address held
+/// `server.max_connections_per_ip` already.
+pub const REFUSED_CONNECTIONS: &str = "toktok_connections_refused_total";
 /// Gauge: queued mail not yet sent nor given up.
 pub const OUTBOX_DEPTH: &str = "toktok_outbox_queue_depth";
 /// Gauge: password hashes waiting for a free core.
@@ -79,6 +82,7 @@ fn help_for(name: &str) -> &'static str {
     match name {
         LOGINS => "Login attempts, by outcome.",
         SWEPT => "Rows deleted by the background sweeper, by kind.",
+        REFUSED_CONNECTIONS => "Connections closed at accept: their address was at its cap.",
         JWE_DECRYPTIONS => "Encrypted (JWE) bodies the RSA key was asked to decrypt, by outcome.",
         OUTBOX_DEPTH => "Queued mail not yet sent nor given up (sampled every few seconds).",
         HASH_QUEUE => "Password hashes waiting for a free core (sampled every few seconds).",

@@ -302,3 +302,138 @@ async fn an_attacker_at_many_addresses_guesses_no_faster_than_l3() {
     assert!((4 + windows..=5 + windows).contains(&(guesses as usize)), "{guesses}");
     assert!(guesses < 20, "{guesses}");
 }
+
+/// TT-10: `/metrics` on the API's port showed whether a password-forgot
+/// matched an account (`toktok_mail_total`). It is now served only on its
+/// own listener (`metrics.listen`, loopback by default).
+#[tokio::test]
+async fn metrics_are_served_on_their_own_listener_only() {
+    let app = spawn_app_with("[email]\nmode = \"dev\"\n").await;
+    app.signed_up("known@example.com").await;
+    let res = app
+        .post("/v1/auth/password/forgot", json!({ "email": "known@example.com" }))
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    let res = app.client.get(app.url("/metrics")).send().await.unwrap();
+    assert_problem(res, 404, "not_found").await;
+    let res = app.client.get(app.metrics_url()).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res.text().await.unwrap().contains("toktok_logins_total"));
+    // The metrics listener serves nothing else.
+    let other = format!("http://{}/health", app.metrics_addr);
+    let res = app.client.get(other).send().await.unwrap();
+    assert_problem(res, 404, "not_found").await;
+    // The default is loopback.
+    let defaults = toktok::Config::default();
+    assert!(defaults.metrics.listen.unwrap().ip().is_loopback());
+}
+
+/// A raw TCP connection to the server from `source` (a 127.x address).
+async fn connect_from(app: &TestApp, source: &str) -> tokio::net::TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(format!("{source}:0").parse().unwrap())
+        .unwrap();
+    socket.connect(app.addr).await.unwrap()
+}
+
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+
+/// Plays a live but idle HTTP/2 client (settings and pings answered, no
+/// stream ever opened) until the server closes; returns how long that took.
+async fn idle_h2_client(mut conn: tokio::net::TcpStream) -> std::time::Duration {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let started = std::time::Instant::now();
+    conn.write_all(H2_PREFACE).await.unwrap();
+    loop {
+        let mut head = [0u8; 9];
+        if conn.read_exact(&mut head).await.is_err() {
+            return started.elapsed();
+        }
+        let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+        let mut payload = vec![0u8; len];
+        if conn.read_exact(&mut payload).await.is_err() {
+            return started.elapsed();
+        }
+        let (kind, flags) = (head[3], head[4]);
+        let ack = match kind {
+            4 if flags & 1 == 0 => Some((4u8, Vec::new())),
+            6 if flags & 1 == 0 => Some((6u8, payload)),
+            _ => None,
+        };
+        if let Some((kind, payload)) = ack {
+            let len = (payload.len() as u32).to_be_bytes();
+            let mut frame = vec![len[1], len[2], len[3], kind, 1, 0, 0, 0, 0];
+            frame.extend_from_slice(&payload);
+            if conn.write_all(&frame).await.is_err() {
+                return started.elapsed();
+            }
+        }
+    }
+}
+
+/// TT-07: an idle h2c (prior knowledge) connection was held for ever, so a
+/// few hundred of them stopped the server accepting. Now it is closed after
+/// `server.idle_timeout`, even when it answers every ping.
+#[tokio::test]
+async fn idle_http2_connections_are_closed_after_the_idle_timeout() {
+    let app = spawn_app_with("[server]\nidle_timeout = \"1s\"\n").await;
+    let conn = connect_from(&app, "127.0.0.1").await;
+    let held = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        idle_h2_client(conn),
+    )
+    .await
+    .expect("the server closes an idle HTTP/2 connection");
+    assert!(held >= std::time::Duration::from_millis(900), "{held:?}");
+    // A connection that is used is not cut while a request runs.
+    let res = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+/// TT-07: connections per client address are capped
+/// (`server.max_connections_per_ip`): past the cap a connection is closed at
+/// accept, while other clients are served, and a freed slot is reusable.
+#[tokio::test]
+async fn the_per_address_connection_cap_refuses_extra_connections() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = spawn_app_with("[server]\nmax_connections_per_ip = 3\n").await;
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut conn = connect_from(&app, "127.0.0.2").await;
+        conn.write_all(H2_PREFACE).await.unwrap();
+        held.push(conn);
+    }
+    // Let the server accept all three before the fourth arrives.
+    let res = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut extra = connect_from(&app, "127.0.0.2").await;
+    let _ = extra.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    let mut buf = [0u8; 64];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(5), extra.read(&mut buf))
+        .await
+        .expect("closed at once")
+        .unwrap_or(0);
+    assert_eq!(n, 0, "refused: {:?}", String::from_utf8_lossy(&buf[..n]));
+    assert!(series(&app, "toktok_connections_refused_total") >= 1);
+    // Another address is served meanwhile.
+    let res = app.client.get(app.url("/health")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    // A freed slot takes a new connection.
+    drop(held.pop());
+    let mut answered = false;
+    for _ in 0..50 {
+        let mut conn = connect_from(&app, "127.0.0.2").await;
+        let _ = conn
+            .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+            .await;
+        let mut text = Vec::new();
+        let _ = conn.read_to_end(&mut text).await;
+        if text.starts_with(b"HTTP/1.1 200") {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(answered, "the freed slot is reusable");
+}
