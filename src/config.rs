@@ -774,10 +774,7 @@ const KEYS: &[(&str, SectionKeys)] = &[
         ],
     ),
     ("log", &[("format", Kind::Str), ("level", Kind::Str)]),
-    (
-        "metrics",
-        &[("enabled", Kind::Bool), ("listen", Kind::Str)],
-    ),
+    ("metrics", &[("enabled", Kind::Bool), ("listen", Kind::Str)]),
 ];
 
 fn section_keys(section: &str) -> Option<SectionKeys> {
@@ -860,12 +857,21 @@ impl Config {
                 self.smtp.host
             ));
         }
-        if let Some(all) = self.server.trusted_proxies.iter().find(|net| net.prefix == 0) {
+        if let Some(all) = self
+            .server
+            .trusted_proxies
+            .iter()
+            .find(|net| net.prefix == 0)
+        {
             out.push(format!(
                 "server.trusted_proxies contains {all}, which trusts every address: any client can set X-Forwarded-For and pick its own rate-limit bucket; list only your proxies' addresses"
             ));
         }
-        if let Some(addr) = self.metrics.listen.filter(|a| self.metrics.enabled && !a.ip().is_loopback()) {
+        if let Some(addr) = self
+            .metrics
+            .listen
+            .filter(|a| self.metrics.enabled && !a.ip().is_loopback())
+        {
             out.push(format!(
                 "metrics.listen = \"{addr}\" is not a loopback address: the metrics (which show, for one, whether a password-forgot matched an account) are reachable from the network; firewall the port"
             ));
@@ -2811,8 +2817,10 @@ mod tests {
         assert!(c.warnings()[0].starts_with("smtp.tls = \"none\""));
 
         for all in ["0.0.0.0/0", "::/0"] {
-            let c = parse(&format!("[server]\ntrusted_proxies = [\"10.0.0.1\", \"{all}\"]"))
-                .unwrap();
+            let c = parse(&format!(
+                "[server]\ntrusted_proxies = [\"10.0.0.1\", \"{all}\"]"
+            ))
+            .unwrap();
             assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
             assert!(c.warnings()[0].contains("trusts every address"));
         }

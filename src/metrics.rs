@@ -1,5 +1,9 @@
 //! Prometheus metrics: the counters and histograms behind `GET /metrics`.
 //!
+//! `/metrics` is served on a listener of its own (`metrics.listen`,
+//! `crate::server::serve_with`), never on the API's port: some counters
+//! (mail sent, for one) tell whether a password-forgot matched an account.
+//!
 //! This module owns every number toktok exports and the text exposition
 //! format (version 0.0.4) they are rendered in. It is hand-written rather
 //! than built on a metrics crate because toktok needs a handful of counters,

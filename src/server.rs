@@ -74,9 +74,8 @@ pub async fn serve_with(
     let sweeper = tokio::spawn(sweep_loop(state.clone(), stop_rx.clone()));
     let sampler = tokio::spawn(gauge_loop(state.clone(), stop_rx.clone()));
     let reloader = tokio::spawn(key_reload_loop(state.clone(), stop_rx.clone()));
-    let scraper = metrics.map(|listener| {
-        tokio::spawn(serve_metrics(listener, state.clone(), stop_rx.clone()))
-    });
+    let scraper = metrics
+        .map(|listener| tokio::spawn(serve_metrics(listener, state.clone(), stop_rx.clone())));
 
     let idle = state.config.server.idle_timeout;
     let mut builder = Builder::new(TokioExecutor::new());

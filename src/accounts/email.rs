@@ -9,9 +9,7 @@
 
 use serde_json::json;
 
-use super::{
-    parse_email, verify_current_password, weak, Authenticated, RequestMeta, UserView,
-};
+use super::{parse_email, verify_current_password, weak, Authenticated, RequestMeta, UserView};
 use crate::app::AppState;
 use crate::challenge::{ChallengeError, Control, Lookup, VerifyOptions};
 use crate::config::EmailMode;

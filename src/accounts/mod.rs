@@ -39,8 +39,7 @@ use crate::error::{ApiError, FieldError};
 use crate::mail::MailKind;
 use crate::ratelimit::{self, Bucket};
 use crate::store::{
-    AuditEvent, LoginClient, ProfileChange, RefreshDecision, SessionRecord, StoreError,
-    UserRecord,
+    AuditEvent, LoginClient, ProfileChange, RefreshDecision, SessionRecord, StoreError, UserRecord,
 };
 
 pub use tokens::TokenResponse;
@@ -481,7 +480,11 @@ impl Attempt {
             return;
         }
         let client = self.client.as_ref();
-        if let Err(e) = state.store.return_login_attempt(&self.email_key, client).await {
+        if let Err(e) = state
+            .store
+            .return_login_attempt(&self.email_key, client)
+            .await
+        {
             tracing::warn!(error = %e, "cannot give a login attempt back");
         }
     }

@@ -30,8 +30,13 @@ impl<F: Fn(u32, i64) -> Option<u64> + Send + 'static> LockRule for F {}
 /// Most known clients kept per user; the least recently seen go first.
 pub const MAX_KNOWN_CLIENTS: i64 = 10;
 
-fn counted(tx: &Transaction<'_>, sql: &str, p: impl rusqlite::Params) -> rusqlite::Result<Option<(u32, i64)>> {
-    tx.query_row(sql, p, |r| Ok((r.get(0)?, r.get(1)?))).optional()
+fn counted(
+    tx: &Transaction<'_>,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<Option<(u32, i64)>> {
+    tx.query_row(sql, p, |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
 }
 
 impl Store {
@@ -199,7 +204,11 @@ impl Store {
 
     /// Deletes counts by client idle since `idle_before` and known clients
     /// not seen since `known_since` (the sweeper).
-    pub async fn sweep_lockout(&self, idle_before: i64, known_since: i64) -> Result<usize, StoreError> {
+    pub async fn sweep_lockout(
+        &self,
+        idle_before: i64,
+        known_since: i64,
+    ) -> Result<usize, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
             #[cfg(feature = "postgres")]

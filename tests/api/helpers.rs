@@ -259,9 +259,14 @@ pub async fn spawn_config(dir: tempfile::TempDir, config: Config) -> TestApp {
         .expect("bind port 0");
     let metrics_addr = metrics.local_addr().expect("local addr");
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(toktok::serve_with(listener, Some(metrics), app, async move {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(toktok::serve_with(
+        listener,
+        Some(metrics),
+        app,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     TestApp {
         addr,
         metrics_addr,

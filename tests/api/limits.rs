@@ -105,7 +105,8 @@ async fn undecryptable_bodies_take_the_decrypt_token_before_any_rsa_work() {
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
-const LOCKOUT: &str = "[rate_limit]\nenabled = true\nper_ip_burst = 1000\nper_ip_per_minute = 1000\n";
+const LOCKOUT: &str =
+    "[rate_limit]\nenabled = true\nper_ip_burst = 1000\nper_ip_per_minute = 1000\n";
 
 async fn change_password(app: &TestApp, token: &str, current: &str) -> reqwest::Response {
     app.request(
@@ -156,10 +157,9 @@ async fn wrong_current_passwords_lock_like_failed_logins() {
 /// the hasher, and other users sign in meanwhile.
 #[tokio::test]
 async fn a_flood_of_current_password_checks_reaches_the_hasher_five_times() {
-    let app = spawn_app_with(
-        "[rate_limit]\nenabled = true\nper_ip_burst = 30\nper_ip_per_minute = 1\n",
-    )
-    .await;
+    let app =
+        spawn_app_with("[rate_limit]\nenabled = true\nper_ip_burst = 30\nper_ip_per_minute = 1\n")
+            .await;
     let flooder = app.signed_up("flooder@example.com").await;
     app.signed_up("bystander@example.com").await;
     let mut flood = tokio::task::JoinSet::new();
@@ -206,7 +206,11 @@ async fn login_from(app: &TestApp, ip: &str, email: &str, password: &str) -> req
 }
 
 fn retry_after(res: &reqwest::Response) -> i64 {
-    res.headers()["retry-after"].to_str().unwrap().parse().unwrap()
+    res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
 }
 
 /// TT-09: five wrong passwords from anywhere, then one per window, kept
@@ -241,7 +245,10 @@ async fn an_attacker_at_one_address_cannot_keep_the_owner_out() {
     let res = login_from(&app, cafe, email, PASSWORD).await;
     let body = assert_problem(res, 429, "rate_limited").await;
     assert!(
-        body["detail"].as_str().unwrap().contains("password reset link"),
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("password reset link"),
         "{body}"
     );
     // The owner at home is not locked out ...
@@ -299,7 +306,10 @@ async fn an_attacker_at_many_addresses_guesses_no_faster_than_l3() {
     // 5, then 1 per window (the last window may end past the hour); L3's
     // hard cap is 100 an hour.
     let windows = waits.len();
-    assert!((4 + windows..=5 + windows).contains(&(guesses as usize)), "{guesses}");
+    assert!(
+        (4 + windows..=5 + windows).contains(&(guesses as usize)),
+        "{guesses}"
+    );
     assert!(guesses < 20, "{guesses}");
 }
 
@@ -311,7 +321,10 @@ async fn metrics_are_served_on_their_own_listener_only() {
     let app = spawn_app_with("[email]\nmode = \"dev\"\n").await;
     app.signed_up("known@example.com").await;
     let res = app
-        .post("/v1/auth/password/forgot", json!({ "email": "known@example.com" }))
+        .post(
+            "/v1/auth/password/forgot",
+            json!({ "email": "known@example.com" }),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let res = app.client.get(app.url("/metrics")).send().await.unwrap();
@@ -331,9 +344,7 @@ async fn metrics_are_served_on_their_own_listener_only() {
 /// A raw TCP connection to the server from `source` (a 127.x address).
 async fn connect_from(app: &TestApp, source: &str) -> tokio::net::TcpStream {
     let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket
-        .bind(format!("{source}:0").parse().unwrap())
-        .unwrap();
+    socket.bind(format!("{source}:0").parse().unwrap()).unwrap();
     socket.connect(app.addr).await.unwrap()
 }
 
@@ -379,12 +390,9 @@ async fn idle_h2_client(mut conn: tokio::net::TcpStream) -> std::time::Duration 
 async fn idle_http2_connections_are_closed_after_the_idle_timeout() {
     let app = spawn_app_with("[server]\nidle_timeout = \"1s\"\n").await;
     let conn = connect_from(&app, "127.0.0.1").await;
-    let held = tokio::time::timeout(
-        std::time::Duration::from_secs(10),
-        idle_h2_client(conn),
-    )
-    .await
-    .expect("the server closes an idle HTTP/2 connection");
+    let held = tokio::time::timeout(std::time::Duration::from_secs(10), idle_h2_client(conn))
+        .await
+        .expect("the server closes an idle HTTP/2 connection");
     assert!(held >= std::time::Duration::from_millis(900), "{held:?}");
     // A connection that is used is not cut while a request runs.
     let res = app.client.get(app.url("/health")).send().await.unwrap();
@@ -408,7 +416,9 @@ async fn the_per_address_connection_cap_refuses_extra_connections() {
     let res = app.client.get(app.url("/health")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
     let mut extra = connect_from(&app, "127.0.0.2").await;
-    let _ = extra.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n").await;
+    let _ = extra
+        .write_all(b"GET /health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await;
     let mut buf = [0u8; 64];
     let n = tokio::time::timeout(std::time::Duration::from_secs(5), extra.read(&mut buf))
         .await
