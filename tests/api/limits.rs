@@ -447,3 +447,36 @@ async fn the_per_address_connection_cap_refuses_extra_connections() {
     }
     assert!(answered, "the freed slot is reusable");
 }
+
+/// TT-09: the addresses an account signed in from are remembered bounded
+/// (the 10 most recent) and only as HMACs; a forgotten one waits on the
+/// account's count like any other.
+#[tokio::test]
+async fn known_addresses_are_bounded_and_not_stored_in_clear() {
+    let app = spawn_app_with(BEHIND_PROXY).await;
+    let email = "roamer@example.com";
+    app.register(email, PASSWORD).await;
+    for i in 0..12 {
+        app.clock.advance(1);
+        let res = login_from(&app, &format!("198.51.100.{i}"), email, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM sign_in_clients").await,
+        10
+    );
+    let rows = app.sql("SELECT client_hash FROM sign_in_clients").await;
+    assert!(
+        rows.iter().all(|r| !r[0].contains("198.51.100")),
+        "{rows:?}"
+    );
+    // Lock the account from elsewhere.
+    for _ in 0..5 {
+        let _ = login_from(&app, "203.0.113.66", email, "attacker guess 000").await;
+    }
+    // The two oldest addresses were forgotten; the newest pass.
+    let res = login_from(&app, "198.51.100.0", email, PASSWORD).await;
+    assert_problem(res, 429, "rate_limited").await;
+    let res = login_from(&app, "198.51.100.11", email, PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
