@@ -480,3 +480,31 @@ async fn known_addresses_are_bounded_and_not_stored_in_clear() {
     let res = login_from(&app, "198.51.100.11", email, PASSWORD).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+/// TT-16: `trusted_proxies = ["0.0.0.0/0"]` was accepted silently; `check`
+/// (like `serve`) now warns that it trusts every address.
+#[test]
+fn check_warns_when_trusted_proxies_trust_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("toktok.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\ntrusted_proxies = [\"10.0.0.1\", \"::/0\"]\n{}\
+             [password]\npbkdf2_iterations = 600000\n",
+            crate::helpers::database_toml(dir.path())
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toktok"))
+        .arg("--config")
+        .arg(&config)
+        .arg("check")
+        .env_remove("TOKTOK_CONFIG")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("the toktok binary runs");
+    let said =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("::/0, which trusts every address"), "{said}");
+}
