@@ -48,6 +48,9 @@ pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Connections served at once; further clients wait in the kernel backlog.
 pub const MAX_CONNECTIONS: usize = 10_000;
+/// How long a connection being closed (idle, or drained at shutdown) may
+/// take to go once nothing is in flight.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Serves `app` on `listener` until `shutdown` completes, then drains.
 pub async fn serve(
@@ -205,11 +208,12 @@ impl Connection {
             .builder
             .serve_connection_with_upgrades(TokioIo::new(stream), service);
         tokio::pin!(connection);
-        // Once closing, a client that never reads its GOAWAY (or the last
-        // response) is dropped after one more idle period.
+        // Once closing, a client that does not take its GOAWAY (HTTP/2
+        // waits for a ping's answer before it closes) is dropped after
+        // [`CLOSE_GRACE`].
         let mut closing: Option<Instant> = None;
         loop {
-            let give_up = closing.map(|at| at + self.idle);
+            let give_up = closing.map(|at| at + CLOSE_GRACE);
             tokio::select! {
                 result = connection.as_mut() => {
                     if let Err(e) = result {
@@ -227,7 +231,14 @@ impl Connection {
                     // In-flight requests have the drain timeout to finish.
                     closing = Some(Instant::now() + DRAIN_TIMEOUT);
                 }
-                () = sleep_until(give_up), if give_up.is_some() => return,
+                () = sleep_until(give_up), if give_up.is_some() => {
+                    // A request that slipped in before the GOAWAY finishes
+                    // (the request timeout bounds it).
+                    if !activity.busy() {
+                        return;
+                    }
+                    closing = Some(Instant::now());
+                }
             }
         }
     }
@@ -259,6 +270,10 @@ impl Activity {
     fn lock(&self) -> std::sync::MutexGuard<'_, (usize, Instant)> {
         // Two integers, always consistent: a poisoned lock is still usable.
         self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn busy(&self) -> bool {
+        self.lock().0 > 0
     }
 
     fn begin(self: &Arc<Self>) -> Busy {

@@ -394,6 +394,17 @@ async fn idle_http2_connections_are_closed_after_the_idle_timeout() {
         .await
         .expect("the server closes an idle HTTP/2 connection");
     assert!(held >= std::time::Duration::from_millis(900), "{held:?}");
+    // One that never answers (the review's attacker) goes too.
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let mut silent = connect_from(&app, "127.0.0.1").await;
+    silent.write_all(H2_PREFACE).await.unwrap();
+    let mut sink = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        silent.read_to_end(&mut sink),
+    )
+    .await;
+    assert!(closed.is_ok(), "a silent idle HTTP/2 connection is closed");
     // A connection that is used is not cut while a request runs.
     let res = app.client.get(app.url("/health")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
