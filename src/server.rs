@@ -228,12 +228,12 @@ impl Connection {
                 }
                 () = stopped(&mut self.stop), if closing.is_none() => {
                     connection.as_mut().graceful_shutdown();
-                    // In-flight requests have the drain timeout to finish.
-                    closing = Some(Instant::now() + DRAIN_TIMEOUT);
+                    closing = Some(Instant::now());
                 }
                 () = sleep_until(give_up), if give_up.is_some() => {
-                    // A request that slipped in before the GOAWAY finishes
-                    // (the request timeout bounds it).
+                    // Requests in flight finish (a request that slipped in
+                    // before an idle GOAWAY too): the request timeout, and
+                    // at shutdown the drain timeout, bound them.
                     if !activity.busy() {
                         return;
                     }

@@ -519,3 +519,33 @@ fn check_warns_when_trusted_proxies_trust_everything() {
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("::/0, which trusts every address"), "{said}");
 }
+
+/// The connection bookkeeping of TT-07 also drives the drain: at shutdown a
+/// request in flight (here, its body still arriving) finishes and is
+/// answered before the server stops.
+#[tokio::test]
+async fn a_request_in_flight_at_shutdown_is_answered() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let app = spawn_app_with("").await;
+    let body = br#"{"email":"late@example.com","password":"wrong wrong wrong"}"#;
+    let mut conn = connect_from(&app, "127.0.0.1").await;
+    let head = format!(
+        "POST /v1/auth/login HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n\
+         content-length: {}\r\n\r\n",
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(&body[..10]).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let stopping = tokio::spawn(app.stop());
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    conn.write_all(&body[10..]).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = conn.read_to_end(&mut answer).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 401"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    stopping.await.unwrap();
+}
