@@ -160,3 +160,19 @@ CREATE TABLE rate_limits (
     at                  BIGINT NOT NULL,
     PRIMARY KEY (bucket, client)
 );
+
+-- migration: 6
+CREATE TABLE login_failures_by_client (
+    email_key           TEXT NOT NULL,
+    client              TEXT NOT NULL,
+    failures            BIGINT NOT NULL,
+    last_failed_at      BIGINT NOT NULL,
+    PRIMARY KEY (email_key, client)
+);
+CREATE INDEX login_failures_by_client_last ON login_failures_by_client(last_failed_at);
+CREATE TABLE sign_in_clients (
+    client_hash         TEXT PRIMARY KEY,
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    last_seen_at        BIGINT NOT NULL
+);
+CREATE INDEX sign_in_clients_user ON sign_in_clients(user_id);

@@ -186,3 +186,27 @@ CREATE TABLE mail_slots (
     until               INTEGER NOT NULL,
     PRIMARY KEY (user_id, kind)
 ) WITHOUT ROWID;
+
+-- migration: 6
+-- Lockout by client (TT-09): failed sign-ins and current-password checks
+-- per (account, client address), beside the per-account count of
+-- `login_failures`, so one address cannot keep an owner out; and the
+-- clients an account signed in from before, whose correct password passes
+-- the per-account lockout (src/accounts/mod.rs, "Lockout").
+CREATE TABLE login_failures_by_client (
+    email_key           TEXT NOT NULL,
+    -- an IPv4 address or an IPv6 /64 (src/ratelimit.rs `client_key`)
+    client              TEXT NOT NULL,
+    failures            INTEGER NOT NULL,
+    last_failed_at      INTEGER NOT NULL,
+    PRIMARY KEY (email_key, client)
+) WITHOUT ROWID;
+CREATE INDEX login_failures_by_client_last ON login_failures_by_client(last_failed_at);
+CREATE TABLE sign_in_clients (
+    -- HMAC of (email key, client address) under a server key: the table
+    -- does not list the addresses a user comes from
+    client_hash         TEXT PRIMARY KEY,
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    last_seen_at        INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sign_in_clients_user ON sign_in_clients(user_id);

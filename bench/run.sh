@@ -105,6 +105,10 @@ port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 PORT=$((20000 + RANDOM % 20000))
 while ! port_free "$PORT"; do PORT=$((20000 + RANDOM % 20000)); done
 URL=http://127.0.0.1:$PORT
+# /metrics is served on a listener of its own (metrics.listen).
+METRICS_PORT=$((PORT + 1))
+while ! port_free "$METRICS_PORT"; do METRICS_PORT=$((20000 + RANDOM % 20000)); done
+METRICS_URL=http://127.0.0.1:$METRICS_PORT/metrics
 
 # write_config [SWEEP_INTERVAL]: the server's configuration; the sweeper runs
 # every minute (the default) unless told otherwise. DATABASE_LINE and
@@ -127,6 +131,8 @@ mode = "off"
 enabled = false
 [log]
 level = "warn"
+[metrics]
+listen = "127.0.0.1:$METRICS_PORT"
 EOF
     if [ -n "${1:-}" ]; then
         printf '[challenges]\nsweep_interval = "%s"\n' "$1" >>"$CONFIG_FILE"
@@ -300,7 +306,7 @@ done
 # spawn) and is stopped (SIGINT, on which wrk reports) as soon as /metrics
 # counts the expired rows as swept: SW's figures cover exactly the sweep.
 swept_challenges() {
-    curl -s "$URL/metrics" | awk '/^toktok_sweeper_deleted_total\{kind="challenges"\}/ { print $2 }'
+    curl -s "$METRICS_URL" | awk '/^toktok_sweeper_deleted_total\{kind="challenges"\}/ { print $2 }'
 }
 if [ "$SCALE" = 1 ]; then
     say "scale: seeding $SCALE_USERS users and $SCALE_CHALLENGES challenges ($SCALE_EXPIRED expired)"

@@ -73,6 +73,8 @@ mode = "dev"
 outbox_dir = "{self.outbox}"
 [log]
 level = "warn"
+[metrics]
+listen = "127.0.0.1:0"
 {self.extra}"""
         )
 

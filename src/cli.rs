@@ -204,6 +204,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen} (server.listen)"))?;
+    // `/metrics` has a listener of its own, loopback by default (TT-10).
+    let metrics = match config_metrics(&app) {
+        Some(addr) => Some(tokio::net::TcpListener::bind(addr).await.with_context(|| {
+            format!("cannot listen on {addr} (metrics.listen; \"off\" turns it off)")
+        })?),
+        None => None,
+    };
     spawn_key_reloader(app.clone());
     // The database is open and migrated (App::build) and the port bound:
     // connections queue in the kernel from here on, so systemd may start
@@ -213,7 +220,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         crate::shutdown_signal().await;
         notify_systemd(sd_notify::NotifyState::Stopping);
     };
-    crate::serve(listener, app, shutdown).await
+    crate::serve_with(listener, metrics, app, shutdown).await
+}
+
+/// Where `/metrics` is to be served, if anywhere.
+fn config_metrics(app: &App) -> Option<std::net::SocketAddr> {
+    let metrics = &app.state().config.metrics;
+    metrics.listen.filter(|_| metrics.enabled)
 }
 
 /// Tells systemd (`Type=notify`) about a state change through

@@ -78,6 +78,14 @@ pub struct ServerConfig {
     pub request_timeout: Duration,
     /// Serve the browser demo client at `/demo`.
     pub demo: bool,
+    /// A connection with no request in progress (HTTP/1 keep-alive, or
+    /// HTTP/2 with no open stream) is closed after this; it is also the
+    /// time a client has to send its request headers, and the HTTP/2 ping
+    /// interval and ping timeout (TT-07).
+    pub idle_timeout: Duration,
+    /// Connections one client address (an IPv6 /64) may hold at once; the
+    /// next is closed at accept. 0: no cap. Trusted proxies are exempt.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for ServerConfig {
@@ -90,6 +98,8 @@ impl Default for ServerConfig {
             trusted_proxies: Vec::new(),
             request_timeout: Duration::from_secs(30),
             demo: true,
+            idle_timeout: Duration::from_secs(10),
+            max_connections_per_ip: 100,
         }
     }
 }
@@ -377,11 +387,18 @@ impl Default for LogConfig {
 pub struct MetricsConfig {
     /// Serve Prometheus metrics at `/metrics`.
     pub enabled: bool,
+    /// The listener `/metrics` is served on, apart from the API (TT-10:
+    /// the counters tell, for one, whether a password-forgot matched an
+    /// account). `None` (`""` or `"off"`): no metrics listener.
+    pub listen: Option<SocketAddr>,
 }
 
 impl Default for MetricsConfig {
     fn default() -> Self {
-        MetricsConfig { enabled: true }
+        MetricsConfig {
+            enabled: true,
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 9090))),
+        }
     }
 }
 
@@ -669,6 +686,8 @@ const KEYS: &[(&str, SectionKeys)] = &[
             ("trusted_proxies", Kind::List),
             ("request_timeout", Kind::Duration),
             ("demo", Kind::Bool),
+            ("idle_timeout", Kind::Duration),
+            ("max_connections_per_ip", Kind::Int),
         ],
     ),
     ("accounts", &[("registration_open", Kind::Bool)]),
@@ -755,7 +774,7 @@ const KEYS: &[(&str, SectionKeys)] = &[
         ],
     ),
     ("log", &[("format", Kind::Str), ("level", Kind::Str)]),
-    ("metrics", &[("enabled", Kind::Bool)]),
+    ("metrics", &[("enabled", Kind::Bool), ("listen", Kind::Str)]),
 ];
 
 fn section_keys(section: &str) -> Option<SectionKeys> {
@@ -836,6 +855,25 @@ impl Config {
             out.push(format!(
                 "smtp.tls = \"none\": the SMTP password is sent to {} unencrypted",
                 self.smtp.host
+            ));
+        }
+        if let Some(all) = self
+            .server
+            .trusted_proxies
+            .iter()
+            .find(|net| net.prefix == 0)
+        {
+            out.push(format!(
+                "server.trusted_proxies contains {all}, which trusts every address: any client can set X-Forwarded-For and pick its own rate-limit bucket; list only your proxies' addresses"
+            ));
+        }
+        if let Some(addr) = self
+            .metrics
+            .listen
+            .filter(|a| self.metrics.enabled && !a.ip().is_loopback())
+        {
+            out.push(format!(
+                "metrics.listen = \"{addr}\" is not a loopback address: the metrics (which show, for one, whether a password-forgot matched an account) are reachable from the network; firewall the port"
             ));
         }
         if !self.rate_limit.enabled {
@@ -1157,6 +1195,8 @@ struct RawServer {
     trusted_proxies: Option<Vec<String>>,
     request_timeout: Option<RawDuration>,
     demo: Option<bool>,
+    idle_timeout: Option<RawDuration>,
+    max_connections_per_ip: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1269,6 +1309,7 @@ struct RawLog {
 #[serde(deny_unknown_fields)]
 struct RawMetrics {
     enabled: Option<bool>,
+    listen: Option<String>,
 }
 
 /// Deserialised straight into a `Secret`, so the raw form's `Debug` is as
@@ -1486,6 +1527,19 @@ impl Checker<'_> {
             if let Some(v) = raw.enabled {
                 c.metrics.enabled = v;
             }
+            if let Some(v) = raw.listen {
+                let v = v.trim();
+                c.metrics.listen = if v.is_empty() || v == "off" {
+                    None
+                } else {
+                    Some(v.parse().map_err(|_| {
+                        self.fail(
+                            "metrics.listen",
+                            format!("expected a socket address like \"127.0.0.1:9090\", or \"off\", got \"{v}\""),
+                        )
+                    })?)
+                };
+            }
         }
         Ok(c)
     }
@@ -1534,6 +1588,13 @@ impl Checker<'_> {
         }
         if let Some(v) = raw.demo {
             c.demo = v;
+        }
+        if let Some(v) = raw.idle_timeout {
+            c.idle_timeout = self.duration("server.idle_timeout", v)?;
+        }
+        if let Some(v) = raw.max_connections_per_ip {
+            c.max_connections_per_ip =
+                self.int("server.max_connections_per_ip", v, 0, 1_000_000)?;
         }
         Ok(())
     }
@@ -2102,7 +2163,7 @@ mod tests {
         let e = err(parse("[server]\nlisen = \"0.0.0.0:80\""));
         assert_eq!(
             e,
-            "unknown key `server.lisen` in toktok.toml (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout, demo)"
+            "unknown key `server.lisen` in toktok.toml (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout, demo, idle_timeout, max_connections_per_ip)"
         );
     }
 
@@ -2186,7 +2247,7 @@ mod tests {
     fn env_unknown_key_or_section_names_the_variable() {
         assert_eq!(
             err(parse_env(&[("TOKTOK_SERVER__PORT", "80")])),
-            "TOKTOK_SERVER__PORT: unknown key `server.port` (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout, demo)"
+            "TOKTOK_SERVER__PORT: unknown key `server.port` (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout, demo, idle_timeout, max_connections_per_ip)"
         );
         let e = err(parse_env(&[("TOKTOK_SEVER__LISTEN", "0.0.0.0:80")]));
         assert!(
@@ -2253,6 +2314,33 @@ mod tests {
             err(parse_env(&[("TOKTOK_SMTP__PORT", "70000")])),
             "TOKTOK_SMTP__PORT (smtp.port): must be at most 65535, got 70000"
         );
+    }
+
+    #[test]
+    fn connection_limits_and_the_metrics_listener() {
+        let c = parse("").unwrap();
+        assert_eq!(c.server.idle_timeout, Duration::from_secs(10));
+        assert_eq!(c.server.max_connections_per_ip, 100);
+        assert_eq!(c.metrics.listen, Some("127.0.0.1:9090".parse().unwrap()));
+        let c = parse(
+            "[server]\nidle_timeout = \"2s\"\nmax_connections_per_ip = 0\n\
+             [metrics]\nlisten = \"[::1]:9100\"",
+        )
+        .unwrap();
+        assert_eq!(c.server.idle_timeout, Duration::from_secs(2));
+        assert_eq!(c.server.max_connections_per_ip, 0);
+        assert_eq!(c.metrics.listen, Some("[::1]:9100".parse().unwrap()));
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        for off in ["", "off", " off "] {
+            let c = parse(&format!("[metrics]\nlisten = \"{off}\"")).unwrap();
+            assert_eq!(c.metrics.listen, None);
+        }
+        assert!(err(parse("[metrics]\nlisten = \"9090\""))
+            .starts_with("metrics.listen: expected a socket address"));
+        assert!(err(parse("[server]\nmax_connections_per_ip = -1"))
+            .starts_with("server.max_connections_per_ip: "));
+        let c = parse("[metrics]\nlisten = \"0.0.0.0:9090\"").unwrap();
+        assert!(c.warnings()[0].starts_with("metrics.listen = \"0.0.0.0:9090\" is not a loopback"));
     }
 
     #[test]
@@ -2728,6 +2816,16 @@ mod tests {
         assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
         assert!(c.warnings()[0].starts_with("smtp.tls = \"none\""));
 
+        for all in ["0.0.0.0/0", "::/0"] {
+            let c = parse(&format!(
+                "[server]\ntrusted_proxies = [\"10.0.0.1\", \"{all}\"]"
+            ))
+            .unwrap();
+            assert_eq!(c.warnings().len(), 1, "{:?}", c.warnings());
+            assert!(c.warnings()[0].contains("trusts every address"));
+        }
+        let c = parse("[server]\ntrusted_proxies = [\"10.0.0.0/8\", \"::1\"]").unwrap();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
         let c = parse("[rate_limit]\nenabled = false").unwrap();
         assert_eq!(c.warnings().len(), 1);
 

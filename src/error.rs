@@ -92,6 +92,11 @@ pub enum ApiError {
     // 429
     #[error("too many requests; retry after {0} s")]
     RateLimited(u64),
+    /// Too many failed sign-ins for one account (L3, TT-09): 429
+    /// `rate_limited` like [`ApiError::RateLimited`], with a detail that
+    /// says a password reset link works at once.
+    #[error("too many failed attempts for this account; retry after {0} s, or use a password reset link (POST /v1/auth/password/forgot), which works at once and lifts the lock")]
+    AccountLocked(u64),
     #[error("a challenge for this id and action was created recently; retry after {0} s")]
     Throttled(u64),
     // 503
@@ -212,7 +217,7 @@ impl ApiError {
                 "weak_password",
                 "Weak password",
             ),
-            RateLimited(_) => (
+            RateLimited(_) | AccountLocked(_) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate_limited",
                 "Rate limited",
@@ -234,7 +239,10 @@ impl ApiError {
 
     fn retry_after(&self) -> Option<u64> {
         match self {
-            ApiError::RateLimited(s) | ApiError::Throttled(s) | ApiError::Overloaded(s) => Some(*s),
+            ApiError::RateLimited(s)
+            | ApiError::AccountLocked(s)
+            | ApiError::Throttled(s)
+            | ApiError::Overloaded(s) => Some(*s),
             ApiError::StorageUnavailable => Some(5),
             _ => None,
         }

@@ -46,4 +46,4 @@ pub mod telemetry;
 
 pub use app::{App, AppState};
 pub use config::Config;
-pub use server::{serve, shutdown_signal};
+pub use server::{serve, serve_with, shutdown_signal};

@@ -1,5 +1,9 @@
 //! Prometheus metrics: the counters and histograms behind `GET /metrics`.
 //!
+//! `/metrics` is served on a listener of its own (`metrics.listen`,
+//! `crate::server::serve_with`), never on the API's port: some counters
+//! (mail sent, for one) tell whether a password-forgot matched an account.
+//!
 //! This module owns every number toktok exports and the text exposition
 //! format (version 0.0.4) they are rendered in. It is hand-written rather
 //! than built on a metrics crate because toktok needs a handful of counters,
@@ -60,6 +64,12 @@ const HTTP_DURATION: &str = "toktok_http_request_duration_seconds";
 const LOGINS: &str = "toktok_logins_total";
 /// Rows deleted by the background sweeper, by `kind` ([`SWEEP_KINDS`]).
 pub const SWEPT: &str = "toktok_sweeper_deleted_total";
+/// JWE bodies handed to the RSA key, by `outcome` (`ok`, `invalid`,
+/// `overloaded`): every one is a private-key operation.
+pub const JWE_DECRYPTIONS: &str = "toktok_jwe_decryptions_total";
+/// Connections closed at accept because their address held
+/// `server.max_connections_per_ip` already.
+pub const REFUSED_CONNECTIONS: &str = "toktok_connections_refused_total";
 /// Gauge: queued mail not yet sent nor given up.
 pub const OUTBOX_DEPTH: &str = "toktok_outbox_queue_depth";
 /// Gauge: password hashes waiting for a free core.
@@ -76,6 +86,8 @@ fn help_for(name: &str) -> &'static str {
     match name {
         LOGINS => "Login attempts, by outcome.",
         SWEPT => "Rows deleted by the background sweeper, by kind.",
+        REFUSED_CONNECTIONS => "Connections closed at accept: their address was at its cap.",
+        JWE_DECRYPTIONS => "Encrypted (JWE) bodies the RSA key was asked to decrypt, by outcome.",
         OUTBOX_DEPTH => "Queued mail not yet sent nor given up (sampled every few seconds).",
         HASH_QUEUE => "Password hashes waiting for a free core (sampled every few seconds).",
         "toktok_mail_total" => "Mail delivery attempts, by outcome.",

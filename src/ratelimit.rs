@@ -1,8 +1,9 @@
 //! Per-IP token buckets for the endpoints an attacker hammers (SECURITY.md L3).
 //!
 //! This module owns the per-client-address limits on login, register,
-//! password-forgot, confirmation-resend, challenge creation and anonymous
-//! tokens. The per-*account* failed-login throttle is a different thing (it
+//! password-forgot, confirmation-resend, challenge creation, anonymous
+//! tokens, current-password checks (TT-03) and JWE decryption (taken before
+//! any RSA work, TT-04). The per-*account* failed-login throttle is a different thing (it
 //! lives with the accounts, in the database) and applies on top of this.
 //!
 //! Why it is shaped so:
@@ -64,6 +65,10 @@ pub enum Bucket {
     ConfirmResend,
     ChallengeCreate,
     Anonymous,
+    /// Every encrypted (JWE) body, taken before the RSA work (TT-04).
+    Decrypt,
+    /// Checks of the current password on authenticated routes (TT-03).
+    PasswordCheck,
 }
 
 /// Who is limited: an IPv4 address or an IPv6 /64.
@@ -327,13 +332,21 @@ impl Bucket {
             Bucket::ConfirmResend => "confirm_resend",
             Bucket::ChallengeCreate => "challenge_create",
             Bucket::Anonymous => "anonymous",
+            Bucket::Decrypt => "decrypt",
+            Bucket::PasswordCheck => "password_check",
         }
     }
 }
 
+/// The text key of the client behind `ip`: the IPv4 address (also for
+/// `::ffff:a.b.c.d`), or the IPv6 /64 as `xxxxxxxxxxxxxxxx::/64`. The
+/// shared buckets and the lockout by client (TT-09) use it.
+pub fn client_key(ip: IpAddr) -> String {
+    Client::of(ip).key()
+}
+
 impl Client {
     /// The client's key in the shared table.
-    #[cfg(feature = "postgres")]
     fn key(self) -> String {
         match self {
             Client::V4(v4) => std::net::Ipv4Addr::from(v4).to_string(),

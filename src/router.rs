@@ -32,7 +32,6 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/health"),
     ("GET", "/ready"),
-    ("GET", "/metrics"),
     ("GET", "/.well-known/jwks.json"),
     ("GET", "/openapi.json"),
     ("GET", "/docs"),
@@ -155,7 +154,6 @@ pub fn router(state: AppState) -> Router {
     let ops = Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
-        .route("/metrics", get(ops::metrics))
         .route("/.well-known/jwks.json", get(ops::jwks))
         .route("/demo", get(demo::page))
         .route(openapi::DOCUMENT_PATH, get(openapi::serve))

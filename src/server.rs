@@ -4,20 +4,36 @@
 //! [`serve`] takes a bound listener and a shutdown future: tests bind port 0,
 //! the binary binds the configured address and passes SIGTERM/SIGINT. On
 //! shutdown it stops accepting, lets in-flight requests finish (up to
-//! [`DRAIN_TIMEOUT`]), and stops the background tasks.
+//! [`DRAIN_TIMEOUT`]), and stops the background tasks. [`serve_with`] also
+//! serves `/metrics` on a listener of its own (`metrics.listen`, TT-10), so
+//! the API's port never shows them.
+//!
+//! Connection limits (SECURITY.md D4, TT-07):
+//! - at most [`MAX_CONNECTIONS`] at once, and `server.max_connections_per_ip`
+//!   per client address (an IPv6 /64; trusted proxies exempt): over the
+//!   cap a connection is closed at accept, so one client cannot take every
+//!   slot;
+//! - a connection with no request in progress is closed after
+//!   `server.idle_timeout`, whether HTTP/1 keep-alive or HTTP/2 (hyper has
+//!   no idle timeout for HTTP/2: each connection's requests are counted
+//!   here, and an idle one gets a GOAWAY); the same time bounds the first
+//!   byte and HTTP/1 headers, and is the HTTP/2 ping interval and timeout;
+//! - at start the soft open-file limit is raised to the hard one, so the
+//!   cap is reachable (the systemd unit sets `LimitNOFILE` too).
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{ConnectInfo, Request};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
-use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
-use tokio::sync::{watch, Semaphore};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{watch, OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use tower::ServiceExt as _;
 
 use crate::app::{App, AppState};
@@ -25,12 +41,16 @@ use crate::metrics;
 
 /// How long in-flight requests may take to finish after shutdown begins.
 pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
-/// A client must send its request headers within this time (slowloris).
+/// The default `server.idle_timeout`: a client must send its request
+/// headers within this time (slowloris), and an idle connection is closed.
 pub const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 /// Largest request head (request line plus headers) hyper buffers.
 pub const MAX_HEAD_BYTES: usize = 64 * 1024;
 /// Connections served at once; further clients wait in the kernel backlog.
 pub const MAX_CONNECTIONS: usize = 10_000;
+/// How long a connection being closed (idle, or drained at shutdown) may
+/// take to go once nothing is in flight.
+pub const CLOSE_GRACE: Duration = Duration::from_secs(1);
 
 /// Serves `app` on `listener` until `shutdown` completes, then drains.
 pub async fn serve(
@@ -38,25 +58,43 @@ pub async fn serve(
     app: App,
     shutdown: impl Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
+    serve_with(listener, None, app, shutdown).await
+}
+
+/// [`serve`], plus `/metrics` on `metrics` when given (`metrics.listen`).
+pub async fn serve_with(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    app: App,
+    shutdown: impl Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
     let state = app.state().clone();
     let router = app.router();
+    raise_open_file_limit();
     let (stop_tx, stop_rx) = watch::channel(false);
     // The mail outbox worker, stopped like the sweeper.
     let mailer = tokio::spawn(crate::mail::Mailer::run(state.clone(), stop_rx.clone()));
     let sweeper = tokio::spawn(sweep_loop(state.clone(), stop_rx.clone()));
     let sampler = tokio::spawn(gauge_loop(state.clone(), stop_rx.clone()));
-    let reloader = tokio::spawn(key_reload_loop(state.clone(), stop_rx));
+    let reloader = tokio::spawn(key_reload_loop(state.clone(), stop_rx.clone()));
+    let scraper = metrics
+        .map(|listener| tokio::spawn(serve_metrics(listener, state.clone(), stop_rx.clone())));
 
+    let idle = state.config.server.idle_timeout;
     let mut builder = Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .header_read_timeout(idle)
         .max_buf_size(MAX_HEAD_BYTES);
-    builder.http2().timer(TokioTimer::new());
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(idle))
+        .keep_alive_timeout(idle);
     let builder = Arc::new(builder);
-    let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let per_ip = Arc::new(PerIp::new(state.config.server.max_connections_per_ip));
 
     tracing::info!(addr = %listener.local_addr()?, "toktok is listening");
     tokio::pin!(shutdown);
@@ -80,37 +118,36 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        let trusted = &state.config.server.trusted_proxies;
+        let ip_slot = if trusted.iter().any(|net| net.contains(peer.ip())) {
+            None
+        } else {
+            match per_ip.clone().take(peer.ip()) {
+                Ok(slot) => slot,
+                Err(()) => {
+                    tracing::debug!(%peer, "connection refused: its address is at its cap");
+                    state.metrics.incr(metrics::REFUSED_CONNECTIONS, &[]);
+                    continue; // dropping the stream closes it
+                }
+            }
+        };
         let _ = stream.set_nodelay(true);
-        let service = router
-            .clone()
-            .map_request(move |mut req: Request<hyper::body::Incoming>| {
-                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
-                req
-            });
-        let service = TowerToHyperService::new(service);
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            // hyper's header-read timeout starts only once hyper-util has
-            // told HTTP/1 from HTTP/2, which needs a first byte: a client
-            // that connects and sends nothing would hold its slot for ever.
-            let mut first = [0u8; 1];
-            match tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await {
-                Ok(Ok(n)) if n > 0 => {}
-                _ => return, // silent, closed or failed: drop it and its permit
-            }
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            if let Err(e) = watcher.watch(connection).await {
-                tracing::debug!(error = %e, %peer, "connection ended with an error");
-            }
-            drop(permit);
-        });
+        let connection = Connection {
+            builder: builder.clone(),
+            router: router.clone(),
+            stop: stop_rx.clone(),
+            idle,
+            _slots: (permit, ip_slot),
+        };
+        tokio::spawn(connection.run(stream, peer));
     }
 
     tracing::info!("shutting down: draining in-flight requests");
     drop(listener);
     let _ = stop_tx.send(true);
-    if tokio::time::timeout(DRAIN_TIMEOUT, graceful.shutdown())
+    // Every connection holds a slot until it ends: all back means drained.
+    let all = u32::try_from(MAX_CONNECTIONS).unwrap_or(u32::MAX);
+    if tokio::time::timeout(DRAIN_TIMEOUT, slots.acquire_many(all))
         .await
         .is_err()
     {
@@ -119,10 +156,279 @@ pub async fn serve(
     let _ = sweeper.await;
     let _ = sampler.await;
     let _ = reloader.await;
+    if let Some(scraper) = scraper {
+        let _ = scraper.await;
+    }
     // The mail worker finishes the message in hand, then returns.
     let _ = mailer.await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// One accepted connection and what it holds until it ends.
+struct Connection {
+    builder: Arc<Builder<TokioExecutor>>,
+    router: axum::Router,
+    /// Turns true when the server shuts down: finish in-flight, then close.
+    stop: watch::Receiver<bool>,
+    idle: Duration,
+    /// The global slot and the address's slot, given back on drop.
+    _slots: (OwnedSemaphorePermit, Option<IpSlot>),
+}
+
+impl Connection {
+    async fn run(mut self, stream: TcpStream, peer: SocketAddr) {
+        // hyper's header-read timeout starts only once hyper-util has told
+        // HTTP/1 from HTTP/2, which needs a first byte: a client that
+        // connects and sends nothing would hold its slot for ever.
+        let mut first = [0u8; 1];
+        match tokio::time::timeout(self.idle, stream.peek(&mut first)).await {
+            Ok(Ok(n)) if n > 0 => {}
+            _ => return, // silent, closed or failed: drop it and its slots
+        }
+        let activity = Arc::new(Activity::new());
+        let tracked = activity.clone();
+        let service = self
+            .router
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo::<SocketAddr>(peer));
+                req
+            })
+            .map_future(move |response| {
+                let busy = tracked.begin();
+                async move {
+                    let response = response.await;
+                    drop(busy);
+                    response
+                }
+            });
+        let service = TowerToHyperService::new(service);
+        let connection = self
+            .builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service);
+        tokio::pin!(connection);
+        // Once closing, a client that does not take its GOAWAY (HTTP/2
+        // waits for a ping's answer before it closes) is dropped after
+        // [`CLOSE_GRACE`].
+        let mut closing: Option<Instant> = None;
+        loop {
+            let give_up = closing.map(|at| at + CLOSE_GRACE);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                    return;
+                }
+                () = activity.idle_for(self.idle), if closing.is_none() => {
+                    tracing::debug!(%peer, "idle connection closed");
+                    connection.as_mut().graceful_shutdown();
+                    closing = Some(Instant::now());
+                }
+                () = stopped(&mut self.stop), if closing.is_none() => {
+                    connection.as_mut().graceful_shutdown();
+                    closing = Some(Instant::now());
+                }
+                () = sleep_until(give_up), if give_up.is_some() => {
+                    // Requests in flight finish (a request that slipped in
+                    // before an idle GOAWAY too): the request timeout, and
+                    // at shutdown the drain timeout, bound them.
+                    if !activity.busy() {
+                        return;
+                    }
+                    closing = Some(Instant::now());
+                }
+            }
+        }
+    }
+}
+
+/// Resolves once the server shuts down (or its signal is gone).
+async fn stopped(stop: &mut watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
+}
+
+async fn sleep_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Requests in progress on one connection, and since when there were none.
+struct Activity(Mutex<(usize, Instant)>);
+
+/// Marks a request in progress until dropped.
+struct Busy(Arc<Activity>);
+
+impl Activity {
+    fn new() -> Self {
+        Activity(Mutex::new((0, Instant::now())))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, (usize, Instant)> {
+        // Two integers, always consistent: a poisoned lock is still usable.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn busy(&self) -> bool {
+        self.lock().0 > 0
+    }
+
+    fn begin(self: &Arc<Self>) -> Busy {
+        self.lock().0 += 1;
+        Busy(self.clone())
+    }
+
+    /// Resolves once no request has been in progress for `idle`.
+    async fn idle_for(&self, idle: Duration) {
+        loop {
+            let (busy, since) = *self.lock();
+            let wait = if busy > 0 {
+                idle
+            } else {
+                let quiet = since.elapsed();
+                if quiet >= idle {
+                    return;
+                }
+                idle - quiet
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let mut state = self.0.lock();
+        state.0 = state.0.saturating_sub(1);
+        state.1 = Instant::now();
+    }
+}
+
+/// Connections held per client address (`server.max_connections_per_ip`).
+struct PerIp {
+    /// 0: no cap.
+    max: usize,
+    held: Mutex<HashMap<String, usize>>,
+}
+
+/// One connection's place in its address's count, given back on drop.
+struct IpSlot(Arc<PerIp>, String);
+
+impl PerIp {
+    fn new(max: usize) -> Self {
+        PerIp {
+            max,
+            held: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
+        // Counts only: a poisoned lock is still consistent enough to use.
+        self.held.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A slot for `ip`; `Ok(None)` without a cap, `Err` when it is full.
+    fn take(self: Arc<Self>, ip: IpAddr) -> Result<Option<IpSlot>, ()> {
+        if self.max == 0 {
+            return Ok(None);
+        }
+        let key = crate::ratelimit::client_key(ip);
+        {
+            let mut held = self.lock();
+            let count = held.entry(key.clone()).or_insert(0);
+            if *count >= self.max {
+                return Err(());
+            }
+            *count += 1;
+        }
+        Ok(Some(IpSlot(self, key)))
+    }
+}
+
+impl Drop for IpSlot {
+    fn drop(&mut self) {
+        let mut held = self.0.lock();
+        if let Some(count) = held.get_mut(&self.1) {
+            *count = count.saturating_sub(1);
+            if *count == 0 {
+                held.remove(&self.1);
+            }
+        }
+    }
+}
+
+/// Raises the soft open-file limit to the hard one, so that
+/// [`MAX_CONNECTIONS`] sockets fit (1024 is a common default soft limit),
+/// and says what it set; warns when the cap stays out of reach.
+fn raise_open_file_limit() {
+    #[cfg(unix)]
+    {
+        use rustix::process::{getrlimit, setrlimit, Resource};
+        let limit = getrlimit(Resource::Nofile);
+        let wanted = MAX_CONNECTIONS as u64 + 1024;
+        let (Some(soft), hard) = (limit.current, limit.maximum) else {
+            return; // unlimited already
+        };
+        let target = hard.map_or(wanted, |hard| hard.min(wanted.max(soft)));
+        if target > soft {
+            let raised = rustix::process::Rlimit {
+                current: Some(target),
+                maximum: hard,
+            };
+            match setrlimit(Resource::Nofile, raised) {
+                Ok(()) => tracing::info!(from = soft, to = target, "raised the open-file limit"),
+                Err(e) => tracing::warn!(error = %e, soft, "cannot raise the open-file limit"),
+            }
+        }
+        let now = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
+        if now < wanted {
+            tracing::warn!(
+                limit = now,
+                "the open-file limit keeps connections below {MAX_CONNECTIONS}; raise it (LimitNOFILE= under systemd, ulimit -n)"
+            );
+        }
+    }
+}
+
+/// Serves `GET /metrics` (only) on its own listener until `stop`.
+async fn serve_metrics(listener: TcpListener, state: AppState, mut stop: watch::Receiver<bool>) {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "metrics are served at /metrics");
+    }
+    let router = axum::Router::new()
+        .route("/metrics", axum::routing::get(crate::http::ops::metrics))
+        .fallback(crate::http::ops::not_found)
+        .with_state(state);
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    tracing::warn!(error = %e, "metrics accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = stopped(&mut stop) => return,
+        };
+        let service = TowerToHyperService::new(router.clone());
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
+        let mut stop = stop.clone();
+        tokio::spawn(async move {
+            tokio::pin!(connection);
+            tokio::select! {
+                _ = connection.as_mut() => {}
+                () = stopped(&mut stop) => {}
+            }
+        });
+    }
 }
 
 /// Rows deleted per sweep transaction: small enough that no batch holds the
@@ -161,6 +467,13 @@ pub async fn sweep_once(state: &AppState) {
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "session sweep failed"),
+    }
+    // Counts by client idle for a day; clients not seen for the known time.
+    let known_since = now - crate::accounts::KNOWN_CLIENT_SECS;
+    match state.store.sweep_lockout(now - 86_400, known_since).await {
+        Ok(n) if n > 0 => tracing::debug!(deleted = n, "swept lockout counts and clients"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "lockout sweep failed"),
     }
     match state.challenges.sweep(CHALLENGE_SWEEP_BATCH).await {
         Ok(n) if n > 0 => {

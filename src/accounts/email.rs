@@ -9,7 +9,7 @@
 
 use serde_json::json;
 
-use super::{parse_email, require_password, weak, Authenticated, RequestMeta, UserView};
+use super::{parse_email, verify_current_password, weak, Authenticated, RequestMeta, UserView};
 use crate::app::AppState;
 use crate::challenge::{ChallengeError, Control, Lookup, VerifyOptions};
 use crate::config::EmailMode;
@@ -285,7 +285,7 @@ pub async fn request_email_change(
 ) -> Result<(), ApiError> {
     require_email(state)?;
     let new_email = parse_email("new_email", new_email)?;
-    require_password(state, &who.user, password).await?;
+    verify_current_password(state, who, password, meta).await?;
     let key = new_email.normalized();
     if key == who.user.email.to_lowercase() {
         return Err(ApiError::field("new_email", "is already your address"));

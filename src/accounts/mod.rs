@@ -4,6 +4,20 @@
 //! HTTP handlers parse requests and call these functions; everything that is
 //! a rule of an auth server (enumeration-safe answers, lockout, rotation and
 //! reuse detection, which sessions end when) lives here, once.
+//!
+//! **Lockout** (SECURITY.md L3, review findings TT-03 and TT-09). Every
+//! check of an account's password — a login, or the current password on
+//! an authenticated route ([`verify_current_password`]) — takes an attempt
+//! before the hash: failures are counted per account and per (account,
+//! client address, an IPv6 /64 being one client), and each count waits
+//! 1 s after its fifth failure, doubling up to 15 min. A client waiting on
+//! its own count is refused. A client waiting only on the account's count
+//! is refused too, unless the account signed in from it within
+//! [`KNOWN_CLIENT_SECS`]: so an attacker at one address locks out only
+//! that address, guesses from many addresses still share the account's
+//! back-off, and the owner's known devices keep working. A refused attempt
+//! costs no hash and answers 429 saying that a password reset link works
+//! (the reset clears the counts).
 
 pub mod admin;
 pub mod anonymous;
@@ -23,9 +37,9 @@ use crate::domain::email::Email;
 use crate::domain::password::PasswordProblem;
 use crate::error::{ApiError, FieldError};
 use crate::mail::MailKind;
-use crate::ratelimit::Bucket;
+use crate::ratelimit::{self, Bucket};
 use crate::store::{
-    AuditEvent, ProfileChange, RefreshDecision, SessionRecord, StoreError, UserRecord,
+    AuditEvent, LoginClient, ProfileChange, RefreshDecision, SessionRecord, StoreError, UserRecord,
 };
 
 pub use tokens::TokenResponse;
@@ -34,6 +48,10 @@ pub use tokens::TokenResponse;
 pub const LOCKOUT_THRESHOLD: u32 = 5;
 /// Longest lockout window.
 pub const LOCKOUT_CAP_SECS: i64 = 15 * 60;
+/// How long a client address an account signed in from passes the
+/// account's lockout (TT-09; at most `store::lockout::MAX_KNOWN_CLIENTS`
+/// per account are remembered).
+pub const KNOWN_CLIENT_SECS: i64 = 90 * 86_400;
 /// Largest `metadata` document, serialised (API.md "User object").
 pub const METADATA_MAX_BYTES: usize = 16 * 1024;
 /// Longest display name, in characters.
@@ -209,12 +227,22 @@ async fn sign_in(
     // Only while `user` (read before the password check) still holds: a
     // password change or a delete that committed meanwhile wins.
     let verified = user.password_hash.clone();
+    let client = login_client(state, &email_key, meta.ip);
     let created = state
         .store
-        .create_session(session.clone(), email_key, rehash, verified, event)
+        .create_session(session.clone(), email_key.clone(), rehash, verified, event)
         .await?;
     if !created {
         return Err(ApiError::InvalidCredentials);
+    }
+    // This client's count ends and it becomes known (TT-09). Lost, the
+    // client is merely not remembered this time: a warning, not an error.
+    if let Err(e) = state
+        .store
+        .login_succeeded(&email_key, client, Some(&user.id), now)
+        .await
+    {
+        tracing::warn!(error = %e, "cannot remember the client of a sign-in");
     }
     let mut user = user.clone();
     user.last_login_at = Some(now);
@@ -365,6 +393,7 @@ pub async fn login(
         Ok(_) => "success",
         Err(ApiError::InvalidCredentials) => "invalid_credentials",
         Err(ApiError::RateLimited(_)) => "rate_limited",
+        Err(ApiError::AccountLocked(_)) => "locked",
         Err(ApiError::EmailNotConfirmed) => "not_confirmed",
         Err(ApiError::Overloaded(_)) => "overloaded",
         Err(_) => "error",
@@ -381,31 +410,84 @@ async fn login_inner(
     meta.limit(state, Bucket::Login).await?;
     let email = parse_email("email", email)?;
     let key = email.normalized();
-    // L3: the attempt is taken (counted as a failure) before the password
-    // is checked, under the count's lock. Concurrent guesses, through any
-    // instance, each see the ones before them: a burst cannot all pass a
-    // check made before any of them had failed.
-    let taken = if state.config.rate_limit.enabled {
-        let now = state.now();
-        let locked = move |failures, last| lockout_remaining(failures, last, now);
-        match state.store.take_login_attempt(&key, now, locked).await? {
-            Ok(failures) => Some(failures),
-            Err(wait) => return Err(ApiError::RateLimited(wait)),
-        }
-    } else {
-        None
-    };
-    let outcome = login_checked(state, &key, password, meta, taken).await;
+    let attempt = Attempt::take(state, &key, meta).await?;
+    let outcome = login_checked(state, &key, password, meta, attempt.failures).await;
     // Not a wrong password (a correct one that may not sign in yet, an
     // overload, a storage error before the check): the attempt is given
     // back. After a wrong password nothing but 401 comes out. A success
-    // already cleared the count.
-    if taken.is_some() && matches!(&outcome, Err(e) if !matches!(e, ApiError::InvalidCredentials)) {
-        if let Err(e) = state.store.return_login_attempt(&key).await {
+    // already cleared the counts.
+    if matches!(&outcome, Err(e) if !matches!(e, ApiError::InvalidCredentials)) {
+        attempt.give_back(state).await;
+    }
+    outcome
+}
+
+/// The lockout client of a request from `ip` for the account `email_key`:
+/// its rate-limit key and an HMAC of both under a server key (the row that
+/// remembers it as known, which so names no address).
+fn login_client(state: &AppState, email_key: &str, ip: Option<IpAddr>) -> Option<LoginClient> {
+    let key = ratelimit::client_key(ip?);
+    let input = format!("toktok sign-in client\0{email_key}\0{key}");
+    let tag = ring::hmac::sign(&state.refresh_chain_key, input.as_bytes());
+    let hash = tag.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    Some(LoginClient { key, hash })
+}
+
+/// One attempt at an account's password, taken before the hash (see the
+/// module docs, "Lockout").
+struct Attempt {
+    email_key: String,
+    client: Option<LoginClient>,
+    /// The account's consecutive failures with this one; `None` when the
+    /// lockout is off (`rate_limit.enabled = false`).
+    failures: Option<u32>,
+}
+
+impl Attempt {
+    /// Takes the attempt, or answers 429 when the client must wait. The
+    /// attempt is counted as a failure at once, under the count's lock:
+    /// concurrent guesses, through any instance, each see the ones before
+    /// them, so a burst cannot all pass a check made before any failed.
+    async fn take(state: &AppState, email_key: &str, meta: &RequestMeta) -> Result<Self, ApiError> {
+        let client = login_client(state, email_key, meta.ip);
+        let mut attempt = Attempt {
+            email_key: email_key.to_owned(),
+            client: client.clone(),
+            failures: None,
+        };
+        if !state.config.rate_limit.enabled {
+            return Ok(attempt);
+        }
+        let now = state.now();
+        let locked = move |failures, last| lockout_remaining(failures, last, now);
+        let known_since = now - KNOWN_CLIENT_SECS;
+        match state
+            .store
+            .take_login_attempt(email_key, client, now, known_since, locked)
+            .await?
+        {
+            Ok(failures) => {
+                attempt.failures = Some(failures);
+                Ok(attempt)
+            }
+            Err(wait) => Err(ApiError::AccountLocked(wait)),
+        }
+    }
+
+    /// Uncounts an attempt that turned out not to be a wrong password.
+    async fn give_back(&self, state: &AppState) {
+        if self.failures.is_none() {
+            return;
+        }
+        let client = self.client.as_ref();
+        if let Err(e) = state
+            .store
+            .return_login_attempt(&self.email_key, client)
+            .await
+        {
             tracing::warn!(error = %e, "cannot give a login attempt back");
         }
     }
-    outcome
 }
 
 /// The rest of a login once its attempt was `taken` (`None`: lockout off,
@@ -660,21 +742,61 @@ pub async fn update_profile(
     Ok(UserView::from(&user))
 }
 
-/// Verifies the user's current password (P6), answering `wrong_password`.
-async fn require_password(
+/// Checks the signed-in user's current password (P6) before a sensitive
+/// change — password change, email change, account delete, and the
+/// re-authentication to come — answering 403 `wrong_password`.
+///
+/// Counted like a login (TT-03): first the client's `PasswordCheck`
+/// bucket, then an attempt on the account's lockout and the (account,
+/// client) one, all before the hash, so a flooding or locked-out client
+/// costs no hash (and cannot fill the hash pool that every login needs).
+/// A wrong password counts as a failed sign-in; a right one clears the
+/// counts.
+pub async fn verify_current_password(
     state: &AppState,
-    user: &UserRecord,
+    who: &Authenticated,
     password: String,
+    meta: &RequestMeta,
 ) -> Result<(), ApiError> {
-    let verification = state
+    meta.limit(state, Bucket::PasswordCheck).await?;
+    let email_key = Email::parse(&who.user.email)
+        .map(|e| e.normalized())
+        .unwrap_or_else(|_| who.user.email.to_lowercase());
+    let attempt = Attempt::take(state, &email_key, meta).await?;
+    let verification = match state
         .hasher
-        .verify(user.password_hash.clone(), password)
-        .await?;
+        .verify(who.user.password_hash.clone(), password)
+        .await
+    {
+        Ok(verification) => verification,
+        Err(e) => {
+            attempt.give_back(state).await;
+            return Err(e.into());
+        }
+    };
+    let now = state.now();
     if verification.ok {
-        Ok(())
-    } else {
-        Err(ApiError::WrongPassword)
+        if attempt.failures.is_some() {
+            let cleared = state
+                .store
+                .login_succeeded(&email_key, attempt.client, None, now)
+                .await;
+            if let Err(e) = cleared {
+                tracing::warn!(error = %e, "cannot clear the failed-attempt count");
+            }
+        }
+        return Ok(());
     }
+    if let Some(failures) = attempt.failures {
+        let id = Some(who.user.id.as_str());
+        let detail = json!({ "reason": "wrong_current_password" });
+        audit_or_warn(state, meta.event(now, "login.failed", id, detail)).await;
+        if failures == LOCKOUT_THRESHOLD {
+            let event = meta.event(now, "login.locked", id, json!({ "failures": failures }));
+            audit_or_warn(state, event).await;
+        }
+    }
+    Err(ApiError::WrongPassword)
 }
 
 pub async fn change_password(
@@ -686,7 +808,7 @@ pub async fn change_password(
 ) -> Result<(), ApiError> {
     let email = Email::parse(&who.user.email).ok();
     state.policy.check(&new, email.as_ref()).map_err(weak)?;
-    require_password(state, &who.user, current).await?;
+    verify_current_password(state, who, current, meta).await?;
     let phc = state.hasher.hash(new).await?;
     let now = state.now();
     let event = meta.event(now, "password.changed", Some(&who.user.id), json!({}));
@@ -715,7 +837,7 @@ pub async fn delete_account(
     password: String,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
-    require_password(state, &who.user, password).await?;
+    verify_current_password(state, who, password, meta).await?;
     let now = state.now();
     let event = meta.event(
         now,

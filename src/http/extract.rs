@@ -8,6 +8,8 @@
 //! - [`ChallengeService`]: an API key with scope `challenges` (401 without a
 //!   live key, 403 without the scope).
 //! - [`Admin`]: an API key with scope `admin` or a user with role `admin`.
+//! - [`Sealed`]: a JSON body that may come encrypted (JWE); the client's
+//!   per-IP decrypt token is taken before any RSA work.
 //! - [`Meta`]: the client's address (honouring `X-Forwarded-For` only from
 //!   trusted proxies) and user agent, for rate limits and the audit log.
 
@@ -25,6 +27,8 @@ use crate::auth::api_keys::{self, ApiKeyError, Scope};
 use crate::auth::rsa::DecryptError;
 use crate::config::IpNet;
 use crate::error::{ApiError, FieldError};
+use crate::metrics;
+use crate::ratelimit::Bucket;
 use crate::store::ApiKeyRecord;
 
 /// A JSON request body of type `T`.
@@ -185,8 +189,28 @@ async fn json_bytes(
     }
     match &state.rsa {
         Some(rsa) if sealed && is_jose(req.headers()) => {
+            // TT-04: the client's decrypt token is taken before any RSA
+            // work, and kept whatever the outcome, so undecryptable bodies
+            // from one address are refused (429) before they reach the
+            // private key, rather than starving everyone's decryptions.
+            if let Some(ip) = request_ip(&req, state) {
+                state
+                    .limiter
+                    .take(Bucket::Decrypt, ip)
+                    .await
+                    .map_err(ApiError::RateLimited)?;
+            }
             let body = read_body(req, limit).await?;
-            let plain = rsa.decrypt(body.to_vec()).await.map_err(|e| match e {
+            let decrypted = rsa.decrypt(body.to_vec()).await;
+            let outcome = match &decrypted {
+                Ok(_) => "ok",
+                Err(DecryptError::Overloaded) => "overloaded",
+                Err(DecryptError::Invalid) => "invalid",
+            };
+            state
+                .metrics
+                .incr(metrics::JWE_DECRYPTIONS, &[("outcome", outcome)]);
+            let plain = decrypted.map_err(|e| match e {
                 DecryptError::Overloaded => ApiError::Overloaded(1),
                 DecryptError::Invalid => ApiError::InvalidEncryption,
             })?;
@@ -199,6 +223,15 @@ async fn json_bytes(
         }
         _ => Err(ApiError::UnsupportedMediaType),
     }
+}
+
+/// The client address of a whole request (see [`client_ip`]).
+fn request_ip(req: &Request, state: &AppState) -> Option<IpAddr> {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip());
+    client_ip(peer, req.headers(), &state.config.server.trusted_proxies)
 }
 
 /// Which encoding a [`JsonOrForm`] body came in.
@@ -363,9 +396,19 @@ pub struct Meta(pub RequestMeta);
 
 /// The client address: the peer, or — when the peer is a trusted proxy —
 /// the right-most `X-Forwarded-For` entry that is not itself trusted.
+///
+/// Hops are read right to left, each written by the hop after it. A hop is
+/// an address, `ip:port` or `[v6]:port` (as some load balancers write
+/// them). A hop that is none of these (`unknown`, garbage) is skipped: it
+/// names no address, so it can neither end the walk at the proxy (which
+/// would put every client in the proxy's bucket) nor be trusted. The walk
+/// still ends at the first parsable hop that is not trusted, so nothing
+/// left of an untrusted hop is ever believed. With no usable hop the client
+/// is the last trusted address seen.
 pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
     let peer = peer?;
-    if !trusted.iter().any(|net| net.contains(peer)) {
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(peer) {
         return Some(peer);
     }
     let mut client = peer;
@@ -377,15 +420,41 @@ pub fn client_ip(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -
         .map(str::trim)
         .collect::<Vec<_>>();
     for hop in hops.iter().rev() {
-        let Ok(ip) = hop.parse::<IpAddr>() else {
-            break;
+        let Some(ip) = parse_hop(hop) else {
+            if !hop.is_empty() {
+                tracing::debug!(hop = %hop.chars().take(64).collect::<String>(),
+                    "X-Forwarded-For hop is not an address; skipped");
+            }
+            continue;
         };
         client = ip;
-        if !trusted.iter().any(|net| net.contains(ip)) {
+        if !is_trusted(ip) {
             break;
         }
     }
     Some(client)
+}
+
+/// One `X-Forwarded-For` hop: `1.2.3.4`, `1.2.3.4:5678`, `2001:db8::1`,
+/// `[2001:db8::1]` or `[2001:db8::1]:443`.
+fn parse_hop(hop: &str) -> Option<IpAddr> {
+    if let Ok(ip) = hop.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    if let Some(rest) = hop.strip_prefix('[') {
+        let (inside, after) = rest.split_once(']')?;
+        let port_ok = after.is_empty()
+            || after
+                .strip_prefix(':')
+                .is_some_and(|p| p.parse::<u16>().is_ok());
+        return port_ok
+            .then(|| inside.parse::<std::net::Ipv6Addr>().ok().map(IpAddr::V6))
+            .flatten();
+    }
+    hop.parse::<SocketAddr>()
+        .ok()
+        .filter(SocketAddr::is_ipv4)
+        .map(|addr| addr.ip())
 }
 
 impl FromRequestParts<AppState> for Meta {
@@ -531,7 +600,39 @@ mod tests {
         );
         assert_eq!(client_ip(Some(stranger), &h, &trusted), Some(stranger));
         assert_eq!(client_ip(Some(proxy), &h, &[]), Some(proxy));
-        h.insert("x-forwarded-for", "garbage".parse().unwrap());
-        assert_eq!(client_ip(Some(proxy), &h, &trusted), Some(proxy));
+    }
+
+    /// TT-16: an `ip:port` or garbage right-most hop put every client in
+    /// the proxy's bucket.
+    #[test]
+    fn forwarded_for_hops_with_ports_and_garbage() {
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let ip = |s: &str| Some(s.parse::<IpAddr>().unwrap());
+        let with = |xff: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-for", xff.parse().unwrap());
+            client_ip(Some(proxy), &h, &trusted)
+        };
+        assert_eq!(with("1.2.3.4:5678"), ip("1.2.3.4"));
+        assert_eq!(with("[2001:db8::7]:443"), ip("2001:db8::7"));
+        assert_eq!(with("[2001:db8::7]"), ip("2001:db8::7"));
+        assert_eq!(with("9.9.9.9, 1.2.3.4:80, 10.0.0.7:1"), ip("1.2.3.4"));
+        // Garbage names no address: skipped, never the end of the walk.
+        assert_eq!(with("1.2.3.4, garbage"), ip("1.2.3.4"));
+        assert_eq!(with("1.2.3.4, unknown, 10.0.0.9"), ip("1.2.3.4"));
+        assert_eq!(with("5.6.7.8, 1.2.3.4, , [::1"), ip("1.2.3.4"));
+        // Nothing left of an untrusted hop is believed.
+        assert_eq!(with("6.6.6.6, garbage, 1.2.3.4"), ip("1.2.3.4"));
+        assert_eq!(with("6.6.6.6, 1.2.3.4:99, junk"), ip("1.2.3.4"));
+        // Only garbage: the nearest trusted address, as without the header.
+        assert_eq!(with("garbage"), Some(proxy));
+        assert_eq!(with("garbage, 10.0.0.9"), ip("10.0.0.9"));
+        // Not ports: bare v6 with a port needs brackets; bad ports refuse.
+        assert_eq!(parse_hop("1.2.3.4:99999"), None);
+        assert_eq!(parse_hop("[::1]:x"), None);
+        assert_eq!(parse_hop("[1.2.3.4]:80"), None);
+        assert_eq!(parse_hop("[::1]junk"), None);
+        assert_eq!(parse_hop("::1"), "::1".parse().ok());
     }
 }

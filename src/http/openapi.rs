@@ -209,23 +209,6 @@ fn operations() -> Vec<Op> {
         },
         Op {
             method: "GET",
-            path: "/metrics",
-            tag: "ops",
-            summary: "Prometheus metrics (404 when disabled)",
-            sec: Sec::None,
-            body: Body::None,
-            ok: vec![(
-                200,
-                json!({
-                    "description": "Prometheus text exposition format.",
-                    "content": { "text/plain": { "schema": { "type": "string" } } }
-                }),
-            )],
-            errors: &[404],
-            params: vec![],
-        },
-        Op {
-            method: "GET",
             path: "/.well-known/jwks.json",
             tag: "ops",
             summary: "Public signing keys (empty for HS256)",
@@ -1101,7 +1084,7 @@ pub fn document_json() -> Value {
         "info": {
             "title": "toktok",
             "version": env!("CARGO_PKG_VERSION"),
-            "description": "A self-hosted authentication server. The contract is API.md; (A) marks endpoints that need an anonymous token when `[anonymous] required = true`, (E) those that also accept an RSA-encrypted `application/jose` body.",
+            "description": "A self-hosted authentication server. The contract is API.md; (A) marks endpoints that need an anonymous token when `[anonymous] required = true`, (E) those that also accept an RSA-encrypted `application/jose` body. `/metrics` is not on this port: it is served on its own listener (`metrics.listen`, loopback by default).",
             "license": { "name": "MIT OR Apache-2.0", "identifier": "MIT OR Apache-2.0" }
         },
         "servers": [{ "url": "/" }],

@@ -40,6 +40,7 @@ mod cache;
 mod challenges;
 mod commit;
 mod keys;
+pub mod lockout;
 mod migrations;
 mod outbox;
 #[cfg(feature = "postgres")]
@@ -62,6 +63,7 @@ pub use api_keys::ApiKeyRecord;
 pub use audit::AuditEvent;
 pub use commit::GroupCommit;
 pub use keys::KeyRow;
+pub use lockout::LoginClient;
 pub use migrations::{schema_version, SCHEMA_VERSION};
 pub use outbox::{OutboxRow, QueuedMail, AUDIT_MAIL_FAILED};
 pub use rsa_keys::RsaKeyRow;

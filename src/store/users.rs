@@ -213,6 +213,11 @@ impl Store {
                      WHERE email_key = (SELECT email_key FROM users WHERE id = ?1)",
                 [&id],
             )?;
+            tx.execute(
+                "DELETE FROM login_failures_by_client
+                     WHERE email_key = (SELECT email_key FROM users WHERE id = ?1)",
+                [&id],
+            )?;
             revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
             audit::insert(tx, &event)?;
             enqueue_all(tx, &mails, now)
@@ -378,72 +383,6 @@ impl Store {
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?)
-        })
-        .await
-    }
-
-    /// Takes one login attempt for `email_key` before its password is
-    /// checked (L3): unless `locked`, given the consecutive failures and the
-    /// time of the last one, answers a wait (`Err`, nothing written), counts
-    /// it as a failure at `now` and returns the new count. One transaction,
-    /// so concurrent attempts each see the ones before them. A success
-    /// clears the count (`create_session`); a correct password that may not
-    /// sign in gives the attempt back ([`Store::return_login_attempt`]).
-    pub async fn take_login_attempt<F>(
-        &self,
-        email_key: &str,
-        now: i64,
-        locked: F,
-    ) -> Result<Result<u32, u64>, StoreError>
-    where
-        F: FnOnce(u32, i64) -> Option<u64> + Send + 'static,
-    {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.take_login_attempt(email_key, now, locked).await,
-        };
-        let key = email_key.to_owned();
-        db.write(move |tx| {
-            let found: Option<(u32, i64)> = tx
-                .query_row(
-                    "SELECT failures, last_failed_at FROM login_failures WHERE email_key = ?1",
-                    [&key],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
-            if let Some(wait) = found.and_then(|(failures, last)| locked(failures, last)) {
-                return Ok(Err(wait));
-            }
-            let failures = tx.query_row(
-                "INSERT INTO login_failures (email_key, failures, last_failed_at)
-                     VALUES (?1, 1, ?2)
-                     ON CONFLICT (email_key) DO UPDATE
-                        SET failures = failures + 1, last_failed_at = max(last_failed_at, ?2)
-                     RETURNING failures",
-                params![key, now],
-                |r| r.get(0),
-            )?;
-            Ok(Ok(failures))
-        })
-        .await
-    }
-
-    /// Gives back an attempt [`Store::take_login_attempt`] counted.
-    pub async fn return_login_attempt(&self, email_key: &str) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.return_login_attempt(email_key).await,
-        };
-        let key = email_key.to_owned();
-        db.write(move |tx| {
-            tx.execute(
-                "UPDATE login_failures SET failures = failures - 1
-                     WHERE email_key = ?1 AND failures > 0",
-                [&key],
-            )?;
-            Ok(())
         })
         .await
     }

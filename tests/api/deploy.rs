@@ -57,7 +57,8 @@ fn serve_tells_systemd_ready_then_stopping() {
         &config,
         format!(
             "[server]\nlisten = \"127.0.0.1:{port}\"\n{}\
-             [password]\npbkdf2_iterations = 1000\n[email]\nmode = \"off\"\n",
+             [password]\npbkdf2_iterations = 1000\n[email]\nmode = \"off\"\n\
+             [metrics]\nlisten = \"127.0.0.1:0\"\n",
             crate::helpers::database_toml(dir.path())
         ),
     )

@@ -23,6 +23,8 @@ pub const PASSWORD: &str = "correct horse battery staple";
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served (its own listener, `metrics.listen`).
+    pub metrics_addr: SocketAddr,
     pub client: reqwest::Client,
     pub clock: Arc<ManualClock>,
     pub state: AppState,
@@ -252,12 +254,22 @@ pub async fn spawn_config(dir: tempfile::TempDir, config: Config) -> TestApp {
         .await
         .expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
+    let metrics = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
+    let metrics_addr = metrics.local_addr().expect("local addr");
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(toktok::serve(listener, app, async move {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(toktok::serve_with(
+        listener,
+        Some(metrics),
+        app,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
     TestApp {
         addr,
+        metrics_addr,
         client: reqwest::Client::new(),
         clock,
         state,
@@ -305,6 +317,11 @@ impl TestApp {
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// The URL of `/metrics` on the metrics listener.
+    pub fn metrics_url(&self) -> String {
+        format!("http://{}/metrics", self.metrics_addr)
     }
 
     /// Stops the server gracefully and hands back its directory.

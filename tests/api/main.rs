@@ -14,6 +14,7 @@ mod email;
 mod helpers;
 mod hostile;
 mod keys;
+mod limits;
 mod login;
 mod mail;
 mod openapi;

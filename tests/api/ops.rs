@@ -79,7 +79,7 @@ async fn metrics_count_requests_by_route_and_logins_by_outcome() {
     let _ = app.login("m@example.com", "wrong password here").await;
     let text = app
         .client
-        .get(app.url("/metrics"))
+        .get(app.metrics_url())
         .send()
         .await
         .unwrap()
@@ -101,7 +101,7 @@ async fn metrics_count_requests_by_route_and_logins_by_outcome() {
 #[tokio::test]
 async fn metrics_can_be_switched_off() {
     let app = spawn_app_with("[metrics]\nenabled = false\n").await;
-    let res = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let res = app.client.get(app.metrics_url()).send().await.unwrap();
     assert_problem(res, 404, "feature_disabled").await;
 }
 
@@ -145,7 +145,7 @@ async fn cors_allows_only_configured_origins() {
 async fn metric_value(app: &crate::helpers::TestApp, series: &str) -> Option<f64> {
     let text = app
         .client
-        .get(app.url("/metrics"))
+        .get(app.metrics_url())
         .send()
         .await
         .unwrap()

@@ -49,7 +49,7 @@ async fn instance(dir: &Path, name: &str, extra: &str) -> Instance {
         &config,
         format!(
             "[server]\nlisten = \"127.0.0.1:{port}\"\n{}[password]\npbkdf2_iterations = 1000\n\
-             [email]\nmode = \"dev\"\noutbox_dir = {:?}\n{extra}",
+             [email]\nmode = \"dev\"\noutbox_dir = {:?}\n[metrics]\nlisten = \"127.0.0.1:0\"\n{extra}",
             crate::helpers::database_toml(dir),
             outbox.to_string_lossy()
         ),

@@ -118,6 +118,9 @@ enabled = false
 
 [log]
 level = "info"
+
+[metrics]
+listen = "127.0.0.1:0"
 EOF
 }
 

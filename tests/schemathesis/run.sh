@@ -75,6 +75,8 @@ outbox_dir = "$work/outbox"
 enabled = false
 [log]
 level = "error"
+[metrics]
+listen = "127.0.0.1:0"
 TOML
 export TOKTOK_CONFIG="$work/toktok.toml"
 

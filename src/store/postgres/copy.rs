@@ -29,6 +29,8 @@ const TABLES: &[(&str, bool)] = &[
     ("outbox", true),
     ("rsa_keys", true),
     ("mail_slots", false),
+    ("login_failures_by_client", false),
+    ("sign_in_clients", false),
 ];
 
 /// Copies the SQLite database `sqlite` (already migrated to this binary's

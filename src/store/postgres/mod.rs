@@ -32,6 +32,7 @@ mod challenges;
 mod conn;
 mod copy;
 mod keys;
+mod lockout;
 mod migrations;
 mod outbox;
 mod ratelimit;

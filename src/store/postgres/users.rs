@@ -168,6 +168,11 @@ impl PgDb {
                  WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
                 &[&id],
             )?;
+            tx.execute(
+                "DELETE FROM login_failures_by_client
+                 WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
+                &[&id],
+            )?;
             revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
             audit::insert(tx, &event)?;
             enqueue_all(tx, &mails, now)
@@ -291,60 +296,6 @@ impl PgDb {
                 u32::try_from(failures).unwrap_or(u32::MAX),
                 row.try_get(1)?,
             )))
-        })
-        .await
-    }
-
-    pub async fn take_login_attempt<F>(
-        &self,
-        email_key: &str,
-        now: i64,
-        locked: F,
-    ) -> Result<Result<u32, u64>, StoreError>
-    where
-        F: FnOnce(u32, i64) -> Option<u64> + Send + 'static,
-    {
-        let key = email_key.to_owned();
-        self.write(move |tx| {
-            // Find or make the row and lock it in one statement (a
-            // placeholder with no failures if missing), so that first
-            // attempts too queue on it, through any instance.
-            let row = tx.query_one(
-                "INSERT INTO login_failures (email_key, failures, last_failed_at)
-                 VALUES ($1, 0, $2)
-                 ON CONFLICT (email_key) DO UPDATE SET failures = login_failures.failures
-                 RETURNING failures, last_failed_at",
-                &[&key, &now],
-            )?;
-            let failures: i64 = row.try_get(0)?;
-            let failures = u32::try_from(failures).unwrap_or(u32::MAX);
-            if let Some(wait) = locked(failures, row.try_get(1)?) {
-                return Ok(Err(wait));
-            }
-            // As in `record_login_failure`, the time never goes back.
-            let failures: i64 = tx
-                .query_one(
-                    "UPDATE login_failures SET failures = failures + 1,
-                        last_failed_at = GREATEST(last_failed_at, $2)
-                     WHERE email_key = $1
-                     RETURNING failures",
-                    &[&key, &now],
-                )?
-                .try_get(0)?;
-            Ok(Ok(u32::try_from(failures).unwrap_or(u32::MAX)))
-        })
-        .await
-    }
-
-    pub async fn return_login_attempt(&self, email_key: &str) -> Result<(), StoreError> {
-        let key = email_key.to_owned();
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE login_failures SET failures = failures - 1
-                 WHERE email_key = $1 AND failures > 0",
-                &[&key],
-            )?;
-            Ok(())
         })
         .await
     }

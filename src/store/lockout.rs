@@ -1,0 +1,230 @@
+//! Failed sign-in counters by account and by (account, client), and the
+//! clients an account signed in from before (SECURITY.md L3, TT-09).
+//!
+//! The rules (who waits how long) live in `crate::accounts`; this module
+//! only counts, under one transaction per attempt so concurrent guesses,
+//! through any instance, each see the ones before them. The per-account
+//! count is `login_failures`; the per-client one `login_failures_by_client`;
+//! the known clients `sign_in_clients`, keyed by an HMAC of (email key,
+//! client) so the table does not list where users come from.
+
+use rusqlite::{params, OptionalExtension as _, Transaction};
+
+use super::{Backend, Store, StoreError};
+
+/// The client of a sign-in attempt, for the counters by client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginClient {
+    /// The address as the rate limits key it: an IPv4 address or an IPv6
+    /// /64 (`crate::ratelimit::client_key`).
+    pub key: String,
+    /// HMAC of (email key, `key`): its row in `sign_in_clients`.
+    pub hash: String,
+}
+
+/// How an attempt is judged: the wait (if any) after `failures`
+/// consecutive failures, the last at the given time.
+pub trait LockRule: Fn(u32, i64) -> Option<u64> + Send + 'static {}
+impl<F: Fn(u32, i64) -> Option<u64> + Send + 'static> LockRule for F {}
+
+/// Most known clients kept per user; the least recently seen go first.
+pub const MAX_KNOWN_CLIENTS: i64 = 10;
+
+fn counted(
+    tx: &Transaction<'_>,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> rusqlite::Result<Option<(u32, i64)>> {
+    tx.query_row(sql, p, |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+}
+
+impl Store {
+    /// Takes one attempt for `email_key` from `client` before the password
+    /// is checked. Refused (`Err(wait)`, nothing written) when `locked`
+    /// says the (account, client) count must wait, or when the account's
+    /// count must and the client is not one the account signed in from
+    /// since `known_since`. Otherwise both counts grow by one, as failures
+    /// at `now`, and the account's new count is returned. A success clears
+    /// them ([`Store::login_succeeded`]); an attempt that was no wrong
+    /// password is given back ([`Store::return_login_attempt`]).
+    pub async fn take_login_attempt(
+        &self,
+        email_key: &str,
+        client: Option<LoginClient>,
+        now: i64,
+        known_since: i64,
+        locked: impl LockRule,
+    ) -> Result<Result<u32, u64>, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => {
+                return pg
+                    .take_login_attempt(email_key, client, now, known_since, locked)
+                    .await
+            }
+        };
+        let key = email_key.to_owned();
+        db.write(move |tx| {
+            let account = counted(
+                tx,
+                "SELECT failures, last_failed_at FROM login_failures WHERE email_key = ?1",
+                [&key],
+            )?;
+            if let Some(client) = &client {
+                let pair = counted(
+                    tx,
+                    "SELECT failures, last_failed_at FROM login_failures_by_client
+                     WHERE email_key = ?1 AND client = ?2",
+                    [&key, &client.key],
+                )?;
+                if let Some(wait) = pair.and_then(|(f, last)| locked(f, last)) {
+                    return Ok(Err(wait));
+                }
+            }
+            if let Some(wait) = account.and_then(|(f, last)| locked(f, last)) {
+                let known = match &client {
+                    Some(client) => tx
+                        .query_row(
+                            "SELECT 1 FROM sign_in_clients
+                             WHERE client_hash = ?1 AND last_seen_at >= ?2",
+                            params![client.hash, known_since],
+                            |_| Ok(()),
+                        )
+                        .optional()?
+                        .is_some(),
+                    None => false,
+                };
+                if !known {
+                    return Ok(Err(wait));
+                }
+            }
+            let failures = tx.query_row(
+                "INSERT INTO login_failures (email_key, failures, last_failed_at)
+                     VALUES (?1, 1, ?2)
+                     ON CONFLICT (email_key) DO UPDATE
+                        SET failures = failures + 1, last_failed_at = max(last_failed_at, ?2)
+                     RETURNING failures",
+                params![key, now],
+                |r| r.get(0),
+            )?;
+            if let Some(client) = &client {
+                tx.execute(
+                    "INSERT INTO login_failures_by_client (email_key, client, failures, last_failed_at)
+                         VALUES (?1, ?2, 1, ?3)
+                         ON CONFLICT (email_key, client) DO UPDATE
+                            SET failures = failures + 1, last_failed_at = max(last_failed_at, ?3)",
+                    params![key, client.key, now],
+                )?;
+            }
+            Ok(Ok(failures))
+        })
+        .await
+    }
+
+    /// Gives back an attempt [`Store::take_login_attempt`] counted.
+    pub async fn return_login_attempt(
+        &self,
+        email_key: &str,
+        client: Option<&LoginClient>,
+    ) -> Result<(), StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => return pg.return_login_attempt(email_key, client).await,
+        };
+        let key = email_key.to_owned();
+        let client = client.map(|c| c.key.clone());
+        db.write(move |tx| {
+            tx.execute(
+                "UPDATE login_failures SET failures = failures - 1
+                     WHERE email_key = ?1 AND failures > 0",
+                [&key],
+            )?;
+            if let Some(client) = client {
+                tx.execute(
+                    "UPDATE login_failures_by_client SET failures = failures - 1
+                         WHERE email_key = ?1 AND client = ?2 AND failures > 0",
+                    [&key, &client],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// After a correct password: clears the account's count and this
+    /// client's, and, when `user_id` signed in (`Some`), remembers the
+    /// client as known (at most [`MAX_KNOWN_CLIENTS`] per user).
+    pub async fn login_succeeded(
+        &self,
+        email_key: &str,
+        client: Option<LoginClient>,
+        user_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => {
+                return pg.login_succeeded(email_key, client, user_id, now).await
+            }
+        };
+        let key = email_key.to_owned();
+        let user_id = user_id.map(str::to_owned);
+        db.write(move |tx| {
+            tx.execute("DELETE FROM login_failures WHERE email_key = ?1", [&key])?;
+            let Some(client) = client else {
+                return Ok(());
+            };
+            tx.execute(
+                "DELETE FROM login_failures_by_client WHERE email_key = ?1 AND client = ?2",
+                [&key, &client.key],
+            )?;
+            if let Some(user_id) = user_id {
+                tx.execute(
+                    "INSERT INTO sign_in_clients (client_hash, user_id, last_seen_at)
+                         VALUES (?1, ?2, ?3)
+                         ON CONFLICT (client_hash) DO UPDATE
+                            SET user_id = ?2, last_seen_at = max(last_seen_at, ?3)",
+                    params![client.hash, user_id, now],
+                )?;
+                tx.execute(
+                    "DELETE FROM sign_in_clients WHERE user_id = ?1 AND client_hash NOT IN
+                         (SELECT client_hash FROM sign_in_clients WHERE user_id = ?1
+                          ORDER BY last_seen_at DESC, client_hash LIMIT ?2)",
+                    params![user_id, MAX_KNOWN_CLIENTS],
+                )?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Deletes counts by client idle since `idle_before` and known clients
+    /// not seen since `known_since` (the sweeper).
+    pub async fn sweep_lockout(
+        &self,
+        idle_before: i64,
+        known_since: i64,
+    ) -> Result<usize, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => return pg.sweep_lockout(idle_before, known_since).await,
+        };
+        db.write(move |tx| {
+            let a = tx.execute(
+                "DELETE FROM login_failures_by_client WHERE last_failed_at < ?1",
+                [idle_before],
+            )?;
+            let b = tx.execute(
+                "DELETE FROM sign_in_clients WHERE last_seen_at < ?1",
+                [known_since],
+            )?;
+            Ok(a + b)
+        })
+        .await
+    }
+}
