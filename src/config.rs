@@ -397,7 +397,7 @@ impl Default for MetricsConfig {
     fn default() -> Self {
         MetricsConfig {
             enabled: true,
-            listen: Some(SocketAddr::from(([127, 0, 0, 1], 9090))),
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
         }
     }
 }
@@ -1535,7 +1535,7 @@ impl Checker<'_> {
                     Some(v.parse().map_err(|_| {
                         self.fail(
                             "metrics.listen",
-                            format!("expected a socket address like \"127.0.0.1:9090\", or \"off\", got \"{v}\""),
+                            format!("expected a socket address like \"127.0.0.1:9464\", or \"off\", got \"{v}\""),
                         )
                     })?)
                 };
@@ -2321,7 +2321,7 @@ mod tests {
         let c = parse("").unwrap();
         assert_eq!(c.server.idle_timeout, Duration::from_secs(10));
         assert_eq!(c.server.max_connections_per_ip, 100);
-        assert_eq!(c.metrics.listen, Some("127.0.0.1:9090".parse().unwrap()));
+        assert_eq!(c.metrics.listen, Some("127.0.0.1:9464".parse().unwrap()));
         let c = parse(
             "[server]\nidle_timeout = \"2s\"\nmax_connections_per_ip = 0\n\
              [metrics]\nlisten = \"[::1]:9100\"",
@@ -2335,12 +2335,12 @@ mod tests {
             let c = parse(&format!("[metrics]\nlisten = \"{off}\"")).unwrap();
             assert_eq!(c.metrics.listen, None);
         }
-        assert!(err(parse("[metrics]\nlisten = \"9090\""))
+        assert!(err(parse("[metrics]\nlisten = \"9464\""))
             .starts_with("metrics.listen: expected a socket address"));
         assert!(err(parse("[server]\nmax_connections_per_ip = -1"))
             .starts_with("server.max_connections_per_ip: "));
-        let c = parse("[metrics]\nlisten = \"0.0.0.0:9090\"").unwrap();
-        assert!(c.warnings()[0].starts_with("metrics.listen = \"0.0.0.0:9090\" is not a loopback"));
+        let c = parse("[metrics]\nlisten = \"0.0.0.0:9464\"").unwrap();
+        assert!(c.warnings()[0].starts_with("metrics.listen = \"0.0.0.0:9464\" is not a loopback"));
     }
 
     #[test]
