@@ -36,6 +36,8 @@ pub const LOCKOUT_THRESHOLD: u32 = 5;
 pub const LOCKOUT_CAP_SECS: i64 = 15 * 60;
 /// Largest `metadata` document, serialised (API.md "User object").
 pub const METADATA_MAX_BYTES: usize = 16 * 1024;
+/// Clock skew allowed on token times (J2 caps it at 60 s).
+const LEEWAY_SECS: i64 = 30;
 /// Longest display name, in characters.
 pub const NAME_MAX_CHARS: usize = 256;
 
@@ -478,7 +480,7 @@ fn validation(state: &AppState, kind: TokenKind) -> Validation {
     Validation {
         issuer: state.config.jwt.issuer.clone(),
         audience: state.config.jwt.audience.clone(),
-        leeway: 30,
+        leeway: LEEWAY_SECS,
         kind,
     }
 }
@@ -602,6 +604,12 @@ pub fn decide_refresh(
     let now = now_ms.div_euclid(1000);
     let foreign = subject.is_some_and(|sub| sub != session.user_id);
     if foreign || user.disabled || !session.is_live(now) {
+        return RefreshDecision::Reject;
+    }
+    // The family's head was issued in the future (a clock stepped back):
+    // fail closed, as a JWT's `iat` in the future does, until time catches
+    // up. The leeway is the JWT one, for instances whose clocks differ.
+    if now_ms.saturating_add(LEEWAY_SECS * 1000) < session.rotated_at_ms {
         return RefreshDecision::Reject;
     }
     if now - session.last_used_at > idle {
@@ -946,6 +954,19 @@ mod tests {
             decide(None, "h-old", "h0", 1_001_000),
             RefreshDecision::RevokeFamily
         );
+    }
+
+    #[test]
+    fn a_head_issued_in_the_future_is_refused_until_time_catches_up() {
+        // Rotated at 1000.5 s; 30 s of leeway for instances' clock skew.
+        assert_eq!(
+            decide(None, "h1", "h2", 970_500),
+            RefreshDecision::Rotate {
+                successor_hash: "h2".into()
+            }
+        );
+        assert_eq!(decide(None, "h1", "h2", 970_499), RefreshDecision::Reject);
+        assert_eq!(decide(None, "h0", "h1", 0), RefreshDecision::Reject);
     }
 
     #[test]
