@@ -26,6 +26,8 @@ pub const SUBJECT_PREFIX: &str = "anon:";
 /// The answer of `POST /v1/auth/anonymous`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AnonymousToken {
+    /// A JWT of kind `anonymous` (`aud` = `<audience>:anonymous`, header
+    /// `typ: JWT`): not an access token, refused where a user is needed.
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: u64,
