@@ -210,6 +210,8 @@ pub enum JwtError {
 #[derive(Debug, Clone)]
 pub struct Validation {
     pub issuer: String,
+    /// `[jwt] audience`. Anonymous tokens are checked against
+    /// [`anonymous_audience`] of it (or, pre-1.1, the audience itself).
     pub audience: String,
     /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds; clamped to
     /// `0..=MAX_LEEWAY`.
