@@ -176,3 +176,17 @@ CREATE TABLE sign_in_clients (
     last_seen_at        BIGINT NOT NULL
 );
 CREATE INDEX sign_in_clients_user ON sign_in_clients(user_id);
+
+-- migration: 7
+-- Token shapes v1.1: opaque refresh tokens found by hash, auth_time and amr
+-- kept with the session, rotation time in milliseconds (see schema.sql).
+ALTER TABLE sessions RENAME COLUMN rotated_at TO rotated_at_ms;
+UPDATE sessions SET rotated_at_ms = rotated_at_ms * 1000;
+ALTER TABLE sessions ADD COLUMN auth_time BIGINT NOT NULL DEFAULT 0;
+UPDATE sessions SET auth_time = created_at;
+ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]';
+CREATE TABLE spent_refresh_tokens (
+    hash                TEXT PRIMARY KEY,
+    session_id          TEXT COLLATE "C" NOT NULL REFERENCES sessions(id) ON DELETE CASCADE
+);
+CREATE INDEX spent_refresh_tokens_session ON spent_refresh_tokens(session_id);

@@ -210,3 +210,25 @@ CREATE TABLE sign_in_clients (
     last_seen_at        INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX sign_in_clients_user ON sign_in_clients(user_id);
+
+-- migration: 7
+-- Token shapes v1.1 (issue 16, "tokens no standard verifier can misuse").
+-- Refresh tokens become opaque (`rt_…`), so a presented one is found by its
+-- hash: the current one by `sessions.refresh_hash`, every earlier one of the
+-- family by `spent_refresh_tokens` (presenting one is reuse, R2, however
+-- old). The session keeps how and when the user signed in (`auth_time`,
+-- `amr`, RFC 8176 as a JSON array) so refreshed access tokens carry them,
+-- and the rotation time in milliseconds so the reuse grace is exact.
+ALTER TABLE sessions RENAME COLUMN rotated_at TO rotated_at_ms;
+UPDATE sessions SET rotated_at_ms = rotated_at_ms * 1000;
+ALTER TABLE sessions ADD COLUMN auth_time INTEGER NOT NULL DEFAULT 0;
+UPDATE sessions SET auth_time = created_at;
+ALTER TABLE sessions ADD COLUMN amr TEXT NOT NULL DEFAULT '["pwd"]';
+-- One row per rotation, gone with its session (the sweeper deletes ended
+-- sessions).
+CREATE TABLE spent_refresh_tokens (
+    -- SHA-256 (hex) of a refresh token's secret that has been rotated out
+    hash                TEXT PRIMARY KEY,
+    session_id          TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX spent_refresh_tokens_session ON spent_refresh_tokens(session_id);

@@ -60,11 +60,15 @@ fn claims(now: i64) -> Claims {
         iat: now,
         nbf: now,
         jti: "0192f1d2-0000-7000-8000-000000000001".into(),
+        client_id: Some(jwt::FIRST_PARTY_CLIENT_ID.into()),
         sid: Some("0192f1d2-0000-7000-8000-000000000002".into()),
         typ: TokenKind::Access,
         email: Some("someone@example.com".into()),
         email_verified: Some(true),
         role: Some("user".into()),
+        auth_time: Some(now),
+        amr: Some(vec!["pwd".into()]),
+        aal: Some(1),
     }
 }
 

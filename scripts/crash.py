@@ -323,7 +323,8 @@ def check_after_restart(model: Model, server: Server, rng: random.Random) -> Non
     with m.lock:
         used, m.used_refresh = m.used_refresh, []
     if used:
-        # Whole seconds on the server: rotated_at + grace may reach ~2 s.
+        # The server counts the grace exactly (ms); the extra 1.2 s covers
+        # request latency and this script's clock.
         wait = max(t for t, *_ in used) + GRACE + 1.2 - time.monotonic()
         if wait > 0:
             time.sleep(wait)

@@ -106,6 +106,11 @@ impl AppState {
     pub fn now(&self) -> i64 {
         self.clock.now()
     }
+
+    /// Milliseconds since the epoch (the refresh reuse grace).
+    pub fn now_ms(&self) -> i64 {
+        self.clock.now_ms()
+    }
 }
 
 /// A built toktok, ready to serve or to mount.

@@ -106,12 +106,13 @@ pub enum UserCommand {
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
     /// Create a new signing key. Every instance publishes it in the JWKS
-    /// within `jwt.key_reload` and signs with it from twice that after the
-    /// rotation; the old one stays in the JWKS until its tokens have expired.
+    /// within `jwt.key_reload` and signs with it from the longer of twice
+    /// that and that plus 30 s (plus 5 s) after the rotation; the old one
+    /// stays in the JWKS until its tokens have expired.
     Rotate {
         /// Rotate the RSA key that decrypts request bodies instead: the new
-        /// key decrypts within `jwt.key_reload`, is served from twice that
-        /// after the rotation, and the previous one still decrypts for 24
+        /// key decrypts within `jwt.key_reload`, is served from the same
+        /// delay after the rotation, and the previous one still decrypts for 24
         /// hours.
         #[arg(long)]
         rsa: bool,

@@ -11,6 +11,13 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// A source of "now", in whole seconds since the Unix epoch (UTC).
 pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
     fn now(&self) -> i64;
+
+    /// Milliseconds since the epoch, for the few rules that must not round
+    /// to whole seconds (the refresh reuse grace). Consistent with `now`:
+    /// `now_ms().div_euclid(1000) == now()`.
+    fn now_ms(&self) -> i64 {
+        self.now().saturating_mul(1000)
+    }
 }
 
 /// Shared handle to the clock, held by the application state.
@@ -28,35 +35,53 @@ impl Clock for SystemClock {
             // A clock set before 1970 is a broken machine; treat it as the epoch.
             .unwrap_or(0)
     }
+
+    fn now_ms(&self) -> i64 {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+            .unwrap_or(0)
+    }
 }
 
-/// A clock that only moves when told to: for tests.
+/// A clock that only moves when told to: for tests. It keeps
+/// milliseconds; `now` is their whole seconds.
 #[derive(Debug)]
 pub struct ManualClock {
-    now: AtomicI64,
+    now_ms: AtomicI64,
 }
 
 impl ManualClock {
-    /// Starts at the current wall-clock time.
+    /// Starts at the current wall-clock time, on a whole second.
     pub fn new() -> Arc<Self> {
         Arc::new(ManualClock {
-            now: AtomicI64::new(SystemClock.now()),
+            now_ms: AtomicI64::new(SystemClock.now() * 1000),
         })
     }
 
     /// Moves time forward (or backward, with a negative value) by `secs`.
     pub fn advance(&self, secs: i64) {
-        self.now.fetch_add(secs, Ordering::SeqCst);
+        self.advance_ms(secs * 1000);
     }
 
+    /// Moves time by `ms` milliseconds.
+    pub fn advance_ms(&self, ms: i64) {
+        self.now_ms.fetch_add(ms, Ordering::SeqCst);
+    }
+
+    /// Sets the time to the start of second `now`.
     pub fn set(&self, now: i64) {
-        self.now.store(now, Ordering::SeqCst);
+        self.now_ms.store(now * 1000, Ordering::SeqCst);
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> i64 {
-        self.now.load(Ordering::SeqCst)
+        self.now_ms().div_euclid(1000)
+    }
+
+    fn now_ms(&self) -> i64 {
+        self.now_ms.load(Ordering::SeqCst)
     }
 }
 

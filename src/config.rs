@@ -155,11 +155,14 @@ pub struct JwtConfig {
     /// A refresh token unused for this long expires; at most `refresh_ttl`.
     pub refresh_idle_ttl: Duration,
     /// How long a just-rotated refresh token may be presented again (racing
-    /// tabs) before it counts as reuse; shorter than `access_ttl`.
+    /// tabs) before it counts as reuse; shorter than `access_ttl`; zero is
+    /// strict rotation. Counted exactly, not in whole seconds.
     pub reuse_grace: Duration,
     /// How often every instance rereads the signing and RSA keys from the
-    /// database. A rotated key is published (JWKS, public key) for twice
-    /// this long before it is used, so every instance knows it first.
+    /// database. A rotated key is published (JWKS, public key) for
+    /// `auth::rotation::publish_delay` (the longer of twice this and this
+    /// plus 30 s, plus 5 s) before it is used, so every instance and the
+    /// usual JWKS clients know it first.
     pub key_reload: Duration,
 }
 
@@ -1622,7 +1625,12 @@ impl Checker<'_> {
             c.refresh_idle_ttl = self.duration("jwt.refresh_idle_ttl", v)?;
         }
         if let Some(v) = raw.reuse_grace {
-            c.reuse_grace = self.duration("jwt.reuse_grace", v)?;
+            // "0s" is allowed here alone: strict rotation, no grace.
+            c.reuse_grace = if raw_duration_is_zero(&v) {
+                Duration::ZERO
+            } else {
+                self.duration("jwt.reuse_grace", v)?
+            };
         }
         if let Some(v) = raw.key_reload {
             c.key_reload = self.duration("jwt.key_reload", v)?;
@@ -1815,6 +1823,21 @@ impl DurationProblem {
             ),
             DurationProblem::TooShort => format!("must be at least 1 second, got {shown}"),
             DurationProblem::TooLong => format!("must be at most \"36500d\" (100 years), got {shown}"),
+        }
+    }
+}
+
+/// Whether a raw duration spells zero (`0`, `"0"`, `"0s"`, `"0m"`…), which
+/// only `jwt.reuse_grace` accepts.
+fn raw_duration_is_zero(raw: &RawDuration) -> bool {
+    match raw {
+        RawDuration::Seconds(n) => *n == 0,
+        RawDuration::Text(text) => {
+            let text = text.trim();
+            let digits = text.trim_end_matches(['s', 'm', 'h', 'd']);
+            text.len() - digits.len() <= 1
+                && !digits.is_empty()
+                && digits.bytes().all(|b| b == b'0')
         }
     }
 }
@@ -2760,6 +2783,25 @@ mod tests {
             "jwt.refresh_idle_ttl: must not be longer than jwt.refresh_ttl (2d > 1d)"
         );
         assert!(parse("[jwt]\nrefresh_ttl = \"2d\"\nrefresh_idle_ttl = \"2d\"").is_ok());
+    }
+
+    #[test]
+    fn reuse_grace_may_be_zero_for_strict_rotation() {
+        for zero in ["0", "\"0s\"", "\"0\"", "\"00m\""] {
+            let c = parse(&format!("[jwt]\nreuse_grace = {zero}")).unwrap();
+            assert_eq!(c.jwt.reuse_grace, Duration::ZERO, "{zero}");
+        }
+        assert_eq!(
+            parse("[jwt]\nreuse_grace = \"1s\"")
+                .unwrap()
+                .jwt
+                .reuse_grace,
+            Duration::from_secs(1)
+        );
+        assert!(parse("[jwt]\nreuse_grace = -1").is_err());
+        assert!(parse("[jwt]\nreuse_grace = \"0x\"").is_err());
+        // Only reuse_grace: other durations still need a second.
+        assert!(parse("[jwt]\naccess_ttl = \"0s\"").is_err());
     }
 
     #[test]

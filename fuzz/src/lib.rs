@@ -99,11 +99,16 @@ fn genuine_tokens() -> &'static Vec<Vec<String>> {
                             iat: NOW,
                             nbf: NOW,
                             jti: "jti-1".into(),
+                            client_id: (kind == TokenKind::Access)
+                                .then(|| jwt::FIRST_PARTY_CLIENT_ID.to_owned()),
                             sid: (kind != TokenKind::Anonymous).then(|| "sid".to_owned()),
                             typ: kind,
                             email: Some("a@example.com".into()),
                             email_verified: Some(true),
                             role: Some("user".into()),
+                            auth_time: Some(NOW),
+                            amr: Some(vec!["pwd".into()]),
+                            aal: Some(1),
                         };
                         ring.sign(&claims).unwrap()
                     })

@@ -5,7 +5,9 @@
 //! session, no refresh token). With `required = true`, register, login,
 //! password-forgot and confirmation-resend need one ([`gate`]). An
 //! anonymous token is never accepted where a user's token is needed: the
-//! kinds differ by `typ` (J3). A user who registers while holding one keeps
+//! kinds differ by `typ` (J3), and its `aud` is `<audience>:anonymous`
+//! (API.md "Token shapes, v1.1"), so a service that checks `aud` refuses it
+//! too. A user who registers while holding one keeps
 //! its id in `app_metadata.anonymous_id`, so an app can carry over what the
 //! visitor did before signing up.
 
@@ -14,7 +16,7 @@ use serde_json::Value;
 
 use super::{validation, RequestMeta};
 use crate::app::AppState;
-use crate::auth::jwt::{Claims, TokenKind};
+use crate::auth::jwt::{anonymous_audience, Claims, TokenKind};
 use crate::error::ApiError;
 use crate::ratelimit::Bucket;
 
@@ -24,6 +26,8 @@ pub const SUBJECT_PREFIX: &str = "anon:";
 /// The answer of `POST /v1/auth/anonymous`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AnonymousToken {
+    /// A JWT of kind `anonymous` (`aud` = `<audience>:anonymous`, header
+    /// `typ: JWT`): not an access token, refused where a user is needed.
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: u64,
@@ -42,17 +46,21 @@ pub async fn issue(state: &AppState, meta: &RequestMeta) -> Result<AnonymousToke
     let ttl = config.anonymous.ttl.as_secs();
     let claims = Claims {
         iss: config.jwt.issuer.clone(),
-        aud: config.jwt.audience.clone(),
+        aud: anonymous_audience(&config.jwt.audience),
         sub: format!("{SUBJECT_PREFIX}{}", uuid::Uuid::new_v4()),
         exp: now + ttl as i64,
         iat: now,
         nbf: now,
         jti: uuid::Uuid::now_v7().to_string(),
+        client_id: None,
         sid: None,
         typ: TokenKind::Anonymous,
         email: None,
         email_verified: None,
         role: Some("anonymous".to_owned()),
+        auth_time: None,
+        amr: None,
+        aal: None,
     };
     let access_token = state
         .keys()

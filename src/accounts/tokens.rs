@@ -1,34 +1,54 @@
 //! Issuing access and refresh tokens, and the refresh-token chain.
 //!
-//! A refresh token's `jti` is its secret; the store keeps only its SHA-256.
-//! Each successor's `jti` is `HMAC(chain key, predecessor's jti)`, and its
-//! `iat` is the rotation time, so presenting the predecessor again inside the
-//! grace window re-creates exactly the same successor: a client that lost a
-//! response is not logged out, and no raw token is ever stored.
+//! Access tokens are JWTs in RFC 9068's shape (header `typ: at+jwt`,
+//! `client_id`, plus `auth_time`, `amr` and `aal` from the session).
+//!
+//! Refresh tokens are opaque (API.md "Token shapes, v1.1"): `rt_` and 43
+//! base64url characters, a 256-bit secret. They are not JWTs, so no
+//! service that trusts the JWKS can mistake one for an access token. The
+//! store keeps only the SHA-256 of the secret. Each successor's secret is
+//! `HMAC(chain key, predecessor's secret)`, so presenting the predecessor
+//! again inside the grace window re-creates exactly the same successor: a
+//! client that lost a response is not logged out, and no raw token is ever
+//! stored. Refresh tokens issued as JWTs before v1.1 (their `jti` was the
+//! secret, and is hashed the same way) keep working until they expire:
+//! [`presented_refresh`] reads both, and their successors are opaque.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::Serialize;
 
 use crate::app::AppState;
-use crate::auth::jwt::{Claims, JwtError, TokenKind};
+use crate::auth::jwt::{Claims, JwtError, TokenKind, FIRST_PARTY_CLIENT_ID};
 use crate::error::ApiError;
-use crate::store::{SessionRecord, UserRecord};
+use crate::store::{SessionKey, SessionRecord, UserRecord};
 
-use super::UserView;
+use super::{token_error, validation, UserView};
+
+/// What every refresh token starts with.
+pub const REFRESH_PREFIX: &str = "rt_";
+
+/// Length of the secret after [`REFRESH_PREFIX`]: 256 bits in base64url.
+pub const REFRESH_SECRET_LEN: usize = 43;
+
+/// `amr` of a session started with a password (RFC 8176).
+pub const AMR_PASSWORD: &str = "pwd";
 
 /// The body of login, refresh and register answers (API.md "Token responses").
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
+    /// A JWT (header `typ: at+jwt`, RFC 9068 claims) for `Authorization:
+    /// Bearer`; verify it with the JWKS, checking `typ`, `iss`, `aud`, `exp`.
     pub access_token: String,
     pub token_type: &'static str,
     pub expires_in: u64,
+    /// Opaque (`rt_…`), single use: send it to `/v1/auth/refresh` only.
     pub refresh_token: String,
     pub refresh_expires_in: u64,
     pub user: UserView,
 }
 
-/// A fresh random refresh `jti`: 256 bits from the OS CSPRNG.
+/// A fresh random refresh secret: 256 bits from the OS CSPRNG.
 pub fn random_jti() -> Result<String, ApiError> {
     use ring::rand::SecureRandom as _;
     let mut bytes = [0u8; 32];
@@ -38,10 +58,55 @@ pub fn random_jti() -> Result<String, ApiError> {
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
 
-/// The `jti` of the refresh token that replaces the one with `jti`.
-pub fn successor_jti(state: &AppState, jti: &str) -> String {
-    let tag = ring::hmac::sign(&state.refresh_chain_key, jti.as_bytes());
+/// The secret of the refresh token that replaces the one with `secret`.
+pub fn successor_jti(state: &AppState, secret: &str) -> String {
+    let tag = ring::hmac::sign(&state.refresh_chain_key, secret.as_bytes());
     URL_SAFE_NO_PAD.encode(tag.as_ref())
+}
+
+/// The refresh token with this secret.
+pub fn refresh_token(secret: &str) -> String {
+    format!("{REFRESH_PREFIX}{secret}")
+}
+
+/// A refresh token as presented: its secret, how it names its session, and
+/// (pre-1.1 JWTs only) the user it was issued to.
+#[derive(Debug)]
+pub struct PresentedRefresh {
+    pub secret: String,
+    pub key: SessionKey,
+    pub subject: Option<String>,
+}
+
+/// Reads a presented refresh token: `rt_` + 43 canonical base64url
+/// characters, or a pre-1.1 JWT refresh token (checked like before: its
+/// signature, issuer, audience, kind and expiry). Anything else is
+/// `invalid_token`.
+pub fn presented_refresh(state: &AppState, token: &str) -> Result<PresentedRefresh, ApiError> {
+    if let Some(secret) = token.strip_prefix(REFRESH_PREFIX) {
+        let canonical = secret.len() == REFRESH_SECRET_LEN
+            && URL_SAFE_NO_PAD
+                .decode(secret)
+                .is_ok_and(|bytes| bytes.len() == 32);
+        if !canonical {
+            return Err(ApiError::InvalidToken);
+        }
+        return Ok(PresentedRefresh {
+            key: SessionKey::RefreshHash(crate::auth::sha256_hex(secret)),
+            secret: secret.to_owned(),
+            subject: None,
+        });
+    }
+    let claims = state
+        .keys()
+        .verify(token, &validation(state, TokenKind::Refresh), state.now())
+        .map_err(token_error)?;
+    let sid = claims.sid.ok_or(ApiError::InvalidToken)?;
+    Ok(PresentedRefresh {
+        secret: claims.jti,
+        key: SessionKey::Id(sid),
+        subject: Some(claims.sub),
+    })
 }
 
 fn jwt_failure(e: JwtError) -> ApiError {
@@ -51,10 +116,11 @@ fn jwt_failure(e: JwtError) -> ApiError {
     }
 }
 
+/// An access token for `user` in `session`, issued at `now`.
 pub fn access_token(
     state: &AppState,
     user: &UserRecord,
-    sid: &str,
+    session: &SessionRecord,
     now: i64,
 ) -> Result<String, ApiError> {
     let jwt = &state.config.jwt;
@@ -66,42 +132,21 @@ pub fn access_token(
         iat: now,
         nbf: now,
         jti: uuid::Uuid::now_v7().to_string(),
-        sid: Some(sid.to_owned()),
+        client_id: Some(FIRST_PARTY_CLIENT_ID.to_owned()),
+        sid: Some(session.id.clone()),
         typ: TokenKind::Access,
         email: Some(user.email.clone()),
         email_verified: Some(user.email_confirmed_at.is_some()),
         role: Some(user.role.clone()),
-    };
-    state.keys().sign(&claims).map_err(jwt_failure)
-}
-
-/// The refresh token with `jti`, issued at `issued_at`, for `session`.
-pub fn refresh_token(
-    state: &AppState,
-    session: &SessionRecord,
-    jti: &str,
-    issued_at: i64,
-) -> Result<String, ApiError> {
-    let jwt = &state.config.jwt;
-    let claims = Claims {
-        iss: jwt.issuer.clone(),
-        aud: jwt.audience.clone(),
-        sub: session.user_id.clone(),
-        exp: session.expires_at,
-        iat: issued_at,
-        nbf: issued_at,
-        jti: jti.to_owned(),
-        sid: Some(session.id.clone()),
-        typ: TokenKind::Refresh,
-        email: None,
-        email_verified: None,
-        role: None,
+        auth_time: Some(session.auth_time),
+        amr: Some(session.amr.clone()),
+        aal: Some(1),
     };
     state.keys().sign(&claims).map_err(jwt_failure)
 }
 
 /// Builds the token answer for a live session whose current refresh token
-/// has `refresh_jti` and was issued at `session.rotated_at`.
+/// has the secret `refresh_jti`.
 pub fn token_response(
     state: &AppState,
     user: &UserRecord,
@@ -110,10 +155,10 @@ pub fn token_response(
     now: i64,
 ) -> Result<TokenResponse, ApiError> {
     Ok(TokenResponse {
-        access_token: access_token(state, user, &session.id, now)?,
+        access_token: access_token(state, user, session, now)?,
         token_type: "Bearer",
         expires_in: state.config.jwt.access_ttl.as_secs(),
-        refresh_token: refresh_token(state, session, refresh_jti, session.rotated_at)?,
+        refresh_token: refresh_token(refresh_jti),
         refresh_expires_in: (session.expires_at - now).max(0) as u64,
         user: UserView::from(user),
     })

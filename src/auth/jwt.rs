@@ -1,5 +1,6 @@
-//! JWT signing and verification: toktok's access, refresh and anonymous
-//! tokens, the signing keys behind them, and the JWKS that publishes them.
+//! JWT signing and verification: toktok's access and anonymous tokens (and
+//! the JWT refresh tokens issued before v1.1), the signing keys behind them,
+//! and the JWKS that publishes them.
 //!
 //! This module owns the whole compact-JWS path: key generation (storage form
 //! [`KeyMaterial`]), the parsed, shareable [`Keyring`], signing, verification
@@ -19,6 +20,18 @@
 //! - `exp`, `iat`, `nbf` must be JSON integers (a string or float `exp` is
 //!   refused), `iss`, `aud` and the token kind `typ` are always checked, and
 //!   claims are only looked at after the signature is good.
+//!
+//! Token shapes (API.md "Token shapes, v1.1") are chosen so that a service
+//! verifying the obvious way (signature through the JWKS, `iss`, `aud`,
+//! `exp`) accepts access tokens and nothing else: access tokens carry the
+//! JOSE header `typ: at+jwt` (RFC 9068) and `aud` = the audience; anonymous
+//! tokens carry `aud` = `<audience>:anonymous` ([`anonymous_audience`]) and
+//! header `typ: JWT`; refresh tokens are no longer JWTs at all
+//! (`crate::accounts::tokens`). toktok's own check is stricter still: the
+//! header `typ` must agree with the `typ` claim, except that access and
+//! anonymous tokens in the pre-1.1 shape (header `typ: JWT`, no
+//! `client_id`; anonymous `aud` = the audience) are accepted until they
+//! expire, so an upgrade signs nobody out.
 //!
 //! Keys are parsed once in [`Keyring::new`]; `verify` runs on every request
 //! and only does base64, JSON and one signature check, and not even that for
@@ -105,6 +118,19 @@ impl TokenKind {
     }
 }
 
+/// The JOSE header `typ` of access tokens (RFC 9068 section 2.1).
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// The `client_id` of access tokens toktok issues for its own sessions
+/// (RFC 9068 requires the claim; there is no other client yet).
+pub const FIRST_PARTY_CLIENT_ID: &str = "toktok";
+
+/// The `aud` of anonymous tokens: never the audience itself, so a service
+/// that checks `aud` refuses them.
+pub fn anonymous_audience(audience: &str) -> String {
+    format!("{audience}:anonymous")
+}
+
 /// Claims toktok issues and reads. Unknown claims in a verified token are ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Claims {
@@ -115,6 +141,9 @@ pub struct Claims {
     pub iat: i64,
     pub nbf: i64,
     pub jti: String,
+    /// RFC 9068: `"toktok"` on access tokens of first-party sessions.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub client_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub sid: Option<String>,
     pub typ: TokenKind,
@@ -124,6 +153,16 @@ pub struct Claims {
     pub email_verified: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub role: Option<String>,
+    /// When the user last proved who they are (sign-in), unix seconds;
+    /// unchanged by refreshes.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub auth_time: Option<i64>,
+    /// How they proved it, RFC 8176 values (`["pwd"]`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub amr: Option<Vec<String>>,
+    /// Authentication assurance level: 1 (one factor) for now.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub aal: Option<u8>,
 }
 
 /// A signing key in its storage form (what the database keeps).
@@ -171,6 +210,8 @@ pub enum JwtError {
 #[derive(Debug, Clone)]
 pub struct Validation {
     pub issuer: String,
+    /// `[jwt] audience`. Anonymous tokens are checked against
+    /// [`anonymous_audience`] of it (or, pre-1.1, the audience itself).
     pub audience: String,
     /// Clock skew allowed on `exp`, `nbf` and `iat`, in seconds; clamped to
     /// `0..=MAX_LEEWAY`.
@@ -356,8 +397,10 @@ pub struct Keyring {
     active_kid: String,
     /// Only the active key's private half is kept in memory.
     signer: Signer,
-    /// base64url of the active key's header, the same for every token.
+    /// base64url of the active key's header `typ: JWT` (anonymous tokens).
     header_b64: String,
+    /// base64url of the active key's header `typ: at+jwt` (access tokens).
+    access_header_b64: String,
     /// The active key first, then retired ones; looked up by `kid`.
     keys: Vec<VerifyKey>,
     /// `{"keys":[…]}`, built once.
@@ -470,7 +513,8 @@ impl Keyring {
             alg,
             active_kid: active.kid.clone(),
             signer,
-            header_b64: encode_header(alg, &active.kid),
+            header_b64: encode_header(alg, &active.kid, "JWT"),
+            access_header_b64: encode_header(alg, &active.kid, ACCESS_TOKEN_TYP),
             keys,
             jwks: json!({ "keys": jwks }),
             kid_optional: false,
@@ -490,7 +534,8 @@ impl Keyring {
         let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
         Keyring {
             alg: Algorithm::HS256,
-            header_b64: encode_header(Algorithm::HS256, &kid),
+            header_b64: encode_header(Algorithm::HS256, &kid, "JWT"),
+            access_header_b64: encode_header(Algorithm::HS256, &kid, ACCESS_TOKEN_TYP),
             keys: vec![VerifyKey {
                 kid: kid.clone(),
                 verifier: Verifier::Hmac(key.clone()),
@@ -523,12 +568,17 @@ impl Keyring {
                 .eq(std::iter::once(active).chain(others))
     }
 
-    /// Header {"alg","kid","typ":"JWT"}, compact serialisation, base64url
-    /// without padding.
+    /// Header {"alg","kid","typ"}, compact serialisation, base64url without
+    /// padding. `typ` is `at+jwt` for access tokens and `JWT` otherwise
+    /// (a refresh kind gives the pre-1.1 refresh token, for tests only).
     pub fn sign(&self, claims: &Claims) -> Result<String, JwtError> {
         let payload = serde_json::to_vec(claims)
             .map_err(|_| JwtError::Key("claims could not be serialised".into()))?;
-        self.sign_parts(&self.header_b64, &payload)
+        let header = match claims.typ {
+            TokenKind::Access => &self.access_header_b64,
+            TokenKind::Refresh | TokenKind::Anonymous => &self.header_b64,
+        };
+        self.sign_parts(header, &payload)
     }
 
     fn sign_parts(&self, header_b64: &str, payload_json: &[u8]) -> Result<String, JwtError> {
@@ -601,12 +651,22 @@ impl Keyring {
             .get(..header_b64.len() + 1 + payload_b64.len())
             .ok_or(JwtError::Malformed)?;
 
-        let key = self.check_header(&header)?;
+        let (key, access_typ) = self.check_header(&header)?;
         key.verifier
             .verify(signing_input, &signature)
             .map_err(|_| JwtError::Invalid("bad signature"))?;
 
-        parse_claims(&payload)
+        let claims = parse_claims(&payload)?;
+        match (access_typ, claims.typ) {
+            (true, TokenKind::Access) => {}
+            (true, _) => return Err(JwtError::Invalid("at+jwt on a token that is not access")),
+            // Only the pre-1.1 shape, which had no client_id, may lack it.
+            (false, TokenKind::Access) if claims.client_id.is_some() => {
+                return Err(JwtError::Invalid("access token without typ at+jwt"))
+            }
+            (false, _) => {}
+        }
+        Ok(claims)
     }
 
     /// `{"keys":[public JWKs]}` — empty list for HS256; never any private part.
@@ -614,8 +674,9 @@ impl Keyring {
         self.jwks.clone()
     }
 
-    /// Applies the header allow-list and returns the key named by `kid`.
-    fn check_header(&self, header: &[u8]) -> Result<&VerifyKey, JwtError> {
+    /// Applies the header allow-list and returns the key named by `kid`,
+    /// and whether `typ` is `at+jwt` (else it is `JWT` or absent).
+    fn check_header(&self, header: &[u8]) -> Result<(&VerifyKey, bool), JwtError> {
         let header = parse_object(header)?;
         for name in header.keys() {
             match name.as_str() {
@@ -631,12 +692,13 @@ impl Keyring {
             Some(_) => return Err(JwtError::Invalid("algorithm not accepted")),
             None => return Err(JwtError::Invalid("missing alg")),
         }
-        match header.get("typ") {
-            None => {}
-            Some(Value::String(typ)) if typ == "JWT" => {}
+        let access_typ = match header.get("typ") {
+            None => false,
+            Some(Value::String(typ)) if typ == "JWT" => false,
+            Some(Value::String(typ)) if typ == ACCESS_TOKEN_TYP => true,
             Some(_) => return Err(JwtError::Invalid("unexpected typ header")),
-        }
-        match header.get("kid") {
+        };
+        let key = match header.get("kid") {
             Some(Value::String(kid)) => self
                 .keys
                 .iter()
@@ -648,12 +710,13 @@ impl Keyring {
                 .first()
                 .ok_or(JwtError::Invalid("no verification key")),
             None => Err(JwtError::Invalid("missing kid")),
-        }
+        }?;
+        Ok((key, access_typ))
     }
 }
 
-fn encode_header(alg: Algorithm, kid: &str) -> String {
-    let header = json!({ "alg": alg.as_str(), "kid": kid, "typ": "JWT" });
+fn encode_header(alg: Algorithm, kid: &str, typ: &str) -> String {
+    let header = json!({ "alg": alg.as_str(), "kid": kid, "typ": typ });
     URL_SAFE_NO_PAD.encode(header.to_string())
 }
 
@@ -754,6 +817,8 @@ struct WireClaims {
     nbf: i64,
     jti: String,
     #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
     sid: Option<String>,
     typ: TokenKind,
     #[serde(default)]
@@ -762,6 +827,12 @@ struct WireClaims {
     email_verified: Option<bool>,
     #[serde(default)]
     role: Option<String>,
+    #[serde(default)]
+    auth_time: Option<i64>,
+    #[serde(default)]
+    amr: Option<Vec<String>>,
+    #[serde(default)]
+    aal: Option<u8>,
 }
 
 fn parse_claims(payload: &[u8]) -> Result<WireClaims, JwtError> {
@@ -776,13 +847,20 @@ fn check_claims(c: WireClaims, v: &Validation, now: i64) -> Result<Claims, JwtEr
     if c.iss != v.issuer {
         return Err(JwtError::Invalid("wrong issuer"));
     }
-    let audience_ok = match &c.aud {
-        Audience::One(aud) => *aud == v.audience,
-        Audience::Many(auds) => auds.contains(&v.audience),
+    // Anonymous tokens have an audience of their own; the pre-1.1 ones
+    // (aud = the audience) are still taken until they expire.
+    let expected = match v.kind {
+        TokenKind::Anonymous => anonymous_audience(&v.audience),
+        TokenKind::Access | TokenKind::Refresh => v.audience.clone(),
     };
-    if !audience_ok {
-        return Err(JwtError::Invalid("wrong audience"));
+    let legacy = (v.kind == TokenKind::Anonymous).then_some(&v.audience);
+    let ours = |aud: &&String| **aud == expected || Some(*aud) == legacy;
+    let audience = match &c.aud {
+        Audience::One(aud) => Some(aud).filter(ours),
+        Audience::Many(auds) => auds.iter().find(ours),
     }
+    .cloned()
+    .ok_or(JwtError::Invalid("wrong audience"))?;
     if c.typ != v.kind {
         return Err(JwtError::Invalid("wrong token kind"));
     }
@@ -798,17 +876,21 @@ fn check_claims(c: WireClaims, v: &Validation, now: i64) -> Result<Claims, JwtEr
     }
     Ok(Claims {
         iss: c.iss,
-        aud: v.audience.clone(),
+        aud: audience,
         sub: c.sub,
         exp: c.exp,
         iat: c.iat,
         nbf: c.nbf,
         jti: c.jti,
+        client_id: c.client_id,
         sid: c.sid,
         typ: c.typ,
         email: c.email,
         email_verified: c.email_verified,
         role: c.role,
+        auth_time: c.auth_time,
+        amr: c.amr,
+        aal: c.aal,
     })
 }
 
@@ -882,11 +964,15 @@ mod tests {
             iat: NOW,
             nbf: NOW,
             jti: "jti-1".into(),
+            client_id: (kind == TokenKind::Access).then(|| FIRST_PARTY_CLIENT_ID.into()),
             sid: Some("sid-1".into()),
             typ: kind,
             email: Some("ada@example.com".into()),
             email_verified: Some(true),
             role: Some("user".into()),
+            auth_time: Some(NOW - 60),
+            amr: Some(vec!["pwd".into()]),
+            aal: Some(1),
         }
     }
 
@@ -915,8 +1001,9 @@ mod tests {
             .unwrap()
     }
 
+    /// The header of an access token (which `payload_value` is).
     fn std_header(ring: &Keyring) -> Value {
-        json!({ "alg": ring.algorithm().as_str(), "kid": ring.active_kid(), "typ": "JWT" })
+        json!({ "alg": ring.algorithm().as_str(), "kid": ring.active_kid(), "typ": ACCESS_TOKEN_TYP })
     }
 
     fn segments(token: &str) -> Vec<String> {
@@ -1430,16 +1517,59 @@ mod tests {
     }
 
     #[test]
-    fn header_typ_must_be_jwt_when_present() {
+    fn header_typ_must_be_at_jwt_on_access_tokens_and_jwt_elsewhere() {
         let ring = shared_ring(Algorithm::ES256);
+        // Access tokens as issued now: at+jwt, with client_id.
+        let token = ring.sign(&claims(TokenKind::Access)).unwrap();
+        let header: Value = serde_json::from_slice(
+            &URL_SAFE_NO_PAD
+                .decode(segments(&token)[0].as_str())
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(header["typ"], json!("at+jwt"));
+        assert!(ring.verify(&token, &access(), NOW).is_ok());
+        // An access token of today's shape without at+jwt is refused...
         let mut no_typ = std_header(ring);
         no_typ.as_object_mut().unwrap().remove("typ");
-        assert!(ring
-            .verify(&forge(ring, &no_typ, &payload_value()), &access(), NOW)
-            .is_ok());
+        let mut jwt_typ = std_header(ring);
+        jwt_typ["typ"] = json!("JWT");
+        for header in [&no_typ, &jwt_typ] {
+            assert_eq!(
+                ring.verify(&forge(ring, header, &payload_value()), &access(), NOW),
+                Err(JwtError::Invalid("access token without typ at+jwt"))
+            );
+        }
+        // ...but one of the pre-1.1 shape (no client_id) is taken until it
+        // expires, so an upgrade signs nobody out.
+        let mut legacy = payload_value();
+        for claim in ["client_id", "auth_time", "amr", "aal"] {
+            legacy.as_object_mut().unwrap().remove(claim);
+        }
+        for header in [&no_typ, &jwt_typ] {
+            assert!(ring
+                .verify(&forge(ring, header, &legacy), &access(), NOW)
+                .is_ok());
+        }
+        // at+jwt on anything that is not an access token is refused.
+        for kind in [TokenKind::Refresh, TokenKind::Anonymous] {
+            let payload = serde_json::to_value(claims(kind)).unwrap();
+            assert!(ring
+                .verify(&forge(ring, &jwt_typ, &payload), &validation(kind), NOW)
+                .is_ok());
+            assert_eq!(
+                ring.verify(
+                    &forge(ring, &std_header(ring), &payload),
+                    &validation(kind),
+                    NOW
+                ),
+                Err(JwtError::Invalid("at+jwt on a token that is not access"))
+            );
+        }
         for typ in [
             json!("jwt"),
-            json!("at+jwt"),
+            json!("AT+JWT"),
+            json!("application/at+jwt"),
             json!("JWS"),
             json!(""),
             json!(null),
@@ -1453,6 +1583,34 @@ mod tests {
                 NOW
             )));
         }
+    }
+
+    #[test]
+    fn anonymous_tokens_have_an_audience_of_their_own() {
+        let ring = shared_ring(Algorithm::EdDSA);
+        let mut anon = claims(TokenKind::Anonymous);
+        anon.aud = anonymous_audience("toktok-api");
+        assert_eq!(anon.aud, "toktok-api:anonymous");
+        let token = ring.sign(&anon).unwrap();
+        let v = validation(TokenKind::Anonymous);
+        assert_eq!(
+            ring.verify(&token, &v, NOW).unwrap().aud,
+            "toktok-api:anonymous"
+        );
+        // The pre-1.1 shape (aud = the audience) until it expires.
+        let legacy = ring.sign(&claims(TokenKind::Anonymous)).unwrap();
+        assert!(ring.verify(&legacy, &v, NOW).is_ok());
+        // Never as an access token, whatever the audience says.
+        assert!(invalid(ring.verify(&token, &access(), NOW)));
+        assert!(invalid(ring.verify(&legacy, &access(), NOW)));
+        // And an access token whose aud is the anonymous one is no access token.
+        let mut odd = claims(TokenKind::Access);
+        odd.aud = anonymous_audience("toktok-api");
+        assert!(invalid(ring.verify(
+            &ring.sign(&odd).unwrap(),
+            &access(),
+            NOW
+        )));
     }
 
     #[test]
@@ -2136,11 +2294,15 @@ mod tests {
                 iat: now - age,
                 nbf: now - age,
                 jti,
+                client_id: (kind == TokenKind::Access).then(|| FIRST_PARTY_CLIENT_ID.into()),
                 sid,
                 typ: kind,
                 email,
                 email_verified,
                 role,
+                auth_time: Some(now - age),
+                amr: Some(vec!["pwd".into()]),
+                aal: Some(1),
             };
             let token = ring.sign(&c).unwrap();
             let v = Validation { leeway: 0, ..validation(kind) };

@@ -6,8 +6,10 @@
 //! *published* first (in the JWKS, or as a decryption key) and *used* (to
 //! sign, or served as the key clients encrypt to) only once it is
 //! [`publish_delay`] old. By then every instance has reloaded at least once
-//! and accepts what the new key produces, and so does any service that
-//! refetches the JWKS as often. The old key is kept, published, for as long
+//! and accepts what the new key produces, and so do the services that
+//! verify through the JWKS with the common libraries, whose caches refetch
+//! an unknown `kid` at most every 30 s whatever `Cache-Control` says
+//! (`jose`, PyJWT). The old key is kept, published, for as long
 //! as anything it produced can still be presented, plus that delay, because
 //! an instance that has not reloaded yet still uses it.
 //!
@@ -43,12 +45,31 @@ impl From<&RsaKeyRow> for KeyTimes {
     }
 }
 
-/// How long a new key is published before it is used (seconds): twice the
-/// reload period, so every instance has reloaded at least once even if its
-/// timer fired just before the key was added (and a verifier caching the
-/// JWKS for one period has refetched it), plus [`SLACK`] seconds.
+/// How long a verifier may cache the JWKS (its `Cache-Control: max-age`,
+/// seconds): one reload period, after which it may hold an old key set.
+pub fn jwks_max_age(key_reload: Duration) -> u64 {
+    key_reload.as_secs()
+}
+
+/// How long a JWKS client that has just fetched the key set waits before it
+/// fetches again for an unknown `kid`: 30 s in `jose` (`cooldownDuration`)
+/// and in PyJWT's `PyJWKClient`, which both ignore `Cache-Control`.
+pub const VERIFIER_COOLDOWN: i64 = 30;
+
+/// How long a new key is published before it is used (seconds), the longer
+/// of:
+/// - twice the reload period: every instance has reloaded at least once
+///   even if its timer fired just before the key was added, and a verifier
+///   honouring the JWKS `max-age` (one period) has refetched it;
+/// - the JWKS `max-age` plus [`VERIFIER_COOLDOWN`]: a verifier that fetched
+///   the key set just before the key was published may refetch before the
+///   key signs, however short `key_reload` is;
+///
+/// plus [`SLACK`] seconds. 125 s at the default 60 s, 36 s at 1 s.
 pub fn publish_delay(key_reload: Duration) -> i64 {
-    2 * i64::try_from(key_reload.as_secs()).unwrap_or(i64::MAX / 4) + SLACK
+    let reload = i64::try_from(key_reload.as_secs()).unwrap_or(i64::MAX / 4);
+    let max_age = i64::try_from(jwks_max_age(key_reload)).unwrap_or(i64::MAX / 4);
+    (2 * reload).max(max_age + VERIFIER_COOLDOWN) + SLACK
 }
 
 /// Seconds added to the publish delay: key times are whole seconds (a key
@@ -167,7 +188,22 @@ mod tests {
     #[test]
     fn the_delay_is_twice_the_reload_period_and_some_slack() {
         assert_eq!(publish_delay(Duration::from_secs(60)), 125);
-        assert_eq!(publish_delay(Duration::from_secs(1)), 7);
+        assert_eq!(publish_delay(Duration::from_secs(3600)), 7205);
+    }
+
+    #[test]
+    fn the_delay_outlasts_the_jwks_max_age_and_the_verifiers_cooldown() {
+        // Issue 16: with key_reload = 5 s, jose and PyJWT refused new-key
+        // tokens for ~10 s (they refetch an unknown kid every 30 s at most).
+        for secs in [1, 2, 5, 10, 25, 30, 35, 60, 600, 3600] {
+            let reload = Duration::from_secs(secs);
+            let delay = publish_delay(reload);
+            let floor = jwks_max_age(reload) as i64 + VERIFIER_COOLDOWN;
+            assert!(delay >= floor + SLACK, "{secs}s: {delay} < {floor} + slack");
+            assert!(delay >= 2 * secs as i64 + SLACK, "{secs}s: {delay}");
+        }
+        assert_eq!(publish_delay(Duration::from_secs(1)), 36);
+        assert_eq!(publish_delay(Duration::from_secs(5)), 40);
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub async fn login(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshBody {
+    /// The current refresh token (`rt_…`; a JWT one issued before v1.1 is
+    /// still read until it expires).
     pub refresh_token: String,
 }
 

@@ -40,11 +40,11 @@ pub async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError
         .into_response())
 }
 
-/// Cacheable for `jwt.key_reload`: a rotated key is in the JWKS for twice
-/// that before it signs, so a verifier honouring the header has it in time
-/// (`crate::auth::rotation`).
+/// Cacheable for `jwt.key_reload`: a rotated key is in the JWKS for longer
+/// than that plus the verifiers' refetch cooldown before it signs, so a
+/// verifier has it in time (`crate::auth::rotation::publish_delay`).
 pub async fn jwks(State(state): State<AppState>) -> Response {
-    let max_age = state.config.jwt.key_reload.as_secs();
+    let max_age = crate::auth::rotation::jwks_max_age(state.config.jwt.key_reload);
     (
         [(header::CACHE_CONTROL, format!("public, max-age={max_age}"))],
         Json(state.keys().jwks()),

@@ -185,13 +185,15 @@ mod tests {
             user_id: "u".into(),
             refresh_hash: "h".into(),
             prev_refresh_hash: None,
-            rotated_at: 0,
+            rotated_at_ms: 0,
             created_at: 0,
             last_used_at: 0,
             expires_at: 100,
             user_agent: None,
             ip: None,
             revoked_at: None,
+            auth_time: 0,
+            amr: vec!["pwd".into()],
         }
     }
 

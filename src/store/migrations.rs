@@ -102,6 +102,55 @@ mod tests {
     }
 
     #[test]
+    fn migration_7_keeps_sessions_of_before_the_token_shapes_of_v1_1() {
+        // A database of schema 5 with a live session, as a pre-1.1 toktok
+        // left it: its JWT refresh tokens must keep working (issue 16).
+        let mut conn = Connection::open_in_memory().unwrap();
+        for (number, sql) in migrations().unwrap().into_iter().take(5) {
+            conn.execute_batch(&sql).unwrap();
+            conn.pragma_update(None, "user_version", number).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO users (id, email, email_key, created_at, updated_at)
+                 VALUES ('u', 'a@b.io', 'a@b.io', 1, 1);
+             INSERT INTO sessions (id, user_id, refresh_hash, prev_refresh_hash, rotated_at,
+                 created_at, last_used_at, expires_at)
+                 VALUES ('s', 'u', 'h1', 'h0', 1700000123, 1700000000, 1700000123, 1800000000);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let row: (String, i64, i64, String) = conn
+            .query_row(
+                "SELECT refresh_hash, rotated_at_ms, auth_time, amr FROM sessions WHERE id = 's'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            row,
+            (
+                "h1".into(),
+                1_700_000_123_000,
+                1_700_000_000,
+                "[\"pwd\"]".into()
+            )
+        );
+        // Spent hashes go with their session.
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             INSERT INTO spent_refresh_tokens (hash, session_id) VALUES ('h0', 's');
+             DELETE FROM sessions WHERE id = 's';",
+        )
+        .unwrap();
+        let left: i64 = conn
+            .query_row("SELECT count(*) FROM spent_refresh_tokens", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(left, 0);
+    }
+
+    #[test]
     fn a_newer_database_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();
         conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1)

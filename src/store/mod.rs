@@ -67,7 +67,7 @@ pub use lockout::LoginClient;
 pub use migrations::{schema_version, SCHEMA_VERSION};
 pub use outbox::{OutboxRow, QueuedMail, AUDIT_MAIL_FAILED};
 pub use rsa_keys::RsaKeyRow;
-pub use sessions::{RefreshDecision, SessionRecord};
+pub use sessions::{RefreshDecision, SessionKey, SessionRecord};
 pub use users::{ProfileChange, UserRecord};
 
 type Pool = r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>;

@@ -1,4 +1,10 @@
 //! Sessions: one per sign-in, each carrying its family of refresh tokens.
+//!
+//! A refresh token is found by the SHA-256 of its secret: the current one
+//! in `sessions.refresh_hash`, every one rotated out before it in
+//! `spent_refresh_tokens` (so presenting any old token of a family is seen
+//! as reuse, SECURITY.md R2). Pre-1.1 JWT refresh tokens name their session
+//! (`sid`) instead; both ways end in the same locked decision.
 
 use rusqlite::{params, OptionalExtension as _, Row};
 
@@ -11,17 +17,24 @@ use super::{audit, AuditEvent, Store, StoreError, UserRecord};
 pub struct SessionRecord {
     pub id: String,
     pub user_id: String,
-    /// SHA-256 (hex) of the current refresh token's `jti`.
+    /// SHA-256 (hex) of the current refresh token's secret (the part after
+    /// `rt_`, or a pre-1.1 token's `jti`).
     pub refresh_hash: String,
     /// SHA-256 (hex) of the refresh token it replaced, if any.
     pub prev_refresh_hash: Option<String>,
-    pub rotated_at: i64,
+    /// When the current refresh token was issued, in unix milliseconds: the
+    /// start of the reuse grace, which is counted exactly.
+    pub rotated_at_ms: i64,
     pub created_at: i64,
     pub last_used_at: i64,
     pub expires_at: i64,
     pub user_agent: Option<String>,
     pub ip: Option<String>,
     pub revoked_at: Option<i64>,
+    /// When the user signed in (the access tokens' `auth_time`).
+    pub auth_time: i64,
+    /// How (the access tokens' `amr`, RFC 8176), e.g. `["pwd"]`.
+    pub amr: Vec<String>,
 }
 
 impl SessionRecord {
@@ -29,6 +42,16 @@ impl SessionRecord {
     pub fn is_live(&self, now: i64) -> bool {
         self.revoked_at.is_none() && now < self.expires_at
     }
+}
+
+/// How a presented refresh token names its session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionKey {
+    /// A pre-1.1 JWT refresh token: its `sid` claim.
+    Id(String),
+    /// An opaque refresh token: the SHA-256 (hex) of its secret, current or
+    /// spent.
+    RefreshHash(String),
 }
 
 /// What to do with a session when a refresh token is presented; decided by
@@ -46,8 +69,19 @@ pub enum RefreshDecision {
     Reject,
 }
 
-const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at, \
-     created_at, last_used_at, expires_at, user_agent, ip, revoked_at";
+const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at_ms, \
+     created_at, last_used_at, expires_at, user_agent, ip, revoked_at, auth_time, amr";
+
+/// The stored form of `amr`: a JSON array of strings.
+pub(crate) fn amr_to_text(amr: &[String]) -> String {
+    serde_json::Value::from(amr.to_vec()).to_string()
+}
+
+/// `amr` as stored; anything unreadable counts as a password sign-in, the
+/// only way sessions were made before the column existed.
+pub(crate) fn amr_from_text(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_else(|_| vec!["pwd".to_owned()])
+}
 
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     Ok(SessionRecord {
@@ -55,14 +89,29 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
         user_id: row.get(1)?,
         refresh_hash: row.get(2)?,
         prev_refresh_hash: row.get(3)?,
-        rotated_at: row.get(4)?,
+        rotated_at_ms: row.get(4)?,
         created_at: row.get(5)?,
         last_used_at: row.get(6)?,
         expires_at: row.get(7)?,
         user_agent: row.get(8)?,
         ip: row.get(9)?,
         revoked_at: row.get(10)?,
+        auth_time: row.get(11)?,
+        amr: amr_from_text(&row.get::<_, String>(12)?),
     })
+}
+
+/// The id of the session whose current or spent refresh token has `hash`.
+fn session_by_refresh_hash(
+    conn: &rusqlite::Connection,
+    hash: &str,
+) -> Result<Option<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM sessions WHERE refresh_hash = ?1
+         UNION ALL SELECT session_id FROM spent_refresh_tokens WHERE hash = ?1
+         LIMIT 1",
+    )?;
+    Ok(stmt.query_row([hash], |r| r.get(0)).optional()?)
 }
 
 fn get_session(conn: &rusqlite::Connection, id: &str) -> Result<Option<SessionRecord>, StoreError> {
@@ -113,17 +162,20 @@ impl Store {
                 return Ok(false);
             }
             tx.execute(
-                "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at, created_at,
-                        last_used_at, expires_at, user_agent, ip)
-                     VALUES (?1, ?2, ?3, ?4, ?4, ?4, ?5, ?6, ?7)",
+                "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at_ms, created_at,
+                        last_used_at, expires_at, user_agent, ip, auth_time, amr)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)",
                 params![
                     session.id,
                     session.user_id,
                     session.refresh_hash,
+                    session.rotated_at_ms,
                     session.created_at,
                     session.expires_at,
                     session.user_agent,
                     session.ip,
+                    session.auth_time,
+                    amr_to_text(&session.amr),
                 ],
             )?;
             tx.execute(
@@ -197,23 +249,34 @@ impl Store {
     /// two concurrent refreshes with one token see one rotation (SECURITY.md
     /// R3). Concurrent refreshes share commits ([`super::GroupCommit`]): each
     /// runs in its own savepoint, in arrival order, answered once durable.
-    pub async fn refresh_session<F>(
+    ///
+    /// `now_ms` is the time in milliseconds (the rotation time is kept
+    /// exactly); `reuse_event` builds the audit event of a revoked family.
+    pub async fn refresh_session<F, E>(
         &self,
-        sid: &str,
-        now: i64,
-        reuse_event: AuditEvent,
+        key: SessionKey,
+        now_ms: i64,
+        reuse_event: E,
         decide: F,
     ) -> Result<Option<(RefreshDecision, SessionRecord, UserRecord)>, StoreError>
     where
         F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
+        E: FnOnce(&SessionRecord) -> AuditEvent + Send + 'static,
     {
         #[cfg(feature = "postgres")]
         if let Backend::Postgres(pg) = &self.backend {
-            return pg.refresh_session(sid, now, reuse_event, decide).await;
+            return pg.refresh_session(key, now_ms, reuse_event, decide).await;
         }
-        let sid = sid.to_owned();
+        let now = now_ms.div_euclid(1000);
         self.group_commit()
             .write(move |tx| {
+                let sid = match key {
+                    SessionKey::Id(sid) => sid,
+                    SessionKey::RefreshHash(hash) => match session_by_refresh_hash(tx, &hash)? {
+                        Some(sid) => sid,
+                        None => return Ok(None),
+                    },
+                };
                 let Some(mut session) = get_session(tx, &sid)? else {
                     return Ok(None);
                 };
@@ -223,15 +286,25 @@ impl Store {
                 let decision = decide(&session, &user);
                 match &decision {
                     RefreshDecision::Rotate { successor_hash } => {
-                        tx.execute(
+                        tx.prepare_cached(
+                            "INSERT OR IGNORE INTO spent_refresh_tokens (hash, session_id)
+                             VALUES (?1, ?2)",
+                        )?
+                        .execute(params![session.refresh_hash, sid])?;
+                        tx.prepare_cached(
                             "UPDATE sessions SET prev_refresh_hash = refresh_hash,
-                                refresh_hash = ?2, rotated_at = ?3, last_used_at = ?3
+                                refresh_hash = ?2, rotated_at_ms = ?3, last_used_at = ?4
                              WHERE id = ?1",
-                            params![sid, successor_hash, now],
-                        )?;
+                        )?
+                        .execute(params![
+                            sid,
+                            successor_hash,
+                            now_ms,
+                            now
+                        ])?;
                         session.prev_refresh_hash = Some(session.refresh_hash.clone());
                         session.refresh_hash = successor_hash.clone();
-                        session.rotated_at = now;
+                        session.rotated_at_ms = now_ms;
                         session.last_used_at = now;
                     }
                     RefreshDecision::Replay => {
@@ -247,7 +320,7 @@ impl Store {
                              WHERE id = ?1 AND revoked_at IS NULL",
                             params![sid, now],
                         )?;
-                        audit::insert(tx, &reuse_event)?;
+                        audit::insert(tx, &reuse_event(&session))?;
                     }
                     RefreshDecision::Reject => {}
                 }
@@ -399,13 +472,15 @@ mod tests {
             user_id: "u1".into(),
             refresh_hash: "h1".into(),
             prev_refresh_hash: None,
-            rotated_at: 100,
+            rotated_at_ms: 100_000,
             created_at: 100,
             last_used_at: 100,
             expires_at: 10_000,
             user_agent: None,
             ip: None,
             revoked_at: None,
+            auth_time: 100,
+            amr: vec!["pwd".into()],
         };
         store
             .create_session(session.clone(), "a@b.io".into(), None, None, event("login"))
@@ -462,9 +537,12 @@ mod tests {
         assert!(store.live_session("s1", 200).await.unwrap().is_some());
         // Reuse detection revokes through the group commit.
         let outcome = store
-            .refresh_session("s1", 300, event("refresh.reused"), |_, _| {
-                RefreshDecision::RevokeFamily
-            })
+            .refresh_session(
+                SessionKey::Id("s1".into()),
+                300_000,
+                |_| event("refresh.reused"),
+                |_, _| RefreshDecision::RevokeFamily,
+            )
             .await
             .unwrap();
         assert!(matches!(

@@ -250,11 +250,15 @@ async fn an_anonymous_token_is_refused_on_user_routes() {
         iat: now,
         nbf: now,
         jti: "j".into(),
+        client_id: None,
         sid: t.body["user"]["id"].as_str().map(str::to_owned),
         typ: TokenKind::Anonymous,
         email: None,
         email_verified: None,
         role: Some("anonymous".into()),
+        auth_time: None,
+        amr: None,
+        aal: None,
     };
     let token = app.state.keys().sign(&claims).unwrap();
     assert_problem(

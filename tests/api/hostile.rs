@@ -75,11 +75,15 @@ fn claims(kind: TokenKind, sub: String, jti: String, ttl: i64) -> Claims {
         iat: NOW,
         nbf: NOW,
         jti,
+        client_id: (kind == TokenKind::Access).then(|| "toktok".to_owned()),
         sid: (kind != TokenKind::Anonymous).then(|| "sid".to_owned()),
         typ: kind,
         email: None,
         email_verified: None,
         role: Some("user".into()),
+        auth_time: None,
+        amr: None,
+        aal: None,
     }
 }
 

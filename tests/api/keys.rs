@@ -116,7 +116,7 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published() {
     let header = header_of(&after.access);
     assert_eq!(header["kid"], new_kid.as_str());
     assert_eq!(header["alg"], "EdDSA");
-    assert_eq!(header["typ"], "JWT");
+    assert_eq!(header["typ"], "at+jwt");
     // Once the old key's tokens can no longer be alive, it leaves the JWKS.
     app.clock.advance(31 * 24 * 3600);
     app.state.reload_keys().await.unwrap();

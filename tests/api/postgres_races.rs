@@ -262,13 +262,15 @@ async fn a_login_and_a_password_change_at_once_do_not_deadlock() {
             user_id: id.clone(),
             refresh_hash: format!("{round}-{}", uuid::Uuid::new_v4()),
             prev_refresh_hash: None,
-            rotated_at: 1,
+            rotated_at_ms: 1000,
             created_at: 1,
             last_used_at: 1,
             expires_at: i64::MAX / 2,
             user_agent: None,
             ip: None,
             revoked_at: None,
+            auth_time: 1,
+            amr: vec!["pwd".into()],
         };
         let (login, change) = tokio::join!(
             a.state.store.create_session(
@@ -767,13 +769,15 @@ async fn a_sign_in_finishing_after_its_user_was_deleted_creates_nothing() {
         user_id: user.id.clone(),
         refresh_hash: uuid::Uuid::new_v4().to_string(),
         prev_refresh_hash: None,
-        rotated_at: now,
+        rotated_at_ms: now * 1000,
         created_at: now,
         last_used_at: now,
         expires_at: now + 3600,
         user_agent: None,
         ip: None,
         revoked_at: None,
+        auth_time: now,
+        amr: vec!["pwd".into()],
     };
     let created = app
         .state

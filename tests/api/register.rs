@@ -20,7 +20,12 @@ async fn register_returns_201_with_a_token_response() {
     assert_eq!(body["expires_in"], 900);
     assert_eq!(body["refresh_expires_in"], 30 * 24 * 3600);
     assert!(body["access_token"].as_str().unwrap().split('.').count() == 3);
-    assert!(body["refresh_token"].as_str().unwrap().split('.').count() == 3);
+    // Opaque since v1.1: `rt_` and 256 bits in base64url.
+    let refresh = body["refresh_token"].as_str().unwrap();
+    assert!(
+        refresh.starts_with("rt_") && refresh.len() == 46,
+        "{refresh}"
+    );
     let user = &body["user"];
     assert_eq!(
         user["email"], "Ada@example.com",

@@ -19,6 +19,7 @@ use super::{client_config, migrations};
 const TABLES: &[(&str, bool)] = &[
     ("users", true),
     ("sessions", true),
+    ("spent_refresh_tokens", false),
     ("login_failures", true),
     ("signing_keys", true),
     ("server_secrets", true),

@@ -10,13 +10,16 @@ use postgres::Row;
 use super::conn::Sql;
 use super::users::{revoke_sessions, storable, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
-use crate::store::{AuditEvent, RefreshDecision, SessionRecord, StoreError, UserRecord};
+use crate::store::sessions::{amr_from_text, amr_to_text};
+use crate::store::{
+    AuditEvent, RefreshDecision, SessionKey, SessionRecord, StoreError, UserRecord,
+};
 
-const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at, \
-     created_at, last_used_at, expires_at, user_agent, ip, revoked_at";
+const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at_ms, \
+     created_at, last_used_at, expires_at, user_agent, ip, revoked_at, auth_time, amr";
 
 /// How many columns [`SESSION_COLUMNS`] names.
-const SESSION_COLUMN_COUNT: usize = 11;
+const SESSION_COLUMN_COUNT: usize = 13;
 
 /// `columns` (a comma-separated list) each qualified with `table.`.
 fn prefixed(table: &str, columns: &str) -> String {
@@ -33,13 +36,29 @@ fn session_from_row(row: &Row) -> Result<SessionRecord, StoreError> {
         user_id: row.try_get(1)?,
         refresh_hash: row.try_get(2)?,
         prev_refresh_hash: row.try_get(3)?,
-        rotated_at: row.try_get(4)?,
+        rotated_at_ms: row.try_get(4)?,
         created_at: row.try_get(5)?,
         last_used_at: row.try_get(6)?,
         expires_at: row.try_get(7)?,
         user_agent: row.try_get(8)?,
         ip: row.try_get(9)?,
         revoked_at: row.try_get(10)?,
+        auth_time: row.try_get(11)?,
+        amr: amr_from_text(row.try_get::<_, &str>(12)?),
+    })
+}
+
+/// The id of the session whose current or spent refresh token has `hash`.
+fn session_by_refresh_hash(conn: &mut impl Sql, hash: &str) -> Result<Option<String>, StoreError> {
+    let row = conn.query_opt(
+        "SELECT id FROM sessions WHERE refresh_hash = $1
+         UNION ALL SELECT session_id FROM spent_refresh_tokens WHERE hash = $1
+         LIMIT 1",
+        &[&hash],
+    )?;
+    Ok(match row {
+        Some(row) => Some(row.try_get(0)?),
+        None => None,
     })
 }
 
@@ -90,17 +109,20 @@ impl PgDb {
                 return Ok(false);
             }
             tx.execute(
-                "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at, created_at,
-                    last_used_at, expires_at, user_agent, ip)
-                 VALUES ($1, $2, $3, $4, $4, $4, $5, $6, $7)",
+                "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at_ms, created_at,
+                    last_used_at, expires_at, user_agent, ip, auth_time, amr)
+                 VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)",
                 &[
                     &session.id,
                     &session.user_id,
                     &session.refresh_hash,
+                    &session.rotated_at_ms,
                     &session.created_at,
                     &session.expires_at,
                     &session.user_agent,
                     &session.ip,
+                    &session.auth_time,
+                    &amr_to_text(&session.amr),
                 ],
             )?;
             tx.execute(
@@ -132,21 +154,32 @@ impl PgDb {
         .await
     }
 
-    pub async fn refresh_session<F>(
+    pub async fn refresh_session<F, E>(
         &self,
-        sid: &str,
-        now: i64,
-        reuse_event: AuditEvent,
+        key: SessionKey,
+        now_ms: i64,
+        reuse_event: E,
         decide: F,
     ) -> Result<Option<(RefreshDecision, SessionRecord, UserRecord)>, StoreError>
     where
         F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
+        E: FnOnce(&SessionRecord) -> AuditEvent + Send + 'static,
     {
-        if !storable(sid) {
+        let named = match &key {
+            SessionKey::Id(sid) | SessionKey::RefreshHash(sid) => sid,
+        };
+        if !storable(named) {
             return Ok(None);
         }
-        let sid = sid.to_owned();
+        let now = now_ms.div_euclid(1000);
         self.write(move |tx| {
+            let sid = match key {
+                SessionKey::Id(sid) => sid,
+                SessionKey::RefreshHash(hash) => match session_by_refresh_hash(tx, &hash)? {
+                    Some(sid) => sid,
+                    None => return Ok(None),
+                },
+            };
             let Some((mut session, user)) = session_and_user(tx, &sid, true)? else {
                 return Ok(None);
             };
@@ -154,14 +187,19 @@ impl PgDb {
             match &decision {
                 RefreshDecision::Rotate { successor_hash } => {
                     tx.execute(
+                        "INSERT INTO spent_refresh_tokens (hash, session_id) VALUES ($1, $2)
+                         ON CONFLICT DO NOTHING",
+                        &[&session.refresh_hash, &sid],
+                    )?;
+                    tx.execute(
                         "UPDATE sessions SET prev_refresh_hash = refresh_hash,
-                            refresh_hash = $2, rotated_at = $3, last_used_at = $3
+                            refresh_hash = $2, rotated_at_ms = $3, last_used_at = $4
                          WHERE id = $1",
-                        &[&sid, successor_hash, &now],
+                        &[&sid, successor_hash, &now_ms, &now],
                     )?;
                     session.prev_refresh_hash = Some(session.refresh_hash.clone());
                     session.refresh_hash = successor_hash.clone();
-                    session.rotated_at = now;
+                    session.rotated_at_ms = now_ms;
                     session.last_used_at = now;
                 }
                 RefreshDecision::Replay => {
@@ -177,7 +215,7 @@ impl PgDb {
                          WHERE id = $1 AND revoked_at IS NULL",
                         &[&sid, &now],
                     )?;
-                    audit::insert(tx, &reuse_event)?;
+                    audit::insert(tx, &reuse_event(&session))?;
                 }
                 RefreshDecision::Reject => {}
             }
