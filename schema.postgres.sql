@@ -160,3 +160,10 @@ CREATE TABLE rate_limits (
     at                  BIGINT NOT NULL,
     PRIMARY KEY (bucket, client)
 );
+
+-- migration: 6
+-- Challenge namespaces (issue 16, TT-01; see schema.sql).
+ALTER TABLE challenges ADD COLUMN namespace TEXT NOT NULL DEFAULT 'api';
+UPDATE challenges SET namespace = 'toktok' WHERE left(action, 7) = 'toktok:';
+ALTER TABLE challenges DROP CONSTRAINT challenges_pkey,
+    ADD PRIMARY KEY (namespace, action, id);

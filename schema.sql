@@ -186,3 +186,40 @@ CREATE TABLE mail_slots (
     until               INTEGER NOT NULL,
     PRIMARY KEY (user_id, kind)
 ) WITHOUT ROWID;
+
+-- migration: 6
+-- Challenge namespaces (issue 16, TT-01): toktok's own email links
+-- (`toktok:password-reset`, `toktok:email-change`, `toktok:confirm-email`)
+-- live in namespace 'toktok', the challenges of `/v1/challenges*` in 'api'.
+-- The namespace is part of the key, and of a token's authenticated data, so
+-- the challenge API can neither name nor open a link challenge. Rows that
+-- exist already are sorted by their action, so links mailed before the
+-- upgrade keep working. SQLite cannot change a primary key in place: the
+-- table is rebuilt.
+CREATE TABLE challenges_v6 (
+    -- 'toktok' (email links, src/mail/) or 'api' (/v1/challenges*)
+    namespace           TEXT NOT NULL DEFAULT 'api',
+    action              TEXT NOT NULL,
+    id                  TEXT NOT NULL,
+    uid                 TEXT UNIQUE,
+    secret              TEXT NOT NULL,
+    secret_hash         TEXT,
+    metadata            TEXT NOT NULL DEFAULT 'null',
+    created_at          INTEGER NOT NULL,
+    verified_at         INTEGER,
+    ttl                 INTEGER NOT NULL,
+    expires_at          INTEGER,
+    throttle            INTEGER NOT NULL DEFAULT 0,
+    throttle_until      INTEGER,
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (namespace, action, id)
+) WITHOUT ROWID;
+INSERT INTO challenges_v6 (namespace, action, id, uid, secret, secret_hash, metadata,
+        created_at, verified_at, ttl, expires_at, throttle, throttle_until, attempts)
+    SELECT CASE WHEN substr(action, 1, 7) = 'toktok:' THEN 'toktok' ELSE 'api' END,
+           action, id, uid, secret, secret_hash, metadata, created_at, verified_at, ttl,
+           expires_at, throttle, throttle_until, attempts
+    FROM challenges;
+DROP TABLE challenges;
+ALTER TABLE challenges_v6 RENAME TO challenges;
+CREATE INDEX challenges_expires ON challenges(expires_at) WHERE expires_at IS NOT NULL;

@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::{parse_email, require_password, weak, Authenticated, RequestMeta, UserView};
 use crate::app::AppState;
-use crate::challenge::{ChallengeError, Control, Lookup, VerifyOptions};
+use crate::challenge::{ChallengeError, Control, Lookup, Namespace, VerifyOptions};
 use crate::config::EmailMode;
 use crate::domain::email::Email;
 use crate::error::ApiError;
@@ -159,7 +159,7 @@ pub async fn forgot_password(
 async fn token_action(state: &AppState, token: &str) -> Result<(String, String), ApiError> {
     let record = state
         .challenges
-        .info(Lookup::Token(token.to_owned()))
+        .info_in(Namespace::Toktok, Lookup::Token(token.to_owned()))
         .await
         .map_err(link_error)?;
     Ok((record.action, record.id))
@@ -188,7 +188,12 @@ async fn consume(
     };
     let record = state
         .challenges
-        .verify(Lookup::Token(token.to_owned()), options, None)
+        .verify_in(
+            Namespace::Toktok,
+            Lookup::Token(token.to_owned()),
+            options,
+            None,
+        )
         .await
         .map_err(link_error)?;
     Ok(record.metadata)

@@ -194,7 +194,7 @@ impl Store {
                 return Ok(false);
             }
             tx.execute(
-                "DELETE FROM challenges WHERE id = ?1 AND action LIKE 'toktok:%'",
+                "DELETE FROM challenges WHERE namespace = 'toktok' AND id = ?1",
                 [&id],
             )?;
             audit::insert(tx, &event)?;

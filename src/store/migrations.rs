@@ -101,6 +101,74 @@ mod tests {
         assert_eq!(schema_version(&conn).unwrap(), SCHEMA_VERSION);
     }
 
+    /// Applies migrations 1 to `last` only, as an older toktok did.
+    fn migrate_to(conn: &mut Connection, last: i64) {
+        for (number, sql) in migrations().unwrap() {
+            if number <= last {
+                conn.execute_batch(&sql).unwrap();
+                conn.pragma_update(None, "user_version", number).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn migration_6_puts_existing_links_in_toktoks_namespace() {
+        // TT-01: rows stored before namespaces keep every column, and the
+        // links toktok mailed land where its email flows look.
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 5);
+        conn.execute_batch(
+            "INSERT INTO challenges (action, id, uid, secret, secret_hash, metadata,
+                 created_at, ttl, expires_at, attempts)
+             VALUES ('toktok:password-reset', 'u1', NULL, '{}', 'h1', '{}', 10, 60, 70, 1),
+                    ('toktok:email-change', 'u1', NULL, '{}', 'h2', '{\"new_email\":\"n@x.io\"}', 10, 60, 70, 0),
+                    ('TOKTOK:lookalike', 'u1', 'uid-1', 'false', NULL, 'null', 10, 0, NULL, 0),
+                    ('register', 'a@b.c', 'uid-2', '{}', 'h3', 'null', 10, 0, NULL, 2);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(String, String, String, Option<String>, String, i64)> = conn
+            .prepare(
+                "SELECT namespace, action, id, secret_hash, metadata, attempts
+                 FROM challenges ORDER BY action",
+            )
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let namespaces: Vec<(&str, &str)> =
+            rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
+        assert_eq!(
+            namespaces,
+            [
+                ("api", "TOKTOK:lookalike"),
+                ("api", "register"),
+                ("toktok", "toktok:email-change"),
+                ("toktok", "toktok:password-reset"),
+            ]
+        );
+        assert_eq!(rows[2].4, "{\"new_email\":\"n@x.io\"}");
+        assert_eq!(rows[3].3.as_deref(), Some("h1"));
+        assert_eq!(rows[3].5, 1);
+        // The same pair may now exist once per namespace.
+        conn.execute(
+            "INSERT INTO challenges (namespace, action, id, secret, created_at, ttl)
+             VALUES ('api', 'toktok:password-reset', 'u1', 'false', 1, 0)",
+            [],
+        )
+        .unwrap();
+    }
+
     #[test]
     fn a_newer_database_is_refused() {
         let mut conn = Connection::open_in_memory().unwrap();

@@ -14,6 +14,7 @@ mod email;
 mod helpers;
 mod hostile;
 mod keys;
+mod links;
 mod login;
 mod mail;
 mod openapi;
