@@ -5,7 +5,14 @@ use serde_json::Value;
 
 use super::Backend;
 use super::{audit, json_column, AuditEvent, Store, StoreError};
-use crate::mail::OutgoingMail;
+use crate::mail::{OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET};
+
+/// The email links a change of credentials or sessions ends (TT-02): a
+/// password reset and a pending change of address. A confirmation of the
+/// current address proves only that, and survives these.
+pub(crate) const CREDENTIAL_LINKS: &[&str] = &[ACTION_RESET, ACTION_EMAIL_CHANGE];
+/// Every email link of a user: what a change of address or a disable ends.
+pub(crate) const ALL_LINKS: &[&str] = &[ACTION_RESET, ACTION_EMAIL_CHANGE, ACTION_CONFIRM];
 
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +90,28 @@ pub(super) fn revoke_sessions(
          WHERE user_id = ?1 AND revoked_at IS NULL AND id IS NOT ?2",
         params![user_id, except, now, reason],
     )?)
+}
+
+/// Ends a user's pending email links of `actions` (TT-02), in the caller's
+/// transaction: their challenges, and queued mail that would mint one (a
+/// mail being sent now loses its link, see `crate::mail::outbox`).
+pub(super) fn end_links(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    actions: &[&str],
+) -> Result<(), StoreError> {
+    for action in actions {
+        tx.prepare_cached(
+            "DELETE FROM challenges WHERE namespace = 'toktok' AND action = ?1 AND id = ?2",
+        )?
+        .execute(params![action, user_id])?;
+        tx.prepare_cached(
+            "DELETE FROM outbox WHERE user_id = ?1 AND failed_at IS NULL
+                 AND link IS NOT NULL AND json_extract(link, '$.action') = ?2",
+        )?
+        .execute(params![user_id, action])?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -184,8 +213,9 @@ impl Store {
     }
 
     /// Sets a new password hash and ends every session but `keep` (all of
-    /// them on a reset); the failed-login count starts again, and `mails`
-    /// (the change notice) are queued in the same transaction.
+    /// them on a reset) and the pending reset and email-change links; the
+    /// failed-login count starts again, and `mails` (the change notice) are
+    /// queued in the same transaction.
     pub async fn set_password(
         &self,
         id: &str,
@@ -214,6 +244,7 @@ impl Store {
                 [&id],
             )?;
             revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
+            end_links(tx, &id, CREDENTIAL_LINKS)?;
             audit::insert(tx, &event)?;
             enqueue_all(tx, &mails, now)
         })
@@ -246,8 +277,9 @@ impl Store {
         .await
     }
 
-    /// Moves the user to a confirmed new address; `Conflict("email")` when
-    /// another account took it in the meantime.
+    /// Moves the user to a confirmed new address and ends every other
+    /// pending link (they went to, or were about, the old address);
+    /// `Conflict("email")` when another account took it in the meantime.
     pub async fn change_email(
         &self,
         id: &str,
@@ -271,6 +303,7 @@ impl Store {
                      WHERE id = ?1",
                 params![id, email, email_key, now],
             )?;
+            end_links(tx, &id, ALL_LINKS)?;
             audit::insert(tx, &event)?;
             get_user(tx, &id)
         })

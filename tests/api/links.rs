@@ -178,3 +178,185 @@ async fn an_api_token_is_not_a_link_token() {
         .await;
     assert_problem(res, 400, "invalid_token").await;
 }
+
+// TT-02: pending links die with the security events that should end them.
+
+/// Waits for `count` mails and returns the token of the last one whose
+/// link leads to `path`.
+async fn last_token(sink: &SmtpSink, count: usize, path: &str) -> String {
+    let mails = sink.wait_for(count, WAIT).await;
+    assert!(
+        mails.len() >= count,
+        "expected {count} mails, got {}",
+        mails.len()
+    );
+    mails
+        .iter()
+        .filter_map(link_in)
+        .filter(|link| link.contains(path))
+        .last()
+        .map(|link| token_of(&link))
+        .unwrap_or_else(|| panic!("no link to {path}"))
+}
+
+const RESET_PATH: &str = "/v1/auth/password/reset?";
+const CONFIRM_PATH: &str = "/v1/auth/confirm-email?";
+const FRESH: &str = "a fresh password after the incident";
+
+async fn with_auth(app: &TestApp, token: &str, path: &str, body: Value) -> Response {
+    app.request(Method::POST, path, Some(token), Some(body))
+        .await
+}
+
+async fn forgot(app: &TestApp, email: &str) {
+    let res = app
+        .post("/v1/auth/password/forgot", json!({ "email": email }))
+        .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+}
+
+async fn change_password(app: &TestApp, access: &str, from: &str, to: &str) {
+    let res = with_auth(
+        app,
+        access,
+        "/v1/users/me/password",
+        json!({ "current_password": from, "new_password": to }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+async fn request_email_change(app: &TestApp, access: &str, to: &str, password: &str) {
+    let res = with_auth(
+        app,
+        access,
+        "/v1/users/me/email",
+        json!({ "new_email": to, "password": password }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+}
+
+async fn confirm(app: &TestApp, token: &str) -> Response {
+    app.post("/v1/auth/confirm-email", json!({ "token": token }))
+        .await
+}
+
+#[tokio::test]
+async fn a_password_change_ends_pending_reset_and_email_change_links() {
+    let (app, sink) = with_sink("").await;
+    let t = app.signed_up("ada@example.com").await;
+    forgot(&app, "ada@example.com").await;
+    let reset_token = last_token(&sink, 1, RESET_PATH).await;
+    // A thief with a session asks to move the account (notice + link).
+    request_email_change(&app, &t.access, "thief@evil.example", PASSWORD).await;
+    let change_token = last_token(&sink, 3, CONFIRM_PATH).await;
+    change_password(&app, &t.access, PASSWORD, FRESH).await;
+
+    assert_problem(
+        reset(&app, &reset_token, "set by the old inbox 1").await,
+        400,
+        "invalid_token",
+    )
+    .await;
+    assert_problem(confirm(&app, &change_token).await, 400, "invalid_token").await;
+    assert_eq!(
+        app.login("ada@example.com", FRESH).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_a_pending_email_change() {
+    let (app, sink) = with_sink("").await;
+    let t = app.signed_up("bob@example.com").await;
+    request_email_change(&app, &t.access, "thief@evil.example", PASSWORD).await;
+    let change_token = last_token(&sink, 2, CONFIRM_PATH).await;
+    forgot(&app, "bob@example.com").await;
+    let reset_token = last_token(&sink, 3, RESET_PATH).await;
+    assert_eq!(
+        reset(&app, &reset_token, FRESH).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_problem(confirm(&app, &change_token).await, 400, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn an_email_change_ends_a_reset_link_sent_to_the_old_inbox() {
+    // The reviewer's reproduction: reset to the old inbox, then password
+    // and email change; the old link used to set a password.
+    let (app, sink) = with_sink("").await;
+    let t = app.signed_up("cy@example.com").await;
+    forgot(&app, "cy@example.com").await;
+    let reset_token = last_token(&sink, 1, RESET_PATH).await;
+    request_email_change(&app, &t.access, "cy@new.example", PASSWORD).await;
+    let change_token = last_token(&sink, 3, CONFIRM_PATH).await;
+    assert_eq!(confirm(&app, &change_token).await.status(), StatusCode::OK);
+    assert_problem(
+        reset(&app, &reset_token, "set by the old inbox 1").await,
+        400,
+        "invalid_token",
+    )
+    .await;
+    assert_eq!(
+        app.login("cy@new.example", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn logout_all_ends_pending_reset_and_email_change_links() {
+    let (app, sink) = with_sink("").await;
+    let t = app.signed_up("di@example.com").await;
+    forgot(&app, "di@example.com").await;
+    let reset_token = last_token(&sink, 1, RESET_PATH).await;
+    request_email_change(&app, &t.access, "thief@evil.example", PASSWORD).await;
+    let change_token = last_token(&sink, 3, CONFIRM_PATH).await;
+    let res = app
+        .request(Method::POST, "/v1/auth/logout-all", Some(&t.access), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_problem(confirm(&app, &change_token).await, 400, "invalid_token").await;
+    assert_problem(reset(&app, &reset_token, FRESH).await, 400, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn admin_logout_and_disable_end_pending_links() {
+    let (app, sink) = with_sink("[email]\nconfirmation_required = true\n").await;
+    let admin = app.api_key(&["admin"]).await;
+    // An unconfirmed account: its confirmation link dies with a disable.
+    let res = app.register("ed@example.com", PASSWORD).await;
+    let ed = user_id(&res.json::<Value>().await.unwrap());
+    let confirm_token = last_token(&sink, 1, CONFIRM_PATH).await;
+    forgot(&app, "ed@example.com").await;
+    let reset_token = last_token(&sink, 2, RESET_PATH).await;
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/v1/admin/users/{ed}/logout"),
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_problem(reset(&app, &reset_token, FRESH).await, 400, "invalid_token").await;
+    // Logout leaves the confirmation alone (it proves the address, nothing
+    // more); disabling ends it.
+    assert_eq!(
+        app.sql_count(&format!(
+            "SELECT count(*) FROM challenges WHERE id = '{ed}' AND action = 'toktok:confirm-email'"
+        ))
+        .await,
+        1
+    );
+    let res = app
+        .request(
+            Method::PATCH,
+            &format!("/v1/admin/users/{ed}"),
+            Some(&admin),
+            Some(json!({ "disabled": true })),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_problem(confirm(&app, &confirm_token).await, 400, "invalid_token").await;
+}

@@ -8,8 +8,9 @@
 use postgres::Row;
 
 use super::conn::Sql;
-use super::users::{revoke_sessions, storable, user_from_row_at, USER_COLUMNS};
+use super::users::{end_links, revoke_sessions, storable, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
+use crate::store::users::CREDENTIAL_LINKS;
 use crate::store::{AuditEvent, RefreshDecision, SessionRecord, StoreError, UserRecord};
 
 const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at, \
@@ -240,6 +241,7 @@ impl PgDb {
         let user_id = user_id.to_owned();
         self.write(move |tx| {
             let n = revoke_sessions(tx, &user_id, None, "logout_all", now)?;
+            end_links(tx, &user_id, CREDENTIAL_LINKS)?;
             audit::insert(tx, &event)?;
             Ok(n)
         })

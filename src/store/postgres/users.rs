@@ -5,6 +5,7 @@ use postgres::Row;
 use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, PgDb};
 use crate::mail::OutgoingMail;
+use crate::store::users::{ALL_LINKS, CREDENTIAL_LINKS};
 use crate::store::{AuditEvent, ProfileChange, StoreError, UserRecord};
 
 pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \
@@ -50,6 +51,34 @@ pub(super) fn get_user(conn: &mut impl Sql, id: &str) -> Result<Option<UserRecor
 fn enqueue_all(tx: &mut Tx<'_>, mails: &[OutgoingMail], now: i64) -> Result<(), StoreError> {
     for mail in mails {
         super::outbox::enqueue(tx, mail, now)?;
+    }
+    Ok(())
+}
+
+/// Ends a user's pending email links of `actions` (TT-02; see
+/// `super::super::users::end_links`). Each challenge is deleted under the
+/// advisory lock its steps take (`super::challenges`), so a step running
+/// at the same time sees it either whole or gone.
+pub(super) fn end_links(
+    tx: &mut Tx<'_>,
+    user_id: &str,
+    actions: &[&str],
+) -> Result<(), StoreError> {
+    for action in actions {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(
+                 hashtextextended('toktok' || chr(10) || $1 || chr(10) || $2, 0))",
+            &[action, &user_id],
+        )?;
+        tx.execute(
+            "DELETE FROM challenges WHERE namespace = 'toktok' AND action = $1 AND id = $2",
+            &[action, &user_id],
+        )?;
+        tx.execute(
+            "DELETE FROM outbox WHERE user_id = $1 AND failed_at IS NULL
+                 AND link IS NOT NULL AND (link::jsonb ->> 'action') = $2",
+            &[&user_id, action],
+        )?;
     }
     Ok(())
 }
@@ -169,6 +198,7 @@ impl PgDb {
                 &[&id],
             )?;
             revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
+            end_links(tx, &id, CREDENTIAL_LINKS)?;
             audit::insert(tx, &event)?;
             enqueue_all(tx, &mails, now)
         })
@@ -211,6 +241,7 @@ impl PgDb {
                  WHERE id = $1",
                 &[&id, &email, &email_key, &now],
             )?;
+            end_links(tx, &id, ALL_LINKS)?;
             audit::insert(tx, &event)?;
             get_user(tx, &id)
         })
