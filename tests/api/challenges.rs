@@ -114,6 +114,11 @@ async fn validation_names_the_field() {
             "throttle",
         ),
         (with(pair(), json!({ "throttle": true })), "throttle"),
+        // API.md: `true` or seconds, otherwise 422 (issue 16).
+        (
+            with(pair(), json!({ "ttl": 10, "throttle": false })),
+            "throttle",
+        ),
         (
             with(pair(), json!({ "regenerate": true, "secret": false })),
             "regenerate",
