@@ -192,9 +192,9 @@ async fn last_token(sink: &SmtpSink, count: usize, path: &str) -> String {
     );
     mails
         .iter()
+        .rev()
         .filter_map(link_in)
-        .filter(|link| link.contains(path))
-        .last()
+        .find(|link| link.contains(path))
         .map(|link| token_of(&link))
         .unwrap_or_else(|| panic!("no link to {path}"))
 }
