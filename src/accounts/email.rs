@@ -5,7 +5,12 @@
 //! (see `crate::mail`), bound to its purpose by the challenge action (E7):
 //! a confirmation token cannot reset a password. Consuming a token is a
 //! POST; a GET only shows a page (E5). Answers that could reveal whether an
-//! address has an account are the same either way (L1).
+//! address has an account are the same either way (L1), and so is the
+//! work behind them (TT-05): forgot and resend claim the address's mail
+//! slot in one durable write whether or not a mail goes, so an unknown
+//! address costs what a known one does, and a repeat what a repeat does.
+//! Every mail a request can send to an address of its choosing is
+//! throttled per account and per address (TT-08).
 
 use serde_json::json;
 
@@ -19,7 +24,7 @@ use crate::mail::{
     LinkPath, LinkSpec, MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET,
 };
 use crate::ratelimit::Bucket;
-use crate::store::{AuditEvent, UserRecord};
+use crate::store::{AuditEvent, MailSlot, UserRecord};
 
 /// One mail of a kind per address at most this often (challenge throttle).
 pub const MAIL_THROTTLE_SECS: u64 = 60;
@@ -97,7 +102,40 @@ pub(super) async fn queue_throttled(
     Ok(queued)
 }
 
-/// `POST /v1/auth/confirm-email/resend`: 202 whatever the address.
+/// Queues `mails` (perhaps none) unless a mail of `kind` went to the
+/// address `email_key` (or, with `user`, to that account) in the last
+/// [`MAIL_THROTTLE_SECS`]: the slots, `event` and the queued rows are one
+/// durable transaction. True when queued, and the worker is woken.
+async fn queue_per_address(
+    state: &AppState,
+    mails: Vec<OutgoingMail>,
+    kind: MailKind,
+    email_key: &str,
+    user: Option<&UserRecord>,
+    event: Option<AuditEvent>,
+) -> Result<bool, ApiError> {
+    let now = state.now();
+    let until = now.saturating_add(MAIL_THROTTLE_SECS as i64);
+    let mut slots = vec![MailSlot::address(email_key, kind)];
+    if let Some(user) = user {
+        slots.push(MailSlot::User {
+            user_id: user.id.clone(),
+            kind,
+        });
+    }
+    let sends = !mails.is_empty();
+    let queued = state
+        .store
+        .queue_mail_slotted(mails, slots, now, until, event)
+        .await?;
+    if queued && sends {
+        mail_queued(state);
+    }
+    Ok(queued)
+}
+
+/// `POST /v1/auth/confirm-email/resend`: 202 whatever the address, after
+/// the same durable write whatever the address (TT-05).
 pub async fn resend_confirmation(
     state: &AppState,
     email: &str,
@@ -106,18 +144,25 @@ pub async fn resend_confirmation(
     require_email(state)?;
     meta.limit(state, Bucket::ConfirmResend).await?;
     let email = parse_email("email", email)?;
-    let Some(user) = state.store.user_by_email_key(&email.normalized()).await? else {
-        return Ok(());
-    };
-    if user.email_confirmed_at.is_some() || user.disabled {
-        return Ok(());
+    let key = email.normalized();
+    let kind = MailKind::ConfirmAccount;
+    let user = state.store.user_by_email_key(&key).await?;
+    match user {
+        Some(user) if user.email_confirmed_at.is_none() && !user.disabled => {
+            let mail = confirm_account_mail(&user);
+            queue_per_address(state, vec![mail], kind, &key, Some(&user), None).await?;
+        }
+        // Unknown, confirmed or disabled: no mail, the same slot.
+        _ => {
+            queue_per_address(state, Vec::new(), kind, &key, None, None).await?;
+        }
     }
-    queue_throttled(state, confirm_account_mail(&user), None).await?;
     Ok(())
 }
 
-/// `POST /v1/auth/password/forgot`: 202 whatever the address. Works for a
-/// locked-out account.
+/// `POST /v1/auth/password/forgot`: 202 whatever the address, after the
+/// same durable write whatever the address (TT-05). Works for a locked-out
+/// account.
 pub async fn forgot_password(
     state: &AppState,
     email: &str,
@@ -126,12 +171,16 @@ pub async fn forgot_password(
     require_email(state)?;
     meta.limit(state, Bucket::PasswordForgot).await?;
     let email = parse_email("email", email)?;
-    let Some(user) = state.store.user_by_email_key(&email.normalized()).await? else {
-        return Ok(());
+    let key = email.normalized();
+    let kind = MailKind::ResetPassword;
+    let user = match state.store.user_by_email_key(&key).await? {
+        Some(user) if !user.disabled => user,
+        // Unknown or disabled: no mail, the same slot.
+        _ => {
+            queue_per_address(state, Vec::new(), kind, &key, None, None).await?;
+            return Ok(());
+        }
     };
-    if user.disabled {
-        return Ok(());
-    }
     let mail = OutgoingMail {
         kind: MailKind::ResetPassword,
         to: user.email.clone(),
@@ -150,7 +199,7 @@ pub async fn forgot_password(
         Some(&user.id),
         json!({}),
     );
-    queue_throttled(state, mail, Some(event)).await?;
+    queue_per_address(state, vec![mail], kind, &key, Some(&user), Some(event)).await?;
     Ok(())
 }
 
@@ -280,7 +329,9 @@ pub async fn reset_password(
 
 /// `POST /v1/users/me/email`: mails a confirmation link to the new address
 /// and a notice to the old one; the address changes only on confirmation.
-/// An address another account holds gets nothing, and the answer is the same.
+/// An address another account holds gets nothing, and the answer is the
+/// same. At most one request a minute per account and per new address
+/// sends anything (TT-08); a throttled one answers the same too.
 pub async fn request_email_change(
     state: &AppState,
     who: &Authenticated,
@@ -322,7 +373,7 @@ pub async fn request_email_change(
             vars: json!({ "new_email": new_email.as_str() }),
         });
     }
-    state.store.queue_mail(mails, now, Some(event)).await?;
-    mail_queued(state);
+    let kind = MailKind::ConfirmNewEmail;
+    queue_per_address(state, mails, kind, &key, Some(&who.user), Some(event)).await?;
     Ok(())
 }

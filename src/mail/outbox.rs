@@ -198,7 +198,8 @@ pub async fn deliver_due(state: &AppState) -> usize {
     pass(state, None).await
 }
 
-/// Deletes rows given up more than a week ago; run by the sweeper.
+/// Deletes rows given up more than a week ago, and address slots that ran
+/// out; run by the sweeper.
 pub async fn sweep(state: &AppState) {
     match state
         .store
@@ -211,6 +212,11 @@ pub async fn sweep(state: &AppState) {
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "failed-mail sweep failed"),
+    }
+    match state.store.sweep_mail_slots(state.now()).await {
+        Ok(n) if n > 0 => crate::server::count_swept(state, "mail", n),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "mail-slot sweep failed"),
     }
 }
 

@@ -5,7 +5,63 @@ use serde_json::Value;
 
 use super::Backend;
 use super::{audit, json_column, AuditEvent, Store, StoreError};
-use crate::mail::{OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET};
+use crate::mail::{MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET};
+
+/// A throttle slot that queueing mail claims: one mail of a kind per slot
+/// until the slot's time runs out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailSlot {
+    /// Per account (`mail_slots`).
+    User { user_id: String, kind: MailKind },
+    /// Per address, with or without an account (`mail_address_slots`):
+    /// the SHA-256 (hex) of the address's key.
+    Address { hash: String, kind: MailKind },
+}
+
+impl MailSlot {
+    /// The address slot of an email key (`Email::normalized`).
+    pub fn address(email_key: &str, kind: MailKind) -> MailSlot {
+        MailSlot::Address {
+            hash: crate::auth::sha256_hex(email_key),
+            kind,
+        }
+    }
+}
+
+/// Whether `slot` is held past `now`.
+fn slot_taken(tx: &Transaction<'_>, slot: &MailSlot, now: i64) -> Result<bool, StoreError> {
+    let until: Option<i64> = match slot {
+        MailSlot::User { user_id, kind } => tx
+            .prepare_cached("SELECT until FROM mail_slots WHERE user_id = ?1 AND kind = ?2")?
+            .query_row(params![user_id, kind.as_str()], |r| r.get(0))
+            .optional()?,
+        MailSlot::Address { hash, kind } => tx
+            .prepare_cached(
+                "SELECT until FROM mail_address_slots WHERE address_hash = ?1 AND kind = ?2",
+            )?
+            .query_row(params![hash, kind.as_str()], |r| r.get(0))
+            .optional()?,
+    };
+    Ok(until.is_some_and(|until| until > now))
+}
+
+fn claim_slot(tx: &Transaction<'_>, slot: &MailSlot, until: i64) -> Result<(), StoreError> {
+    match slot {
+        MailSlot::User { user_id, kind } => tx
+            .prepare_cached(
+                "INSERT INTO mail_slots (user_id, kind, until) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (user_id, kind) DO UPDATE SET until = excluded.until",
+            )?
+            .execute(params![user_id, kind.as_str(), until])?,
+        MailSlot::Address { hash, kind } => tx
+            .prepare_cached(
+                "INSERT INTO mail_address_slots (address_hash, kind, until) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (address_hash, kind) DO UPDATE SET until = excluded.until",
+            )?
+            .execute(params![hash, kind.as_str(), until])?,
+    };
+    Ok(())
+}
 
 /// The email links a change of credentials or sessions ends (TT-02): a
 /// password reset and a pending change of address. A confirmation of the
@@ -325,35 +381,60 @@ impl Store {
             .user_id
             .clone()
             .ok_or_else(|| StoreError::Internal("throttled mail needs its user".to_owned()))?;
+        let slot = MailSlot::User {
+            user_id,
+            kind: mail.kind,
+        };
+        self.queue_mail_slotted(vec![mail], vec![slot], now, until, event)
+            .await
+    }
+
+    /// Queues `mails` (none at all is allowed: the slots alone are then
+    /// claimed) unless one of `slots` is taken: claims every slot until
+    /// `until`, writes `event` and queues, all in one transaction. False,
+    /// and nothing written, while any slot is taken.
+    pub async fn queue_mail_slotted(
+        &self,
+        mails: Vec<OutgoingMail>,
+        slots: Vec<MailSlot>,
+        now: i64,
+        until: i64,
+        event: Option<AuditEvent>,
+    ) -> Result<bool, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
             #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => {
-                return pg.queue_mail_once(mail, user_id, now, until, event).await
+                return pg.queue_mail_slotted(mails, slots, now, until, event).await
             }
         };
         db.write(move |tx| {
-            let kind = mail.kind.as_str();
-            let taken: Option<i64> = tx
-                .query_row(
-                    "SELECT until FROM mail_slots WHERE user_id = ?1 AND kind = ?2",
-                    params![user_id, kind],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if taken.is_some_and(|until| until > now) {
-                return Ok(false);
+            for slot in &slots {
+                if slot_taken(tx, slot, now)? {
+                    return Ok(false);
+                }
             }
-            tx.execute(
-                "INSERT INTO mail_slots (user_id, kind, until) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (user_id, kind) DO UPDATE SET until = excluded.until",
-                params![user_id, kind, until],
-            )?;
+            for slot in &slots {
+                claim_slot(tx, slot, until)?;
+            }
             if let Some(event) = &event {
                 audit::insert(tx, event)?;
             }
-            enqueue_all(tx, std::slice::from_ref(&mail), now)?;
+            enqueue_all(tx, &mails, now)?;
             Ok(true)
+        })
+        .await
+    }
+
+    /// Deletes address slots that ran out before `now`; returns how many.
+    pub async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => return pg.sweep_mail_slots(now).await,
+        };
+        db.write(move |tx| {
+            Ok(tx.execute("DELETE FROM mail_address_slots WHERE until <= ?1", [now])?)
         })
         .await
     }

@@ -29,6 +29,7 @@ const TABLES: &[(&str, bool)] = &[
     ("outbox", true),
     ("rsa_keys", true),
     ("mail_slots", false),
+    ("mail_address_slots", false),
 ];
 
 /// Copies the SQLite database `sqlite` (already migrated to this binary's

@@ -6,7 +6,7 @@ use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, PgDb};
 use crate::mail::OutgoingMail;
 use crate::store::users::{ALL_LINKS, CREDENTIAL_LINKS};
-use crate::store::{AuditEvent, ProfileChange, StoreError, UserRecord};
+use crate::store::{AuditEvent, MailSlot, ProfileChange, StoreError, UserRecord};
 
 pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \
      app_metadata, password_hash, disabled, created_at, updated_at, last_login_at";
@@ -248,33 +248,57 @@ impl PgDb {
         .await
     }
 
-    pub async fn queue_mail_once(
+    pub async fn queue_mail_slotted(
         &self,
-        mail: OutgoingMail,
-        user_id: String,
+        mails: Vec<OutgoingMail>,
+        slots: Vec<MailSlot>,
         now: i64,
         until: i64,
         event: Option<AuditEvent>,
     ) -> Result<bool, StoreError> {
         self.write(move |tx| {
-            let kind = mail.kind.as_str();
-            // Take the slot only if it is free: one conditional upsert, so
-            // two instances cannot both queue the mail.
-            let taken = tx.query_opt(
-                "INSERT INTO mail_slots (user_id, kind, until) VALUES ($1, $2, $3)
-                 ON CONFLICT (user_id, kind) DO UPDATE SET until = excluded.until
-                 WHERE mail_slots.until <= $4
-                 RETURNING until",
-                &[&user_id, &kind, &until, &now],
-            )?;
-            if taken.is_none() {
-                return Ok(false);
+            // Take each slot only if it is free: one conditional upsert
+            // each, so two instances cannot both queue the mail. A taken
+            // one undoes the slots claimed before it.
+            tx.batch_execute("SAVEPOINT mail_slots")?;
+            for slot in &slots {
+                let claimed = match slot {
+                    MailSlot::User { user_id, kind } => tx.query_opt(
+                        "INSERT INTO mail_slots (user_id, kind, until) VALUES ($1, $2, $3)
+                         ON CONFLICT (user_id, kind) DO UPDATE SET until = excluded.until
+                         WHERE mail_slots.until <= $4
+                         RETURNING until",
+                        &[user_id, &kind.as_str(), &until, &now],
+                    )?,
+                    MailSlot::Address { hash, kind } => tx.query_opt(
+                        "INSERT INTO mail_address_slots (address_hash, kind, until)
+                         VALUES ($1, $2, $3)
+                         ON CONFLICT (address_hash, kind) DO UPDATE SET until = excluded.until
+                         WHERE mail_address_slots.until <= $4
+                         RETURNING until",
+                        &[hash, &kind.as_str(), &until, &now],
+                    )?,
+                };
+                if claimed.is_none() {
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT mail_slots")?;
+                    return Ok(false);
+                }
             }
             if let Some(event) = &event {
                 audit::insert(tx, event)?;
             }
-            enqueue_all(tx, std::slice::from_ref(&mail), now)?;
+            enqueue_all(tx, &mails, now)?;
             Ok(true)
+        })
+        .await
+    }
+
+    pub async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
+        self.write(move |tx| {
+            Ok(count(tx.execute(
+                "DELETE FROM mail_address_slots WHERE until <= $1",
+                &[&now],
+            )?))
         })
         .await
     }
