@@ -29,6 +29,46 @@ use crate::store::{AuditEvent, MailSlot, UserRecord};
 /// One mail of a kind per address at most this often (challenge throttle).
 pub const MAIL_THROTTLE_SECS: u64 = 60;
 
+/// Forgot and resend answer no sooner than this after they start (TT-05).
+/// Both paths make the same durable write, but a known address also
+/// queues its mail and wakes the mail worker: a few rows and some CPU,
+/// tens of microseconds that enough requests would average out of any
+/// network jitter. Padding every answer to a floor well above the work
+/// hides what is left; under a load that pushes the work past the floor
+/// the per-IP rate limit has long been the bottleneck.
+pub const ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// Runs `work`, then, if it succeeded, waits out the rest of
+/// [`ANSWER_FLOOR`] from `started`, and only after the answer wakes the
+/// mail worker when `work` queued mail: its work during the wait woke the
+/// runtime's timer sooner than an idle wait does, and right at the answer
+/// it competed with writing it; either way known addresses measurably
+/// answered at another time than unknown ones.
+async fn at_floor<F>(
+    state: &AppState,
+    started: tokio::time::Instant,
+    work: F,
+) -> Result<(), ApiError>
+where
+    F: std::future::Future<Output = Result<bool, ApiError>>,
+{
+    let queued = work.await?;
+    tokio::time::sleep_until(started + ANSWER_FLOOR).await;
+    if queued {
+        // Woken a little after the answer is on its way, so the worker's
+        // start does not compete with writing it either.
+        let state = state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(WAKE_AFTER_ANSWER).await;
+            mail_queued(&state);
+        });
+    }
+    Ok(())
+}
+
+/// How long after a forgot or resend answer the mail worker is woken.
+const WAKE_AFTER_ANSWER: std::time::Duration = std::time::Duration::from_millis(5);
+
 /// 404 `feature_disabled` when `[email] mode = "off"`.
 pub fn require_email(state: &AppState) -> Result<(), ApiError> {
     if state.config.email.mode == EmailMode::Off {
@@ -105,7 +145,8 @@ pub(super) async fn queue_throttled(
 /// Queues `mails` (perhaps none) unless a mail of `kind` went to the
 /// address `email_key` (or, with `user`, to that account) in the last
 /// [`MAIL_THROTTLE_SECS`]: the slots, `event` and the queued rows are one
-/// durable transaction. True when queued, and the worker is woken.
+/// durable transaction. True when mail was queued: the caller wakes the
+/// worker ([`mail_queued`]).
 async fn queue_per_address(
     state: &AppState,
     mails: Vec<OutgoingMail>,
@@ -128,19 +169,23 @@ async fn queue_per_address(
         .store
         .queue_mail_slotted(mails, slots, now, until, event)
         .await?;
-    if queued && sends {
-        mail_queued(state);
-    }
-    Ok(queued)
+    Ok(queued && sends)
 }
 
 /// `POST /v1/auth/confirm-email/resend`: 202 whatever the address, after
-/// the same durable write whatever the address (TT-05).
+/// the same durable write whatever the address and no sooner than
+/// [`ANSWER_FLOOR`] (TT-05).
 pub async fn resend_confirmation(
     state: &AppState,
     email: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
+    let started = tokio::time::Instant::now();
+    at_floor(state, started, resend(state, email, meta)).await
+}
+
+/// True when mail was queued.
+async fn resend(state: &AppState, email: &str, meta: &RequestMeta) -> Result<bool, ApiError> {
     require_email(state)?;
     meta.limit(state, Bucket::ConfirmResend).await?;
     let email = parse_email("email", email)?;
@@ -150,24 +195,27 @@ pub async fn resend_confirmation(
     match user {
         Some(user) if user.email_confirmed_at.is_none() && !user.disabled => {
             let mail = confirm_account_mail(&user);
-            queue_per_address(state, vec![mail], kind, &key, Some(&user), None).await?;
+            queue_per_address(state, vec![mail], kind, &key, Some(&user), None).await
         }
         // Unknown, confirmed or disabled: no mail, the same slot.
-        _ => {
-            queue_per_address(state, Vec::new(), kind, &key, None, None).await?;
-        }
+        _ => queue_per_address(state, Vec::new(), kind, &key, None, None).await,
     }
-    Ok(())
 }
 
 /// `POST /v1/auth/password/forgot`: 202 whatever the address, after the
-/// same durable write whatever the address (TT-05). Works for a locked-out
-/// account.
+/// same durable write whatever the address and no sooner than
+/// [`ANSWER_FLOOR`] (TT-05). Works for a locked-out account.
 pub async fn forgot_password(
     state: &AppState,
     email: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
+    let started = tokio::time::Instant::now();
+    at_floor(state, started, forgot(state, email, meta)).await
+}
+
+/// True when mail was queued.
+async fn forgot(state: &AppState, email: &str, meta: &RequestMeta) -> Result<bool, ApiError> {
     require_email(state)?;
     meta.limit(state, Bucket::PasswordForgot).await?;
     let email = parse_email("email", email)?;
@@ -176,10 +224,7 @@ pub async fn forgot_password(
     let user = match state.store.user_by_email_key(&key).await? {
         Some(user) if !user.disabled => user,
         // Unknown or disabled: no mail, the same slot.
-        _ => {
-            queue_per_address(state, Vec::new(), kind, &key, None, None).await?;
-            return Ok(());
-        }
+        _ => return queue_per_address(state, Vec::new(), kind, &key, None, None).await,
     };
     let mail = OutgoingMail {
         kind: MailKind::ResetPassword,
@@ -199,8 +244,7 @@ pub async fn forgot_password(
         Some(&user.id),
         json!({}),
     );
-    queue_per_address(state, vec![mail], kind, &key, Some(&user), Some(event)).await?;
-    Ok(())
+    queue_per_address(state, vec![mail], kind, &key, Some(&user), Some(event)).await
 }
 
 /// Reads a link token's purpose without consuming it; anything unusable is
@@ -374,6 +418,8 @@ pub async fn request_email_change(
         });
     }
     let kind = MailKind::ConfirmNewEmail;
-    queue_per_address(state, mails, kind, &key, Some(&who.user), Some(event)).await?;
+    if queue_per_address(state, mails, kind, &key, Some(&who.user), Some(event)).await? {
+        mail_queued(state);
+    }
     Ok(())
 }

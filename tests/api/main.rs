@@ -30,4 +30,5 @@ mod register;
 mod rsa_keys;
 mod sessions;
 mod smtp;
+mod timing;
 mod users;
