@@ -162,6 +162,9 @@ CREATE TABLE rate_limits (
 );
 
 -- migration: 6
+-- then: rekey email addresses (NFKC, TT-11): after this SQL, in the same
+-- transaction, toktok re-keys the stored addresses under the new rule and
+-- logs the accounts it cannot (src/domain/email.rs, plan_rekey).
 -- Challenge namespaces (issue 16, TT-01; see schema.sql).
 ALTER TABLE challenges ADD COLUMN namespace TEXT NOT NULL DEFAULT 'api';
 UPDATE challenges SET namespace = 'toktok' WHERE left(action, 7) = 'toktok:';

@@ -188,6 +188,9 @@ CREATE TABLE mail_slots (
 ) WITHOUT ROWID;
 
 -- migration: 6
+-- then: rekey email addresses (NFKC, TT-11): after this SQL, in the same
+-- transaction, toktok re-keys the stored addresses under the new rule and
+-- logs the accounts it cannot (src/domain/email.rs, plan_rekey).
 -- Challenge namespaces (issue 16, TT-01): toktok's own email links
 -- (`toktok:password-reset`, `toktok:email-change`, `toktok:confirm-email`)
 -- live in namespace 'toktok', the challenges of `/v1/challenges*` in 'api'.

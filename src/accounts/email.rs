@@ -387,7 +387,7 @@ pub async fn request_email_change(
     let new_email = parse_email("new_email", new_email)?;
     require_password(state, &who.user, password).await?;
     let key = new_email.normalized();
-    if key == who.user.email.to_lowercase() {
+    if key == crate::domain::email::email_key(&who.user.email) {
         return Err(ApiError::field("new_email", "is already your address"));
     }
     let now = state.now();

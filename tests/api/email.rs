@@ -691,3 +691,41 @@ async fn forgot_and_resend_claim_the_address_slot_for_unknown_addresses_too() {
     toktok::server::sweep_once(&app.state).await;
     assert_eq!(slots().await, 0);
 }
+
+#[tokio::test]
+async fn compatibility_characters_cannot_squat_an_address() {
+    // TT-11, the reviewer's reproduction: U+212A KELVIN SIGN lowercases to
+    // `k`, so `\u{212A}ate@example.com` took kate's key, and her mail.
+    let (app, sink) = with_sink("[email]\nconfirmation_required = true\n").await;
+    let kelvin = "\u{212A}ate@example.com";
+    let res = app.register(kelvin, PASSWORD).await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "email", "{problem}");
+    for wide in ["ｋate@example.com", "kate@ｅxample.com"] {
+        assert_problem(app.register(wide, PASSWORD).await, 422, "validation_failed").await;
+    }
+    // Kate registers as herself and gets her own mail.
+    let res = app.register("kate@example.com", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mails = nth_mail(&sink, 1).await;
+    assert_eq!(mails.to, ["kate@example.com"]);
+    // Nor can a signed-in user move to such an address.
+    let t = app
+        .post(
+            "/v1/auth/confirm-email",
+            json!({ "token": token_of(&link_in(&mails).unwrap()) }),
+        )
+        .await;
+    assert_eq!(t.status(), StatusCode::OK);
+    let tokens = app.signed_in("kate@example.com").await;
+    let res = app
+        .request(
+            Method::POST,
+            "/v1/users/me/email",
+            Some(&tokens.access),
+            Some(json!({ "new_email": "\u{212A}ate@example.org", "password": PASSWORD })),
+        )
+        .await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "new_email");
+}
