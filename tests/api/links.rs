@@ -360,3 +360,77 @@ async fn admin_logout_and_disable_end_pending_links() {
     assert_eq!(res.status(), StatusCode::OK);
     assert_problem(confirm(&app, &confirm_token).await, 400, "invalid_token").await;
 }
+
+/// The schema as a toktok before issue 16 left it (migrations 1 to 5), on
+/// whichever backend the suite runs.
+fn schema_before_namespaces(dir: &std::path::Path) {
+    let postgres = crate::helpers::postgres_server().is_some();
+    let text = if postgres {
+        include_str!("../../schema.postgres.sql")
+    } else {
+        include_str!("../../schema.sql")
+    };
+    let old = text
+        .split("\n-- migration: 6")
+        .next()
+        .expect("migrations 1 to 5");
+    let version = if postgres {
+        "CREATE TABLE schema_version (version BIGINT NOT NULL);
+         INSERT INTO schema_version (version) VALUES (5);"
+    } else {
+        "PRAGMA user_version = 5;"
+    };
+    crate::helpers::sql_in(dir, &format!("{old}\n{version}\nSELECT 1"));
+}
+
+#[tokio::test]
+async fn upgrading_sorts_stored_challenges_and_rekeys_addresses() {
+    // TT-01 and TT-11 migrations on both stores: rows written before them
+    // keep working, each in its place; nothing is lost.
+    let dir = tempfile::tempdir().unwrap();
+    let _ = crate::helpers::database_toml(dir.path());
+    schema_before_namespaces(dir.path());
+    crate::helpers::sql_in(
+        dir.path(),
+        "INSERT INTO users (id, email, email_key, created_at, updated_at) VALUES
+             ('u1', 'ada@example.com', 'ada@example.com', 1, 1),
+             ('u2', 'ﬁ@example.com', 'ﬁ@example.com', 1, 1);
+         INSERT INTO challenges (action, id, secret, metadata, created_at, ttl) VALUES
+             ('toktok:password-reset', 'u1', 'false', '{}', 1, 0),
+             ('register', 'a@b.c', 'false', 'null', 1, 0);
+         SELECT 1",
+    );
+    let app = crate::helpers::spawn_in(dir, "").await;
+    let rows = app
+        .sql("SELECT namespace, action FROM challenges ORDER BY action")
+        .await;
+    assert_eq!(
+        rows,
+        [
+            vec!["api".to_owned(), "register".to_owned()],
+            vec!["toktok".to_owned(), "toktok:password-reset".to_owned()],
+        ]
+    );
+    assert_eq!(
+        app.sql("SELECT email_key FROM users WHERE id = 'u2'").await,
+        [vec!["fi@example.com".to_owned()]]
+    );
+    // The API sees its own challenge and not the link.
+    let key = app.api_key(&["challenges"]).await;
+    let res = call(
+        &app,
+        &key,
+        "/v1/challenges/info",
+        json!({ "action": "register", "id": "a@b.c" }),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = call(
+        &app,
+        &key,
+        "/v1/challenges/info",
+        json!({ "action": "toktok:password-reset", "id": "u1" }),
+    )
+    .await;
+    assert_problem(res, 404, "challenge_not_found").await;
+}
