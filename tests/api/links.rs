@@ -434,3 +434,23 @@ async fn upgrading_sorts_stored_challenges_and_rekeys_addresses() {
     .await;
     assert_problem(res, 404, "challenge_not_found").await;
 }
+
+#[tokio::test]
+async fn a_password_change_drops_a_reset_mail_not_yet_sent() {
+    // TT-02: queued mail names the link to mint when it is sent; a reset
+    // still in the outbox must not come out with a live link afterwards.
+    let (app, sink) = with_sink("").await;
+    let t = app.signed_up("fay@example.com").await;
+    sink.stop().await; // the relay is down: the mail stays queued
+    forgot(&app, "fay@example.com").await;
+    let queued_resets = || {
+        app.sql_count(
+            "SELECT count(*) FROM outbox WHERE link IS NOT NULL AND link LIKE '%toktok:password-reset%'",
+        )
+    };
+    assert_eq!(queued_resets().await, 1);
+    change_password(&app, &t.access, PASSWORD, FRESH).await;
+    assert_eq!(queued_resets().await, 0);
+    // The change notice itself is queued as usual.
+    assert_eq!(app.sql_count("SELECT count(*) FROM outbox").await, 1);
+}
