@@ -426,6 +426,27 @@ impl Store {
         .await
     }
 
+    /// The accounts the NFKC address rule (TT-11) has a problem with, as
+    /// schema migration 6 logged them: stored addresses with compatibility
+    /// characters, groups that are one address under the rule, and keys
+    /// not yet re-keyed. For `toktok check` and operators; reads every
+    /// user, so not for a request path.
+    pub async fn email_key_report(&self) -> Result<crate::domain::email::Rekey, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => return pg.email_key_report().await,
+        };
+        db.call(|conn| {
+            let rows: Vec<(String, String, String)> = conn
+                .prepare("SELECT id, email, email_key FROM users")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?;
+            Ok(crate::domain::email::plan_rekey(&rows))
+        })
+        .await
+    }
+
     /// Deletes address slots that ran out before `now`; returns how many.
     pub async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
         let db = match &self.backend {

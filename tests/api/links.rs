@@ -454,3 +454,23 @@ async fn a_password_change_drops_a_reset_mail_not_yet_sent() {
     // The change notice itself is queued as usual.
     assert_eq!(app.sql_count("SELECT count(*) FROM outbox").await, 1);
 }
+
+#[tokio::test]
+async fn the_store_reports_addresses_the_nfkc_rule_has_a_problem_with() {
+    // TT-11: what `toktok check` can show an operator after the upgrade.
+    let app = crate::helpers::spawn_app().await;
+    app.signed_up("kate@example.com").await;
+    assert_eq!(
+        app.state.store.email_key_report().await.unwrap(),
+        Default::default()
+    );
+    // A squatter stored by an older toktok, under the lowercase-only key.
+    app.sql(
+        "INSERT INTO users (id, email, email_key, created_at, updated_at)
+         VALUES ('squatter', '\u{212A}im@example.com', 'kim@example.com', 1, 1)",
+    )
+    .await;
+    let report = app.state.store.email_key_report().await.unwrap();
+    assert_eq!(report.not_normalized, ["squatter"]);
+    assert!(report.collisions.is_empty() && report.updates.is_empty());
+}

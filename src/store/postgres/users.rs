@@ -293,6 +293,18 @@ impl PgDb {
         .await
     }
 
+    pub async fn email_key_report(&self) -> Result<crate::domain::email::Rekey, StoreError> {
+        self.call(|conn| {
+            let rows = conn
+                .query("SELECT id, email, email_key FROM users", &[])?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .collect::<Result<Vec<(String, String, String)>, StoreError>>()?;
+            Ok(crate::domain::email::plan_rekey(&rows))
+        })
+        .await
+    }
+
     pub async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
         self.write(move |tx| {
             Ok(count(tx.execute(
