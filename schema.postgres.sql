@@ -190,3 +190,27 @@ CREATE TABLE spent_refresh_tokens (
     session_id          TEXT COLLATE "C" NOT NULL REFERENCES sessions(id) ON DELETE CASCADE
 );
 CREATE INDEX spent_refresh_tokens_session ON spent_refresh_tokens(session_id);
+
+-- migration: 8
+-- then: rekey email addresses (NFKC, TT-11): after this SQL, in the same
+-- transaction, toktok re-keys the stored addresses under the new rule and
+-- logs the accounts it cannot (src/domain/email.rs, plan_rekey).
+-- Challenge namespaces (issue 16, TT-01; see schema.sql).
+ALTER TABLE challenges ADD COLUMN namespace TEXT NOT NULL DEFAULT 'api';
+UPDATE challenges SET namespace = 'toktok' WHERE left(action, 7) = 'toktok:';
+ALTER TABLE challenges DROP CONSTRAINT challenges_pkey,
+    ADD PRIMARY KEY (namespace, action, id);
+
+-- The per-address mail throttle (issue 16, TT-05 and TT-08): one mail of a
+-- kind per address a minute, whether or not the address has an account (an
+-- email change's new address has none; a forgot for an unknown address
+-- claims its slot too, so it costs the same durable write as a known one).
+-- Keyed by the SHA-256 (hex) of the address's key, never the address.
+-- Rows are swept once expired (src/mail/outbox.rs).
+CREATE TABLE mail_address_slots (
+    address_hash        TEXT NOT NULL,
+    kind                TEXT NOT NULL,
+    -- unix seconds until which no other mail of this kind goes to the address
+    until               BIGINT NOT NULL,
+    PRIMARY KEY (address_hash, kind)
+);

@@ -232,3 +232,57 @@ CREATE TABLE spent_refresh_tokens (
     session_id          TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX spent_refresh_tokens_session ON spent_refresh_tokens(session_id);
+
+-- migration: 8
+-- then: rekey email addresses (NFKC, TT-11): after this SQL, in the same
+-- transaction, toktok re-keys the stored addresses under the new rule and
+-- logs the accounts it cannot (src/domain/email.rs, plan_rekey).
+-- Challenge namespaces (issue 16, TT-01): toktok's own email links
+-- (`toktok:password-reset`, `toktok:email-change`, `toktok:confirm-email`)
+-- live in namespace 'toktok', the challenges of `/v1/challenges*` in 'api'.
+-- The namespace is part of the key, and of a token's authenticated data, so
+-- the challenge API can neither name nor open a link challenge. Rows that
+-- exist already are sorted by their action, so links mailed before the
+-- upgrade keep working. SQLite cannot change a primary key in place: the
+-- table is rebuilt.
+CREATE TABLE challenges_v6 (
+    -- 'toktok' (email links, src/mail/) or 'api' (/v1/challenges*)
+    namespace           TEXT NOT NULL DEFAULT 'api',
+    action              TEXT NOT NULL,
+    id                  TEXT NOT NULL,
+    uid                 TEXT UNIQUE,
+    secret              TEXT NOT NULL,
+    secret_hash         TEXT,
+    metadata            TEXT NOT NULL DEFAULT 'null',
+    created_at          INTEGER NOT NULL,
+    verified_at         INTEGER,
+    ttl                 INTEGER NOT NULL,
+    expires_at          INTEGER,
+    throttle            INTEGER NOT NULL DEFAULT 0,
+    throttle_until      INTEGER,
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (namespace, action, id)
+) WITHOUT ROWID;
+INSERT INTO challenges_v6 (namespace, action, id, uid, secret, secret_hash, metadata,
+        created_at, verified_at, ttl, expires_at, throttle, throttle_until, attempts)
+    SELECT CASE WHEN substr(action, 1, 7) = 'toktok:' THEN 'toktok' ELSE 'api' END,
+           action, id, uid, secret, secret_hash, metadata, created_at, verified_at, ttl,
+           expires_at, throttle, throttle_until, attempts
+    FROM challenges;
+DROP TABLE challenges;
+ALTER TABLE challenges_v6 RENAME TO challenges;
+CREATE INDEX challenges_expires ON challenges(expires_at) WHERE expires_at IS NOT NULL;
+
+-- The per-address mail throttle (issue 16, TT-05 and TT-08): one mail of a
+-- kind per address a minute, whether or not the address has an account (an
+-- email change's new address has none; a forgot for an unknown address
+-- claims its slot too, so it costs the same durable write as a known one).
+-- Keyed by the SHA-256 (hex) of the address's key, never the address.
+-- Rows are swept once expired (src/mail/outbox.rs).
+CREATE TABLE mail_address_slots (
+    address_hash        TEXT NOT NULL,
+    kind                TEXT NOT NULL,
+    -- unix seconds until which no other mail of this kind goes to the address
+    until               INTEGER NOT NULL,
+    PRIMARY KEY (address_hash, kind)
+) WITHOUT ROWID;

@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use crate::challenge::token::{Claims, Keyring, KEY_LEN, KID_LEN};
+use crate::challenge::Namespace;
 use crate::error::FieldError;
 
 /// A challenge-token keyring with fixed keys: tokens sealed under the last
@@ -28,10 +29,10 @@ impl ChallengeTokens {
         ChallengeTokens(Keyring::from_rows(&rows).expect("two valid keys"))
     }
 
-    /// `None` unless `token` is a genuine token of these keys.
+    /// `None` unless `token` is a genuine token of these keys (namespace `api`).
     pub fn open(&self, token: &str) -> Option<TokenClaims> {
         self.0
-            .open(token)
+            .open(token, Namespace::Api)
             .map(|c| (c.action, c.id, c.uid, c.secret))
     }
 
@@ -45,7 +46,7 @@ impl ChallengeTokens {
             secret,
         };
         self.0
-            .seal(&claims, &ring::rand::SystemRandom::new())
+            .seal(&claims, Namespace::Api, &ring::rand::SystemRandom::new())
             .expect("sealing with a valid key")
     }
 }

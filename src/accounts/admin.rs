@@ -165,7 +165,7 @@ pub async fn list_users(
         Some(text) => Some(
             Email::parse(text)
                 .map(|e| e.normalized())
-                .unwrap_or_else(|_| text.to_lowercase()),
+                .unwrap_or_else(|_| crate::domain::email::email_key(text)),
         ),
     };
     let mut users = state.store.list_users(email_key, after, limit + 1).await?;

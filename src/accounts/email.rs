@@ -5,13 +5,18 @@
 //! (see `crate::mail`), bound to its purpose by the challenge action (E7):
 //! a confirmation token cannot reset a password. Consuming a token is a
 //! POST; a GET only shows a page (E5). Answers that could reveal whether an
-//! address has an account are the same either way (L1).
+//! address has an account are the same either way (L1), and so is the
+//! work behind them (TT-05): forgot and resend claim the address's mail
+//! slot in one durable write whether or not a mail goes, so an unknown
+//! address costs what a known one does, and a repeat what a repeat does.
+//! Every mail a request can send to an address of its choosing is
+//! throttled per account and per address (TT-08).
 
 use serde_json::json;
 
 use super::{parse_email, verify_current_password, weak, Authenticated, RequestMeta, UserView};
 use crate::app::AppState;
-use crate::challenge::{ChallengeError, Control, Lookup, VerifyOptions};
+use crate::challenge::{ChallengeError, Control, Lookup, Namespace, VerifyOptions};
 use crate::config::EmailMode;
 use crate::domain::email::Email;
 use crate::error::ApiError;
@@ -19,10 +24,50 @@ use crate::mail::{
     LinkPath, LinkSpec, MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET,
 };
 use crate::ratelimit::Bucket;
-use crate::store::{AuditEvent, UserRecord};
+use crate::store::{AuditEvent, MailSlot, UserRecord};
 
 /// One mail of a kind per address at most this often (challenge throttle).
 pub const MAIL_THROTTLE_SECS: u64 = 60;
+
+/// Forgot and resend answer no sooner than this after they start (TT-05).
+/// Both paths make the same durable write, but a known address also
+/// queues its mail and wakes the mail worker: a few rows and some CPU,
+/// tens of microseconds that enough requests would average out of any
+/// network jitter. Padding every answer to a floor well above the work
+/// hides what is left; under a load that pushes the work past the floor
+/// the per-IP rate limit has long been the bottleneck.
+pub const ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// Runs `work`, then, if it succeeded, waits out the rest of
+/// [`ANSWER_FLOOR`] from `started`, and only after the answer wakes the
+/// mail worker when `work` queued mail: its work during the wait woke the
+/// runtime's timer sooner than an idle wait does, and right at the answer
+/// it competed with writing it; either way known addresses measurably
+/// answered at another time than unknown ones.
+async fn at_floor<F>(
+    state: &AppState,
+    started: tokio::time::Instant,
+    work: F,
+) -> Result<(), ApiError>
+where
+    F: std::future::Future<Output = Result<bool, ApiError>>,
+{
+    let queued = work.await?;
+    tokio::time::sleep_until(started + ANSWER_FLOOR).await;
+    if queued {
+        // Woken a little after the answer is on its way, so the worker's
+        // start does not compete with writing it either.
+        let state = state.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(WAKE_AFTER_ANSWER).await;
+            mail_queued(&state);
+        });
+    }
+    Ok(())
+}
+
+/// How long after a forgot or resend answer the mail worker is woken.
+const WAKE_AFTER_ANSWER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// 404 `feature_disabled` when `[email] mode = "off"`.
 pub fn require_email(state: &AppState) -> Result<(), ApiError> {
@@ -97,41 +142,90 @@ pub(super) async fn queue_throttled(
     Ok(queued)
 }
 
-/// `POST /v1/auth/confirm-email/resend`: 202 whatever the address.
+/// Queues `mails` (perhaps none) unless a mail of `kind` went to the
+/// address `email_key` (or, with `user`, to that account) in the last
+/// [`MAIL_THROTTLE_SECS`]: the slots, `event` and the queued rows are one
+/// durable transaction. True when mail was queued: the caller wakes the
+/// worker ([`mail_queued`]).
+async fn queue_per_address(
+    state: &AppState,
+    mails: Vec<OutgoingMail>,
+    kind: MailKind,
+    email_key: &str,
+    user: Option<&UserRecord>,
+    event: Option<AuditEvent>,
+) -> Result<bool, ApiError> {
+    let now = state.now();
+    let until = now.saturating_add(MAIL_THROTTLE_SECS as i64);
+    let mut slots = vec![MailSlot::address(email_key, kind)];
+    if let Some(user) = user {
+        slots.push(MailSlot::User {
+            user_id: user.id.clone(),
+            kind,
+        });
+    }
+    let sends = !mails.is_empty();
+    let queued = state
+        .store
+        .queue_mail_slotted(mails, slots, now, until, event)
+        .await?;
+    Ok(queued && sends)
+}
+
+/// `POST /v1/auth/confirm-email/resend`: 202 whatever the address, after
+/// the same durable write whatever the address and no sooner than
+/// [`ANSWER_FLOOR`] (TT-05).
 pub async fn resend_confirmation(
     state: &AppState,
     email: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
+    let started = tokio::time::Instant::now();
+    at_floor(state, started, resend(state, email, meta)).await
+}
+
+/// True when mail was queued.
+async fn resend(state: &AppState, email: &str, meta: &RequestMeta) -> Result<bool, ApiError> {
     require_email(state)?;
     meta.limit(state, Bucket::ConfirmResend).await?;
     let email = parse_email("email", email)?;
-    let Some(user) = state.store.user_by_email_key(&email.normalized()).await? else {
-        return Ok(());
-    };
-    if user.email_confirmed_at.is_some() || user.disabled {
-        return Ok(());
+    let key = email.normalized();
+    let kind = MailKind::ConfirmAccount;
+    let user = state.store.user_by_email_key(&key).await?;
+    match user {
+        Some(user) if user.email_confirmed_at.is_none() && !user.disabled => {
+            let mail = confirm_account_mail(&user);
+            queue_per_address(state, vec![mail], kind, &key, Some(&user), None).await
+        }
+        // Unknown, confirmed or disabled: no mail, the same slot.
+        _ => queue_per_address(state, Vec::new(), kind, &key, None, None).await,
     }
-    queue_throttled(state, confirm_account_mail(&user), None).await?;
-    Ok(())
 }
 
-/// `POST /v1/auth/password/forgot`: 202 whatever the address. Works for a
-/// locked-out account.
+/// `POST /v1/auth/password/forgot`: 202 whatever the address, after the
+/// same durable write whatever the address and no sooner than
+/// [`ANSWER_FLOOR`] (TT-05). Works for a locked-out account.
 pub async fn forgot_password(
     state: &AppState,
     email: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
+    let started = tokio::time::Instant::now();
+    at_floor(state, started, forgot(state, email, meta)).await
+}
+
+/// True when mail was queued.
+async fn forgot(state: &AppState, email: &str, meta: &RequestMeta) -> Result<bool, ApiError> {
     require_email(state)?;
     meta.limit(state, Bucket::PasswordForgot).await?;
     let email = parse_email("email", email)?;
-    let Some(user) = state.store.user_by_email_key(&email.normalized()).await? else {
-        return Ok(());
+    let key = email.normalized();
+    let kind = MailKind::ResetPassword;
+    let user = match state.store.user_by_email_key(&key).await? {
+        Some(user) if !user.disabled => user,
+        // Unknown or disabled: no mail, the same slot.
+        _ => return queue_per_address(state, Vec::new(), kind, &key, None, None).await,
     };
-    if user.disabled {
-        return Ok(());
-    }
     let mail = OutgoingMail {
         kind: MailKind::ResetPassword,
         to: user.email.clone(),
@@ -150,8 +244,7 @@ pub async fn forgot_password(
         Some(&user.id),
         json!({}),
     );
-    queue_throttled(state, mail, Some(event)).await?;
-    Ok(())
+    queue_per_address(state, vec![mail], kind, &key, Some(&user), Some(event)).await
 }
 
 /// Reads a link token's purpose without consuming it; anything unusable is
@@ -159,7 +252,7 @@ pub async fn forgot_password(
 async fn token_action(state: &AppState, token: &str) -> Result<(String, String), ApiError> {
     let record = state
         .challenges
-        .info(Lookup::Token(token.to_owned()))
+        .info_in(Namespace::Toktok, Lookup::Token(token.to_owned()))
         .await
         .map_err(link_error)?;
     Ok((record.action, record.id))
@@ -188,7 +281,12 @@ async fn consume(
     };
     let record = state
         .challenges
-        .verify(Lookup::Token(token.to_owned()), options, None)
+        .verify_in(
+            Namespace::Toktok,
+            Lookup::Token(token.to_owned()),
+            options,
+            None,
+        )
         .await
         .map_err(link_error)?;
     Ok(record.metadata)
@@ -275,7 +373,9 @@ pub async fn reset_password(
 
 /// `POST /v1/users/me/email`: mails a confirmation link to the new address
 /// and a notice to the old one; the address changes only on confirmation.
-/// An address another account holds gets nothing, and the answer is the same.
+/// An address another account holds gets nothing, and the answer is the
+/// same. At most one request a minute per account and per new address
+/// sends anything (TT-08); a throttled one answers the same too.
 pub async fn request_email_change(
     state: &AppState,
     who: &Authenticated,
@@ -287,7 +387,7 @@ pub async fn request_email_change(
     let new_email = parse_email("new_email", new_email)?;
     verify_current_password(state, who, password, meta).await?;
     let key = new_email.normalized();
-    if key == who.user.email.to_lowercase() {
+    if key == crate::domain::email::email_key(&who.user.email) {
         return Err(ApiError::field("new_email", "is already your address"));
     }
     let now = state.now();
@@ -317,7 +417,9 @@ pub async fn request_email_change(
             vars: json!({ "new_email": new_email.as_str() }),
         });
     }
-    state.store.queue_mail(mails, now, Some(event)).await?;
-    mail_queued(state);
+    let kind = MailKind::ConfirmNewEmail;
+    if queue_per_address(state, mails, kind, &key, Some(&who.user), Some(event)).await? {
+        mail_queued(state);
+    }
     Ok(())
 }

@@ -46,12 +46,13 @@ impl Committer {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::challenge::row::RowChange;
+    use crate::challenge::row::{Namespace, RowChange};
     use crate::store::Db;
     use serde_json::Value;
 
     fn row(action: &str, id: &str, uid: Option<&str>) -> ChallengeRow {
         ChallengeRow {
+            namespace: Namespace::Api,
             action: action.into(),
             id: id.into(),
             uid: uid.map(str::to_owned),
@@ -70,6 +71,7 @@ mod tests {
 
     fn pair(action: &str, id: &str) -> RowKey {
         RowKey::Pair {
+            namespace: Namespace::Api,
             action: action.into(),
             id: id.into(),
         }

@@ -1,14 +1,24 @@
 //! The challenge-token engine: "prove you received this" secrets for an
 //! emailed link, an SMS code, an invitation, with a throttle and an expiry.
 //!
-//! A challenge is keyed by (action, id), e.g. `("verify-email", "a@b.c")`;
-//! creating one replaces the previous challenge of that pair. It may carry a
+//! A challenge is keyed by (namespace, action, id), e.g. `(api,
+//! "verify-email", "a@b.c")`; creating one replaces the previous challenge
+//! of that pair. It may carry a
 //! uid (a handle for `regenerate`), a secret (uuid, alphabet, digits or none),
 //! handed out plain or encrypted as a token that alone verifies, metadata,
 //! a ttl and a throttle. The model and the five operations (create, info,
 //! regenerate, verify, remove) are those of the Node library ms-token; the
 //! engine has no HTTP in it, so toktok's own email flows and the
 //! `/v1/challenges` handlers call the same code.
+//!
+//! They call it in different [`Namespace`]s (TT-01): the handlers in
+//! `Api` (the methods without a namespace argument), the email flows in
+//! `Toktok` (the `*_in` methods). The namespace is part of the stored key
+//! and of a token's authenticated data, so a service holding a
+//! `challenges` key can neither create, read, regenerate, verify nor remove
+//! one of toktok's links, by pair, uid or token; `create` in `Api` also
+//! refuses the `toktok:` prefix (422 naming `action`), so a service cannot
+//! make a challenge that merely looks like one of toktok's.
 //!
 //! What it fixes relative to ms-token:
 //! - Tokens are AES-256-GCM with the version and key id as associated data
@@ -52,6 +62,7 @@ pub use params::{
     Action, ChallengeId, ControlParams, CreateParams, LookupParams, NewChallenge,
     MAX_METADATA_BYTES, MAX_NAME_BYTES,
 };
+pub use row::{Namespace, LINK_PREFIX};
 pub use secret::{Secret, SecretKind, SecretSpec};
 
 use crate::clock::{rfc3339, SharedClock};
@@ -309,6 +320,7 @@ impl Inner {
     fn issue(
         &self,
         spec: &SecretSpec,
+        namespace: Namespace,
         action: &str,
         id: &str,
         uid: Option<&str>,
@@ -323,7 +335,7 @@ impl Inner {
                 secret: secret.into_inner(),
             };
             self.keys()
-                .seal(&claims, &self.rng)
+                .seal(&claims, namespace, &self.rng)
                 .map_err(|_| random_failure())?
         } else {
             secret.into_inner()
@@ -331,11 +343,11 @@ impl Inner {
         Ok((hash, handed_out))
     }
 
-    /// Decrypts a token.
-    fn open(&self, token: &str) -> Result<Presented, ChallengeError> {
+    /// Decrypts a token of a challenge in `namespace`.
+    fn open(&self, token: &str, namespace: Namespace) -> Result<Presented, ChallengeError> {
         let claims = self
             .keys()
-            .open(token)
+            .open(token, namespace)
             .ok_or(ChallengeError::MalformedToken)?;
         Ok(Presented {
             action: claims.action,
@@ -474,15 +486,42 @@ impl Engine {
         self.inner.max_attempts
     }
 
-    /// Validates `params` and creates the challenge.
+    /// Validates `params` and creates the challenge (namespace `Api`).
     pub async fn create(&self, params: CreateParams) -> Result<Created, ChallengeError> {
-        let new = params.validate().map_err(ChallengeError::Invalid)?;
-        self.create_new(new).await
+        self.create_in(Namespace::Api, params).await
     }
 
-    /// Creates a challenge, replacing any previous one of its (action, id)
-    /// unless that one's throttle still runs.
+    /// Validates `params` and creates the challenge in `namespace`. In
+    /// `Api`, an action starting `toktok:` is refused (TT-01).
+    pub async fn create_in(
+        &self,
+        namespace: Namespace,
+        params: CreateParams,
+    ) -> Result<Created, ChallengeError> {
+        let reserved = namespace == Namespace::Api
+            && matches!(&params.action, Some(Value::String(a)) if a.starts_with(LINK_PREFIX));
+        let new = params.validate().map_err(ChallengeError::Invalid)?;
+        if reserved {
+            return Err(invalid(
+                "action",
+                "must not start with \"toktok:\": that prefix is reserved for toktok's own email links",
+            ));
+        }
+        self.create_new_in(namespace, new).await
+    }
+
+    /// Creates a challenge (namespace `Api`); see [`Engine::create_new_in`].
     pub async fn create_new(&self, new: NewChallenge) -> Result<Created, ChallengeError> {
+        self.create_new_in(Namespace::Api, new).await
+    }
+
+    /// Creates a challenge in `namespace`, replacing any previous one of its
+    /// (action, id) unless that one's throttle still runs.
+    pub async fn create_new_in(
+        &self,
+        namespace: Namespace,
+        new: NewChallenge,
+    ) -> Result<Created, ChallengeError> {
         let inner = &self.inner;
         let now = inner.clock.now();
         let action = new.action.as_str().to_owned();
@@ -494,12 +533,13 @@ impl Engine {
         };
         let (secret_hash, secret) = match &new.secret {
             Some(spec) => {
-                let (hash, out) = inner.issue(spec, &action, &id, uid.as_deref())?;
+                let (hash, out) = inner.issue(spec, namespace, &action, &id, uid.as_deref())?;
                 (Some(hash), Some(out))
             }
             None => (None, None),
         };
         let row = ChallengeRow {
+            namespace,
             action: action.clone(),
             id: id.clone(),
             uid: uid.clone(),
@@ -515,6 +555,7 @@ impl Engine {
             attempts: 0,
         };
         let key = RowKey::Pair {
+            namespace,
             action: action.clone(),
             id: id.clone(),
         };
@@ -543,17 +584,32 @@ impl Engine {
         })
     }
 
-    /// The challenge, without its secret. By token or secret, the secret
-    /// must be right, and a wrong one counts as an attempt.
+    /// The challenge, without its secret (namespace `Api`).
     pub async fn info(&self, by: Lookup) -> Result<Record, ChallengeError> {
+        self.info_in(Namespace::Api, by).await
+    }
+
+    /// The challenge in `namespace`, without its secret. By token or
+    /// secret, the secret must be right, and a wrong one counts as an
+    /// attempt.
+    pub async fn info_in(
+        &self,
+        namespace: Namespace,
+        by: Lookup,
+    ) -> Result<Record, ChallengeError> {
         let inner = self.inner.clone();
         let now = inner.clock.now();
         let presented = match by {
-            Lookup::Uid(uid) => return self.read(RowKey::Uid(uid), now).await,
+            Lookup::Uid(uid) => return self.read(RowKey::Uid { namespace, uid }, now).await,
             Lookup::Pair { action, id } => {
-                return self.read(RowKey::Pair { action, id }, now).await
+                let key = RowKey::Pair {
+                    namespace,
+                    action,
+                    id,
+                };
+                return self.read(key, now).await;
             }
-            Lookup::Token(token) => inner.open(&token)?,
+            Lookup::Token(token) => inner.open(&token, namespace)?,
             Lookup::Secret { action, id, secret } => Presented {
                 action,
                 id,
@@ -562,6 +618,7 @@ impl Engine {
             },
         };
         let key = RowKey::Pair {
+            namespace,
             action: presented.action.clone(),
             id: presented.id.clone(),
         };
@@ -589,9 +646,14 @@ impl Engine {
     /// once. Expiry, metadata, throttle and the attempt count are kept (so
     /// regenerating is no way around `max_attempts`).
     pub async fn regenerate(&self, by: Lookup) -> Result<Regenerated, ChallengeError> {
+        let namespace = Namespace::Api;
         let key = match by {
-            Lookup::Uid(uid) => RowKey::Uid(uid),
-            Lookup::Pair { action, id } => RowKey::Pair { action, id },
+            Lookup::Uid(uid) => RowKey::Uid { namespace, uid },
+            Lookup::Pair { action, id } => RowKey::Pair {
+                namespace,
+                action,
+                id,
+            },
             Lookup::Token(_) => {
                 return Err(invalid("token", "regenerate takes uid, or action and id"))
             }
@@ -612,7 +674,13 @@ impl Engine {
                     Ok(_) => return Step::new(RowChange::Keep, Err(ChallengeError::NoSecret)),
                     Err(e) => return Step::new(RowChange::Keep, Err(e)),
                 };
-                match inner.issue(&spec, &row.action, &row.id, row.uid.as_deref()) {
+                match inner.issue(
+                    &spec,
+                    row.namespace,
+                    &row.action,
+                    &row.id,
+                    row.uid.as_deref(),
+                ) {
                     Ok((hash, secret)) => Step::new(
                         RowChange::Update {
                             secret_hash: Some(hash),
@@ -640,9 +708,20 @@ impl Engine {
         options: VerifyOptions,
         audit: Option<AuditContext>,
     ) -> Result<Record, ChallengeError> {
+        self.verify_in(Namespace::Api, by, options, audit).await
+    }
+
+    /// [`Engine::verify`] in `namespace`.
+    pub async fn verify_in(
+        &self,
+        namespace: Namespace,
+        by: Lookup,
+        options: VerifyOptions,
+        audit: Option<AuditContext>,
+    ) -> Result<Record, ChallengeError> {
         let inner = self.inner.clone();
         let presented = match by {
-            Lookup::Token(token) => inner.open(&token)?,
+            Lookup::Token(token) => inner.open(&token, namespace)?,
             Lookup::Secret { action, id, secret } => Presented {
                 action,
                 id,
@@ -685,6 +764,7 @@ impl Engine {
             }
         }
         let key = RowKey::Pair {
+            namespace,
             action: presented.action.clone(),
             id: presented.id.clone(),
         };
@@ -723,14 +803,27 @@ impl Engine {
     /// Deletes a challenge (and its throttle). By token, the token must be
     /// the challenge's current one.
     pub async fn remove(&self, by: Lookup) -> Result<(), ChallengeError> {
+        self.remove_in(Namespace::Api, by).await
+    }
+
+    /// [`Engine::remove`] in `namespace`.
+    pub async fn remove_in(&self, namespace: Namespace, by: Lookup) -> Result<(), ChallengeError> {
         let inner = self.inner.clone();
         let now = inner.clock.now();
         let (key, presented) = match by {
-            Lookup::Uid(uid) => (RowKey::Uid(uid), None),
-            Lookup::Pair { action, id } => (RowKey::Pair { action, id }, None),
+            Lookup::Uid(uid) => (RowKey::Uid { namespace, uid }, None),
+            Lookup::Pair { action, id } => (
+                RowKey::Pair {
+                    namespace,
+                    action,
+                    id,
+                },
+                None,
+            ),
             Lookup::Token(token) => {
-                let presented = inner.open(&token)?;
+                let presented = inner.open(&token, namespace)?;
                 let key = RowKey::Pair {
+                    namespace,
                     action: presented.action.clone(),
                     id: presented.id.clone(),
                 };

@@ -80,7 +80,8 @@ pub struct CreateParams {
     /// Seconds; 0 or absent: never expires.
     #[serde(default)]
     pub ttl: Option<Value>,
-    /// `true` (= ttl) or seconds ≤ ttl.
+    /// `true` (= ttl) or seconds ≤ ttl; anything else, `false` included, is
+    /// refused (API.md).
     #[serde(default)]
     pub throttle: Option<Value>,
     #[serde(default)]
@@ -240,7 +241,7 @@ fn seconds(field: &str, value: Option<&Value>) -> Result<u32, FieldError> {
 
 fn throttle(value: Option<&Value>, ttl: Option<u32>) -> Result<u32, FieldError> {
     let seconds_given = match value {
-        None | Some(Value::Bool(false)) => return Ok(0),
+        None => return Ok(0),
         Some(Value::Bool(true)) => {
             return match ttl {
                 Some(0) => Err(FieldError::new(
@@ -256,7 +257,7 @@ fn throttle(value: Option<&Value>, ttl: Option<u32>) -> Result<u32, FieldError> 
         Some(_) => {
             return Err(FieldError::new(
                 "throttle",
-                "must be true, false or a number of seconds",
+                "must be true or a number of seconds (0 for none)",
             ))
         }
     };
@@ -661,9 +662,10 @@ mod tests {
         assert_eq!(ok(t(json!(10), json!(true))).throttle(), 10);
         assert_eq!(ok(t(json!(10), json!(10))).throttle(), 10);
         assert_eq!(ok(t(json!(10), json!(0))).throttle(), 0);
-        assert_eq!(ok(t(json!(10), json!(false))).throttle(), 0);
         assert_eq!(ok(t(json!(0), json!(0))).throttle(), 0);
-        assert_eq!(ok(t(json!(0), json!(false))).throttle(), 0);
+        // API.md: `true` or seconds, otherwise 422 (issue 16): `false` too.
+        assert_eq!(fields(t(json!(10), json!(false))), ["throttle"]);
+        assert_eq!(fields(t(json!(0), json!(false))), ["throttle"]);
         // A bad ttl is reported once, not again through the throttle.
         assert_eq!(fields(t(json!(-1), json!(true))), ["ttl"]);
     }

@@ -12,10 +12,56 @@ use serde_json::Value;
 
 use crate::store::AuditEvent;
 
+/// Whose challenge it is (TT-01): toktok's own email links, or the
+/// services' challenges of `/v1/challenges*`. Part of the row's key and of
+/// a token's authenticated data, so neither side can name or open the
+/// other's challenges, whatever the action is called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Namespace {
+    /// `/v1/challenges*`, for services holding a `challenges` API key.
+    Api,
+    /// toktok's email links (`crate::mail`): reset, email change, confirm.
+    Toktok,
+}
+
+impl Namespace {
+    /// The value of the `namespace` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Namespace::Api => "api",
+            Namespace::Toktok => "toktok",
+        }
+    }
+
+    /// The namespace named by a `namespace` column value.
+    pub fn parse(text: &str) -> Option<Namespace> {
+        match text {
+            "api" => Some(Namespace::Api),
+            "toktok" => Some(Namespace::Toktok),
+            _ => None,
+        }
+    }
+
+    /// Where a challenge of `action` lived before namespaces existed
+    /// (schema migration 8, and tokens of format version 1): toktok's links
+    /// were the actions starting `toktok:`.
+    pub fn of_legacy_action(action: &str) -> Namespace {
+        if action.starts_with(LINK_PREFIX) {
+            Namespace::Toktok
+        } else {
+            Namespace::Api
+        }
+    }
+}
+
+/// The prefix of toktok's own link actions, refused by `/v1/challenges`.
+pub const LINK_PREFIX: &str = "toktok:";
+
 /// One `challenges` row, as stored. Raw types: the engine parses what it
 /// needs (the secret settings) when it needs them.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct ChallengeRow {
+    pub namespace: Namespace,
     pub action: String,
     pub id: String,
     /// Set when `regenerate` was asked for: a handle that needs no secret.
@@ -40,8 +86,15 @@ pub(crate) struct ChallengeRow {
 /// How a step finds its row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum RowKey {
-    Pair { action: String, id: String },
-    Uid(String),
+    Pair {
+        namespace: Namespace,
+        action: String,
+        id: String,
+    },
+    Uid {
+        namespace: Namespace,
+        uid: String,
+    },
 }
 
 /// What a step does to the row it read.

@@ -148,7 +148,7 @@ async fn a_default_challenge_is_a_timeless_encrypted_uuid_without_uid() {
     );
     let shown = serde_json::to_string(&info).unwrap();
     assert!(!shown.contains(&secret));
-    let inner = f.engine.inner.open(&secret).unwrap();
+    let inner = f.engine.inner.open(&secret, Namespace::Api).unwrap();
     assert!(
         !shown.contains(&inner.secret),
         "info never shows the secret"
@@ -343,7 +343,7 @@ async fn alphabet_and_number_secrets_are_plain_by_default_and_verify_with_the_pa
     let inner = f
         .engine
         .inner
-        .open(created.secret.as_deref().unwrap())
+        .open(created.secret.as_deref().unwrap(), Namespace::Api)
         .unwrap();
     assert!(inner.secret.len() == 6 && inner.secret.chars().all(|c| c.is_ascii_digit()));
     f.verify(token(&created)).await.unwrap();
@@ -525,9 +525,13 @@ async fn tampered_truncated_and_foreign_tokens_are_malformed() {
     bad.push(Lookup::Token(format!("{text}=")));
     bad.push(Lookup::Token("garbage".into()));
     bad.push(Lookup::Token(String::new()));
-    let mut version = raw.clone();
-    version[0] = 2;
-    bad.push(reencode(&version));
+    // An unknown version, and the current token relabelled as version 1
+    // (whose associated data lacks the namespace).
+    for v in [1, 3] {
+        let mut version = raw.clone();
+        version[0] = v;
+        bad.push(reencode(&version));
+    }
     let mut kid = raw.clone();
     kid[3] ^= 0xff;
     bad.push(reencode(&kid));
@@ -778,7 +782,12 @@ fn property_a_secret_for_action_a_never_verifies_action_b() {
                 .secret
                 .unwrap();
                 let plain_b = create(&b, digits).await.unwrap().secret.unwrap();
-                let raw_a = f.engine.inner.open(&token_a).unwrap().secret;
+                let raw_a = f
+                    .engine
+                    .inner
+                    .open(&token_a, Namespace::Api)
+                    .unwrap()
+                    .secret;
                 // Secrets of A presented for B: never accepted (unless B's
                 // own secret happens to be the same 4 digits).
                 for s in [&plain_a, &raw_a, &token_a] {
@@ -838,7 +847,7 @@ async fn after_regenerate_only_the_newest_secret_verifies() {
         let encrypted = f
             .engine
             .inner
-            .open(created.secret.as_deref().unwrap())
+            .open(created.secret.as_deref().unwrap(), Namespace::Api)
             .is_ok();
         let by_pair = f.engine.regenerate(pair()).await.unwrap();
         assert_eq!(by_pair.uid, created.uid);
@@ -857,7 +866,7 @@ async fn after_regenerate_only_the_newest_secret_verifies() {
         // Same kind: same shape.
         let raw = |s: &str| {
             if encrypted {
-                f.engine.inner.open(s).unwrap().secret
+                f.engine.inner.open(s, Namespace::Api).unwrap().secret
             } else {
                 s.to_owned()
             }
@@ -1132,7 +1141,7 @@ async fn no_raw_secret_and_no_token_reaches_the_database_file() {
             .await
             .unwrap();
         let handed = created.secret.unwrap();
-        if let Ok(p) = f.engine.inner.open(&handed) {
+        if let Ok(p) = f.engine.inner.open(&handed, Namespace::Api) {
             needles.push(p.secret);
         }
         needles.push(handed);
@@ -1142,7 +1151,7 @@ async fn no_raw_secret_and_no_token_reaches_the_database_file() {
             .regenerate(Lookup::Uid(created.uid.unwrap()))
             .await
             .unwrap();
-        if let Ok(p) = f.engine.inner.open(&regenerated.secret) {
+        if let Ok(p) = f.engine.inner.open(&regenerated.secret, Namespace::Api) {
             needles.push(p.secret);
         }
         needles.push(regenerated.secret);

@@ -19,8 +19,21 @@
 //! mail is sent to it verbatim. Uniqueness of accounts is nevertheless
 //! case-insensitive on the whole address, through [`Email::normalized`], so
 //! `Alice@example.com` and `alice@example.com` cannot be two accounts.
+//!
+//! An address that Unicode compatibility normalisation (NFKC) would change
+//! is refused (TT-11). U+212A KELVIN SIGN lowercases to an ASCII `k`, so
+//! `\u{212A}ate@example.com` took the key of `kate@example.com` while every
+//! mail went to the Kelvin address: anyone could squat an address for good.
+//! Refusing rather than mapping keeps the stored address, the address mail
+//! goes to and the address the key is made from one and the same string;
+//! nobody types compatibility characters into an address on purpose. The
+//! key is then NFKC of the lowercased address. [`plan_rekey`] applies the
+//! rule to accounts stored before it (schema migration 8).
 
+use std::collections::HashMap;
 use std::fmt;
+
+use unicode_normalization::UnicodeNormalization as _;
 
 /// Longest address SMTP can carry in a path (RFC 5321 §4.5.3.1.3: 256 octets
 /// including the angle brackets).
@@ -51,6 +64,12 @@ pub enum EmailError {
     Domain,
     #[error("is not a valid email address: it is longer than 254 bytes")]
     TooLong,
+    #[error(
+        "is not a valid email address: it contains compatibility characters \
+         (such as U+212A KELVIN SIGN or full-width letters); write it with the \
+         ordinary characters"
+    )]
+    Compatibility,
 }
 
 impl Email {
@@ -78,6 +97,9 @@ impl Email {
         if email.len() > MAX_EMAIL_BYTES {
             return Err(EmailError::TooLong);
         }
+        if !is_nfkc(&email) {
+            return Err(EmailError::Compatibility);
+        }
         Ok(Email(email))
     }
 
@@ -86,10 +108,10 @@ impl Email {
         &self.0
     }
 
-    /// The whole address lowercased: the key accounts are unique by, since
-    /// toktok treats addresses case-insensitively.
+    /// The key accounts are unique by: the whole address lowercased (toktok
+    /// treats addresses case-insensitively), then NFKC.
     pub fn normalized(&self) -> String {
-        self.0.to_lowercase()
+        email_key(&self.0)
     }
 
     /// The part before the `@`, as given.
@@ -143,6 +165,55 @@ fn valid_label(label: &str) -> bool {
         })
 }
 
+fn is_nfkc(s: &str) -> bool {
+    s.nfkc().eq(s.chars())
+}
+
+/// The uniqueness key of any stored address, valid under today's rules or
+/// not: NFKC of the lowercased NFKC form.
+pub fn email_key(address: &str) -> String {
+    let folded: String = address.nfkc().collect::<String>().to_lowercase();
+    folded.nfkc().collect()
+}
+
+/// What schema migration 8 does to the accounts stored before addresses
+/// were NFKC-normalised (TT-11): new keys to set, and problems to report.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Rekey {
+    /// `(user id, new email_key)`: keys that change and collide with no
+    /// other account under the new rule.
+    pub updates: Vec<(String, String)>,
+    /// Accounts whose stored address NFKC would change (such as a Kelvin
+    /// sign): kept as they are, for the operator to look at.
+    pub not_normalized: Vec<String>,
+    /// Groups of accounts (ids) that the new rule gives one key: all keep
+    /// their old keys, for the operator to resolve. Nothing is deleted.
+    pub collisions: Vec<Vec<String>>,
+}
+
+/// Plans [`Rekey`] for `(id, email, email_key)` rows.
+pub fn plan_rekey(rows: &[(String, String, String)]) -> Rekey {
+    let mut plan = Rekey::default();
+    let mut by_key: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, (id, email, _)) in rows.iter().enumerate() {
+        if !is_nfkc(email) {
+            plan.not_normalized.push(id.clone());
+        }
+        by_key.entry(email_key(email)).or_default().push(i);
+    }
+    let mut groups: Vec<(String, Vec<usize>)> = by_key.into_iter().collect();
+    groups.sort();
+    for (key, members) in groups {
+        if members.len() > 1 {
+            plan.collisions
+                .push(members.iter().map(|&i| rows[i].0.clone()).collect());
+        } else if rows[members[0]].2 != key {
+            plan.updates.push((rows[members[0]].0.clone(), key));
+        }
+    }
+    plan
+}
+
 impl fmt::Display for Email {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
@@ -192,6 +263,49 @@ mod tests {
             Ok(e) => e,
             Err(err) => panic!("{s:?} should parse, got {err}"),
         }
+    }
+
+    #[test]
+    fn compatibility_characters_are_refused() {
+        // TT-11: the Kelvin sign squatted kate@example.com.
+        for s in [
+            "\u{212A}ate@example.com",
+            "ｋate@example.com",
+            "ﬁ@example.com",
+            "kate@ｅxample.com",
+            "a\u{2460}@example.com",
+        ] {
+            assert_eq!(Email::parse(s), Err(EmailError::Compatibility), "{s:?}");
+        }
+        // Ordinary non-ASCII stays allowed, and keys compare folded.
+        assert_eq!(ok("Jöran@example.com").normalized(), "jöran@example.com");
+        assert_eq!(ok("KATE@example.com").normalized(), "kate@example.com");
+        assert_eq!(email_key("\u{212A}ate@example.com"), "kate@example.com");
+        assert_eq!(email_key("ﬁ@example.com"), "fi@example.com");
+    }
+
+    #[test]
+    fn the_rekey_plan_updates_lone_keys_and_reports_the_rest() {
+        let row =
+            |id: &str, email: &str, key: &str| (id.to_owned(), email.to_owned(), key.to_owned());
+        let rows = [
+            row("1", "kate@example.com", "kate@example.com"),
+            // The squatter: old key already collided by lowercasing.
+            row("2", "\u{212A}ate@example.com", "\u{212A}ate@example.com"),
+            row("3", "ﬁ@example.com", "ﬁ@example.com"),
+            row("4", "bob@example.com", "bob@example.com"),
+            row("5", "ｂen@example.com", "ｂen@example.com"),
+        ];
+        let plan = plan_rekey(&rows);
+        assert_eq!(plan.not_normalized, ["2", "3", "5"]);
+        assert_eq!(plan.collisions, [vec!["1".to_owned(), "2".to_owned()]]);
+        assert_eq!(
+            plan.updates,
+            [
+                ("5".to_owned(), "ben@example.com".to_owned()),
+                ("3".to_owned(), "fi@example.com".to_owned()),
+            ]
+        );
     }
 
     #[test]

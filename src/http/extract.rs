@@ -3,7 +3,11 @@
 //!
 //! - [`JsonBody`]: 415 without a JSON content type, 413 over the body limit,
 //!   400 for bytes that are not JSON, 422 naming the field for JSON of the
-//!   wrong shape (missing, wrongly typed or unknown fields).
+//!   wrong shape (missing, wrongly typed or unknown fields), for a key given
+//!   twice in any object at any depth (free-form `metadata` included, where
+//!   serde would keep the last silently), and for nesting deeper than
+//!   [`MAX_JSON_DEPTH`] (valid JSON that serde_json's recursion limit would
+//!   have called malformed).
 //! - [`Auth`]: a valid access token whose session is live, else 401.
 //! - [`ChallengeService`]: an API key with scope `challenges` (401 without a
 //!   live key, 403 without the scope).
@@ -30,6 +34,192 @@ use crate::error::{ApiError, FieldError};
 use crate::metrics;
 use crate::ratelimit::Bucket;
 use crate::store::ApiKeyRecord;
+
+/// Deepest nesting of arrays and objects a body may have. Below
+/// serde_json's own recursion limit (128), so a deep body is refused here,
+/// as too deep (422), rather than by the parser as if it were not JSON.
+pub const MAX_JSON_DEPTH: usize = 100;
+
+/// A walk over a JSON body that finds what the typed parse cannot: the
+/// same key twice in one object (at any depth) and nesting past
+/// [`MAX_JSON_DEPTH`]. What it finds goes to `found`; the serde error that
+/// stops the walk then carries nothing.
+struct Check<'a> {
+    /// Where this value sits: its key or index, under its parent's place.
+    place: Option<&'a Place<'a>>,
+    depth: usize,
+    found: &'a std::cell::RefCell<Option<FieldError>>,
+}
+
+struct Place<'a> {
+    parent: Option<&'a Place<'a>>,
+    step: Step,
+}
+
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+impl Place<'_> {
+    /// `metadata.a[2].b`, or `body` for the body itself.
+    fn path(place: Option<&Place<'_>>) -> String {
+        let mut steps = Vec::new();
+        let mut at = place;
+        while let Some(p) = at {
+            steps.push(&p.step);
+            at = p.parent;
+        }
+        let mut out = String::new();
+        for step in steps.into_iter().rev() {
+            match step {
+                Step::Key(k) if out.is_empty() => out.push_str(k),
+                Step::Key(k) => {
+                    out.push('.');
+                    out.push_str(k);
+                }
+                Step::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        if out.is_empty() {
+            "body".to_owned()
+        } else {
+            out
+        }
+    }
+
+    /// The body's top-level field this place is under, or `body`.
+    fn top(place: Option<&Place<'_>>) -> String {
+        let mut at = place;
+        let mut top = None;
+        while let Some(p) = at {
+            top = Some(p);
+            at = p.parent;
+        }
+        match top.map(|p| &p.step) {
+            Some(Step::Key(k)) => k.clone(),
+            _ => "body".to_owned(),
+        }
+    }
+}
+
+impl Check<'_> {
+    fn fail<E: serde::de::Error>(&self, field: String, message: &str) -> E {
+        *self.found.borrow_mut() = Some(FieldError::new(field, message));
+        E::custom("refused")
+    }
+
+    fn deeper<E: serde::de::Error>(&self) -> Result<usize, E> {
+        if self.depth >= MAX_JSON_DEPTH {
+            return Err(self.fail(
+                Place::top(self.place),
+                "is nested deeper than 100 levels of arrays and objects, toktok's limit",
+            ));
+        }
+        Ok(self.depth + 1)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Check<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Check<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let depth = self.deeper()?;
+        let mut index = 0;
+        loop {
+            let place = Place {
+                parent: self.place,
+                step: Step::Index(index),
+            };
+            let check = Check {
+                place: Some(&place),
+                depth,
+                found: self.found,
+            };
+            if seq.next_element_seed(check)?.is_none() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let depth = self.deeper()?;
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let place = Place {
+                parent: self.place,
+                step: Step::Key(key),
+            };
+            let Step::Key(key) = &place.step else {
+                unreachable!("built as a key just above")
+            };
+            if !seen.insert(key.clone()) {
+                return Err(self.fail(Place::path(Some(&place)), "is given more than once"));
+            }
+            map.next_value_seed(Check {
+                place: Some(&place),
+                depth,
+                found: self.found,
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Duplicate keys and over-deep nesting anywhere in `bytes` (422 naming
+/// where), or `None`: also when the bytes are not JSON, which the typed
+/// parse then reports.
+fn check_json(bytes: &[u8]) -> Option<ApiError> {
+    use serde::de::DeserializeSeed as _;
+    let found = std::cell::RefCell::new(None);
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let check = Check {
+        place: None,
+        depth: 0,
+        found: &found,
+    };
+    let _ = check.deserialize(&mut de);
+    let problem = found.into_inner()?;
+    // The walk stopped at the problem; bytes that turn out not to be JSON
+    // further on are a 400 like any others. (Past the nesting limit the
+    // parser cannot look, so a too-deep body is 422 whatever follows.)
+    match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
+        Err(e) if !e.to_string().starts_with("recursion limit exceeded") => None,
+        _ => Some(ApiError::Validation(vec![problem])),
+    }
+}
 
 /// A JSON request body of type `T`.
 #[derive(Debug)]
@@ -85,6 +275,9 @@ pub async fn read_body(req: Request, limit: usize) -> Result<axum::body::Bytes, 
 /// Every body is a JSON object: serde would also fill a struct from an array
 /// of its fields in order (`[null, null]`), which no client means to send.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if let Some(problem) = check_json(bytes) {
+        return Err(problem);
+    }
     if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(
             match serde_json::from_slice::<serde::de::IgnoredAny>(bytes) {
@@ -496,6 +689,66 @@ mod tests {
             ApiError::Validation(errors) => errors[0].field.clone(),
             other => panic!("expected 422, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_key_twice_at_any_depth_is_422_naming_it() {
+        // TT-17: serde keeps the last of two keys in a free-form Value.
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            metadata: Option<serde_json::Value>,
+        }
+        let field = |body: &str| field_of(parse_json::<Body>(body.as_bytes()).unwrap_err());
+        assert_eq!(field(r#"{"metadata":{"k":1,"k":2}}"#), "metadata.k");
+        assert_eq!(
+            field(r#"{"metadata":{"a":[0,{"b":{"k":1,"k":1}}]}}"#),
+            "metadata.a[1].b.k"
+        );
+        assert_eq!(field(r#"{"metadata":null,"metadata":{}}"#), "metadata");
+        // Distinct keys, and the same key in sibling objects, are fine.
+        assert!(parse_json::<Body>(br#"{"metadata":[{"k":1},{"k":2}]}"#).is_ok());
+        // Not JSON further on: still the 400 of a malformed body.
+        assert!(matches!(
+            parse_json::<Body>(br#"{"metadata":{"k":1,"k":2}} x"#),
+            Err(ApiError::MalformedBody(_))
+        ));
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_422_saying_so() {
+        // TT-17: valid JSON deeper than serde_json's 128 was a 400 that
+        // called it "not valid JSON".
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Body {
+            metadata: Option<serde_json::Value>,
+        }
+        let nested = |depth: usize| {
+            format!(
+                "{{\"metadata\":{}1{}}}",
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        // The body object is one level: metadata may nest 99 more.
+        assert!(parse_json::<Body>(nested(MAX_JSON_DEPTH - 1).as_bytes()).is_ok());
+        for depth in [MAX_JSON_DEPTH, 200, 5000] {
+            let err = parse_json::<Body>(nested(depth).as_bytes()).unwrap_err();
+            let ApiError::Validation(errors) = &err else {
+                panic!("{err:?}")
+            };
+            assert_eq!(errors[0].field, "metadata");
+            assert!(
+                errors[0].message.contains("nested deeper than 100"),
+                "{err:?}"
+            );
+        }
+        let top = "[".repeat(300) + &"]".repeat(300);
+        assert_eq!(
+            field_of(parse_json::<Body>(top.as_bytes()).unwrap_err()),
+            "body"
+        );
     }
 
     #[test]

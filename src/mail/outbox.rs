@@ -47,7 +47,7 @@ use super::templates::{human_duration, Templates, Vars};
 use super::transport::{Letter, SendError, Transport};
 use super::{LinkSpec, OutgoingMail};
 use crate::app::AppState;
-use crate::challenge::{ChallengeError, CreateParams, Lookup};
+use crate::challenge::{ChallengeError, CreateParams, Lookup, Namespace};
 use crate::config::Config;
 use crate::store::QueuedMail;
 
@@ -198,7 +198,8 @@ pub async fn deliver_due(state: &AppState) -> usize {
     pass(state, None).await
 }
 
-/// Deletes rows given up more than a week ago; run by the sweeper.
+/// Deletes rows given up more than a week ago, and address slots that ran
+/// out; run by the sweeper.
 pub async fn sweep(state: &AppState) {
     match state
         .store
@@ -211,6 +212,11 @@ pub async fn sweep(state: &AppState) {
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "failed-mail sweep failed"),
+    }
+    match state.store.sweep_mail_slots(state.now()).await {
+        Ok(n) if n > 0 => crate::server::count_swept(state, "mail", n),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "mail-slot sweep failed"),
     }
 }
 
@@ -419,7 +425,7 @@ async fn withdraw_link(state: &AppState, mail: &OutgoingMail) {
         action: spec.action.clone(),
         id: spec.id.clone(),
     };
-    match state.challenges.remove(pair).await {
+    match state.challenges.remove_in(Namespace::Toktok, pair).await {
         Ok(()) | Err(ChallengeError::NotFound) => {}
         Err(e) => tracing::warn!(error = %e, "cannot remove the link of withdrawn mail"),
     }
@@ -434,7 +440,7 @@ async fn mint_link(state: &AppState, mailer: &Inner, spec: &LinkSpec) -> Result<
     if !spec.metadata.is_null() {
         params.metadata = Some(spec.metadata.clone());
     }
-    let created = match state.challenges.create(params).await {
+    let created = match state.challenges.create_in(Namespace::Toktok, params).await {
         Ok(created) => created,
         Err(ChallengeError::Invalid(fields)) => {
             let why: Vec<String> = fields

@@ -8,7 +8,7 @@
 use rusqlite::params;
 use serde_json::Value;
 
-use super::users::{get_user, revoke_sessions};
+use super::users::{end_links, get_user, revoke_sessions, ALL_LINKS, CREDENTIAL_LINKS};
 use super::Backend;
 use super::{audit, json_column, AuditEvent, Store, StoreError, UserRecord};
 
@@ -16,7 +16,8 @@ use super::{audit, json_column, AuditEvent, Store, StoreError, UserRecord};
 #[derive(Debug, Clone, Default)]
 pub struct AdminChange {
     pub role: Option<String>,
-    /// `true` also ends every session, in the same transaction.
+    /// `true` also ends every session and pending email link, in the same
+    /// transaction.
     pub disabled: Option<bool>,
     pub email_confirmed: Option<bool>,
     pub metadata: Option<Value>,
@@ -106,6 +107,7 @@ impl Store {
                 )?;
                 if disabled {
                     revoke_sessions(tx, &id, None, "disabled", now)?;
+                    end_links(tx, &id, ALL_LINKS)?;
                 }
             }
             match change.email_confirmed {
@@ -154,7 +156,8 @@ impl Store {
         .await
     }
 
-    /// Ends every session of a user; `None` when there is no such user.
+    /// Ends every session of a user and their pending reset and
+    /// email-change links; `None` when there is no such user.
     pub async fn admin_end_sessions(
         &self,
         id: &str,
@@ -172,6 +175,7 @@ impl Store {
                 return Ok(None);
             }
             let n = revoke_sessions(tx, &id, None, "admin_logout", now)?;
+            end_links(tx, &id, CREDENTIAL_LINKS)?;
             audit::insert(tx, &event)?;
             Ok(Some(n))
         })
@@ -194,7 +198,7 @@ impl Store {
                 return Ok(false);
             }
             tx.execute(
-                "DELETE FROM challenges WHERE id = ?1 AND action LIKE 'toktok:%'",
+                "DELETE FROM challenges WHERE namespace = 'toktok' AND id = ?1",
                 [&id],
             )?;
             audit::insert(tx, &event)?;

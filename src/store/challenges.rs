@@ -5,55 +5,78 @@
 //! inside `BEGIN IMMEDIATE`, so concurrent verifications of one challenge are
 //! serialised by SQLite's write lock and exactly one of them can consume it
 //! (SECURITY.md E2). An expired row (`expires_at <= now`) is never returned,
-//! whether or not the sweeper has deleted it yet (E3).
+//! whether or not the sweeper has deleted it yet (E3). Every query names
+//! the row's namespace (`crate::challenge::Namespace`): a lookup in one
+//! never finds a row of the other (TT-01).
 
 use rusqlite::{named_params, params, Connection, OptionalExtension as _, Row, Transaction};
 
 use super::Backend;
 use super::{audit, json_column, Store, StoreError};
-use crate::challenge::row::{ChallengeRow, RowChange, RowKey, Step};
+use crate::challenge::row::{ChallengeRow, Namespace, RowChange, RowKey, Step};
 
-const COLUMNS: &str = "action, id, uid, secret, secret_hash, metadata, created_at, verified_at, \
+const COLUMNS: &str =
+    "namespace, action, id, uid, secret, secret_hash, metadata, created_at, verified_at, \
      ttl, expires_at, throttle, throttle_until, attempts";
 
 /// Live rows only: an expired challenge is absent.
 const LIVE: &str = "(expires_at IS NULL OR expires_at > :now)";
 
 fn row_from(r: &Row<'_>) -> rusqlite::Result<ChallengeRow> {
+    let namespace: String = r.get(0)?;
     Ok(ChallengeRow {
-        action: r.get(0)?,
-        id: r.get(1)?,
-        uid: r.get(2)?,
-        settings: json_column(r.get(3)?)?,
-        secret_hash: r.get(4)?,
-        metadata: json_column(r.get(5)?)?,
-        created_at: r.get(6)?,
-        verified_at: r.get(7)?,
-        ttl: r.get(8)?,
-        expires_at: r.get(9)?,
-        throttle: r.get(10)?,
-        throttle_until: r.get(11)?,
-        attempts: r.get(12)?,
+        namespace: Namespace::parse(&namespace).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                format!("unknown challenge namespace {namespace:?}").into(),
+            )
+        })?,
+        action: r.get(1)?,
+        id: r.get(2)?,
+        uid: r.get(3)?,
+        settings: json_column(r.get(4)?)?,
+        secret_hash: r.get(5)?,
+        metadata: json_column(r.get(6)?)?,
+        created_at: r.get(7)?,
+        verified_at: r.get(8)?,
+        ttl: r.get(9)?,
+        expires_at: r.get(10)?,
+        throttle: r.get(11)?,
+        throttle_until: r.get(12)?,
+        attempts: r.get(13)?,
     })
 }
 
 fn live_row(conn: &Connection, key: &RowKey, now: i64) -> Result<Option<ChallengeRow>, StoreError> {
     let row = match key {
-        RowKey::Pair { action, id } => {
+        RowKey::Pair {
+            namespace,
+            action,
+            id,
+        } => {
             let sql = format!(
-                "SELECT {COLUMNS} FROM challenges WHERE action = :action AND id = :id AND {LIVE}"
+                "SELECT {COLUMNS} FROM challenges
+                 WHERE namespace = :ns AND action = :action AND id = :id AND {LIVE}"
             );
             conn.prepare_cached(&sql)?
                 .query_row(
-                    named_params! { ":action": action, ":id": id, ":now": now },
+                    named_params! {
+                        ":ns": namespace.as_str(), ":action": action, ":id": id, ":now": now
+                    },
                     row_from,
                 )
                 .optional()?
         }
-        RowKey::Uid(uid) => {
-            let sql = format!("SELECT {COLUMNS} FROM challenges WHERE uid = :uid AND {LIVE}");
+        RowKey::Uid { namespace, uid } => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM challenges WHERE uid = :uid AND namespace = :ns AND {LIVE}"
+            );
             conn.prepare_cached(&sql)?
-                .query_row(named_params! { ":uid": uid, ":now": now }, row_from)
+                .query_row(
+                    named_params! { ":uid": uid, ":ns": namespace.as_str(), ":now": now },
+                    row_from,
+                )
                 .optional()?
         }
     };
@@ -61,13 +84,14 @@ fn live_row(conn: &Connection, key: &RowKey, now: i64) -> Result<Option<Challeng
 }
 
 fn insert_row(tx: &Connection, row: &ChallengeRow) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM challenges WHERE action = ?1 AND id = ?2")?
-        .execute(params![row.action, row.id])?;
+    tx.prepare_cached("DELETE FROM challenges WHERE namespace = ?1 AND action = ?2 AND id = ?3")?
+        .execute(params![row.namespace.as_str(), row.action, row.id])?;
     tx.prepare_cached(&format!(
         "INSERT INTO challenges ({COLUMNS})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"
     ))?
     .execute(params![
+        row.namespace.as_str(),
         row.action,
         row.id,
         row.uid,
@@ -94,8 +118,10 @@ fn apply(
         (RowChange::Keep, _) => Ok(()),
         (RowChange::Replace(row), _) => insert_row(tx, &row),
         (RowChange::Delete, Some(read)) => {
-            tx.prepare_cached("DELETE FROM challenges WHERE action = ?1 AND id = ?2")?
-                .execute(params![read.action, read.id])?;
+            tx.prepare_cached(
+                "DELETE FROM challenges WHERE namespace = ?1 AND action = ?2 AND id = ?3",
+            )?
+            .execute(params![read.namespace.as_str(), read.action, read.id])?;
             Ok(())
         }
         (
@@ -108,14 +134,15 @@ fn apply(
         ) => {
             tx.prepare_cached(
                 "UPDATE challenges SET secret_hash = ?3, verified_at = ?4, attempts = ?5
-                 WHERE action = ?1 AND id = ?2",
+                 WHERE action = ?1 AND id = ?2 AND namespace = ?6",
             )?
             .execute(params![
                 read.action,
                 read.id,
                 secret_hash,
                 verified_at,
-                attempts
+                attempts,
+                read.namespace.as_str()
             ])?;
             Ok(())
         }
@@ -205,8 +232,8 @@ impl Store {
             // partial index on expires_at, then delete those.
             let deleted = tx
                 .prepare_cached(
-                    "DELETE FROM challenges WHERE (action, id) IN (
-                             SELECT action, id FROM challenges
+                    "DELETE FROM challenges WHERE (namespace, action, id) IN (
+                             SELECT namespace, action, id FROM challenges
                              WHERE expires_at <= ?1 LIMIT ?2)",
                 )?
                 .execute(params![now, limit])?;

@@ -54,6 +54,59 @@ fn migrations() -> anyhow::Result<Vec<(i64, String)>> {
     Ok(out)
 }
 
+/// A migration whose SQL has this line is followed, in its transaction, by
+/// [`rekey_emails`] (by a marker, not a number, so a renumbering cannot
+/// lose it).
+pub(crate) const REKEY_EMAILS: &str = "-- then: rekey email addresses";
+
+/// Re-keys stored addresses under the NFKC rule (TT-11): sets the keys
+/// that change without colliding, and logs the accounts it leaves alone.
+fn rekey_emails(tx: &rusqlite::Transaction<'_>) -> anyhow::Result<()> {
+    let rows: Vec<(String, String, String)> = tx
+        .prepare("SELECT id, email, email_key FROM users")?
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let plan = crate::domain::email::plan_rekey(&rows);
+    let mut skipped = Vec::new();
+    for (id, key) in &plan.updates {
+        let n = tx.execute(
+            "UPDATE users SET email_key = ?2 WHERE id = ?1
+                 AND NOT EXISTS (SELECT 1 FROM users WHERE email_key = ?2)",
+            rusqlite::params![id, key],
+        )?;
+        if n == 0 {
+            skipped.push(id.clone());
+        }
+    }
+    report_rekey(&plan, &skipped);
+    Ok(())
+}
+
+/// Logs what [`rekey_emails`] (either backend) left for the operator.
+pub(crate) fn report_rekey(plan: &crate::domain::email::Rekey, skipped: &[String]) {
+    if !plan.not_normalized.is_empty() {
+        tracing::warn!(
+            user_ids = ?plan.not_normalized,
+            "accounts whose stored address contains compatibility characters (such as \
+             U+212A KELVIN SIGN), which new addresses may not: mail still goes to them; \
+             check that they are genuine (one may squat another's address)"
+        );
+    }
+    for group in &plan.collisions {
+        tracing::warn!(
+            user_ids = ?group,
+            "accounts whose addresses are one address under NFKC normalisation: kept as \
+             they are; decide which is genuine and change or delete the others"
+        );
+    }
+    if !skipped.is_empty() {
+        tracing::warn!(
+            user_ids = ?skipped,
+            "accounts whose new address key another account already holds: kept as they are"
+        );
+    }
+}
+
 /// The database's schema version, or 0 for a new, empty file.
 pub fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -75,6 +128,9 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<()> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(&sql)
             .with_context(|| format!("while applying migration {number}"))?;
+        if sql.contains(REKEY_EMAILS) {
+            rekey_emails(&tx).with_context(|| format!("while applying migration {number}"))?;
+        }
         tx.pragma_update(None, "user_version", number)?;
         tx.commit()?;
         tracing::info!(migration = number, "database migrated");
@@ -99,6 +155,108 @@ mod tests {
         migrate(&mut conn).unwrap();
         migrate(&mut conn).unwrap();
         assert_eq!(schema_version(&conn).unwrap(), SCHEMA_VERSION);
+    }
+
+    /// Applies migrations 1 to `last` only, as an older toktok did.
+    fn migrate_to(conn: &mut Connection, last: i64) {
+        for (number, sql) in migrations().unwrap() {
+            if number <= last {
+                conn.execute_batch(&sql).unwrap();
+                conn.pragma_update(None, "user_version", number).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn migration_8_puts_existing_links_in_toktoks_namespace() {
+        // TT-01: rows stored before namespaces keep every column, and the
+        // links toktok mailed land where its email flows look.
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 5);
+        conn.execute_batch(
+            "INSERT INTO challenges (action, id, uid, secret, secret_hash, metadata,
+                 created_at, ttl, expires_at, attempts)
+             VALUES ('toktok:password-reset', 'u1', NULL, '{}', 'h1', '{}', 10, 60, 70, 1),
+                    ('toktok:email-change', 'u1', NULL, '{}', 'h2', '{\"new_email\":\"n@x.io\"}', 10, 60, 70, 0),
+                    ('TOKTOK:lookalike', 'u1', 'uid-1', 'false', NULL, 'null', 10, 0, NULL, 0),
+                    ('register', 'a@b.c', 'uid-2', '{}', 'h3', 'null', 10, 0, NULL, 2);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let rows: Vec<(String, String, String, Option<String>, String, i64)> = conn
+            .prepare(
+                "SELECT namespace, action, id, secret_hash, metadata, attempts
+                 FROM challenges ORDER BY action",
+            )
+            .unwrap()
+            .query_map([], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            })
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let namespaces: Vec<(&str, &str)> =
+            rows.iter().map(|r| (r.0.as_str(), r.1.as_str())).collect();
+        assert_eq!(
+            namespaces,
+            [
+                ("api", "TOKTOK:lookalike"),
+                ("api", "register"),
+                ("toktok", "toktok:email-change"),
+                ("toktok", "toktok:password-reset"),
+            ]
+        );
+        assert_eq!(rows[2].4, "{\"new_email\":\"n@x.io\"}");
+        assert_eq!(rows[3].3.as_deref(), Some("h1"));
+        assert_eq!(rows[3].5, 1);
+        // The same pair may now exist once per namespace.
+        conn.execute(
+            "INSERT INTO challenges (namespace, action, id, secret, created_at, ttl)
+             VALUES ('api', 'toktok:password-reset', 'u1', 'false', 1, 0)",
+            [],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn migration_8_rekeys_stored_addresses_and_keeps_every_row() {
+        // TT-11: rows stored under the old lowercase-only rule.
+        let mut conn = Connection::open_in_memory().unwrap();
+        migrate_to(&mut conn, 5);
+        conn.execute_batch(
+            "INSERT INTO users (id, email, email_key, created_at, updated_at) VALUES
+                ('1', 'Kate@example.com', 'kate@example.com', 1, 1),
+                ('2', 'ﬁ@example.com', 'ﬁ@example.com', 1, 1),
+                ('3', 'fi@example.com', 'fi@example.com', 1, 1),
+                ('4', 'ｂen@example.com', 'ｂen@example.com', 1, 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let keys: Vec<(String, String)> = conn
+            .prepare("SELECT id, email_key FROM users ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let keys: Vec<(&str, &str)> = keys.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        assert_eq!(
+            keys,
+            [
+                ("1", "kate@example.com"),
+                // 2 and 3 collide under NFKC: both kept, reported.
+                ("2", "ﬁ@example.com"),
+                ("3", "fi@example.com"),
+                ("4", "ben@example.com"),
+            ]
+        );
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub use migrations::{schema_version, SCHEMA_VERSION};
 pub use outbox::{OutboxRow, QueuedMail, AUDIT_MAIL_FAILED};
 pub use rsa_keys::RsaKeyRow;
 pub use sessions::{RefreshDecision, SessionKey, SessionRecord};
-pub use users::{ProfileChange, UserRecord};
+pub use users::{MailSlot, ProfileChange, UserRecord};
 
 type Pool = r2d2::Pool<r2d2_sqlite::SqliteConnectionManager>;
 

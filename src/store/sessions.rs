@@ -8,7 +8,7 @@
 
 use rusqlite::{params, OptionalExtension as _, Row};
 
-use super::users::{get_user, revoke_sessions};
+use super::users::{end_links, get_user, revoke_sessions, CREDENTIAL_LINKS};
 use super::Backend;
 use super::{audit, AuditEvent, Store, StoreError, UserRecord};
 
@@ -382,7 +382,8 @@ impl Store {
         .await
     }
 
-    /// Ends every session of a user.
+    /// Ends every session of a user, and their pending reset and
+    /// email-change links (TT-02).
     pub async fn end_all_sessions(
         &self,
         user_id: &str,
@@ -397,6 +398,7 @@ impl Store {
         let user_id = user_id.to_owned();
         db.write(move |tx| {
             let n = revoke_sessions(tx, &user_id, None, "logout_all", now)?;
+            end_links(tx, &user_id, CREDENTIAL_LINKS)?;
             audit::insert(tx, &event)?;
             Ok(n)
         })

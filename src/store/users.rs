@@ -5,7 +5,70 @@ use serde_json::Value;
 
 use super::Backend;
 use super::{audit, json_column, AuditEvent, Store, StoreError};
-use crate::mail::OutgoingMail;
+use crate::mail::{MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET};
+
+/// A throttle slot that queueing mail claims: one mail of a kind per slot
+/// until the slot's time runs out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailSlot {
+    /// Per account (`mail_slots`).
+    User { user_id: String, kind: MailKind },
+    /// Per address, with or without an account (`mail_address_slots`):
+    /// the SHA-256 (hex) of the address's key.
+    Address { hash: String, kind: MailKind },
+}
+
+impl MailSlot {
+    /// The address slot of an email key (`Email::normalized`).
+    pub fn address(email_key: &str, kind: MailKind) -> MailSlot {
+        MailSlot::Address {
+            hash: crate::auth::sha256_hex(email_key),
+            kind,
+        }
+    }
+}
+
+/// Whether `slot` is held past `now`.
+fn slot_taken(tx: &Transaction<'_>, slot: &MailSlot, now: i64) -> Result<bool, StoreError> {
+    let until: Option<i64> = match slot {
+        MailSlot::User { user_id, kind } => tx
+            .prepare_cached("SELECT until FROM mail_slots WHERE user_id = ?1 AND kind = ?2")?
+            .query_row(params![user_id, kind.as_str()], |r| r.get(0))
+            .optional()?,
+        MailSlot::Address { hash, kind } => tx
+            .prepare_cached(
+                "SELECT until FROM mail_address_slots WHERE address_hash = ?1 AND kind = ?2",
+            )?
+            .query_row(params![hash, kind.as_str()], |r| r.get(0))
+            .optional()?,
+    };
+    Ok(until.is_some_and(|until| until > now))
+}
+
+fn claim_slot(tx: &Transaction<'_>, slot: &MailSlot, until: i64) -> Result<(), StoreError> {
+    match slot {
+        MailSlot::User { user_id, kind } => tx
+            .prepare_cached(
+                "INSERT INTO mail_slots (user_id, kind, until) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (user_id, kind) DO UPDATE SET until = excluded.until",
+            )?
+            .execute(params![user_id, kind.as_str(), until])?,
+        MailSlot::Address { hash, kind } => tx
+            .prepare_cached(
+                "INSERT INTO mail_address_slots (address_hash, kind, until) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (address_hash, kind) DO UPDATE SET until = excluded.until",
+            )?
+            .execute(params![hash, kind.as_str(), until])?,
+    };
+    Ok(())
+}
+
+/// The email links a change of credentials or sessions ends (TT-02): a
+/// password reset and a pending change of address. A confirmation of the
+/// current address proves only that, and survives these.
+pub(crate) const CREDENTIAL_LINKS: &[&str] = &[ACTION_RESET, ACTION_EMAIL_CHANGE];
+/// Every email link of a user: what a change of address or a disable ends.
+pub(crate) const ALL_LINKS: &[&str] = &[ACTION_RESET, ACTION_EMAIL_CHANGE, ACTION_CONFIRM];
 
 /// A user as stored.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,6 +146,28 @@ pub(super) fn revoke_sessions(
          WHERE user_id = ?1 AND revoked_at IS NULL AND id IS NOT ?2",
         params![user_id, except, now, reason],
     )?)
+}
+
+/// Ends a user's pending email links of `actions` (TT-02), in the caller's
+/// transaction: their challenges, and queued mail that would mint one (a
+/// mail being sent now loses its link, see `crate::mail::outbox`).
+pub(super) fn end_links(
+    tx: &Transaction<'_>,
+    user_id: &str,
+    actions: &[&str],
+) -> Result<(), StoreError> {
+    for action in actions {
+        tx.prepare_cached(
+            "DELETE FROM challenges WHERE namespace = 'toktok' AND action = ?1 AND id = ?2",
+        )?
+        .execute(params![action, user_id])?;
+        tx.prepare_cached(
+            "DELETE FROM outbox WHERE user_id = ?1 AND failed_at IS NULL
+                 AND link IS NOT NULL AND json_extract(link, '$.action') = ?2",
+        )?
+        .execute(params![user_id, action])?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -184,8 +269,9 @@ impl Store {
     }
 
     /// Sets a new password hash and ends every session but `keep` (all of
-    /// them on a reset); the failed-login count starts again, and `mails`
-    /// (the change notice) are queued in the same transaction.
+    /// them on a reset) and the pending reset and email-change links; the
+    /// failed-login count starts again, and `mails` (the change notice) are
+    /// queued in the same transaction.
     pub async fn set_password(
         &self,
         id: &str,
@@ -219,6 +305,7 @@ impl Store {
                 [&id],
             )?;
             revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
+            end_links(tx, &id, CREDENTIAL_LINKS)?;
             audit::insert(tx, &event)?;
             enqueue_all(tx, &mails, now)
         })
@@ -251,8 +338,9 @@ impl Store {
         .await
     }
 
-    /// Moves the user to a confirmed new address; `Conflict("email")` when
-    /// another account took it in the meantime.
+    /// Moves the user to a confirmed new address and ends every other
+    /// pending link (they went to, or were about, the old address);
+    /// `Conflict("email")` when another account took it in the meantime.
     pub async fn change_email(
         &self,
         id: &str,
@@ -276,6 +364,7 @@ impl Store {
                      WHERE id = ?1",
                 params![id, email, email_key, now],
             )?;
+            end_links(tx, &id, ALL_LINKS)?;
             audit::insert(tx, &event)?;
             get_user(tx, &id)
         })
@@ -297,35 +386,81 @@ impl Store {
             .user_id
             .clone()
             .ok_or_else(|| StoreError::Internal("throttled mail needs its user".to_owned()))?;
+        let slot = MailSlot::User {
+            user_id,
+            kind: mail.kind,
+        };
+        self.queue_mail_slotted(vec![mail], vec![slot], now, until, event)
+            .await
+    }
+
+    /// Queues `mails` (none at all is allowed: the slots alone are then
+    /// claimed) unless one of `slots` is taken: claims every slot until
+    /// `until`, writes `event` and queues, all in one transaction. False,
+    /// and nothing written, while any slot is taken.
+    pub async fn queue_mail_slotted(
+        &self,
+        mails: Vec<OutgoingMail>,
+        slots: Vec<MailSlot>,
+        now: i64,
+        until: i64,
+        event: Option<AuditEvent>,
+    ) -> Result<bool, StoreError> {
         let db = match &self.backend {
             Backend::Sqlite(db) => db,
             #[cfg(feature = "postgres")]
             Backend::Postgres(pg) => {
-                return pg.queue_mail_once(mail, user_id, now, until, event).await
+                return pg.queue_mail_slotted(mails, slots, now, until, event).await
             }
         };
         db.write(move |tx| {
-            let kind = mail.kind.as_str();
-            let taken: Option<i64> = tx
-                .query_row(
-                    "SELECT until FROM mail_slots WHERE user_id = ?1 AND kind = ?2",
-                    params![user_id, kind],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if taken.is_some_and(|until| until > now) {
-                return Ok(false);
+            for slot in &slots {
+                if slot_taken(tx, slot, now)? {
+                    return Ok(false);
+                }
             }
-            tx.execute(
-                "INSERT INTO mail_slots (user_id, kind, until) VALUES (?1, ?2, ?3)
-                     ON CONFLICT (user_id, kind) DO UPDATE SET until = excluded.until",
-                params![user_id, kind, until],
-            )?;
+            for slot in &slots {
+                claim_slot(tx, slot, until)?;
+            }
             if let Some(event) = &event {
                 audit::insert(tx, event)?;
             }
-            enqueue_all(tx, std::slice::from_ref(&mail), now)?;
+            enqueue_all(tx, &mails, now)?;
             Ok(true)
+        })
+        .await
+    }
+
+    /// The accounts the NFKC address rule (TT-11) has a problem with, as
+    /// schema migration 8 logged them: stored addresses with compatibility
+    /// characters, groups that are one address under the rule, and keys
+    /// not yet re-keyed. For `toktok check` and operators; reads every
+    /// user, so not for a request path.
+    pub async fn email_key_report(&self) -> Result<crate::domain::email::Rekey, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => return pg.email_key_report().await,
+        };
+        db.call(|conn| {
+            let rows: Vec<(String, String, String)> = conn
+                .prepare("SELECT id, email, email_key FROM users")?
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<Result<_, _>>()?;
+            Ok(crate::domain::email::plan_rekey(&rows))
+        })
+        .await
+    }
+
+    /// Deletes address slots that ran out before `now`; returns how many.
+    pub async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
+        let db = match &self.backend {
+            Backend::Sqlite(db) => db,
+            #[cfg(feature = "postgres")]
+            Backend::Postgres(pg) => return pg.sweep_mail_slots(now).await,
+        };
+        db.write(move |tx| {
+            Ok(tx.execute("DELETE FROM mail_address_slots WHERE until <= ?1", [now])?)
         })
         .await
     }

@@ -114,6 +114,11 @@ async fn validation_names_the_field() {
             "throttle",
         ),
         (with(pair(), json!({ "throttle": true })), "throttle"),
+        // API.md: `true` or seconds, otherwise 422 (issue 16).
+        (
+            with(pair(), json!({ "ttl": 10, "throttle": false })),
+            "throttle",
+        ),
         (
             with(pair(), json!({ "regenerate": true, "secret": false })),
             "regenerate",
@@ -694,4 +699,80 @@ async fn the_sweeper_deletes_expired_challenges() {
     toktok::server::sweep_once(&s.app.state).await;
     let left = s.app.sql_count("SELECT count(*) FROM challenges").await;
     assert_eq!(left, 1);
+}
+
+#[tokio::test]
+async fn a_key_twice_inside_metadata_is_422_naming_it() {
+    // TT-17: `{"k":1,"k":2}` inside metadata was stored as `{"k":2}`.
+    let s = Svc::new().await;
+    for (metadata, field) in [
+        (r#"{"k":1,"k":2}"#, "metadata.k"),
+        (r#"{"a":{"b":[{"k":1,"k":2}]}}"#, "metadata.a.b[0].k"),
+    ] {
+        let body = format!(r#"{{"action":"{ACTION}","id":"{ID}","metadata":{metadata}}}"#);
+        let res = s
+            .app
+            .client
+            .post(s.app.url("/v1/challenges"))
+            .bearer_auth(&s.key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(res, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+    // User metadata too, on register and on a profile edit.
+    let res = s
+        .app
+        .client
+        .post(s.app.url("/v1/auth/register"))
+        .header("content-type", "application/json")
+        .body(r#"{"email":"m@example.com","password":"a long enough password","metadata":{"x":{"k":1,"k":2}}}"#)
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "metadata.x.k");
+    let t = s.app.signed_up("n@example.com").await;
+    let res = s
+        .app
+        .client
+        .patch(s.app.url("/v1/users/me"))
+        .bearer_auth(&t.access)
+        .header("content-type", "application/json")
+        .body(r#"{"metadata":{"k":1,"k":2}}"#)
+        .send()
+        .await
+        .unwrap();
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "metadata.k");
+}
+
+#[tokio::test]
+async fn metadata_nested_past_the_limit_is_422_saying_so() {
+    // TT-17: valid JSON 200 deep got 400 malformed_body ("not valid JSON").
+    let s = Svc::new().await;
+    for depth in [200, 5000] {
+        let body = format!(
+            r#"{{"action":"{ACTION}","id":"{ID}","metadata":{}1{}}}"#,
+            "[".repeat(depth),
+            "]".repeat(depth)
+        );
+        let res = s
+            .app
+            .client
+            .post(s.app.url("/v1/challenges"))
+            .bearer_auth(&s.key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let problem = assert_problem(res, 422, "validation_failed").await;
+        assert_eq!(problem["errors"][0]["field"], "metadata");
+        let message = problem["errors"][0]["message"].as_str().unwrap();
+        assert!(message.contains("nested deeper than 100"), "{message}");
+    }
 }

@@ -611,3 +611,129 @@ async fn one_mail_of_a_kind_per_address_a_minute() {
     assert_eq!(count(requested).await, 2, "the next minute allows another");
     assert!(count(queued).await <= 2);
 }
+
+/// The mails that arrived once the sink has been quiet for a while: waits
+/// for one more than `expected`, so a surplus would show.
+async fn mails_settled(sink: &SmtpSink, expected: usize) -> Vec<ReceivedMail> {
+    sink.wait_for(expected + 1, Duration::from_millis(1500))
+        .await
+}
+
+#[tokio::test]
+async fn email_change_mail_is_throttled_per_account_and_per_address() {
+    // TT-08: 30 requests from one account sent 30 mails to a third party.
+    let (app, sink) = with_sink("").await;
+    let mallory = app.signed_up("mallory@example.com").await;
+    let change = |access: String, to: &'static str| {
+        let app = &app;
+        async move {
+            app.request(
+                Method::POST,
+                "/v1/users/me/email",
+                Some(&access),
+                Some(json!({ "new_email": to, "password": PASSWORD })),
+            )
+            .await
+            .status()
+        }
+    };
+    for _ in 0..10 {
+        // The same answer, throttled or not.
+        assert_eq!(
+            change(mallory.access.clone(), "someone-else@example.net").await,
+            StatusCode::ACCEPTED
+        );
+    }
+    // Another target from the same account within the minute: nothing.
+    assert_eq!(
+        change(mallory.access.clone(), "third@example.net").await,
+        StatusCode::ACCEPTED
+    );
+    // Another account, same target within the minute: nothing either.
+    let eve = app.signed_up("eve@example.com").await;
+    assert_eq!(
+        change(eve.access.clone(), "someone-else@example.net").await,
+        StatusCode::ACCEPTED
+    );
+    let mails = mails_settled(&sink, 2).await;
+    let to_target = mails
+        .iter()
+        .filter(|m| m.to == ["someone-else@example.net"])
+        .count();
+    assert_eq!(to_target, 1, "one confirmation to the target");
+    assert_eq!(mails.len(), 2, "and one notice to the old address");
+
+    // A minute later each may send again.
+    app.clock.advance(61);
+    assert_eq!(
+        change(eve.access.clone(), "someone-else@example.net").await,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(mails_settled(&sink, 4).await.len(), 4);
+}
+
+#[tokio::test]
+async fn forgot_and_resend_claim_the_address_slot_for_unknown_addresses_too() {
+    // TT-05: the unknown path makes the same durable write as the known
+    // one (a throttle slot for the address), and repeats cost the same.
+    let (app, _sink) = with_sink("[email]\nconfirmation_required = true\n").await;
+    app.register("known@example.com", PASSWORD).await;
+    let slots = || app.sql_count("SELECT count(*) FROM mail_address_slots");
+    assert_eq!(slots().await, 0);
+    for email in ["known@example.com", "Unknown@Example.com"] {
+        for path in ["/v1/auth/password/forgot", "/v1/auth/confirm-email/resend"] {
+            let res = app.post(path, json!({ "email": email })).await;
+            assert_eq!(res.status(), StatusCode::ACCEPTED);
+        }
+    }
+    assert_eq!(slots().await, 4);
+    // Keyed by a hash of the address, never the address.
+    let stored = app
+        .sql("SELECT address_hash FROM mail_address_slots")
+        .await
+        .concat()
+        .join(" ");
+    assert!(!stored.contains("example"), "{stored}");
+    // Expired slots are swept.
+    app.clock.advance(61);
+    toktok::server::sweep_once(&app.state).await;
+    assert_eq!(slots().await, 0);
+}
+
+#[tokio::test]
+async fn compatibility_characters_cannot_squat_an_address() {
+    // TT-11, the reviewer's reproduction: U+212A KELVIN SIGN lowercases to
+    // `k`, so `\u{212A}ate@example.com` took kate's key, and her mail.
+    let (app, sink) = with_sink("[email]\nconfirmation_required = true\n").await;
+    let kelvin = "\u{212A}ate@example.com";
+    let res = app.register(kelvin, PASSWORD).await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "email", "{problem}");
+    for wide in ["ｋate@example.com", "kate@ｅxample.com"] {
+        assert_problem(app.register(wide, PASSWORD).await, 422, "validation_failed").await;
+    }
+    // Kate registers as herself and gets her own mail.
+    let res = app.register("kate@example.com", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let mails = nth_mail(&sink, 1).await;
+    assert_eq!(mails.to, ["kate@example.com"]);
+    // Nor can a signed-in user move to such an address.
+    let t = app
+        .post(
+            "/v1/auth/confirm-email",
+            json!({ "token": token_of(&link_in(&mails).unwrap()) }),
+        )
+        .await;
+    assert_eq!(t.status(), StatusCode::OK);
+    let tokens = app.signed_in("kate@example.com").await;
+    let res = app
+        .request(
+            Method::POST,
+            "/v1/users/me/email",
+            Some(&tokens.access),
+            Some(json!({ "new_email": "\u{212A}ate@example.org", "password": PASSWORD })),
+        )
+        .await;
+    let problem = assert_problem(res, 422, "validation_failed").await;
+    assert_eq!(problem["errors"][0]["field"], "new_email");
+}

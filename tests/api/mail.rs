@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use toktok::challenge::{Control, Lookup, VerifyOptions};
+use toktok::challenge::{Control, Lookup, Namespace, VerifyOptions};
 use toktok::mail::{
     deliver_due, LinkPath, LinkSpec, MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_RESET,
 };
@@ -101,7 +101,8 @@ async fn a_mail_arrives_with_its_recipient_subject_and_a_public_url_link() {
     let record = app
         .state
         .challenges
-        .verify(
+        .verify_in(
+            Namespace::Toktok,
             Lookup::Token(token.clone()),
             VerifyOptions {
                 control: Some(Control {
@@ -401,7 +402,11 @@ async fn mail_of_a_user_deleted_after_the_claim_mints_no_lasting_link() {
         id: user_id,
     };
     assert!(
-        app.state.challenges.info(lookup).await.is_err(),
+        app.state
+            .challenges
+            .info_in(Namespace::Toktok, lookup)
+            .await
+            .is_err(),
         "no link outlives the deleted user"
     );
     assert!(rows(&app).await.is_empty());

@@ -1,8 +1,9 @@
 //! Admin reads and changes (`super::super::admin`).
 
 use super::conn::Sql as _;
-use super::users::{get_user, revoke_sessions, storable, user_from_row, USER_COLUMNS};
+use super::users::{end_links, get_user, revoke_sessions, storable, user_from_row, USER_COLUMNS};
 use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
+use crate::store::users::{ALL_LINKS, CREDENTIAL_LINKS};
 use crate::store::{AdminChange, AuditEvent, AuditRow, StoreError, UserRecord};
 
 impl PgDb {
@@ -55,6 +56,7 @@ impl PgDb {
                 )?;
                 if disabled {
                     revoke_sessions(tx, &id, None, "disabled", now)?;
+                    end_links(tx, &id, ALL_LINKS)?;
                 }
             }
             match change.email_confirmed {
@@ -115,6 +117,7 @@ impl PgDb {
                 return Ok(None);
             }
             let n = revoke_sessions(tx, &id, None, "admin_logout", now)?;
+            end_links(tx, &id, CREDENTIAL_LINKS)?;
             audit::insert(tx, &event)?;
             Ok(Some(n))
         })
@@ -132,7 +135,7 @@ impl PgDb {
                 return Ok(false);
             }
             tx.execute(
-                "DELETE FROM challenges WHERE id = $1 AND action LIKE 'toktok:%'",
+                "DELETE FROM challenges WHERE namespace = 'toktok' AND id = $1",
                 &[&id],
             )?;
             audit::insert(tx, &event)?;

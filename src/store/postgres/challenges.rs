@@ -1,7 +1,7 @@
 //! Challenge rows (`super::super::challenges`).
 //!
 //! A step serialises on its challenge across instances: a step by
-//! `(action, id)` first takes a transaction-scoped advisory lock on that pair
+//! `(namespace, action, id)` first takes a transaction-scoped advisory lock on that pair
 //! (which also covers a row that does not exist yet, so two creations of one
 //! pair queue up), and every step reads its row `FOR UPDATE`. N concurrent
 //! verifications of one token, through any instances, give one success (E2).
@@ -11,29 +11,34 @@ use postgres::Row;
 use super::conn::{Sql, Tx};
 use super::users::storable;
 use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
-use crate::challenge::row::{ChallengeRow, RowChange, RowKey, Step};
+use crate::challenge::row::{ChallengeRow, Namespace, RowChange, RowKey, Step};
 use crate::store::StoreError;
 
-const COLUMNS: &str = "action, id, uid, secret, secret_hash, metadata, created_at, verified_at, \
+const COLUMNS: &str =
+    "namespace, action, id, uid, secret, secret_hash, metadata, created_at, verified_at, \
      ttl, expires_at, throttle, throttle_until, attempts";
 
 const LIVE: &str = "(expires_at IS NULL OR expires_at > $2)";
 
 fn row_from(r: &Row) -> Result<ChallengeRow, StoreError> {
+    let namespace: String = r.try_get(0)?;
     Ok(ChallengeRow {
-        action: r.try_get(0)?,
-        id: r.try_get(1)?,
-        uid: r.try_get(2)?,
-        settings: json_column(r.try_get(3)?)?,
-        secret_hash: r.try_get(4)?,
-        metadata: json_column(r.try_get(5)?)?,
-        created_at: r.try_get(6)?,
-        verified_at: r.try_get(7)?,
-        ttl: r.try_get(8)?,
-        expires_at: r.try_get(9)?,
-        throttle: r.try_get(10)?,
-        throttle_until: r.try_get(11)?,
-        attempts: r.try_get(12)?,
+        namespace: Namespace::parse(&namespace).ok_or_else(|| {
+            StoreError::Internal(format!("unknown challenge namespace {namespace:?}"))
+        })?,
+        action: r.try_get(1)?,
+        id: r.try_get(2)?,
+        uid: r.try_get(3)?,
+        settings: json_column(r.try_get(4)?)?,
+        secret_hash: r.try_get(5)?,
+        metadata: json_column(r.try_get(6)?)?,
+        created_at: r.try_get(7)?,
+        verified_at: r.try_get(8)?,
+        ttl: r.try_get(9)?,
+        expires_at: r.try_get(10)?,
+        throttle: r.try_get(11)?,
+        throttle_until: r.try_get(12)?,
+        attempts: r.try_get(13)?,
     })
 }
 
@@ -44,36 +49,44 @@ fn live_row(
     for_update: bool,
 ) -> Result<Option<ChallengeRow>, StoreError> {
     let storable = match key {
-        RowKey::Pair { action, id } => storable(action) && storable(id),
-        RowKey::Uid(uid) => storable(uid),
+        RowKey::Pair { action, id, .. } => storable(action) && storable(id),
+        RowKey::Uid { uid, .. } => storable(uid),
     };
     if !storable {
         return Ok(None);
     }
     let lock = if for_update { " FOR UPDATE" } else { "" };
     let row = match key {
-        RowKey::Pair { action, id } => {
+        RowKey::Pair {
+            namespace,
+            action,
+            id,
+        } => {
             let sql = format!(
-                "SELECT {COLUMNS} FROM challenges WHERE action = $1 AND id = $3 AND {LIVE}{lock}"
+                "SELECT {COLUMNS} FROM challenges
+                 WHERE action = $1 AND id = $3 AND namespace = $4 AND {LIVE}{lock}"
             );
-            conn.query_opt(&sql, &[action, &now, id])?
+            conn.query_opt(&sql, &[action, &now, id, &namespace.as_str()])?
         }
-        RowKey::Uid(uid) => {
-            let sql = format!("SELECT {COLUMNS} FROM challenges WHERE uid = $1 AND {LIVE}{lock}");
-            conn.query_opt(&sql, &[uid, &now])?
+        RowKey::Uid { namespace, uid } => {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM challenges
+                 WHERE uid = $1 AND namespace = $3 AND {LIVE}{lock}"
+            );
+            conn.query_opt(&sql, &[uid, &now, &namespace.as_str()])?
         }
     };
     row.map(|r| row_from(&r)).transpose()
 }
 
-/// Puts `row` in place of any row with its (action, id): one upsert, so one
-/// round trip rather than a DELETE and an INSERT.
+/// Puts `row` in place of any row with its (namespace, action, id): one
+/// upsert, so one round trip rather than a DELETE and an INSERT.
 fn insert_row(tx: &mut Tx<'_>, row: &ChallengeRow) -> Result<(), StoreError> {
     tx.execute(
         &format!(
             "INSERT INTO challenges ({COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-             ON CONFLICT (action, id) DO UPDATE SET uid = EXCLUDED.uid,
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+             ON CONFLICT (namespace, action, id) DO UPDATE SET uid = EXCLUDED.uid,
                  secret = EXCLUDED.secret, secret_hash = EXCLUDED.secret_hash,
                  metadata = EXCLUDED.metadata, created_at = EXCLUDED.created_at,
                  verified_at = EXCLUDED.verified_at, ttl = EXCLUDED.ttl,
@@ -81,6 +94,7 @@ fn insert_row(tx: &mut Tx<'_>, row: &ChallengeRow) -> Result<(), StoreError> {
                  throttle_until = EXCLUDED.throttle_until, attempts = EXCLUDED.attempts"
         ),
         &[
+            &row.namespace.as_str(),
             &row.action,
             &row.id,
             &row.uid,
@@ -109,8 +123,8 @@ fn apply(
         (RowChange::Replace(row), _) => insert_row(tx, &row),
         (RowChange::Delete, Some(read)) => {
             tx.execute(
-                "DELETE FROM challenges WHERE action = $1 AND id = $2",
-                &[&read.action, &read.id],
+                "DELETE FROM challenges WHERE action = $1 AND id = $2 AND namespace = $3",
+                &[&read.action, &read.id, &read.namespace.as_str()],
             )?;
             Ok(())
         }
@@ -124,13 +138,14 @@ fn apply(
         ) => {
             tx.execute(
                 "UPDATE challenges SET secret_hash = $3, verified_at = $4, attempts = $5
-                 WHERE action = $1 AND id = $2",
+                 WHERE action = $1 AND id = $2 AND namespace = $6",
                 &[
                     &read.action,
                     &read.id,
                     &secret_hash,
                     &verified_at,
                     &attempts,
+                    &read.namespace.as_str(),
                 ],
             )?;
             Ok(())
@@ -167,15 +182,18 @@ impl PgDb {
             // (A pair that cannot be stored has no row to guard, and
             // `live_row` finds none.)
             let guarded = match &key {
-                RowKey::Pair { action, id } if storable(action) && storable(id) => {
-                    Some((action, id))
-                }
+                RowKey::Pair {
+                    namespace,
+                    action,
+                    id,
+                } if storable(action) && storable(id) => Some((namespace.as_str(), action, id)),
                 _ => None,
             };
-            if let Some((action, id)) = guarded {
+            if let Some((namespace, action, id)) = guarded {
                 tx.execute(
-                    "SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(10) || $2, 0))",
-                    &[action, id],
+                    "SELECT pg_advisory_xact_lock(
+                         hashtextextended($3 || chr(10) || $1 || chr(10) || $2, 0))",
+                    &[action, id, &namespace],
                 )?;
             }
             let read = live_row(tx, &key, now, true)?;
@@ -205,8 +223,8 @@ impl PgDb {
             // then committed. Without it, a challenge created in place of
             // an expired one while the sweep waited was deleted.
             Ok(count(tx.execute(
-                "DELETE FROM challenges WHERE (action, id) IN (
-                     SELECT action, id FROM challenges
+                "DELETE FROM challenges WHERE (namespace, action, id) IN (
+                     SELECT namespace, action, id FROM challenges
                      WHERE expires_at <= $1 LIMIT $2)
                    AND expires_at <= $1",
                 &[&now, &limit],

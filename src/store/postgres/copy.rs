@@ -32,6 +32,7 @@ const TABLES: &[(&str, bool)] = &[
     ("mail_slots", false),
     ("login_failures_by_client", false),
     ("sign_in_clients", false),
+    ("mail_address_slots", false),
 ];
 
 /// Copies the SQLite database `sqlite` (already migrated to this binary's

@@ -49,6 +49,30 @@ pub fn schema_version(conn: &mut impl GenericClient) -> Result<i64, StoreError> 
     })
 }
 
+/// Re-keys stored addresses under the NFKC rule (TT-11), as on SQLite
+/// (`crate::store::migrations`).
+fn rekey_emails(tx: &mut postgres::Transaction<'_>) -> anyhow::Result<()> {
+    let rows: Vec<(String, String, String)> = tx
+        .query("SELECT id, email, email_key FROM users", &[])?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<_, postgres::Error>>()?;
+    let plan = crate::domain::email::plan_rekey(&rows);
+    let mut skipped = Vec::new();
+    for (id, key) in &plan.updates {
+        let n = tx.execute(
+            "UPDATE users SET email_key = $2 WHERE id = $1
+                 AND NOT EXISTS (SELECT 1 FROM users WHERE email_key = $2)",
+            &[id, key],
+        )?;
+        if n == 0 {
+            skipped.push(id.clone());
+        }
+    }
+    crate::store::migrations::report_rekey(&plan, &skipped);
+    Ok(())
+}
+
 /// Applies every migration newer than the database's version.
 pub fn migrate(conn: &mut postgres::Client) -> anyhow::Result<()> {
     let known = super::super::SCHEMA_VERSION;
@@ -68,6 +92,9 @@ pub fn migrate(conn: &mut postgres::Client) -> anyhow::Result<()> {
         }
         tx.batch_execute(&sql)
             .with_context(|| format!("while applying migration {number}"))?;
+        if sql.contains(crate::store::migrations::REKEY_EMAILS) {
+            rekey_emails(&mut tx).with_context(|| format!("while applying migration {number}"))?;
+        }
         tx.execute("DELETE FROM schema_version", &[])?;
         tx.execute(
             "INSERT INTO schema_version (version) VALUES ($1)",

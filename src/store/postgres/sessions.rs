@@ -8,9 +8,10 @@
 use postgres::Row;
 
 use super::conn::Sql;
-use super::users::{revoke_sessions, storable, user_from_row_at, USER_COLUMNS};
+use super::users::{end_links, revoke_sessions, storable, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
 use crate::store::sessions::{amr_from_text, amr_to_text};
+use crate::store::users::CREDENTIAL_LINKS;
 use crate::store::{
     AuditEvent, RefreshDecision, SessionKey, SessionRecord, StoreError, UserRecord,
 };
@@ -278,6 +279,7 @@ impl PgDb {
         let user_id = user_id.to_owned();
         self.write(move |tx| {
             let n = revoke_sessions(tx, &user_id, None, "logout_all", now)?;
+            end_links(tx, &user_id, CREDENTIAL_LINKS)?;
             audit::insert(tx, &event)?;
             Ok(n)
         })

@@ -5,7 +5,8 @@ use postgres::Row;
 use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, PgDb};
 use crate::mail::OutgoingMail;
-use crate::store::{AuditEvent, ProfileChange, StoreError, UserRecord};
+use crate::store::users::{ALL_LINKS, CREDENTIAL_LINKS};
+use crate::store::{AuditEvent, MailSlot, ProfileChange, StoreError, UserRecord};
 
 pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \
      app_metadata, password_hash, disabled, created_at, updated_at, last_login_at";
@@ -50,6 +51,34 @@ pub(super) fn get_user(conn: &mut impl Sql, id: &str) -> Result<Option<UserRecor
 fn enqueue_all(tx: &mut Tx<'_>, mails: &[OutgoingMail], now: i64) -> Result<(), StoreError> {
     for mail in mails {
         super::outbox::enqueue(tx, mail, now)?;
+    }
+    Ok(())
+}
+
+/// Ends a user's pending email links of `actions` (TT-02; see
+/// `super::super::users::end_links`). Each challenge is deleted under the
+/// advisory lock its steps take (`super::challenges`), so a step running
+/// at the same time sees it either whole or gone.
+pub(super) fn end_links(
+    tx: &mut Tx<'_>,
+    user_id: &str,
+    actions: &[&str],
+) -> Result<(), StoreError> {
+    for action in actions {
+        tx.execute(
+            "SELECT pg_advisory_xact_lock(
+                 hashtextextended('toktok' || chr(10) || $1 || chr(10) || $2, 0))",
+            &[action, &user_id],
+        )?;
+        tx.execute(
+            "DELETE FROM challenges WHERE namespace = 'toktok' AND action = $1 AND id = $2",
+            &[action, &user_id],
+        )?;
+        tx.execute(
+            "DELETE FROM outbox WHERE user_id = $1 AND failed_at IS NULL
+                 AND link IS NOT NULL AND (link::jsonb ->> 'action') = $2",
+            &[&user_id, action],
+        )?;
     }
     Ok(())
 }
@@ -174,6 +203,7 @@ impl PgDb {
                 &[&id],
             )?;
             revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
+            end_links(tx, &id, CREDENTIAL_LINKS)?;
             audit::insert(tx, &event)?;
             enqueue_all(tx, &mails, now)
         })
@@ -216,39 +246,76 @@ impl PgDb {
                  WHERE id = $1",
                 &[&id, &email, &email_key, &now],
             )?;
+            end_links(tx, &id, ALL_LINKS)?;
             audit::insert(tx, &event)?;
             get_user(tx, &id)
         })
         .await
     }
 
-    pub async fn queue_mail_once(
+    pub async fn queue_mail_slotted(
         &self,
-        mail: OutgoingMail,
-        user_id: String,
+        mails: Vec<OutgoingMail>,
+        slots: Vec<MailSlot>,
         now: i64,
         until: i64,
         event: Option<AuditEvent>,
     ) -> Result<bool, StoreError> {
         self.write(move |tx| {
-            let kind = mail.kind.as_str();
-            // Take the slot only if it is free: one conditional upsert, so
-            // two instances cannot both queue the mail.
-            let taken = tx.query_opt(
-                "INSERT INTO mail_slots (user_id, kind, until) VALUES ($1, $2, $3)
-                 ON CONFLICT (user_id, kind) DO UPDATE SET until = excluded.until
-                 WHERE mail_slots.until <= $4
-                 RETURNING until",
-                &[&user_id, &kind, &until, &now],
-            )?;
-            if taken.is_none() {
-                return Ok(false);
+            // Take each slot only if it is free: one conditional upsert
+            // each, so two instances cannot both queue the mail. A taken
+            // one undoes the slots claimed before it.
+            tx.batch_execute("SAVEPOINT mail_slots")?;
+            for slot in &slots {
+                let claimed = match slot {
+                    MailSlot::User { user_id, kind } => tx.query_opt(
+                        "INSERT INTO mail_slots (user_id, kind, until) VALUES ($1, $2, $3)
+                         ON CONFLICT (user_id, kind) DO UPDATE SET until = excluded.until
+                         WHERE mail_slots.until <= $4
+                         RETURNING until",
+                        &[user_id, &kind.as_str(), &until, &now],
+                    )?,
+                    MailSlot::Address { hash, kind } => tx.query_opt(
+                        "INSERT INTO mail_address_slots (address_hash, kind, until)
+                         VALUES ($1, $2, $3)
+                         ON CONFLICT (address_hash, kind) DO UPDATE SET until = excluded.until
+                         WHERE mail_address_slots.until <= $4
+                         RETURNING until",
+                        &[hash, &kind.as_str(), &until, &now],
+                    )?,
+                };
+                if claimed.is_none() {
+                    tx.batch_execute("ROLLBACK TO SAVEPOINT mail_slots")?;
+                    return Ok(false);
+                }
             }
             if let Some(event) = &event {
                 audit::insert(tx, event)?;
             }
-            enqueue_all(tx, std::slice::from_ref(&mail), now)?;
+            enqueue_all(tx, &mails, now)?;
             Ok(true)
+        })
+        .await
+    }
+
+    pub async fn email_key_report(&self) -> Result<crate::domain::email::Rekey, StoreError> {
+        self.call(|conn| {
+            let rows = conn
+                .query("SELECT id, email, email_key FROM users", &[])?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+                .collect::<Result<Vec<(String, String, String)>, StoreError>>()?;
+            Ok(crate::domain::email::plan_rekey(&rows))
+        })
+        .await
+    }
+
+    pub async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
+        self.write(move |tx| {
+            Ok(count(tx.execute(
+                "DELETE FROM mail_address_slots WHERE until <= $1",
+                &[&now],
+            )?))
         })
         .await
     }
