@@ -916,7 +916,7 @@ fn challenge_and_admin_schemas() -> Value {
                         "id": { "type": "string", "minLength": 1, "maxLength": 256 },
                         "ttl": { "type": "integer", "minimum": 0 },
                         "throttle": { "oneOf": [
-                            { "type": "boolean" }, { "type": "integer", "minimum": 0 }
+                            { "type": "boolean", "enum": [true] }, { "type": "integer", "minimum": 0 }
                         ]},
                         "metadata": any,
                         "secret": { "oneOf": [
