@@ -31,15 +31,8 @@ use toktok::auth::password::{hash_password, verify_password, HashAlgorithm};
 const PASSWORD: &str = "correct horse battery staple";
 const SALT: [u8; 16] = *b"0123456789abcdef";
 
-/// The median of `samples` runs of `f`, in seconds.
-fn median(samples: usize, mut f: impl FnMut()) -> f64 {
-    let mut times: Vec<f64> = (0..samples.max(1))
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
+/// The median of `times`, in seconds.
+fn median(mut times: Vec<f64>) -> f64 {
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
 }
@@ -52,47 +45,67 @@ fn main() -> anyhow::Result<()> {
     let alg = HashAlgorithm::Pbkdf2Sha256 { iterations };
     let phc = hash_password(alg, PASSWORD).map_err(|e| anyhow::anyhow!("hashing failed: {e}"))?;
 
-    let mut results = vec![(
-        "toktok",
-        median(samples, || {
-            let verification = verify_password(&phc, PASSWORD, alg);
-            assert!(verification.ok, "the password verifies");
-        }),
-    )];
-    let mut outputs: Vec<[u8; 32]> = Vec::new();
-    let mut out = [0u8; 32];
-    let t = median(samples, || {
-        pbkdf2::pbkdf2_hmac::<sha2::Sha256>(PASSWORD.as_bytes(), &SALT, iterations, &mut out)
-    });
-    results.push(("pbkdf2+sha2", t));
-    outputs.push(out);
-    let t = median(samples, || {
-        ring::pbkdf2::derive(
-            ring::pbkdf2::PBKDF2_HMAC_SHA256,
-            rounds,
-            &SALT,
-            PASSWORD.as_bytes(),
-            &mut out,
-        )
-    });
-    results.push(("ring", t));
-    outputs.push(out);
-    let t = median(samples, || {
-        aws_lc_rs::pbkdf2::derive(
-            aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256,
-            rounds,
-            &SALT,
-            PASSWORD.as_bytes(),
-            &mut out,
-        )
-    });
-    results.push(("aws-lc-rs", t));
-    outputs.push(out);
+    // The implementations take turns, one run each per round, so a change
+    // in the machine's load or clock during the measurement falls on all of
+    // them alike.
+    type Run = Box<dyn Fn(&mut [u8; 32])>;
+    let runs: [(&str, Run); 4] = [
+        (
+            "toktok",
+            Box::new(move |_| {
+                let verification = verify_password(&phc, PASSWORD, alg);
+                assert!(verification.ok, "the password verifies");
+            }),
+        ),
+        (
+            "pbkdf2+sha2",
+            Box::new(move |out| {
+                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(PASSWORD.as_bytes(), &SALT, iterations, out)
+            }),
+        ),
+        (
+            "ring",
+            Box::new(move |out| {
+                ring::pbkdf2::derive(
+                    ring::pbkdf2::PBKDF2_HMAC_SHA256,
+                    rounds,
+                    &SALT,
+                    PASSWORD.as_bytes(),
+                    out,
+                )
+            }),
+        ),
+        (
+            "aws-lc-rs",
+            Box::new(move |out| {
+                aws_lc_rs::pbkdf2::derive(
+                    aws_lc_rs::pbkdf2::PBKDF2_HMAC_SHA256,
+                    rounds,
+                    &SALT,
+                    PASSWORD.as_bytes(),
+                    out,
+                )
+            }),
+        ),
+    ];
+    let mut times = vec![Vec::new(); runs.len()];
+    let mut outputs = vec![[0u8; 32]; runs.len()];
+    for _ in 0..samples.max(1) {
+        for (i, (_, run)) in runs.iter().enumerate() {
+            let start = Instant::now();
+            run(&mut outputs[i]);
+            times[i].push(start.elapsed().as_secs_f64());
+        }
+    }
     anyhow::ensure!(
-        outputs.windows(2).all(|w| w[0] == w[1]),
+        outputs[1..].windows(2).all(|w| w[0] == w[1]),
         "the PBKDF2 implementations disagree"
     );
-
+    let mut results: Vec<(&str, f64)> = runs
+        .iter()
+        .zip(times)
+        .map(|((name, _), times)| (*name, median(times)))
+        .collect();
     results.sort_by(|a, b| a.1.total_cmp(&b.1));
     for (name, seconds) in results {
         println!("{name} {seconds:.6}");
