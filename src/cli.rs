@@ -427,7 +427,10 @@ async fn check(config: &Config, source: &str) -> i32 {
             Ok(()) => println!("outbox: {} is writable", outbox.display()),
             Err(e) => {
                 problems += 1;
-                println!("outbox: PROBLEM: email.outbox_dir {}: {e:#}", outbox.display());
+                println!(
+                    "outbox: PROBLEM: email.outbox_dir {}: {e:#}",
+                    outbox.display()
+                );
             }
         }
     }

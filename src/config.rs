@@ -874,14 +874,15 @@ impl Config {
     /// this server.
     fn public_url_warning(&self) -> Option<String> {
         let default = ServerConfig::default();
-        (self.server.public_url == default.public_url && self.server.listen != default.listen)
-            .then(|| {
+        (self.server.public_url == default.public_url && self.server.listen != default.listen).then(
+            || {
                 format!(
                     "server.public_url is the default {} but server.listen is {}: emailed links \
                      and the token issuer name {}; set server.public_url to the URL clients use",
                     default.public_url, self.server.listen, default.public_url
                 )
-            })
+            },
+        )
     }
 
     /// An HS256 secret a person chose rather than a random generator
@@ -931,8 +932,20 @@ pub fn weak_secret(secret: &str) -> Option<String> {
     }
     let lower = secret.to_ascii_lowercase();
     const WORDS: [&str; 14] = [
-        "password", "passwd", "changeme", "secret", "letmein", "qwerty", "admin", "example",
-        "toktok", "default", "123456", "abcdef", "welcome", "jwtsecret",
+        "password",
+        "passwd",
+        "changeme",
+        "secret",
+        "letmein",
+        "qwerty",
+        "admin",
+        "example",
+        "toktok",
+        "default",
+        "123456",
+        "abcdef",
+        "welcome",
+        "jwtsecret",
     ];
     if let Some(word) = WORDS.iter().find(|w| lower.contains(*w)) {
         return Some(format!("it contains the word {word:?}"));
@@ -2971,8 +2984,10 @@ mod tests {
             .unwrap();
             let warnings = c.warnings();
             assert!(
-                warnings.iter().any(|w| w.starts_with("jwt.secret looks guessable")
-                    && w.contains("openssl rand -base64 48")),
+                warnings
+                    .iter()
+                    .any(|w| w.starts_with("jwt.secret looks guessable")
+                        && w.contains("openssl rand -base64 48")),
                 "{secret}: {warnings:?}"
             );
         }
@@ -3023,6 +3038,11 @@ mod tests {
     fn server_docs_is_a_switch() {
         assert!(Config::default().server.docs);
         assert!(!parse("[server]\ndocs = false\n").unwrap().server.docs);
-        assert!(!parse_env(&[("TOKTOK_SERVER__DOCS", "false")]).unwrap().server.docs);
+        assert!(
+            !parse_env(&[("TOKTOK_SERVER__DOCS", "false")])
+                .unwrap()
+                .server
+                .docs
+        );
     }
 }

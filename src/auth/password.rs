@@ -573,7 +573,11 @@ mod tests {
         ];
         for (password, phc) in stored {
             let alg = HashAlgorithm::Pbkdf2Sha256 {
-                iterations: if phc.contains("i=600000") { 600_000 } else { 1000 },
+                iterations: if phc.contains("i=600000") {
+                    600_000
+                } else {
+                    1000
+                },
             };
             assert_eq!(verify_password(phc, password, alg), ok(), "{phc}");
             assert!(!verify_password(phc, "wrong", alg).ok, "{phc}");

@@ -1124,7 +1124,8 @@ pub async fn serve() -> Json<OpenApi> {
 /// only (the vendored bundle, the document, "Try it out" requests), images
 /// also as `data:` URIs (Swagger UI's icons), inline styles (Swagger UI
 /// sets style attributes), no plugins, no framing (TT-12).
-pub const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+pub const DOCS_CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; connect-src 'self'; font-src 'self' data:; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
 
@@ -1157,14 +1158,12 @@ pub fn swagger_ui<S: Clone + Send + Sync + 'static>(enabled: bool) -> axum::Rout
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
     ];
-    headers
-        .into_iter()
-        .fold(router, |router, (name, value)| {
-            router.layer(SetResponseHeaderLayer::overriding(
-                name,
-                HeaderValue::from_static(value),
-            ))
-        })
+    headers.into_iter().fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::overriding(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -552,7 +552,11 @@ async fn check_catches_what_serve_then_refuses() {
     std::fs::write(&file, "not a directory").unwrap();
     let templates = dir.path().join("templates");
     std::fs::create_dir(&templates).unwrap();
-    std::fs::write(templates.join("reset_password.txt"), "Hi {{nme}}\n{{link}}\n").unwrap();
+    std::fs::write(
+        templates.join("reset_password.txt"),
+        "Hi {{nme}}\n{{link}}\n",
+    )
+    .unwrap();
     let outbox = format!("{:?}", dir.path().join("outbox").to_string_lossy());
     // (config, environment, what check says, what serve says when it
     // refuses to start; an unwritable outbox does not stop serve, whose
@@ -627,10 +631,17 @@ async fn check_catches_what_serve_then_refuses() {
     }
     // The same directory with nothing wrong passes.
     let config = config_with(dir.path(), &format!("[email]\noutbox_dir = {outbox}\n"));
-    let check = toktok_here(dir.path(), &["--config", &config.to_string_lossy(), "check"], &[]);
+    let check = toktok_here(
+        dir.path(),
+        &["--config", &config.to_string_lossy(), "check"],
+        &[],
+    );
     let report = text(&check.stdout);
     assert!(check.status.success(), "{report}");
-    assert!(report.contains("mail: templates and email.from ok"), "{report}");
+    assert!(
+        report.contains("mail: templates and email.from ok"),
+        "{report}"
+    );
     assert!(report.contains("is writable"), "{report}");
 }
 
@@ -641,7 +652,9 @@ async fn without_config_a_toktok_toml_in_the_working_directory_is_used() {
     let out = toktok_here(dir.path(), &["check"], &[]);
     let report = text(&out.stdout);
     assert!(
-        report.starts_with("config: ok (built-in defaults (no --config, no TOKTOK_CONFIG, no ./toktok.toml))"),
+        report.starts_with(
+            "config: ok (built-in defaults (no --config, no TOKTOK_CONFIG, no ./toktok.toml))"
+        ),
         "{report}"
     );
     // After `init`, the file beside it is read.
@@ -650,23 +663,37 @@ async fn without_config_a_toktok_toml_in_the_working_directory_is_used() {
     let out = toktok_here(dir.path(), &["check"], &[]);
     let report = text(&out.stdout);
     assert!(out.status.success(), "{report}");
-    assert!(report.starts_with("config: ok (read toktok.toml)"), "{report}");
+    assert!(
+        report.starts_with("config: ok (read toktok.toml)"),
+        "{report}"
+    );
     let database = dir.path().join("data").join("toktok.db");
     assert!(
-        report.contains(&format!("database: {} does not exist yet", database.display())),
+        report.contains(&format!(
+            "database: {} does not exist yet",
+            database.display()
+        )),
         "{report}"
     );
     // serve says which file it read, too (it stops at once: port in use).
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let listen = busy.local_addr().unwrap().to_string();
-    let out = toktok_here(dir.path(), &["serve"], &[("TOKTOK_SERVER__LISTEN", &listen)]);
+    let out = toktok_here(
+        dir.path(),
+        &["serve"],
+        &[("TOKTOK_SERVER__LISTEN", &listen)],
+    );
     let log = text(&out.stderr);
     assert!(!out.status.success());
     assert!(log.contains("configuration: read toktok.toml"), "{log}");
     // --config still wins.
     let other = tempfile::tempdir().unwrap();
     let named = config_with(other.path(), "");
-    let out = toktok_here(dir.path(), &["--config", &named.to_string_lossy(), "check"], &[]);
+    let out = toktok_here(
+        dir.path(),
+        &["--config", &named.to_string_lossy(), "check"],
+        &[],
+    );
     assert!(
         text(&out.stdout).starts_with(&format!("config: ok (read {})", named.display())),
         "{}",
@@ -687,7 +714,11 @@ async fn check_and_serve_warn_about_a_weak_secret_and_a_forgotten_public_url() {
         ("TOKTOK_JWT__ALGORITHM", "HS256"),
         ("TOKTOK_JWT__SECRET", "passwordpasswordpasswordpassword"),
     ];
-    let out = toktok_here(dir.path(), &["--config", &config.to_string_lossy(), "check"], &env);
+    let out = toktok_here(
+        dir.path(),
+        &["--config", &config.to_string_lossy(), "check"],
+        &env,
+    );
     let report = text(&out.stdout);
     assert!(
         report.contains("config warning: jwt.secret looks guessable"),
@@ -697,7 +728,11 @@ async fn check_and_serve_warn_about_a_weak_secret_and_a_forgotten_public_url() {
         report.contains("config warning: server.public_url is the default"),
         "{report}"
     );
-    let out = toktok_here(dir.path(), &["--config", &config.to_string_lossy(), "serve"], &env);
+    let out = toktok_here(
+        dir.path(),
+        &["--config", &config.to_string_lossy(), "serve"],
+        &env,
+    );
     let log = text(&out.stderr);
     assert!(!out.status.success(), "{log}");
     assert!(log.contains("cannot listen"), "{log}");
@@ -717,7 +752,11 @@ async fn cli_errors_are_printed_once_and_name_the_problem() {
     assert!(stderr.starts_with("toktok: will not overwrite"), "{stderr}");
 
     // user create: which field, and why.
-    let out = toktok(dir.path(), &["user", "create", "--email", "notanemail"], None);
+    let out = toktok(
+        dir.path(),
+        &["user", "create", "--email", "notanemail"],
+        None,
+    );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.starts_with("toktok: --email: "), "{stderr}");
@@ -725,17 +764,34 @@ async fn cli_errors_are_printed_once_and_name_the_problem() {
     // --role takes known roles only, and says which.
     let out = toktok(
         dir.path(),
-        &["user", "create", "--email", "a@example.com", "--role", "amdin"],
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@example.com",
+            "--role",
+            "amdin",
+        ],
         None,
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("[possible values: user, admin]"), "{stderr}");
+    assert!(
+        stderr.contains("[possible values: user, admin]"),
+        "{stderr}"
+    );
     // A one-off command prints its result, not INFO log lines (audit
     // events, key generation).
     let out = toktok(
         dir.path(),
-        &["user", "create", "--email", "a@example.com", "--role", "admin"],
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@example.com",
+            "--role",
+            "admin",
+        ],
         None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -761,7 +817,11 @@ async fn cli_errors_are_printed_once_and_name_the_problem() {
     assert!(help.contains("The user's email address"), "{help}");
     assert!(help.contains("may use the admin API"), "{help}");
     let help = toktok_here(dir.path(), &["backup", "--help"], &[]);
-    assert!(text(&help.stdout).contains("its directory must"), "{}", text(&help.stdout));
+    assert!(
+        text(&help.stdout).contains("its directory must"),
+        "{}",
+        text(&help.stdout)
+    );
 }
 
 #[test]
