@@ -869,16 +869,15 @@ impl Config {
 }
 
 impl Config {
-    /// Only `server.listen` changed: links in mail and the token issuer
-    /// still name the default address, which is not where clients reach
-    /// this server.
+    /// Only `server.listen` changed: links in mail still name the default
+    /// address, which is not where clients reach this server.
     fn public_url_warning(&self) -> Option<String> {
         let default = ServerConfig::default();
         (self.server.public_url == default.public_url && self.server.listen != default.listen).then(
             || {
                 format!(
                     "server.public_url is the default {} but server.listen is {}: emailed links \
-                     and the token issuer name {}; set server.public_url to the URL clients use",
+                     still point at {}; set server.public_url to the URL clients use",
                     default.public_url, self.server.listen, default.public_url
                 )
             },
