@@ -188,17 +188,18 @@ pub fn verify_password(phc: &str, password: &str, current: HashAlgorithm) -> Ver
     }
 }
 
-/// The raw PBKDF2-HMAC-SHA256 function (RFC 8018 §5.2), from the RustCrypto
-/// `pbkdf2` crate over `sha2` (the design card's choice). `sha2` picks the
-/// CPU's SHA extensions at run time (x86-64 SHA-NI; on aarch64 through its
-/// `asm` feature, see Cargo.toml), which makes it the fastest of the three
-/// implementations measured (BENCHMARKS.md "PBKDF2 implementations"):
+/// The raw PBKDF2-HMAC-SHA256 function (RFC 8018 §5.2): the RustCrypto
+/// `pbkdf2` crate over `sha2` (the design card's choice), through
+/// `toktok_pbkdf2`, which compiles it at opt-level 3 even in debug builds.
+/// `sha2` picks the CPU's SHA extensions at run time (x86-64 SHA-NI; on
+/// aarch64 through its `asm` feature), which makes it the fastest of the
+/// three implementations measured (BENCHMARKS.md "PBKDF2 implementations"):
 /// a faster hash is a higher sign-in ceiling at the same strength.
 ///
 /// `out` is at most 64 bytes (the PHC output limit); the function cannot
 /// fail or panic for any length.
 fn pbkdf2_sha256(password: &[u8], salt: &[u8], iterations: NonZeroU32, out: &mut [u8]) {
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, iterations.get(), out);
+    toktok_pbkdf2::derive(password, salt, iterations.get(), out);
 }
 
 fn verify_pbkdf2(
