@@ -199,8 +199,19 @@ read -r ACCESS _ < <(login_tokens 1)
 
 # --- the hash ceiling --------------------------------------------------------
 CORES=$(nproc)
-HASH_S=$("$HASH_TIME" 600000 5)
+# hash_time prints "NAME SECONDS" per PBKDF2 implementation, fastest first:
+# toktok's own verification (pbkdf2+sha2 as compiled into toktok, with the
+# PHC parsing around it), and the raw pbkdf2+sha2, ring and aws-lc-rs. The
+# ceiling is taken from the fastest (the CPU decides which: SHA
+# extensions); toktok's own time is shown beside it.
+HASH_TIMES=$("$HASH_TIME" 600000 5)
+read -r FASTEST HASH_S < <(head -1 <<<"$HASH_TIMES")
+[ "$FASTEST" = toktok ] && FASTEST="pbkdf2+sha2 (toktok's own verification)"
+TOKTOK_HASH_S=$(awk '$1 == "toktok" { print $2 }' <<<"$HASH_TIMES")
 CEILING=$(awk -v c="$CORES" -v t="$HASH_S" 'BEGIN { printf "%.1f", c / t }')
+HASH_LIST=$(awk '{ printf "%s%s %.1f ms", sep, $1, $2 * 1000; sep = ", " }' <<<"$HASH_TIMES")
+say "PBKDF2-SHA256, 600,000 iterations, one core: $HASH_LIST; fastest here: $FASTEST"
+say "password sign-in ceiling: $CEILING/s ($CORES cores ÷ $(awk -v t="$HASH_S" 'BEGIN { printf "%.1f", t * 1000 }') ms of $FASTEST; toktok's own verification: $(awk -v t="$TOKTOK_HASH_S" 'BEGIN { printf "%.1f", t * 1000 }') ms)"
 
 # --- running wrk -------------------------------------------------------------
 # Each run leaves one line in $WORK/results/NAME:
@@ -408,8 +419,8 @@ W2_RATIO=$(ratio "$W2" "$CEILING"); W4_RATIO=$(ratio "$W4" "$W8"); W7_RATIO=$(ra
 W3_DIFF=$(awk -v a="$W3P50" -v b="$W2P50" 'BEGIN { d = (b > 0) ? (a - b) / b * 100 : 0; printf "%.1f", (d < 0) ? -d : d }')
 goals() {
     printf '| goal | measured | target | verdict |\n|---|---|---|---|\n'
-    printf '| W2 login ≥ 0.9 × hash ceiling | %s/s = %s × ceiling %s/s (%s cores ÷ %.1f ms) | ≥ 0.9 × | %s |\n' \
-        "$W2" "$W2_RATIO" "$CEILING" "$CORES" "$(awk -v t="$HASH_S" 'BEGIN { print t * 1000 }')" "$(verdict "$W2_RATIO" ">=" 0.9)"
+    printf '| W2 login ≥ 0.9 × hash ceiling | %s/s = %s × ceiling %s/s (%s cores ÷ %.1f ms, %s) | ≥ 0.9 × | %s |\n' \
+        "$W2" "$W2_RATIO" "$CEILING" "$CORES" "$(awk -v t="$HASH_S" 'BEGIN { print t * 1000 }')" "$FASTEST" "$(verdict "$W2_RATIO" ">=" 0.9)"
     printf '| W4 ≥ 0.5 × W8 | %s/s = %s × W8 (%s/s) | ≥ 0.5 × | %s |\n' \
         "$W4" "$W4_RATIO" "$W8" "$(verdict "$W4_RATIO" ">=" 0.5)"
     printf '| W5 refresh with durable rotation | %s/s | ≥ 5000/s | %s |\n' "$W5" "$(verdict "$W5" ">=" 5000)"
@@ -439,7 +450,8 @@ goals() {
 }
 extra() {
     printf '| figure | value |\n|---|---|\n'
-    printf '| one password verification (PBKDF2-SHA256, 600,000 iterations) | %.1f ms |\n' "$(awk -v t="$HASH_S" 'BEGIN { print t * 1000 }')"
+    printf '| one password verification (PBKDF2-SHA256, 600,000 iterations) | %.1f ms |\n' "$(awk -v t="$TOKTOK_HASH_S" 'BEGIN { print t * 1000 }')"
+    printf '| raw PBKDF2-SHA256, 600,000 iterations, one core (fastest: %s) | %s |\n' "$FASTEST" "$HASH_LIST"
     printf '| idle RSS after the suite | %s MB |\n' "$AFTER_RSS"
     printf '| idle RSS after a restart on the used database | %s MB |\n' "$RESTART_RSS"
     printf '| binary size (release, as built / stripped) | %s MiB / %s MiB |\n' "$BINARY_MB" "$STRIPPED_MB"
@@ -492,7 +504,7 @@ if [ "$OUT" != - ]; then
         echo "- W5 \`-c32 -s bench/refresh.lua\` on 32 refresh chains from 32 fresh logins (no chain is raced; every request rotates)"
         echo "- W6 \`-c64 -s bench/challenge.lua\` (API key with scope challenges; a connection verifies a secret it created, else creates)"
         echo "- W7 W4's command while \`wrk -t1 -c8 -s bench/login.lua\` keeps the hash pool busy"
-        echo "- hash ceiling: \`target/release/examples/hash_time 600000 5\` (median of 5 verifications), ceiling = nproc ÷ that time"
+        echo "- hash ceiling: \`target/release/examples/hash_time 600000 5\` (median of 5 runs, in turns, of toktok's verification and of each raw PBKDF2: pbkdf2+sha2, ring, aws-lc-rs), ceiling = nproc ÷ the fastest one's time"
         echo "- start-up: spawn to the first 200 from /ready on the database the suite filled; RSS from /proc/PID/status"
         if [ "$SCALE" = 1 ]; then
             echo "- scale (\`--scale\`): \`python3 bench/seed_scale.py DB $SCALE_USERS $SCALE_CHALLENGES $SCALE_EXPIRED\` into the database above"

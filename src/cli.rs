@@ -29,7 +29,8 @@ pub const CONFIG_TEMPLATE: &str = include_str!("../toktok.toml");
     about = "A self-hosted authentication server"
 )]
 pub struct Cli {
-    /// Configuration file (TOML). Without one, built-in defaults apply.
+    /// Configuration file (TOML). Without one, ./toktok.toml is read when
+    /// it exists, else the built-in defaults apply.
     #[arg(long, global = true, env = "TOKTOK_CONFIG", value_name = "PATH")]
     pub config: Option<PathBuf>,
     #[command(subcommand)]
@@ -42,7 +43,9 @@ pub enum Command {
     /// SIGHUP rereads the keys at once (they are reread every
     /// `jwt.key_reload` anyway).
     Serve,
-    /// Write a commented toktok.toml with fresh secrets, and its data directory.
+    /// Write a commented toktok.toml (with a fresh random secret under
+    /// --hs256; other keys are generated into the database at first start),
+    /// and its data directory.
     Init {
         /// Directory to write toktok.toml into.
         #[arg(long, default_value = ".")]
@@ -76,7 +79,11 @@ pub enum Command {
         command: ApiKeyCommand,
     },
     /// Write a consistent copy of the live database to PATH.
-    Backup { path: PathBuf },
+    Backup {
+        /// The new file (it must not exist; its directory must), e.g.
+        /// /var/backups/toktok-2026-12-04.db.
+        path: PathBuf,
+    },
     /// Copy the SQLite database (database.path) into an empty PostgreSQL
     /// database, all tables in one transaction, then compare row counts.
     /// Stop toktok first; afterwards set database.url and remove the path.
@@ -90,11 +97,16 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Create a user, e.g. the first admin.
+    /// Create a user, e.g. the first admin. The address counts as
+    /// confirmed.
     Create {
-        #[arg(long)]
+        /// The user's email address (it signs in with it).
+        #[arg(long, value_name = "ADDRESS")]
         email: String,
-        #[arg(long, default_value = "user")]
+        /// "admin" may use the admin API and sees every user; "user" is
+        /// everyone else. (Other role names, for your own services, can be
+        /// set through PATCH /v1/admin/users/{id}.)
+        #[arg(long, default_value = "user", value_parser = PossibleValuesParser::new(KNOWN_ROLES))]
         role: String,
         /// Read the password from standard input (one line). Without it the
         /// account has no password until one is set.
@@ -140,27 +152,84 @@ pub enum ApiKeyCommand {
     },
 }
 
+/// The roles `user create --role` accepts: the two toktok itself gives a
+/// meaning to. A typo such as `amdin` is refused, naming these.
+pub const KNOWN_ROLES: [&str; 2] = ["user", "admin"];
+
 /// `--scope`: the allowed names show in `--help`, and clap itself refuses
 /// any other, naming the allowed ones.
 fn scope_parser() -> impl clap::builder::TypedValueParser<Value = Scope> {
     PossibleValuesParser::new(Scope::ALL.map(Scope::as_str)).try_map(|s| s.parse::<Scope>())
 }
 
-/// Loads the configuration the command line names.
+/// The configuration file to read: `--config` (or `TOKTOK_CONFIG`), else
+/// `./toktok.toml` when the working directory has one (where `toktok init`
+/// writes it), else none (built-in defaults).
+pub fn config_path(cli: &Cli) -> Option<PathBuf> {
+    cli.config.clone().or_else(|| {
+        let local = PathBuf::from("toktok.toml");
+        local.is_file().then_some(local)
+    })
+}
+
+/// Which configuration a command runs with, in words, for `check` and the
+/// start-up log.
+fn config_source(cli: &Cli) -> String {
+    match config_path(cli) {
+        Some(path) => format!("read {}", path.display()),
+        None => "built-in defaults (no --config, no TOKTOK_CONFIG, no ./toktok.toml)".to_owned(),
+    }
+}
+
+/// Loads the configuration the command line names ([`config_path`]).
 pub fn load_config(cli: &Cli) -> anyhow::Result<Config> {
-    Config::load(cli.config.as_deref()).map_err(|e| anyhow::anyhow!("{e}"))
+    Config::load(config_path(cli).as_deref()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// The tracing settings for this command: the configured format, and the
+/// configured level for `serve`. One-off commands log warnings and errors
+/// only (their result is what they print; the audit events they cause
+/// are in the audit log); `RUST_LOG` still overrides both.
+pub fn log_settings(cli: &Cli, config: &Config) -> (bool, String) {
+    let serving = matches!(cli.command, None | Some(Command::Serve));
+    let level = if serving {
+        config.log.level.clone()
+    } else {
+        "warn".to_owned()
+    };
+    (config.log.format == LogFormat::Json, level)
+}
+
+/// Whether `error` comes from writing to a closed pipe (`toktok openapi |
+/// head`): the reader has what it wanted, so the command stops quietly.
+pub fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Writes `text` and a newline to standard output; an error (a closed
+/// pipe, say) is returned rather than a panic, as `println!` would.
+fn print_line(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
+    Ok(())
 }
 
 /// Runs the command; `Ok(code)` is the process exit code.
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
+    let source = config_source(&cli);
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config).await.map(|()| 0),
+        Command::Serve => serve(config, &source).await.map(|()| 0),
         Command::Init {
             dir,
             data_dir,
             hs256,
         } => init(&dir, data_dir.as_deref(), hs256).map(|()| 0),
-        Command::Check => Ok(check(&config).await),
+        Command::Check => Ok(check(&config, &source).await),
         Command::User {
             command:
                 UserCommand::Create {
@@ -182,21 +251,14 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         Command::MigrateTo { url } => migrate_to(&config, url).await.map(|()| 0),
         Command::Openapi => {
             let document = crate::http::openapi::document();
-            println!("{}", serde_json::to_string_pretty(&document)?);
+            print_line(&serde_json::to_string_pretty(&document)?)?;
             Ok(0)
         }
     }
 }
 
-/// The tracing settings the configuration asks for.
-pub fn log_settings(config: &Config) -> (bool, String) {
-    (
-        config.log.format == LogFormat::Json,
-        config.log.level.clone(),
-    )
-}
-
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, source: &str) -> anyhow::Result<()> {
+    tracing::info!("configuration: {source}");
     for warning in config.warnings() {
         tracing::warn!("{warning}");
     }
@@ -359,11 +421,36 @@ fn restrict(path: &Path) {
 }
 
 /// Prints a report and returns the exit code: 0 when everything is usable.
-async fn check(config: &Config) -> i32 {
+async fn check(config: &Config, source: &str) -> i32 {
     let mut problems = 0;
-    println!("config: ok");
+    println!("config: ok ({source})");
     for warning in config.warnings() {
         println!("config warning: {warning}");
+    }
+    // What `serve` builds before it listens, built the same way (TT-14):
+    // the templates (overrides in email.templates_dir included) and the
+    // sender mailbox.
+    match crate::mail::Mailer::new(config) {
+        Ok(Some(_)) => println!("mail: templates and email.from ok"),
+        // Off: serve checks the templates only, and so does check.
+        Ok(None) => println!("mail: templates ok"),
+        Err(e) => {
+            problems += 1;
+            println!("mail: PROBLEM: {e:#}");
+        }
+    }
+    if config.email.mode == EmailMode::Dev {
+        let outbox = &config.email.outbox_dir;
+        match writable_dir(outbox) {
+            Ok(()) => println!("outbox: {} is writable", outbox.display()),
+            Err(e) => {
+                problems += 1;
+                println!(
+                    "outbox: PROBLEM: email.outbox_dir {}: {e:#}",
+                    outbox.display()
+                );
+            }
+        }
     }
     let path = &config.database.path;
     if let Some(url) = &config.database.url {
@@ -386,10 +473,19 @@ async fn check(config: &Config) -> i32 {
             }
         }
     } else if !path.exists() {
-        println!(
-            "database: {} does not exist yet; it will be created",
-            path.display()
-        );
+        match writable_dir(&parent_dir(path)) {
+            Ok(()) => println!(
+                "database: {} does not exist yet; it will be created",
+                path.display()
+            ),
+            Err(e) => {
+                problems += 1;
+                println!(
+                    "database: PROBLEM: {} cannot be created: {e:#}",
+                    path.display()
+                );
+            }
+        }
     } else {
         match check_database(path) {
             Ok(report) => println!("database: {report}"),
@@ -423,7 +519,46 @@ async fn check(config: &Config) -> i32 {
     }
 }
 
+/// The directory a file is created in (`.` for a bare file name).
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_owned(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Whether toktok could create files in `dir`, as `serve` will: in `dir`
+/// itself when it exists, else in the nearest ancestor that does (`serve`
+/// creates the missing ones). Tried for real, with a file created and
+/// removed at once, so permissions, read-only mounts and ACLs all count.
+fn writable_dir(dir: &Path) -> anyhow::Result<()> {
+    let mut existing = dir.to_owned();
+    while !existing.exists() {
+        existing = parent_dir(&existing);
+        if existing == Path::new(".") && !existing.exists() {
+            break;
+        }
+    }
+    if !existing.is_dir() {
+        bail!("{} is not a directory", existing.display());
+    }
+    let probe = existing.join(format!(".toktok-check-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .with_context(|| format!("cannot create files in {}", existing.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 fn check_database(path: &Path) -> anyhow::Result<String> {
+    // SQLite writes beside the file (-wal, -shm) and the file itself.
+    writable_dir(&parent_dir(path))?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     let conn = rusqlite::Connection::open_with_flags(
         path,
         rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -471,9 +606,24 @@ async fn user_create(
     let app = App::build(config).await?;
     let user = crate::accounts::create_user(app.state(), email, role, password)
         .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
-    println!("{}", serde_json::to_string(&user)?);
+        .map_err(cli_error)?;
+    print_line(&serde_json::to_string(&user)?)?;
     Ok(())
+}
+
+/// An API error as one line for the command line: a validation error names
+/// each bad field as its flag (`--email: …`) with the reason.
+fn cli_error(error: crate::error::ApiError) -> anyhow::Error {
+    match error {
+        crate::error::ApiError::Validation(errors) if !errors.is_empty() => {
+            let fields: Vec<String> = errors
+                .iter()
+                .map(|e| format!("--{}: {}", e.field.replace('_', "-"), e.message))
+                .collect();
+            anyhow::anyhow!("{}", fields.join("; "))
+        }
+        other => anyhow::anyhow!("{other}"),
+    }
 }
 
 async fn keys_rotate(config: Config) -> anyhow::Result<()> {
@@ -725,6 +875,14 @@ async fn backup(config: &Config, dest: PathBuf) -> anyhow::Result<()> {
     if !path.exists() {
         bail!("there is no database at {} (database.path)", path.display());
     }
+    let target_dir = parent_dir(&dest);
+    if !target_dir.is_dir() {
+        bail!(
+            "the directory {} does not exist; create it first (the backup goes to {})",
+            target_dir.display(),
+            dest.display()
+        );
+    }
     let db = tokio::task::spawn_blocking(move || Db::open(&path)).await??;
     db.backup(dest.clone())
         .await
@@ -732,4 +890,34 @@ async fn backup(config: &Config, dest: PathBuf) -> anyhow::Result<()> {
     restrict(&dest);
     println!("backup written to {}", dest.display());
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_hs256_secrets_are_random_enough_for_the_entropy_check() {
+        // TT-13: the warning must never fire on what `init --hs256` writes.
+        let mut seen = std::collections::HashSet::new();
+        for _ in 0..500 {
+            let secret = random_secret().unwrap();
+            assert_eq!(secret.len(), 64, "48 bytes, base64url");
+            assert_eq!(crate::config::weak_secret(&secret), None, "{secret}");
+            assert!(seen.insert(secret), "a fresh secret each time");
+        }
+    }
+
+    #[test]
+    fn a_validation_error_names_the_flag_and_the_reason() {
+        use crate::error::{ApiError, FieldError};
+        let e = cli_error(ApiError::Validation(vec![
+            FieldError::new("email", "is not a valid email address"),
+            FieldError::new("app_metadata", "must be a JSON object"),
+        ]));
+        assert_eq!(
+            e.to_string(),
+            "--email: is not a valid email address; --app-metadata: must be a JSON object"
+        );
+    }
 }

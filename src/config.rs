@@ -86,6 +86,8 @@ pub struct ServerConfig {
     /// Connections one client address (an IPv6 /64) may hold at once; the
     /// next is closed at accept. 0: no cap. Trusted proxies are exempt.
     pub max_connections_per_ip: usize,
+    /// Serve Swagger UI at `/docs` (`/openapi.json` is served either way).
+    pub docs: bool,
 }
 
 impl Default for ServerConfig {
@@ -100,6 +102,7 @@ impl Default for ServerConfig {
             demo: true,
             idle_timeout: Duration::from_secs(10),
             max_connections_per_ip: 100,
+            docs: true,
         }
     }
 }
@@ -691,6 +694,7 @@ const KEYS: &[(&str, SectionKeys)] = &[
             ("demo", Kind::Bool),
             ("idle_timeout", Kind::Duration),
             ("max_connections_per_ip", Kind::Int),
+            ("docs", Kind::Bool),
         ],
     ),
     ("accounts", &[("registration_open", Kind::Bool)]),
@@ -836,6 +840,8 @@ impl Config {
     /// probably not what a production deployment wants.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
+        out.extend(self.public_url_warning());
+        out.extend(self.hs256_secret_warning());
         if self.password.algorithm == PasswordAlgorithm::Pbkdf2Sha256
             && self.password.pbkdf2_iterations < 600_000
         {
@@ -901,6 +907,101 @@ impl Config {
         }
         out
     }
+}
+
+impl Config {
+    /// Only `server.listen` changed: links in mail still name the default
+    /// address, which is not where clients reach this server.
+    fn public_url_warning(&self) -> Option<String> {
+        let default = ServerConfig::default();
+        (self.server.public_url == default.public_url && self.server.listen != default.listen).then(
+            || {
+                format!(
+                    "server.public_url is the default {} but server.listen is {}: emailed links \
+                     still point at {}; set server.public_url to the URL clients use",
+                    default.public_url, self.server.listen, default.public_url
+                )
+            },
+        )
+    }
+
+    /// An HS256 secret a person chose rather than a random generator
+    /// (TT-13): one captured token is enough to guess it offline.
+    fn hs256_secret_warning(&self) -> Option<String> {
+        if self.jwt.algorithm != Algorithm::HS256 || self.jwt.secret.is_empty() {
+            return None;
+        }
+        weak_secret(self.jwt.secret.expose()).map(|why| {
+            format!(
+                "jwt.secret looks guessable ({why}); anyone who guesses it can mint tokens. \
+                 Use 32 or more random bytes, e.g. `openssl rand -base64 48` or `toktok init --hs256`"
+            )
+        })
+    }
+}
+
+/// Why `secret` looks chosen by a person rather than drawn at random, if it
+/// does: few distinct characters, a repeated pattern, characters counting
+/// up or down, a common word, or a low estimated entropy (the Shannon
+/// entropy of its characters times its length, under 128 bits). Random
+/// secrets of 32+ characters (`openssl rand -base64 48`, `-hex 32`, `toktok
+/// init --hs256`) pass all of these.
+pub fn weak_secret(secret: &str) -> Option<String> {
+    let bytes = secret.as_bytes();
+    let len = bytes.len();
+    if len == 0 {
+        return None;
+    }
+    let mut counts = [0usize; 256];
+    for &b in bytes {
+        counts[usize::from(b)] += 1;
+    }
+    let distinct = counts.iter().filter(|&&c| c > 0).count();
+    if distinct < 10 {
+        return Some(format!("only {distinct} distinct characters"));
+    }
+    if let Some(period) = (1..=len / 2).find(|&p| (p..len).all(|i| bytes[i] == bytes[i - p])) {
+        return Some(format!("a {period}-character pattern repeated"));
+    }
+    let steps = bytes
+        .windows(2)
+        .filter(|w| w[1].wrapping_sub(w[0]) == 1 || w[0].wrapping_sub(w[1]) == 1)
+        .count();
+    if steps * 2 >= len {
+        return Some("characters counting up or down, like 0123456789abcdef".to_owned());
+    }
+    let lower = secret.to_ascii_lowercase();
+    const WORDS: [&str; 14] = [
+        "password",
+        "passwd",
+        "changeme",
+        "secret",
+        "letmein",
+        "qwerty",
+        "admin",
+        "example",
+        "toktok",
+        "default",
+        "123456",
+        "abcdef",
+        "welcome",
+        "jwtsecret",
+    ];
+    if let Some(word) = WORDS.iter().find(|w| lower.contains(*w)) {
+        return Some(format!("it contains the word {word:?}"));
+    }
+    let bits: f64 = counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / len as f64;
+            -p * p.log2() * len as f64
+        })
+        .sum();
+    if bits < 128.0 {
+        return Some(format!("an estimated {bits:.0} bits of entropy, under 128"));
+    }
+    None
 }
 
 /// Whether an environment variable name is one of ours to interpret.
@@ -1200,6 +1301,7 @@ struct RawServer {
     demo: Option<bool>,
     idle_timeout: Option<RawDuration>,
     max_connections_per_ip: Option<i64>,
+    docs: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1598,6 +1700,9 @@ impl Checker<'_> {
         if let Some(v) = raw.max_connections_per_ip {
             c.max_connections_per_ip =
                 self.int("server.max_connections_per_ip", v, 0, 1_000_000)?;
+        }
+        if let Some(v) = raw.docs {
+            c.docs = v;
         }
         Ok(())
     }
@@ -2186,7 +2291,7 @@ mod tests {
         let e = err(parse("[server]\nlisen = \"0.0.0.0:80\""));
         assert_eq!(
             e,
-            "unknown key `server.lisen` in toktok.toml (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout, demo, idle_timeout, max_connections_per_ip)"
+            "unknown key `server.lisen` in toktok.toml (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout, demo, idle_timeout, max_connections_per_ip, docs)"
         );
     }
 
@@ -2270,7 +2375,7 @@ mod tests {
     fn env_unknown_key_or_section_names_the_variable() {
         assert_eq!(
             err(parse_env(&[("TOKTOK_SERVER__PORT", "80")])),
-            "TOKTOK_SERVER__PORT: unknown key `server.port` (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout, demo, idle_timeout, max_connections_per_ip)"
+            "TOKTOK_SERVER__PORT: unknown key `server.port` (known keys in [server]: listen, public_url, max_body_bytes, cors_origins, trusted_proxies, request_timeout, demo, idle_timeout, max_connections_per_ip, docs)"
         );
         let e = err(parse_env(&[("TOKTOK_SEVER__LISTEN", "0.0.0.0:80")]));
         assert!(
@@ -2999,5 +3104,84 @@ mod tests {
         std::fs::write(&path, "[server]\nlisen = 1\n").unwrap();
         let e = Config::load(Some(&path)).unwrap_err().to_string();
         assert!(e.contains(&format!("in {}", path.display())), "{e}");
+    }
+
+    #[test]
+    fn guessable_hs256_secrets_are_warned_about() {
+        // The security review's four examples (TT-13).
+        for secret in [
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            "passwordpasswordpasswordpassword",
+            "changeme-changeme-changeme-changeme",
+            "0123456789abcdef0123456789abcdef",
+        ] {
+            assert!(weak_secret(secret).is_some(), "{secret}");
+            let c = parse_env(&[
+                ("TOKTOK_JWT__ALGORITHM", "HS256"),
+                ("TOKTOK_JWT__SECRET", secret),
+            ])
+            .unwrap();
+            let warnings = c.warnings();
+            assert!(
+                warnings
+                    .iter()
+                    .any(|w| w.starts_with("jwt.secret looks guessable")
+                        && w.contains("openssl rand -base64 48")),
+                "{secret}: {warnings:?}"
+            );
+        }
+        // Other shapes of the same mistakes.
+        for secret in [
+            "abcdefghijklmnopqrstuvwxyz0123456789",
+            "my-company-jwt-secret-key-for-production",
+            "Tr0ub4dor&3Tr0ub4dor&3Tr0ub4dor&3",
+            "0101010101010101010101010101010101",
+        ] {
+            assert!(weak_secret(secret).is_some(), "{secret}");
+        }
+        // Random secrets, as documented and as `init --hs256` makes them.
+        for secret in [
+            "q8V3dJ0mZpL2rX7tYk9sWc4uHf1bNa6eGi5oRy0TxQvMzKjDlPwS8hUnC3gEBAF7",
+            "f3a9c1e07b2d48e6a5c0b9d17e3f2a4c8d6b0e1f9a7c3d5e2b4f6a8c0d1e3f5",
+            "Jx3kP9mQ2vR8tW5yZ1cF7hL4nB6dG0sA",
+        ] {
+            assert_eq!(weak_secret(secret), None, "{secret}");
+        }
+        let c = parse_env(&[
+            ("TOKTOK_JWT__ALGORITHM", "HS256"),
+            ("TOKTOK_JWT__SECRET", "Jx3kP9mQ2vR8tW5yZ1cF7hL4nB6dG0sA"),
+        ])
+        .unwrap();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+    }
+
+    #[test]
+    fn a_changed_listen_with_the_default_public_url_is_warned_about() {
+        let c = parse("[server]\nlisten = \"127.0.0.1:9090\"\n").unwrap();
+        let warnings = c.warnings();
+        assert!(
+            warnings.iter().any(|w| w.starts_with(
+                "server.public_url is the default http://127.0.0.1:8080 but server.listen is 127.0.0.1:9090"
+            )),
+            "{warnings:?}"
+        );
+        let c = parse(
+            "[server]\nlisten = \"127.0.0.1:9090\"\npublic_url = \"http://127.0.0.1:9090\"\n",
+        )
+        .unwrap();
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        assert!(Config::default().warnings().is_empty());
+    }
+
+    #[test]
+    fn server_docs_is_a_switch() {
+        assert!(Config::default().server.docs);
+        assert!(!parse("[server]\ndocs = false\n").unwrap().server.docs);
+        assert!(
+            !parse_env(&[("TOKTOK_SERVER__DOCS", "false")])
+                .unwrap()
+                .server
+                .docs
+        );
     }
 }

@@ -13,7 +13,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let (json, level) = cli::log_settings(&config);
+    let (json, level) = cli::log_settings(&cli, &config);
     if let Err(e) = toktok::telemetry::init(json, &level) {
         eprintln!("toktok: {e:#}");
         return std::process::ExitCode::from(2);
@@ -31,8 +31,11 @@ fn main() -> std::process::ExitCode {
     match runtime.block_on(cli::run(cli, config)) {
         Ok(0) => std::process::ExitCode::SUCCESS,
         Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        // A reader that stopped early (`toktok openapi | head`) is not an
+        // error worth a word.
+        Err(e) if cli::is_broken_pipe(&e) => std::process::ExitCode::SUCCESS,
+        // Printed once, here; not logged as well.
         Err(e) => {
-            tracing::error!("{e:#}");
             eprintln!("toktok: {e:#}");
             std::process::ExitCode::FAILURE
         }

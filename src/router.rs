@@ -157,7 +157,7 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(ops::jwks))
         .route("/demo", get(demo::page))
         .route(openapi::DOCUMENT_PATH, get(openapi::serve))
-        .merge(openapi::swagger_ui())
+        .merge(openapi::swagger_ui(state.config.server.docs))
         .with_state(state.clone());
     let timeout = state.config.server.request_timeout;
     ops.merge(api(state.clone()))

@@ -100,11 +100,20 @@ pub fn confirm_account_mail(user: &UserRecord) -> OutgoingMail {
 
 /// A notice without a link to `user`'s current address.
 pub fn notice(kind: MailKind, user: &UserRecord, vars: serde_json::Value) -> OutgoingMail {
+    // The password-changed notice carries a reset link (minted when it is
+    // sent, like any link): an owner who did not make the change takes the
+    // account back from the mail itself, without hunting for a form.
+    let link = (kind == MailKind::PasswordChangedNotice).then(|| LinkSpec {
+        action: ACTION_RESET.to_owned(),
+        id: user.id.clone(),
+        path: LinkPath::ResetPassword,
+        metadata: json!({}),
+    });
     OutgoingMail {
         kind,
         to: user.email.clone(),
         user_id: Some(user.id.clone()),
-        link: None,
+        link,
         vars,
     }
 }

@@ -1103,15 +1103,50 @@ pub async fn serve() -> Json<OpenApi> {
     Json(document())
 }
 
+/// The Content-Security-Policy of `/docs`: everything from this origin
+/// only (the vendored bundle, the document, "Try it out" requests), images
+/// also as `data:` URIs (Swagger UI's icons), inline styles (Swagger UI
+/// sets style attributes), no plugins, no framing (TT-12).
+pub const DOCS_CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; connect-src 'self'; font-src 'self' data:; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
 /// The Swagger UI router (`/docs`, `/docs/`, `/docs/{*rest}`), assets from
-/// the binary, pointing at [`DOCUMENT_PATH`].
-pub fn swagger_ui<S: Clone + Send + Sync + 'static>() -> axum::Router<S> {
+/// the binary, pointing at [`DOCUMENT_PATH`]; an empty router when
+/// `server.docs = false` (`/openapi.json` is served either way: it holds
+/// nothing that the binary's `toktok openapi` does not print).
+///
+/// Its answers carry the protective headers of the link pages (TT-12):
+/// `X-Frame-Options: DENY` and [`DOCS_CSP`] against framing, `nosniff`,
+/// `no-referrer`. `persistAuthorization` is off, so a token or API key
+/// pasted into "Authorize" lives only as long as the tab and never reaches
+/// localStorage.
+pub fn swagger_ui<S: Clone + Send + Sync + 'static>(enabled: bool) -> axum::Router<S> {
+    use axum::http::{header, HeaderValue};
+    use tower_http::set_header::SetResponseHeaderLayer;
+
+    if !enabled {
+        return axum::Router::new();
+    }
     let config = utoipa_swagger_ui::Config::from(DOCUMENT_PATH)
         .try_it_out_enabled(true)
-        .persist_authorization(true);
-    utoipa_swagger_ui::SwaggerUi::new(DOCS_PATH)
+        .persist_authorization(false);
+    let router: axum::Router<S> = utoipa_swagger_ui::SwaggerUi::new(DOCS_PATH)
         .config(config)
-        .into()
+        .into();
+    let headers = [
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::CONTENT_SECURITY_POLICY, DOCS_CSP),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+    ];
+    headers.into_iter().fold(router, |router, (name, value)| {
+        router.layer(SetResponseHeaderLayer::overriding(
+            name,
+            HeaderValue::from_static(value),
+        ))
+    })
 }
 
 #[cfg(test)]

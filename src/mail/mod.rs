@@ -28,7 +28,8 @@ pub enum MailKind {
     ConfirmNewEmail,
     /// "Your address is being changed", sent to the old address.
     EmailChangeNotice,
-    /// "Your password was changed".
+    /// "Your password was changed", with a reset link for an owner who did
+    /// not change it.
     PasswordChangedNotice,
     /// "Someone tried to register with your address" (L1).
     RegistrationAttempt,

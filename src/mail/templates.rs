@@ -22,7 +22,7 @@
 //! | variable         | value                                                  |
 //! |------------------|--------------------------------------------------------|
 //! | `{{app_name}}`   | `email.app_name`                                       |
-//! | `{{link}}`       | the link to follow (`{public_url}/v1/auth/…?token=…`); empty in notices |
+//! | `{{link}}`       | the link to follow (`{public_url}/v1/auth/…?token=…`); in the password-changed notice, a reset link; empty in the other notices |
 //! | `{{expires_in}}` | the link's lifetime in words, e.g. `24 hours` (`email.link_ttl`) |
 //! | `{{email}}`      | the recipient's address                                |
 //! | `{{new_email}}`  | the new address of an email change; empty otherwise    |
@@ -397,13 +397,17 @@ fn builtin(kind: MailKind) -> (&'static str, String, String) {
         MailKind::PasswordChangedNotice => (
             "Your {{app_name}} password was changed",
             "Hello,\n\nthe password of your {{app_name}} account {{email}} was just\n\
-             changed. If this was you, there is nothing to do.\n\nIf it was not, reset \
-             your password at once with \"forgot password\".\n"
+             changed. If this was you, there is nothing to do.\n\nIf it was not, choose a \
+             new password at once; this signs everyone else out:\n\n{{link}}\n\n\
+             The link works once and expires in {{expires_in}}.\n"
                 .to_owned(),
-            "<p>Hello,</p>\n<p>the password of your {{app_name}} account {{email}} was just \
-             changed. If this was you, there is nothing to do.</p>\n<p>If it was not, reset \
-             your password at once with \u{201c}forgot password\u{201d}.</p>\n"
-                .to_owned(),
+            format!(
+                "<p>Hello,</p>\n<p>the password of your {{{{app_name}}}} account {{{{email}}}} \
+                 was just changed. If this was you, there is nothing to do.</p>\n<p>If it was \
+                 not, choose a new password at once; this signs everyone else out.</p>\n{}\n\
+                 <p>The link works once and expires in {{{{expires_in}}}}.</p>\n",
+                button("Choose a new password")
+            ),
         ),
         MailKind::RegistrationAttempt => (
             "Sign-up attempt with your {{app_name}} address",
@@ -429,21 +433,31 @@ fn button(label: &str) -> String {
         out,
         "<p><a href=\"{{{{link}}}}\" style=\"display:inline-block;padding:10px 18px;\
          background:#1f6feb;color:#ffffff;text-decoration:none;border-radius:4px\">{label}</a></p>\n\
-         <p style=\"font-size:13px;color:#555555\">Or copy this address into your browser:<br>\
-         <a href=\"{{{{link}}}}\">{{{{link}}}}</a></p>"
+         <p style=\"font-size:13px;color:#555555;word-break:break-all;overflow-wrap:anywhere\">\
+         Or copy this address into your browser:<br>\
+         <a href=\"{{{{link}}}}\" style=\"word-break:break-all;overflow-wrap:anywhere\">{{{{link}}}}</a></p>"
     );
     out
 }
 
 /// The HTML document around a built-in body: no external assets, inline
 /// styles only, so it renders the same offline and in every client.
+///
+/// The body sits in a one-cell table of at most 560 px (`max-width` alone
+/// is ignored by some clients; a fixed table layout holds), and long words
+/// — a link with its token is one — break instead of widening the column
+/// (`word-break` for older engines, `overflow-wrap` for newer ones).
 fn layout(body: &str) -> String {
     format!(
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\"><title>{{{{app_name}}}}</title></head>\n\
-         <body style=\"font-family:sans-serif;font-size:15px;line-height:1.5;color:#222222;\
-         max-width:560px;margin:0 auto;padding:16px\">\n{body}\
-         <p style=\"font-size:12px;color:#777777\">{{{{app_name}}}}</p>\n</body></html>\n"
+         <body style=\"margin:0;padding:0\">\n\
+         <table role=\"presentation\" width=\"100%\" cellpadding=\"0\" cellspacing=\"0\" border=\"0\" \
+         style=\"width:100%;max-width:560px;margin:0 auto;table-layout:fixed\"><tr>\
+         <td style=\"font-family:sans-serif;font-size:15px;line-height:1.5;color:#222222;\
+         padding:16px;word-break:break-word;overflow-wrap:anywhere\">\n{body}\
+         <p style=\"font-size:12px;color:#777777\">{{{{app_name}}}}</p>\n</td></tr></table>\n\
+         </body></html>\n"
     )
 }
 
@@ -472,7 +486,10 @@ mod tests {
             assert!(r.text.contains("ann@example.com") || kind == MailKind::ConfirmNewEmail);
             let has_link = matches!(
                 kind,
-                MailKind::ConfirmAccount | MailKind::ResetPassword | MailKind::ConfirmNewEmail
+                MailKind::ConfirmAccount
+                    | MailKind::ResetPassword
+                    | MailKind::ConfirmNewEmail
+                    | MailKind::PasswordChangedNotice
             );
             assert_eq!(r.text.contains(vars().link), has_link, "{kind:?}");
             assert_eq!(r.html.contains(vars().link), has_link, "{kind:?}");

@@ -16,7 +16,8 @@
 //!   answers `None`).
 //!
 //! Both transports send the same bytes: [`build_message`] makes a
-//! `multipart/alternative` message (plain text, then HTML). Bodies that are
+//! `multipart/alternative` message (plain text, then HTML), marked
+//! `Auto-Submitted: auto-generated` (RFC 3834). Bodies that are
 //! ASCII go out as `7bit`, so a link reads in the raw message exactly as it
 //! will be clicked; others fall back to lettre's choice (quoted-printable or
 //! base64). Failures are classified for the worker ([`SendError`]):
@@ -30,7 +31,7 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::header::{ContentTransferEncoding, ContentType, HeaderName, HeaderValue};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
@@ -203,6 +204,12 @@ pub fn build_message(
             "<{}@{domain}>",
             uuid::Uuid::new_v4().simple()
         )))
+        // RFC 3834: machine-made mail. Auto-responders (vacation replies)
+        // stay quiet, and filters can tell it from a person's mail.
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Auto-Submitted"),
+            "auto-generated".to_owned(),
+        ))
         .multipart(
             MultiPart::alternative()
                 .singlepart(

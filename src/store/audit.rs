@@ -40,10 +40,15 @@ pub(super) fn insert(tx: &Transaction<'_>, e: &AuditEvent) -> Result<(), StoreEr
     Ok(())
 }
 
+/// The tracing target of audit events. JSON logs write their `detail` as
+/// an object (`crate::telemetry`), and every line carries the spans it
+/// happened in, the request's `request_id` among them.
+pub const AUDIT_TARGET: &str = "toktok::audit";
+
 /// The tracing half of an audit event (both backends).
 pub(super) fn trace(e: &AuditEvent) {
     tracing::info!(
-        target: "toktok::audit",
+        target: AUDIT_TARGET,
         kind = e.kind,
         user_id = e.user_id.as_deref(),
         actor = e.actor.as_deref(),

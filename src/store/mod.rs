@@ -60,7 +60,7 @@ use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
 pub use admin::{AdminChange, AuditRow};
 pub use api_keys::ApiKeyRecord;
-pub use audit::AuditEvent;
+pub use audit::{AuditEvent, AUDIT_TARGET};
 pub use commit::GroupCommit;
 pub use keys::KeyRow;
 pub use lockout::LoginClient;

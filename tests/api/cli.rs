@@ -511,3 +511,337 @@ fn without_the_postgres_feature_a_database_url_says_to_rebuild() {
         text(&out.stderr)
     );
 }
+
+/// Runs the binary in `cwd` without `--config` (and without
+/// `TOKTOK_CONFIG`), with extra environment variables.
+fn toktok_here(cwd: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_toktok"));
+    command
+        .current_dir(cwd)
+        .args(args)
+        .env_remove("TOKTOK_CONFIG")
+        .env_remove("RUST_LOG")
+        .stdin(Stdio::null());
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("the toktok binary runs")
+}
+
+/// A config file in `dir` with `extra` TOML after a database in `dir`.
+fn config_with(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
+    let path = dir.join("toktok.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "{}[password]\npbkdf2_iterations = 1000\n{extra}",
+            crate::helpers::database_toml(dir)
+        ),
+    )
+    .unwrap();
+    path
+}
+
+/// TT-14: what `serve` refuses, `check` reports, by building the same
+/// things: the templates, the `from` mailbox, and the directories it
+/// writes to.
+#[tokio::test]
+async fn check_catches_what_serve_then_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "not a directory").unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("reset_password.txt"),
+        "Hi {{nme}}\n{{link}}\n",
+    )
+    .unwrap();
+    let outbox = format!("{:?}", dir.path().join("outbox").to_string_lossy());
+    // (config, environment, what check says, what serve says when it
+    // refuses to start; an unwritable outbox does not stop serve, whose
+    // mail then waits and retries, but check still says so.)
+    type Case<'a> = (String, Vec<(&'a str, String)>, &'a str, Option<&'a str>);
+    let cases: Vec<Case> = vec![
+        (
+            format!("[email]\noutbox_dir = {outbox}\ntemplates_dir = \"/nonexistent/toktok\"\n"),
+            vec![],
+            "mail: PROBLEM: email.templates_dir /nonexistent/toktok",
+            Some("email.templates_dir /nonexistent/toktok"),
+        ),
+        (
+            format!(
+                "[email]\noutbox_dir = {outbox}\ntemplates_dir = {:?}\n",
+                templates.to_string_lossy()
+            ),
+            vec![],
+            "unknown variable {{nme}}",
+            Some("unknown variable {{nme}}"),
+        ),
+        (
+            format!("[email]\noutbox_dir = {outbox}\n"),
+            vec![(
+                "TOKTOK_EMAIL__FROM",
+                "toktok <a@b.example>\r\nBcc: evil@example.com".to_owned(),
+            )],
+            "mail: PROBLEM: email.from",
+            Some("email.from"),
+        ),
+        (
+            format!(
+                "[email]\noutbox_dir = {:?}\n",
+                file.join("outbox").to_string_lossy()
+            ),
+            vec![],
+            "outbox: PROBLEM: email.outbox_dir",
+            None,
+        ),
+        (
+            format!("[email]\noutbox_dir = {outbox}\n"),
+            vec![(
+                "TOKTOK_DATABASE__PATH",
+                file.join("data/toktok.db").to_string_lossy().into_owned(),
+            )],
+            "cannot be created",
+            Some("while creating the directory"),
+        ),
+    ];
+    // serve gets a port that is taken, so it stops even where it would
+    // start: what it says before that is what counts.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = busy.local_addr().unwrap().to_string();
+    for (extra, env, expected, refused) in cases {
+        let config = config_with(dir.path(), &extra);
+        let config = config.to_string_lossy().into_owned();
+        let env: Vec<(&str, &str)> = env.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        let check = toktok_here(dir.path(), &["--config", &config, "check"], &env);
+        let report = text(&check.stdout);
+        assert_eq!(check.status.code(), Some(1), "{extra}: {report}");
+        assert!(report.contains(expected), "{extra}: {report}");
+        assert!(!report.contains("all checks passed"), "{report}");
+        // And serve does refuse it: the two agree.
+        let Some(refused) = refused else { continue };
+        let mut env = env.clone();
+        env.push(("TOKTOK_SERVER__LISTEN", &listen));
+        let serve = toktok_here(dir.path(), &["--config", &config, "serve"], &env);
+        let log = text(&serve.stderr);
+        assert!(!serve.status.success(), "{extra}: serve started");
+        assert!(log.contains(refused), "{extra}: {log}");
+        assert!(!log.contains("cannot listen"), "{extra}: {log}");
+    }
+    // The same directory with nothing wrong passes.
+    let config = config_with(dir.path(), &format!("[email]\noutbox_dir = {outbox}\n"));
+    let check = toktok_here(
+        dir.path(),
+        &["--config", &config.to_string_lossy(), "check"],
+        &[],
+    );
+    let report = text(&check.stdout);
+    assert!(check.status.success(), "{report}");
+    assert!(
+        report.contains("mail: templates and email.from ok"),
+        "{report}"
+    );
+    assert!(report.contains("is writable"), "{report}");
+}
+
+#[tokio::test]
+async fn without_config_a_toktok_toml_in_the_working_directory_is_used() {
+    let dir = tempfile::tempdir().unwrap();
+    // Nothing here: the built-in defaults, and check says so.
+    let out = toktok_here(dir.path(), &["check"], &[]);
+    let report = text(&out.stdout);
+    assert!(
+        report.starts_with(
+            "config: ok (built-in defaults (no --config, no TOKTOK_CONFIG, no ./toktok.toml))"
+        ),
+        "{report}"
+    );
+    // After `init`, the file beside it is read.
+    let init = toktok_here(dir.path(), &["init"], &[]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let out = toktok_here(dir.path(), &["check"], &[]);
+    let report = text(&out.stdout);
+    assert!(out.status.success(), "{report}");
+    assert!(
+        report.starts_with("config: ok (read toktok.toml)"),
+        "{report}"
+    );
+    let database = dir.path().join("data").join("toktok.db");
+    assert!(
+        report.contains(&format!(
+            "database: {} does not exist yet",
+            database.display()
+        )),
+        "{report}"
+    );
+    // serve says which file it read, too (it stops at once: port in use).
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = busy.local_addr().unwrap().to_string();
+    let out = toktok_here(
+        dir.path(),
+        &["serve"],
+        &[("TOKTOK_SERVER__LISTEN", &listen)],
+    );
+    let log = text(&out.stderr);
+    assert!(!out.status.success());
+    assert!(log.contains("configuration: read toktok.toml"), "{log}");
+    // --config still wins.
+    let other = tempfile::tempdir().unwrap();
+    let named = config_with(other.path(), "");
+    let out = toktok_here(
+        dir.path(),
+        &["--config", &named.to_string_lossy(), "check"],
+        &[],
+    );
+    assert!(
+        text(&out.stdout).starts_with(&format!("config: ok (read {})", named.display())),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[tokio::test]
+async fn check_and_serve_warn_about_a_weak_secret_and_a_forgotten_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    // A port that is taken: serve logs its warnings, then stops.
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let config = config_with(
+        dir.path(),
+        &format!("[server]\nlisten = \"{}\"\n", busy.local_addr().unwrap()),
+    );
+    let env = [
+        ("TOKTOK_JWT__ALGORITHM", "HS256"),
+        ("TOKTOK_JWT__SECRET", "passwordpasswordpasswordpassword"),
+    ];
+    let out = toktok_here(
+        dir.path(),
+        &["--config", &config.to_string_lossy(), "check"],
+        &env,
+    );
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("config warning: jwt.secret looks guessable"),
+        "{report}"
+    );
+    assert!(
+        report.contains("config warning: server.public_url is the default"),
+        "{report}"
+    );
+    let out = toktok_here(
+        dir.path(),
+        &["--config", &config.to_string_lossy(), "serve"],
+        &env,
+    );
+    let log = text(&out.stderr);
+    assert!(!out.status.success(), "{log}");
+    assert!(log.contains("cannot listen"), "{log}");
+    assert!(log.contains("jwt.secret looks guessable"), "{log}");
+    assert!(log.contains("server.public_url is the default"), "{log}");
+}
+
+#[tokio::test]
+async fn cli_errors_are_printed_once_and_name_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    // Twice `init`: one line, not a log line and the same again.
+    assert!(toktok_here(dir.path(), &["init"], &[]).status.success());
+    let out = toktok_here(dir.path(), &["init"], &[]);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("toktok: will not overwrite"), "{stderr}");
+
+    // user create: which field, and why.
+    let out = toktok(
+        dir.path(),
+        &["user", "create", "--email", "notanemail"],
+        None,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.starts_with("toktok: --email: "), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    // --role takes known roles only, and says which.
+    let out = toktok(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@example.com",
+            "--role",
+            "amdin",
+        ],
+        None,
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("[possible values: user, admin]"),
+        "{stderr}"
+    );
+    // A one-off command prints its result, not INFO log lines (audit
+    // events, key generation).
+    let out = toktok(
+        dir.path(),
+        &[
+            "user",
+            "create",
+            "--email",
+            "a@example.com",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), "", "no log noise");
+
+    // backup into a directory that does not exist says so.
+    let target = dir.path().join("backups/today.db");
+    let out = toktok(dir.path(), &["backup", &target.to_string_lossy()], None);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.starts_with(&format!(
+            "toktok: the directory {} does not exist",
+            dir.path().join("backups").display()
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("storage unavailable"), "{stderr}");
+
+    // Help texts for the flags a newcomer needs.
+    let help = toktok_here(dir.path(), &["user", "create", "--help"], &[]);
+    let help = text(&help.stdout);
+    assert!(help.contains("The user's email address"), "{help}");
+    assert!(help.contains("may use the admin API"), "{help}");
+    let help = toktok_here(dir.path(), &["backup", "--help"], &[]);
+    assert!(
+        text(&help.stdout).contains("its directory must"),
+        "{}",
+        text(&help.stdout)
+    );
+}
+
+#[test]
+fn openapi_into_a_closed_pipe_exits_quietly() {
+    use std::io::Read as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_toktok"))
+        .arg("openapi")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read a little, like `head -c 150`, then close the pipe.
+    let mut stdout = child.stdout.take().unwrap();
+    let mut start = [0u8; 150];
+    stdout.read_exact(&mut start).unwrap();
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr, "");
+}

@@ -507,7 +507,9 @@ async fn a_password_change_is_notified() {
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     let mail = nth_mail(&sink, 1).await;
     assert_eq!(mail.to, ["notify@example.com"]);
-    assert!(link_in(&mail).is_none());
+    // With a reset link for an owner who did not make the change.
+    let link = link_in(&mail).expect("a reset link");
+    assert!(link.contains("/v1/auth/password/reset?token="), "{link}");
 }
 
 #[tokio::test]
@@ -736,4 +738,71 @@ async fn compatibility_characters_cannot_squat_an_address() {
         .await;
     let problem = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "new_email");
+}
+
+/// The password-changed notice, as received over SMTP: marked as machine
+/// mail, laid out so a long link wraps, and carrying a reset link that
+/// takes the account back.
+#[tokio::test]
+async fn the_password_changed_notice_carries_a_working_reset_link() {
+    let (app, sink) = with_sink("").await;
+    let user = app.signed_up("changed@example.com").await;
+    let res = app
+        .request(
+            Method::POST,
+            "/v1/users/me/password",
+            Some(&user.access),
+            Some(json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD })),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let notice = nth_mail(&sink, 1).await;
+    assert_eq!(notice.to, ["changed@example.com"]);
+    assert_eq!(
+        notice.subject().as_deref(),
+        Some("Your toktok password was changed")
+    );
+    assert_eq!(
+        notice.header("Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    let parts = crate::smtp::parts(&notice);
+    let html = parts
+        .iter()
+        .find(|(content_type, _)| content_type.starts_with("text/html"))
+        .map(|(_, body)| body.clone())
+        .expect("an HTML part");
+    assert!(html.contains("max-width:560px"), "{html}");
+    assert!(html.contains("table-layout:fixed"), "{html}");
+    assert!(html.contains("overflow-wrap:anywhere"), "{html}");
+    assert!(html.contains("word-break:break-all"), "{html}");
+    // The link leads to the reset form, and the reset works: whoever did
+    // not change the password takes the account back.
+    let link = link_in(&notice).expect("a reset link in the notice");
+    assert!(
+        link.starts_with(&format!("{PUBLIC_URL}/v1/auth/password/reset?token=")),
+        "{link}"
+    );
+    let form = app.client.get(app.url(&local(&link))).send().await.unwrap();
+    assert_eq!(form.status(), StatusCode::OK);
+    let mine_again = "my own passphrase once more";
+    let res = app
+        .post(
+            "/v1/auth/password/reset",
+            json!({ "token": token_of(&link), "password": mine_again }),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.login("changed@example.com", mine_again).await.status(),
+        StatusCode::OK
+    );
+    // Every message toktok sends is marked, the reset's own notice too.
+    let second = nth_mail(&sink, 2).await;
+    assert_eq!(
+        second.header("Auto-Submitted").as_deref(),
+        Some("auto-generated")
+    );
+    app.stop().await;
+    sink.stop().await;
 }

@@ -181,3 +181,60 @@ fn toktok_openapi_prints_the_same_document_without_a_database() {
         "no database is created"
     );
 }
+
+/// TT-12: `/docs` sends the link pages' protective headers and keeps no
+/// credentials in localStorage.
+#[tokio::test]
+async fn docs_cannot_be_framed_and_keep_no_credentials() {
+    let app = spawn_app().await;
+    let no_redirect = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for path in [
+        "/docs",
+        "/docs/",
+        "/docs/swagger-initializer.js",
+        "/docs/swagger-ui-bundle.js",
+    ] {
+        let response = no_redirect.get(app.url(path)).send().await.unwrap();
+        assert!(response.status().as_u16() < 400, "{path}");
+        let headers = response.headers();
+        assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+        assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+        let csp = headers["content-security-policy"].to_str().unwrap();
+        assert_eq!(csp, openapi::DOCS_CSP, "{path}");
+        assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        assert!(csp.contains("script-src 'self';"), "{csp}");
+    }
+    let init = app
+        .client
+        .get(app.url("/docs/swagger-initializer.js"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(init.contains("\"persistAuthorization\": false"), "{init}");
+    assert!(!init.contains("\"persistAuthorization\": true"), "{init}");
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn server_docs_false_turns_off_the_swagger_ui_but_not_the_document() {
+    let app = crate::helpers::spawn_app_with("[server]\ndocs = false\n").await;
+    for path in ["/docs", "/docs/", "/docs/swagger-ui-bundle.js"] {
+        let response = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+    let document = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(document.status(), 200);
+    app.stop().await;
+}
