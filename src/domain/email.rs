@@ -191,6 +191,30 @@ pub struct Rekey {
     pub collisions: Vec<Vec<String>>,
 }
 
+impl Rekey {
+    /// What an operator should look at, one line each (for `toktok
+    /// check`): accounts left as they were by the re-key.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if !self.not_normalized.is_empty() {
+            out.push(format!(
+                "{} account(s) have an address with compatibility characters (such as a \
+                 Kelvin sign), which new accounts cannot use: {}",
+                self.not_normalized.len(),
+                self.not_normalized.join(", ")
+            ));
+        }
+        for group in &self.collisions {
+            out.push(format!(
+                "accounts {} are one address under the NFKC rule and keep their old keys: \
+                 keep one, change or delete the others",
+                group.join(", ")
+            ));
+        }
+        out
+    }
+}
+
 /// Plans [`Rekey`] for `(id, email, email_key)` rows.
 pub fn plan_rekey(rows: &[(String, String, String)]) -> Rekey {
     let mut plan = Rekey::default();

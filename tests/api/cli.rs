@@ -123,6 +123,39 @@ async fn check_reports_a_missing_database_as_to_be_created_then_ok() {
     );
 }
 
+/// TT-11: accounts stored before addresses were NFKC-normalised and that
+/// the re-key had to leave alone are named by `check`, on both stores.
+#[tokio::test]
+async fn check_names_accounts_the_nfkc_rule_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = toktok(
+        dir.path(),
+        &["user", "create", "--email", "kate@example.com"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = toktok(dir.path(), &["check"], None);
+    assert!(
+        !text(&out.stdout).contains("database warning"),
+        "{}",
+        text(&out.stdout)
+    );
+    // A squatter's row as an older toktok stored it: the Kelvin sign.
+    crate::helpers::sql_in(
+        dir.path(),
+        "INSERT INTO users (id, email, email_key, role, created_at, updated_at)
+         VALUES ('squatter', '\u{212A}ate@example.org', '\u{212A}ate@example.org', 'user', 1, 1)",
+    );
+    let out = toktok(dir.path(), &["check"], None);
+    assert!(out.status.success(), "a warning, not a failure");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("database warning: 1 account(s) have an address with compatibility")
+            && stdout.contains("squatter"),
+        "{stdout}"
+    );
+}
+
 #[tokio::test]
 async fn a_database_from_a_newer_toktok_is_refused() {
     let dir = tempfile::tempdir().unwrap();

@@ -443,11 +443,8 @@ async fn a_password_change_drops_a_reset_mail_not_yet_sent() {
     let t = app.signed_up("fay@example.com").await;
     sink.stop().await; // the relay is down: the mail stays queued
     forgot(&app, "fay@example.com").await;
-    let queued_resets = || {
-        app.sql_count(
-            "SELECT count(*) FROM outbox WHERE kind = 'reset_password'",
-        )
-    };
+    let queued_resets =
+        || app.sql_count("SELECT count(*) FROM outbox WHERE kind = 'reset_password'");
     assert_eq!(queued_resets().await, 1);
     change_password(&app, &t.access, PASSWORD, FRESH).await;
     assert_eq!(queued_resets().await, 0);

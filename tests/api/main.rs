@@ -31,6 +31,6 @@ mod register;
 mod rsa_keys;
 mod sessions;
 mod smtp;
-mod token_shapes;
 mod timing;
+mod token_shapes;
 mod users;

@@ -364,9 +364,21 @@ pub fn check(url: &str) -> anyhow::Result<String> {
         ));
     }
     let pending = known - version;
-    Ok(format!(
-        "PostgreSQL {target} ok (schema {version}, {pending} migration(s) pending)"
-    ))
+    let mut report =
+        format!("PostgreSQL {target} ok (schema {version}, {pending} migration(s) pending)");
+    // TT-11: accounts the NFKC address rule leaves for the operator.
+    let rows = client
+        .query("SELECT id, email, email_key FROM users", &[])
+        .context("cannot read the users")?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<Vec<(String, String, String)>, postgres::Error>>()
+        .context("cannot read the users")?;
+    for problem in crate::domain::email::plan_rekey(&rows).problems() {
+        report.push_str("\ndatabase warning: ");
+        report.push_str(&problem);
+    }
+    Ok(report)
 }
 
 /// Takes the transaction-scoped advisory lock `key` (waits for it).
