@@ -77,6 +77,15 @@ NOTLS_DATA="$WORK/notls"
 NOTLS_PORT=$(free_port)
 
 stop_cluster() {
+    local status=$?
+    if [ "$status" -ne 0 ] && [ -f "$WORK/server.log" ]; then
+        # A failed run shows what the server said (a crash, a restart).
+        echo "== what the PostgreSQL server log says of crashes and restarts"
+        grep -E "PANIC|terminated by|was terminated|out of memory|server process|shutting down|ready to accept" \
+            "$WORK/server.log" | head -n 40 || true
+        echo "== the last lines of the PostgreSQL server log"
+        tail -n 20 "$WORK/server.log" || true
+    fi
     as_pg "$BIN/pg_ctl" -D "$DATA" -m immediate -w stop >/dev/null 2>&1 || true
     as_pg "$BIN/pg_ctl" -D "$NOTLS_DATA" -m immediate -w stop >/dev/null 2>&1 || true
     rm -rf "$WORK"
