@@ -51,7 +51,7 @@ impl MailKind {
         MailKind::ALL.into_iter().find(|k| k.as_str() == name)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             MailKind::ConfirmAccount => "confirm_account",
             MailKind::ResetPassword => "reset_password",

@@ -148,14 +148,33 @@ pub(super) fn revoke_sessions(
     )?)
 }
 
+/// Whether [`end_links`] also drops a queued password-changed notice.
+///
+/// That notice is a security notice to the account's address; its reset
+/// link is minted when it is sent. A change of credentials or sessions
+/// ([`CREDENTIAL_LINKS`]: a password change or reset, logout-all, an admin
+/// logout) keeps it queued, so an attacker who changes the password and
+/// then signs everyone out cannot suppress it, and the link it mints later
+/// goes to the address the account still has. A change of address or a
+/// disable ([`ALL_LINKS`]) drops it with the other links, so no link
+/// reaches an address the account has left.
+pub(super) fn drops_notices(actions: &[&str]) -> bool {
+    actions.contains(&ACTION_CONFIRM)
+}
+
+/// The outbox kind [`drops_notices`] is about.
+pub(super) const NOTICE_WITH_LINK: &str = MailKind::PasswordChangedNotice.as_str();
+
 /// Ends a user's pending email links of `actions` (TT-02), in the caller's
 /// transaction: their challenges, and queued mail that would mint one (a
-/// mail being sent now loses its link, see `crate::mail::outbox`).
+/// mail being sent now loses its link, see `crate::mail::outbox`), except
+/// a password-changed notice that [`drops_notices`] keeps.
 pub(super) fn end_links(
     tx: &Transaction<'_>,
     user_id: &str,
     actions: &[&str],
 ) -> Result<(), StoreError> {
+    let drop_notices = drops_notices(actions);
     for action in actions {
         tx.prepare_cached(
             "DELETE FROM challenges WHERE namespace = 'toktok' AND action = ?1 AND id = ?2",
@@ -163,9 +182,10 @@ pub(super) fn end_links(
         .execute(params![action, user_id])?;
         tx.prepare_cached(
             "DELETE FROM outbox WHERE user_id = ?1 AND failed_at IS NULL
-                 AND link IS NOT NULL AND json_extract(link, '$.action') = ?2",
+                 AND link IS NOT NULL AND json_extract(link, '$.action') = ?2
+                 AND (kind <> ?3 OR ?4)",
         )?
-        .execute(params![user_id, action])?;
+        .execute(params![user_id, action, NOTICE_WITH_LINK, drop_notices])?;
     }
     Ok(())
 }
@@ -304,6 +324,10 @@ impl Store {
                      WHERE email_key = (SELECT email_key FROM users WHERE id = ?1)",
                 [&id],
             )?;
+            // Addresses that signed in with the old password no longer
+            // pass the account-wide lockout (TT-09): whoever used a stolen
+            // password from one must not keep that after the change.
+            tx.execute("DELETE FROM sign_in_clients WHERE user_id = ?1", [&id])?;
             revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
             end_links(tx, &id, CREDENTIAL_LINKS)?;
             audit::insert(tx, &event)?;

@@ -321,6 +321,27 @@ async fn logout_all_ends_pending_reset_and_email_change_links() {
 }
 
 #[tokio::test]
+async fn signing_everyone_out_does_not_suppress_the_password_changed_notice() {
+    // A thief who changes the password and then signs everyone out must
+    // not take the owner's notice with the links that logout-all ends.
+    let (app, sink) = with_sink("").await;
+    let t = app.signed_up("gil@example.com").await;
+    sink.stop().await; // the relay is down: the notice stays queued
+    change_password(&app, &t.access, PASSWORD, FRESH).await;
+    // The session that changed the password lives on, and signs all out.
+    let res = app
+        .request(Method::POST, "/v1/auth/logout-all", Some(&t.access), None)
+        .await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM outbox WHERE kind = 'password_changed_notice'")
+            .await,
+        1,
+        "the notice is still queued"
+    );
+}
+
+#[tokio::test]
 async fn admin_logout_and_disable_end_pending_links() {
     let (app, sink) = with_sink("[email]\nconfirmation_required = true\n").await;
     let admin = app.api_key(&["admin"]).await;

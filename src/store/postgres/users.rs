@@ -5,7 +5,7 @@ use postgres::Row;
 use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, PgDb};
 use crate::mail::OutgoingMail;
-use crate::store::users::{ALL_LINKS, CREDENTIAL_LINKS};
+use crate::store::users::{drops_notices, ALL_LINKS, CREDENTIAL_LINKS, NOTICE_WITH_LINK};
 use crate::store::{AuditEvent, MailSlot, ProfileChange, StoreError, UserRecord};
 
 pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \
@@ -64,6 +64,7 @@ pub(super) fn end_links(
     user_id: &str,
     actions: &[&str],
 ) -> Result<(), StoreError> {
+    let drop_notices = drops_notices(actions);
     for action in actions {
         tx.execute(
             "SELECT pg_advisory_xact_lock(
@@ -76,8 +77,9 @@ pub(super) fn end_links(
         )?;
         tx.execute(
             "DELETE FROM outbox WHERE user_id = $1 AND failed_at IS NULL
-                 AND link IS NOT NULL AND (link::jsonb ->> 'action') = $2",
-            &[&user_id, action],
+                 AND link IS NOT NULL AND (link::jsonb ->> 'action') = $2
+                 AND (kind <> $3 OR $4)",
+            &[&user_id, action, &NOTICE_WITH_LINK, &drop_notices],
         )?;
     }
     Ok(())
@@ -202,6 +204,9 @@ impl PgDb {
                  WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
                 &[&id],
             )?;
+            // As on SQLite: no address keeps passing the lockout on the
+            // strength of the old password.
+            tx.execute("DELETE FROM sign_in_clients WHERE user_id = $1", &[&id])?;
             revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
             end_links(tx, &id, CREDENTIAL_LINKS)?;
             audit::insert(tx, &event)?;
