@@ -245,7 +245,7 @@ CREATE INDEX spent_refresh_tokens_session ON spent_refresh_tokens(session_id);
 -- exist already are sorted by their action, so links mailed before the
 -- upgrade keep working. SQLite cannot change a primary key in place: the
 -- table is rebuilt.
-CREATE TABLE challenges_v6 (
+CREATE TABLE challenges_new (
     -- 'toktok' (email links, src/mail/) or 'api' (/v1/challenges*)
     namespace           TEXT NOT NULL DEFAULT 'api',
     action              TEXT NOT NULL,
@@ -263,14 +263,14 @@ CREATE TABLE challenges_v6 (
     attempts            INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (namespace, action, id)
 ) WITHOUT ROWID;
-INSERT INTO challenges_v6 (namespace, action, id, uid, secret, secret_hash, metadata,
+INSERT INTO challenges_new (namespace, action, id, uid, secret, secret_hash, metadata,
         created_at, verified_at, ttl, expires_at, throttle, throttle_until, attempts)
     SELECT CASE WHEN substr(action, 1, 7) = 'toktok:' THEN 'toktok' ELSE 'api' END,
            action, id, uid, secret, secret_hash, metadata, created_at, verified_at, ttl,
            expires_at, throttle, throttle_until, attempts
     FROM challenges;
 DROP TABLE challenges;
-ALTER TABLE challenges_v6 RENAME TO challenges;
+ALTER TABLE challenges_new RENAME TO challenges;
 CREATE INDEX challenges_expires ON challenges(expires_at) WHERE expires_at IS NOT NULL;
 
 -- The per-address mail throttle (issue 16, TT-05 and TT-08): one mail of a

@@ -492,6 +492,39 @@ async fn known_addresses_are_bounded_and_not_stored_in_clear() {
     assert_eq!(res.status(), StatusCode::OK);
 }
 
+/// An address that signed in with a password that has since been changed
+/// or reset (a thief's, perhaps) is no longer a known one: it waits on the
+/// account's lock like any other.
+#[tokio::test]
+async fn a_new_password_forgets_the_known_addresses() {
+    let app = spawn_app_with(BEHIND_PROXY).await;
+    let email = "lee@example.com";
+    let thief = "203.0.113.9";
+    let owner = app.signed_up(email).await;
+    assert_eq!(login_from(&app, thief, email, PASSWORD).await.status(), 200);
+    let changed = app
+        .request(
+            reqwest::Method::POST,
+            "/v1/users/me/password",
+            Some(&owner.access),
+            Some(
+                json!({ "current_password": PASSWORD, "new_password": "the owner's fresh one 1" }),
+            ),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM sign_in_clients").await,
+        0
+    );
+    // Lock the account from elsewhere: the thief's address waits too.
+    for _ in 0..5 {
+        let _ = login_from(&app, "192.0.2.77", email, "attacker guess 000").await;
+    }
+    let res = login_from(&app, thief, email, "the owner's fresh one 1").await;
+    assert_problem(res, 429, "rate_limited").await;
+}
+
 /// TT-16: `trusted_proxies = ["0.0.0.0/0"]` was accepted silently; `check`
 /// (like `serve`) now warns that it trusts every address.
 #[test]
