@@ -595,7 +595,7 @@ async fn check_catches_what_serve_then_refuses() {
     // refuses to start; an unwritable outbox does not stop serve, whose
     // mail then waits and retries, but check still says so.)
     type Case<'a> = (String, Vec<(&'a str, String)>, &'a str, Option<&'a str>);
-    let cases: Vec<Case> = vec![
+    let mut cases: Vec<Case> = vec![
         (
             format!("[email]\noutbox_dir = {outbox}\ntemplates_dir = \"/nonexistent/toktok\"\n"),
             vec![],
@@ -639,6 +639,11 @@ async fn check_catches_what_serve_then_refuses() {
             Some("while creating the directory"),
         ),
     ];
+    if crate::helpers::postgres_server().is_some() {
+        // On PostgreSQL there is no database file whose directory could be
+        // unwritable (and a path beside the URL is a configuration error).
+        cases.pop();
+    }
     // serve gets a port that is taken, so it stops even where it would
     // start: what it says before that is what counts.
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
