@@ -48,10 +48,13 @@ def check(cond: bool, what: str) -> None:
 
 
 def served(port: int, timeout: float = 5.0) -> float | None:
-    """Seconds a fresh client needs for GET /health, or None if not served."""
+    """Seconds a fresh client needs for GET /health, or None if not served.
+    It connects from 127.0.0.2: the attacks below come from 127.0.0.1, and
+    toktok caps the connections of one address (server.max_connections_per_ip,
+    100), so a bystander is another address, as it would be on a network."""
     t0 = time.monotonic()
     try:
-        status, _ = Client(port, timeout=timeout).call("GET", "/health")
+        status, _ = Client(port, timeout=timeout, source="127.0.0.2").call("GET", "/health")
     except OSError:
         return None
     return time.monotonic() - t0 if status == 200 else None
@@ -128,11 +131,14 @@ def net(binary: Path) -> None:
         s.recv(4096)
         kept.append(s)
 
-    # 2b. 10,000 connections that never send a byte (the connection cap).
+    # 2b. 10,000 connections that never send a byte (the process-wide
+    # connection cap), 100 from each of 100 loopback addresses so that the
+    # per-address cap does not refuse them first.
     idle = []
     try:
-        for _ in range(10_000):
+        for i in range(10_000):
             s = socket.socket()
+            s.bind((f"127.1.{i // 100 // 250}.{(i // 100) % 250 + 1}", 0))
             s.connect(("127.0.0.1", port))
             idle.append(s)
     except OSError as e:

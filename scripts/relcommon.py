@@ -134,9 +134,12 @@ listen = "127.0.0.1:0"
 class Client:
     """A keep-alive HTTP/1.1 JSON client; reconnects after an error."""
 
-    def __init__(self, port: int, timeout: float = 30):
+    def __init__(self, port: int, timeout: float = 30, source: str | None = None):
         self.port = port
         self.timeout = timeout
+        # The loopback address to connect from (any of 127.0.0.0/8): a
+        # client apart from the others in toktok's per-address limits.
+        self.source = (source, 0) if source else None
         self.conn: http.client.HTTPConnection | None = None
 
     def call(self, method: str, path: str, body=None, token: str | None = None, raw: bytes | None = None,
@@ -144,7 +147,8 @@ class Client:
         """(status, parsed JSON or None). Raises OSError/HTTPException when
         the server is gone: the caller decides what an unanswered request means."""
         if self.conn is None:
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout,
+                                                   source_address=self.source)
         hdrs = dict(headers or {})
         data = raw
         if body is not None:
