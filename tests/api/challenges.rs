@@ -712,40 +712,25 @@ async fn a_key_twice_inside_metadata_is_422_naming_it() {
         let body = format!(r#"{{"action":"{ACTION}","id":"{ID}","metadata":{metadata}}}"#);
         let res = s
             .app
-            .client
-            .post(s.app.url("/v1/challenges"))
-            .bearer_auth(&s.key)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+            .request_raw(Method::POST, "/v1/challenges", Some(&s.key), body)
+            .await;
         let problem = assert_problem(res, 422, "validation_failed").await;
         assert_eq!(problem["errors"][0]["field"], field, "{problem}");
     }
     // User metadata too, on register and on a profile edit.
+    let body = r#"{"email":"m@example.com","password":"a long enough password","metadata":{"x":{"k":1,"k":2}}}"#;
     let res = s
         .app
-        .client
-        .post(s.app.url("/v1/auth/register"))
-        .header("content-type", "application/json")
-        .body(r#"{"email":"m@example.com","password":"a long enough password","metadata":{"x":{"k":1,"k":2}}}"#)
-        .send()
-        .await
-        .unwrap();
+        .request_raw(Method::POST, "/v1/auth/register", None, body.to_owned())
+        .await;
     let problem = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "metadata.x.k");
     let t = s.app.signed_up("n@example.com").await;
+    let body = r#"{"metadata":{"k":1,"k":2}}"#.to_owned();
     let res = s
         .app
-        .client
-        .patch(s.app.url("/v1/users/me"))
-        .bearer_auth(&t.access)
-        .header("content-type", "application/json")
-        .body(r#"{"metadata":{"k":1,"k":2}}"#)
-        .send()
-        .await
-        .unwrap();
+        .request_raw(Method::PATCH, "/v1/users/me", Some(&t.access), body)
+        .await;
     let problem = assert_problem(res, 422, "validation_failed").await;
     assert_eq!(problem["errors"][0]["field"], "metadata.k");
 }
@@ -762,14 +747,8 @@ async fn metadata_nested_past_the_limit_is_422_saying_so() {
         );
         let res = s
             .app
-            .client
-            .post(s.app.url("/v1/challenges"))
-            .bearer_auth(&s.key)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+            .request_raw(Method::POST, "/v1/challenges", Some(&s.key), body)
+            .await;
         let problem = assert_problem(res, 422, "validation_failed").await;
         assert_eq!(problem["errors"][0]["field"], "metadata");
         let message = problem["errors"][0]["message"].as_str().unwrap();

@@ -8,14 +8,7 @@ use crate::helpers::{spawn_in, PASSWORD};
 fn toktok(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     let config = dir.join("toktok.toml");
     if !config.exists() {
-        std::fs::write(
-            &config,
-            format!(
-                "{}[password]\npbkdf2_iterations = 1000\n",
-                crate::helpers::database_toml(dir)
-            ),
-        )
-        .unwrap();
+        config_with(dir, "");
     }
     let mut child = Command::new(env!("CARGO_BIN_EXE_toktok"))
         .arg("--config")

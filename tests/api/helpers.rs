@@ -356,6 +356,26 @@ impl TestApp {
         req.send().await.expect("request is answered")
     }
 
+    /// A request whose JSON body is sent as written: for bodies a `Value`
+    /// cannot hold, such as a key given twice.
+    pub async fn request_raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: String,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .header("content-type", "application/json")
+            .body(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("request is answered")
+    }
+
     pub async fn post(&self, path: &str, body: Value) -> Response {
         self.request(Method::POST, path, None, Some(body)).await
     }
