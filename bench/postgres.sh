@@ -196,9 +196,9 @@ if [ "$OUT" != - ]; then
         echo "  p99 is the larger of the two."
         echo
         pg_table
-        if [ -f bench/POSTGRES.md ]; then
+        if [ -f docs/benchmarks-notes-postgres.md ]; then
             echo
-            cat bench/POSTGRES.md
+            cat docs/benchmarks-notes-postgres.md
         fi
         echo "<!-- postgres:end -->"
     )

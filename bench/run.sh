@@ -483,7 +483,7 @@ if [ "$OUT" != - ]; then
         echo "# Benchmarks"
         echo
         echo "Written by \`bash bench/run.sh$([ "$SCALE" = 1 ] && echo ' --scale')\` (issue 8): $RUNS runs of $DURATION s per workload, min/median/max."
-        echo "Do not edit by hand; rerun the script. The notes at the end come from \`bench/NOTES.md\`."
+        echo "Do not edit by hand; rerun the script. The notes at the end come from \`docs/benchmarks-notes.md\`."
         echo
         echo "## Machine and versions"
         echo
@@ -522,9 +522,9 @@ if [ "$OUT" != - ]; then
         goals
         echo
         extra
-        if [ -f bench/NOTES.md ]; then
+        if [ -f docs/benchmarks-notes.md ]; then
             echo
-            cat bench/NOTES.md
+            cat docs/benchmarks-notes.md
         fi
         if [ -n "$PG_SECTION" ]; then
             echo
