@@ -1,0 +1,4 @@
+//! Where errors become HTTP answers.
+
+#[cfg(test)]
+mod tests;
