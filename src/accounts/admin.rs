@@ -9,8 +9,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{
-    check_metadata, check_name, collect, email, new_user_record, parse_email, weak, RequestMeta,
-    UserView,
+    check_metadata, check_name, collect, email, new_user_record, parse_email, RequestMeta, UserView,
 };
 use crate::app::AppState;
 use crate::clock::rfc3339;
@@ -225,7 +224,7 @@ pub async fn create_user(
     let key = email.normalized();
     let phc = match input.password {
         Some(password) => {
-            state.policy.check(&password, Some(&email)).map_err(weak)?;
+            state.policy.check(&password, Some(&email))?;
             Some(state.hasher.hash(password).await?)
         }
         None => None,

@@ -30,11 +30,10 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
-use crate::auth::jwt::{Claims, JwtError, TokenKind, Validation};
+use crate::auth::jwt::{Claims, TokenKind, Validation};
 use crate::auth::sha256_hex;
 use crate::clock::rfc3339;
 use crate::domain::email::Email;
-use crate::domain::password::PasswordProblem;
 use crate::error::{ApiError, FieldError};
 use crate::mail::MailKind;
 use crate::ratelimit::{self, Bucket};
@@ -160,10 +159,6 @@ fn parse_email(field: &str, raw: &str) -> Result<Email, ApiError> {
     Email::parse(raw).map_err(|e| ApiError::field(field, e.to_string()))
 }
 
-fn weak(problem: PasswordProblem) -> ApiError {
-    ApiError::WeakPassword(problem.to_string())
-}
-
 pub(crate) fn check_name(name: &Option<String>) -> Result<(), FieldError> {
     match name {
         Some(n) if n.chars().count() > NAME_MAX_CHARS => Err(FieldError::new(
@@ -286,10 +281,7 @@ pub async fn register(
     let Some(email) = email else {
         return Err(ApiError::field("email", "is required"));
     };
-    state
-        .policy
-        .check(&input.password, Some(&email))
-        .map_err(weak)?;
+    state.policy.check(&input.password, Some(&email))?;
 
     let confirmation = state.config.email.confirmation_required;
     let key = email.normalized();
@@ -567,20 +559,12 @@ fn validation(state: &AppState, kind: TokenKind) -> Validation {
     }
 }
 
-fn token_error(e: JwtError) -> ApiError {
-    match e {
-        JwtError::Expired => ApiError::TokenExpired,
-        _ => ApiError::InvalidToken,
-    }
-}
-
 /// Checks an access token and that its session is still live (J5).
 pub async fn authenticate(state: &AppState, token: &str) -> Result<Authenticated, ApiError> {
     let now = state.now();
     let claims = state
         .keys()
-        .verify(token, &validation(state, TokenKind::Access), now)
-        .map_err(token_error)?;
+        .verify(token, &validation(state, TokenKind::Access), now)?;
     let sid = claims.sid.as_deref().ok_or(ApiError::InvalidToken)?;
     let (session, user) = state
         .store
@@ -830,7 +814,7 @@ pub async fn change_password(
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
     let email = Email::parse(&who.user.email).ok();
-    state.policy.check(&new, email.as_ref()).map_err(weak)?;
+    state.policy.check(&new, email.as_ref())?;
     verify_current_password(state, who, current, meta).await?;
     let phc = state.hasher.hash(new).await?;
     let now = state.now();
@@ -938,7 +922,7 @@ pub async fn create_user(
     admin::check_role(role).map_err(|e| ApiError::Validation(vec![e]))?;
     let phc = match password {
         Some(password) => {
-            state.policy.check(&password, Some(&email)).map_err(weak)?;
+            state.policy.check(&password, Some(&email))?;
             Some(state.hasher.hash(password).await?)
         }
         None => None,

@@ -5,8 +5,14 @@
 
 use axum::response::IntoResponse;
 
+use crate::accounts::email::LinkTokenError;
+use crate::accounts::tokens::SigningFailed;
+use crate::auth::api_keys::ApiKeyError;
+use crate::auth::jwt::JwtError;
 use crate::auth::password::{HashError, Overloaded};
+use crate::auth::rsa::DecryptError;
 use crate::challenge::ChallengeError;
+use crate::domain::password::PasswordProblem;
 use crate::error::{ApiError, FieldError};
 use crate::store::StoreError;
 
@@ -267,5 +273,126 @@ fn challenge_errors() {
     assert_eq!(
         debug(ChallengeError::Store(StoreError::Unavailable("x".into()))),
         "StorageUnavailable"
+    );
+}
+
+#[test]
+fn overload_and_limits_carry_retry_after() {
+    use axum::http::{header, StatusCode};
+    // P8: an overloaded hash pool answers 503 with Retry-After.
+    let res = ApiError::from(HashError::Overloaded).into_response();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+    let res = ApiError::RateLimited(7).into_response();
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(res.headers()[header::RETRY_AFTER], "7");
+}
+
+#[test]
+fn internal_errors_never_show_their_cause() {
+    use axum::http::{header, StatusCode};
+    let res = ApiError::Internal("secret detail".into()).into_response();
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        res.headers()[header::CONTENT_TYPE],
+        "application/problem+json"
+    );
+}
+
+#[test]
+fn storage_trouble_is_503_not_500() {
+    use axum::http::StatusCode;
+    let res = ApiError::from(StoreError::Unavailable("disk full".into())).into_response();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
+
+// The conversions below were closures and private functions in
+// `http/extract.rs`, `accounts/mod.rs`, `accounts/tokens.rs`,
+// `accounts/anonymous.rs` and `accounts/email.rs` before they moved here;
+// these rows are what those bodies answered.
+
+#[test]
+fn jwt_errors_of_a_presented_token() {
+    assert_eq!(debug(JwtError::Expired), "TokenExpired");
+    assert_eq!(debug(JwtError::Malformed), "InvalidToken");
+    assert_eq!(debug(JwtError::Invalid("bad signature")), "InvalidToken");
+    assert_eq!(debug(JwtError::Key("gone".into())), "InvalidToken");
+}
+
+#[test]
+fn jwt_errors_of_a_token_we_sign() {
+    assert_eq!(
+        debug(SigningFailed::Session(JwtError::Key("no key".into()))),
+        r#"Internal("signing failed: no key")"#
+    );
+    for e in [
+        JwtError::Malformed,
+        JwtError::Expired,
+        JwtError::Invalid("x"),
+    ] {
+        assert_eq!(
+            debug(SigningFailed::Session(e)),
+            r#"Internal("signing failed")"#
+        );
+    }
+    assert_eq!(
+        debug(SigningFailed::Anonymous(JwtError::Key("no key".into()))),
+        r#"Internal("signing an anonymous token failed: signing key error: no key")"#
+    );
+}
+
+#[test]
+fn link_token_errors_are_one_answer() {
+    for e in [
+        ChallengeError::Invalid(vec![FieldError::new("id", "x")]),
+        ChallengeError::NotFound,
+        ChallengeError::MalformedToken,
+        ChallengeError::ControlMismatch,
+        ChallengeError::Throttled { retry_after: 3 },
+        ChallengeError::NoSecret,
+    ] {
+        assert_eq!(debug(LinkTokenError(e)), "InvalidLinkToken");
+    }
+    assert_eq!(
+        debug(LinkTokenError(ChallengeError::Store(StoreError::Internal(
+            "x".into()
+        )))),
+        r#"Internal("x")"#
+    );
+}
+
+#[test]
+fn api_key_errors() {
+    assert_eq!(debug(ApiKeyError::Unknown), "Unauthenticated");
+    assert_eq!(debug(ApiKeyError::MissingScope), "Forbidden");
+    assert_eq!(
+        debug(ApiKeyError::Store(StoreError::Unavailable("x".into()))),
+        "StorageUnavailable"
+    );
+}
+
+#[test]
+fn decrypt_errors() {
+    assert_eq!(debug(DecryptError::Overloaded), "Overloaded(1)");
+    assert_eq!(debug(DecryptError::Invalid), "InvalidEncryption");
+}
+
+#[test]
+fn password_problems() {
+    assert_eq!(
+        debug(PasswordProblem::TooShort { min: 8 }),
+        r#"WeakPassword("must be at least 8 characters")"#
+    );
+    assert_eq!(
+        debug(PasswordProblem::TooLong { max: 64 }),
+        r#"WeakPassword("must be at most 64 characters")"#
+    );
+    assert_eq!(
+        debug(PasswordProblem::Common),
+        r#"WeakPassword("is too common")"#
+    );
+    assert_eq!(
+        debug(PasswordProblem::SameAsEmail),
+        r#"WeakPassword("must not be your email address")"#
     );
 }
