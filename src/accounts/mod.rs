@@ -31,6 +31,10 @@ use crate::app::AppState;
 use crate::auth::jwt::{Claims, TokenKind, Validation};
 use crate::clock::rfc3339;
 use crate::domain::email::Email;
+use crate::domain::metadata::Metadata;
+pub use crate::domain::metadata::METADATA_MAX_BYTES;
+use crate::domain::name::Name;
+pub use crate::domain::name::NAME_MAX_CHARS;
 use crate::error::{ApiError, FieldError};
 use crate::ratelimit::Bucket;
 use crate::store::{AuditEvent, SessionRecord, UserRecord};
@@ -46,12 +50,8 @@ pub use register::{create_user, register, Registered, Registration};
 pub use sessions::{end_session, logout, logout_all, sessions, SessionView};
 pub use tokens::TokenResponse;
 
-/// Largest `metadata` document, serialised (API.md "User object").
-pub const METADATA_MAX_BYTES: usize = 16 * 1024;
 /// Clock skew allowed on token times (J2 caps it at 60 s).
 const LEEWAY_SECS: i64 = 30;
-/// Longest display name, in characters.
-pub const NAME_MAX_CHARS: usize = 256;
 
 /// Who is asking: for audit events, rate limits and the sessions list.
 #[derive(Debug, Clone, Default)]
@@ -137,33 +137,47 @@ fn parse_email(field: &str, raw: &str) -> Result<Email, ApiError> {
     Email::parse(raw).map_err(|e| ApiError::field(field, e.to_string()))
 }
 
-pub(crate) fn check_name(name: &Option<String>) -> Result<(), FieldError> {
-    match name {
-        Some(n) if n.chars().count() > NAME_MAX_CHARS => Err(FieldError::new(
-            "name",
-            format!("must be at most {NAME_MAX_CHARS} characters"),
-        )),
-        Some(n) if n.chars().any(char::is_control) => Err(FieldError::new(
-            "name",
-            "must not contain control characters",
-        )),
-        _ => Ok(()),
+/// The `name` of a request, parsed into a [`Name`]; a refusal is
+/// collected into `errors` under `name`.
+fn parse_name(raw: Option<String>, errors: &mut Vec<FieldError>) -> Option<Name> {
+    match raw.map(Name::parse).transpose() {
+        Ok(name) => name,
+        Err(e) => {
+            errors.push(FieldError::new("name", e.to_string()));
+            None
+        }
     }
 }
 
-/// A user-supplied JSON document (`metadata`, `app_metadata`): an object
-/// of at most [`METADATA_MAX_BYTES`]; errors are reported under `field`.
+/// A user-supplied document (`metadata`, `app_metadata`), parsed into a
+/// [`Metadata`]; a refusal is collected into `errors` under `field`.
+fn parse_metadata(
+    field: &str,
+    raw: Option<Value>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Metadata> {
+    match raw.map(Metadata::parse).transpose() {
+        Ok(metadata) => metadata,
+        Err(e) => {
+            errors.push(FieldError::new(field, e.to_string()));
+            None
+        }
+    }
+}
+
+/// The `name` check alone, as [`parse_name`] makes it (`crate::fuzzing`).
+pub(crate) fn check_name(name: &Option<String>) -> Result<(), FieldError> {
+    let mut errors = Vec::new();
+    parse_name(name.clone(), &mut errors);
+    errors.pop().map_or(Ok(()), Err)
+}
+
+/// The document check alone, as [`parse_metadata`] makes it
+/// (`crate::fuzzing`).
 pub(crate) fn check_metadata(field: &str, metadata: &Value) -> Result<(), FieldError> {
-    if !metadata.is_object() {
-        return Err(FieldError::new(field, "must be a JSON object"));
-    }
-    if metadata.to_string().len() > METADATA_MAX_BYTES {
-        return Err(FieldError::new(
-            field,
-            format!("must be at most {METADATA_MAX_BYTES} bytes"),
-        ));
-    }
-    Ok(())
+    let mut errors = Vec::new();
+    parse_metadata(field, Some(metadata.clone()), &mut errors);
+    errors.pop().map_or(Ok(()), Err)
 }
 
 fn collect(errors: Vec<FieldError>) -> Result<(), ApiError> {

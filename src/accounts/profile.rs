@@ -5,11 +5,13 @@
 use serde_json::json;
 
 use super::{
-    check_metadata, check_name, collect, email, verify_current_password, Authenticated,
+    collect, email, parse_metadata, parse_name, verify_current_password, Authenticated,
     RequestMeta, UserView,
 };
 use crate::app::AppState;
 use crate::domain::email::Email;
+use crate::domain::metadata::Metadata;
+use crate::domain::name::Name;
 use crate::error::ApiError;
 use crate::mail::MailKind;
 use crate::store::ProfileChange;
@@ -19,20 +21,15 @@ pub async fn update_profile(
     who: &Authenticated,
     change: ProfileChange,
 ) -> Result<UserView, ApiError> {
+    let ProfileChange { name, metadata } = change;
     let mut errors = Vec::new();
-    if let Some(name) = &change.name {
-        if let Err(e) = check_name(name) {
-            errors.push(e);
-        }
-    }
-    if let Some(Err(e)) = change
-        .metadata
-        .as_ref()
-        .map(|m| check_metadata("metadata", m))
-    {
-        errors.push(e);
-    }
+    let name = name.map(|name| parse_name(name, &mut errors));
+    let metadata = parse_metadata("metadata", metadata, &mut errors);
     collect(errors)?;
+    let change = ProfileChange {
+        name: name.map(|name| name.map(Name::into_inner)),
+        metadata: metadata.map(Metadata::into_value),
+    };
     let user = state
         .store
         .update_profile(&who.user.id, change, state.now())

@@ -5,11 +5,13 @@ use serde_json::{json, Value};
 
 use super::login::sign_in;
 use super::{
-    admin, check_metadata, check_name, collect, email, parse_email, RequestMeta, TokenResponse,
+    admin, collect, email, parse_email, parse_metadata, parse_name, RequestMeta, TokenResponse,
     UserView,
 };
 use crate::app::AppState;
 use crate::domain::email::Email;
+use crate::domain::metadata::Metadata;
+use crate::domain::name::Name;
 use crate::error::{ApiError, FieldError};
 use crate::mail::MailKind;
 use crate::ratelimit::Bucket;
@@ -47,16 +49,8 @@ pub async fn register(
             None
         }
     };
-    if let Err(e) = check_name(&input.name) {
-        errors.push(e);
-    }
-    if let Some(Err(e)) = input
-        .metadata
-        .as_ref()
-        .map(|m| check_metadata("metadata", m))
-    {
-        errors.push(e);
-    }
+    let name = parse_name(input.name, &mut errors);
+    let metadata = parse_metadata("metadata", input.metadata, &mut errors);
     collect(errors)?;
     let Some(email) = email else {
         return Err(ApiError::field("email", "is required"));
@@ -70,8 +64,8 @@ pub async fn register(
     let phc = state.hasher.hash(input.password).await?;
     let now = state.now();
     let mut user = new_user_record(&email, "user", Some(phc), None, now);
-    user.name = input.name;
-    user.metadata = input.metadata.unwrap_or_else(|| json!({}));
+    user.name = name.map(Name::into_inner);
+    user.metadata = metadata.unwrap_or_else(Metadata::empty).into_value();
     if let Some(anonymous_id) = input.anonymous_id {
         user.app_metadata = json!({ "anonymous_id": anonymous_id });
     }
