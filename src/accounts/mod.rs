@@ -44,7 +44,7 @@ pub use login::{
     LOCKOUT_THRESHOLD,
 };
 pub use profile::{change_password, delete_account, update_profile};
-pub use refresh::{decide_refresh, refresh};
+pub use refresh::{decide_refresh, refresh, RefreshAttempt};
 use register::new_user_record;
 pub use register::{create_user, register, Registered, Registration};
 pub use sessions::{end_session, logout, logout_all, sessions, SessionView};

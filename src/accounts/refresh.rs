@@ -33,20 +33,18 @@ pub async fn refresh(
             json!({ "session": session.id }),
         )
     };
-    let subject = presented.subject;
+    let attempt = RefreshAttempt {
+        subject: presented.subject,
+        presented_hash,
+        successor_hash,
+        now_ms,
+        grace_ms,
+        idle_secs: idle,
+    };
     let outcome = state
         .store
         .refresh_session(presented.key, now_ms, reuse_event, move |session, user| {
-            decide_refresh(
-                session,
-                user,
-                subject.as_deref(),
-                &presented_hash,
-                &successor_hash,
-                now_ms,
-                grace_ms,
-                idle,
-            )
+            decide_refresh(session, user, &attempt)
         })
         .await?;
     let Some((decision, session, user)) = outcome else {
@@ -78,25 +76,39 @@ pub async fn refresh(
     }
 }
 
+/// A presented refresh token as the rotation rules see it, with the
+/// moment and the limits it is judged by.
+#[derive(Debug, Clone)]
+pub struct RefreshAttempt {
+    /// The user a pre-1.1 JWT refresh token names (an opaque one names none).
+    pub subject: Option<String>,
+    /// SHA-256 of the presented secret.
+    pub presented_hash: String,
+    /// SHA-256 of the secret its successor gets (`tokens::successor_jti`).
+    pub successor_hash: String,
+    pub now_ms: i64,
+    /// `[jwt] reuse_grace`, in milliseconds.
+    pub grace_ms: i64,
+    /// `[jwt] refresh_idle_ttl`, in seconds.
+    pub idle_secs: i64,
+}
+
 /// The rotation rules, free of storage so they can be tested directly.
 ///
-/// `subject` is the user a pre-1.1 JWT refresh token names (an opaque one
-/// names none). The grace is counted exactly, in milliseconds: the
-/// predecessor replays while `now_ms - rotated_at_ms < grace_ms`, so a
-/// grace of 0 never replays (strict rotation).
-#[allow(clippy::too_many_arguments)]
+/// The grace is counted exactly, in milliseconds: the predecessor replays
+/// while `now_ms - rotated_at_ms < grace_ms`, so a grace of 0 never
+/// replays (strict rotation).
 pub fn decide_refresh(
     session: &SessionRecord,
     user: &UserRecord,
-    subject: Option<&str>,
-    presented_hash: &str,
-    successor_hash: &str,
-    now_ms: i64,
-    grace_ms: i64,
-    idle: i64,
+    attempt: &RefreshAttempt,
 ) -> RefreshDecision {
+    let now_ms = attempt.now_ms;
     let now = now_ms.div_euclid(1000);
-    let foreign = subject.is_some_and(|sub| sub != session.user_id);
+    let foreign = attempt
+        .subject
+        .as_deref()
+        .is_some_and(|sub| sub != session.user_id);
     if foreign || user.disabled || !session.is_live(now) {
         return RefreshDecision::Reject;
     }
@@ -106,17 +118,18 @@ pub fn decide_refresh(
     if now_ms.saturating_add(LEEWAY_SECS * 1000) < session.rotated_at_ms {
         return RefreshDecision::Reject;
     }
-    if now - session.last_used_at > idle {
+    if now - session.last_used_at > attempt.idle_secs {
         return RefreshDecision::Reject;
     }
-    if session.refresh_hash == presented_hash {
+    if session.refresh_hash == attempt.presented_hash {
         return RefreshDecision::Rotate {
-            successor_hash: successor_hash.to_owned(),
+            successor_hash: attempt.successor_hash.clone(),
         };
     }
-    let is_predecessor = session.prev_refresh_hash.as_deref() == Some(presented_hash);
-    let in_grace = now_ms.saturating_sub(session.rotated_at_ms) < grace_ms;
-    if is_predecessor && in_grace && session.refresh_hash == successor_hash {
+    let presented = Some(attempt.presented_hash.as_str());
+    let is_predecessor = session.prev_refresh_hash.as_deref() == presented;
+    let in_grace = now_ms.saturating_sub(session.rotated_at_ms) < attempt.grace_ms;
+    if is_predecessor && in_grace && session.refresh_hash == attempt.successor_hash {
         return RefreshDecision::Replay;
     }
     // A genuine token of this family (its signature and `sid` are ours) that
@@ -164,7 +177,24 @@ mod tests {
         }
     }
 
-    /// `decide_refresh` at `now_ms` with a 10 s grace and a 600 s idle limit.
+    /// An attempt at `now_ms` with a 10 s grace and a 600 s idle limit.
+    fn attempt(
+        subject: Option<&str>,
+        presented: &str,
+        successor: &str,
+        now_ms: i64,
+    ) -> RefreshAttempt {
+        RefreshAttempt {
+            subject: subject.map(str::to_owned),
+            presented_hash: presented.to_owned(),
+            successor_hash: successor.to_owned(),
+            now_ms,
+            grace_ms: 10_000,
+            idle_secs: 600,
+        }
+    }
+
+    /// `decide_refresh` of [`attempt`] on the usual session and user.
     fn decide(
         subject: Option<&str>,
         presented: &str,
@@ -174,12 +204,7 @@ mod tests {
         decide_refresh(
             &session(),
             &user(),
-            subject,
-            presented,
-            successor,
-            now_ms,
-            10_000,
-            600,
+            &attempt(subject, presented, successor, now_ms),
         )
     }
 
@@ -215,8 +240,13 @@ mod tests {
             RefreshDecision::RevokeFamily
         );
         // A one-second grace lasts one second, not up to two.
-        let one =
-            |now_ms| decide_refresh(&session(), &user(), None, "h0", "h1", now_ms, 1_000, 600);
+        let one = |now_ms| {
+            let attempt = RefreshAttempt {
+                grace_ms: 1_000,
+                ..attempt(None, "h0", "h1", now_ms)
+            };
+            decide_refresh(&session(), &user(), &attempt)
+        };
         assert_eq!(one(1_001_499), RefreshDecision::Replay);
         assert_eq!(one(1_001_500), RefreshDecision::RevokeFamily);
         assert_eq!(one(1_001_999), RefreshDecision::RevokeFamily);
@@ -224,7 +254,13 @@ mod tests {
 
     #[test]
     fn a_zero_grace_is_strict_rotation() {
-        let strict = |now_ms| decide_refresh(&session(), &user(), None, "h0", "h1", now_ms, 0, 600);
+        let strict = |now_ms| {
+            let attempt = RefreshAttempt {
+                grace_ms: 0,
+                ..attempt(None, "h0", "h1", now_ms)
+            };
+            decide_refresh(&session(), &user(), &attempt)
+        };
         assert_eq!(
             strict(1_000_500),
             RefreshDecision::RevokeFamily,
@@ -259,19 +295,17 @@ mod tests {
         let mut s = session();
         s.revoked_at = Some(1000);
         assert_eq!(
-            decide_refresh(&s, &user(), None, "h1", "h2", 1_001_000, 10_000, 600),
+            decide_refresh(&s, &user(), &attempt(None, "h1", "h2", 1_001_000)),
             RefreshDecision::Reject
         );
         assert_eq!(
             decide_refresh(
                 &session(),
                 &user(),
-                None,
-                "h1",
-                "h2",
-                10_000_000,
-                10_000,
-                1_000_000
+                &RefreshAttempt {
+                    idle_secs: 1_000_000,
+                    ..attempt(None, "h1", "h2", 10_000_000)
+                }
             ),
             RefreshDecision::Reject
         );
@@ -279,7 +313,7 @@ mod tests {
         let mut u = user();
         u.disabled = true;
         assert_eq!(
-            decide_refresh(&session(), &u, None, "h1", "h2", 1_001_000, 10_000, 600),
+            decide_refresh(&session(), &u, &attempt(None, "h1", "h2", 1_001_000)),
             RefreshDecision::Reject
         );
         // A pre-1.1 JWT refresh token naming another user.
