@@ -9,12 +9,13 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{
-    check_metadata, check_name, collect, email, new_user_record, parse_email, weak, RequestMeta,
-    UserView,
+    collect, email, new_user_record, parse_email, parse_metadata, parse_name, RequestMeta, UserView,
 };
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::domain::email::Email;
+use crate::domain::metadata::Metadata;
+use crate::domain::name::Name;
 use crate::error::{ApiError, FieldError};
 use crate::mail::{LinkPath, LinkSpec, MailKind, OutgoingMail, ACTION_RESET};
 use crate::store::{AdminChange, AuditEvent, AuditRow, UserRecord};
@@ -204,20 +205,8 @@ pub async fn create_user(
     if let Err(e) = check_role(&role) {
         errors.push(e);
     }
-    if let Some(Err(e)) = input
-        .metadata
-        .as_ref()
-        .map(|m| check_metadata("metadata", m))
-    {
-        errors.push(e);
-    }
-    if let Some(Err(e)) = input
-        .app_metadata
-        .as_ref()
-        .map(|m| check_metadata("app_metadata", m))
-    {
-        errors.push(e);
-    }
+    let metadata = parse_metadata("metadata", input.metadata, &mut errors);
+    let app_metadata = parse_metadata("app_metadata", input.app_metadata, &mut errors);
     collect(errors)?;
     let Some(email) = email else {
         return Err(ApiError::field("email", "is required"));
@@ -225,7 +214,7 @@ pub async fn create_user(
     let key = email.normalized();
     let phc = match input.password {
         Some(password) => {
-            state.policy.check(&password, Some(&email)).map_err(weak)?;
+            state.policy.check(&password, Some(&email))?;
             Some(state.hasher.hash(password).await?)
         }
         None => None,
@@ -238,11 +227,11 @@ pub async fn create_user(
     let confirmed = input.email_confirmed.unwrap_or(true).then_some(now);
     let has_password = phc.is_some();
     let mut user = new_user_record(&email, &role, phc, confirmed, now);
-    if let Some(metadata) = input.metadata {
-        user.metadata = metadata;
+    if let Some(metadata) = metadata {
+        user.metadata = metadata.into_value();
     }
-    if let Some(app_metadata) = input.app_metadata {
-        user.app_metadata = app_metadata;
+    if let Some(app_metadata) = app_metadata {
+        user.app_metadata = app_metadata.into_value();
     }
     let event = admin_event(
         meta,
@@ -293,28 +282,30 @@ pub async fn update_user(
     change: AdminChange,
     meta: &RequestMeta,
 ) -> Result<AdminUserView, ApiError> {
+    let AdminChange {
+        role,
+        disabled,
+        email_confirmed,
+        metadata,
+        app_metadata,
+        name,
+    } = change;
     let mut errors = Vec::new();
-    if let Some(Err(e)) = change.role.as_deref().map(check_role) {
+    if let Some(Err(e)) = role.as_deref().map(check_role) {
         errors.push(e);
     }
-    if let Some(Err(e)) = change.name.as_ref().map(check_name) {
-        errors.push(e);
-    }
-    if let Some(Err(e)) = change
-        .metadata
-        .as_ref()
-        .map(|m| check_metadata("metadata", m))
-    {
-        errors.push(e);
-    }
-    if let Some(Err(e)) = change
-        .app_metadata
-        .as_ref()
-        .map(|m| check_metadata("app_metadata", m))
-    {
-        errors.push(e);
-    }
+    let name = name.map(|name| parse_name(name, &mut errors));
+    let metadata = parse_metadata("metadata", metadata, &mut errors);
+    let app_metadata = parse_metadata("app_metadata", app_metadata, &mut errors);
     collect(errors)?;
+    let change = AdminChange {
+        role,
+        disabled,
+        email_confirmed,
+        metadata: metadata.map(Metadata::into_value),
+        app_metadata: app_metadata.map(Metadata::into_value),
+        name: name.map(|name| name.map(Name::into_inner)),
+    };
     let now = state.now();
     let mut fields = Vec::new();
     for (field, set) in [

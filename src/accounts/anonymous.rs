@@ -14,6 +14,7 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::tokens::SigningFailed;
 use super::{validation, RequestMeta};
 use crate::app::AppState;
 use crate::auth::jwt::{anonymous_audience, Claims, TokenKind};
@@ -65,7 +66,7 @@ pub async fn issue(state: &AppState, meta: &RequestMeta) -> Result<AnonymousToke
     let access_token = state
         .keys()
         .sign(&claims)
-        .map_err(|e| ApiError::Internal(format!("signing an anonymous token failed: {e}")))?;
+        .map_err(SigningFailed::Anonymous)?;
     Ok(AnonymousToken {
         access_token,
         token_type: "Bearer",

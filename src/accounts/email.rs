@@ -14,7 +14,7 @@
 
 use serde_json::json;
 
-use super::{parse_email, verify_current_password, weak, Authenticated, RequestMeta, UserView};
+use super::{parse_email, verify_current_password, Authenticated, RequestMeta, UserView};
 use crate::app::AppState;
 use crate::challenge::{ChallengeError, Control, Lookup, Namespace, VerifyOptions};
 use crate::config::EmailMode;
@@ -263,16 +263,15 @@ async fn token_action(state: &AppState, token: &str) -> Result<(String, String),
         .challenges
         .info_in(Namespace::Toktok, Lookup::Token(token.to_owned()))
         .await
-        .map_err(link_error)?;
+        .map_err(LinkTokenError)?;
     Ok((record.action, record.id))
 }
 
-fn link_error(e: ChallengeError) -> ApiError {
-    match e {
-        ChallengeError::Store(e) => e.into(),
-        _ => ApiError::InvalidLinkToken,
-    }
-}
+/// The challenge engine refused an email link's token (confirm, reset,
+/// change). Every refusal but a storage failure is one answer, 400
+/// `invalid_token` (`crate::http::error`): the link is not telling why.
+#[derive(Debug)]
+pub struct LinkTokenError(pub ChallengeError);
 
 /// Consumes a link token, which must be for `action`.
 async fn consume(
@@ -297,7 +296,7 @@ async fn consume(
             None,
         )
         .await
-        .map_err(link_error)?;
+        .map_err(LinkTokenError)?;
     Ok(record.metadata)
 }
 
@@ -359,10 +358,7 @@ pub async fn reset_password(
         .await?
         .ok_or(ApiError::InvalidLinkToken)?;
     let email = Email::parse(&user.email).ok();
-    state
-        .policy
-        .check(&password, email.as_ref())
-        .map_err(weak)?;
+    state.policy.check(&password, email.as_ref())?;
     // Hash before consuming: an overloaded hasher must not burn the link.
     let phc = state.hasher.hash(password).await?;
     consume(state, token, ACTION_RESET).await?;

@@ -23,7 +23,7 @@ use crate::auth::jwt::{Claims, JwtError, TokenKind, FIRST_PARTY_CLIENT_ID};
 use crate::error::ApiError;
 use crate::store::{SessionKey, SessionRecord, UserRecord};
 
-use super::{token_error, validation, UserView};
+use super::{validation, UserView};
 
 /// What every refresh token starts with.
 pub const REFRESH_PREFIX: &str = "rt_";
@@ -99,8 +99,7 @@ pub fn presented_refresh(state: &AppState, token: &str) -> Result<PresentedRefre
     }
     let claims = state
         .keys()
-        .verify(token, &validation(state, TokenKind::Refresh), state.now())
-        .map_err(token_error)?;
+        .verify(token, &validation(state, TokenKind::Refresh), state.now())?;
     let sid = claims.sid.ok_or(ApiError::InvalidToken)?;
     Ok(PresentedRefresh {
         secret: claims.jti,
@@ -109,11 +108,15 @@ pub fn presented_refresh(state: &AppState, token: &str) -> Result<PresentedRefre
     })
 }
 
-fn jwt_failure(e: JwtError) -> ApiError {
-    match e {
-        JwtError::Key(cause) => ApiError::Internal(format!("signing failed: {cause}")),
-        _ => ApiError::Internal("signing failed".into()),
-    }
+/// A token toktok issues could not be signed: a key fault, never the
+/// client's. `crate::http::error` answers 500 and logs the cause; the
+/// variant says which token, for the log.
+#[derive(Debug)]
+pub enum SigningFailed {
+    /// An access token of a session.
+    Session(JwtError),
+    /// An anonymous token ([`super::anonymous`]).
+    Anonymous(JwtError),
 }
 
 /// An access token for `user` in `session`, issued at `now`.
@@ -142,7 +145,7 @@ pub fn access_token(
         amr: Some(session.amr.clone()),
         aal: Some(1),
     };
-    state.keys().sign(&claims).map_err(jwt_failure)
+    Ok(state.keys().sign(&claims).map_err(SigningFailed::Session)?)
 }
 
 /// Builds the token answer for a live session whose current refresh token

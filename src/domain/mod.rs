@@ -2,4 +2,6 @@
 //! is known to be valid.
 
 pub mod email;
+pub mod metadata;
+pub mod name;
 pub mod password;

@@ -9,21 +9,8 @@ use axum::Json;
 
 use super::extract::{ChallengeService, JsonBody, Meta};
 use crate::app::AppState;
-use crate::challenge::{AuditContext, ChallengeError, CreateParams, LookupParams};
+use crate::challenge::{AuditContext, CreateParams, LookupParams};
 use crate::error::ApiError;
-
-impl From<ChallengeError> for ApiError {
-    fn from(e: ChallengeError) -> Self {
-        match e {
-            ChallengeError::Invalid(errors) => ApiError::Validation(errors),
-            ChallengeError::NotFound | ChallengeError::NoSecret => ApiError::ChallengeNotFound,
-            ChallengeError::MalformedToken => ApiError::InvalidLinkToken,
-            ChallengeError::ControlMismatch => ApiError::ControlMismatch,
-            ChallengeError::Throttled { retry_after } => ApiError::Throttled(retry_after),
-            ChallengeError::Store(e) => ApiError::from(e),
-        }
-    }
-}
 
 #[tracing::instrument(skip_all)]
 pub async fn create(

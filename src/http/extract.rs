@@ -27,7 +27,7 @@ use serde::de::DeserializeOwned;
 
 use crate::accounts::{self, Authenticated, RequestMeta};
 use crate::app::AppState;
-use crate::auth::api_keys::{self, ApiKeyError, Scope};
+use crate::auth::api_keys::{self, Scope};
 use crate::auth::rsa::DecryptError;
 use crate::config::IpNet;
 use crate::error::{ApiError, FieldError};
@@ -403,10 +403,7 @@ async fn json_bytes(
             state
                 .metrics
                 .incr(metrics::JWE_DECRYPTIONS, &[("outcome", outcome)]);
-            let plain = decrypted.map_err(|e| match e {
-                DecryptError::Overloaded => ApiError::Overloaded(1),
-                DecryptError::Invalid => ApiError::InvalidEncryption,
-            })?;
+            let plain = decrypted.map_err(ApiError::from)?;
             // Plaintext that is not JSON at all is one more way the JWE is
             // bad; JSON of the wrong shape goes on to a 422 like plain JSON.
             if serde_json::from_slice::<serde::de::IgnoredAny>(&plain).is_err() {
@@ -541,11 +538,7 @@ impl FromRequestParts<AppState> for ChallengeService {
         api_keys::authenticate(&state.store, state.now(), token, Scope::Challenges)
             .await
             .map(ChallengeService)
-            .map_err(|e| match e {
-                ApiKeyError::Unknown => ApiError::Unauthenticated,
-                ApiKeyError::MissingScope => ApiError::Forbidden,
-                ApiKeyError::Store(e) => ApiError::from(e),
-            })
+            .map_err(ApiError::from)
     }
 }
 
@@ -567,11 +560,7 @@ impl FromRequestParts<AppState> for Admin {
         if api_keys::looks_like_key(token) {
             let key = api_keys::authenticate(&state.store, state.now(), token, Scope::Admin)
                 .await
-                .map_err(|e| match e {
-                    ApiKeyError::Unknown => ApiError::Unauthenticated,
-                    ApiKeyError::MissingScope => ApiError::Forbidden,
-                    ApiKeyError::Store(e) => ApiError::from(e),
-                })?;
+                .map_err(ApiError::from)?;
             return Ok(Admin(format!("api_key:{}", key.id)));
         }
         // The stored role, not the token's claim: a demotion counts at once.

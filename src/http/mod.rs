@@ -6,6 +6,7 @@ pub mod auth;
 pub mod challenges;
 pub mod demo;
 pub mod email;
+pub mod error;
 pub mod extract;
 pub mod openapi;
 pub mod ops;

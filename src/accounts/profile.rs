@@ -1,0 +1,88 @@
+//! Changes a signed-in user makes to their own account: profile,
+//! password, delete. The sensitive ones check the current password first
+//! ([`super::verify_current_password`], counted like a login).
+
+use serde_json::json;
+
+use super::{
+    collect, email, parse_metadata, parse_name, verify_current_password, Authenticated,
+    RequestMeta, UserView,
+};
+use crate::app::AppState;
+use crate::domain::email::Email;
+use crate::domain::metadata::Metadata;
+use crate::domain::name::Name;
+use crate::error::ApiError;
+use crate::mail::MailKind;
+use crate::store::ProfileChange;
+
+pub async fn update_profile(
+    state: &AppState,
+    who: &Authenticated,
+    change: ProfileChange,
+) -> Result<UserView, ApiError> {
+    let ProfileChange { name, metadata } = change;
+    let mut errors = Vec::new();
+    let name = name.map(|name| parse_name(name, &mut errors));
+    let metadata = parse_metadata("metadata", metadata, &mut errors);
+    collect(errors)?;
+    let change = ProfileChange {
+        name: name.map(|name| name.map(Name::into_inner)),
+        metadata: metadata.map(Metadata::into_value),
+    };
+    let user = state
+        .store
+        .update_profile(&who.user.id, change, state.now())
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    Ok(UserView::from(&user))
+}
+pub async fn change_password(
+    state: &AppState,
+    who: &Authenticated,
+    current: String,
+    new: String,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    let email = Email::parse(&who.user.email).ok();
+    state.policy.check(&new, email.as_ref())?;
+    verify_current_password(state, who, current, meta).await?;
+    let phc = state.hasher.hash(new).await?;
+    let now = state.now();
+    let event = meta.event(now, "password.changed", Some(&who.user.id), json!({}));
+    let mails = email::if_email_on(
+        state,
+        email::notice(MailKind::PasswordChangedNotice, &who.user, json!({})),
+    );
+    state
+        .store
+        .set_password(
+            &who.user.id,
+            phc,
+            Some(who.session.id.clone()),
+            now,
+            event,
+            mails,
+        )
+        .await?;
+    email::mail_queued(state);
+    Ok(())
+}
+
+pub async fn delete_account(
+    state: &AppState,
+    who: &Authenticated,
+    password: String,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    verify_current_password(state, who, password, meta).await?;
+    let now = state.now();
+    let event = meta.event(
+        now,
+        "user.deleted",
+        Some(&who.user.id),
+        json!({ "by": "self" }),
+    );
+    state.store.delete_user(&who.user.id, event).await?;
+    Ok(())
+}

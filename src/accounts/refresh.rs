@@ -1,0 +1,325 @@
+//! Refresh-token rotation (R1–R4): the store-bound flow and the rules
+//! ([`decide_refresh`]) that say rotate, replay, revoke or reject.
+
+use serde_json::json;
+
+use super::{tokens, RequestMeta, TokenResponse, LEEWAY_SECS};
+use crate::app::AppState;
+use crate::auth::sha256_hex;
+use crate::error::ApiError;
+use crate::store::{RefreshDecision, SessionRecord, UserRecord};
+
+/// Rotates a refresh token (R1–R4): an opaque `rt_…` one, or a JWT one
+/// issued before v1.1 (`tokens::presented_refresh`).
+pub async fn refresh(
+    state: &AppState,
+    token: &str,
+    meta: &RequestMeta,
+) -> Result<TokenResponse, ApiError> {
+    let now_ms = state.now_ms();
+    let now = now_ms.div_euclid(1000);
+    let presented = tokens::presented_refresh(state, token)?;
+    let presented_hash = sha256_hex(&presented.secret);
+    let successor = tokens::successor_jti(state, &presented.secret);
+    let successor_hash = sha256_hex(&successor);
+    let grace_ms = i64::try_from(state.config.jwt.reuse_grace.as_millis()).unwrap_or(i64::MAX);
+    let idle = state.config.jwt.refresh_idle_ttl.as_secs() as i64;
+    let meta_for_event = meta.clone();
+    let reuse_event = move |session: &SessionRecord| {
+        meta_for_event.event(
+            now,
+            "refresh.reused",
+            Some(&session.user_id),
+            json!({ "session": session.id }),
+        )
+    };
+    let attempt = RefreshAttempt {
+        subject: presented.subject,
+        presented_hash,
+        successor_hash,
+        now_ms,
+        grace_ms,
+        idle_secs: idle,
+    };
+    let outcome = state
+        .store
+        .refresh_session(presented.key, now_ms, reuse_event, move |session, user| {
+            decide_refresh(session, user, &attempt)
+        })
+        .await?;
+    let Some((decision, session, user)) = outcome else {
+        return Err(ApiError::InvalidToken);
+    };
+    match decision {
+        RefreshDecision::Rotate { .. } | RefreshDecision::Replay => {
+            state
+                .metrics
+                .incr("toktok_refresh_total", &[("outcome", "rotated")]);
+            tokens::token_response(state, &user, &session, &successor, now)
+        }
+        RefreshDecision::RevokeFamily => {
+            state
+                .metrics
+                .incr("toktok_refresh_total", &[("outcome", "reused")]);
+            Err(ApiError::TokenReused)
+        }
+        RefreshDecision::Reject => {
+            let idled = session.is_live(now) && now - session.last_used_at > idle;
+            // An opaque token has no `exp` of its own: its family's end is it.
+            let ended = session.revoked_at.is_none() && now >= session.expires_at;
+            if idled || ended {
+                Err(ApiError::TokenExpired)
+            } else {
+                Err(ApiError::InvalidToken)
+            }
+        }
+    }
+}
+
+/// A presented refresh token as the rotation rules see it, with the
+/// moment and the limits it is judged by.
+#[derive(Debug, Clone)]
+pub struct RefreshAttempt {
+    /// The user a pre-1.1 JWT refresh token names (an opaque one names none).
+    pub subject: Option<String>,
+    /// SHA-256 of the presented secret.
+    pub presented_hash: String,
+    /// SHA-256 of the secret its successor gets (`tokens::successor_jti`).
+    pub successor_hash: String,
+    pub now_ms: i64,
+    /// `[jwt] reuse_grace`, in milliseconds.
+    pub grace_ms: i64,
+    /// `[jwt] refresh_idle_ttl`, in seconds.
+    pub idle_secs: i64,
+}
+
+/// The rotation rules, free of storage so they can be tested directly.
+///
+/// The grace is counted exactly, in milliseconds: the predecessor replays
+/// while `now_ms - rotated_at_ms < grace_ms`, so a grace of 0 never
+/// replays (strict rotation).
+pub fn decide_refresh(
+    session: &SessionRecord,
+    user: &UserRecord,
+    attempt: &RefreshAttempt,
+) -> RefreshDecision {
+    let now_ms = attempt.now_ms;
+    let now = now_ms.div_euclid(1000);
+    let foreign = attempt
+        .subject
+        .as_deref()
+        .is_some_and(|sub| sub != session.user_id);
+    if foreign || user.disabled || !session.is_live(now) {
+        return RefreshDecision::Reject;
+    }
+    // The family's head was issued in the future (a clock stepped back):
+    // fail closed, as a JWT's `iat` in the future does, until time catches
+    // up. The leeway is the JWT one, for instances whose clocks differ.
+    if now_ms.saturating_add(LEEWAY_SECS * 1000) < session.rotated_at_ms {
+        return RefreshDecision::Reject;
+    }
+    if now - session.last_used_at > attempt.idle_secs {
+        return RefreshDecision::Reject;
+    }
+    if session.refresh_hash == attempt.presented_hash {
+        return RefreshDecision::Rotate {
+            successor_hash: attempt.successor_hash.clone(),
+        };
+    }
+    let presented = Some(attempt.presented_hash.as_str());
+    let is_predecessor = session.prev_refresh_hash.as_deref() == presented;
+    let in_grace = now_ms.saturating_sub(session.rotated_at_ms) < attempt.grace_ms;
+    if is_predecessor && in_grace && session.refresh_hash == attempt.successor_hash {
+        return RefreshDecision::Replay;
+    }
+    // A genuine token of this family (its signature and `sid` are ours) that
+    // is no longer current: someone kept a copy.
+    RefreshDecision::RevokeFamily
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session() -> SessionRecord {
+        SessionRecord {
+            id: "s".into(),
+            user_id: "u".into(),
+            refresh_hash: "h1".into(),
+            prev_refresh_hash: Some("h0".into()),
+            // Rotated at 1000.5 s.
+            rotated_at_ms: 1_000_500,
+            created_at: 900,
+            last_used_at: 1000,
+            expires_at: 10_000,
+            user_agent: None,
+            ip: None,
+            revoked_at: None,
+            auth_time: 900,
+            amr: vec!["pwd".into()],
+        }
+    }
+
+    fn user() -> UserRecord {
+        UserRecord {
+            id: "u".into(),
+            email: "a@b.io".into(),
+            email_confirmed_at: None,
+            name: None,
+            role: "user".into(),
+            metadata: json!({}),
+            app_metadata: json!({}),
+            password_hash: None,
+            disabled: false,
+            created_at: 0,
+            updated_at: 0,
+            last_login_at: None,
+        }
+    }
+
+    /// An attempt at `now_ms` with a 10 s grace and a 600 s idle limit.
+    fn attempt(
+        subject: Option<&str>,
+        presented: &str,
+        successor: &str,
+        now_ms: i64,
+    ) -> RefreshAttempt {
+        RefreshAttempt {
+            subject: subject.map(str::to_owned),
+            presented_hash: presented.to_owned(),
+            successor_hash: successor.to_owned(),
+            now_ms,
+            grace_ms: 10_000,
+            idle_secs: 600,
+        }
+    }
+
+    /// `decide_refresh` of [`attempt`] on the usual session and user.
+    fn decide(
+        subject: Option<&str>,
+        presented: &str,
+        successor: &str,
+        now_ms: i64,
+    ) -> RefreshDecision {
+        decide_refresh(
+            &session(),
+            &user(),
+            &attempt(subject, presented, successor, now_ms),
+        )
+    }
+
+    #[test]
+    fn current_token_rotates() {
+        for subject in [Some("u"), None] {
+            assert_eq!(
+                decide(subject, "h1", "h2", 1_001_000),
+                RefreshDecision::Rotate {
+                    successor_hash: "h2".into()
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn predecessor_inside_grace_replays_and_outside_revokes() {
+        // h0's successor is h1, the current head.
+        assert_eq!(decide(None, "h0", "h1", 1_005_000), RefreshDecision::Replay);
+        assert_eq!(
+            decide(None, "h0", "h1", 1_011_000),
+            RefreshDecision::RevokeFamily
+        );
+    }
+
+    #[test]
+    fn the_grace_is_counted_to_the_millisecond() {
+        // Rotated at 1000.5 s with a 10 s grace: 9.999 s later is inside,
+        // 10 s later is not, although both are in second 1010.
+        assert_eq!(decide(None, "h0", "h1", 1_010_499), RefreshDecision::Replay);
+        assert_eq!(
+            decide(None, "h0", "h1", 1_010_500),
+            RefreshDecision::RevokeFamily
+        );
+        // A one-second grace lasts one second, not up to two.
+        let one = |now_ms| {
+            let attempt = RefreshAttempt {
+                grace_ms: 1_000,
+                ..attempt(None, "h0", "h1", now_ms)
+            };
+            decide_refresh(&session(), &user(), &attempt)
+        };
+        assert_eq!(one(1_001_499), RefreshDecision::Replay);
+        assert_eq!(one(1_001_500), RefreshDecision::RevokeFamily);
+        assert_eq!(one(1_001_999), RefreshDecision::RevokeFamily);
+    }
+
+    #[test]
+    fn a_zero_grace_is_strict_rotation() {
+        let strict = |now_ms| {
+            let attempt = RefreshAttempt {
+                grace_ms: 0,
+                ..attempt(None, "h0", "h1", now_ms)
+            };
+            decide_refresh(&session(), &user(), &attempt)
+        };
+        assert_eq!(
+            strict(1_000_500),
+            RefreshDecision::RevokeFamily,
+            "even at once"
+        );
+        assert_eq!(strict(1_000_501), RefreshDecision::RevokeFamily);
+    }
+
+    #[test]
+    fn older_tokens_revoke_even_inside_grace() {
+        assert_eq!(
+            decide(None, "h-old", "h0", 1_001_000),
+            RefreshDecision::RevokeFamily
+        );
+    }
+
+    #[test]
+    fn a_head_issued_in_the_future_is_refused_until_time_catches_up() {
+        // Rotated at 1000.5 s; 30 s of leeway for instances' clock skew.
+        assert_eq!(
+            decide(None, "h1", "h2", 970_500),
+            RefreshDecision::Rotate {
+                successor_hash: "h2".into()
+            }
+        );
+        assert_eq!(decide(None, "h1", "h2", 970_499), RefreshDecision::Reject);
+        assert_eq!(decide(None, "h0", "h1", 0), RefreshDecision::Reject);
+    }
+
+    #[test]
+    fn dead_sessions_idle_sessions_and_disabled_users_reject() {
+        let mut s = session();
+        s.revoked_at = Some(1000);
+        assert_eq!(
+            decide_refresh(&s, &user(), &attempt(None, "h1", "h2", 1_001_000)),
+            RefreshDecision::Reject
+        );
+        assert_eq!(
+            decide_refresh(
+                &session(),
+                &user(),
+                &RefreshAttempt {
+                    idle_secs: 1_000_000,
+                    ..attempt(None, "h1", "h2", 10_000_000)
+                }
+            ),
+            RefreshDecision::Reject
+        );
+        assert_eq!(decide(None, "h1", "h2", 1_601_000), RefreshDecision::Reject);
+        let mut u = user();
+        u.disabled = true;
+        assert_eq!(
+            decide_refresh(&session(), &u, &attempt(None, "h1", "h2", 1_001_000)),
+            RefreshDecision::Reject
+        );
+        // A pre-1.1 JWT refresh token naming another user.
+        assert_eq!(
+            decide(Some("other"), "h1", "h2", 1_001_000),
+            RefreshDecision::Reject
+        );
+    }
+}
