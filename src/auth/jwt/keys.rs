@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 use super::{Algorithm, JwtError};
 
 /// RSA modulus size for generated RS256 keys.
-const RSA_BITS: usize = 2048;
+const RSA_BITS: aws_lc_rs::rsa::KeySize = aws_lc_rs::rsa::KeySize::Rsa2048;
 
 /// JWK members that only private keys have; never published, never stored in
 /// `KeyMaterial::public_jwk`.
@@ -85,17 +85,17 @@ pub fn generate_key(alg: Algorithm) -> Result<KeyMaterial, JwtError> {
     })
 }
 
-/// RSA key generation is the one thing ring cannot do; the `rsa` crate is
-/// used for it and for PKCS#8 encoding only. Its private-key operations are
-/// not constant time (RUSTSEC-2023-0071), so signing is left to ring.
+/// RSA key generation is the one thing ring cannot do; aws-lc-rs (already
+/// the JWE side's RSA, `crate::auth::jwe`) generates the key and encodes it
+/// as PKCS#8, and ring signs with it like with any loaded key.
 fn generate_rsa_pkcs8() -> Result<Vec<u8>, JwtError> {
-    use rsa::pkcs8::EncodePrivateKey as _;
-    let key = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, RSA_BITS)
-        .map_err(|e| JwtError::Key(format!("RSA key generation failed: {e}")))?;
+    use aws_lc_rs::encoding::AsDer as _;
+    let key = aws_lc_rs::rsa::KeyPair::generate(RSA_BITS)
+        .map_err(|_| JwtError::Key("RSA key generation failed".into()))?;
     let der = key
-        .to_pkcs8_der()
-        .map_err(|e| JwtError::Key(format!("RSA key encoding failed: {e}")))?;
-    Ok(der.as_bytes().to_vec())
+        .as_der()
+        .map_err(|_| JwtError::Key("RSA key encoding failed".into()))?;
+    Ok(der.as_ref().to_vec())
 }
 
 /// A private key parsed by ring, ready to sign.

@@ -1421,3 +1421,194 @@ proptest! {
         }
     }
 }
+
+/// Hostile input, property-tested (issue 9; SECURITY.md D6): verify for
+/// every token kind and algorithm, formerly in tests/api/hostile.rs.
+mod hostile {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::auth::hostile::{json_value, mutate, mutation, runner};
+
+    const NOW: i64 = 1_800_000_000;
+    const HS_SECRET: &[u8] = b"hostile-input-tests-hs256-secret-32+bytes";
+    const KINDS: [TokenKind; 3] = [TokenKind::Access, TokenKind::Refresh, TokenKind::Anonymous];
+
+    /// One keyring per algorithm for the whole binary (RSA generation is slow).
+    fn rings() -> &'static [Keyring; 4] {
+        static RINGS: OnceLock<[Keyring; 4]> = OnceLock::new();
+        RINGS.get_or_init(|| {
+            let asym = |alg| Keyring::new(alg, &generate_key(alg).unwrap(), &[]).unwrap();
+            [
+                asym(Algorithm::EdDSA),
+                asym(Algorithm::ES256),
+                asym(Algorithm::RS256),
+                Keyring::hs256(HS_SECRET),
+            ]
+        })
+    }
+
+    fn validation(kind: TokenKind) -> Validation {
+        Validation {
+            issuer: "toktok".into(),
+            audience: "toktok".into(),
+            leeway: 30,
+            kind,
+        }
+    }
+
+    fn claims(kind: TokenKind, sub: String, jti: String, ttl: i64) -> Claims {
+        Claims {
+            iss: "toktok".into(),
+            aud: "toktok".into(),
+            sub,
+            exp: NOW + ttl,
+            iat: NOW,
+            nbf: NOW,
+            jti,
+            client_id: (kind == TokenKind::Access).then(|| "toktok".to_owned()),
+            sid: (kind != TokenKind::Anonymous).then(|| "sid".to_owned()),
+            typ: kind,
+            email: None,
+            email_verified: None,
+            role: Some("user".into()),
+            auth_time: None,
+            amr: None,
+            aal: None,
+        }
+    }
+
+    fn kind_index() -> impl Strategy<Value = usize> {
+        0usize..3
+    }
+
+    #[test]
+    fn a_token_of_one_kind_never_passes_as_another() {
+        // J3, for every algorithm and every ordered pair of kinds.
+        runner(64)
+            .run(
+                &(
+                    0usize..4,
+                    kind_index(),
+                    kind_index(),
+                    "[a-z0-9:-]{1,40}",
+                    "[A-Za-z0-9_-]{1,24}",
+                    1i64..100_000,
+                ),
+                |(alg, signed_as, checked_as, sub, jti, ttl)| {
+                    let ring = &rings()[alg];
+                    let kind = KINDS[signed_as];
+                    let token = ring.sign(&claims(kind, sub, jti, ttl)).unwrap();
+                    let result = ring.verify(&token, &validation(KINDS[checked_as]), NOW);
+                    if signed_as == checked_as {
+                        prop_assert_eq!(result.map(|c| c.typ), Ok(kind));
+                    } else {
+                        prop_assert!(
+                            result.is_err(),
+                            "{:?} passed as {:?}",
+                            kind,
+                            KINDS[checked_as]
+                        );
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn any_mutated_token_of_any_kind_is_rejected() {
+        // "Any mutated byte of a token is rejected": strictly, not merely
+        // "yields the same claims" (base64 trailing bits must not be slack).
+        runner(256)
+            .run(&(0usize..4, kind_index(), mutation()), |(alg, kind, m)| {
+                let ring = &rings()[alg];
+                let kind = KINDS[kind];
+                let token = ring
+                    .sign(&claims(kind, "user-1".into(), "j".into(), 900))
+                    .unwrap();
+                let damaged = mutate(token.as_bytes(), &m);
+                prop_assume!(damaged != token.as_bytes());
+                let damaged = String::from_utf8_lossy(&damaged);
+                prop_assert!(
+                    ring.verify(&damaged, &validation(kind), NOW).is_err(),
+                    "{:?} of a {:?} token ({:?}) was accepted",
+                    m,
+                    kind,
+                    ring.algorithm()
+                );
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    fn b64(bytes: impl AsRef<[u8]>) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// the parser and claim checks behind the signature are reached.
+    fn hs256_sign(header: &[u8], payload: &[u8]) -> String {
+        let input = format!("{}.{}", b64(header), b64(payload));
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, HS_SECRET);
+        let sig = ring::hmac::sign(&key, input.as_bytes());
+        format!("{input}.{}", b64(sig))
+    }
+
+    #[test]
+    fn validly_signed_arbitrary_headers_and_payloads_never_panic_and_pass_only_well_formed() {
+        // J1, J2 behind a good signature: whatever passes is a complete,
+        // current token of the expected kind.
+        let ring = &rings()[3];
+        runner(512)
+            .run(
+                &(
+                    json_value(NOW),
+                    json_value(NOW),
+                    kind_index(),
+                    any::<bool>(),
+                ),
+                |(header, payload, kind, good_header)| {
+                    let kind = KINDS[kind];
+                    let header = if good_header {
+                        json!({ "alg": "HS256", "typ": "JWT" })
+                    } else {
+                        header
+                    };
+                    let token = hs256_sign(
+                        header.to_string().as_bytes(),
+                        payload.to_string().as_bytes(),
+                    );
+                    if let Ok(c) = ring.verify(&token, &validation(kind), NOW) {
+                        prop_assert_eq!(c.typ, kind);
+                        prop_assert!(c.exp + 30 >= NOW);
+                        prop_assert_eq!(c.iss.as_str(), "toktok");
+                        prop_assert_eq!(c.aud.as_str(), "toktok");
+                        prop_assert!(payload["exp"].is_number() && payload["iat"].is_number());
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+
+    #[test]
+    fn arbitrary_text_never_verifies_and_never_panics() {
+        let segment = prop_oneof!["[A-Za-z0-9_-]{0,60}", "\\PC{0,20}", Just(String::new())];
+        runner(512)
+            .run(
+                &(
+                    prop::collection::vec(segment, 0..6),
+                    0usize..4,
+                    kind_index(),
+                ),
+                |(segments, alg, kind)| {
+                    let token = segments.join(".");
+                    prop_assert!(rings()[alg]
+                        .verify(&token, &validation(KINDS[kind]), NOW)
+                        .is_err());
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+}
