@@ -508,6 +508,77 @@ mod tests {
         );
     }
 
+    /// Every built-in message, rendered with fixed values that need every
+    /// kind of escaping, is pinned byte for byte (a SHA-256 per part): the
+    /// built-ins moving from code to files changed no mail.
+    #[test]
+    fn builtin_renders_are_pinned() {
+        const PINNED: [(&str, &str, &str, &str); 6] = [
+            (
+                "confirm_account",
+                "dfb8cadd65018c42f6a40e5f2c422eb9db1daeb8abd241dcd00ce22bb44bac6f",
+                "73ff05016b0091c603e75e1f756dc3c49f209b91ac9623b558867a2c82979251",
+                "8160a855f7298e3b35816fa4256591b65eaa2213f191f6ad83bce287e9dec34a",
+            ),
+            (
+                "reset_password",
+                "72856a9ce92c96e1722f8b78b1750c3d59dd7521794045829ebe778abf41cb35",
+                "1895b38d20ad43da51178f0d46b88fe84fa84aea8a0cb8245403d8adff9274d1",
+                "4ad60c991fd115f72d7d86620b0281a2cfd04fcb87f858888da25d39b208f640",
+            ),
+            (
+                "confirm_new_email",
+                "5d1c290ae45f5c3fd555b5e0fed555c22f86251022c5de9e5ed4a7688e4b15a2",
+                "5613fa2636c6e3304a9e2f303e8c8ae9cbf8a6f2c46a9301b8c543afa73f0ac4",
+                "a17c75f20080df769eade8df0d1ffea388471c994b6678c50c94f500a894c3f6",
+            ),
+            (
+                "email_change_notice",
+                "d9ecca4e8e21d07a2e750b3d7afa99d34a01ecdc403d3d4f0c3c87d110d2e401",
+                "6b95b3aa21ff8d5bb4953d911fcbc1ba8b5481479eda0150a88497174ae3c180",
+                "0967b8cf9d6f62cf15c67df1bfb05a57db12cc15cf552528e0aa27423d8b925d",
+            ),
+            (
+                "password_changed_notice",
+                "2c079e17ca9e7aa5883c9ab7ec4acfcd3feadd91a78f547b4094814b8a18033e",
+                "58a1cb7abcacc381bbea613524b44e23a7ec373277f04c6eb192b41e29c5448c",
+                "0a9fdbb359a6203ba59329d625749650bc332b441c2958d3720ee726ad03df6b",
+            ),
+            (
+                "registration_attempt",
+                "806d0b20e5b95f59da4cc6815354fb0ece228369cf0d480ad21b4e7f6fc4d34b",
+                "f147011338dabcf8f84c74f8a97a37f44a80d6fb920ae046819c6bd823785302",
+                "9b2469dde6294ed8856df9905ed99da2138050056f342427e6e9921bd838b813",
+            ),
+        ];
+        let hex = |text: &str| {
+            let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+            digest
+                .as_ref()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+        };
+        let t = Templates::load(Path::new("")).unwrap();
+        let v = Vars {
+            app_name: "A&B <Acme> \"x\" 'y'\r\nBcc: z",
+            link: "https://auth.example.com/v1/auth/confirm-email?token=abc_DEF-123&x=<1>",
+            expires_in: "24 hours",
+            email: "ann+\"o'k\"@example.com",
+            new_email: "new&<b>@example.com",
+        };
+        let mut got = Vec::new();
+        for kind in MailKind::ALL {
+            let r = t.render(kind, &v);
+            got.push((kind.as_str(), hex(&r.subject), hex(&r.text), hex(&r.html)));
+        }
+        let got_ref: Vec<(&str, &str, &str, &str)> = got
+            .iter()
+            .map(|(k, s, t, h)| (*k, s.as_str(), t.as_str(), h.as_str()))
+            .collect();
+        assert_eq!(got_ref, PINNED, "{got:#?}");
+    }
+
     #[test]
     fn html_escapes_values_but_text_does_not() {
         let t = Templates::load(Path::new("")).unwrap();
