@@ -8,8 +8,8 @@ use proptest::prelude::*;
 use serde_json::json;
 
 use super::*;
-use crate::clock::{Clock as _, ManualClock};
-use crate::store::Db;
+use crate::clock::{rfc3339, Clock as _, ManualClock, SharedClock};
+use crate::store::{Db, Store};
 
 const ACTION: &str = "register";
 const ID: &str = "v@example.com";
@@ -1306,8 +1306,6 @@ mod hostile {
 
     use super::*;
     use crate::auth::hostile::{json_value, mutate, mutation, runner};
-    use crate::clock::SharedClock;
-    use crate::store::Store;
 
     const NOW: i64 = 1_800_000_000;
 
