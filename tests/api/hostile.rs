@@ -73,7 +73,6 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
-/// HS256 with a known secret lets the test sign any header and payload, so
 // ---- the config parser ----
 
 const SECTIONS: &[&str] = &[

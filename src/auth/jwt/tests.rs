@@ -1546,6 +1546,7 @@ mod hostile {
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
+    /// HS256 with a known secret lets the test sign any header and payload, so
     /// the parser and claim checks behind the signature are reached.
     fn hs256_sign(header: &[u8], payload: &[u8]) -> String {
         let input = format!("{}.{}", b64(header), b64(payload));
