@@ -242,7 +242,7 @@ pub enum ChallengeError {
     #[error("the challenge has no secret")]
     NoSecret,
     /// The database failed (or, rarely, the OS random generator: see
-    /// [`random_failure`]).
+    /// `random_failure`).
     #[error(transparent)]
     Store(#[from] StoreError),
 }
