@@ -19,11 +19,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, SamplingMode};
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-use rsa::pkcs8::DecodePublicKey as _;
 
+use toktok::auth::jwe::RsaKeyring;
 use toktok::auth::jwt::{self, Algorithm, Claims, Keyring, TokenKind, Validation};
 use toktok::auth::password::{hash_password, verify_password, HashAlgorithm};
-use toktok::auth::rsa::RsaKeyring;
 use toktok::challenge::{CreateParams, Engine, Lookup, VerifyOptions};
 use toktok::clock::{SharedClock, SystemClock};
 use toktok::store::{Db, Store};
@@ -164,18 +163,28 @@ fn challenge(c: &mut Criterion) {
 }
 
 /// A JWE compact serialisation for `public_pem`, built independently of
-/// toktok: the `rsa` crate wraps the content key, ring seals the content.
+/// toktok: aws-lc's public-key side wraps the content key, ring seals the
+/// content.
 fn jwe_for(public_pem: &str, plaintext: &[u8]) -> String {
-    let public = rsa::RsaPublicKey::from_public_key_pem(public_pem).expect("a public key");
+    use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
+    let body: String = public_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .expect("a PEM body");
+    let public =
+        OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(&der).expect("a public key"))
+            .expect("an OAEP key");
     let cek: [u8; 32] = rand_bytes();
     let iv: [u8; 12] = rand_bytes();
-    let ek = public
-        .encrypt(
-            &mut rand_core::OsRng,
-            rsa::Oaep::new::<sha2::Sha256>(),
-            &cek,
-        )
-        .expect("OAEP encryption works");
+    let mut ek = vec![0u8; public.ciphertext_size()];
+    let len = public
+        .encrypt(&OAEP_SHA256_MGF1SHA256, &cek, &mut ek, None)
+        .expect("OAEP encryption works")
+        .len();
+    ek.truncate(len);
     let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RSA-OAEP-256","enc":"A256GCM"}"#);
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cek).expect("an AES key"));
     let mut ct = plaintext.to_vec();
@@ -203,7 +212,7 @@ fn rand_bytes<const N: usize>() -> [u8; N] {
 }
 
 fn jwe(c: &mut Criterion) {
-    let key = toktok::auth::rsa::generate_key(3072).expect("RSA key generation works");
+    let key = toktok::auth::jwe::generate_key(3072).expect("RSA key generation works");
     let keyring = RsaKeyring::from_pkcs8(&key.private_der, &[], 1, 1).expect("the key loads");
     let pem = keyring.public_key()["pem"]
         .as_str()

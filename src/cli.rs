@@ -10,9 +10,9 @@ use clap::{Parser, Subcommand};
 
 use crate::app::{alg_name, new_key_row, App};
 use crate::auth::api_keys::{self, Scope};
+use crate::auth::jwe;
 use crate::auth::jwt::Algorithm;
 use crate::auth::rotation;
-use crate::auth::rsa;
 use crate::clock::{rfc3339, Clock as _, SystemClock};
 use crate::config::{Config, EmailMode, LogFormat};
 use crate::store::{
@@ -668,7 +668,7 @@ async fn keys_rotate_rsa(config: Config) -> anyhow::Result<()> {
     }
     let store = open_store(&config).await?;
     let bits = config.rsa.key_bits;
-    let key = tokio::task::spawn_blocking(move || rsa::generate_key(bits))
+    let key = tokio::task::spawn_blocking(move || jwe::generate_key(bits))
         .await
         .context("the RSA key generation task failed")??;
     let kid = key.kid.clone();
@@ -690,7 +690,7 @@ async fn keys_rotate_rsa(config: Config) -> anyhow::Result<()> {
         "new RSA key {kid}: decrypts within {}s (jwt.key_reload), served from {delay}s \
          after now; the previous key still decrypts for {} hours",
         config.jwt.key_reload.as_secs(),
-        rsa::GRACE_PERIOD / 3600
+        jwe::GRACE_PERIOD / 3600
     );
     Ok(())
 }

@@ -27,7 +27,7 @@ use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use toktok::auth::jwt::{self, Algorithm, Claims, Keyring, TokenKind, Validation};
-use toktok::auth::rsa::RsaKeyring;
+use toktok::auth::jwe::RsaKeyring;
 use toktok::error::{ApiError, FieldError};
 
 const NOW: i64 = 1_800_000_000;
@@ -206,7 +206,7 @@ fn jwe_setup() -> &'static Jwe {
     static JWE: OnceLock<Jwe> = OnceLock::new();
     JWE.get_or_init(|| {
         use rsa::pkcs8::DecodePublicKey as _;
-        let key = toktok::auth::rsa::generate_key(2048).unwrap();
+        let key = toktok::auth::jwe::generate_key(2048).unwrap();
         let ring = RsaKeyring::from_pkcs8(&key.private_der, &[], 1, 1).unwrap();
         let pem = ring.public_key()["pem"].as_str().unwrap().to_owned();
         let public = rsa::RsaPublicKey::from_public_key_pem(&pem).unwrap();

@@ -1,12 +1,22 @@
 //! Credentials: JWTs and their keys, password hashing, the RSA keys that
-//! decrypt JWE request bodies, and the policies around them. Free of HTTP.
+//! decrypt JWE request bodies (`jwe`), and the policies around them. Free
+//! of HTTP.
 
 pub mod api_keys;
+#[cfg(test)]
+pub(crate) mod hostile;
+pub mod jwe;
 pub mod jwt;
 pub mod password;
 mod pool;
 pub mod rotation;
-pub mod rsa;
+
+/// The old name of [`jwe`], for code that still imports `crate::auth::rsa`:
+/// `src/app.rs` and `src/http/extract.rs` (left alone here because the
+/// `surface` and `errors` branches edit the lines next to those imports)
+/// and the `errors` branch's new `src/http/error.rs`. Remove once they say
+/// `jwe`.
+pub use jwe as rsa;
 
 /// SHA-256 in lowercase hex: how toktok keeps token secrets it must
 /// recognise but never reveal (refresh token ids, API keys).

@@ -13,7 +13,7 @@
 //! as anything it produced can still be presented, plus that delay, because
 //! an instance that has not reloaded yet still uses it.
 //!
-//! The functions here only decide; `crate::app` and `crate::auth::rsa` load
+//! The functions here only decide; `crate::app` and `crate::auth::jwe` load
 //! the rows, apply the decision to the database and build the keyrings.
 
 use std::time::Duration;

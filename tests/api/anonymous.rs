@@ -31,9 +31,7 @@ fn claims_of(token: &str) -> Value {
 pub fn seal(public_key: &Value, plaintext: &[u8], header: Option<Value>) -> String {
     use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
     use ring::rand::{SecureRandom as _, SystemRandom};
-    use rsa::pkcs8::DecodePublicKey as _;
     let pem = public_key["pem"].as_str().unwrap();
-    let key = rsa::RsaPublicKey::from_public_key_pem(pem).unwrap();
     let rng = SystemRandom::new();
     let mut cek = [0u8; 32];
     rng.fill(&mut cek).unwrap();
@@ -43,13 +41,7 @@ pub fn seal(public_key: &Value, plaintext: &[u8], header: Option<Value>) -> Stri
         || json!({ "alg": "RSA-OAEP-256", "enc": "A256GCM", "kid": public_key["kid"] }),
     );
     let protected = URL_SAFE_NO_PAD.encode(header.to_string());
-    let wrapped = key
-        .encrypt(
-            &mut rand_core::OsRng,
-            rsa::Oaep::new::<sha2::Sha256>(),
-            &cek,
-        )
-        .unwrap();
+    let wrapped = crate::rsa_keys::oaep_sha256(pem, &cek);
     let sealing = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, &cek).unwrap());
     let mut data = plaintext.to_vec();
     let tag = sealing

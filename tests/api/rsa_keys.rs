@@ -1,17 +1,17 @@
 //! The RSA key behind encrypted bodies (SECURITY.md O3): generated at first
 //! start, the same after a restart, rotated by `toktok keys rotate --rsa`
 //! with the previous key decrypting through the grace period. JWEs are built
-//! here with the `rsa` crate's public-key OAEP and ring's AES-GCM, code the
-//! server's decryption does not share.
+//! here with aws-lc's public-key OAEP and ring's AES-GCM; the server's
+//! private-key side is checked against an independent implementation and
+//! the Wycheproof vectors in `src/auth/jwe/tests.rs`.
 
 use std::process::{Command, Output};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM};
-use rsa::pkcs8::DecodePublicKey as _;
 use serde_json::Value;
-use toktok::auth::rsa::{RsaKeyring, GRACE_PERIOD};
+use toktok::auth::jwe::{RsaKeyring, GRACE_PERIOD};
 
 use crate::helpers::{spawn_app, spawn_app_with, spawn_in};
 
@@ -23,18 +23,29 @@ fn encrypt_for(public_key: &Value, with_kid: bool) -> String {
     encrypt_body(public_key, with_kid, BODY)
 }
 
+/// RSA-OAEP with SHA-256 (JWE `RSA-OAEP-256`) of `plaintext` to the SPKI
+/// public key in `pem`.
+pub(crate) fn oaep_sha256(pem: &str, plaintext: &[u8]) -> Vec<u8> {
+    use aws_lc_rs::rsa::{OaepPublicEncryptingKey, PublicEncryptingKey, OAEP_SHA256_MGF1SHA256};
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    let der = base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap();
+    let key = OaepPublicEncryptingKey::new(PublicEncryptingKey::from_der(&der).unwrap()).unwrap();
+    let mut out = vec![0u8; key.ciphertext_size()];
+    let len = key
+        .encrypt(&OAEP_SHA256_MGF1SHA256, plaintext, &mut out, None)
+        .unwrap()
+        .len();
+    out.truncate(len);
+    out
+}
+
 /// A compact JWE of `body` for the key object served as `public_key`.
 pub(crate) fn encrypt_body(public_key: &Value, with_kid: bool, body: &[u8]) -> String {
     let pem = public_key["pem"].as_str().unwrap();
-    let public = rsa::RsaPublicKey::from_public_key_pem(pem).unwrap();
     let cek: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0x5a);
-    let ek = public
-        .encrypt(
-            &mut rand_core::OsRng,
-            rsa::Oaep::new::<sha2::Sha256>(),
-            &cek,
-        )
-        .unwrap();
+    let ek = oaep_sha256(pem, &cek);
     let header = if with_kid {
         format!(
             r#"{{"alg":"RSA-OAEP-256","enc":"A256GCM","kid":"{}"}}"#,

@@ -1,4 +1,4 @@
-//! Group commit for challenge steps.
+//! How the engine runs a step: on the store's group-commit writer.
 //!
 //! Every challenge operation is a small read-decide-write, and with
 //! `synchronous=FULL` (D1) each commit waits for the disk: one transaction
@@ -18,16 +18,17 @@
 use super::row::{ChallengeRow, RowKey, Step};
 use crate::store::{Store, StoreError};
 
-/// The engine's handle on the shared writer.
+/// The engine's handle on the shared writer: runs one read-decide-write
+/// [`Step`] and answers once it is durable.
 #[derive(Clone)]
-pub(crate) struct Committer {
+pub(crate) struct StepRunner {
     store: Store,
 }
 
-impl Committer {
+impl StepRunner {
     /// Uses `store`'s writer (started on first use, on the current runtime).
-    pub fn start(store: &Store) -> Committer {
-        Committer {
+    pub fn start(store: &Store) -> StepRunner {
+        StepRunner {
             store: store.clone(),
         }
     }
@@ -87,16 +88,16 @@ mod tests {
     async fn a_batch_commits_together_and_a_failing_step_rolls_back_alone() {
         let dir = tempfile::tempdir().unwrap();
         let db = Db::open(&dir.path().join("t.db")).unwrap();
-        let committer = Committer::start(&Store::new(db.clone()));
+        let steps = StepRunner::start(&Store::new(db.clone()));
         let replace = |r: ChallengeRow| {
             move |_: Option<&ChallengeRow>| Step::new(RowChange::Replace(Box::new(r)), ())
         };
         // Two rows; "y" will be replaced by a row whose uid clashes with "x".
-        committer
+        steps
             .step(pair("a", "x"), 0, replace(row("a", "x", Some("u1"))))
             .await
             .unwrap();
-        committer
+        steps
             .step(pair("a", "y"), 0, replace(row("a", "y", Some("u2"))))
             .await
             .unwrap();
@@ -105,7 +106,7 @@ mod tests {
         // own tests pin batching down; here the challenge rules are checked).
         let mut tasks = Vec::new();
         for i in 0..20 {
-            let c = committer.clone();
+            let c = steps.clone();
             let (key, new) = if i == 7 {
                 (pair("a", "y"), row("a", "y", Some("u1"))) // UNIQUE(uid) fails
             } else {

@@ -1,0 +1,383 @@
+//! Templates: the subject, plain-text and HTML body of each [`MailKind`].
+//!
+//! Every kind has a built-in template: the files in
+//! `src/mail/templates/builtin/`, compiled in. An operator can replace any
+//! part of any kind with a file in `email.templates_dir`, named after
+//! [`MailKind::as_str`] — the same names and format as the built-ins, so
+//! copying one is the way to start:
+//!
+//! | file                | replaces                                         |
+//! |---------------------|--------------------------------------------------|
+//! | `<kind>.subject`    | the subject (first line only; surrounding space trimmed) |
+//! | `<kind>.txt`        | the plain-text body                              |
+//! | `<kind>.html`       | the HTML body                                    |
+//!
+//! with `<kind>` one of `confirm_account`, `reset_password`,
+//! `confirm_new_email`, `email_change_notice`, `password_changed_notice`,
+//! `registration_attempt`. Files are read once, at start; a missing
+//! directory, an unreadable file, an unclosed `{{` or an unknown variable
+//! stops the start with a message naming the file, so a typo is found by the
+//! operator and not by a user waiting for a mail.
+//!
+//! Variables, written `{{name}}` (spaces inside the braces allowed):
+//!
+//! | variable         | value                                                  |
+//! |------------------|--------------------------------------------------------|
+//! | `{{app_name}}`   | `email.app_name`                                       |
+//! | `{{link}}`       | the link to follow (`{public_url}/v1/auth/…?token=…`); in the password-changed notice, a reset link; empty in the other notices |
+//! | `{{expires_in}}` | the link's lifetime in words, e.g. `24 hours` (`email.link_ttl`) |
+//! | `{{email}}`      | the recipient's address                                |
+//! | `{{new_email}}`  | the new address of an email change; empty otherwise    |
+//!
+//! In HTML bodies every value is HTML-escaped; subjects and plain text take
+//! values as they are (a subject is one line: line breaks in a value become
+//! spaces). The template language has nothing else — no conditionals, no
+//! loops, no includes — so a template can neither fail at send time nor
+//! reach anything but these five values.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use super::MailKind;
+
+/// The values a template may use. Borrowed: rendering copies only into the
+/// output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Vars<'a> {
+    pub app_name: &'a str,
+    pub link: &'a str,
+    pub expires_in: &'a str,
+    pub email: &'a str,
+    pub new_email: &'a str,
+}
+
+/// A rendered message: what the transports send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// Why the templates could not be loaded: one line naming the file.
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("email.templates_dir {}: {reason}", dir.display())]
+    Dir { dir: PathBuf, reason: String },
+    #[error("email template {}: {reason}", file.display())]
+    File { file: PathBuf, reason: String },
+}
+
+/// The templates of every kind, parsed and checked. Cheap to share.
+#[derive(Debug, Clone)]
+pub struct Templates {
+    kinds: HashMap<MailKind, KindTemplates>,
+}
+
+#[derive(Debug, Clone)]
+struct KindTemplates {
+    subject: Template,
+    text: Template,
+    html: Template,
+}
+
+/// A parsed template: literal text and variables, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Template(Vec<Part>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Var(Var),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Var {
+    AppName,
+    Link,
+    ExpiresIn,
+    Email,
+    NewEmail,
+}
+
+impl Var {
+    fn parse(name: &str) -> Option<Var> {
+        Some(match name {
+            "app_name" => Var::AppName,
+            "link" => Var::Link,
+            "expires_in" => Var::ExpiresIn,
+            "email" => Var::Email,
+            "new_email" => Var::NewEmail,
+            _ => return None,
+        })
+    }
+
+    fn value<'a>(self, vars: &Vars<'a>) -> &'a str {
+        match self {
+            Var::AppName => vars.app_name,
+            Var::Link => vars.link,
+            Var::ExpiresIn => vars.expires_in,
+            Var::Email => vars.email,
+            Var::NewEmail => vars.new_email,
+        }
+    }
+}
+
+/// How a value is written into the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Escape {
+    None,
+    Html,
+    /// One line: CR and LF become spaces.
+    Line,
+}
+
+impl Template {
+    /// Parses `{{name}}` placeholders. The error is the reason only; the
+    /// caller adds the file name.
+    fn parse(source: &str) -> Result<Template, String> {
+        let mut parts = Vec::new();
+        let mut rest = source;
+        while let Some(open) = rest.find("{{") {
+            if open > 0 {
+                parts.push(Part::Text(rest[..open].to_owned()));
+            }
+            let after = &rest[open + 2..];
+            let Some(close) = after.find("}}") else {
+                return Err("a \"{{\" is never closed by \"}}\"".to_owned());
+            };
+            let name = after[..close].trim();
+            let var = Var::parse(name).ok_or_else(|| {
+                format!(
+                    "unknown variable {{{{{name}}}}} (known: {{{{app_name}}}}, {{{{link}}}}, {{{{expires_in}}}}, {{{{email}}}}, {{{{new_email}}}})"
+                )
+            })?;
+            parts.push(Part::Var(var));
+            rest = &after[close + 2..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_owned()));
+        }
+        Ok(Template(parts))
+    }
+
+    fn render(&self, vars: &Vars<'_>, escape: Escape) -> String {
+        let mut out = String::new();
+        for part in &self.0 {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Var(var) => {
+                    let value = var.value(vars);
+                    match escape {
+                        Escape::None => out.push_str(value),
+                        Escape::Html => push_html_escaped(&mut out, value),
+                        Escape::Line => out.extend(value.chars().map(|c| match c {
+                            '\r' | '\n' => ' ',
+                            c => c,
+                        })),
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Appends `value` escaped for HTML text and attribute values.
+pub fn push_html_escaped(out: &mut String, value: &str) {
+    for c in value.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// The three parts of a file-name: which suffix replaces which part.
+const PARTS: [&str; 3] = ["subject", "txt", "html"];
+
+/// A template file's text as a template: a subject is its first line,
+/// surrounding space trimmed, and must not be empty; a body is the whole
+/// file. Built-ins and overrides both come through here.
+fn template_of(part: &str, source: &str) -> Result<Template, String> {
+    let source = match part {
+        "subject" => source.lines().next().unwrap_or("").trim(),
+        _ => source,
+    };
+    if part == "subject" && source.is_empty() {
+        return Err("the subject is empty".to_owned());
+    }
+    Template::parse(source)
+}
+
+impl Templates {
+    /// The built-in templates, with overrides from `dir` when it is not
+    /// empty. Reads the directory once; called at start.
+    pub fn load(dir: &Path) -> Result<Templates, TemplateError> {
+        let mut kinds = HashMap::new();
+        for kind in MailKind::ALL {
+            let [subject, text, html] = builtin(kind);
+            let parse = |part: &str, source: &str| {
+                template_of(part, source).map_err(|reason| TemplateError::File {
+                    file: PathBuf::from(format!("(built-in) {}.{part}", kind.as_str())),
+                    reason,
+                })
+            };
+            kinds.insert(
+                kind,
+                KindTemplates {
+                    subject: parse("subject", subject)?,
+                    text: parse("txt", text)?,
+                    html: parse("html", html)?,
+                },
+            );
+        }
+        let mut templates = Templates { kinds };
+        if !dir.as_os_str().is_empty() {
+            templates.apply_overrides(dir)?;
+        }
+        Ok(templates)
+    }
+
+    fn apply_overrides(&mut self, dir: &Path) -> Result<(), TemplateError> {
+        let dir_error = |reason: String| TemplateError::Dir {
+            dir: dir.to_owned(),
+            reason,
+        };
+        let meta = std::fs::metadata(dir).map_err(|e| dir_error(e.to_string()))?;
+        if !meta.is_dir() {
+            return Err(dir_error("is not a directory".to_owned()));
+        }
+        // Files that look like templates but name no kind are probably typos
+        // ("confirm-account.txt"); say so rather than silently ignore them.
+        let entries = std::fs::read_dir(dir).map_err(|e| dir_error(e.to_string()))?;
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            let Some((stem, ext)) = name.rsplit_once('.') else {
+                continue;
+            };
+            if PARTS.contains(&ext) && MailKind::parse(stem).is_none() {
+                tracing::warn!(
+                    file = %entry.path().display(),
+                    "email.templates_dir: this file names no mail kind and is ignored"
+                );
+            }
+        }
+        for kind in MailKind::ALL {
+            for part in PARTS {
+                let file = dir.join(format!("{}.{part}", kind.as_str()));
+                let source = match std::fs::read_to_string(&file) {
+                    Ok(source) => source,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                    Err(e) => {
+                        return Err(TemplateError::File {
+                            file,
+                            reason: e.to_string(),
+                        })
+                    }
+                };
+                let template = template_of(part, &source)
+                    .map_err(|reason| TemplateError::File { file, reason })?;
+                let Some(slot) = self.kinds.get_mut(&kind) else {
+                    continue;
+                };
+                match part {
+                    "subject" => slot.subject = template,
+                    "txt" => slot.text = template,
+                    _ => slot.html = template,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The message of `kind` with `vars` filled in.
+    pub fn render(&self, kind: MailKind, vars: &Vars<'_>) -> Rendered {
+        match self.kinds.get(&kind) {
+            Some(t) => Rendered {
+                subject: t.subject.render(vars, Escape::Line).trim().to_owned(),
+                text: t.text.render(vars, Escape::None),
+                html: t.html.render(vars, Escape::Html),
+            },
+            // `load` fills every kind; an empty message beats a panic.
+            None => Rendered {
+                subject: vars.app_name.to_owned(),
+                text: String::new(),
+                html: String::new(),
+            },
+        }
+    }
+}
+
+/// A duration in words for `{{expires_in}}`: "24 hours", "2 days",
+/// "30 minutes", "1 hour", "90 seconds".
+pub fn human_duration(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    let (n, unit) = if secs >= 2 * 86_400 && secs % 86_400 == 0 {
+        (secs / 86_400, "day")
+    } else if secs >= 3600 && secs % 3600 == 0 {
+        (secs / 3600, "hour")
+    } else if secs >= 60 && secs % 60 == 0 {
+        (secs / 60, "minute")
+    } else {
+        (secs, "second")
+    };
+    let mut out = format!("{n} {unit}");
+    if n != 1 {
+        out.push('s');
+    }
+    out
+}
+
+/// The built-in (subject, text, html) sources of a kind: the files in
+/// `builtin/`, in the format of an override. Text bodies keep lines short,
+/// and the link alone on its line, so mail clients do not break it. HTML
+/// bodies are whole documents: no external assets, inline styles only, so
+/// they render the same offline and in every client; the body sits in a
+/// one-cell table of at most 560 px (`max-width` alone is ignored by some
+/// clients; a fixed table layout holds), and long words — a link with its
+/// token is one — break instead of widening the column (`word-break` for
+/// older engines, `overflow-wrap` for newer ones).
+fn builtin(kind: MailKind) -> [&'static str; 3] {
+    match kind {
+        MailKind::ConfirmAccount => [
+            include_str!("builtin/confirm_account.subject"),
+            include_str!("builtin/confirm_account.txt"),
+            include_str!("builtin/confirm_account.html"),
+        ],
+        MailKind::ResetPassword => [
+            include_str!("builtin/reset_password.subject"),
+            include_str!("builtin/reset_password.txt"),
+            include_str!("builtin/reset_password.html"),
+        ],
+        MailKind::ConfirmNewEmail => [
+            include_str!("builtin/confirm_new_email.subject"),
+            include_str!("builtin/confirm_new_email.txt"),
+            include_str!("builtin/confirm_new_email.html"),
+        ],
+        MailKind::EmailChangeNotice => [
+            include_str!("builtin/email_change_notice.subject"),
+            include_str!("builtin/email_change_notice.txt"),
+            include_str!("builtin/email_change_notice.html"),
+        ],
+        MailKind::PasswordChangedNotice => [
+            include_str!("builtin/password_changed_notice.subject"),
+            include_str!("builtin/password_changed_notice.txt"),
+            include_str!("builtin/password_changed_notice.html"),
+        ],
+        MailKind::RegistrationAttempt => [
+            include_str!("builtin/registration_attempt.subject"),
+            include_str!("builtin/registration_attempt.txt"),
+            include_str!("builtin/registration_attempt.html"),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,275 @@
+use super::*;
+
+fn vars<'a>() -> Vars<'a> {
+    Vars {
+        app_name: "Acme",
+        link: "https://auth.example.com/v1/auth/confirm-email?token=abc_DEF-123",
+        expires_in: "24 hours",
+        email: "ann@example.com",
+        new_email: "new@example.com",
+    }
+}
+
+#[test]
+fn every_builtin_kind_renders_its_link_and_names() {
+    let t = Templates::load(Path::new("")).unwrap();
+    for kind in MailKind::ALL {
+        let r = t.render(kind, &vars());
+        assert!(r.subject.contains("Acme"), "{kind:?}: {}", r.subject);
+        assert!(!r.subject.contains("{{"), "{kind:?}");
+        assert!(!r.text.contains("{{") && !r.html.contains("{{"), "{kind:?}");
+        assert!(r.text.contains("ann@example.com") || kind == MailKind::ConfirmNewEmail);
+        let has_link = matches!(
+            kind,
+            MailKind::ConfirmAccount
+                | MailKind::ResetPassword
+                | MailKind::ConfirmNewEmail
+                | MailKind::PasswordChangedNotice
+        );
+        assert_eq!(r.text.contains(vars().link), has_link, "{kind:?}");
+        assert_eq!(r.html.contains(vars().link), has_link, "{kind:?}");
+        if has_link {
+            assert!(r.text.contains("24 hours"), "{kind:?}");
+            // The link stands alone on its line in the text body.
+            assert!(r.text.lines().any(|l| l == vars().link), "{kind:?}");
+        }
+        assert!(r.html.starts_with("<!DOCTYPE html>"));
+    }
+    let r = t.render(MailKind::EmailChangeNotice, &vars());
+    assert!(r.text.contains("new@example.com"));
+    assert_eq!(
+        t.render(MailKind::ResetPassword, &vars()).subject,
+        "Reset your Acme password"
+    );
+}
+
+/// Every built-in message, rendered with fixed values that need every
+/// kind of escaping, is pinned byte for byte (a SHA-256 per part): the
+/// built-ins moving from code to files changed no mail.
+#[test]
+fn builtin_renders_are_pinned() {
+    const PINNED: [(&str, &str, &str, &str); 6] = [
+        (
+            "confirm_account",
+            "dfb8cadd65018c42f6a40e5f2c422eb9db1daeb8abd241dcd00ce22bb44bac6f",
+            "73ff05016b0091c603e75e1f756dc3c49f209b91ac9623b558867a2c82979251",
+            "8160a855f7298e3b35816fa4256591b65eaa2213f191f6ad83bce287e9dec34a",
+        ),
+        (
+            "reset_password",
+            "72856a9ce92c96e1722f8b78b1750c3d59dd7521794045829ebe778abf41cb35",
+            "1895b38d20ad43da51178f0d46b88fe84fa84aea8a0cb8245403d8adff9274d1",
+            "4ad60c991fd115f72d7d86620b0281a2cfd04fcb87f858888da25d39b208f640",
+        ),
+        (
+            "confirm_new_email",
+            "5d1c290ae45f5c3fd555b5e0fed555c22f86251022c5de9e5ed4a7688e4b15a2",
+            "5613fa2636c6e3304a9e2f303e8c8ae9cbf8a6f2c46a9301b8c543afa73f0ac4",
+            "a17c75f20080df769eade8df0d1ffea388471c994b6678c50c94f500a894c3f6",
+        ),
+        (
+            "email_change_notice",
+            "d9ecca4e8e21d07a2e750b3d7afa99d34a01ecdc403d3d4f0c3c87d110d2e401",
+            "6b95b3aa21ff8d5bb4953d911fcbc1ba8b5481479eda0150a88497174ae3c180",
+            "0967b8cf9d6f62cf15c67df1bfb05a57db12cc15cf552528e0aa27423d8b925d",
+        ),
+        (
+            "password_changed_notice",
+            "2c079e17ca9e7aa5883c9ab7ec4acfcd3feadd91a78f547b4094814b8a18033e",
+            "58a1cb7abcacc381bbea613524b44e23a7ec373277f04c6eb192b41e29c5448c",
+            "0a9fdbb359a6203ba59329d625749650bc332b441c2958d3720ee726ad03df6b",
+        ),
+        (
+            "registration_attempt",
+            "806d0b20e5b95f59da4cc6815354fb0ece228369cf0d480ad21b4e7f6fc4d34b",
+            "f147011338dabcf8f84c74f8a97a37f44a80d6fb920ae046819c6bd823785302",
+            "9b2469dde6294ed8856df9905ed99da2138050056f342427e6e9921bd838b813",
+        ),
+    ];
+    let hex = |text: &str| {
+        let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+        digest
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let t = Templates::load(Path::new("")).unwrap();
+    let v = Vars {
+        app_name: "A&B <Acme> \"x\" 'y'\r\nBcc: z",
+        link: "https://auth.example.com/v1/auth/confirm-email?token=abc_DEF-123&x=<1>",
+        expires_in: "24 hours",
+        email: "ann+\"o'k\"@example.com",
+        new_email: "new&<b>@example.com",
+    };
+    let mut got = Vec::new();
+    for kind in MailKind::ALL {
+        let r = t.render(kind, &v);
+        got.push((kind.as_str(), hex(&r.subject), hex(&r.text), hex(&r.html)));
+    }
+    let got_ref: Vec<(&str, &str, &str, &str)> = got
+        .iter()
+        .map(|(k, s, t, h)| (*k, s.as_str(), t.as_str(), h.as_str()))
+        .collect();
+    assert_eq!(got_ref, PINNED, "{got:#?}");
+}
+
+#[test]
+fn html_escapes_values_but_text_does_not() {
+    let t = Templates::load(Path::new("")).unwrap();
+    let v = Vars {
+        app_name: "A&B <script>",
+        email: "\"x\"@example.com",
+        link: "https://h/p?token=a&b=\"c\"",
+        ..vars()
+    };
+    let r = t.render(MailKind::ConfirmAccount, &v);
+    assert!(r.html.contains("A&amp;B &lt;script&gt;"));
+    assert!(!r.html.contains("<script>"));
+    assert!(r.html.contains("&quot;x&quot;@example.com"));
+    assert!(r
+        .html
+        .contains("href=\"https://h/p?token=a&amp;b=&quot;c&quot;\""));
+    assert!(r.text.contains("A&B <script>"));
+    assert!(r.subject.contains("A&B <script>"));
+}
+
+#[test]
+fn a_subject_stays_one_line() {
+    let t = Templates::load(Path::new("")).unwrap();
+    let v = Vars {
+        app_name: "Acme\r\nBcc: evil@example.com",
+        ..vars()
+    };
+    let subject = t.render(MailKind::ConfirmAccount, &v).subject;
+    assert!(!subject.contains(['\r', '\n']), "{subject:?}");
+}
+
+#[test]
+fn parse_variables_with_spaces_and_literal_braces() {
+    let t = Template::parse("a {{ link }} b { c } {{email}}").unwrap();
+    assert_eq!(
+        t.render(&vars(), Escape::None),
+        format!("a {} b {{ c }} ann@example.com", vars().link)
+    );
+    assert_eq!(
+        Template::parse("x {{nope}}").unwrap_err(),
+        "unknown variable {{nope}} (known: {{app_name}}, {{link}}, {{expires_in}}, {{email}}, {{new_email}})"
+    );
+    assert!(Template::parse("x {{link")
+        .unwrap_err()
+        .contains("never closed"));
+    assert_eq!(Template::parse("").unwrap(), Template(vec![]));
+}
+
+#[test]
+fn overrides_replace_parts_and_keep_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("reset_password.subject"),
+        "  {{app_name}}: new password  \nsecond line ignored\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("reset_password.html"),
+        "<a href=\"{{link}}\">{{ email }}</a>",
+    )
+    .unwrap();
+    let t = Templates::load(dir.path()).unwrap();
+    let r = t.render(MailKind::ResetPassword, &vars());
+    assert_eq!(r.subject, "Acme: new password");
+    assert_eq!(
+        r.html,
+        format!("<a href=\"{}\">ann@example.com</a>", vars().link)
+    );
+    // Untouched: the built-in text, and other kinds.
+    assert!(r.text.contains("choose a new password"));
+    let other = t.render(MailKind::ConfirmAccount, &vars());
+    assert_eq!(other.subject, "Confirm your Acme account");
+}
+
+#[test]
+fn override_errors_name_the_file_and_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("confirm_account.txt");
+    std::fs::write(&file, "open {{link}} before {{expiry}}").unwrap();
+    let e = Templates::load(dir.path()).unwrap_err().to_string();
+    assert!(e.contains(&file.display().to_string()), "{e}");
+    assert!(e.contains("unknown variable {{expiry}}"), "{e}");
+
+    std::fs::write(&file, "fine {{link}}").unwrap();
+    std::fs::write(dir.path().join("confirm_account.subject"), "\n").unwrap();
+    let e = Templates::load(dir.path()).unwrap_err().to_string();
+    assert!(
+        e.contains("confirm_account.subject: the subject is empty"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_missing_or_unreadable_directory_is_an_error() {
+    let e = Templates::load(Path::new("/nonexistent/toktok-templates"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("email.templates_dir /nonexistent/toktok-templates: "),
+        "{e}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let e = Templates::load(&file).unwrap_err().to_string();
+    assert!(e.ends_with("is not a directory"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn an_unreadable_file_is_an_error() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("confirm_account.html");
+    std::fs::write(&file, "x").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
+    if std::fs::read(&file).is_ok() {
+        return; // running as root: permissions do not bind
+    }
+    let e = Templates::load(dir.path()).unwrap_err().to_string();
+    assert!(e.contains("confirm_account.html"), "{e}");
+}
+
+#[test]
+fn durations_in_words() {
+    let words = |s: u64| human_duration(Duration::from_secs(s));
+    assert_eq!(words(86_400), "24 hours");
+    assert_eq!(words(3600), "1 hour");
+    assert_eq!(words(2 * 86_400), "2 days");
+    assert_eq!(words(30 * 60), "30 minutes");
+    assert_eq!(words(90 * 60), "90 minutes");
+    assert_eq!(words(60), "1 minute");
+    assert_eq!(words(90), "90 seconds");
+    assert_eq!(words(1), "1 second");
+}
+
+/// The built-in files are a starting point for an operator: copied into
+/// `email.templates_dir` unchanged, they give the same mails.
+#[test]
+fn the_builtin_files_work_unchanged_as_overrides() {
+    let builtin = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/mail/templates/builtin");
+    let dir = tempfile::tempdir().unwrap();
+    let mut copied = 0;
+    for entry in std::fs::read_dir(&builtin).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+        copied += 1;
+    }
+    assert_eq!(copied, 3 * MailKind::ALL.len());
+    let builtins = Templates::load(Path::new("")).unwrap();
+    let overridden = Templates::load(dir.path()).unwrap();
+    for kind in MailKind::ALL {
+        assert_eq!(
+            overridden.render(kind, &vars()),
+            builtins.render(kind, &vars()),
+            "{kind:?}"
+        );
+    }
+}
