@@ -3,7 +3,7 @@
 use anyhow::{bail, Context as _};
 
 use super::open_store;
-use crate::app::{alg_name, new_key_row};
+use crate::app::new_key_row;
 use crate::auth::jwt::Algorithm;
 use crate::auth::rotation;
 use crate::auth::rsa;
@@ -24,7 +24,7 @@ pub(super) async fn keys_rotate(config: Config) -> anyhow::Result<()> {
     println!(
         "new {} signing key {kid}: in the JWKS within {}s (jwt.key_reload), \
          signing from {delay}s after now",
-        alg_name(alg),
+        alg.as_str(),
         config.jwt.key_reload.as_secs(),
     );
     Ok(())

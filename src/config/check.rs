@@ -30,7 +30,7 @@ impl Config {
         if !self.jwt.secret.is_empty() && self.jwt.algorithm != Algorithm::HS256 {
             out.push(format!(
                 "jwt.secret is set but jwt.algorithm is {}; the secret is ignored",
-                algorithm_name(self.jwt.algorithm)
+                self.jwt.algorithm.as_str()
             ));
         }
         if self.email.mode == EmailMode::Smtp

@@ -156,7 +156,7 @@ fn every_enum_value_parses() {
         ])
         .unwrap();
         assert_eq!(c.jwt.algorithm, *algorithm);
-        assert_eq!(algorithm_name(*algorithm), *name);
+        assert_eq!(algorithm.as_str(), *name);
     }
     for (name, value) in PASSWORD_ALGORITHMS {
         let c = parse(&format!("[password]\nalgorithm = \"{name}\"")).unwrap();

@@ -8,10 +8,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::auth::jwt::Algorithm;
-
 use super::raw::RawDuration;
-use super::JWT_ALGORITHMS;
 
 // ---------------------------------------------------------------------------
 // Secret and IpNet
@@ -274,13 +271,6 @@ pub(super) fn format_duration(duration: Duration) -> String {
         }
     }
     out
-}
-
-pub(super) fn algorithm_name(algorithm: Algorithm) -> &'static str {
-    JWT_ALGORITHMS
-        .iter()
-        .find(|(_, a)| *a == algorithm)
-        .map_or("?", |(name, _)| *name)
 }
 
 /// `http://` or `https://`, a non-empty host, no whitespace.
