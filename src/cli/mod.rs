@@ -1,8 +1,9 @@
 //! The command line (API.md "Command line"): parsing with clap, and one
 //! function per command. `main.rs` only calls [`run`].
 //!
-//! One file per command group: [`serve`], [`init`], [`check`], [`user`],
-//! [`keys`], [`api_key`] and [`data`] (backup, migrate-to).
+//! One file per command group: `serve.rs`, `init.rs`, `check.rs`, `user.rs`,
+//! `keys.rs`, `api_key.rs` and `data.rs` (backup, migrate-to); this file
+//! holds the clap types, the configuration lookup and [`run`].
 
 mod api_key;
 mod check;

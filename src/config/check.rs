@@ -1,14 +1,17 @@
-//! Checking: raw values into a [`Config`], the rules across keys, and the
-//! warnings worth logging at start.
+//! Checking (step 3): the [`Checker`] that stores each key's value into
+//! [`Config`] as its row of `KEYS` says, with one method per kind of check;
+//! the rules across keys; and the warnings worth logging at start.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::auth::jwt::Algorithm;
 
-use super::raw::*;
+use toml::{Table, Value};
+
+use super::keys::{Rule, KEYS};
+use super::load::kind_mismatch;
 use super::values::*;
 use super::*;
 
@@ -181,12 +184,9 @@ pub fn weak_secret(secret: &str) -> Option<String> {
     None
 }
 
-// ---------------------------------------------------------------------------
-// Step 3: raw form to Config
-// ---------------------------------------------------------------------------
-
-/// Turns raw values into checked ones. Knows which keys came from the
-/// environment, so an error says `TOKTOK_JWT__SECRET (jwt.secret): ...`.
+/// Turns the layered table's values into checked ones, key by key as
+/// [`KEYS`] says. Knows which keys came from the environment, so an error
+/// says `TOKTOK_JWT__SECRET (jwt.secret): ...`.
 pub(super) struct Checker<'a> {
     pub(super) origins: &'a HashMap<String, String>,
 }
@@ -197,6 +197,91 @@ impl Checker<'_> {
             Some(var) => ConfigError(format!("{var} ({key}): {problem}")),
             None => ConfigError(format!("{key}: {problem}")),
         }
+    }
+
+    /// Step 3: `Config::default()` with every key of `table` checked and
+    /// stored over it, in [`KEYS`] order. The table's keys and kinds have
+    /// been checked already (load.rs), so a value of the wrong kind here is
+    /// reported, not assumed away.
+    pub(super) fn config(&self, table: &Table) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        for (section, keys) in KEYS {
+            let Some(entries) = table.get(*section).and_then(Value::as_table) else {
+                continue;
+            };
+            if *section == "database" {
+                self.one_database(entries)?;
+            }
+            for (name, rule) in *keys {
+                if let Some(value) = entries.get(*name) {
+                    self.apply(&format!("{section}.{name}"), rule, value, &mut config)?;
+                }
+            }
+        }
+        Ok(config)
+    }
+
+    /// The one rule about raw entries rather than checked values: a path
+    /// and a (non-empty) url both set. Checked before either, as written.
+    fn one_database(&self, entries: &Table) -> Result<(), ConfigError> {
+        // An empty url is "not set" (the shipped toktok.toml lists it so).
+        let url = entries
+            .get("url")
+            .and_then(Value::as_str)
+            .filter(|u| !u.is_empty());
+        if entries.contains_key("path") && url.is_some() {
+            return Err(self.fail(
+                "database.url",
+                "set either database.path (SQLite) or database.url (PostgreSQL), not both",
+            ));
+        }
+        Ok(())
+    }
+
+    fn apply(
+        &self,
+        key: &str,
+        rule: &Rule,
+        value: &Value,
+        c: &mut Config,
+    ) -> Result<(), ConfigError> {
+        let wrong_kind = || {
+            let problem = kind_mismatch(rule.kind(), value).unwrap_or_default();
+            self.fail(key, problem)
+        };
+        let int = || value.as_integer().ok_or_else(wrong_kind);
+        match rule {
+            Rule::Bool(field) => *field(c) = value.as_bool().ok_or_else(wrong_kind)?,
+            Rule::Duration(field) => {
+                *field(c) = self.duration(key, value).ok_or_else(wrong_kind)??
+            }
+            Rule::DurationOrZero(field) => {
+                // "0s" is allowed here alone: strict rotation, no grace.
+                let zero = RawDuration::from_value(value).is_some_and(|v| v.is_zero());
+                *field(c) = if zero {
+                    Duration::ZERO
+                } else {
+                    self.duration(key, value).ok_or_else(wrong_kind)??
+                };
+            }
+            Rule::U16(min, max, field) => *field(c) = self.int(key, int()?, *min, *max)?,
+            Rule::U32(min, max, field) => *field(c) = self.int(key, int()?, *min, *max)?,
+            Rule::Usize(min, max, field) => *field(c) = self.int(key, int()?, *min, *max)?,
+            Rule::Str(set) => {
+                let text = value.as_str().ok_or_else(wrong_kind)?;
+                set(self, key, text.to_owned(), c)?;
+            }
+            Rule::List(set) => {
+                let items = value.as_array().ok_or_else(wrong_kind)?;
+                let texts = items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<String>>>()
+                    .ok_or_else(wrong_kind)?;
+                set(self, key, texts, c)?;
+            }
+        }
+        Ok(())
     }
 
     fn int<T: TryFrom<i64>>(
@@ -216,26 +301,67 @@ impl Checker<'_> {
             .map_err(|_| self.fail(key, format!("{value} is too large for this machine")))
     }
 
-    fn duration(&self, key: &str, raw: RawDuration) -> Result<Duration, ConfigError> {
-        let (parsed, shown) = match raw {
+    /// `None` when `value` is no duration at all (neither text nor number).
+    fn duration(&self, key: &str, value: &Value) -> Option<Result<Duration, ConfigError>> {
+        let (parsed, shown) = match RawDuration::from_value(value)? {
             RawDuration::Seconds(n) => (duration_from_seconds(n), n.to_string()),
-            RawDuration::Text(text) => (parse_duration(&text), format!("\"{text}\"")),
+            RawDuration::Text(text) => (parse_duration(text), format!("\"{text}\"")),
         };
-        parsed.map_err(|problem| self.fail(key, problem.explain(&shown)))
+        Some(parsed.map_err(|problem| self.fail(key, problem.explain(&shown))))
     }
 
-    fn choice<T: Copy>(
+    // The string and list checks below store into the field they are given
+    // (`into`), so each row of KEYS is one call.
+
+    /// Any text, as written.
+    pub(super) fn as_is<T: From<String>>(
+        &self,
+        text: String,
+        into: &mut T,
+    ) -> Result<(), ConfigError> {
+        *into = T::from(text);
+        Ok(())
+    }
+
+    /// The text without surrounding whitespace.
+    pub(super) fn trimmed<T: From<String>>(
+        &self,
+        text: String,
+        into: &mut T,
+    ) -> Result<(), ConfigError> {
+        *into = T::from(text.trim().to_owned());
+        Ok(())
+    }
+
+    pub(super) fn non_empty<T: From<String>>(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut T,
+    ) -> Result<(), ConfigError> {
+        if text.trim().is_empty() {
+            return Err(self.fail(key, "must not be empty"));
+        }
+        *into = T::from(text);
+        Ok(())
+    }
+
+    /// One of the words [`Choice::ALL`] spells, exactly.
+    pub(super) fn choice<T: Choice>(
         &self,
         key: &str,
         text: &str,
-        options: &[(&str, T)],
-    ) -> Result<T, ConfigError> {
-        match options.iter().find(|(name, _)| *name == text) {
-            Some((_, value)) => Ok(*value),
+        into: &mut T,
+    ) -> Result<(), ConfigError> {
+        match T::ALL.iter().find(|option| option.name() == text) {
+            Some(option) => {
+                *into = *option;
+                Ok(())
+            }
             None => {
-                let names: Vec<String> = options
+                let names: Vec<String> = T::ALL
                     .iter()
-                    .map(|(name, _)| format!("\"{name}\""))
+                    .map(|option| format!("\"{}\"", option.name()))
                     .collect();
                 Err(self.fail(
                     key,
@@ -245,26 +371,42 @@ impl Checker<'_> {
         }
     }
 
-    fn non_empty(&self, key: &str, text: String) -> Result<String, ConfigError> {
-        if text.trim().is_empty() {
-            return Err(self.fail(key, "must not be empty"));
-        }
-        Ok(text)
+    pub(super) fn socket_addr(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut SocketAddr,
+    ) -> Result<(), ConfigError> {
+        *into = text.trim().parse().map_err(|_| {
+            self.fail(
+                key,
+                format!("expected a socket address like \"127.0.0.1:8080\" or \"[::]:8080\", got \"{text}\""),
+            )
+        })?;
+        Ok(())
     }
 
-    /// `postgres://` or `postgresql://` followed by something: the rest is
-    /// checked by the client library when it connects at start.
-    fn postgres_url(&self, key: &str, text: String) -> Result<String, ConfigError> {
-        let rest = text
-            .strip_prefix("postgres://")
-            .or_else(|| text.strip_prefix("postgresql://"));
-        match rest {
-            Some(rest) if !rest.trim().is_empty() => Ok(text),
-            _ => Err(self.fail(
-                key,
-                "must be a PostgreSQL URL like \"postgres://toktok:password@db.example/toktok\"",
-            )),
-        }
+    /// An http(s) URL, stored without trailing `/`.
+    pub(super) fn public_url(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut String,
+    ) -> Result<(), ConfigError> {
+        let url = self.http_url(key, text, false)?;
+        *into = url.trim_end_matches('/').to_string();
+        Ok(())
+    }
+
+    /// Empty, or an http(s) URL.
+    pub(super) fn redirect_url(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut String,
+    ) -> Result<(), ConfigError> {
+        *into = self.http_url(key, text, true)?;
+        Ok(())
     }
 
     /// `http://` or `https://` followed by a host; `allow_empty` for the
@@ -283,309 +425,138 @@ impl Checker<'_> {
         ))
     }
 
-    pub(super) fn config(&self, raw: RawConfig) -> Result<Config, ConfigError> {
-        let mut c = Config::default();
-        if let Some(raw) = raw.server {
-            self.server(raw, &mut c.server)?;
+    /// Empty: not set. Else `postgres://` or `postgresql://` followed by
+    /// something: the rest is checked by the client library when it
+    /// connects at start.
+    pub(super) fn postgres_url(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut Option<Secret>,
+    ) -> Result<(), ConfigError> {
+        if text.is_empty() {
+            return Ok(());
         }
-        if let Some(raw) = raw.accounts {
-            if let Some(v) = raw.registration_open {
-                c.accounts.registration_open = v;
+        let rest = text
+            .strip_prefix("postgres://")
+            .or_else(|| text.strip_prefix("postgresql://"));
+        match rest {
+            Some(rest) if !rest.trim().is_empty() => {
+                *into = Some(Secret::new(text));
+                Ok(())
             }
+            _ => Err(self.fail(
+                key,
+                "must be a PostgreSQL URL like \"postgres://toktok:password@db.example/toktok\"",
+            )),
         }
-        if let Some(raw) = raw.database {
-            // An empty url is "not set" (the shipped toktok.toml lists it so).
-            let url = raw.url.filter(|u| !u.is_empty());
-            if raw.path.is_some() && url.is_some() {
-                return Err(self.fail(
-                    "database.url",
-                    "set either database.path (SQLite) or database.url (PostgreSQL), not both",
-                ));
-            }
-            if let Some(v) = raw.path {
-                c.database.path = PathBuf::from(self.non_empty("database.path", v)?);
-            }
-            if let Some(v) = url {
-                c.database.url = Some(Secret::new(self.postgres_url("database.url", v)?));
-            }
-        }
-        if let Some(raw) = raw.jwt {
-            self.jwt(raw, &mut c.jwt)?;
-        }
-        if let Some(raw) = raw.password {
-            self.password(raw, &mut c.password)?;
-        }
-        if let Some(raw) = raw.anonymous {
-            if let Some(v) = raw.enabled {
-                c.anonymous.enabled = v;
-            }
-            if let Some(v) = raw.required {
-                c.anonymous.required = v;
-            }
-            if let Some(v) = raw.ttl {
-                c.anonymous.ttl = self.duration("anonymous.ttl", v)?;
-            }
-        }
-        if let Some(raw) = raw.rsa {
-            if let Some(v) = raw.enabled {
-                c.rsa.enabled = v;
-            }
-            if let Some(v) = raw.required {
-                c.rsa.required = v;
-            }
-            if let Some(v) = raw.key_bits {
-                c.rsa.key_bits = self.int("rsa.key_bits", v, 2048, 8192)?;
-            }
-        }
-        if let Some(raw) = raw.email {
-            self.email(raw, &mut c.email)?;
-        }
-        if let Some(raw) = raw.smtp {
-            self.smtp(raw, &mut c.smtp)?;
-        }
-        if let Some(raw) = raw.challenges {
-            if let Some(v) = raw.max_attempts {
-                c.challenges.max_attempts =
-                    self.int("challenges.max_attempts", v, 1, u32::MAX.into())?;
-            }
-            if let Some(v) = raw.sweep_interval {
-                c.challenges.sweep_interval = self.duration("challenges.sweep_interval", v)?;
-            }
-        }
-        if let Some(raw) = raw.audit {
-            if let Some(v) = raw.retention {
-                c.audit.retention = self.duration("audit.retention", v)?;
-            }
-        }
-        if let Some(raw) = raw.rate_limit {
-            if let Some(v) = raw.enabled {
-                c.rate_limit.enabled = v;
-            }
-            if let Some(v) = raw.per_ip_per_minute {
-                c.rate_limit.per_ip_per_minute =
-                    self.int("rate_limit.per_ip_per_minute", v, 1, u32::MAX.into())?;
-            }
-            if let Some(v) = raw.per_ip_burst {
-                c.rate_limit.per_ip_burst =
-                    self.int("rate_limit.per_ip_burst", v, 1, u32::MAX.into())?;
-            }
-        }
-        if let Some(raw) = raw.log {
-            if let Some(v) = raw.format {
-                c.log.format = self.choice("log.format", &v, LOG_FORMATS)?;
-            }
-            if let Some(v) = raw.level {
-                if !is_log_filter(&v) {
-                    return Err(self.fail(
-                        "log.level",
-                        format!("expected trace, debug, info, warn, error, off or a directive like \"info,toktok=debug\", got \"{v}\""),
-                    ));
-                }
-                c.log.level = v;
-            }
-        }
-        if let Some(raw) = raw.metrics {
-            if let Some(v) = raw.enabled {
-                c.metrics.enabled = v;
-            }
-            if let Some(v) = raw.listen {
-                let v = v.trim();
-                c.metrics.listen = if v.is_empty() || v == "off" {
-                    None
-                } else {
-                    Some(v.parse().map_err(|_| {
-                        self.fail(
-                            "metrics.listen",
-                            format!("expected a socket address like \"127.0.0.1:9464\", or \"off\", got \"{v}\""),
-                        )
-                    })?)
-                };
-            }
-        }
-        Ok(c)
     }
 
-    fn server(&self, raw: RawServer, c: &mut ServerConfig) -> Result<(), ConfigError> {
-        if let Some(v) = raw.listen {
-            c.listen = v.trim().parse().map_err(|_| {
+    pub(super) fn mailbox(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut String,
+    ) -> Result<(), ConfigError> {
+        if !text.contains('@') {
+            return Err(self.fail(
+                key,
+                format!(
+                    "expected a mailbox like \"toktok <no-reply@example.com>\", got \"{text}\""
+                ),
+            ));
+        }
+        *into = text;
+        Ok(())
+    }
+
+    /// Non-empty, one line, no control characters (it goes into subjects).
+    pub(super) fn one_line(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut String,
+    ) -> Result<(), ConfigError> {
+        let mut checked = String::new();
+        self.non_empty(key, text, &mut checked)?;
+        if checked.chars().any(char::is_control) {
+            return Err(self.fail(
+                key,
+                "must be one line without control characters (it goes into subjects)",
+            ));
+        }
+        *into = checked;
+        Ok(())
+    }
+
+    pub(super) fn log_filter(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut String,
+    ) -> Result<(), ConfigError> {
+        if !is_log_filter(&text) {
+            return Err(self.fail(
+                key,
+                format!("expected trace, debug, info, warn, error, off or a directive like \"info,toktok=debug\", got \"{text}\""),
+            ));
+        }
+        *into = text;
+        Ok(())
+    }
+
+    /// A socket address, or `""`/`"off"` for none.
+    pub(super) fn metrics_listen(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut Option<SocketAddr>,
+    ) -> Result<(), ConfigError> {
+        let text = text.trim();
+        *into = if text.is_empty() || text == "off" {
+            None
+        } else {
+            Some(text.parse().map_err(|_| {
                 self.fail(
-                    "server.listen",
-                    format!("expected a socket address like \"127.0.0.1:8080\" or \"[::]:8080\", got \"{v}\""),
+                    key,
+                    format!("expected a socket address like \"127.0.0.1:9464\", or \"off\", got \"{text}\""),
                 )
-            })?;
-        }
-        if let Some(v) = raw.public_url {
-            let url = self.http_url("server.public_url", v, false)?;
-            c.public_url = url.trim_end_matches('/').to_string();
-        }
-        if let Some(v) = raw.max_body_bytes {
-            c.max_body_bytes = self.int("server.max_body_bytes", v, 1024, i64::MAX)?;
-        }
-        if let Some(list) = raw.cors_origins {
-            c.cors_origins = list
-                .iter()
-                .map(|item| {
-                    as_origin(item).ok_or_else(|| {
-                        self.fail(
-                            "server.cors_origins",
-                            format!("\"{item}\" is not an origin; expected scheme://host[:port] like \"https://app.example.com\", without path or \"*\""),
-                        )
-                    })
+            })?)
+        };
+        Ok(())
+    }
+
+    /// CORS origins, normalised (see [`as_origin`]).
+    pub(super) fn origins(
+        &self,
+        key: &str,
+        list: Vec<String>,
+        into: &mut Vec<String>,
+    ) -> Result<(), ConfigError> {
+        *into = list
+            .iter()
+            .map(|item| {
+                as_origin(item).ok_or_else(|| {
+                    self.fail(
+                        key,
+                        format!("\"{item}\" is not an origin; expected scheme://host[:port] like \"https://app.example.com\", without path or \"*\""),
+                    )
                 })
-                .collect::<Result<_, _>>()?;
-        }
-        if let Some(list) = raw.trusted_proxies {
-            c.trusted_proxies = list
-                .iter()
-                .map(|item| {
-                    item.trim()
-                        .parse()
-                        .map_err(|e| self.fail("server.trusted_proxies", e))
-                })
-                .collect::<Result<_, _>>()?;
-        }
-        if let Some(v) = raw.request_timeout {
-            c.request_timeout = self.duration("server.request_timeout", v)?;
-        }
-        if let Some(v) = raw.demo {
-            c.demo = v;
-        }
-        if let Some(v) = raw.idle_timeout {
-            c.idle_timeout = self.duration("server.idle_timeout", v)?;
-        }
-        if let Some(v) = raw.max_connections_per_ip {
-            c.max_connections_per_ip =
-                self.int("server.max_connections_per_ip", v, 0, 1_000_000)?;
-        }
-        if let Some(v) = raw.docs {
-            c.docs = v;
-        }
+            })
+            .collect::<Result<_, _>>()?;
         Ok(())
     }
 
-    fn jwt(&self, raw: RawJwt, c: &mut JwtConfig) -> Result<(), ConfigError> {
-        if let Some(v) = raw.algorithm {
-            c.algorithm = self.choice("jwt.algorithm", &v, JWT_ALGORITHMS)?;
-        }
-        if let Some(v) = raw.secret {
-            c.secret = v;
-        }
-        if let Some(v) = raw.issuer {
-            c.issuer = self.non_empty("jwt.issuer", v)?;
-        }
-        if let Some(v) = raw.audience {
-            c.audience = self.non_empty("jwt.audience", v)?;
-        }
-        if let Some(v) = raw.access_ttl {
-            c.access_ttl = self.duration("jwt.access_ttl", v)?;
-        }
-        if let Some(v) = raw.refresh_ttl {
-            c.refresh_ttl = self.duration("jwt.refresh_ttl", v)?;
-        }
-        if let Some(v) = raw.refresh_idle_ttl {
-            c.refresh_idle_ttl = self.duration("jwt.refresh_idle_ttl", v)?;
-        }
-        if let Some(v) = raw.reuse_grace {
-            // "0s" is allowed here alone: strict rotation, no grace.
-            c.reuse_grace = if raw_duration_is_zero(&v) {
-                Duration::ZERO
-            } else {
-                self.duration("jwt.reuse_grace", v)?
-            };
-        }
-        if let Some(v) = raw.key_reload {
-            c.key_reload = self.duration("jwt.key_reload", v)?;
-        }
-        Ok(())
-    }
-
-    fn password(&self, raw: RawPassword, c: &mut PasswordConfig) -> Result<(), ConfigError> {
-        if let Some(v) = raw.algorithm {
-            c.algorithm = self.choice("password.algorithm", &v, PASSWORD_ALGORITHMS)?;
-        }
-        if let Some(v) = raw.pbkdf2_iterations {
-            c.pbkdf2_iterations =
-                self.int("password.pbkdf2_iterations", v, 1000, u32::MAX.into())?;
-        }
-        if let Some(v) = raw.min_length {
-            c.min_length = self.int("password.min_length", v, 1, i64::MAX)?;
-        }
-        if let Some(v) = raw.max_length {
-            c.max_length = self.int("password.max_length", v, 128, i64::MAX)?;
-        }
-        Ok(())
-    }
-
-    fn email(&self, raw: RawEmail, c: &mut EmailConfig) -> Result<(), ConfigError> {
-        if let Some(v) = raw.mode {
-            c.mode = self.choice("email.mode", &v, EMAIL_MODES)?;
-        }
-        if let Some(v) = raw.confirmation_required {
-            c.confirmation_required = v;
-        }
-        if let Some(v) = raw.from {
-            if !v.contains('@') {
-                return Err(self.fail(
-                    "email.from",
-                    format!(
-                        "expected a mailbox like \"toktok <no-reply@example.com>\", got \"{v}\""
-                    ),
-                ));
-            }
-            c.from = v;
-        }
-        if let Some(v) = raw.app_name {
-            let v = self.non_empty("email.app_name", v)?;
-            if v.chars().any(char::is_control) {
-                return Err(self.fail(
-                    "email.app_name",
-                    "must be one line without control characters (it goes into subjects)",
-                ));
-            }
-            c.app_name = v;
-        }
-        if let Some(v) = raw.outbox_dir {
-            c.outbox_dir = PathBuf::from(self.non_empty("email.outbox_dir", v)?);
-        }
-        if let Some(v) = raw.templates_dir {
-            // Empty means built-in only; whether the directory exists is
-            // checked when the mailer starts (src/mail/templates.rs).
-            c.templates_dir = PathBuf::from(v.trim());
-        }
-        if let Some(v) = raw.link_ttl {
-            c.link_ttl = self.duration("email.link_ttl", v)?;
-        }
-        if let Some(v) = raw.give_up_after {
-            c.give_up_after = self.duration("email.give_up_after", v)?;
-        }
-        if let Some(v) = raw.confirm_redirect_url {
-            c.confirm_redirect_url = self.http_url("email.confirm_redirect_url", v, true)?;
-        }
-        if let Some(v) = raw.reset_redirect_url {
-            c.reset_redirect_url = self.http_url("email.reset_redirect_url", v, true)?;
-        }
-        Ok(())
-    }
-
-    fn smtp(&self, raw: RawSmtp, c: &mut SmtpConfig) -> Result<(), ConfigError> {
-        if let Some(v) = raw.host {
-            c.host = v.trim().to_string();
-        }
-        if let Some(v) = raw.port {
-            c.port = self.int("smtp.port", v, 1, u16::MAX.into())?;
-        }
-        if let Some(v) = raw.tls {
-            c.tls = self.choice("smtp.tls", &v, SMTP_TLS)?;
-        }
-        if let Some(v) = raw.username {
-            c.username = v;
-        }
-        if let Some(v) = raw.password {
-            c.password = v;
-        }
-        if let Some(v) = raw.timeout {
-            c.timeout = self.duration("smtp.timeout", v)?;
-        }
+    pub(super) fn networks(
+        &self,
+        key: &str,
+        list: Vec<String>,
+        into: &mut Vec<IpNet>,
+    ) -> Result<(), ConfigError> {
+        *into = list
+            .iter()
+            .map(|item| item.trim().parse().map_err(|e| self.fail(key, e)))
+            .collect::<Result<_, _>>()?;
         Ok(())
     }
 

@@ -1,5 +1,6 @@
-//! Loading: TOML text and `TOKTOK_*` variables layered into one table,
-//! checked against [`KEYS`](super::keys::KEYS), then handed to the checker.
+//! Loading (steps 1 and 2): TOML text and `TOKTOK_*` variables layered into
+//! one table whose every section, key and kind of value `KEYS` knows; then
+//! the checker (step 3) turns it into a [`Config`].
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -8,7 +9,6 @@ use toml::{Table, Value};
 
 use super::check::Checker;
 use super::keys::{key_kind, known_keys, known_sections, section_keys, Kind};
-use super::raw::RawConfig;
 use super::values::parse_duration;
 use super::{Config, ConfigError};
 
@@ -72,13 +72,8 @@ pub(super) fn build(
     };
     check_file_keys(file, &table)?;
     let origins = apply_env(&mut table, env)?;
-    // After the two checks above this cannot fail in practice; if it does,
-    // serde's message still names the field.
-    let raw: RawConfig = table
-        .try_into()
-        .map_err(|e: toml::de::Error| ConfigError(format!("{file}: {}", one_line(e.message()))))?;
     let checker = Checker { origins: &origins };
-    let config = checker.config(raw)?;
+    let config = checker.config(&table)?;
     checker.cross_check(&config)?;
     Ok(config)
 }

@@ -7,19 +7,25 @@
 //! It works in three steps, shaped so that every error names the key at
 //! fault in one line that says what is allowed (STYLE 12):
 //!
-//! 1. The TOML text is parsed into a plain table and compared with [`KEYS`],
-//!    the single list of every section, key and kind of value. An unknown or
-//!    mistyped key is reported as `server.lisen`, not as a serde error.
+//! 1. The TOML text is parsed into a plain table and compared with `KEYS`
+//!    (`keys.rs`), the single table of every section and key, the kind of
+//!    value each takes and the check that stores it. An unknown or mistyped
+//!    key is reported as `server.lisen`, not as a serde error (`load.rs`).
 //! 2. `TOKTOK_<SECTION>__<KEY>` variables are converted according to that
 //!    same kind and written over the table, so the environment beats the
-//!    file. A key set from the environment is remembered, and later errors
-//!    about it name the variable too.
-//! 3. The table is deserialised into a raw form (all `Option`, with
-//!    `deny_unknown_fields` as a second guard) and checked field by field,
-//!    then across fields, into [`Config`].
+//!    file; an unknown one is an error. A key set from the environment is
+//!    remembered, and later errors about it name the variable too
+//!    (`load.rs`).
+//! 3. Each key of the table is checked and stored by its row of `KEYS`
+//!    over `Config::default()`, then the rules across keys run (`check.rs`).
+//!
+//! So a key is spelled in three places: its field below (with its doc),
+//! its `Default`, and its row in `KEYS` (plus `toktok.toml`, which a test
+//! holds to `KEYS`). Value types and their parsers (`Secret`, `IpNet`,
+//! durations) are in `values.rs`.
 //!
 //! Defaults live only in the `Default` impls: an empty file gives exactly
-//! `Config::default()`, and so does the shipped `toktok.toml` (tested below).
+//! `Config::default()`, and so does the shipped `toktok.toml` (tested).
 //! Command-line flags, which outrank the environment, are applied by the
 //! caller to the returned `Config`. Secrets are held in [`Secret`], whose
 //! `Debug` never prints them, so `{:?}` of a whole `Config` is safe to log.
@@ -27,7 +33,6 @@
 mod check;
 mod keys;
 mod load;
-mod raw;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -491,29 +496,6 @@ impl LogFormat {
         }
     }
 }
-
-pub(super) const JWT_ALGORITHMS: &[(&str, Algorithm)] = &[
-    ("EdDSA", Algorithm::EdDSA),
-    ("ES256", Algorithm::ES256),
-    ("RS256", Algorithm::RS256),
-    ("HS256", Algorithm::HS256),
-];
-pub(super) const PASSWORD_ALGORITHMS: &[(&str, PasswordAlgorithm)] = &[
-    ("pbkdf2-sha256", PasswordAlgorithm::Pbkdf2Sha256),
-    ("argon2id", PasswordAlgorithm::Argon2id),
-];
-pub(super) const EMAIL_MODES: &[(&str, EmailMode)] = &[
-    ("dev", EmailMode::Dev),
-    ("smtp", EmailMode::Smtp),
-    ("off", EmailMode::Off),
-];
-pub(super) const SMTP_TLS: &[(&str, SmtpTls)] = &[
-    ("none", SmtpTls::None),
-    ("starttls", SmtpTls::Starttls),
-    ("tls", SmtpTls::Tls),
-];
-pub(super) const LOG_FORMATS: &[(&str, LogFormat)] =
-    &[("pretty", LogFormat::Pretty), ("json", LogFormat::Json)];
 
 // ---------------------------------------------------------------------------
 // Errors

@@ -8,7 +8,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::raw::RawDuration;
+use toml::Value;
+
+use crate::auth::jwt::Algorithm;
+
+use super::{EmailMode, LogFormat, PasswordAlgorithm, SmtpTls};
 
 // ---------------------------------------------------------------------------
 // Secret and IpNet
@@ -151,6 +155,54 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// A setting spelled as one of a few exact words (`jwt.algorithm`,
+/// `email.mode`…): the values in the order messages list them, and each
+/// one's spelling, which is the type's own `as_str`.
+pub(super) trait Choice: Copy + 'static {
+    const ALL: &'static [Self];
+    fn name(self) -> &'static str;
+}
+
+impl Choice for Algorithm {
+    const ALL: &'static [Self] = &[
+        Algorithm::EdDSA,
+        Algorithm::ES256,
+        Algorithm::RS256,
+        Algorithm::HS256,
+    ];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Choice for PasswordAlgorithm {
+    const ALL: &'static [Self] = &[PasswordAlgorithm::Pbkdf2Sha256, PasswordAlgorithm::Argon2id];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Choice for EmailMode {
+    const ALL: &'static [Self] = &[EmailMode::Dev, EmailMode::Smtp, EmailMode::Off];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Choice for SmtpTls {
+    const ALL: &'static [Self] = &[SmtpTls::None, SmtpTls::Starttls, SmtpTls::Tls];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Choice for LogFormat {
+    const ALL: &'static [Self] = &[LogFormat::Pretty, LogFormat::Json];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Durations, URLs, log filters
 // ---------------------------------------------------------------------------
@@ -182,17 +234,35 @@ impl DurationProblem {
     }
 }
 
-/// Whether a raw duration spells zero (`0`, `"0"`, `"0s"`, `"0m"`…), which
-/// only `jwt.reuse_grace` accepts.
-pub(super) fn raw_duration_is_zero(raw: &RawDuration) -> bool {
-    match raw {
-        RawDuration::Seconds(n) => *n == 0,
-        RawDuration::Text(text) => {
-            let text = text.trim();
-            let digits = text.trim_end_matches(['s', 'm', 'h', 'd']);
-            text.len() - digits.len() <= 1
-                && !digits.is_empty()
-                && digits.bytes().all(|b| b == b'0')
+/// A duration as written: `"15m"` or a number of seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RawDuration<'a> {
+    Seconds(i64),
+    Text(&'a str),
+}
+
+impl RawDuration<'_> {
+    /// `None` for a value that is neither text nor a whole number.
+    pub(super) fn from_value(value: &Value) -> Option<RawDuration<'_>> {
+        match value {
+            Value::Integer(n) => Some(RawDuration::Seconds(*n)),
+            Value::String(text) => Some(RawDuration::Text(text)),
+            _ => None,
+        }
+    }
+
+    /// Whether it spells zero (`0`, `"0"`, `"0s"`, `"0m"`…), which only
+    /// `jwt.reuse_grace` accepts.
+    pub(super) fn is_zero(self) -> bool {
+        match self {
+            RawDuration::Seconds(n) => n == 0,
+            RawDuration::Text(text) => {
+                let text = text.trim();
+                let digits = text.trim_end_matches(['s', 'm', 'h', 'd']);
+                text.len() - digits.len() <= 1
+                    && !digits.is_empty()
+                    && digits.bytes().all(|b| b == b'0')
+            }
         }
     }
 }
