@@ -1048,3 +1048,143 @@ fn server_docs_is_a_switch() {
             .docs
     );
 }
+
+// --- hostile input (issue 9; moved from tests/api/hostile.rs) -------------
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config as PropConfig, TestRunner};
+
+/// `PROPTEST_CASES` when set (a long local run: `PROPTEST_CASES=20000
+/// cargo test --lib config::tests::the_config_parser`), else 512.
+fn runner() -> TestRunner {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(512);
+    TestRunner::new(PropConfig {
+        cases,
+        failure_persistence: None,
+        ..PropConfig::default()
+    })
+}
+
+/// Every real section, and one that is not.
+fn sections() -> Vec<&'static str> {
+    let mut names: Vec<&str> = KEYS.iter().map(|(name, _)| *name).collect();
+    names.push("nope");
+    names
+}
+
+/// Every real key name (of any section), and one that is not.
+fn key_names() -> Vec<&'static str> {
+    let mut names: Vec<&str> = KEYS
+        .iter()
+        .flat_map(|(_, keys)| keys.iter().map(|(name, _)| *name))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    names.push("x");
+    names
+}
+
+fn toml_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string()),
+        prop::sample::select(vec![
+            "0",
+            "-1",
+            "1",
+            "65536",
+            "4294967296",
+            "1e400",
+            "nan",
+            "inf",
+            "true",
+            "false",
+            "\"\"",
+            "\"0s\"",
+            "\"1s\"",
+            "\"15m\"",
+            "\"30d\"",
+            "\"99999999999d\"",
+            "\"-5s\"",
+            "\"1.5h\"",
+            "\"EdDSA\"",
+            "\"HS256\"",
+            "\"none\"",
+            "\"dev\"",
+            "\"smtp\"",
+            "\"off\"",
+            "\"127.0.0.1:0\"",
+            "\"[::1]:99999\"",
+            "\"http://x\"",
+            "\"ftp://\"",
+            "[]",
+            "[\"10.0.0.0/8\", \"::/0\", \"x/99\"]",
+            "{}",
+            "1979-05-27T07:32:00Z",
+            "\"\u{0}\"",
+        ])
+        .prop_map(str::to_owned),
+        "\"\\PC{0,30}\"".prop_map(|s| s.replace('\\', "\\\\")),
+        "\\PC{0,20}",
+    ]
+}
+
+fn toml_doc() -> impl Strategy<Value = String> {
+    prop::collection::vec(
+        (
+            prop::sample::select(sections()),
+            prop::collection::vec((prop::sample::select(key_names()), toml_value()), 0..6),
+        ),
+        0..5,
+    )
+    .prop_map(|sections| {
+        let mut doc = String::new();
+        for (section, keys) in sections {
+            doc.push_str(&format!("[{section}]\n"));
+            for (k, v) in keys {
+                doc.push_str(&format!("{k} = {v}\n"));
+            }
+        }
+        doc
+    })
+}
+
+#[test]
+fn the_config_parser_never_panics() {
+    // Arbitrary text, TOML-shaped documents over the real sections and keys,
+    // and arbitrary TOKTOK_* variables: an error message, never a panic.
+    runner()
+        .run(
+            &(
+                "\\PC{0,200}",
+                toml_doc(),
+                prop::collection::vec(
+                    (
+                        prop::sample::select(sections()),
+                        prop::sample::select(key_names()),
+                        toml_value(),
+                    ),
+                    0..3,
+                ),
+            ),
+            |(text, doc, env)| {
+                let _ = Config::from_sources(Some(&text), std::iter::empty());
+                let env: Vec<(String, String)> = env
+                    .into_iter()
+                    .map(|(s, k, v)| {
+                        (
+                            format!("TOKTOK_{}__{}", s.to_uppercase(), k.to_uppercase()),
+                            v.trim_matches('"').to_owned(),
+                        )
+                    })
+                    .collect();
+                if let Err(e) = Config::from_sources(Some(&doc), env) {
+                    prop_assert!(!e.to_string().is_empty());
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
