@@ -230,7 +230,15 @@ fn print_line(text: &str) -> anyhow::Result<()> {
 /// Runs the command; `Ok(code)` is the process exit code.
 pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
     let source = config_source(&cli);
-    match cli.command.unwrap_or(Command::Serve) {
+    let command = cli.command.unwrap_or(Command::Serve);
+    if matches!(command, Command::Serve | Command::User { .. }) {
+        if let Err(e) = mail_config(&config) {
+            // Printed as main prints a configuration error, with its code.
+            eprintln!("toktok: configuration error: {e:#}");
+            return Ok(2);
+        }
+    }
+    match command {
         Command::Serve => serve::serve(config, &source).await.map(|()| 0),
         Command::Init {
             dir,
@@ -263,6 +271,16 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// What the commands that build the [`App`](crate::app::App) would refuse
+/// in the configuration alone: the mail templates (the built-in ones and
+/// the overrides in `email.templates_dir`) and `email.from`, built as
+/// `App::build` and `check` build them. Found before anything is opened,
+/// so they stop with exit code 2 like any configuration error (README
+/// "Exit codes"), not 1 as a failure while starting.
+fn mail_config(config: &Config) -> anyhow::Result<()> {
+    crate::mail::Mailer::new(config).map(drop)
 }
 
 /// Opens the configured database for a one-off command.
