@@ -17,7 +17,8 @@
 //!    remembered, and later errors about it name the variable too
 //!    (`load.rs`).
 //! 3. Each key of the table is checked and stored by its row of `KEYS`
-//!    over `Config::default()`, then the rules across keys run (`check.rs`).
+//!    over `Config::default()`, then the rules across keys run (`check.rs`). `warnings.rs` finds
+//!    what is allowed but unwise.
 //!
 //! So a key is spelled in three places: its field below (with its doc),
 //! its `Default`, and its row in `KEYS` (plus `toktok.toml`, which a test
@@ -36,6 +37,7 @@ mod load;
 #[cfg(test)]
 mod tests;
 mod values;
+mod warnings;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -44,9 +46,9 @@ use std::time::Duration;
 
 use crate::auth::jwt::Algorithm;
 
-pub use check::weak_secret;
 use values::DAY;
 pub use values::{IpNet, ParseIpNetError, Secret};
+pub use warnings::weak_secret;
 
 // ---------------------------------------------------------------------------
 // The checked configuration

@@ -1,4 +1,3 @@
-use super::check::*;
 use super::keys::*;
 use super::load::*;
 use super::values::*;
