@@ -114,6 +114,87 @@ fn shipped_toktok_toml_lists_every_key() {
     assert_eq!(table.len(), KEYS.len());
 }
 
+/// Each row of KEYS stores into the field of its own name in its own
+/// section (a row copied and half-edited would not): set alone, a key
+/// changes `{:#?}` first at that field. Cross-field rules are left out, so
+/// any valid value will do.
+#[test]
+fn every_key_stores_into_its_own_field() {
+    let strings: &[(&str, &str)] = &[
+        ("server.listen", "\"127.0.0.1:1\""),
+        ("server.public_url", "\"https://a.example\""),
+        ("server.cors_origins", "[\"https://a.example\"]"),
+        ("server.trusted_proxies", "[\"10.0.0.0/8\"]"),
+        ("database.path", "\"x.db\""),
+        ("database.url", "\"postgres://db/x\""),
+        ("jwt.algorithm", "\"ES256\""),
+        ("jwt.secret", "\"s\""),
+        ("jwt.issuer", "\"i\""),
+        ("jwt.audience", "\"a\""),
+        ("password.algorithm", "\"argon2id\""),
+        ("email.mode", "\"smtp\""),
+        ("email.from", "\"a@b.example\""),
+        ("email.app_name", "\"A\""),
+        ("email.outbox_dir", "\"o\""),
+        ("email.templates_dir", "\"t\""),
+        ("email.confirm_redirect_url", "\"https://c.example\""),
+        ("email.reset_redirect_url", "\"https://r.example\""),
+        ("smtp.host", "\"h\""),
+        ("smtp.tls", "\"tls\""),
+        ("smtp.username", "\"u\""),
+        ("smtp.password", "\"p\""),
+        ("log.format", "\"json\""),
+        ("log.level", "\"debug\""),
+        ("metrics.listen", "\"off\""),
+    ];
+    let origins = std::collections::HashMap::new();
+    let checker = super::check::Checker { origins: &origins };
+    let default = format!("{:#?}", Config::default());
+    for (section, keys) in KEYS {
+        for (name, rule) in *keys {
+            let key = format!("{section}.{name}");
+            let candidates: Vec<&str> = match rule.kind() {
+                Kind::Bool => vec!["true", "false"],
+                Kind::Int => vec!["2049"],
+                Kind::Duration => vec!["\"7s\""],
+                Kind::Str | Kind::List => strings
+                    .iter()
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, v)| *v)
+                    .collect(),
+            };
+            let changed = candidates.iter().find_map(|value| {
+                let table: Table = format!("[{section}]\n{name} = {value}").parse().unwrap();
+                let shown = format!("{:#?}", checker.config(&table).unwrap());
+                (shown != default).then_some(shown)
+            });
+            let Some(shown) = changed else {
+                panic!("{key}: no sample changes the config (add one above)");
+            };
+            let at = default
+                .lines()
+                .zip(shown.lines())
+                .position(|(a, b)| a != b)
+                .unwrap();
+            let lines: Vec<&str> = default.lines().collect();
+            assert!(
+                lines[at].trim_start().starts_with(&format!("{name}: ")),
+                "{key} changed {:?}",
+                lines[at]
+            );
+            let owner = lines[..at]
+                .iter()
+                .rev()
+                .find(|l| l.starts_with("    ") && !l.starts_with("     "))
+                .unwrap();
+            assert!(
+                owner.trim_start().starts_with(&format!("{section}: ")),
+                "{key} changed a field of {owner:?}"
+            );
+        }
+    }
+}
+
 // --- enums ----------------------------------------------------------------
 
 #[test]
