@@ -676,6 +676,47 @@ async fn check_catches_what_serve_then_refuses() {
     assert!(report.contains("is writable"), "{report}");
 }
 
+/// A bad mail template is a configuration error: `serve` (and `user
+/// create`, which builds the same mailer) stop with exit code 2 and one
+/// line saying so, as for a bad value (README "Exit codes"), not 1 as for
+/// a failure while starting.
+#[test]
+fn a_bad_mail_template_is_a_configuration_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    std::fs::write(
+        templates.join("reset_password.txt"),
+        "Hi {{nme}}\n{{link}}\n",
+    )
+    .unwrap();
+    let config = config_with(
+        dir.path(),
+        &format!(
+            "[email]\ntemplates_dir = {:?}\n",
+            templates.to_string_lossy()
+        ),
+    );
+    let config = config.to_string_lossy().into_owned();
+    // A port that is taken: were the template let through, serve would
+    // still stop (exit 1, "cannot listen").
+    let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = busy.local_addr().unwrap().to_string();
+    let commands: [&[&str]; 2] = [&["serve"], &["user", "create", "--email", "a@example.com"]];
+    for command in commands {
+        let args = [&["--config", config.as_str()][..], command].concat();
+        let out = toktok_here(dir.path(), &args, &[("TOKTOK_SERVER__LISTEN", &listen)]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{command:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with("toktok: configuration error: "),
+            "{stderr}"
+        );
+        assert!(stderr.contains("unknown variable {{nme}}"), "{stderr}");
+    }
+}
+
 #[tokio::test]
 async fn without_config_a_toktok_toml_in_the_working_directory_is_used() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,0 +1,157 @@
+//! `toktok api-key create|list|revoke`.
+
+use std::io::Write as _;
+
+use anyhow::{bail, Context as _};
+
+use super::{open_store, ApiKeyCommand};
+use crate::auth::api_keys::{self, Scope};
+use crate::clock::{rfc3339, Clock as _, SystemClock};
+use crate::config::Config;
+use crate::store::{ApiKeyRecord, AuditEvent};
+
+/// The longest API key name accepted: a label, not a document.
+pub(super) const MAX_KEY_NAME: usize = 200;
+
+pub(super) async fn api_key(config: Config, command: ApiKeyCommand) -> anyhow::Result<()> {
+    match command {
+        ApiKeyCommand::Create { name, scopes } => api_key_create(&config, name, scopes).await,
+        ApiKeyCommand::List => api_key_list(&config).await,
+        ApiKeyCommand::Revoke { id } => api_key_revoke(&config, &id).await,
+    }
+}
+
+pub(super) fn cli_event(kind: &'static str, at: i64, detail: serde_json::Value) -> AuditEvent {
+    AuditEvent {
+        at,
+        kind,
+        user_id: None,
+        actor: Some("cli".to_owned()),
+        ip: None,
+        user_agent: None,
+        detail,
+    }
+}
+
+pub(super) async fn api_key_create(
+    config: &Config,
+    name: String,
+    scopes: Vec<Scope>,
+) -> anyhow::Result<()> {
+    let name = name.trim().to_owned();
+    if name.is_empty() {
+        bail!("--name must not be empty");
+    }
+    if name.len() > MAX_KEY_NAME {
+        bail!("--name is longer than {MAX_KEY_NAME} bytes");
+    }
+    if name.chars().any(char::is_control) {
+        bail!("--name must not contain control characters");
+    }
+    let mut unique: Vec<Scope> = Vec::with_capacity(scopes.len());
+    for scope in scopes {
+        if !unique.contains(&scope) {
+            unique.push(scope);
+        }
+    }
+    let store = open_store(config).await?;
+    let (key, key_hash) = api_keys::generate()?;
+    let now = SystemClock.now();
+    let record = ApiKeyRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        name,
+        scopes: unique,
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    let event = cli_event(
+        "api_key.created",
+        now,
+        serde_json::json!({ "id": record.id, "name": record.name, "scopes": record.scopes }),
+    );
+    let (id, scope_list) = (record.id.clone(), scope_names(&record.scopes));
+    store
+        .insert_api_key(record, key_hash, event)
+        .await
+        .context("while storing the new API key")?;
+    eprintln!("created API key {id} with scope(s) {scope_list}; it is shown only once:");
+    println!("{key}");
+    Ok(())
+}
+
+pub(super) fn scope_names(scopes: &[Scope]) -> String {
+    scopes
+        .iter()
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+pub(super) async fn api_key_list(config: &Config) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let keys = store.list_api_keys().await?;
+    if keys.is_empty() {
+        eprintln!("no API keys; create one with: toktok api-key create --name N --scope S");
+        return Ok(());
+    }
+    let when = |t: Option<i64>| t.map_or_else(|| "-".to_owned(), rfc3339);
+    let mut rows = vec![[
+        "ID".to_owned(),
+        "NAME".to_owned(),
+        "SCOPES".to_owned(),
+        "CREATED".to_owned(),
+        "LAST USED".to_owned(),
+        "REVOKED".to_owned(),
+    ]];
+    rows.extend(keys.iter().map(|k| {
+        [
+            k.id.clone(),
+            k.name.clone(),
+            scope_names(&k.scopes),
+            rfc3339(k.created_at),
+            when(k.last_used_at),
+            when(k.revoked_at),
+        ]
+    }));
+    let mut widths = [0usize; 6];
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let pad = width - cell.chars().count();
+                line.push_str(cell);
+                line.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
+}
+
+pub(super) async fn api_key_revoke(config: &Config, id: &str) -> anyhow::Result<()> {
+    let store = open_store(config).await?;
+    let now = SystemClock.now();
+    let event = cli_event("api_key.revoked", now, serde_json::json!({ "id": id }));
+    if store.revoke_api_key(id, now, event).await? {
+        eprintln!("revoked API key {id}");
+        return Ok(());
+    }
+    let known = store
+        .list_api_keys()
+        .await?
+        .into_iter()
+        .find(|k| k.id == id);
+    match known.and_then(|k| k.revoked_at) {
+        Some(at) => bail!("API key {id} was already revoked at {}", rfc3339(at)),
+        None => bail!("there is no API key with id {id} (see toktok api-key list)"),
+    }
+}

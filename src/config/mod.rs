@@ -1,0 +1,517 @@
+//! Configuration: the one validated [`Config`] the server runs with.
+//!
+//! This module owns everything between "some TOML text and some environment
+//! variables" and a `Config` whose every field is known to be usable, so no
+//! other module re-checks a setting or wonders where a default lives.
+//!
+//! It works in three steps, shaped so that every error names the key at
+//! fault in one line that says what is allowed (STYLE 12):
+//!
+//! 1. The TOML text is parsed into a plain table and compared with `KEYS`
+//!    (`keys.rs`), the single table of every section and key, the kind of
+//!    value each takes and the check that stores it. An unknown or mistyped
+//!    key is reported as `server.lisen`, not as a serde error (`load.rs`).
+//! 2. `TOKTOK_<SECTION>__<KEY>` variables are converted according to that
+//!    same kind and written over the table, so the environment beats the
+//!    file; an unknown one is an error. A key set from the environment is
+//!    remembered, and later errors about it name the variable too
+//!    (`load.rs`).
+//! 3. Each key of the table is checked and stored by its row of `KEYS`
+//!    over `Config::default()`, then the rules across keys run (`check.rs`). `warnings.rs` finds
+//!    what is allowed but unwise.
+//!
+//! So a key is spelled in three places: its field below (with its doc),
+//! its `Default`, and its row in `KEYS` (plus `toktok.toml`, which a test
+//! holds to `KEYS`). Value types and their parsers (`Secret`, `IpNet`,
+//! durations) are in `values.rs`.
+//!
+//! Defaults live only in the `Default` impls: an empty file gives exactly
+//! `Config::default()`, and so does the shipped `toktok.toml` (tested).
+//! Command-line flags, which outrank the environment, are applied by the
+//! caller to the returned `Config`. Secrets are held in [`Secret`], whose
+//! `Debug` never prints them, so `{:?}` of a whole `Config` is safe to log.
+
+mod check;
+mod keys;
+mod load;
+#[cfg(test)]
+mod tests;
+mod values;
+mod warnings;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::auth::jwt::Algorithm;
+
+use values::DAY;
+pub use values::{IpNet, ParseIpNetError, Secret};
+pub use warnings::weak_secret;
+
+// ---------------------------------------------------------------------------
+// The checked configuration
+// ---------------------------------------------------------------------------
+
+/// The validated configuration of toktok. Build it with [`Config::load`] or
+/// [`Config::from_sources`]; `Config::default()` is what an empty file gives.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub accounts: AccountsConfig,
+    pub database: DatabaseConfig,
+    pub jwt: JwtConfig,
+    pub password: PasswordConfig,
+    pub anonymous: AnonymousConfig,
+    pub rsa: RsaConfig,
+    pub email: EmailConfig,
+    pub smtp: SmtpConfig,
+    pub challenges: ChallengesConfig,
+    pub audit: AuditConfig,
+    pub rate_limit: RateLimitConfig,
+    pub log: LogConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// `[server]`: where we listen and how we present ourselves.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServerConfig {
+    /// Address the listener binds.
+    pub listen: SocketAddr,
+    /// The URL clients reach us at, used in links and the token issuer
+    /// metadata. Always `http://` or `https://`, stored without trailing `/`.
+    pub public_url: String,
+    /// Largest request body accepted; at least 1024.
+    pub max_body_bytes: usize,
+    /// Browser origins allowed by CORS, as `scheme://host[:port]`, lowercase.
+    pub cors_origins: Vec<String>,
+    /// Peers whose `X-Forwarded-For` is believed when finding a client's IP.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Longest a request may take before it is answered with a timeout.
+    pub request_timeout: Duration,
+    /// Serve the browser demo client at `/demo`.
+    pub demo: bool,
+    /// A connection with no request in progress (HTTP/1 keep-alive, or
+    /// HTTP/2 with no open stream) is closed after this; it is also the
+    /// time a client has to send its request headers, and the HTTP/2 ping
+    /// interval and ping timeout (TT-07).
+    pub idle_timeout: Duration,
+    /// Connections one client address (an IPv6 /64) may hold at once; the
+    /// next is closed at accept. 0: no cap. Trusted proxies are exempt.
+    pub max_connections_per_ip: usize,
+    /// Serve Swagger UI at `/docs` (`/openapi.json` is served either way).
+    pub docs: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".to_string(),
+            max_body_bytes: 65536,
+            cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+            request_timeout: Duration::from_secs(30),
+            demo: true,
+            idle_timeout: Duration::from_secs(10),
+            max_connections_per_ip: 100,
+            docs: true,
+        }
+    }
+}
+
+/// `[accounts]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountsConfig {
+    /// When false, self-registration answers 403 `registration_closed`.
+    pub registration_open: bool,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        AccountsConfig {
+            registration_open: true,
+        }
+    }
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DatabaseConfig {
+    /// The SQLite file; created when missing. Unused when `url` is set.
+    pub path: PathBuf,
+    /// `postgres://…`: use PostgreSQL instead of the SQLite file (README
+    /// "Scaling out"). A secret because it usually carries a password.
+    pub url: Option<Secret>,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            path: PathBuf::from("toktok.db"),
+            url: None,
+        }
+    }
+}
+
+/// Longest `jwt.key_reload`: a rotated key waits twice this before it signs.
+pub const MAX_KEY_RELOAD: Duration = Duration::from_secs(3600);
+
+/// `[jwt]`: how access tokens are signed and how long tokens live.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JwtConfig {
+    pub algorithm: Algorithm,
+    /// The HMAC key; used (and required, at least 32 bytes) only for HS256.
+    pub secret: Secret,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+    /// Absolute lifetime of a refresh-token family.
+    pub refresh_ttl: Duration,
+    /// A refresh token unused for this long expires; at most `refresh_ttl`.
+    pub refresh_idle_ttl: Duration,
+    /// How long a just-rotated refresh token may be presented again (racing
+    /// tabs) before it counts as reuse; shorter than `access_ttl`; zero is
+    /// strict rotation. Counted exactly, not in whole seconds.
+    pub reuse_grace: Duration,
+    /// How often every instance rereads the signing and RSA keys from the
+    /// database. A rotated key is published (JWKS, public key) for
+    /// `auth::rotation::publish_delay` (the longer of twice this and this
+    /// plus 30 s, plus 5 s) before it is used, so every instance and the
+    /// usual JWKS clients know it first.
+    pub key_reload: Duration,
+}
+
+impl Default for JwtConfig {
+    fn default() -> Self {
+        JwtConfig {
+            algorithm: Algorithm::EdDSA,
+            secret: Secret::default(),
+            issuer: "toktok".to_string(),
+            audience: "toktok".to_string(),
+            access_ttl: Duration::from_secs(15 * 60),
+            refresh_ttl: Duration::from_secs(30 * DAY),
+            refresh_idle_ttl: Duration::from_secs(7 * DAY),
+            reuse_grace: Duration::from_secs(10),
+            key_reload: Duration::from_secs(60),
+        }
+    }
+}
+
+/// `[password]`: hashing and length policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PasswordConfig {
+    /// Algorithm for new hashes; existing hashes verify with whatever made them.
+    pub algorithm: PasswordAlgorithm,
+    /// At least 1000; below 600000 starts with a warning.
+    pub pbkdf2_iterations: u32,
+    /// At least 1.
+    pub min_length: usize,
+    /// At least 128 and at least `min_length`.
+    pub max_length: usize,
+}
+
+impl Default for PasswordConfig {
+    fn default() -> Self {
+        PasswordConfig {
+            algorithm: PasswordAlgorithm::Pbkdf2Sha256,
+            pbkdf2_iterations: 600_000,
+            min_length: 12,
+            max_length: 256,
+        }
+    }
+}
+
+/// `[anonymous]`: anonymous tokens handed out without an account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnonymousConfig {
+    pub enabled: bool,
+    /// Requests must carry an anonymous (or user) token; needs `enabled`.
+    pub required: bool,
+    pub ttl: Duration,
+}
+
+impl Default for AnonymousConfig {
+    fn default() -> Self {
+        AnonymousConfig {
+            enabled: false,
+            required: false,
+            ttl: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// `[rsa]`: RSA (JWE) encryption of request bodies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RsaConfig {
+    pub enabled: bool,
+    /// Credentials must arrive encrypted; needs `enabled`.
+    pub required: bool,
+    /// 2048 to 8192.
+    pub key_bits: usize,
+}
+
+impl Default for RsaConfig {
+    fn default() -> Self {
+        RsaConfig {
+            enabled: false,
+            required: false,
+            key_bits: 3072,
+        }
+    }
+}
+
+/// `[email]`: outgoing mail (confirmation and reset links).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailConfig {
+    pub mode: EmailMode,
+    /// Users must confirm their address before logging in; impossible when
+    /// `mode` is `off`.
+    pub confirmation_required: bool,
+    pub from: String,
+    /// The product name mail speaks of (`{{app_name}}` in templates).
+    pub app_name: String,
+    /// Where `dev` mode writes messages instead of sending them.
+    pub outbox_dir: PathBuf,
+    /// Template overrides (`<kind>.subject`, `<kind>.txt`, `<kind>.html`);
+    /// empty: the built-in templates only. Read once at start.
+    pub templates_dir: PathBuf,
+    pub link_ttl: Duration,
+    /// A message still undelivered this long after it was queued is given up
+    /// (audited as `mail.failed`).
+    pub give_up_after: Duration,
+    /// Where a confirmation link lands after success; empty: a built-in page.
+    pub confirm_redirect_url: String,
+    /// Where a reset link sends the user; empty: a built-in page.
+    pub reset_redirect_url: String,
+}
+
+impl Default for EmailConfig {
+    fn default() -> Self {
+        EmailConfig {
+            mode: EmailMode::Dev,
+            confirmation_required: false,
+            from: "toktok <no-reply@localhost>".to_string(),
+            app_name: "toktok".to_string(),
+            outbox_dir: PathBuf::from("outbox"),
+            templates_dir: PathBuf::new(),
+            link_ttl: Duration::from_secs(24 * 3600),
+            give_up_after: Duration::from_secs(24 * 3600),
+            confirm_redirect_url: String::new(),
+            reset_redirect_url: String::new(),
+        }
+    }
+}
+
+/// `[smtp]`: the relay used when `email.mode = "smtp"`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmtpConfig {
+    pub host: String,
+    /// 1 to 65535.
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
+    pub password: Secret,
+    /// Longest one delivery may take, connecting included; a relay that
+    /// accepts the connection and then stalls is abandoned after this.
+    pub timeout: Duration,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        SmtpConfig {
+            host: "localhost".to_string(),
+            port: 587,
+            tls: SmtpTls::Starttls,
+            username: String::new(),
+            password: Secret::default(),
+            timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// `[challenges]`: the challenge-token engine.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChallengesConfig {
+    /// Wrong answers allowed before a challenge is burnt; at least 1.
+    pub max_attempts: u32,
+    /// How often expired challenges are deleted.
+    pub sweep_interval: Duration,
+}
+
+impl Default for ChallengesConfig {
+    fn default() -> Self {
+        ChallengesConfig {
+            max_attempts: 5,
+            sweep_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+/// `[audit]`: the audit log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditConfig {
+    /// Events older than this are deleted by the sweeper.
+    pub retention: Duration,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            retention: Duration::from_secs(90 * DAY),
+        }
+    }
+}
+
+/// `[rate_limit]`: per-IP and per-account limits (SECURITY.md L3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RateLimitConfig {
+    pub enabled: bool,
+    /// Sustained requests per minute from one IP; at least 1.
+    pub per_ip_per_minute: u32,
+    /// Requests one IP may make at once above the sustained rate; at least 1.
+    pub per_ip_burst: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            enabled: true,
+            per_ip_per_minute: 60,
+            per_ip_burst: 30,
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogConfig {
+    pub format: LogFormat,
+    /// A level (`trace` .. `error`, `off`) or an EnvFilter directive such as
+    /// `info,toktok=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: LogFormat::Pretty,
+            level: "info".to_string(),
+        }
+    }
+}
+
+/// `[metrics]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricsConfig {
+    /// Serve Prometheus metrics at `/metrics`.
+    pub enabled: bool,
+    /// The listener `/metrics` is served on, apart from the API (TT-10:
+    /// the counters tell, for one, whether a password-forgot matched an
+    /// account). `None` (`""` or `"off"`): no metrics listener.
+    pub listen: Option<SocketAddr>,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig {
+            enabled: true,
+            listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+        }
+    }
+}
+
+/// `password.algorithm`: `"pbkdf2-sha256"` or `"argon2id"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum PasswordAlgorithm {
+    #[default]
+    Pbkdf2Sha256,
+    Argon2id,
+}
+
+impl PasswordAlgorithm {
+    /// The spelling used in `toktok.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PasswordAlgorithm::Pbkdf2Sha256 => "pbkdf2-sha256",
+            PasswordAlgorithm::Argon2id => "argon2id",
+        }
+    }
+}
+
+/// `email.mode`: `"dev"` writes mail to `outbox_dir`, `"smtp"` sends it,
+/// `"off"` sends nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum EmailMode {
+    #[default]
+    Dev,
+    Smtp,
+    Off,
+}
+
+impl EmailMode {
+    /// The spelling used in `toktok.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EmailMode::Dev => "dev",
+            EmailMode::Smtp => "smtp",
+            EmailMode::Off => "off",
+        }
+    }
+}
+
+/// `smtp.tls`: `"none"`, `"starttls"` or `"tls"` (implicit TLS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SmtpTls {
+    None,
+    #[default]
+    Starttls,
+    Tls,
+}
+
+impl SmtpTls {
+    /// The spelling used in `toktok.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SmtpTls::None => "none",
+            SmtpTls::Starttls => "starttls",
+            SmtpTls::Tls => "tls",
+        }
+    }
+}
+
+/// `log.format`: `"pretty"` for people, `"json"` for log collectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum LogFormat {
+    #[default]
+    Pretty,
+    Json,
+}
+
+impl LogFormat {
+    /// The spelling used in `toktok.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogFormat::Pretty => "pretty",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/// A configuration that cannot be used: one line naming the key (or the
+/// environment variable) and what is allowed.
+#[derive(Debug)]
+pub struct ConfigError(String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
