@@ -8,7 +8,7 @@ use anyhow::{bail, Context as _};
 use clap::builder::{PossibleValuesParser, TypedValueParser as _};
 use clap::{Parser, Subcommand};
 
-use crate::app::{alg_name, new_key_row, App};
+use crate::app::new_key_row;
 use crate::auth::api_keys::{self, Scope};
 use crate::auth::jwt::Algorithm;
 use crate::auth::rotation;
@@ -18,6 +18,7 @@ use crate::config::{Config, EmailMode, LogFormat};
 use crate::store::{
     schema_version, ApiKeyRecord, AuditEvent, Db, RsaKeyRow, Store, SCHEMA_VERSION,
 };
+use crate::App;
 
 /// The shipped, commented configuration: what `toktok init` writes.
 pub const CONFIG_TEMPLATE: &str = include_str!("../toktok.toml");
@@ -430,7 +431,7 @@ async fn check(config: &Config, source: &str) -> i32 {
     // What `serve` builds before it listens, built the same way (TT-14):
     // the templates (overrides in email.templates_dir included) and the
     // sender mailbox.
-    match crate::mail::Mailer::new(config) {
+    match crate::mail::Mailer::check(config) {
         Ok(Some(_)) => println!("mail: templates and email.from ok"),
         // Off: serve checks the templates only, and so does check.
         Ok(None) => println!("mail: templates ok"),
@@ -654,7 +655,7 @@ async fn keys_rotate(config: Config) -> anyhow::Result<()> {
     println!(
         "new {} signing key {kid}: in the JWKS within {}s (jwt.key_reload), \
          signing from {delay}s after now",
-        alg_name(alg),
+        alg.as_str(),
         config.jwt.key_reload.as_secs(),
     );
     Ok(())

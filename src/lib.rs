@@ -44,6 +44,6 @@ pub mod server;
 pub mod store;
 pub mod telemetry;
 
-pub use app::{App, AppState};
+pub use app::AppState;
 pub use config::Config;
-pub use server::{serve, serve_with, shutdown_signal};
+pub use server::{serve, serve_with, shutdown_signal, App, AppBuilder, Background};

@@ -218,6 +218,12 @@ impl Metrics {
         }
     }
 
+    /// Counts `n` rows of `kind` deleted by the sweeper
+    /// (`toktok_sweeper_deleted_total`).
+    pub fn count_swept(&self, kind: &'static str, n: usize) {
+        self.add(SWEPT, &[("kind", kind)], n as u64);
+    }
+
     /// Sets a gauge (a value that goes up and down, e.g. a queue length).
     pub fn set_gauge(&self, name: &'static str, value: i64) {
         debug_assert!(is_valid_name(name), "invalid metric name {name:?}");

@@ -14,7 +14,7 @@ pub mod transport;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use outbox::{deliver_due, Mailer};
+pub use outbox::{deliver_due, Mailer, MailerParts};
 
 /// The messages toktok sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
