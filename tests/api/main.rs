@@ -11,6 +11,7 @@ mod cli;
 mod clock;
 mod deploy;
 mod email;
+mod embed;
 mod helpers;
 mod hostile;
 mod keys;
