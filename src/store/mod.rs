@@ -428,6 +428,7 @@ impl Store {
     ///
     /// # Panics
     /// On PostgreSQL, which has no such handle; request paths never call it.
+    #[allow(clippy::panic)] // documented above; tests and tools only
     pub fn db(&self) -> &Db {
         match &self.backend {
             Backend::Sqlite(db) => db,
