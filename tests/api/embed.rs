@@ -109,7 +109,11 @@ async fn the_embedding_program_sends_mail_and_serves_rotated_keys() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    assert_eq!(after.len(), 2, "the rotated key reached the JWKS: {after:?}");
+    assert_eq!(
+        after.len(),
+        2,
+        "the rotated key reached the JWKS: {after:?}"
+    );
     assert!(after.contains(&before[0]), "the old key still verifies");
 
     stop.send(()).unwrap();
