@@ -28,7 +28,7 @@ use crate::store::Store;
 
 mod keys;
 
-pub use keys::{load_keyring, new_key_row, refresh_keyring};
+pub use keys::new_key_row;
 
 /// Shared state of a running toktok. Cheap to clone.
 #[derive(Clone)]

@@ -138,7 +138,7 @@ where
 /// when the layer runs before routing or nothing matched), `request_id` (the
 /// `x-request-id` header, so put `SetRequestIdLayer` outside this layer).
 /// Add the `TraceLayer` with `Router::layer` so it sees the matched route.
-pub fn request_span(req: &Request<Body>) -> Span {
+pub(crate) fn request_span(req: &Request<Body>) -> Span {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -158,7 +158,7 @@ pub fn request_span(req: &Request<Body>) -> Span {
 
 /// Logs one line per request, inside its span, for
 /// `TraceLayer::on_response(telemetry::on_response)`.
-pub fn on_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
+pub(crate) fn on_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
     let status = res.status().as_u16();
     // Whole microseconds, shown as milliseconds: 0.058, not 0.057766000000000005.
     let latency_ms = latency.as_micros() as f64 / 1000.0;

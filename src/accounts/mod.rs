@@ -30,7 +30,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::app::AppState;
-use crate::auth::jwt::{Claims, JwtError, TokenKind, Validation};
+use crate::auth::jwt::{JwtError, TokenKind, Validation};
 use crate::auth::sha256_hex;
 use crate::clock::rfc3339;
 use crate::domain::email::Email;
@@ -137,7 +137,6 @@ impl From<&UserRecord> for UserView {
 pub struct Authenticated {
     pub user: UserRecord,
     pub session: SessionRecord,
-    pub claims: Claims,
 }
 
 /// What register answers.
@@ -590,11 +589,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Authenticated
     if session.user_id != claims.sub {
         return Err(ApiError::InvalidToken);
     }
-    Ok(Authenticated {
-        user,
-        session,
-        claims,
-    })
+    Ok(Authenticated { user, session })
 }
 
 /// Rotates a refresh token (R1–R4): an opaque `rt_…` one, or a JWT one

@@ -108,6 +108,7 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
+    #[cfg(any(test, feature = "testing"))]
     /// The claim value: `access`, `refresh` or `anonymous`.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -549,6 +550,7 @@ impl Keyring {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn algorithm(&self) -> Algorithm {
         self.alg
     }
@@ -617,6 +619,7 @@ impl Keyring {
         check_claims(claims, v, now)
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// [`Keyring::verify`] without the memo: always checks the signature.
     pub fn verify_fresh(&self, token: &str, v: &Validation, now: i64) -> Result<Claims, JwtError> {
         check_claims(self.verify_signature(token)?, v, now)

@@ -58,12 +58,13 @@ use ring::rand::SystemRandom;
 use serde::Serialize;
 use serde_json::{json, Value};
 
-pub use params::{
-    Action, ChallengeId, ControlParams, CreateParams, LookupParams, NewChallenge,
-    MAX_METADATA_BYTES, MAX_NAME_BYTES,
-};
+#[cfg(any(test, feature = "testing"))]
+pub use params::{Action, ChallengeId, ControlParams, MAX_METADATA_BYTES, MAX_NAME_BYTES};
+pub use params::{CreateParams, LookupParams, NewChallenge};
 pub use row::{Namespace, LINK_PREFIX};
-pub use secret::{Secret, SecretKind, SecretSpec};
+pub use secret::SecretSpec;
+#[cfg(any(test, feature = "testing"))]
+pub use secret::{Secret, SecretKind};
 
 use crate::clock::{rfc3339, SharedClock};
 use crate::error::FieldError;
@@ -482,6 +483,7 @@ impl Engine {
         })
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn max_attempts(&self) -> u32 {
         self.inner.max_attempts
     }
@@ -510,6 +512,7 @@ impl Engine {
         self.create_new_in(namespace, new).await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Creates a challenge (namespace `Api`); see [`Engine::create_new_in`].
     pub async fn create_new(&self, new: NewChallenge) -> Result<Created, ChallengeError> {
         self.create_new_in(Namespace::Api, new).await
@@ -868,6 +871,7 @@ impl Engine {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Adds a new AEAD key that encrypts from now on; older keys still
     /// decrypt (rotation).
     pub async fn rotate_key(&self) -> Result<(), StoreError> {

@@ -233,6 +233,7 @@ impl Inner {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// One pass of the worker, without sleeping: sends every message due now
 /// and returns how many were sent; `mailer` is whatever holds the
 /// application's `Option<Mailer>` (the application state does). For tests,

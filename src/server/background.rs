@@ -123,7 +123,7 @@ pub async fn sweep_once(state: &AppState) {
 
 /// How often the queue gauges of `/metrics` are sampled: often enough for
 /// any scrape interval, rare enough that the one indexed count is free.
-pub const GAUGE_INTERVAL: Duration = Duration::from_secs(5);
+const GAUGE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// Rereads the keys every `jwt.key_reload`, so a key added by `toktok keys
 /// rotate` (from any instance, or the command line) reaches every instance

@@ -43,7 +43,9 @@ use hyper_util::server::conn::auto::Builder;
 use tokio::net::TcpListener;
 use tokio::sync::{watch, Semaphore};
 
-pub use background::{sample_gauges, sweep_once, Background, GAUGE_INTERVAL};
+pub use background::Background;
+#[cfg(any(test, feature = "testing"))]
+pub use background::{sample_gauges, sweep_once};
 use conn::{Connection, PerIp};
 
 use crate::app::AppState;
@@ -132,8 +134,16 @@ impl App {
         &self.state.config
     }
 
-    /// The shared state every handler sees.
+    /// The shared state every handler sees (the test suites reach into
+    /// it, through the `testing` feature).
+    #[cfg(feature = "testing")]
     pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// The shared state every handler sees.
+    #[cfg(not(feature = "testing"))]
+    pub(crate) fn state(&self) -> &AppState {
         &self.state
     }
 }
