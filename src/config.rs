@@ -7,7 +7,7 @@
 //! It works in three steps, shaped so that every error names the key at
 //! fault in one line that says what is allowed (STYLE 12):
 //!
-//! 1. The TOML text is parsed into a plain table and compared with [`KEYS`],
+//! 1. The TOML text is parsed into a plain table and compared with `KEYS`,
 //!    the single list of every section, key and kind of value. An unknown or
 //!    mistyped key is reported as `server.lisen`, not as a serde error.
 //! 2. `TOKTOK_<SECTION>__<KEY>` variables are converted according to that

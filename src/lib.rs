@@ -19,7 +19,7 @@
 //!
 //! The public API is what embedding needs: [`Config`] (and its sections in
 //! [`config`]), [`App`], [`serve`], the [`clock`] to build with, and
-//! [`telemetry::init`]. [`cli`] is the binary's command line. Everything
+//! [`telemetry::init`]. `cli` is the binary's command line. Everything
 //! else is private to the crate; the test suites see it through the
 //! `testing` feature, the fuzz targets through `fuzzing` (neither is for
 //! embedders, and the release binary builds without them).
@@ -31,6 +31,9 @@
 //! handler sees; `server/` the [`App`] and serving.
 #![forbid(unsafe_code)]
 
+// The `toktok` command line, for the binary (src/main.rs): hidden, as its
+// clap types are documented by `--help`, not for embedders.
+#[doc(hidden)]
 pub mod cli;
 pub mod clock;
 pub mod config;

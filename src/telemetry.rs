@@ -2,7 +2,7 @@
 //!
 //! This module owns how toktok logs, not what: [`init`] installs one
 //! `tracing-subscriber` fmt subscriber (human-readable or JSON lines, always
-//! on stderr so stdout stays free for command output), and [`request_span`]
+//! on stderr so stdout stays free for command output), and `request_span`
 //! builds the root span every request runs in (STYLE.md item 14).
 //!
 //! Why it is shaped so:
@@ -11,7 +11,7 @@
 //!   from tests and embedders. It uses `try_init`: a second call finds a
 //!   subscriber already installed and leaves it alone instead of failing.
 //! - The request span carries only the method, the route *template* and the
-//!   request id; [`on_response`] logs `status` and `latency_ms` once, at the end.
+//!   request id; `on_response` logs `status` and `latency_ms` once, at the end.
 //!   It never records the URI: link tokens travel in `?token=` and the
 //!   template is all an operator needs. It never records headers either
 //!   (`Authorization`, cookies). A secret that is never put in a span cannot
