@@ -209,8 +209,9 @@ fn random_32() -> Vec<u8> {
     bytes
 }
 
-/// The mail worker's handle, for [`crate::mail::deliver_due`] (tests run
+/// The mail worker's handle, for `crate::mail::deliver_due` (tests run
 /// the outbox by hand with the state they hold).
+#[cfg(any(test, feature = "testing"))]
 impl AsRef<Option<Mailer>> for AppState {
     fn as_ref(&self) -> &Option<Mailer> {
         &self.mailer
