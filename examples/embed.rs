@@ -1,8 +1,11 @@
-//! Embedding toktok in another axum program: toktok's routes mounted beside
-//! the host program's own, on one listener.
+//! Embedding toktok in another axum program: toktok's routes merged beside
+//! the host program's own, on one listener, with toktok's background work
+//! (mail delivery, the sweeper, key reloads) running alongside.
 //!
 //! Run with `cargo run --example embed` (serves on 127.0.0.1:8081 with the
-//! default configuration plus any `TOKTOK_*` variables).
+//! default configuration plus any `TOKTOK_*` variables). The test that
+//! proves mail and key rotation work through this code is
+//! `tests/api/embed.rs`, which compiles this file as a module.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -11,24 +14,30 @@ use axum::routing::get;
 use axum::Router;
 use tokio::net::TcpListener;
 
-/// The host program: its own `/hello` plus every toktok route.
-async fn run(
+/// The host program: its own `/hello` plus every toktok route, served until
+/// `shutdown`; toktok's background work stops with it.
+pub async fn run(
     listener: TcpListener,
     config: toktok::Config,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let app = toktok::App::build(config).await?;
+    // The outbox worker, the sweeper and the key reloader: without them
+    // no mail leaves and a rotated key never reaches the JWKS.
+    let background = app.run_background();
     let router = Router::new()
         .route("/hello", get(|| async { "hello from the host program" }))
         .merge(app.router());
     // toktok reads the client address from ConnectInfo (rate limits, audit).
-    axum::serve(
+    let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await?;
-    Ok(())
+    .await;
+    // The mail worker finishes the message in hand, then everything stops.
+    background.stop().await;
+    Ok(served?)
 }
 
 #[tokio::main]
@@ -38,41 +47,4 @@ async fn main() -> anyhow::Result<()> {
     let listener = TcpListener::bind("127.0.0.1:8081").await?;
     println!("embedded toktok on http://{}", listener.local_addr()?);
     run(listener, config, toktok::shutdown_signal()).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn the_example_serves_its_own_routes_and_toktoks() {
-        let dir = tempfile::tempdir().unwrap();
-        let toml = format!(
-            "[database]\npath = {:?}\n[password]\npbkdf2_iterations = 1000\n",
-            dir.path().join("embed.db").to_string_lossy()
-        );
-        let config = toktok::Config::from_sources(Some(&toml), std::iter::empty()).unwrap();
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(run(listener, config, async move {
-            let _ = stopped.await;
-        }));
-        let client = reqwest::Client::new();
-        let hello = client
-            .get(format!("http://{addr}/hello"))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(hello.text().await.unwrap(), "hello from the host program");
-        let res = client
-            .post(format!("http://{addr}/v1/auth/register"))
-            .json(&serde_json::json!({ "email": "host@example.com", "password": "an embedded passphrase" }))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), 201);
-        stop.send(()).unwrap();
-        server.await.unwrap().unwrap();
-    }
 }

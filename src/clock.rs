@@ -10,6 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A source of "now", in whole seconds since the Unix epoch (UTC).
 pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
+    /// Seconds since the Unix epoch.
     fn now(&self) -> i64;
 
     /// Milliseconds since the epoch, for the few rules that must not round

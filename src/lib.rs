@@ -13,37 +13,96 @@
 //! # Ok(()) }
 //! ```
 //!
-//! or mount [`App::router`] inside its own axum/hyper server (see
-//! `examples/embed.rs`). Background tasks (the sweeper, the mail worker)
-//! run only under [`serve`]; a program that mounts the router calls
-//! [`server::sweep_once`] and [`mail::deliver_due`] on its own schedule.
+//! or mount [`App::router`] inside its own axum program and start
+//! [`App::run_background`] beside it (mail delivery, the sweeper, key
+//! reloads; see `examples/embed.rs`).
+//!
+//! The public API is what embedding needs: [`Config`] (and its sections in
+//! [`config`]), [`App`], [`serve`], the [`clock`] to build with, and
+//! [`telemetry::init`]. `cli` is the binary's command line. Everything
+//! else is private to the crate; the test suites see it through the
+//! `testing` feature, the fuzz targets through `fuzzing` (neither is for
+//! embedders, and the release binary builds without them).
 //!
 //! Layout: `http/` translates HTTP; `accounts/` holds the rules; `auth/` the
 //! credentials (JWT, passwords, API keys); `challenge/` the challenge-token
 //! engine; `mail/` the outbox and transports; `store/` the SQLite data;
-//! `domain/` the types that parse at the edge.
+//! `domain/` the types that parse at the edge; `app.rs` the state every
+//! handler sees; `server/` the [`App`] and serving.
 #![forbid(unsafe_code)]
 
-pub mod accounts;
-pub mod app;
-pub mod auth;
-pub mod challenge;
+// The `toktok` command line, for the binary (src/main.rs): hidden, as its
+// clap types are documented by `--help`, not for embedders.
+#[doc(hidden)]
 pub mod cli;
 pub mod clock;
 pub mod config;
-pub mod domain;
-pub mod error;
-#[doc(hidden)]
-pub mod fuzzing;
-pub mod http;
-pub mod mail;
-pub mod metrics;
-pub mod ratelimit;
-pub mod router;
-pub mod server;
-pub mod store;
 pub mod telemetry;
 
-pub use app::{App, AppState};
 pub use config::Config;
-pub use server::{serve, serve_with, shutdown_signal};
+pub use server::{serve, serve_with, shutdown_signal, App, AppBuilder, Background};
+
+// Internals. Each is crate-private, and public only with the `testing`
+// feature, which the test targets enable through the dev-dependency on
+// this crate itself (Cargo.toml); the paths stay the same either way.
+#[cfg(feature = "testing")]
+pub mod accounts;
+#[cfg(not(feature = "testing"))]
+mod accounts;
+#[cfg(feature = "testing")]
+pub mod app;
+#[cfg(not(feature = "testing"))]
+mod app;
+#[cfg(feature = "testing")]
+pub mod auth;
+#[cfg(not(feature = "testing"))]
+mod auth;
+#[cfg(feature = "testing")]
+pub mod challenge;
+#[cfg(not(feature = "testing"))]
+mod challenge;
+#[cfg(feature = "testing")]
+pub mod domain;
+#[cfg(not(feature = "testing"))]
+mod domain;
+#[cfg(feature = "testing")]
+pub mod error;
+#[cfg(not(feature = "testing"))]
+mod error;
+#[cfg(feature = "testing")]
+pub mod http;
+#[cfg(not(feature = "testing"))]
+mod http;
+#[cfg(feature = "testing")]
+pub mod mail;
+#[cfg(not(feature = "testing"))]
+mod mail;
+#[cfg(feature = "testing")]
+pub mod metrics;
+#[cfg(not(feature = "testing"))]
+mod metrics;
+#[cfg(feature = "testing")]
+pub mod ratelimit;
+#[cfg(not(feature = "testing"))]
+mod ratelimit;
+#[cfg(feature = "testing")]
+pub mod router;
+#[cfg(not(feature = "testing"))]
+mod router;
+#[cfg(feature = "testing")]
+pub mod server;
+#[cfg(not(feature = "testing"))]
+mod server;
+#[cfg(feature = "testing")]
+pub mod store;
+#[cfg(not(feature = "testing"))]
+mod store;
+
+#[cfg(feature = "testing")]
+pub use app::AppState;
+
+/// What the cargo-fuzz targets (`fuzz/`) need besides the `testing`
+/// internals. Not an API.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;

@@ -1,39 +1,47 @@
-//! Prometheus metrics: the counters and histograms behind `GET /metrics`.
+//! Prometheus metrics: the counters, histogram and gauges behind
+//! `GET /metrics`.
 //!
 //! `/metrics` is served on a listener of its own (`metrics.listen`,
 //! `crate::server::serve_with`), never on the API's port: some counters
 //! (mail sent, for one) tell whether a password-forgot matched an account.
 //!
-//! This module owns every number toktok exports and the text exposition
-//! format (version 0.0.4) they are rendered in. It is hand-written rather
-//! than built on a metrics crate because toktok needs a handful of counters,
-//! one histogram and a few gauges, and the format is a page of rules; a crate would bring a global registry,
-//! which STYLE.md item 4 rules out (state is passed, never global).
+//! This module owns every number toktok exports. They are kept and
+//! rendered by `prometheus-client`, whose [`Registry`] is a value held
+//! here, not a process-wide global (STYLE.md item 4: state is passed): each
+//! application, and each test, has its own. The output is the Prometheus
+//! text format, version 0.0.4, as before the move to the crate: the same
+//! names, labels, buckets and content type.
 //!
 //! Shape:
-//! - One [`Metrics`] value lives in an `Arc` in the application state; tests
-//!   build their own, so parallel tests never see each other's counts.
-//! - Each family sits behind its own `Mutex`. The critical sections are a map
-//!   lookup and a few additions, so contention is negligible next to the
-//!   request work itself, and a plain mutex keeps the code obviously correct.
-//! - The hot path ([`Metrics::record_request`]) allocates only the first time
-//!   a (route, method) pair is seen: maps are keyed by owned `String`s but
-//!   looked up by `&str`.
+//! - One [`Metrics`] value lives in an `Arc` in the application state.
+//! - The call sites name a family and its labels
+//!   (`incr(metrics::SWEPT, &[("kind", "mail")])`); the families known by
+//!   name are registered at start, and one named for the first time is
+//!   registered then (behind a lock taken only that once).
+//! - The hot path ([`Metrics::record_request`]) is two lookups in the HTTP
+//!   families (a read lock each), one atomic add and one histogram
+//!   observation; it allocates the route label once per request.
 //! - Label cardinality is bounded: routes are axum route *templates* (or
 //!   `unmatched`), methods outside the standard set are folded into `OTHER`,
 //!   and status codes are three digits. A client therefore cannot grow the
-//!   maps by sending odd paths or made-up methods.
-//! - [`Metrics::render`] sorts everything, so two renders of the same state
-//!   are byte-identical (easy to test, friendly to diffing).
+//!   families by sending odd paths or made-up methods.
+//! - Series within a family come in the order of the family's map, not
+//!   sorted (Prometheus does not care); two renders of the same state are
+//!   identical.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
 
 /// Upper bounds (seconds) of the request-duration histogram buckets; `+Inf`
 /// is implicit (it equals `_count`).
@@ -81,17 +89,18 @@ const ALWAYS_EXPORTED: [(&str, &str, &[&str]); 2] = [
     (SWEPT, "kind", &SWEEP_KINDS),
 ];
 
-/// `# HELP` texts of the families toktok knows by name.
+/// `# HELP` texts of the families toktok knows by name (the registry adds
+/// the final full stop).
 fn help_for(name: &str) -> &'static str {
     match name {
-        LOGINS => "Login attempts, by outcome.",
-        SWEPT => "Rows deleted by the background sweeper, by kind.",
-        REFUSED_CONNECTIONS => "Connections closed at accept: their address was at its cap.",
-        JWE_DECRYPTIONS => "Encrypted (JWE) bodies the RSA key was asked to decrypt, by outcome.",
-        OUTBOX_DEPTH => "Queued mail not yet sent nor given up (sampled every few seconds).",
-        HASH_QUEUE => "Password hashes waiting for a free core (sampled every few seconds).",
-        "toktok_mail_total" => "Mail delivery attempts, by outcome.",
-        _ => "Recorded by toktok.",
+        LOGINS => "Login attempts, by outcome",
+        SWEPT => "Rows deleted by the background sweeper, by kind",
+        REFUSED_CONNECTIONS => "Connections closed at accept: their address was at its cap",
+        JWE_DECRYPTIONS => "Encrypted (JWE) bodies the RSA key was asked to decrypt, by outcome",
+        OUTBOX_DEPTH => "Queued mail not yet sent nor given up (sampled every few seconds)",
+        HASH_QUEUE => "Password hashes waiting for a free core (sampled every few seconds)",
+        "toktok_mail_total" => "Mail delivery attempts, by outcome",
+        _ => "Recorded by toktok",
     }
 }
 
@@ -100,44 +109,98 @@ const KNOWN_METHODS: [&str; 9] = [
     "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE",
 ];
 
-/// All metrics of one toktok process.
-#[derive(Debug, Default)]
-pub struct Metrics {
-    /// route template -> method -> counts; feeds both the request counter and
-    /// the duration histogram.
-    http: Mutex<HashMap<String, HashMap<&'static str, RouteStats>>>,
-    /// Generic counters, including `toktok_logins_total`: family name ->
-    /// (label set, value). Label sets per family are few, so a linear scan
-    /// finds them without building a key.
-    counters: Mutex<HashMap<&'static str, Vec<(Labels, u64)>>>,
-    /// Gauges without labels: family name -> last value set. Set by a
-    /// sampler (`server.rs`), read by a scrape.
-    gauges: Mutex<HashMap<&'static str, i64>>,
+/// The labels of `toktok_http_requests_total`, in their exported order.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    method: &'static str,
+    route: String,
+    status: u16,
 }
 
+/// The labels of `toktok_http_request_duration_seconds`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    method: &'static str,
+    route: String,
+}
+
+/// The label set of a family counted through [`Metrics::incr`]: names as
+/// the call site gives them, in its order.
 type Labels = Vec<(&'static str, String)>;
 
-/// Counts for one (route, method) pair.
-#[derive(Debug, Default, Clone)]
-struct RouteStats {
-    /// (status, count); a route answers with a handful of statuses, so a small
-    /// vector beats a map.
-    statuses: Vec<(u16, u64)>,
-    /// Non-cumulative bucket counts; cumulated when rendering.
-    buckets: [u64; BUCKETS.len()],
-    sum: f64,
-    count: u64,
+type DurationFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+/// All metrics of one toktok process.
+#[derive(Debug)]
+pub struct Metrics {
+    /// What [`Metrics::render`] encodes. Written only when a family is
+    /// named for the first time.
+    registry: RwLock<Registry>,
+    http_requests: Family<RequestLabels, Counter>,
+    http_duration: DurationFamily,
+    /// Counter families by full name (`…_total`), registered in `registry`.
+    counters: RwLock<HashMap<&'static str, Family<Labels, Counter>>>,
+    /// Gauges without labels by name, registered in `registry` the first
+    /// time they are set. Set by a sampler (`server/background.rs`), read
+    /// by a scrape.
+    gauges: RwLock<HashMap<&'static str, Gauge>>,
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     // A panic while holding the lock leaves counts at worst one short; the
     // data stays valid, so keep serving it.
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+fn new_duration_histogram() -> Histogram {
+    Histogram::new(BUCKETS)
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Metrics {
+    /// Every family toktok always exports, registered and at zero.
     pub fn new() -> Self {
-        Self::default()
+        let mut registry = Registry::default();
+        let http_requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            counter_name(HTTP_REQUESTS),
+            "HTTP requests answered, by method, route template and status",
+            http_requests.clone(),
+        );
+        let http_duration: DurationFamily =
+            Family::new_with_constructor(new_duration_histogram as fn() -> Histogram);
+        registry.register(
+            HTTP_DURATION,
+            "Time to produce the response head, by method and route template",
+            http_duration.clone(),
+        );
+        let mut counters = HashMap::new();
+        for (name, label, values) in ALWAYS_EXPORTED {
+            let family = Family::<Labels, Counter>::default();
+            for value in values {
+                family
+                    .get_or_create(&vec![(label, (*value).to_owned())])
+                    .inc_by(0);
+            }
+            registry.register(counter_name(name), help_for(name), family.clone());
+            counters.insert(name, family);
+        }
+        Metrics {
+            registry: RwLock::new(registry),
+            http_requests,
+            http_duration,
+            counters: RwLock::new(counters),
+            gauges: RwLock::new(HashMap::new()),
+        }
     }
 
     /// One finished HTTP request: `route` is the axum `MatchedPath` template
@@ -151,23 +214,16 @@ impl Metrics {
         } else {
             0.0
         };
-
-        let mut http = lock(&self.http);
-        let per_route = match http.get_mut(route) {
-            Some(m) => m,
-            None => http.entry(route.to_owned()).or_default(),
+        let labels = RequestLabels {
+            method,
+            route: route.to_owned(),
+            status,
         };
-        let stats = per_route.entry(method).or_default();
-
-        match stats.statuses.iter_mut().find(|(s, _)| *s == status) {
-            Some((_, n)) => *n += 1,
-            None => stats.statuses.push((status, 1)),
-        }
-        if let Some(i) = BUCKETS.iter().position(|le| seconds <= *le) {
-            stats.buckets[i] += 1;
-        }
-        stats.sum += seconds;
-        stats.count += 1;
+        self.http_requests.get_or_create(&labels).inc();
+        let RequestLabels { method, route, .. } = labels;
+        self.http_duration
+            .get_or_create(&RouteLabels { method, route })
+            .observe(seconds);
     }
 
     /// Login outcome: "success", "invalid_credentials", "locked",
@@ -179,9 +235,9 @@ impl Metrics {
     /// Generic counter with one label set, for later features, e.g.
     /// `incr("toktok_refresh_total", &[("outcome", "rotated")])`.
     ///
-    /// `name` and the label names must be valid Prometheus names and the
-    /// label names of one family must always be the same, in the same order.
-    /// The two HTTP family names are reserved (they are rendered from
+    /// `name` must be a valid Prometheus name ending in `_total`, and the
+    /// label names of one family must always be the same, in the same
+    /// order. The two HTTP family names are reserved (they are recorded by
     /// [`Metrics::record_request`]); using them here is a bug, caught by a
     /// debug assertion and ignored in release builds.
     pub fn incr(&self, name: &'static str, labels: &[(&'static str, &str)]) {
@@ -191,6 +247,7 @@ impl Metrics {
     /// [`Metrics::incr`] by `n` (0 creates the series at zero).
     pub fn add(&self, name: &'static str, labels: &[(&'static str, &str)], n: u64) {
         debug_assert!(is_valid_name(name), "invalid metric name {name:?}");
+        debug_assert!(name.ends_with("_total"), "counter {name:?} lacks _total");
         debug_assert!(
             labels
                 .iter()
@@ -201,158 +258,64 @@ impl Metrics {
             debug_assert!(false, "{name} is reserved for record_request");
             return;
         }
-        let mut counters = lock(&self.counters);
-        let series = counters.entry(name).or_default();
-        let same = |l: &Labels| {
-            l.len() == labels.len()
-                && l.iter()
-                    .zip(labels)
-                    .all(|((ka, va), (kb, vb))| ka == kb && va == vb)
-        };
-        match series.iter_mut().find(|(l, _)| same(l)) {
-            Some((_, value)) => *value = value.saturating_add(n),
-            None => series.push((
-                labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect(),
-                n,
-            )),
+        let labels: Labels = labels.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
+        if let Some(family) = read(&self.counters).get(name) {
+            family.get_or_create(&labels).inc_by(n);
+            return;
         }
+        let mut counters = write(&self.counters);
+        let family = counters.entry(name).or_insert_with(|| {
+            let family = Family::<Labels, Counter>::default();
+            write(&self.registry).register(counter_name(name), help_for(name), family.clone());
+            family
+        });
+        family.get_or_create(&labels).inc_by(n);
     }
 
-    /// Sets a gauge (a value that goes up and down, e.g. a queue length).
+    /// Counts `n` rows of `kind` deleted by the sweeper
+    /// (`toktok_sweeper_deleted_total`).
+    pub fn count_swept(&self, kind: &'static str, n: usize) {
+        self.add(SWEPT, &[("kind", kind)], n as u64);
+    }
+
+    /// Sets a gauge (a value that goes up and down, e.g. a queue length);
+    /// it is exported from the first time it is set.
     pub fn set_gauge(&self, name: &'static str, value: i64) {
         debug_assert!(is_valid_name(name), "invalid metric name {name:?}");
         if is_reserved(name) {
             debug_assert!(false, "{name} is reserved for record_request");
             return;
         }
-        lock(&self.gauges).insert(name, value);
+        if let Some(gauge) = read(&self.gauges).get(name) {
+            gauge.set(value);
+            return;
+        }
+        let mut gauges = write(&self.gauges);
+        let gauge = gauges.entry(name).or_insert_with(|| {
+            let gauge = Gauge::default();
+            write(&self.registry).register(name, help_for(name), gauge.clone());
+            gauge
+        });
+        gauge.set(value);
     }
 
     /// The text exposition format, version 0.0.4
     /// (`Content-Type: text/plain; version=0.0.4; charset=utf-8`).
     pub fn render(&self) -> String {
         let mut out = String::with_capacity(4096);
-        self.render_http(&mut out);
-        self.render_counters(&mut out);
-        self.render_gauges(&mut out);
+        let registry = read(&self.registry);
+        // Writing to a String cannot fail; should the encoder, the scrape
+        // shows what was written and the log says why.
+        if let Err(e) = prometheus_client::encoding::prometheus_text::encode(&mut out, &registry) {
+            tracing::warn!(error = %e, "cannot encode the metrics");
+        }
         out
     }
+}
 
-    fn render_gauges(&self, out: &mut String) {
-        let mut gauges: Vec<(&'static str, i64)> =
-            lock(&self.gauges).iter().map(|(k, v)| (*k, *v)).collect();
-        gauges.sort_unstable();
-        for (name, value) in gauges {
-            header(out, name, "gauge", help_for(name));
-            let _ = writeln!(out, "{name} {value}");
-        }
-    }
-
-    fn render_http(&self, out: &mut String) {
-        // Copy out under the lock, format after releasing it: a scrape must
-        // not stall requests while it builds strings.
-        let mut rows: Vec<(String, &'static str, RouteStats)> = {
-            let http = lock(&self.http);
-            http.iter()
-                .flat_map(|(route, methods)| {
-                    methods
-                        .iter()
-                        .map(move |(method, stats)| (route.clone(), *method, stats.clone()))
-                })
-                .collect()
-        };
-        rows.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
-
-        header(
-            out,
-            HTTP_REQUESTS,
-            "counter",
-            "HTTP requests answered, by method, route template and status.",
-        );
-        for (route, method, stats) in &mut rows {
-            stats.statuses.sort_unstable();
-            for (status, n) in &stats.statuses {
-                let _ = writeln!(
-                    out,
-                    "{HTTP_REQUESTS}{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
-                    escape(method),
-                    escape(route),
-                );
-            }
-        }
-
-        header(
-            out,
-            HTTP_DURATION,
-            "histogram",
-            "Time to produce the response head, by method and route template.",
-        );
-        for (route, method, stats) in &rows {
-            let labels = format!("method=\"{}\",route=\"{}\"", escape(method), escape(route));
-            let mut cumulative = 0u64;
-            for (le, n) in BUCKETS.iter().zip(&stats.buckets) {
-                cumulative += n;
-                let _ = writeln!(
-                    out,
-                    "{HTTP_DURATION}_bucket{{{labels},le=\"{le}\"}} {cumulative}"
-                );
-            }
-            let count = stats.count;
-            let _ = writeln!(
-                out,
-                "{HTTP_DURATION}_bucket{{{labels},le=\"+Inf\"}} {count}"
-            );
-            let _ = writeln!(out, "{HTTP_DURATION}_sum{{{labels}}} {}", float(stats.sum));
-            let _ = writeln!(out, "{HTTP_DURATION}_count{{{labels}}} {count}");
-        }
-    }
-
-    fn render_counters(&self, out: &mut String) {
-        let mut families: Vec<(&'static str, Vec<(Labels, u64)>)> = {
-            let counters = lock(&self.counters);
-            counters.iter().map(|(k, v)| (*k, v.clone())).collect()
-        };
-        // Some families exist from the start, every label value at zero.
-        for (family, label, values) in ALWAYS_EXPORTED {
-            let series = match families.iter_mut().position(|(n, _)| *n == family) {
-                Some(i) => &mut families[i].1,
-                None => {
-                    families.push((family, Vec::new()));
-                    let last = families.len() - 1;
-                    &mut families[last].1
-                }
-            };
-            for value in values {
-                if !series
-                    .iter()
-                    .any(|(l, _)| l.len() == 1 && l[0].0 == label && l[0].1 == *value)
-                {
-                    series.push((vec![(label, (*value).to_owned())], 0));
-                }
-            }
-        }
-
-        families.sort_by(|a, b| a.0.cmp(b.0));
-        for (name, mut series) in families {
-            let help = help_for(name);
-            header(out, name, "counter", help);
-            series.sort();
-            for (labels, n) in series {
-                out.push_str(name);
-                if !labels.is_empty() {
-                    out.push('{');
-                    for (i, (k, v)) in labels.iter().enumerate() {
-                        if i > 0 {
-                            out.push(',');
-                        }
-                        let _ = write!(out, "{k}=\"{}\"", escape(v));
-                    }
-                    out.push('}');
-                }
-                let _ = writeln!(out, " {n}");
-            }
-        }
-    }
+/// The name a counter is registered under: the registry adds `_total`.
+fn counter_name(name: &str) -> &str {
+    name.strip_suffix("_total").unwrap_or(name)
 }
 
 /// axum middleware: times the request and records it under its route
@@ -397,41 +360,6 @@ fn is_valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_' || c == ':')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
-}
-
-fn header(out: &mut String, name: &str, kind: &str, help: &str) {
-    // Help texts are our own constants, with no `\` or newline to escape.
-    let _ = writeln!(out, "# HELP {name} {help}");
-    let _ = writeln!(out, "# TYPE {name} {kind}");
-}
-
-/// Label-value escaping per the text format: `\` -> `\\`, `"` -> `\"`,
-/// newline -> `\n`.
-fn escape(value: &str) -> std::borrow::Cow<'_, str> {
-    if !value.contains(['\\', '"', '\n']) {
-        return value.into();
-    }
-    let mut s = String::with_capacity(value.len() + 8);
-    for c in value.chars() {
-        match c {
-            '\\' => s.push_str("\\\\"),
-            '"' => s.push_str("\\\""),
-            '\n' => s.push_str("\\n"),
-            c => s.push(c),
-        }
-    }
-    s.into()
-}
-
-/// Formats a sample value the way Prometheus parses it.
-fn float(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_owned()
-    } else if v.is_infinite() {
-        if v > 0.0 { "+Inf" } else { "-Inf" }.to_owned()
-    } else {
-        format!("{v}")
-    }
 }
 
 #[cfg(test)]
@@ -548,10 +476,50 @@ mod tests {
     }
 
     #[test]
+    fn the_exposition_is_the_text_format_as_before() {
+        let m = Metrics::new();
+        m.record_request("GET", "/health", 200, 0.003);
+        m.incr(REFUSED_CONNECTIONS, &[]);
+        m.set_gauge(OUTBOX_DEPTH, 4);
+        let text = m.render();
+        for want in [
+            "# HELP toktok_http_requests_total HTTP requests answered, by method, route template and status.",
+            "# TYPE toktok_http_requests_total counter",
+            "toktok_http_requests_total{method=\"GET\",route=\"/health\",status=\"200\"} 1",
+            "# HELP toktok_http_request_duration_seconds Time to produce the response head, by method and route template.",
+            "toktok_http_request_duration_seconds_bucket{method=\"GET\",route=\"/health\",le=\"0.0025\"} 0",
+            "toktok_http_request_duration_seconds_bucket{method=\"GET\",route=\"/health\",le=\"0.005\"} 1",
+            "toktok_http_request_duration_seconds_bucket{method=\"GET\",route=\"/health\",le=\"1\"} 1",
+            "toktok_http_request_duration_seconds_sum{method=\"GET\",route=\"/health\"} 0.003",
+            "toktok_http_request_duration_seconds_count{method=\"GET\",route=\"/health\"} 1",
+            "# HELP toktok_logins_total Login attempts, by outcome.",
+            "# TYPE toktok_connections_refused_total counter",
+            "toktok_connections_refused_total 1",
+            "# HELP toktok_outbox_queue_depth Queued mail not yet sent nor given up (sampled every few seconds).",
+            "# TYPE toktok_outbox_queue_depth gauge",
+            "toktok_outbox_queue_depth 4",
+        ] {
+            assert!(text.lines().any(|l| l == want), "missing {want:?} in\n{text}");
+        }
+        assert!(!text.contains("# EOF"), "not OpenMetrics");
+        assert!(!text.contains("toktok_hash_pool_queue_depth"), "never set");
+    }
+
+    #[test]
     fn empty_render_is_valid() {
         let text = Metrics::new().render();
-        assert!(text.contains("# TYPE toktok_http_requests_total counter"));
+        // prometheus-client writes a family's HELP/TYPE with its first
+        // series: before any request the HTTP families are absent (the
+        // hand-written exposition showed their headers alone).
+        assert!(!text.contains("toktok_http_requests_total"), "{text}");
+        assert!(text.contains("# TYPE toktok_logins_total counter"));
         assert!(text.contains("toktok_logins_total{outcome=\"success\"} 0"));
+        for line in text.lines() {
+            assert!(
+                line.starts_with("# HELP ") || line.starts_with("# TYPE ") || line.contains(' '),
+                "{line}"
+            );
+        }
     }
 
     #[test]

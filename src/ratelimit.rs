@@ -63,7 +63,6 @@ pub enum Bucket {
     Register,
     PasswordForgot,
     ConfirmResend,
-    ChallengeCreate,
     Anonymous,
     /// Every encrypted (JWE) body, taken before the RSA work (TT-04).
     Decrypt,
@@ -213,6 +212,7 @@ impl RateLimiter {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Changes the cap on tracked entries (default [`DEFAULT_MAX_KEYS`]).
     pub fn with_max_keys(mut self, max_keys: usize) -> Self {
         self.max_keys = max_keys.max(1);
@@ -248,11 +248,13 @@ impl RateLimiter {
         self.drop_full(&mut entries, now);
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Number of tracked entries (for tests and diagnostics).
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Whether no entry is tracked.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
@@ -330,7 +332,6 @@ impl Bucket {
             Bucket::Register => "register",
             Bucket::PasswordForgot => "password_forgot",
             Bucket::ConfirmResend => "confirm_resend",
-            Bucket::ChallengeCreate => "challenge_create",
             Bucket::Anonymous => "anonymous",
             Bucket::Decrypt => "decrypt",
             Bucket::PasswordCheck => "password_check",

@@ -27,6 +27,7 @@ use crate::{metrics, telemetry};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
+#[cfg(any(test, feature = "testing"))]
 /// Every route of API.md that exists so far, as (method, path) pairs: the
 /// OpenAPI document and the tests are checked against this list.
 pub const ROUTES: &[(&str, &str)] = &[

@@ -2,7 +2,7 @@
 //!
 //! This module owns how toktok logs, not what: [`init`] installs one
 //! `tracing-subscriber` fmt subscriber (human-readable or JSON lines, always
-//! on stderr so stdout stays free for command output), and [`request_span`]
+//! on stderr so stdout stays free for command output), and `request_span`
 //! builds the root span every request runs in (STYLE.md item 14).
 //!
 //! Why it is shaped so:
@@ -11,7 +11,7 @@
 //!   from tests and embedders. It uses `try_init`: a second call finds a
 //!   subscriber already installed and leaves it alone instead of failing.
 //! - The request span carries only the method, the route *template* and the
-//!   request id; [`on_response`] logs `status` and `latency_ms` once, at the end.
+//!   request id; `on_response` logs `status` and `latency_ms` once, at the end.
 //!   It never records the URI: link tokens travel in `?token=` and the
 //!   template is all an operator needs. It never records headers either
 //!   (`Authorization`, cookies). A secret that is never put in a span cannot
@@ -138,7 +138,7 @@ where
 /// when the layer runs before routing or nothing matched), `request_id` (the
 /// `x-request-id` header, so put `SetRequestIdLayer` outside this layer).
 /// Add the `TraceLayer` with `Router::layer` so it sees the matched route.
-pub fn request_span(req: &Request<Body>) -> Span {
+pub(crate) fn request_span(req: &Request<Body>) -> Span {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -158,7 +158,7 @@ pub fn request_span(req: &Request<Body>) -> Span {
 
 /// Logs one line per request, inside its span, for
 /// `TraceLayer::on_response(telemetry::on_response)`.
-pub fn on_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
+pub(crate) fn on_response<B>(res: &Response<B>, latency: Duration, _span: &Span) {
     let status = res.status().as_u16();
     // Whole microseconds, shown as milliseconds: 0.058, not 0.057766000000000005.
     let latency_ms = latency.as_micros() as f64 / 1000.0;

@@ -28,23 +28,18 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::app::AppState;
-use crate::auth::jwt::{Claims, TokenKind, Validation};
+use crate::auth::jwt::{TokenKind, Validation};
 use crate::clock::rfc3339;
 use crate::domain::email::Email;
 use crate::domain::metadata::Metadata;
-pub use crate::domain::metadata::METADATA_MAX_BYTES;
 use crate::domain::name::Name;
-pub use crate::domain::name::NAME_MAX_CHARS;
 use crate::error::{ApiError, FieldError};
 use crate::ratelimit::Bucket;
 use crate::store::{AuditEvent, SessionRecord, UserRecord};
 
-pub use login::{
-    lockout_remaining, login, verify_current_password, KNOWN_CLIENT_SECS, LOCKOUT_CAP_SECS,
-    LOCKOUT_THRESHOLD,
-};
+pub use login::{login, verify_current_password, KNOWN_CLIENT_SECS};
 pub use profile::{change_password, delete_account, update_profile};
-pub use refresh::{decide_refresh, refresh, RefreshAttempt};
+pub use refresh::refresh;
 use register::new_user_record;
 pub use register::{create_user, register, Registered, Registration};
 pub use sessions::{end_session, logout, logout_all, sessions, SessionView};
@@ -131,7 +126,6 @@ impl From<&UserRecord> for UserView {
 pub struct Authenticated {
     pub user: UserRecord,
     pub session: SessionRecord,
-    pub claims: Claims,
 }
 fn parse_email(field: &str, raw: &str) -> Result<Email, ApiError> {
     Email::parse(raw).map_err(|e| ApiError::field(field, e.to_string()))
@@ -165,6 +159,7 @@ fn parse_metadata(
     }
 }
 
+#[cfg(feature = "fuzzing")]
 /// The `name` check alone, as [`parse_name`] makes it (`crate::fuzzing`).
 pub(crate) fn check_name(name: &Option<String>) -> Result<(), FieldError> {
     let mut errors = Vec::new();
@@ -172,6 +167,7 @@ pub(crate) fn check_name(name: &Option<String>) -> Result<(), FieldError> {
     errors.pop().map_or(Ok(()), Err)
 }
 
+#[cfg(feature = "fuzzing")]
 /// The document check alone, as [`parse_metadata`] makes it
 /// (`crate::fuzzing`).
 pub(crate) fn check_metadata(field: &str, metadata: &Value) -> Result<(), FieldError> {
@@ -211,9 +207,5 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Authenticated
     if session.user_id != claims.sub {
         return Err(ApiError::InvalidToken);
     }
-    Ok(Authenticated {
-        user,
-        session,
-        claims,
-    })
+    Ok(Authenticated { user, session })
 }

@@ -11,13 +11,6 @@ pub mod password;
 mod pool;
 pub mod rotation;
 
-/// The old name of [`jwe`], for code that still imports `crate::auth::rsa`:
-/// `src/app.rs` and `src/http/extract.rs` (left alone here because the
-/// `surface` and `errors` branches edit the lines next to those imports)
-/// and the `errors` branch's new `src/http/error.rs`. Remove once they say
-/// `jwe`.
-pub use jwe as rsa;
-
 /// SHA-256 in lowercase hex: how toktok keeps token secrets it must
 /// recognise but never reveal (refresh token ids, API keys).
 pub fn sha256_hex(text: &str) -> String {

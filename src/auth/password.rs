@@ -374,11 +374,13 @@ impl HashPool {
         })
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The default number of permits: the number of cores (P8).
     pub fn default_permits() -> usize {
         std::thread::available_parallelism().map_or(1, usize::from)
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn algorithm(&self) -> HashAlgorithm {
         self.alg
     }

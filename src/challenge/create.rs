@@ -32,6 +32,7 @@ impl Engine {
         self.create_new_in(namespace, new).await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Creates a challenge (namespace `Api`); see [`Engine::create_new_in`].
     pub async fn create_new(&self, new: NewChallenge) -> Result<Created, ChallengeError> {
         self.create_new_in(Namespace::Api, new).await

@@ -242,6 +242,7 @@ impl Engine {
         })
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn max_attempts(&self) -> u32 {
         self.inner.max_attempts
     }
@@ -262,6 +263,7 @@ impl Engine {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Adds a new AEAD key that encrypts from now on; older keys still
     /// decrypt (rotation).
     pub async fn rotate_key(&self) -> Result<(), StoreError> {

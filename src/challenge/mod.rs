@@ -71,12 +71,13 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use params::{
-    Action, ChallengeId, ControlParams, CreateParams, LookupParams, NewChallenge,
-    MAX_METADATA_BYTES, MAX_NAME_BYTES,
-};
+#[cfg(any(test, feature = "testing"))]
+pub use params::{Action, ChallengeId, ControlParams, MAX_METADATA_BYTES, MAX_NAME_BYTES};
+pub use params::{CreateParams, LookupParams, NewChallenge};
 pub use row::{Namespace, LINK_PREFIX};
-pub use secret::{Secret, SecretKind, SecretSpec};
+pub use secret::SecretSpec;
+#[cfg(any(test, feature = "testing"))]
+pub use secret::{Secret, SecretKind};
 
 use crate::error::FieldError;
 use crate::store::StoreError;

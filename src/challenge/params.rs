@@ -41,6 +41,7 @@ fn check_name(value: &str) -> Result<(), &'static str> {
 pub struct Action(String);
 
 impl Action {
+    #[cfg(any(test, feature = "testing"))]
     pub fn parse(value: impl Into<String>) -> Result<Action, &'static str> {
         let value = value.into();
         check_name(&value)?;
@@ -58,6 +59,7 @@ impl Action {
 pub struct ChallengeId(String);
 
 impl ChallengeId {
+    #[cfg(any(test, feature = "testing"))]
     pub fn parse(value: impl Into<String>) -> Result<ChallengeId, &'static str> {
         let value = value.into();
         check_name(&value)?;
@@ -181,21 +183,27 @@ pub struct NewChallenge {
 }
 
 impl NewChallenge {
+    #[cfg(any(test, feature = "testing"))]
     pub fn action(&self) -> &Action {
         &self.action
     }
+    #[cfg(any(test, feature = "testing"))]
     pub fn id(&self) -> &ChallengeId {
         &self.id
     }
+    #[cfg(any(test, feature = "testing"))]
     pub fn ttl(&self) -> u32 {
         self.ttl
     }
+    #[cfg(any(test, feature = "testing"))]
     pub fn throttle(&self) -> u32 {
         self.throttle
     }
+    #[cfg(any(test, feature = "testing"))]
     pub fn secret(&self) -> Option<&SecretSpec> {
         self.secret.as_ref()
     }
+    #[cfg(any(test, feature = "testing"))]
     pub fn regenerate(&self) -> bool {
         self.regenerate
     }

@@ -59,6 +59,7 @@ pub struct SecretSpec {
 pub struct Secret(String);
 
 impl Secret {
+    #[cfg(any(test, feature = "testing"))]
     pub fn new(value: String) -> Secret {
         Secret(value)
     }

@@ -111,6 +111,7 @@ impl Keyring {
         Ok(Keyring { keys })
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Makes `key` the encrypting key.
     pub fn push(&mut self, kid: Kid, key: &[u8]) -> Result<(), Unspecified> {
         let unbound = UnboundKey::new(&AES_256_GCM, key)?;

@@ -18,7 +18,7 @@ pub(super) async fn check(config: &Config, source: &str) -> i32 {
     // What `serve` builds before it listens, built the same way (TT-14):
     // the templates (overrides in email.templates_dir included) and the
     // sender mailbox.
-    match crate::mail::Mailer::new(config) {
+    match crate::mail::Mailer::check(config) {
         Ok(Some(_)) => println!("mail: templates and email.from ok"),
         // Off: serve checks the templates only, and so does check.
         Ok(None) => println!("mail: templates ok"),

@@ -4,9 +4,9 @@ use anyhow::{bail, Context as _};
 
 use super::open_store;
 use crate::app::new_key_row;
+use crate::auth::jwe;
 use crate::auth::jwt::Algorithm;
 use crate::auth::rotation;
-use crate::auth::jwe;
 use crate::clock::{Clock as _, SystemClock};
 use crate::config::Config;
 use crate::store::RsaKeyRow;

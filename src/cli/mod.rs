@@ -273,14 +273,14 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
     }
 }
 
-/// What the commands that build the [`App`](crate::app::App) would refuse
+/// What the commands that build the [`App`](crate::App) would refuse
 /// in the configuration alone: the mail templates (the built-in ones and
 /// the overrides in `email.templates_dir`) and `email.from`, built as
 /// `App::build` and `check` build them. Found before anything is opened,
 /// so they stop with exit code 2 like any configuration error (README
 /// "Exit codes"), not 1 as a failure while starting.
 fn mail_config(config: &Config) -> anyhow::Result<()> {
-    crate::mail::Mailer::new(config).map(drop)
+    crate::mail::Mailer::check(config).map(drop)
 }
 
 /// Opens the configured database for a one-off command.

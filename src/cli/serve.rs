@@ -2,8 +2,8 @@
 
 use anyhow::Context as _;
 
-use crate::app::App;
 use crate::config::Config;
+use crate::App;
 
 pub(super) async fn serve(config: Config, source: &str) -> anyhow::Result<()> {
     tracing::info!("configuration: {source}");

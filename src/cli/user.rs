@@ -5,8 +5,8 @@ use std::io::Read as _;
 use anyhow::{bail, Context as _};
 
 use super::print_line;
-use crate::app::App;
 use crate::config::Config;
+use crate::App;
 
 pub(super) async fn user_create(
     config: Config,

@@ -77,10 +77,12 @@ impl PasswordPolicy {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn min_length(&self) -> usize {
         self.min_length
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn max_length(&self) -> usize {
         self.max_length
     }

@@ -106,8 +106,8 @@ fn hashes(html: &str, tag: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::app::App;
     use crate::config::{Config, EmailMode};
+    use crate::App;
     use sha2::Digest as _;
 
     async fn state(demo: bool) -> (AppState, tempfile::TempDir) {

@@ -28,7 +28,7 @@ use serde::de::DeserializeOwned;
 use crate::accounts::{self, Authenticated, RequestMeta};
 use crate::app::AppState;
 use crate::auth::api_keys::{self, Scope};
-use crate::auth::rsa::DecryptError;
+use crate::auth::jwe::DecryptError;
 use crate::config::IpNet;
 use crate::error::{ApiError, FieldError};
 use crate::metrics;

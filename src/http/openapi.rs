@@ -885,6 +885,7 @@ fn components() -> Value {
             }
         }
     });
+    #[allow(clippy::expect_used)] // `document` is the object literal just above
     let schemas = document["schemas"].as_object_mut().expect("an object");
     for more in [challenge_and_admin_schemas()] {
         if let Value::Object(more) = more {
@@ -967,6 +968,7 @@ fn challenge_and_admin_schemas() -> Value {
 fn derived_schemas() -> Vec<(String, Value)> {
     use utoipa::ToSchema;
     fn entry<T: ToSchema>() -> (String, Value) {
+        #[allow(clippy::expect_used)] // a derived schema is plain data; tests build every one
         let mut schema = serde_json::to_value(T::schema()).expect("a derived schema serialises");
         spell_out_any(&mut schema);
         (T::name().into_owned(), schema)
@@ -1094,6 +1096,7 @@ pub fn document_json() -> Value {
 }
 
 /// The OpenAPI 3.1 document of every route in [`crate::router::ROUTES`].
+#[allow(clippy::expect_used)] // a fixed document, parsed by every test run
 pub fn document() -> OpenApi {
     serde_json::from_value(document_json()).expect("the OpenAPI document is well-formed")
 }

@@ -14,7 +14,9 @@ pub mod transport;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-pub use outbox::{deliver_due, Mailer};
+#[cfg(any(test, feature = "testing"))]
+pub use outbox::deliver_due;
+pub use outbox::{Mailer, MailerParts};
 
 /// The messages toktok sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -4,7 +4,9 @@
 //! Requests never talk to a mail server. A flow queues its message in the
 //! `outbox` table in the transaction of the change it reports
 //! (`store::outbox::enqueue`), answers, and calls [`Mailer::notify`]. This
-//! worker, started by [`crate::serve`], then loops:
+//! worker, started with the application's background work
+//! ([`crate::App::run_background`], which [`crate::serve`] calls), then
+//! loops:
 //!
 //! 1. claim due rows, a batch at a time, earliest due first (a lease, so a
 //!    concurrent [`deliver_due`] or a second process never takes the same
@@ -34,6 +36,10 @@
 //! the lease, 5 minutes, has run out). The resend mints a new token, which
 //! replaces the challenge of the first, so only the newest link works — a
 //! duplicate mail is confusing at worst, never a second valid link.
+//!
+//! The worker is handed what it needs at start ([`MailerParts`]: the store,
+//! the challenge engine, the metrics, the clock), not the application
+//! state: mail sits below the application, so the arrows point one way.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -46,10 +52,11 @@ use tracing::Instrument as _;
 use super::templates::{human_duration, Templates, Vars};
 use super::transport::{Letter, SendError, Transport};
 use super::{LinkSpec, OutgoingMail};
-use crate::app::AppState;
-use crate::challenge::{ChallengeError, CreateParams, Lookup, Namespace};
+use crate::challenge::{ChallengeError, CreateParams, Engine, Lookup, Namespace};
+use crate::clock::SharedClock;
 use crate::config::Config;
-use crate::store::QueuedMail;
+use crate::metrics::Metrics;
+use crate::store::{QueuedMail, Store};
 
 /// Rows claimed per transaction.
 const BATCH: usize = 32;
@@ -76,7 +83,28 @@ pub struct Mailer {
     inner: Arc<Inner>,
 }
 
+/// The templates and transport [`Mailer::check`] found usable.
+pub struct Checked(Templates, Transport);
+
+/// What the worker works with besides its configuration, handed over by
+/// the application at start.
+#[derive(Clone)]
+pub struct MailerParts {
+    /// The outbox rows live here.
+    pub store: Store,
+    /// Mints each link's token at send time.
+    pub challenges: Engine,
+    /// `toktok_mail_total` and the sweeper's count.
+    pub metrics: Arc<Metrics>,
+    /// Due times, back-off and give-up decisions ask this clock.
+    pub clock: SharedClock,
+}
+
 struct Inner {
+    store: Store,
+    challenges: Engine,
+    metrics: Arc<Metrics>,
+    clock: SharedClock,
     transport: Transport,
     templates: Templates,
     /// Wakes the worker when mail was queued.
@@ -111,14 +139,17 @@ impl Mailer {
     /// checked, so a bad `email.templates_dir` is found before mail is
     /// turned on). Connects to nothing; fails only on configuration that can
     /// never work (a bad template, an unusable `email.from`).
-    pub fn new(config: &Config) -> anyhow::Result<Option<Mailer>> {
-        let templates = Templates::load(&config.email.templates_dir)?;
-        let Some(transport) = Transport::from_config(config)? else {
+    pub fn new(config: &Config, parts: MailerParts) -> anyhow::Result<Option<Mailer>> {
+        let Some(Checked(templates, transport)) = Mailer::check(config)? else {
             return Ok(None);
         };
         let timeout = i64::try_from(config.smtp.timeout.as_secs()).unwrap_or(i64::MAX);
         Ok(Some(Mailer {
             inner: Arc::new(Inner {
+                store: parts.store,
+                challenges: parts.challenges,
+                metrics: parts.metrics,
+                clock: parts.clock,
                 transport,
                 templates,
                 wake: Notify::new(),
@@ -135,6 +166,14 @@ impl Mailer {
         }))
     }
 
+    /// What [`Mailer::new`] checks, without building a worker (`toktok
+    /// check`): the templates, and the transport when mail is on (`None`
+    /// when it is off).
+    pub fn check(config: &Config) -> anyhow::Result<Option<Checked>> {
+        let templates = Templates::load(&config.email.templates_dir)?;
+        Ok(Transport::from_config(config)?.map(|transport| Checked(templates, transport)))
+    }
+
     /// Wakes the worker: call after committing a transaction that queued
     /// mail. Cheap; several calls before the worker wakes count as one.
     pub fn notify(&self) {
@@ -142,25 +181,23 @@ impl Mailer {
     }
 
     /// The worker loop (module doc); returns once `stop` turns true, after
-    /// finishing the message in hand. Started by [`crate::serve`]; returns
-    /// at once when mail is off.
-    pub async fn run(state: AppState, mut stop: watch::Receiver<bool>) {
-        let Some(mailer) = state.mailer.clone() else {
-            return;
-        };
+    /// finishing the message in hand. Started with the application's
+    /// background work.
+    pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        let state = &*self.inner;
         tracing::debug!("mail worker started");
         loop {
             if *stop.borrow() {
                 break;
             }
-            pass(&state, Some(&stop)).await;
+            pass(state, Some(&stop)).await;
             if *stop.borrow() {
                 break;
             }
-            let wait = mailer.idle_wait(&state).await;
+            let wait = state.idle_wait().await;
             tokio::select! {
                 () = tokio::time::sleep(wait) => {}
-                () = mailer.inner.wake.notified() => {}
+                () = state.wake.notified() => {}
                 changed = stop.changed() => {
                     if changed.is_err() || *stop.borrow() {
                         break;
@@ -170,14 +207,20 @@ impl Mailer {
         }
         tracing::debug!("mail worker stopped");
     }
+}
+
+impl Inner {
+    fn now(&self) -> i64 {
+        self.clock.now()
+    }
 
     /// Until the next row is due, between 1 s (no spinning on a clock that
     /// does not move) and [`IDLE`].
-    async fn idle_wait(&self, state: &AppState) -> Duration {
-        match state.store.next_mail_due().await {
+    async fn idle_wait(&self) -> Duration {
+        match self.store.next_mail_due().await {
             Ok(Some(due)) => {
                 let secs = due
-                    .saturating_sub(state.now())
+                    .saturating_sub(self.now())
                     .clamp(1, IDLE.as_secs() as i64);
                 Duration::from_secs(secs.unsigned_abs())
             }
@@ -190,43 +233,43 @@ impl Mailer {
     }
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// One pass of the worker, without sleeping: sends every message due now
-/// and returns how many were sent. For tests, and for a program that mounts
-/// [`crate::App::router`] without [`crate::serve`] and so runs no worker.
-/// Does nothing (0) when mail is off.
-pub async fn deliver_due(state: &AppState) -> usize {
-    pass(state, None).await
+/// and returns how many were sent; `mailer` is whatever holds the
+/// application's `Option<Mailer>` (the application state does). For tests,
+/// which run the outbox by hand with the test clock. Does nothing (0) when
+/// mail is off.
+pub async fn deliver_due(mailer: &impl AsRef<Option<Mailer>>) -> usize {
+    match mailer.as_ref() {
+        Some(mailer) => pass(&mailer.inner, None).await,
+        None => 0,
+    }
 }
 
 /// Deletes rows given up more than a week ago, and address slots that ran
-/// out; run by the sweeper.
-pub async fn sweep(state: &AppState) {
-    match state
-        .store
-        .sweep_failed_mail(state.now().saturating_sub(FAILED_KEPT_SECS))
+/// out, as of `now`; run by the sweeper, whether mail is on or off.
+pub async fn sweep(store: &Store, metrics: &Metrics, now: i64) {
+    match store
+        .sweep_failed_mail(now.saturating_sub(FAILED_KEPT_SECS))
         .await
     {
         Ok(n) if n > 0 => {
             tracing::info!(deleted = n, "swept failed mail");
-            crate::server::count_swept(state, "mail", n);
+            metrics.count_swept("mail", n);
         }
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "failed-mail sweep failed"),
     }
-    match state.store.sweep_mail_slots(state.now()).await {
-        Ok(n) if n > 0 => crate::server::count_swept(state, "mail", n),
+    match store.sweep_mail_slots(now).await {
+        Ok(n) if n > 0 => metrics.count_swept("mail", n),
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "mail-slot sweep failed"),
     }
 }
 
-async fn pass(state: &AppState, stop: Option<&watch::Receiver<bool>>) -> usize {
-    let Some(mailer) = &state.mailer else {
-        return 0;
-    };
-    let (mailer, transport) = (&*mailer.inner, &mailer.inner.transport);
+async fn pass(state: &Inner, stop: Option<&watch::Receiver<bool>>) -> usize {
     let stopping = || stop.is_some_and(|s| *s.borrow());
-    let _one_pass = mailer.pass.lock().await;
+    let _one_pass = state.pass.lock().await;
     let mut sent = 0;
     loop {
         if stopping() {
@@ -235,7 +278,7 @@ async fn pass(state: &AppState, stop: Option<&watch::Receiver<bool>>) -> usize {
         let now = state.now();
         let claimed = match state
             .store
-            .claim_mail(now, now.saturating_add(mailer.lease_secs), BATCH)
+            .claim_mail(now, now.saturating_add(state.lease_secs), BATCH)
             .await
         {
             Ok(claimed) => claimed,
@@ -244,12 +287,12 @@ async fn pass(state: &AppState, stop: Option<&watch::Receiver<bool>>) -> usize {
                 break;
             }
         };
-        let lease_end = now.saturating_add(mailer.lease_secs);
+        let lease_end = now.saturating_add(state.lease_secs);
         let mut more = claimed.len() == BATCH;
         let mut rows = claimed.into_iter();
         while let Some(row) = rows.next() {
             let stop = stopping();
-            if stop || !may_start(state.now(), lease_end, mailer.delivery_secs) {
+            if stop || !may_start(state.now(), lease_end, state.delivery_secs) {
                 let ids: Vec<String> = std::iter::once(row.id).chain(rows.map(|r| r.id)).collect();
                 if let Err(e) = state.store.release_mail(ids, state.now()).await {
                     // They come due again when their lease ends.
@@ -262,7 +305,7 @@ async fn pass(state: &AppState, stop: Option<&watch::Receiver<bool>>) -> usize {
                 more = true;
                 break;
             }
-            if deliver_one(state, mailer, transport, row).await {
+            if deliver_one(state, row).await {
                 sent += 1;
             }
         }
@@ -282,24 +325,12 @@ fn may_start(now: i64, lease_end: i64, delivery_secs: i64) -> bool {
 }
 
 /// Attempts one claimed row and records the outcome. True when sent.
-async fn deliver_one(
-    state: &AppState,
-    mailer: &Inner,
-    transport: &Transport,
-    row: QueuedMail,
-) -> bool {
+async fn deliver_one(state: &Inner, row: QueuedMail) -> bool {
     let span = tracing::info_span!("mail", id = %row.id, kind = %row.kind);
-    deliver_one_in_span(state, mailer, transport, row)
-        .instrument(span)
-        .await
+    deliver_one_in_span(state, row).instrument(span).await
 }
 
-async fn deliver_one_in_span(
-    state: &AppState,
-    mailer: &Inner,
-    transport: &Transport,
-    row: QueuedMail,
-) -> bool {
+async fn deliver_one_in_span(state: &Inner, row: QueuedMail) -> bool {
     let now = state.now();
     let mail = match &row.mail {
         Ok(mail) => mail.clone(),
@@ -309,7 +340,7 @@ async fn deliver_one_in_span(
             return false;
         }
     };
-    let deadline = row.created_at.saturating_add(mailer.give_up_after_secs);
+    let deadline = row.created_at.saturating_add(state.give_up_after_secs);
     if now > deadline {
         let last = row
             .last_error
@@ -317,14 +348,12 @@ async fn deliver_one_in_span(
             .unwrap_or_else(|| "never attempted".to_owned());
         let error = format!(
             "not delivered within {}; last error: {last}",
-            human_duration(Duration::from_secs(
-                mailer.give_up_after_secs.unsigned_abs()
-            ))
+            human_duration(Duration::from_secs(state.give_up_after_secs.unsigned_abs()))
         );
         give_up(state, row, now, false, error).await;
         return false;
     }
-    let result = attempt(state, mailer, transport, &row.id, &mail).await;
+    let result = attempt(state, &row.id, &mail).await;
     let now = state.now();
     match result {
         Ok(Attempt::Withdrawn) => {
@@ -373,15 +402,9 @@ enum Attempt {
 }
 
 /// Mints the link (if any), renders and sends.
-async fn attempt(
-    state: &AppState,
-    mailer: &Inner,
-    transport: &Transport,
-    id: &str,
-    mail: &OutgoingMail,
-) -> Result<Attempt, SendError> {
+async fn attempt(state: &Inner, id: &str, mail: &OutgoingMail) -> Result<Attempt, SendError> {
     let link = match &mail.link {
-        Some(spec) => Some(mint_link(state, mailer, spec).await?),
+        Some(spec) => Some(mint_link(state, spec).await?),
         None => None,
     };
     // Deleting a user deletes their queued mail and link challenges in one
@@ -397,12 +420,12 @@ async fn attempt(
         .get("new_email")
         .and_then(Value::as_str)
         .unwrap_or("");
-    let rendered = mailer.templates.render(
+    let rendered = state.templates.render(
         mail.kind,
         &Vars {
-            app_name: &mailer.app_name,
+            app_name: &state.app_name,
             link: link.as_deref().unwrap_or(""),
-            expires_in: &mailer.expires_in,
+            expires_in: &state.expires_in,
             email: &mail.to,
             new_email,
         },
@@ -414,12 +437,12 @@ async fn attempt(
         rendered,
         link,
     };
-    transport.send(&letter, state.now()).await?;
+    state.transport.send(&letter, state.now()).await?;
     Ok(Attempt::Sent)
 }
 
 /// Removes the challenge behind `mail`'s link, if it has one.
-async fn withdraw_link(state: &AppState, mail: &OutgoingMail) {
+async fn withdraw_link(state: &Inner, mail: &OutgoingMail) {
     let Some(spec) = &mail.link else { return };
     let pair = Lookup::Pair {
         action: spec.action.clone(),
@@ -434,9 +457,9 @@ async fn withdraw_link(state: &AppState, mail: &OutgoingMail) {
 /// Creates the link's challenge, replacing any earlier one of its (action,
 /// id), and returns `{public_url}{path}?token={token}`. The token is
 /// base64url, safe in a query string as it is.
-async fn mint_link(state: &AppState, mailer: &Inner, spec: &LinkSpec) -> Result<String, SendError> {
+async fn mint_link(state: &Inner, spec: &LinkSpec) -> Result<String, SendError> {
     let mut params = CreateParams::new(&spec.action, &spec.id);
-    params.ttl = Some(json!(mailer.link_ttl_secs));
+    params.ttl = Some(json!(state.link_ttl_secs));
     if !spec.metadata.is_null() {
         params.metadata = Some(spec.metadata.clone());
     }
@@ -463,13 +486,13 @@ async fn mint_link(state: &AppState, mailer: &Inner, spec: &LinkSpec) -> Result<
         .ok_or_else(|| SendError::Permanent("the link's challenge has no secret".to_owned()))?;
     Ok(format!(
         "{}{}?token={token}",
-        mailer.public_url,
+        state.public_url,
         spec.path.as_str()
     ))
 }
 
 /// Marks a row failed, audits and counts it.
-async fn give_up(state: &AppState, row: QueuedMail, now: i64, attempted: bool, error: String) {
+async fn give_up(state: &Inner, row: QueuedMail, now: i64, attempted: bool, error: String) {
     match state
         .store
         .give_up_mail(row, now, attempted, error.clone())

@@ -37,6 +37,7 @@ pub struct ApiKeyRecord {
 }
 
 impl ApiKeyRecord {
+    #[cfg(any(test, feature = "testing"))]
     pub fn is_live(&self) -> bool {
         self.revoked_at.is_none()
     }

@@ -69,6 +69,7 @@ impl super::Store {
         db.write(move |tx| insert(tx, &event)).await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Events of one kind, oldest first (tests and the admin API).
     pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let db = match &self.backend {

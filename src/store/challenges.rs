@@ -269,6 +269,7 @@ impl Store {
         .await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Adds a challenge AEAD key; the newest encrypts.
     pub(crate) async fn insert_challenge_key(
         &self,

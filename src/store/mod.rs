@@ -65,7 +65,11 @@ pub use commit::GroupCommit;
 pub use keys::KeyRow;
 pub use lockout::LoginClient;
 pub use migrations::{schema_version, SCHEMA_VERSION};
-pub use outbox::{OutboxRow, QueuedMail, AUDIT_MAIL_FAILED};
+#[cfg(any(test, feature = "testing"))]
+pub use outbox::OutboxRow;
+pub use outbox::QueuedMail;
+#[cfg(any(test, feature = "testing", feature = "postgres"))]
+pub use outbox::AUDIT_MAIL_FAILED;
 pub use rsa_keys::RsaKeyRow;
 pub use sessions::{RefreshDecision, SessionKey, SessionRecord};
 pub use users::{MailSlot, ProfileChange, UserRecord};
@@ -232,6 +236,7 @@ impl Db {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -428,6 +433,7 @@ impl Store {
     ///
     /// # Panics
     /// On PostgreSQL, which has no such handle; request paths never call it.
+    #[allow(clippy::panic)] // documented above; tests and tools only
     pub fn db(&self) -> &Db {
         match &self.backend {
             Backend::Sqlite(db) => db,
@@ -468,6 +474,7 @@ impl Store {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The schema version of the open database.
     pub async fn schema_version(&self) -> Result<i64, StoreError> {
         match &self.backend {

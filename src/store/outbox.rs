@@ -43,6 +43,7 @@ pub struct QueuedMail {
     pub last_error: Option<String>,
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// A row as stored, for inspection (tests, operators).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
@@ -152,6 +153,7 @@ pub(super) fn clip(error: &str) -> String {
 }
 
 impl Store {
+    #[cfg(any(test, feature = "testing"))]
     /// Queues `mail` in a transaction of its own (for mail that reports no
     /// other change). The caller then wakes the worker with
     /// `Mailer::notify`.
@@ -361,6 +363,7 @@ impl Store {
         .await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Every row, queued and failed, in queue order: for tests and operators.
     pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
         let db = match &self.backend {

@@ -2,7 +2,7 @@
 //! migration 4; SECURITY.md O3).
 //!
 //! Only storage lives here: which key is current and how long a retired one
-//! is kept are decided by `crate::auth::rsa`. The private key is stored as
+//! is kept are decided by `crate::auth::jwe`. The private key is stored as
 //! PKCS#8 DER, like the JWT signing keys, in the owner-only database file, so
 //! every restart and every worker sharing the file decrypts with the same key.
 

@@ -455,6 +455,7 @@ impl Store {
         .await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The accounts the NFKC address rule (TT-11) has a problem with, as
     /// schema migration 8 logged them: stored addresses with compatibility
     /// characters, groups that are one address under the rule, and keys
@@ -489,6 +490,7 @@ impl Store {
         .await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Queues mail, with the audit event of the request, in one transaction.
     pub async fn queue_mail(
         &self,
@@ -526,6 +528,7 @@ impl Store {
         .await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Consecutive failures and the time of the last one, for an email key.
     pub async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
         let db = match &self.backend {

@@ -1,6 +1,10 @@
 //! The integration suite: the contract (API.md) mirrored as tests against the
 //! real server on a random port. One binary, one module per feature.
 
+// Helpers and fixtures are test code outside #[test] functions: a failed
+// set-up is a failed test, so unwrap, expect and panic are fine here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod admin;
 mod anonymous;
 mod api_keys;
@@ -11,6 +15,7 @@ mod cli;
 mod clock;
 mod deploy;
 mod email;
+mod embed;
 mod field_errors;
 mod helpers;
 mod hostile;

@@ -8,7 +8,9 @@ use anyhow::Context as _;
 use serde_json::Value;
 
 use super::keys::{generate_key, DecryptionKey};
-use super::{DecryptError, InvalidEncryption, RsaKeyError, GRACE_PERIOD, MAX_JWE_LEN};
+use super::{DecryptError, GRACE_PERIOD, MAX_JWE_LEN};
+#[cfg(any(test, feature = "testing"))]
+use super::{InvalidEncryption, RsaKeyError};
 use crate::auth::pool::{BlockingPool, RunError};
 use crate::auth::rotation::{self, KeyTimes};
 use crate::store::{RsaKeyRow, Store};
@@ -67,6 +69,7 @@ impl std::fmt::Debug for RsaKeyring {
 }
 
 impl RsaKeyring {
+    #[cfg(any(test, feature = "testing"))]
     /// A keyring from PKCS#8 DER keys: `current` encrypts from now on,
     /// `previous` still decrypt. At most `permits` decryptions run at once
     /// (below 1 is raised to 1), and at most `max_waiting` wait.
@@ -144,11 +147,13 @@ impl RsaKeyring {
             .clone()
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The current key's id (its RFC 7638 thumbprint).
     pub fn kid(&self) -> String {
         self.keys().current.kid.clone()
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The ids of every key that decrypts, the served one first.
     pub fn kids(&self) -> Vec<String> {
         self.keys().kids().map(str::to_owned).collect()
@@ -162,6 +167,7 @@ impl RsaKeyring {
         self.keys().current.public.clone()
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Blocking: decrypts a JWE compact serialization (RSA-OAEP-256 +
     /// A256GCM) to its plaintext. Every failure is the same error.
     pub fn decrypt_jwe(&self, compact: &[u8]) -> Result<Vec<u8>, InvalidEncryption> {

@@ -54,7 +54,7 @@ mod keys;
 mod tests;
 
 pub use keyring::RsaKeyring;
-pub use keys::{generate_key, key_size, GeneratedKey};
+pub use keys::generate_key;
 
 /// The only key-management algorithm accepted (JWE `alg`).
 pub const JWE_ALG: &str = "RSA-OAEP-256";

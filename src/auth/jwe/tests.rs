@@ -11,7 +11,7 @@ use ring::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_128_GCM, AES_256_GCM};
 use ring::rand::{SecureRandom as _, SystemRandom};
 use serde_json::Value;
 
-use super::keys::{thumbprint, DecryptionKey};
+use super::keys::{key_size, thumbprint, DecryptionKey};
 use super::*;
 use crate::store::{Db, RsaKeyRow, Store};
 

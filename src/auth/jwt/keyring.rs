@@ -176,6 +176,7 @@ impl Keyring {
         }
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn algorithm(&self) -> Algorithm {
         self.alg
     }
@@ -248,6 +249,7 @@ impl Keyring {
         check_claims(claims, v, now)
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// [`Keyring::verify`] without the memo: always checks the signature.
     pub fn verify_fresh(&self, token: &str, v: &Validation, now: i64) -> Result<Claims, JwtError> {
         check_claims(self.verify_signature(token)?, v, now)

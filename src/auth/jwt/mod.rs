@@ -100,6 +100,7 @@ pub enum TokenKind {
 }
 
 impl TokenKind {
+    #[cfg(any(test, feature = "testing"))]
     /// The claim value: `access`, `refresh` or `anonymous`.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -27,6 +27,7 @@ impl PgDb {
         self.write(move |tx| insert(tx, &event)).await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let user_id = user_id.to_owned();
         self.call(move |conn| {

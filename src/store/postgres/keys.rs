@@ -212,6 +212,7 @@ impl PgDb {
         .await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) async fn insert_challenge_key(
         &self,
         kid: String,

@@ -65,6 +65,7 @@ pub(crate) mod lock {
     pub const SWEEP: i64 = 0x746f_6b74_6f6b_0003;
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// The advisory-lock key every sweep tries (an instance that finds it held
 /// skips that round); public for the multi-instance test.
 pub const SWEEP_LOCK: i64 = lock::SWEEP;
@@ -240,6 +241,7 @@ pub fn client_config(url: &str) -> anyhow::Result<Target> {
     })
 }
 
+#[cfg(any(test, feature = "testing"))]
 /// Connects once to `url` exactly as toktok does (TLS included), for tools
 /// and tests. Blocking: call it off the async runtime.
 pub fn connect(url: &str) -> anyhow::Result<postgres::Client> {
@@ -336,6 +338,7 @@ impl PgDb {
             .is_ok()
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// The schema version, for `toktok check`.
     pub async fn version(&self) -> Result<i64, StoreError> {
         self.call(|conn| schema_version(conn.client())).await

@@ -11,7 +11,9 @@ use super::conn::{Sql, Tx};
 use super::{audit, count, lock, try_xact_lock, PgDb};
 use crate::mail::OutgoingMail;
 use crate::store::outbox::{clip, link_json, parse_mail, vars_json};
-use crate::store::{AuditEvent, OutboxRow, QueuedMail, StoreError, AUDIT_MAIL_FAILED};
+#[cfg(any(test, feature = "testing"))]
+use crate::store::OutboxRow;
+use crate::store::{AuditEvent, QueuedMail, StoreError, AUDIT_MAIL_FAILED};
 
 pub(super) fn enqueue(tx: &mut Tx<'_>, mail: &OutgoingMail, now: i64) -> Result<(), StoreError> {
     let link = link_json(mail)?;
@@ -51,6 +53,7 @@ fn queued_from_row(row: &Row) -> Result<QueuedMail, StoreError> {
 }
 
 impl PgDb {
+    #[cfg(any(test, feature = "testing"))]
     pub async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
         self.write(move |tx| enqueue(tx, &mail, now)).await
     }
@@ -208,6 +211,7 @@ impl PgDb {
         .await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
         self.call(|conn| {
             conn.query(

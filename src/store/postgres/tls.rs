@@ -88,7 +88,7 @@ impl Tls {
                 config.ssl_mode(SslMode::Disable);
                 // Never used (ssl_mode Disable never asks it to connect);
                 // were it used, it would trust nobody.
-                return Ok(connector(RootCertStore::empty()));
+                return connector(RootCertStore::empty());
             }
             Tls::Verified(roots) => roots,
         };
@@ -113,12 +113,12 @@ impl Tls {
             bail!("database.url: TLS needs a host name to verify the server's certificate against");
         }
         config.ssl_mode(SslMode::Require);
-        Ok(connector(match roots {
+        connector(match roots {
             Roots::Public => RootCertStore {
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
             },
             Roots::File(path) => load_roots(path)?,
-        }))
+        })
     }
 
     /// The roots, for messages.
@@ -133,15 +133,15 @@ impl Tls {
 
 /// A connector on rustls with ring (the crypto provider lettre already
 /// uses), TLS 1.2 and 1.3, no client certificate.
-fn connector(roots: RootCertStore) -> MakeRustlsConnect {
+fn connector(roots: RootCertStore) -> anyhow::Result<MakeRustlsConnect> {
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .expect("ring supports the default protocol versions")
+    .context("rustls on ring refused TLS 1.2 and 1.3")?
     .with_root_certificates(roots)
     .with_no_client_auth();
-    MakeRustlsConnect::new(config)
+    Ok(MakeRustlsConnect::new(config))
 }
 
 /// Reads the CA certificates of the PEM file `path`; every failure names

@@ -303,6 +303,7 @@ impl PgDb {
         .await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub async fn email_key_report(&self) -> Result<crate::domain::email::Rekey, StoreError> {
         self.call(|conn| {
             let rows = conn
@@ -325,6 +326,7 @@ impl PgDb {
         .await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub async fn queue_mail(
         &self,
         mails: Vec<OutgoingMail>,
@@ -350,6 +352,7 @@ impl PgDb {
         .await
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
         if !storable(email_key) {
             return Ok(None);

@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
 # Reliability checks of issue 9 against the real binary, CI-sized:
 #   - crash consistency: SIGKILL at random moments under a mixed write load
-#     (scripts/crash.py; CRASH_KILLS, default 12; locally use >= 200);
-#   - soak: a mixed, steady load (scripts/soak.py; SOAK_SECONDS, default 60;
+#     (crash.py; CRASH_KILLS, default 12; locally use >= 200);
+#   - soak: a mixed, steady load (soak.py; SOAK_SECONDS, default 60;
 #     locally 600), no errors, flat RSS, stable p99;
 #   - faults: slowloris, 10,000 idle connections, oversized heads, request
-#     smuggling, and disk full when a tmpfs can be mounted (scripts/faults.py).
+#     smuggling, and disk full when a tmpfs can be mounted (faults.py).
 # Needs only python3 (standard library); installs it with apt-get if absent.
-# The cargo-fuzz targets (scripts/fuzz.sh) are not run here: their nightly,
+# The cargo-fuzz targets (fuzz/run.sh) are not run here: their nightly,
 # instrumented build alone takes far longer than CI's two-minute allowance.
 # Uses the debug binary of `cargo test --no-run` unless TOKTOK_BIN names one (e.g. a release build).
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 
 if ! command -v python3 >/dev/null 2>&1; then
     if command -v apt-get >/dev/null 2>&1; then
@@ -30,6 +30,6 @@ if [ -z "${TOKTOK_BIN:-}" ]; then
 fi
 export TOKTOK_BIN
 
-python3 scripts/crash.py --kills "${CRASH_KILLS:-12}"
-python3 scripts/faults.py --strict "${FAULTS:-all}"
-python3 scripts/soak.py --seconds "${SOAK_SECONDS:-60}" --rate "${SOAK_RATE:-60}"
+python3 tests/reliability/crash.py --kills "${CRASH_KILLS:-12}"
+python3 tests/reliability/faults.py --strict "${FAULTS:-all}"
+python3 tests/reliability/soak.py --seconds "${SOAK_SECONDS:-60}" --rate "${SOAK_RATE:-60}"

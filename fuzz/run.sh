@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The cargo-fuzz targets of issue 9 (fuzz/), each for a fixed time, one
 # after another, in one process each (the machine stays usable):
-#   scripts/fuzz.sh [SECONDS] [TARGET...]     (default 600 s, every target)
+#   fuzz/run.sh [SECONDS] [TARGET...]     (default 600 s, every target)
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 # New corpus entries go to fuzz/corpus/<target> (not committed); the small
 # committed seeds are fuzz/seeds/<target>. A crash leaves its input in
@@ -9,7 +9,7 @@
 # Not run in CI: the nightly, instrumented build of toktok and its
 # dependencies alone takes far longer than CI's two-minute allowance.
 set -euo pipefail
-cd "$(dirname "$0")/../fuzz"
+cd "$(dirname "$0")"
 
 seconds="${1:-600}"
 [ "$#" -gt 0 ] && shift

@@ -32,7 +32,7 @@ def find_binary(explicit: str | None) -> Path:
         return Path(explicit)
     if os.environ.get("TOKTOK_BIN"):
         return Path(os.environ["TOKTOK_BIN"])
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     target = Path(os.environ.get("CARGO_TARGET_DIR", root / "target"))
     for profile in ("release", "debug"):
         candidate = target / profile / "toktok"

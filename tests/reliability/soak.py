@@ -21,7 +21,7 @@ leak (RSS growing without bound) from SQLite's page cache filling as the
 file grows (RSS following the database size, then levelling off), and a
 stall of the machine from one of toktok.
 
-Usage: scripts/soak.py [--seconds 600] [--rate 100] [--bin PATH]
+Usage: tests/reliability/soak.py [--seconds 600] [--rate 100] [--bin PATH]
 Prints one summary line; exits 1 when a check fails.
 """
 

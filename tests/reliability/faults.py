@@ -171,7 +171,7 @@ def net(binary: Path) -> None:
     # has no timer while it detects the protocol, so a connection that never
     # sent a byte was never closed and 10,000 of them held every slot. The
     # server now waits at most HEADER_READ_TIMEOUT for the first byte.
-    # (--strict makes this a failure; scripts/reliability.sh passes it.)
+    # (--strict makes this a failure; tests/reliability/run.sh passes it.)
     silent_ok = lat is not None and waited < 12 and open_left == 0
     if not silent_ok:
         what = (f"{open_left}/{len(idle)} never-sending connections still open after 12 s; "

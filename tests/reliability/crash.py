@@ -22,7 +22,7 @@ src/mail/outbox.rs): the row is deleted after the message is handed over, so
 a kill between the two sends it again after restart (once the 5-minute lease
 runs out). Duplicates are counted and reported, never failed.
 
-Usage: scripts/crash.py [--kills N] [--bin PATH] [--seed S] [--keep]
+Usage: tests/reliability/crash.py [--kills N] [--bin PATH] [--seed S] [--keep]
 Prints one summary line; exits 1 on any violation.
 """
 

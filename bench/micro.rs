@@ -12,6 +12,10 @@
 //!   file (each step is durable: this includes the fsync);
 //! - jwe: decrypting an RSA-OAEP-256 + A256GCM body with a 3072-bit key.
 
+// A benchmark's set-up either works or the run is void: failing loudly is
+// the right answer, so unwrap/expect are fine here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
