@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::time::Duration;
 
-use crate::auth::jwt::Algorithm;
+use crate::domain::algorithm::Algorithm;
 
 use toml::{Table, Value};
 

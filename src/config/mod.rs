@@ -44,7 +44,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::auth::jwt::Algorithm;
+use crate::domain::algorithm::Algorithm;
 
 use values::DAY;
 pub use values::{IpNet, ParseIpNetError, Secret};

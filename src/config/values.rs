@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use toml::Value;
 
-use crate::auth::jwt::Algorithm;
+use crate::domain::algorithm::Algorithm;
 
 use super::{EmailMode, LogFormat, PasswordAlgorithm, SmtpTls};
 

@@ -2,7 +2,7 @@
 //! that work but are probably not what a production deployment wants, such
 //! as a guessable HS256 secret ([`weak_secret`]).
 
-use crate::auth::jwt::Algorithm;
+use crate::domain::algorithm::Algorithm;
 
 use super::values::{is_local_host, url_host};
 use super::{Config, EmailMode, PasswordAlgorithm, ServerConfig, SmtpTls};

@@ -57,6 +57,7 @@ use serde::{Deserialize, Serialize};
 
 pub use keyring::Keyring;
 
+pub use crate::domain::algorithm::Algorithm;
 pub use keys::{generate_key, KeyMaterial};
 
 /// Largest token accepted by [`Keyring::verify`] (and produced by
@@ -67,27 +68,6 @@ pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 /// Upper bound for [`Validation::leeway`] (SECURITY.md J2); larger values are
 /// clamped to it, negative ones to zero.
 pub const MAX_LEEWAY: i64 = 60;
-
-/// The signing algorithm, fixed by `[jwt] algorithm`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Algorithm {
-    EdDSA,
-    ES256,
-    RS256,
-    HS256,
-}
-
-impl Algorithm {
-    /// The JOSE name, as it appears in `alg` (same as the config string).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Algorithm::EdDSA => "EdDSA",
-            Algorithm::ES256 => "ES256",
-            Algorithm::RS256 => "RS256",
-            Algorithm::HS256 => "HS256",
-        }
-    }
-}
 
 /// What a token is for; carried in the `typ` claim so that kinds cannot stand
 /// in for each other (SECURITY.md J3).
