@@ -3,11 +3,14 @@
 use super::conn::Sql as _;
 use super::users::{end_links, get_user, revoke_sessions, storable, user_from_row, USER_COLUMNS};
 use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
-use crate::store::users::{ALL_LINKS, CREDENTIAL_LINKS};
+use crate::store::backend::Admin;
+use crate::store::sqlite::users::{ALL_LINKS, CREDENTIAL_LINKS};
 use crate::store::{AdminChange, AuditEvent, AuditRow, StoreError, UserRecord};
+use async_trait::async_trait;
 
-impl PgDb {
-    pub async fn list_users(
+#[async_trait]
+impl Admin for PgDb {
+    async fn list_users(
         &self,
         email_key: Option<String>,
         after: Option<String>,
@@ -31,7 +34,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn admin_update_user(
+    async fn admin_update_user(
         &self,
         id: &str,
         change: AdminChange,
@@ -102,7 +105,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn admin_end_sessions(
+    async fn admin_end_sessions(
         &self,
         id: &str,
         now: i64,
@@ -124,7 +127,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
+    async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
         if !storable(id) {
             return Ok(false);
         }
@@ -144,7 +147,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn audit_page(
+    async fn audit_page(
         &self,
         user_id: Option<String>,
         kind: Option<String>,
@@ -182,7 +185,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn sweep_audit(&self, cutoff: i64, batch: usize) -> Result<usize, StoreError> {
+    async fn sweep_audit(&self, cutoff: i64, batch: usize) -> Result<usize, StoreError> {
         let batch = i64::try_from(batch).unwrap_or(i64::MAX);
         self.write(move |tx| {
             if !try_xact_lock(tx, lock::SWEEP)? {

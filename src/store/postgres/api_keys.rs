@@ -1,11 +1,13 @@
 //! Service API keys (`super::super::api_keys`).
 
+use crate::store::backend::ApiKeys;
+use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::Sql as _;
 use super::users::storable;
 use super::{audit, PgDb};
-use crate::store::api_keys::{scopes_json, touch_due, TOUCH_EVERY};
+use crate::store::sqlite::api_keys::{scopes_json, touch_due, TOUCH_EVERY};
 use crate::store::{ApiKeyRecord, AuditEvent, StoreError};
 
 const API_KEY_COLUMNS: &str = "id, name, scopes, created_at, last_used_at, revoked_at";
@@ -24,8 +26,9 @@ fn api_key_from_row(row: &Row) -> Result<ApiKeyRecord, StoreError> {
     })
 }
 
-impl PgDb {
-    pub async fn insert_api_key(
+#[async_trait]
+impl ApiKeys for PgDb {
+    async fn insert_api_key(
         &self,
         record: ApiKeyRecord,
         key_hash: String,
@@ -52,7 +55,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         self.call(|conn| {
             let sql =
                 format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC");
@@ -64,7 +67,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn revoke_api_key(
+    async fn revoke_api_key(
         &self,
         id: &str,
         now: i64,
@@ -87,7 +90,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn api_key_by_hash(
+    async fn api_key_by_hash(
         &self,
         key_hash: &str,
         now: i64,

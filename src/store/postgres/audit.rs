@@ -2,7 +2,9 @@
 
 use super::conn::{Sql, Tx};
 use super::PgDb;
+use crate::store::backend::Audit;
 use crate::store::{AuditEvent, StoreError};
+use async_trait::async_trait;
 
 pub(super) fn insert(tx: &mut Tx<'_>, e: &AuditEvent) -> Result<(), StoreError> {
     tx.execute(
@@ -18,16 +20,17 @@ pub(super) fn insert(tx: &mut Tx<'_>, e: &AuditEvent) -> Result<(), StoreError> 
             &e.detail.to_string(),
         ],
     )?;
-    crate::store::audit::trace(e);
+    crate::store::sqlite::audit::trace(e);
     Ok(())
 }
 
-impl PgDb {
-    pub async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
+#[async_trait]
+impl Audit for PgDb {
+    async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
         self.write(move |tx| insert(tx, &event)).await
     }
 
-    pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+    async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let user_id = user_id.to_owned();
         self.call(move |conn| {
             conn.query(

@@ -69,7 +69,7 @@ fn rekey_emails(tx: &mut postgres::Transaction<'_>) -> anyhow::Result<()> {
             skipped.push(id.clone());
         }
     }
-    crate::store::migrations::report_rekey(&plan, &skipped);
+    crate::store::sqlite::migrations::report_rekey(&plan, &skipped);
     Ok(())
 }
 
@@ -92,7 +92,7 @@ pub fn migrate(conn: &mut postgres::Client) -> anyhow::Result<()> {
         }
         tx.batch_execute(&sql)
             .with_context(|| format!("while applying migration {number}"))?;
-        if sql.contains(crate::store::migrations::REKEY_EMAILS) {
+        if sql.contains(crate::store::sqlite::migrations::REKEY_EMAILS) {
             rekey_emails(&mut tx).with_context(|| format!("while applying migration {number}"))?;
         }
         tx.execute("DELETE FROM schema_version", &[])?;

@@ -47,7 +47,9 @@ use postgres::error::SqlState;
 use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::backend::Backend;
 use super::StoreError;
+use async_trait::async_trait;
 use conn::{Conn, Manager, Sql, Tx};
 
 pub use copy::copy_from_sqlite;
@@ -328,17 +330,27 @@ impl PgDb {
         })
         .await
     }
+}
 
-    /// Answers whether the database responds (for `/ready`).
-    pub async fn ping(&self) -> bool {
+#[async_trait]
+impl Backend for PgDb {
+    /// None: other instances write without telling, so no cache is exact.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
+
+    async fn ping(&self) -> bool {
         self.call(|conn| Ok(conn.client().simple_query("SELECT 1").map(|_| ())?))
             .await
             .is_ok()
     }
 
-    /// The schema version, for `toktok check`.
-    pub async fn version(&self) -> Result<i64, StoreError> {
+    async fn schema_version(&self) -> Result<i64, StoreError> {
         self.call(|conn| schema_version(conn.client())).await
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

@@ -4,13 +4,15 @@
 //! same transaction: two instances' workers never take the same message, and
 //! neither waits for the other's claim.
 
+use crate::store::backend::Outbox;
+use async_trait::async_trait;
 use postgres::Row;
 use serde_json::json;
 
 use super::conn::{Sql, Tx};
 use super::{audit, count, lock, try_xact_lock, PgDb};
 use crate::mail::OutgoingMail;
-use crate::store::outbox::{clip, link_json, parse_mail, vars_json};
+use crate::store::sqlite::outbox::{clip, link_json, parse_mail, vars_json};
 use crate::store::{AuditEvent, OutboxRow, QueuedMail, StoreError, AUDIT_MAIL_FAILED};
 
 pub(super) fn enqueue(tx: &mut Tx<'_>, mail: &OutgoingMail, now: i64) -> Result<(), StoreError> {
@@ -50,12 +52,13 @@ fn queued_from_row(row: &Row) -> Result<QueuedMail, StoreError> {
     })
 }
 
-impl PgDb {
-    pub async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
+#[async_trait]
+impl Outbox for PgDb {
+    async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
         self.write(move |tx| enqueue(tx, &mail, now)).await
     }
 
-    pub async fn claim_mail(
+    async fn claim_mail(
         &self,
         now: i64,
         lease_until: i64,
@@ -87,7 +90,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
+    async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -101,7 +104,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
+    async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
         self.write(move |tx| {
             tx.execute("DELETE FROM outbox WHERE id = $1", &[&id])?;
             Ok(())
@@ -109,7 +112,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
+    async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
         self.call(move |conn| {
             Ok(conn
                 .query_opt("SELECT 1 FROM outbox WHERE id = $1", &[&id])?
@@ -118,7 +121,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn reschedule_mail(
+    async fn reschedule_mail(
         &self,
         id: String,
         next_attempt_at: i64,
@@ -136,7 +139,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn give_up_mail(
+    async fn give_up_mail(
         &self,
         mail: QueuedMail,
         now: i64,
@@ -174,7 +177,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
+    async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
         self.write(move |tx| {
             if !try_xact_lock(tx, lock::SWEEP)? {
                 return Ok(0);
@@ -187,7 +190,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
+    async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
         self.call(|conn| {
             Ok(conn
                 .query_one(
@@ -199,7 +202,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
+    async fn outbox_depth(&self) -> Result<i64, StoreError> {
         self.call(|conn| {
             Ok(conn
                 .query_one("SELECT count(*) FROM outbox WHERE failed_at IS NULL", &[])?
@@ -208,7 +211,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
+    async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
         self.call(|conn| {
             conn.query(
                 "SELECT id, kind, recipient, user_id, created_at, attempts, next_attempt_at,

@@ -5,13 +5,15 @@
 //! and then decides on the rotated row, so it sees a replay or reuse, never
 //! the token it raced.
 
+use crate::store::backend::{DecideRefresh, ReuseEvent, Sessions};
+use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::Sql;
 use super::users::{end_links, revoke_sessions, storable, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
-use crate::store::sessions::{amr_from_text, amr_to_text};
-use crate::store::users::CREDENTIAL_LINKS;
+use crate::store::sqlite::sessions::{amr_from_text, amr_to_text};
+use crate::store::sqlite::users::CREDENTIAL_LINKS;
 use crate::store::{
     AuditEvent, RefreshDecision, SessionKey, SessionRecord, StoreError, UserRecord,
 };
@@ -86,8 +88,9 @@ fn session_and_user(
     )))
 }
 
-impl PgDb {
-    pub async fn create_session(
+#[async_trait]
+impl Sessions for PgDb {
+    async fn create_session(
         &self,
         session: SessionRecord,
         email_key: String,
@@ -139,7 +142,7 @@ impl PgDb {
     /// No cache here (see the module docs of `postgres`): one query, the
     /// session joined with its user (every token check on toktok's own
     /// routes runs it, so one round trip rather than two).
-    pub async fn live_session(
+    async fn live_session(
         &self,
         sid: &str,
         now: i64,
@@ -155,17 +158,13 @@ impl PgDb {
         .await
     }
 
-    pub async fn refresh_session<F, E>(
+    async fn refresh_session(
         &self,
         key: SessionKey,
         now_ms: i64,
-        reuse_event: E,
-        decide: F,
-    ) -> Result<Option<(RefreshDecision, SessionRecord, UserRecord)>, StoreError>
-    where
-        F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
-        E: FnOnce(&SessionRecord) -> AuditEvent + Send + 'static,
-    {
+        reuse_event: ReuseEvent,
+        decide: DecideRefresh,
+    ) -> Result<Option<(RefreshDecision, SessionRecord, UserRecord)>, StoreError> {
         let named = match &key {
             SessionKey::Id(sid) | SessionKey::RefreshHash(sid) => sid,
         };
@@ -225,7 +224,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn list_sessions(
+    async fn list_sessions(
         &self,
         user_id: &str,
         now: i64,
@@ -245,7 +244,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn end_session(
+    async fn end_session(
         &self,
         user_id: &str,
         sid: &str,
@@ -270,7 +269,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn end_all_sessions(
+    async fn end_all_sessions(
         &self,
         user_id: &str,
         now: i64,
@@ -287,7 +286,7 @@ impl PgDb {
     }
 
     /// Only one instance sweeps at a time; the others skip (0).
-    pub async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {
+    async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {
         let swept = self
             .write(move |tx| {
                 if !try_xact_lock(tx, lock::SWEEP)? {

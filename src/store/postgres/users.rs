@@ -1,11 +1,13 @@
 //! Users, login failures and queued account mail (`super::super::users`).
 
+use crate::store::backend::Users;
+use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, PgDb};
 use crate::mail::OutgoingMail;
-use crate::store::users::{drops_notices, ALL_LINKS, CREDENTIAL_LINKS, NOTICE_WITH_LINK};
+use crate::store::sqlite::users::{drops_notices, ALL_LINKS, CREDENTIAL_LINKS, NOTICE_WITH_LINK};
 use crate::store::{AuditEvent, MailSlot, ProfileChange, StoreError, UserRecord};
 
 pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \
@@ -99,8 +101,9 @@ pub(super) fn revoke_sessions(
     )?))
 }
 
-impl PgDb {
-    pub async fn insert_user(
+#[async_trait]
+impl Users for PgDb {
+    async fn insert_user(
         &self,
         user: UserRecord,
         email_key: String,
@@ -131,7 +134,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+    async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
         if !storable(id) {
             return Ok(None);
         }
@@ -139,7 +142,7 @@ impl PgDb {
         self.call(move |conn| get_user(conn, &id)).await
     }
 
-    pub async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+    async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
         if !storable(key) {
             return Ok(None);
         }
@@ -153,7 +156,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn update_profile(
+    async fn update_profile(
         &self,
         id: &str,
         change: ProfileChange,
@@ -179,7 +182,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn set_password(
+    async fn set_password(
         &self,
         id: &str,
         phc: String,
@@ -215,7 +218,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn confirm_email(
+    async fn confirm_email(
         &self,
         id: &str,
         now: i64,
@@ -235,7 +238,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn change_email(
+    async fn change_email(
         &self,
         id: &str,
         email: String,
@@ -258,7 +261,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn queue_mail_slotted(
+    async fn queue_mail_slotted(
         &self,
         mails: Vec<OutgoingMail>,
         slots: Vec<MailSlot>,
@@ -303,7 +306,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn email_key_report(&self) -> Result<crate::domain::email::Rekey, StoreError> {
+    async fn email_key_report(&self) -> Result<crate::domain::email::Rekey, StoreError> {
         self.call(|conn| {
             let rows = conn
                 .query("SELECT id, email, email_key FROM users", &[])?
@@ -315,7 +318,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
+    async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
         self.write(move |tx| {
             Ok(count(tx.execute(
                 "DELETE FROM mail_address_slots WHERE until <= $1",
@@ -325,7 +328,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn queue_mail(
+    async fn queue_mail(
         &self,
         mails: Vec<OutgoingMail>,
         now: i64,
@@ -340,7 +343,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
+    async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
         let id = id.to_owned();
         self.write(move |tx| {
             let n = tx.execute("DELETE FROM users WHERE id = $1", &[&id])?;
@@ -350,7 +353,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
+    async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
         if !storable(email_key) {
             return Ok(None);
         }
@@ -372,7 +375,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn record_login_failure(
+    async fn record_login_failure(
         &self,
         email_key: &str,
         now: i64,

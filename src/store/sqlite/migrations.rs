@@ -8,7 +8,7 @@
 use anyhow::{bail, Context as _};
 use rusqlite::{Connection, TransactionBehavior};
 
-const SCHEMA: &str = include_str!("../../schema.sql");
+const SCHEMA: &str = include_str!("../../../schema.sql");
 const MARKER: &str = "-- migration: ";
 
 /// The highest migration this binary knows.

@@ -3,9 +3,12 @@
 use rusqlite::{params, OptionalExtension as _, Row, Transaction};
 use serde_json::Value;
 
-use super::Backend;
-use super::{audit, json_column, AuditEvent, Store, StoreError};
+use async_trait::async_trait;
+
+use super::{audit, json_column, Sqlite};
 use crate::mail::{MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET};
+use crate::store::backend::Users;
+use crate::store::{AuditEvent, StoreError};
 
 /// A throttle slot that queueing mail claims: one mail of a kind per slot
 /// until the slot's time runs out.
@@ -158,12 +161,12 @@ pub(super) fn revoke_sessions(
 /// goes to the address the account still has. A change of address or a
 /// disable ([`ALL_LINKS`]) drops it with the other links, so no link
 /// reaches an address the account has left.
-pub(super) fn drops_notices(actions: &[&str]) -> bool {
+pub(crate) fn drops_notices(actions: &[&str]) -> bool {
     actions.contains(&ACTION_CONFIRM)
 }
 
 /// The outbox kind [`drops_notices`] is about.
-pub(super) const NOTICE_WITH_LINK: &str = MailKind::PasswordChangedNotice.as_str();
+pub(crate) const NOTICE_WITH_LINK: &str = MailKind::PasswordChangedNotice.as_str();
 
 /// Ends a user's pending email links of `actions` (TT-02), in the caller's
 /// transaction: their challenges, and queued mail that would mint one (a
@@ -190,21 +193,16 @@ pub(super) fn end_links(
     Ok(())
 }
 
-impl Store {
-    /// Inserts a new user; `email_key` is the lower-cased email, the
-    /// uniqueness key (a taken one is `Conflict("email")`).
-    pub async fn insert_user(
+#[async_trait]
+impl Users for Sqlite {
+    async fn insert_user(
         &self,
         user: UserRecord,
         email_key: String,
         event: AuditEvent,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.insert_user(user, email_key, event, mails).await,
-        };
+        let db = &self.db;
         db.write(move |tx| {
             tx.execute(
                 "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role,
@@ -229,22 +227,14 @@ impl Store {
         .await
     }
 
-    pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.user_by_id(id).await,
-        };
+    async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+        let db = &self.db;
         let id = id.to_owned();
         db.call(move |conn| get_user(conn, &id)).await
     }
 
-    pub async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.user_by_email_key(key).await,
-        };
+    async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+        let db = &self.db;
         let key = key.to_owned();
         db.call(move |conn| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE email_key = ?1");
@@ -253,18 +243,13 @@ impl Store {
         .await
     }
 
-    /// Applies a profile edit and returns the user as it now is.
-    pub async fn update_profile(
+    async fn update_profile(
         &self,
         id: &str,
         change: ProfileChange,
         now: i64,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.update_profile(id, change, now).await,
-        };
+        let db = &self.db;
         let id = id.to_owned();
         db.write(move |tx| {
             if let Some(name) = &change.name {
@@ -288,11 +273,7 @@ impl Store {
         .await
     }
 
-    /// Sets a new password hash and ends every session but `keep` (all of
-    /// them on a reset) and the pending reset and email-change links; the
-    /// failed-login count starts again, and `mails` (the change notice) are
-    /// queued in the same transaction.
-    pub async fn set_password(
+    async fn set_password(
         &self,
         id: &str,
         phc: String,
@@ -301,13 +282,7 @@ impl Store {
         event: AuditEvent,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => {
-                return pg.set_password(id, phc, keep, now, event, mails).await
-            }
-        };
+        let db = &self.db;
         let id = id.to_owned();
         db.write(move |tx| {
             tx.execute(
@@ -336,18 +311,13 @@ impl Store {
         .await
     }
 
-    /// Marks the user's address confirmed (once) and returns the user.
-    pub async fn confirm_email(
+    async fn confirm_email(
         &self,
         id: &str,
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.confirm_email(id, now, event).await,
-        };
+        let db = &self.db;
         let id = id.to_owned();
         db.write(move |tx| {
             tx.execute(
@@ -362,10 +332,7 @@ impl Store {
         .await
     }
 
-    /// Moves the user to a confirmed new address and ends every other
-    /// pending link (they went to, or were about, the old address);
-    /// `Conflict("email")` when another account took it in the meantime.
-    pub async fn change_email(
+    async fn change_email(
         &self,
         id: &str,
         email: String,
@@ -373,13 +340,7 @@ impl Store {
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => {
-                return pg.change_email(id, email, email_key, now, event).await
-            }
-        };
+        let db = &self.db;
         let id = id.to_owned();
         db.write(move |tx| {
             tx.execute(
@@ -395,34 +356,7 @@ impl Store {
         .await
     }
 
-    /// Queues `mail` unless one of its kind to its user was queued before
-    /// `until`'s window began: claims the slot `(user, kind)` until `until`,
-    /// writes `event` and queues, all in one transaction. False (and nothing
-    /// written) while the slot is taken.
-    pub async fn queue_mail_once(
-        &self,
-        mail: OutgoingMail,
-        now: i64,
-        until: i64,
-        event: Option<AuditEvent>,
-    ) -> Result<bool, StoreError> {
-        let user_id = mail
-            .user_id
-            .clone()
-            .ok_or_else(|| StoreError::Internal("throttled mail needs its user".to_owned()))?;
-        let slot = MailSlot::User {
-            user_id,
-            kind: mail.kind,
-        };
-        self.queue_mail_slotted(vec![mail], vec![slot], now, until, event)
-            .await
-    }
-
-    /// Queues `mails` (none at all is allowed: the slots alone are then
-    /// claimed) unless one of `slots` is taken: claims every slot until
-    /// `until`, writes `event` and queues, all in one transaction. False,
-    /// and nothing written, while any slot is taken.
-    pub async fn queue_mail_slotted(
+    async fn queue_mail_slotted(
         &self,
         mails: Vec<OutgoingMail>,
         slots: Vec<MailSlot>,
@@ -430,13 +364,7 @@ impl Store {
         until: i64,
         event: Option<AuditEvent>,
     ) -> Result<bool, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => {
-                return pg.queue_mail_slotted(mails, slots, now, until, event).await
-            }
-        };
+        let db = &self.db;
         db.write(move |tx| {
             for slot in &slots {
                 if slot_taken(tx, slot, now)? {
@@ -455,17 +383,8 @@ impl Store {
         .await
     }
 
-    /// The accounts the NFKC address rule (TT-11) has a problem with, as
-    /// schema migration 8 logged them: stored addresses with compatibility
-    /// characters, groups that are one address under the rule, and keys
-    /// not yet re-keyed. For `toktok check` and operators; reads every
-    /// user, so not for a request path.
-    pub async fn email_key_report(&self) -> Result<crate::domain::email::Rekey, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.email_key_report().await,
-        };
+    async fn email_key_report(&self) -> Result<crate::domain::email::Rekey, StoreError> {
+        let db = &self.db;
         db.call(|conn| {
             let rows: Vec<(String, String, String)> = conn
                 .prepare("SELECT id, email, email_key FROM users")?
@@ -476,31 +395,21 @@ impl Store {
         .await
     }
 
-    /// Deletes address slots that ran out before `now`; returns how many.
-    pub async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.sweep_mail_slots(now).await,
-        };
+    async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             Ok(tx.execute("DELETE FROM mail_address_slots WHERE until <= ?1", [now])?)
         })
         .await
     }
 
-    /// Queues mail, with the audit event of the request, in one transaction.
-    pub async fn queue_mail(
+    async fn queue_mail(
         &self,
         mails: Vec<OutgoingMail>,
         now: i64,
         event: Option<AuditEvent>,
     ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.queue_mail(mails, now, event).await,
-        };
+        let db = &self.db;
         db.write(move |tx| {
             if let Some(event) = &event {
                 audit::insert(tx, event)?;
@@ -510,13 +419,8 @@ impl Store {
         .await
     }
 
-    /// Deletes a user; their sessions go with them (foreign key cascade).
-    pub async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.delete_user(id, event).await,
-        };
+    async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
+        let db = &self.db;
         let id = id.to_owned();
         db.write(move |tx| {
             let n = tx.execute("DELETE FROM users WHERE id = ?1", [&id])?;
@@ -526,13 +430,8 @@ impl Store {
         .await
     }
 
-    /// Consecutive failures and the time of the last one, for an email key.
-    pub async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.login_failures(email_key).await,
-        };
+    async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
+        let db = &self.db;
         let key = email_key.to_owned();
         db.call(move |conn| {
             Ok(conn
@@ -546,18 +445,13 @@ impl Store {
         .await
     }
 
-    /// Counts one more failed login; returns the new consecutive count.
-    pub async fn record_login_failure(
+    async fn record_login_failure(
         &self,
         email_key: &str,
         now: i64,
         event: AuditEvent,
     ) -> Result<u32, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.record_login_failure(email_key, now, event).await,
-        };
+        let db = &self.db;
         let key = email_key.to_owned();
         db.write(move |tx| {
             let failures = tx.query_row(

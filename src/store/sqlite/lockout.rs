@@ -10,7 +10,11 @@
 
 use rusqlite::{params, OptionalExtension as _, Transaction};
 
-use super::{Backend, Store, StoreError};
+use async_trait::async_trait;
+
+use super::Sqlite;
+use crate::store::backend::{LockRuleBox, Lockout};
+use crate::store::StoreError;
 
 /// The client of a sign-in attempt, for the counters by client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,32 +43,17 @@ fn counted(
         .optional()
 }
 
-impl Store {
-    /// Takes one attempt for `email_key` from `client` before the password
-    /// is checked. Refused (`Err(wait)`, nothing written) when `locked`
-    /// says the (account, client) count must wait, or when the account's
-    /// count must and the client is not one the account signed in from
-    /// since `known_since`. Otherwise both counts grow by one, as failures
-    /// at `now`, and the account's new count is returned. A success clears
-    /// them ([`Store::login_succeeded`]); an attempt that was no wrong
-    /// password is given back ([`Store::return_login_attempt`]).
-    pub async fn take_login_attempt(
+#[async_trait]
+impl Lockout for Sqlite {
+    async fn take_login_attempt(
         &self,
         email_key: &str,
         client: Option<LoginClient>,
         now: i64,
         known_since: i64,
-        locked: impl LockRule,
+        locked: LockRuleBox,
     ) -> Result<Result<u32, u64>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => {
-                return pg
-                    .take_login_attempt(email_key, client, now, known_since, locked)
-                    .await
-            }
-        };
+        let db = &self.db;
         let key = email_key.to_owned();
         db.write(move |tx| {
             let account = counted(
@@ -123,17 +112,12 @@ impl Store {
         .await
     }
 
-    /// Gives back an attempt [`Store::take_login_attempt`] counted.
-    pub async fn return_login_attempt(
+    async fn return_login_attempt(
         &self,
         email_key: &str,
         client: Option<&LoginClient>,
     ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.return_login_attempt(email_key, client).await,
-        };
+        let db = &self.db;
         let key = email_key.to_owned();
         let client = client.map(|c| c.key.clone());
         db.write(move |tx| {
@@ -154,23 +138,14 @@ impl Store {
         .await
     }
 
-    /// After a correct password: clears the account's count and this
-    /// client's, and, when `user_id` signed in (`Some`), remembers the
-    /// client as known (at most [`MAX_KNOWN_CLIENTS`] per user).
-    pub async fn login_succeeded(
+    async fn login_succeeded(
         &self,
         email_key: &str,
         client: Option<LoginClient>,
         user_id: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => {
-                return pg.login_succeeded(email_key, client, user_id, now).await
-            }
-        };
+        let db = &self.db;
         let key = email_key.to_owned();
         let user_id = user_id.map(str::to_owned);
         db.write(move |tx| {
@@ -202,18 +177,8 @@ impl Store {
         .await
     }
 
-    /// Deletes counts by client idle since `idle_before` and known clients
-    /// not seen since `known_since` (the sweeper).
-    pub async fn sweep_lockout(
-        &self,
-        idle_before: i64,
-        known_since: i64,
-    ) -> Result<usize, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.sweep_lockout(idle_before, known_since).await,
-        };
+    async fn sweep_lockout(&self, idle_before: i64, known_since: i64) -> Result<usize, StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             let a = tx.execute(
                 "DELETE FROM login_failures_by_client WHERE last_failed_at < ?1",

@@ -6,8 +6,11 @@
 use rusqlite::{params, Transaction};
 use serde_json::Value;
 
-use super::Backend;
-use super::StoreError;
+use async_trait::async_trait;
+
+use super::Sqlite;
+use crate::store::backend::Audit;
+use crate::store::StoreError;
 
 /// One security event. `detail` is small JSON and never holds a secret.
 #[derive(Debug, Clone, PartialEq)]
@@ -46,7 +49,7 @@ pub(super) fn insert(tx: &Transaction<'_>, e: &AuditEvent) -> Result<(), StoreEr
 pub const AUDIT_TARGET: &str = "toktok::audit";
 
 /// The tracing half of an audit event (both backends).
-pub(super) fn trace(e: &AuditEvent) {
+pub(crate) fn trace(e: &AuditEvent) {
     tracing::info!(
         target: AUDIT_TARGET,
         kind = e.kind,
@@ -58,24 +61,15 @@ pub(super) fn trace(e: &AuditEvent) {
     );
 }
 
-impl super::Store {
-    /// Appends one event on its own (for events with no state change).
-    pub async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.audit(event).await,
-        };
+#[async_trait]
+impl Audit for Sqlite {
+    async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
+        let db = &self.db;
         db.write(move |tx| insert(tx, &event)).await
     }
 
-    /// Events of one kind, oldest first (tests and the admin API).
-    pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.audit_kinds(user_id).await,
-        };
+    async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+        let db = &self.db;
         let user_id = user_id.to_owned();
         db.call(move |conn| {
             let mut stmt =

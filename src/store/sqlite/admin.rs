@@ -9,8 +9,11 @@ use rusqlite::params;
 use serde_json::Value;
 
 use super::users::{end_links, get_user, revoke_sessions, ALL_LINKS, CREDENTIAL_LINKS};
-use super::Backend;
-use super::{audit, json_column, AuditEvent, Store, StoreError, UserRecord};
+use async_trait::async_trait;
+
+use super::{audit, json_column, Sqlite};
+use crate::store::backend::Admin;
+use crate::store::{AuditEvent, StoreError, UserRecord};
 
 /// An admin's edit of a user; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -39,20 +42,15 @@ pub struct AuditRow {
     pub detail: Value,
 }
 
-impl Store {
-    /// Up to `limit` users with an id above `after`, in id (creation) order,
-    /// optionally only the one with this email key.
-    pub async fn list_users(
+#[async_trait]
+impl Admin for Sqlite {
+    async fn list_users(
         &self,
         email_key: Option<String>,
         after: Option<String>,
         limit: usize,
     ) -> Result<Vec<UserRecord>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.list_users(email_key, after, limit).await,
-        };
+        let db = &self.db;
         db.call(move |conn| {
             let mut stmt = conn.prepare(
                 "SELECT id FROM users
@@ -75,20 +73,14 @@ impl Store {
         .await
     }
 
-    /// Applies an admin edit and writes `events`, in one transaction;
-    /// `None` when there is no such user (nothing is written then).
-    pub async fn admin_update_user(
+    async fn admin_update_user(
         &self,
         id: &str,
         change: AdminChange,
         now: i64,
         events: Vec<AuditEvent>,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.admin_update_user(id, change, now, events).await,
-        };
+        let db = &self.db;
         let id = id.to_owned();
         db.write(move |tx| {
             if get_user(tx, &id)?.is_none() {
@@ -156,19 +148,13 @@ impl Store {
         .await
     }
 
-    /// Ends every session of a user and their pending reset and
-    /// email-change links; `None` when there is no such user.
-    pub async fn admin_end_sessions(
+    async fn admin_end_sessions(
         &self,
         id: &str,
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<usize>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.admin_end_sessions(id, now, event).await,
-        };
+        let db = &self.db;
         let id = id.to_owned();
         db.write(move |tx| {
             if get_user(tx, &id)?.is_none() {
@@ -182,15 +168,8 @@ impl Store {
         .await
     }
 
-    /// Deletes a user with their toktok challenges (link tokens, mail
-    /// slots); sessions and queued mail go by foreign-key cascade. False
-    /// when there is no such user.
-    pub async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.admin_delete_user(id, event).await,
-        };
+    async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
+        let db = &self.db;
         let id = id.to_owned();
         db.write(move |tx| {
             let n = tx.execute("DELETE FROM users WHERE id = ?1", [&id])?;
@@ -207,19 +186,14 @@ impl Store {
         .await
     }
 
-    /// Up to `limit` audit events below row id `before`, newest first.
-    pub async fn audit_page(
+    async fn audit_page(
         &self,
         user_id: Option<String>,
         kind: Option<String>,
         before: Option<i64>,
         limit: usize,
     ) -> Result<Vec<AuditRow>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.audit_page(user_id, kind, before, limit).await,
-        };
+        let db = &self.db;
         db.call(move |conn| {
             let mut stmt = conn.prepare(
                 "SELECT id, at, kind, user_id, actor, ip, user_agent, detail
@@ -245,14 +219,8 @@ impl Store {
         .await
     }
 
-    /// Deletes up to `batch` audit events older than `cutoff`; returns how
-    /// many went. Small batches keep the write lock short.
-    pub async fn sweep_audit(&self, cutoff: i64, batch: usize) -> Result<usize, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.sweep_audit(cutoff, batch).await,
-        };
+    async fn sweep_audit(&self, cutoff: i64, batch: usize) -> Result<usize, StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             let n = tx.execute(
                 "DELETE FROM audit_events WHERE id IN

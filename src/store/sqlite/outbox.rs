@@ -17,9 +17,12 @@
 use rusqlite::{params, Row, Transaction};
 use serde_json::{json, Value};
 
-use super::Backend;
-use super::{audit, AuditEvent, Store, StoreError};
+use async_trait::async_trait;
+
+use super::{audit, Sqlite};
 use crate::mail::{LinkSpec, MailKind, OutgoingMail};
+use crate::store::backend::Outbox;
+use crate::store::{AuditEvent, StoreError};
 
 /// The audit kind written when the worker gives a message up.
 pub const AUDIT_MAIL_FAILED: &str = "mail.failed";
@@ -58,7 +61,7 @@ pub struct OutboxRow {
 }
 
 /// The `link` column of `mail`: its link spec as JSON, or NULL.
-pub(super) fn link_json(mail: &OutgoingMail) -> Result<Option<String>, StoreError> {
+pub(crate) fn link_json(mail: &OutgoingMail) -> Result<Option<String>, StoreError> {
     match &mail.link {
         Some(spec) => serde_json::to_string(spec)
             .map(Some)
@@ -68,7 +71,7 @@ pub(super) fn link_json(mail: &OutgoingMail) -> Result<Option<String>, StoreErro
 }
 
 /// The `vars` column of `mail` (`{}` for none).
-pub(super) fn vars_json(mail: &OutgoingMail) -> String {
+pub(crate) fn vars_json(mail: &OutgoingMail) -> String {
     if mail.vars.is_null() {
         "{}".to_owned()
     } else {
@@ -121,7 +124,7 @@ fn queued_from_row(row: &Row<'_>) -> rusqlite::Result<QueuedMail> {
 
 /// Rebuilds a queued message from its columns; damage is an `Err` text,
 /// so one bad row cannot stop the worker.
-pub(super) fn parse_mail(
+pub(crate) fn parse_mail(
     kind: &str,
     recipient: String,
     user_id: Option<String>,
@@ -147,36 +150,24 @@ pub(super) fn parse_mail(
     })
 }
 
-pub(super) fn clip(error: &str) -> String {
+pub(crate) fn clip(error: &str) -> String {
     error.chars().take(MAX_ERROR_CHARS).collect()
 }
 
-impl Store {
-    /// Queues `mail` in a transaction of its own (for mail that reports no
-    /// other change). The caller then wakes the worker with
-    /// `Mailer::notify`.
-    pub async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.enqueue_mail(mail, now).await,
-        };
+#[async_trait]
+impl Outbox for Sqlite {
+    async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
+        let db = &self.db;
         db.write(move |tx| enqueue(tx, &mail, now)).await
     }
 
-    /// Takes up to `limit` due rows (not failed, `next_attempt_at <= now`),
-    /// earliest due first, and leases them until `lease_until`.
-    pub async fn claim_mail(
+    async fn claim_mail(
         &self,
         now: i64,
         lease_until: i64,
         limit: usize,
     ) -> Result<Vec<QueuedMail>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.claim_mail(now, lease_until, limit).await,
-        };
+        let db = &self.db;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         db.write(move |tx| {
             let claimed = {
@@ -200,14 +191,8 @@ impl Store {
         .await
     }
 
-    /// Hands claimed rows back unsent (the worker is stopping): due again
-    /// at `now`, attempts unchanged.
-    pub async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.release_mail(ids, now).await,
-        };
+    async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
+        let db = &self.db;
         if ids.is_empty() {
             return Ok(());
         }
@@ -223,13 +208,8 @@ impl Store {
         .await
     }
 
-    /// The message was accepted: forget it.
-    pub async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.mail_sent(id).await,
-        };
+    async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
             Ok(())
@@ -237,13 +217,8 @@ impl Store {
         .await
     }
 
-    /// Whether row `id` is still queued (not deleted with its user).
-    pub async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.mail_queued(id).await,
-        };
+    async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
+        let db = &self.db;
         db.call(move |conn| {
             let n: i64 =
                 conn.query_row("SELECT count(*) FROM outbox WHERE id = ?1", [id], |r| {
@@ -254,19 +229,13 @@ impl Store {
         .await
     }
 
-    /// A transient failure: one more attempt counted, next one at
-    /// `next_attempt_at`. `error` must hold no secret.
-    pub async fn reschedule_mail(
+    async fn reschedule_mail(
         &self,
         id: String,
         next_attempt_at: i64,
         error: String,
     ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.reschedule_mail(id, next_attempt_at, error).await,
-        };
+        let db = &self.db;
         db.write(move |tx| {
             tx.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2,
@@ -279,23 +248,14 @@ impl Store {
         .await
     }
 
-    /// Gives a message up: marks the row failed (kept for a while, see
-    /// [`Store::sweep_failed_mail`]) and writes a `mail.failed` audit event
-    /// `{kind, attempts, error}` in the same transaction. `attempted` says
-    /// whether this call follows an attempt (counted) or not (a stale or
-    /// damaged row). Returns the attempts made in all.
-    pub async fn give_up_mail(
+    async fn give_up_mail(
         &self,
         mail: QueuedMail,
         now: i64,
         attempted: bool,
         error: String,
     ) -> Result<i64, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.give_up_mail(mail, now, attempted, error).await,
-        };
+        let db = &self.db;
         db.write(move |tx| {
             let attempts = mail.attempts + i64::from(attempted);
             let error = clip(&error);
@@ -328,13 +288,8 @@ impl Store {
         .await
     }
 
-    /// Deletes failed rows given up before `failed_before`.
-    pub async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.sweep_failed_mail(failed_before).await,
-        };
+    async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             Ok(tx.execute(
                 "DELETE FROM outbox WHERE failed_at IS NOT NULL AND failed_at < ?1",
@@ -344,13 +299,8 @@ impl Store {
         .await
     }
 
-    /// When the next unfailed row is due, if any (the worker sleeps until then).
-    pub async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.next_mail_due().await,
-        };
+    async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
+        let db = &self.db;
         db.call(|conn| {
             Ok(conn.query_row(
                 "SELECT MIN(next_attempt_at) FROM outbox WHERE failed_at IS NULL",
@@ -361,13 +311,20 @@ impl Store {
         .await
     }
 
-    /// Every row, queued and failed, in queue order: for tests and operators.
-    pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.outbox_rows().await,
-        };
+    async fn outbox_depth(&self) -> Result<i64, StoreError> {
+        self.db
+            .call(|conn| {
+                Ok(conn.query_row(
+                    "SELECT count(*) FROM outbox WHERE failed_at IS NULL",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .await
+    }
+
+    async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
+        let db = &self.db;
         db.call(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT id, kind, recipient, user_id, created_at, attempts, next_attempt_at,
@@ -398,6 +355,7 @@ mod tests {
     use super::*;
     use crate::mail::{LinkPath, ACTION_RESET};
     use crate::store::Db;
+    use crate::store::Store;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
