@@ -17,6 +17,7 @@
 mod backend;
 mod cache;
 mod dispatch;
+mod flows;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod sqlite;

@@ -1,10 +1,10 @@
 //! Admin reads and changes (`super::super::admin`).
 
 use super::conn::Sql as _;
-use super::users::{end_links, get_user, revoke_sessions, storable, user_from_row, USER_COLUMNS};
-use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
+use super::users::{storable, user_from_row, USER_COLUMNS};
+use super::{count, json_column, lock, try_xact_lock, PgDb};
 use crate::store::backend::Admin;
-use crate::store::sqlite::users::{ALL_LINKS, CREDENTIAL_LINKS};
+use crate::store::flows;
 use crate::store::{AdminChange, AuditEvent, AuditRow, StoreError, UserRecord};
 use async_trait::async_trait;
 
@@ -45,64 +45,8 @@ impl Admin for PgDb {
             return Ok(None);
         }
         let id = id.to_owned();
-        self.write(move |tx| {
-            if get_user(tx, &id)?.is_none() {
-                return Ok(None);
-            }
-            if let Some(role) = &change.role {
-                tx.execute("UPDATE users SET role = $2 WHERE id = $1", &[&id, role])?;
-            }
-            if let Some(disabled) = change.disabled {
-                tx.execute(
-                    "UPDATE users SET disabled = $2 WHERE id = $1",
-                    &[&id, &disabled],
-                )?;
-                if disabled {
-                    revoke_sessions(tx, &id, None, "disabled", now)?;
-                    end_links(tx, &id, ALL_LINKS)?;
-                }
-            }
-            match change.email_confirmed {
-                Some(true) => {
-                    tx.execute(
-                        "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, $2)
-                         WHERE id = $1",
-                        &[&id, &now],
-                    )?;
-                }
-                Some(false) => {
-                    tx.execute(
-                        "UPDATE users SET email_confirmed_at = NULL WHERE id = $1",
-                        &[&id],
-                    )?;
-                }
-                None => {}
-            }
-            if let Some(metadata) = &change.metadata {
-                tx.execute(
-                    "UPDATE users SET metadata = $2 WHERE id = $1",
-                    &[&id, &metadata.to_string()],
-                )?;
-            }
-            if let Some(app_metadata) = &change.app_metadata {
-                tx.execute(
-                    "UPDATE users SET app_metadata = $2 WHERE id = $1",
-                    &[&id, &app_metadata.to_string()],
-                )?;
-            }
-            if let Some(name) = &change.name {
-                tx.execute("UPDATE users SET name = $2 WHERE id = $1", &[&id, name])?;
-            }
-            tx.execute(
-                "UPDATE users SET updated_at = $2 WHERE id = $1",
-                &[&id, &now],
-            )?;
-            for event in &events {
-                audit::insert(tx, event)?;
-            }
-            get_user(tx, &id)
-        })
-        .await
+        self.write(move |tx| flows::admin_update_user(tx, &id, &change, now, &events))
+            .await
     }
 
     async fn admin_end_sessions(
@@ -115,16 +59,8 @@ impl Admin for PgDb {
             return Ok(None);
         }
         let id = id.to_owned();
-        self.write(move |tx| {
-            if get_user(tx, &id)?.is_none() {
-                return Ok(None);
-            }
-            let n = revoke_sessions(tx, &id, None, "admin_logout", now)?;
-            end_links(tx, &id, CREDENTIAL_LINKS)?;
-            audit::insert(tx, &event)?;
-            Ok(Some(n))
-        })
-        .await
+        self.write(move |tx| flows::admin_end_sessions(tx, &id, now, &event))
+            .await
     }
 
     async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
@@ -132,19 +68,8 @@ impl Admin for PgDb {
             return Ok(false);
         }
         let id = id.to_owned();
-        self.write(move |tx| {
-            let n = tx.execute("DELETE FROM users WHERE id = $1", &[&id])?;
-            if n == 0 {
-                return Ok(false);
-            }
-            tx.execute(
-                "DELETE FROM challenges WHERE namespace = 'toktok' AND id = $1",
-                &[&id],
-            )?;
-            audit::insert(tx, &event)?;
-            Ok(true)
-        })
-        .await
+        self.write(move |tx| flows::admin_delete_user(tx, &id, &event))
+            .await
     }
 
     async fn audit_page(

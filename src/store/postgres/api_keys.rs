@@ -1,12 +1,13 @@
 //! Service API keys (`super::super::api_keys`).
 
 use crate::store::backend::ApiKeys;
+use crate::store::flows;
 use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::Sql as _;
 use super::users::storable;
-use super::{audit, PgDb};
+use super::PgDb;
 use crate::store::sqlite::api_keys::{scopes_json, touch_due, TOUCH_EVERY};
 use crate::store::{ApiKeyRecord, AuditEvent, StoreError};
 
@@ -35,24 +36,8 @@ impl ApiKeys for PgDb {
         event: AuditEvent,
     ) -> Result<(), StoreError> {
         let scopes = scopes_json(&record.scopes)?;
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO api_keys (id, name, key_hash, scopes, created_at,
-                    last_used_at, revoked_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[
-                    &record.id,
-                    &record.name,
-                    &key_hash,
-                    &scopes,
-                    &record.created_at,
-                    &record.last_used_at,
-                    &record.revoked_at,
-                ],
-            )?;
-            audit::insert(tx, &event)
-        })
-        .await
+        self.write(move |tx| flows::insert_api_key(tx, &record, &key_hash, &scopes, &event))
+            .await
     }
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
@@ -77,17 +62,8 @@ impl ApiKeys for PgDb {
             return Ok(false);
         }
         let id = id.to_owned();
-        self.write(move |tx| {
-            let n = tx.execute(
-                "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                &[&id, &now],
-            )?;
-            if n > 0 {
-                audit::insert(tx, &event)?;
-            }
-            Ok(n > 0)
-        })
-        .await
+        self.write(move |tx| flows::revoke_api_key(tx, &id, now, &event))
+            .await
     }
 
     async fn api_key_by_hash(

@@ -3,31 +3,19 @@
 use super::conn::{Sql, Tx};
 use super::PgDb;
 use crate::store::backend::Audit;
+use crate::store::flows;
 use crate::store::{AuditEvent, StoreError};
 use async_trait::async_trait;
 
+/// Appends `e` in the caller's transaction (`flows::audit`).
 pub(super) fn insert(tx: &mut Tx<'_>, e: &AuditEvent) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO audit_events (at, kind, user_id, actor, ip, user_agent, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            &e.at,
-            &e.kind,
-            &e.user_id,
-            &e.actor,
-            &e.ip,
-            &e.user_agent,
-            &e.detail.to_string(),
-        ],
-    )?;
-    crate::store::sqlite::audit::trace(e);
-    Ok(())
+    flows::audit(tx, e)
 }
 
 #[async_trait]
 impl Audit for PgDb {
     async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-        self.write(move |tx| insert(tx, &event)).await
+        self.write(move |tx| flows::audit(tx, &event)).await
     }
 
     async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {

@@ -4,6 +4,7 @@
 use super::conn::Sql;
 use super::{count, PgDb};
 use crate::store::backend::{LockRuleBox, Lockout};
+use crate::store::flows;
 use crate::store::lockout::{LoginClient, MAX_KNOWN_CLIENTS};
 use crate::store::StoreError;
 use async_trait::async_trait;
@@ -96,22 +97,8 @@ impl Lockout for PgDb {
     ) -> Result<(), StoreError> {
         let key = email_key.to_owned();
         let client = client.map(|c| c.key.clone());
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE login_failures SET failures = failures - 1
-                 WHERE email_key = $1 AND failures > 0",
-                &[&key],
-            )?;
-            if let Some(client) = client {
-                tx.execute(
-                    "UPDATE login_failures_by_client SET failures = failures - 1
-                     WHERE email_key = $1 AND client = $2 AND failures > 0",
-                    &[&key, &client],
-                )?;
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |tx| flows::return_login_attempt(tx, &key, client.as_deref()))
+            .await
     }
 
     async fn login_succeeded(

@@ -38,6 +38,7 @@ mod outbox;
 mod ratelimit;
 mod sessions;
 mod tls;
+mod tx;
 mod users;
 
 use std::sync::Arc;

@@ -5,33 +5,18 @@
 //! neither waits for the other's claim.
 
 use crate::store::backend::Outbox;
+use crate::store::flows;
 use async_trait::async_trait;
 use postgres::Row;
-use serde_json::json;
 
 use super::conn::{Sql, Tx};
-use super::{audit, count, lock, try_xact_lock, PgDb};
+use super::{count, lock, try_xact_lock, PgDb};
 use crate::mail::OutgoingMail;
-use crate::store::sqlite::outbox::{clip, link_json, parse_mail, vars_json};
-use crate::store::{AuditEvent, OutboxRow, QueuedMail, StoreError, AUDIT_MAIL_FAILED};
+use crate::store::sqlite::outbox::parse_mail;
+use crate::store::{OutboxRow, QueuedMail, StoreError};
 
 pub(super) fn enqueue(tx: &mut Tx<'_>, mail: &OutgoingMail, now: i64) -> Result<(), StoreError> {
-    let link = link_json(mail)?;
-    let vars = vars_json(mail);
-    tx.execute(
-        "INSERT INTO outbox (id, kind, recipient, user_id, link, vars, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        &[
-            &uuid::Uuid::now_v7().to_string(),
-            &mail.kind.as_str(),
-            &mail.to,
-            &mail.user_id,
-            &link,
-            &vars,
-            &now,
-        ],
-    )?;
-    Ok(())
+    flows::enqueue(tx, mail, now)
 }
 
 fn queued_from_row(row: &Row) -> Result<QueuedMail, StoreError> {
@@ -55,7 +40,7 @@ fn queued_from_row(row: &Row) -> Result<QueuedMail, StoreError> {
 #[async_trait]
 impl Outbox for PgDb {
     async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
-        self.write(move |tx| enqueue(tx, &mail, now)).await
+        self.write(move |tx| flows::enqueue(tx, &mail, now)).await
     }
 
     async fn claim_mail(
@@ -127,16 +112,8 @@ impl Outbox for PgDb {
         next_attempt_at: i64,
         error: String,
     ) -> Result<(), StoreError> {
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2,
-                     last_error = $3
-                 WHERE id = $1",
-                &[&id, &next_attempt_at, &clip(&error)],
-            )?;
-            Ok(())
-        })
-        .await
+        self.write(move |tx| flows::reschedule_mail(tx, &id, next_attempt_at, &error))
+            .await
     }
 
     async fn give_up_mail(
@@ -146,35 +123,8 @@ impl Outbox for PgDb {
         attempted: bool,
         error: String,
     ) -> Result<i64, StoreError> {
-        self.write(move |tx| {
-            let attempts = mail.attempts + i64::from(attempted);
-            let error = clip(&error);
-            let changed = tx.execute(
-                "UPDATE outbox SET attempts = $2, last_error = $3, failed_at = $4
-                 WHERE id = $1 AND failed_at IS NULL",
-                &[&mail.id, &attempts, &error, &now],
-            )?;
-            if changed == 1 {
-                audit::insert(
-                    tx,
-                    &AuditEvent {
-                        at: now,
-                        kind: AUDIT_MAIL_FAILED,
-                        user_id: mail.user_id.clone(),
-                        actor: None,
-                        ip: None,
-                        user_agent: None,
-                        detail: json!({
-                            "kind": mail.kind,
-                            "attempts": attempts,
-                            "error": error,
-                        }),
-                    },
-                )?;
-            }
-            Ok(attempts)
-        })
-        .await
+        self.write(move |tx| flows::give_up_mail(tx, &mail, now, attempted, &error))
+            .await
     }
 
     async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {

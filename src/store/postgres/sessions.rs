@@ -6,14 +6,14 @@
 //! the token it raced.
 
 use crate::store::backend::{DecideRefresh, ReuseEvent, Sessions};
+use crate::store::flows;
 use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::Sql;
-use super::users::{end_links, revoke_sessions, storable, user_from_row_at, USER_COLUMNS};
+use super::users::{storable, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
 use crate::store::sqlite::sessions::{amr_from_text, amr_to_text};
-use crate::store::sqlite::users::CREDENTIAL_LINKS;
 use crate::store::{
     AuditEvent, RefreshDecision, SessionKey, SessionRecord, StoreError, UserRecord,
 };
@@ -255,18 +255,8 @@ impl Sessions for PgDb {
             return Ok(false);
         }
         let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
-        self.write(move |tx| {
-            let n = tx.execute(
-                "UPDATE sessions SET revoked_at = $3, revoked_reason = 'logout'
-                 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
-                &[&sid, &user_id, &now],
-            )?;
-            if n > 0 {
-                audit::insert(tx, &event)?;
-            }
-            Ok(n > 0)
-        })
-        .await
+        self.write(move |tx| flows::end_session(tx, &user_id, &sid, now, &event))
+            .await
     }
 
     async fn end_all_sessions(
@@ -276,13 +266,8 @@ impl Sessions for PgDb {
         event: AuditEvent,
     ) -> Result<usize, StoreError> {
         let user_id = user_id.to_owned();
-        self.write(move |tx| {
-            let n = revoke_sessions(tx, &user_id, None, "logout_all", now)?;
-            end_links(tx, &user_id, CREDENTIAL_LINKS)?;
-            audit::insert(tx, &event)?;
-            Ok(n)
-        })
-        .await
+        self.write(move |tx| flows::end_all_sessions(tx, &user_id, now, &event))
+            .await
     }
 
     /// Only one instance sweeps at a time; the others skip (0).

@@ -1,13 +1,14 @@
 //! Users, login failures and queued account mail (`super::super::users`).
 
 use crate::store::backend::Users;
+use crate::store::flows;
 use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, PgDb};
 use crate::mail::OutgoingMail;
-use crate::store::sqlite::users::{drops_notices, ALL_LINKS, CREDENTIAL_LINKS, NOTICE_WITH_LINK};
+use crate::store::sqlite::users::{drops_notices, NOTICE_WITH_LINK};
 use crate::store::{AuditEvent, MailSlot, ProfileChange, StoreError, UserRecord};
 
 pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \
@@ -110,28 +111,8 @@ impl Users for PgDb {
         event: AuditEvent,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), StoreError> {
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role,
-                    metadata, app_metadata, password_hash, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-                &[
-                    &user.id,
-                    &user.email,
-                    &email_key,
-                    &user.email_confirmed_at,
-                    &user.name,
-                    &user.role,
-                    &user.metadata.to_string(),
-                    &user.app_metadata.to_string(),
-                    &user.password_hash,
-                    &user.created_at,
-                ],
-            )?;
-            audit::insert(tx, &event)?;
-            enqueue_all(tx, &mails, user.created_at)
-        })
-        .await
+        self.write(move |tx| flows::insert_user(tx, &user, &email_key, &event, &mails))
+            .await
     }
 
     async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
@@ -163,23 +144,8 @@ impl Users for PgDb {
         now: i64,
     ) -> Result<Option<UserRecord>, StoreError> {
         let id = id.to_owned();
-        self.write(move |tx| {
-            if let Some(name) = &change.name {
-                tx.execute("UPDATE users SET name = $2 WHERE id = $1", &[&id, name])?;
-            }
-            if let Some(metadata) = &change.metadata {
-                tx.execute(
-                    "UPDATE users SET metadata = $2 WHERE id = $1",
-                    &[&id, &metadata.to_string()],
-                )?;
-            }
-            tx.execute(
-                "UPDATE users SET updated_at = $2 WHERE id = $1",
-                &[&id, &now],
-            )?;
-            get_user(tx, &id)
-        })
-        .await
+        self.write(move |tx| flows::update_profile(tx, &id, &change, now))
+            .await
     }
 
     async fn set_password(
@@ -193,27 +159,7 @@ impl Users for PgDb {
     ) -> Result<(), StoreError> {
         let id = id.to_owned();
         self.write(move |tx| {
-            tx.execute(
-                "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
-                &[&id, &phc, &now],
-            )?;
-            tx.execute(
-                "DELETE FROM login_failures
-                 WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
-                &[&id],
-            )?;
-            tx.execute(
-                "DELETE FROM login_failures_by_client
-                 WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
-                &[&id],
-            )?;
-            // As on SQLite: no address keeps passing the lockout on the
-            // strength of the old password.
-            tx.execute("DELETE FROM sign_in_clients WHERE user_id = $1", &[&id])?;
-            revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
-            end_links(tx, &id, CREDENTIAL_LINKS)?;
-            audit::insert(tx, &event)?;
-            enqueue_all(tx, &mails, now)
+            flows::set_password(tx, &id, &phc, keep.as_deref(), now, &event, &mails)
         })
         .await
     }
@@ -225,17 +171,8 @@ impl Users for PgDb {
         event: AuditEvent,
     ) -> Result<Option<UserRecord>, StoreError> {
         let id = id.to_owned();
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, $2),
-                    updated_at = $2
-                 WHERE id = $1",
-                &[&id, &now],
-            )?;
-            audit::insert(tx, &event)?;
-            get_user(tx, &id)
-        })
-        .await
+        self.write(move |tx| flows::confirm_email(tx, &id, now, &event))
+            .await
     }
 
     async fn change_email(
@@ -247,18 +184,8 @@ impl Users for PgDb {
         event: AuditEvent,
     ) -> Result<Option<UserRecord>, StoreError> {
         let id = id.to_owned();
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE users SET email = $2, email_key = $3, email_confirmed_at = $4,
-                    updated_at = $4
-                 WHERE id = $1",
-                &[&id, &email, &email_key, &now],
-            )?;
-            end_links(tx, &id, ALL_LINKS)?;
-            audit::insert(tx, &event)?;
-            get_user(tx, &id)
-        })
-        .await
+        self.write(move |tx| flows::change_email(tx, &id, &email, &email_key, now, &event))
+            .await
     }
 
     async fn queue_mail_slotted(
@@ -334,23 +261,14 @@ impl Users for PgDb {
         now: i64,
         event: Option<AuditEvent>,
     ) -> Result<(), StoreError> {
-        self.write(move |tx| {
-            if let Some(event) = &event {
-                audit::insert(tx, event)?;
-            }
-            enqueue_all(tx, &mails, now)
-        })
-        .await
+        self.write(move |tx| flows::queue_mail(tx, &mails, now, event.as_ref()))
+            .await
     }
 
     async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
         let id = id.to_owned();
-        self.write(move |tx| {
-            let n = tx.execute("DELETE FROM users WHERE id = $1", &[&id])?;
-            audit::insert(tx, &event)?;
-            Ok(n > 0)
-        })
-        .await
+        self.write(move |tx| flows::delete_user(tx, &id, &event))
+            .await
     }
 
     async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {

@@ -8,11 +8,12 @@
 use rusqlite::params;
 use serde_json::Value;
 
-use super::users::{end_links, get_user, revoke_sessions, ALL_LINKS, CREDENTIAL_LINKS};
+use super::users::get_user;
 use async_trait::async_trait;
 
-use super::{audit, json_column, Sqlite};
+use super::{json_column, Sqlite};
 use crate::store::backend::Admin;
+use crate::store::flows;
 use crate::store::{AuditEvent, StoreError, UserRecord};
 
 /// An admin's edit of a user; `None` leaves a field as it is.
@@ -80,72 +81,10 @@ impl Admin for Sqlite {
         now: i64,
         events: Vec<AuditEvent>,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let db = &self.db;
         let id = id.to_owned();
-        db.write(move |tx| {
-            if get_user(tx, &id)?.is_none() {
-                return Ok(None);
-            }
-            if let Some(role) = &change.role {
-                tx.execute(
-                    "UPDATE users SET role = ?2 WHERE id = ?1",
-                    params![id, role],
-                )?;
-            }
-            if let Some(disabled) = change.disabled {
-                tx.execute(
-                    "UPDATE users SET disabled = ?2 WHERE id = ?1",
-                    params![id, disabled],
-                )?;
-                if disabled {
-                    revoke_sessions(tx, &id, None, "disabled", now)?;
-                    end_links(tx, &id, ALL_LINKS)?;
-                }
-            }
-            match change.email_confirmed {
-                Some(true) => {
-                    tx.execute(
-                        "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, ?2)
-                             WHERE id = ?1",
-                        params![id, now],
-                    )?;
-                }
-                Some(false) => {
-                    tx.execute(
-                        "UPDATE users SET email_confirmed_at = NULL WHERE id = ?1",
-                        [&id],
-                    )?;
-                }
-                None => {}
-            }
-            if let Some(metadata) = &change.metadata {
-                tx.execute(
-                    "UPDATE users SET metadata = ?2 WHERE id = ?1",
-                    params![id, metadata.to_string()],
-                )?;
-            }
-            if let Some(app_metadata) = &change.app_metadata {
-                tx.execute(
-                    "UPDATE users SET app_metadata = ?2 WHERE id = ?1",
-                    params![id, app_metadata.to_string()],
-                )?;
-            }
-            if let Some(name) = &change.name {
-                tx.execute(
-                    "UPDATE users SET name = ?2 WHERE id = ?1",
-                    params![id, name],
-                )?;
-            }
-            tx.execute(
-                "UPDATE users SET updated_at = ?2 WHERE id = ?1",
-                params![id, now],
-            )?;
-            for event in &events {
-                audit::insert(tx, event)?;
-            }
-            get_user(tx, &id)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::admin_update_user(tx, &id, &change, now, &events))
+            .await
     }
 
     async fn admin_end_sessions(
@@ -154,36 +93,17 @@ impl Admin for Sqlite {
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<usize>, StoreError> {
-        let db = &self.db;
         let id = id.to_owned();
-        db.write(move |tx| {
-            if get_user(tx, &id)?.is_none() {
-                return Ok(None);
-            }
-            let n = revoke_sessions(tx, &id, None, "admin_logout", now)?;
-            end_links(tx, &id, CREDENTIAL_LINKS)?;
-            audit::insert(tx, &event)?;
-            Ok(Some(n))
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::admin_end_sessions(tx, &id, now, &event))
+            .await
     }
 
     async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        let db = &self.db;
         let id = id.to_owned();
-        db.write(move |tx| {
-            let n = tx.execute("DELETE FROM users WHERE id = ?1", [&id])?;
-            if n == 0 {
-                return Ok(false);
-            }
-            tx.execute(
-                "DELETE FROM challenges WHERE namespace = 'toktok' AND id = ?1",
-                [&id],
-            )?;
-            audit::insert(tx, &event)?;
-            Ok(true)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::admin_delete_user(tx, &id, &event))
+            .await
     }
 
     async fn audit_page(

@@ -16,9 +16,10 @@ use rusqlite::{params, OptionalExtension as _, Row};
 
 use async_trait::async_trait;
 
-use super::{audit, Sqlite};
+use super::Sqlite;
 use crate::auth::api_keys::Scope;
 use crate::store::backend::ApiKeys;
+use crate::store::flows;
 use crate::store::{AuditEvent, StoreError};
 
 /// `last_used_at` is rewritten only when it is older than this (seconds).
@@ -75,26 +76,10 @@ impl ApiKeys for Sqlite {
         key_hash: String,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        let db = &self.db;
         let scopes = scopes_json(&record.scopes)?;
-        db.write(move |tx| {
-            tx.execute(
-                "INSERT INTO api_keys (id, name, key_hash, scopes, created_at,
-                        last_used_at, revoked_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    record.id,
-                    record.name,
-                    key_hash,
-                    scopes,
-                    record.created_at,
-                    record.last_used_at,
-                    record.revoked_at,
-                ],
-            )?;
-            audit::insert(tx, &event)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::insert_api_key(tx, &record, &key_hash, &scopes, &event))
+            .await
     }
 
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
@@ -115,19 +100,10 @@ impl ApiKeys for Sqlite {
         now: i64,
         event: AuditEvent,
     ) -> Result<bool, StoreError> {
-        let db = &self.db;
         let id = id.to_owned();
-        db.write(move |tx| {
-            let n = tx.execute(
-                "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                params![id, now],
-            )?;
-            if n > 0 {
-                audit::insert(tx, &event)?;
-            }
-            Ok(n > 0)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::revoke_api_key(tx, &id, now, &event))
+            .await
     }
 
     async fn api_key_by_hash(

@@ -3,13 +3,14 @@
 //! Events are written in the same transaction as the change they describe,
 //! so the log never claims what did not happen nor misses what did.
 
-use rusqlite::{params, Transaction};
+use rusqlite::Transaction;
 use serde_json::Value;
 
 use async_trait::async_trait;
 
 use super::Sqlite;
 use crate::store::backend::Audit;
+use crate::store::flows;
 use crate::store::StoreError;
 
 /// One security event. `detail` is small JSON and never holds a secret.
@@ -25,22 +26,10 @@ pub struct AuditEvent {
     pub detail: Value,
 }
 
+/// Appends `e` in the caller's transaction (`flows::audit`).
 pub(super) fn insert(tx: &Transaction<'_>, e: &AuditEvent) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "INSERT INTO audit_events (at, kind, user_id, actor, ip, user_agent, detail)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        e.at,
-        e.kind,
-        e.user_id,
-        e.actor,
-        e.ip,
-        e.user_agent,
-        e.detail.to_string()
-    ])?;
-    trace(e);
-    Ok(())
+    let mut tx = tx;
+    flows::audit(&mut tx, e)
 }
 
 /// The tracing target of audit events. JSON logs write their `detail` as
@@ -64,8 +53,7 @@ pub(crate) fn trace(e: &AuditEvent) {
 #[async_trait]
 impl Audit for Sqlite {
     async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-        let db = &self.db;
-        db.write(move |tx| insert(tx, &event)).await
+        self.db.write_tx(move |tx| flows::audit(tx, &event)).await
     }
 
     async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {

@@ -14,6 +14,7 @@ use async_trait::async_trait;
 
 use super::Sqlite;
 use crate::store::backend::{LockRuleBox, Lockout};
+use crate::store::flows;
 use crate::store::StoreError;
 
 /// The client of a sign-in attempt, for the counters by client.
@@ -117,25 +118,11 @@ impl Lockout for Sqlite {
         email_key: &str,
         client: Option<&LoginClient>,
     ) -> Result<(), StoreError> {
-        let db = &self.db;
         let key = email_key.to_owned();
         let client = client.map(|c| c.key.clone());
-        db.write(move |tx| {
-            tx.execute(
-                "UPDATE login_failures SET failures = failures - 1
-                     WHERE email_key = ?1 AND failures > 0",
-                [&key],
-            )?;
-            if let Some(client) = client {
-                tx.execute(
-                    "UPDATE login_failures_by_client SET failures = failures - 1
-                         WHERE email_key = ?1 AND client = ?2 AND failures > 0",
-                    [&key, &client],
-                )?;
-            }
-            Ok(())
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::return_login_attempt(tx, &key, client.as_deref()))
+            .await
     }
 
     async fn login_succeeded(

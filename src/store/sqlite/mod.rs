@@ -35,6 +35,7 @@ pub(super) mod outbox;
 pub(super) mod rsa_keys;
 pub(super) mod sessions;
 mod turns;
+mod tx;
 pub(super) mod users;
 
 use std::any::Any;
@@ -285,6 +286,19 @@ impl Db {
             let out = f(&tx)?;
             tx.commit()?;
             Ok(out)
+        })
+        .await
+    }
+
+    /// Runs a shared flow (`super::flows`) like [`Db::write`].
+    pub(crate) async fn write_tx<F, R>(&self, f: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut dyn super::flows::Tx) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        self.write(move |tx| {
+            let mut tx = tx;
+            f(&mut tx)
         })
         .await
     }

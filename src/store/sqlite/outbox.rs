@@ -15,14 +15,15 @@
 //! transport errors only, which never include the message body.
 
 use rusqlite::{params, Row, Transaction};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use async_trait::async_trait;
 
-use super::{audit, Sqlite};
+use super::Sqlite;
 use crate::mail::{LinkSpec, MailKind, OutgoingMail};
 use crate::store::backend::Outbox;
-use crate::store::{AuditEvent, StoreError};
+use crate::store::flows;
+use crate::store::StoreError;
 
 /// The audit kind written when the worker gives a message up.
 pub const AUDIT_MAIL_FAILED: &str = "mail.failed";
@@ -86,22 +87,8 @@ pub(crate) fn enqueue(
     mail: &OutgoingMail,
     now: i64,
 ) -> Result<(), StoreError> {
-    let link = link_json(mail)?;
-    let vars = vars_json(mail);
-    tx.execute(
-        "INSERT INTO outbox (id, kind, recipient, user_id, link, vars, created_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        params![
-            uuid::Uuid::now_v7().to_string(),
-            mail.kind.as_str(),
-            mail.to,
-            mail.user_id,
-            link,
-            vars,
-            now,
-        ],
-    )?;
-    Ok(())
+    let mut tx = tx;
+    flows::enqueue(&mut tx, mail, now)
 }
 
 fn queued_from_row(row: &Row<'_>) -> rusqlite::Result<QueuedMail> {
@@ -157,8 +144,9 @@ pub(crate) fn clip(error: &str) -> String {
 #[async_trait]
 impl Outbox for Sqlite {
     async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
-        let db = &self.db;
-        db.write(move |tx| enqueue(tx, &mail, now)).await
+        self.db
+            .write_tx(move |tx| flows::enqueue(tx, &mail, now))
+            .await
     }
 
     async fn claim_mail(
@@ -235,17 +223,9 @@ impl Outbox for Sqlite {
         next_attempt_at: i64,
         error: String,
     ) -> Result<(), StoreError> {
-        let db = &self.db;
-        db.write(move |tx| {
-            tx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2,
-                         last_error = ?3
-                     WHERE id = ?1",
-                params![id, next_attempt_at, clip(&error)],
-            )?;
-            Ok(())
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::reschedule_mail(tx, &id, next_attempt_at, &error))
+            .await
     }
 
     async fn give_up_mail(
@@ -255,37 +235,9 @@ impl Outbox for Sqlite {
         attempted: bool,
         error: String,
     ) -> Result<i64, StoreError> {
-        let db = &self.db;
-        db.write(move |tx| {
-            let attempts = mail.attempts + i64::from(attempted);
-            let error = clip(&error);
-            let changed = tx.execute(
-                "UPDATE outbox SET attempts = ?2, last_error = ?3, failed_at = ?4
-                     WHERE id = ?1 AND failed_at IS NULL",
-                params![mail.id, attempts, error, now],
-            )?;
-            // Gone meanwhile (its user was deleted): nothing to record.
-            if changed == 1 {
-                audit::insert(
-                    tx,
-                    &AuditEvent {
-                        at: now,
-                        kind: AUDIT_MAIL_FAILED,
-                        user_id: mail.user_id.clone(),
-                        actor: None,
-                        ip: None,
-                        user_agent: None,
-                        detail: json!({
-                            "kind": mail.kind,
-                            "attempts": attempts,
-                            "error": error,
-                        }),
-                    },
-                )?;
-            }
-            Ok(attempts)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::give_up_mail(tx, &mail, now, attempted, &error))
+            .await
     }
 
     async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
@@ -356,6 +308,7 @@ mod tests {
     use crate::mail::{LinkPath, ACTION_RESET};
     use crate::store::Db;
     use crate::store::Store;
+    use serde_json::json;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();

@@ -8,11 +8,12 @@
 
 use rusqlite::{params, OptionalExtension as _, Row};
 
-use super::users::{end_links, get_user, revoke_sessions, CREDENTIAL_LINKS};
+use super::users::get_user;
 use async_trait::async_trait;
 
 use super::{audit, Sqlite};
 use crate::store::backend::{DecideRefresh, ReuseEvent, Sessions};
+use crate::store::flows;
 use crate::store::{AuditEvent, StoreError, UserRecord};
 
 /// A session as stored.
@@ -302,20 +303,10 @@ impl Sessions for Sqlite {
         now: i64,
         event: AuditEvent,
     ) -> Result<bool, StoreError> {
-        let db = &self.db;
         let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
-        db.write(move |tx| {
-            let n = tx.execute(
-                "UPDATE sessions SET revoked_at = ?3, revoked_reason = 'logout'
-                     WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3",
-                params![sid, user_id, now],
-            )?;
-            if n > 0 {
-                audit::insert(tx, &event)?;
-            }
-            Ok(n > 0)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::end_session(tx, &user_id, &sid, now, &event))
+            .await
     }
 
     async fn end_all_sessions(
@@ -324,15 +315,10 @@ impl Sessions for Sqlite {
         now: i64,
         event: AuditEvent,
     ) -> Result<usize, StoreError> {
-        let db = &self.db;
         let user_id = user_id.to_owned();
-        db.write(move |tx| {
-            let n = revoke_sessions(tx, &user_id, None, "logout_all", now)?;
-            end_links(tx, &user_id, CREDENTIAL_LINKS)?;
-            audit::insert(tx, &event)?;
-            Ok(n)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::end_all_sessions(tx, &user_id, now, &event))
+            .await
     }
 
     async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {

@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use super::{audit, json_column, Sqlite};
 use crate::mail::{MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET};
 use crate::store::backend::Users;
+use crate::store::flows;
 use crate::store::{AuditEvent, StoreError};
 
 /// A throttle slot that queueing mail claims: one mail of a kind per slot
@@ -202,29 +203,9 @@ impl Users for Sqlite {
         event: AuditEvent,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), StoreError> {
-        let db = &self.db;
-        db.write(move |tx| {
-            tx.execute(
-                "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role,
-                        metadata, app_metadata, password_hash, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
-                params![
-                    user.id,
-                    user.email,
-                    email_key,
-                    user.email_confirmed_at,
-                    user.name,
-                    user.role,
-                    user.metadata.to_string(),
-                    user.app_metadata.to_string(),
-                    user.password_hash,
-                    user.created_at,
-                ],
-            )?;
-            audit::insert(tx, &event)?;
-            enqueue_all(tx, &mails, user.created_at)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::insert_user(tx, &user, &email_key, &event, &mails))
+            .await
     }
 
     async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
@@ -249,28 +230,10 @@ impl Users for Sqlite {
         change: ProfileChange,
         now: i64,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let db = &self.db;
         let id = id.to_owned();
-        db.write(move |tx| {
-            if let Some(name) = &change.name {
-                tx.execute(
-                    "UPDATE users SET name = ?2 WHERE id = ?1",
-                    params![id, name],
-                )?;
-            }
-            if let Some(metadata) = &change.metadata {
-                tx.execute(
-                    "UPDATE users SET metadata = ?2 WHERE id = ?1",
-                    params![id, metadata.to_string()],
-                )?;
-            }
-            tx.execute(
-                "UPDATE users SET updated_at = ?2 WHERE id = ?1",
-                params![id, now],
-            )?;
-            get_user(tx, &id)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::update_profile(tx, &id, &change, now))
+            .await
     }
 
     async fn set_password(
@@ -282,33 +245,12 @@ impl Users for Sqlite {
         event: AuditEvent,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), StoreError> {
-        let db = &self.db;
         let id = id.to_owned();
-        db.write(move |tx| {
-            tx.execute(
-                "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
-                params![id, phc, now],
-            )?;
-            tx.execute(
-                "DELETE FROM login_failures
-                     WHERE email_key = (SELECT email_key FROM users WHERE id = ?1)",
-                [&id],
-            )?;
-            tx.execute(
-                "DELETE FROM login_failures_by_client
-                     WHERE email_key = (SELECT email_key FROM users WHERE id = ?1)",
-                [&id],
-            )?;
-            // Addresses that signed in with the old password no longer
-            // pass the account-wide lockout (TT-09): whoever used a stolen
-            // password from one must not keep that after the change.
-            tx.execute("DELETE FROM sign_in_clients WHERE user_id = ?1", [&id])?;
-            revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
-            end_links(tx, &id, CREDENTIAL_LINKS)?;
-            audit::insert(tx, &event)?;
-            enqueue_all(tx, &mails, now)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| {
+                flows::set_password(tx, &id, &phc, keep.as_deref(), now, &event, &mails)
+            })
+            .await
     }
 
     async fn confirm_email(
@@ -317,19 +259,10 @@ impl Users for Sqlite {
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let db = &self.db;
         let id = id.to_owned();
-        db.write(move |tx| {
-            tx.execute(
-                "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, ?2),
-                        updated_at = ?2
-                     WHERE id = ?1",
-                params![id, now],
-            )?;
-            audit::insert(tx, &event)?;
-            get_user(tx, &id)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::confirm_email(tx, &id, now, &event))
+            .await
     }
 
     async fn change_email(
@@ -340,20 +273,10 @@ impl Users for Sqlite {
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<UserRecord>, StoreError> {
-        let db = &self.db;
         let id = id.to_owned();
-        db.write(move |tx| {
-            tx.execute(
-                "UPDATE users SET email = ?2, email_key = ?3, email_confirmed_at = ?4,
-                        updated_at = ?4
-                     WHERE id = ?1",
-                params![id, email, email_key, now],
-            )?;
-            end_links(tx, &id, ALL_LINKS)?;
-            audit::insert(tx, &event)?;
-            get_user(tx, &id)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::change_email(tx, &id, &email, &email_key, now, &event))
+            .await
     }
 
     async fn queue_mail_slotted(
@@ -409,25 +332,16 @@ impl Users for Sqlite {
         now: i64,
         event: Option<AuditEvent>,
     ) -> Result<(), StoreError> {
-        let db = &self.db;
-        db.write(move |tx| {
-            if let Some(event) = &event {
-                audit::insert(tx, event)?;
-            }
-            enqueue_all(tx, &mails, now)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::queue_mail(tx, &mails, now, event.as_ref()))
+            .await
     }
 
     async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        let db = &self.db;
         let id = id.to_owned();
-        db.write(move |tx| {
-            let n = tx.execute("DELETE FROM users WHERE id = ?1", [&id])?;
-            audit::insert(tx, &event)?;
-            Ok(n > 0)
-        })
-        .await
+        self.db
+            .write_tx(move |tx| flows::delete_user(tx, &id, &event))
+            .await
     }
 
     async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
