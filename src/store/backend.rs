@@ -28,9 +28,8 @@ use std::any::Any;
 use async_trait::async_trait;
 
 use super::{
-    AdminChange, ApiKeyRecord, AuditEvent, AuditRow, KeyRow, LoginClient, MailSlot, OutboxRow,
-    ProfileChange, QueuedMail, RefreshDecision, RsaKeyRow, SessionKey, SessionRecord, StoreError,
-    UserRecord,
+    ApiKeyRecord, AuditEvent, AuditRow, KeyRow, LoginClient, MailSlot, OutboxRow, QueuedMail,
+    RefreshDecision, RsaKeyRow, SessionKey, SessionRecord, StoreError, UserRecord,
 };
 use crate::challenge::row::{ChallengeRow, RowKey, Step};
 use crate::mail::OutgoingMail;
@@ -44,6 +43,9 @@ pub(crate) type ReuseEvent = Box<dyn FnOnce(&SessionRecord) -> AuditEvent + Send
 pub(crate) type Erased = Box<dyn Any + Send>;
 /// The engine's decision for one challenge step, answer type-erased.
 pub(crate) type DecideStep = Box<dyn FnOnce(Option<&ChallengeRow>) -> Step<Erased> + Send>;
+/// A shared write (`flows.rs`), answer type-erased (see `Backend::write_flow`).
+pub(crate) type Flow =
+    Box<dyn FnOnce(&mut dyn super::flows::Tx) -> Result<Erased, StoreError> + Send>;
 /// The lockout rule `Lockout::take_login_attempt` judges by.
 pub(crate) type LockRuleBox = Box<dyn Fn(u32, i64) -> Option<u64> + Send>;
 
@@ -72,6 +74,11 @@ pub(crate) trait Backend:
     /// processes write unseen (PostgreSQL), which turns the caches off.
     fn generation(&self) -> Option<u64>;
 
+    /// Runs `flow` (one of `flows.rs`) in one write transaction, durable
+    /// before it answers. The answer is type-erased, as for challenge
+    /// steps, so the trait stays object-safe.
+    async fn write_flow(&self, flow: Flow) -> Result<Erased, StoreError>;
+
     /// Answers whether the database responds (for `/ready`).
     async fn ping(&self) -> bool;
 
@@ -85,61 +92,9 @@ pub(crate) trait Backend:
 
 #[async_trait]
 pub(crate) trait Users: Send + Sync {
-    /// Inserts a new user; `email_key` is the lower-cased email, the
-    /// uniqueness key (a taken one is `Conflict("email")`).
-    async fn insert_user(
-        &self,
-        user: UserRecord,
-        email_key: String,
-        event: AuditEvent,
-        mails: Vec<OutgoingMail>,
-    ) -> Result<(), StoreError>;
-
     async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError>;
 
     async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError>;
-
-    /// Applies a profile edit and returns the user as it now is.
-    async fn update_profile(
-        &self,
-        id: &str,
-        change: ProfileChange,
-        now: i64,
-    ) -> Result<Option<UserRecord>, StoreError>;
-
-    /// Sets a new password hash and ends every session but `keep` (all of
-    /// them on a reset) and the pending reset and email-change links; the
-    /// failed-login count starts again, and `mails` (the change notice) are
-    /// queued in the same transaction.
-    async fn set_password(
-        &self,
-        id: &str,
-        phc: String,
-        keep: Option<String>,
-        now: i64,
-        event: AuditEvent,
-        mails: Vec<OutgoingMail>,
-    ) -> Result<(), StoreError>;
-
-    /// Marks the user's address confirmed (once) and returns the user.
-    async fn confirm_email(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<UserRecord>, StoreError>;
-
-    /// Moves the user to a confirmed new address and ends every other
-    /// pending link (they went to, or were about, the old address);
-    /// `Conflict("email")` when another account took it in the meantime.
-    async fn change_email(
-        &self,
-        id: &str,
-        email: String,
-        email_key: String,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<UserRecord>, StoreError>;
 
     /// Queues `mails` (none at all is allowed: the slots alone are then
     /// claimed) unless one of `slots` is taken: claims every slot until
@@ -163,17 +118,6 @@ pub(crate) trait Users: Send + Sync {
 
     /// Deletes address slots that ran out before `now`; returns how many.
     async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError>;
-
-    /// Queues mail, with the audit event of the request, in one transaction.
-    async fn queue_mail(
-        &self,
-        mails: Vec<OutgoingMail>,
-        now: i64,
-        event: Option<AuditEvent>,
-    ) -> Result<(), StoreError>;
-
-    /// Deletes a user; their sessions go with them (foreign key cascade).
-    async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError>;
 
     /// Consecutive failures and the time of the last one, for an email key.
     async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError>;
@@ -243,24 +187,6 @@ pub(crate) trait Sessions: Send + Sync {
         now: i64,
     ) -> Result<Vec<SessionRecord>, StoreError>;
 
-    /// Ends one session of a user; false when it is not theirs or already over.
-    async fn end_session(
-        &self,
-        user_id: &str,
-        sid: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<bool, StoreError>;
-
-    /// Ends every session of a user, and their pending reset and
-    /// email-change links (TT-02).
-    async fn end_all_sessions(
-        &self,
-        user_id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<usize, StoreError>;
-
     /// Deletes sessions that ended (revoked or expired) more than `keep`
     /// seconds ago, and failed-login counters idle for a day.
     async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError>;
@@ -268,25 +194,8 @@ pub(crate) trait Sessions: Send + Sync {
 
 #[async_trait]
 pub(crate) trait ApiKeys: Send + Sync {
-    /// Stores a new key (by its hash) and its audit event together.
-    async fn insert_api_key(
-        &self,
-        record: ApiKeyRecord,
-        key_hash: String,
-        event: AuditEvent,
-    ) -> Result<(), StoreError>;
-
     /// Every key, revoked ones included, newest first.
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError>;
-
-    /// Revokes a live key; false when the id is unknown or already revoked.
-    /// The event is written only when something changed.
-    async fn revoke_api_key(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<bool, StoreError>;
 
     /// The live (not revoked) key with this hash, recording its use: the
     /// lookup is a read, and only a key whose `last_used_at` is unset or
@@ -430,13 +339,6 @@ pub(crate) trait Lockout: Send + Sync {
         locked: LockRuleBox,
     ) -> Result<Result<u32, u64>, StoreError>;
 
-    /// Gives back an attempt [`Store::take_login_attempt`] counted.
-    async fn return_login_attempt(
-        &self,
-        email_key: &str,
-        client: Option<&LoginClient>,
-    ) -> Result<(), StoreError>;
-
     /// After a correct password: clears the account's count and this
     /// client's, and, when `user_id` signed in (`Some`), remembers the
     /// client as known (at most [`MAX_KNOWN_CLIENTS`] per user).
@@ -455,11 +357,6 @@ pub(crate) trait Lockout: Send + Sync {
 
 #[async_trait]
 pub(crate) trait Outbox: Send + Sync {
-    /// Queues `mail` in a transaction of its own (for mail that reports no
-    /// other change). The caller then wakes the worker with
-    /// `Mailer::notify`.
-    async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError>;
-
     /// Takes up to `limit` due rows (not failed, `next_attempt_at <= now`),
     /// earliest due first, and leases them until `lease_until`.
     async fn claim_mail(
@@ -478,28 +375,6 @@ pub(crate) trait Outbox: Send + Sync {
 
     /// Whether row `id` is still queued (not deleted with its user).
     async fn mail_queued(&self, id: String) -> Result<bool, StoreError>;
-
-    /// A transient failure: one more attempt counted, next one at
-    /// `next_attempt_at`. `error` must hold no secret.
-    async fn reschedule_mail(
-        &self,
-        id: String,
-        next_attempt_at: i64,
-        error: String,
-    ) -> Result<(), StoreError>;
-
-    /// Gives a message up: marks the row failed (kept for a while, see
-    /// [`Store::sweep_failed_mail`]) and writes a `mail.failed` audit event
-    /// `{kind, attempts, error}` in the same transaction. `attempted` says
-    /// whether this call follows an attempt (counted) or not (a stale or
-    /// damaged row). Returns the attempts made in all.
-    async fn give_up_mail(
-        &self,
-        mail: QueuedMail,
-        now: i64,
-        attempted: bool,
-        error: String,
-    ) -> Result<i64, StoreError>;
 
     /// Deletes failed rows given up before `failed_before`.
     async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError>;
@@ -525,30 +400,6 @@ pub(crate) trait Admin: Send + Sync {
         limit: usize,
     ) -> Result<Vec<UserRecord>, StoreError>;
 
-    /// Applies an admin edit and writes `events`, in one transaction;
-    /// `None` when there is no such user (nothing is written then).
-    async fn admin_update_user(
-        &self,
-        id: &str,
-        change: AdminChange,
-        now: i64,
-        events: Vec<AuditEvent>,
-    ) -> Result<Option<UserRecord>, StoreError>;
-
-    /// Ends every session of a user and their pending reset and
-    /// email-change links; `None` when there is no such user.
-    async fn admin_end_sessions(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<usize>, StoreError>;
-
-    /// Deletes a user with their toktok challenges (link tokens, mail
-    /// slots); sessions and queued mail go by foreign-key cascade. False
-    /// when there is no such user.
-    async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError>;
-
     /// Up to `limit` audit events below row id `before`, newest first.
     async fn audit_page(
         &self,
@@ -565,9 +416,6 @@ pub(crate) trait Admin: Send + Sync {
 
 #[async_trait]
 pub(crate) trait Audit: Send + Sync {
-    /// Appends one event on its own (for events with no state change).
-    async fn audit(&self, event: AuditEvent) -> Result<(), StoreError>;
-
     /// Events of one kind, oldest first (tests and the admin API).
     async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError>;
 }

@@ -1,7 +1,11 @@
 //! The `Store` methods that add nothing to the backend's: each hands its
-//! arguments to the operation of the same name in the contract
-//! (`backend.rs`, where it is documented) and answers what it answers.
+//! arguments either to the operation of the same name in the contract
+//! (`backend.rs`, where it is documented) or, for a write both backends
+//! make with the same statements in the same order, to its flow
+//! (`flows.rs`), run in one transaction by `Backend::write_flow`.
 
+use super::flows::{self, storable};
+use super::sqlite::api_keys::scopes_json;
 use super::{
     AdminChange, ApiKeyRecord, AuditEvent, AuditRow, KeyRow, LoginClient, MailSlot, OutboxRow,
     ProfileChange, QueuedMail, RsaKeyRow, SessionRecord, Store, StoreError, UserRecord,
@@ -10,7 +14,8 @@ use crate::challenge::row::{ChallengeRow, RowKey};
 use crate::mail::OutgoingMail;
 
 impl Store {
-    /// See `Users::insert_user` (`backend.rs`).
+    /// Inserts a new user; `email_key` is the lower-cased email, the
+    /// uniqueness key (a taken one is `Conflict("email")`).
     pub async fn insert_user(
         &self,
         user: UserRecord,
@@ -18,8 +23,7 @@ impl Store {
         event: AuditEvent,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), StoreError> {
-        self.backend
-            .insert_user(user, email_key, event, mails)
+        self.write(move |tx| flows::insert_user(tx, &user, &email_key, &event, &mails))
             .await
     }
 
@@ -33,17 +37,22 @@ impl Store {
         self.backend.user_by_email_key(key).await
     }
 
-    /// See `Users::update_profile` (`backend.rs`).
+    /// Applies a profile edit and returns the user as it now is.
     pub async fn update_profile(
         &self,
         id: &str,
         change: ProfileChange,
         now: i64,
     ) -> Result<Option<UserRecord>, StoreError> {
-        self.backend.update_profile(id, change, now).await
+        let id = id.to_owned();
+        self.write(move |tx| flows::update_profile(tx, &id, &change, now))
+            .await
     }
 
-    /// See `Users::set_password` (`backend.rs`).
+    /// Sets a new password hash and ends every session but `keep` (all of
+    /// them on a reset) and the pending reset and email-change links; the
+    /// failed-login count starts again, and `mails` (the change notice) are
+    /// queued in the same transaction.
     pub async fn set_password(
         &self,
         id: &str,
@@ -53,22 +62,28 @@ impl Store {
         event: AuditEvent,
         mails: Vec<OutgoingMail>,
     ) -> Result<(), StoreError> {
-        self.backend
-            .set_password(id, phc, keep, now, event, mails)
-            .await
+        let id = id.to_owned();
+        self.write(move |tx| {
+            flows::set_password(tx, &id, &phc, keep.as_deref(), now, &event, &mails)
+        })
+        .await
     }
 
-    /// See `Users::confirm_email` (`backend.rs`).
+    /// Marks the user's address confirmed (once) and returns the user.
     pub async fn confirm_email(
         &self,
         id: &str,
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<UserRecord>, StoreError> {
-        self.backend.confirm_email(id, now, event).await
+        let id = id.to_owned();
+        self.write(move |tx| flows::confirm_email(tx, &id, now, &event))
+            .await
     }
 
-    /// See `Users::change_email` (`backend.rs`).
+    /// Moves the user to a confirmed new address and ends every other
+    /// pending link (they went to, or were about, the old address);
+    /// `Conflict("email")` when another account took it in the meantime.
     pub async fn change_email(
         &self,
         id: &str,
@@ -77,8 +92,8 @@ impl Store {
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<UserRecord>, StoreError> {
-        self.backend
-            .change_email(id, email, email_key, now, event)
+        let id = id.to_owned();
+        self.write(move |tx| flows::change_email(tx, &id, &email, &email_key, now, &event))
             .await
     }
 
@@ -106,19 +121,22 @@ impl Store {
         self.backend.sweep_mail_slots(now).await
     }
 
-    /// See `Users::queue_mail` (`backend.rs`).
+    /// Queues mail, with the audit event of the request, in one transaction.
     pub async fn queue_mail(
         &self,
         mails: Vec<OutgoingMail>,
         now: i64,
         event: Option<AuditEvent>,
     ) -> Result<(), StoreError> {
-        self.backend.queue_mail(mails, now, event).await
+        self.write(move |tx| flows::queue_mail(tx, &mails, now, event.as_ref()))
+            .await
     }
 
-    /// See `Users::delete_user` (`backend.rs`).
+    /// Deletes a user; their sessions go with them (foreign key cascade).
     pub async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        self.backend.delete_user(id, event).await
+        let id = id.to_owned();
+        self.write(move |tx| flows::delete_user(tx, &id, &event))
+            .await
     }
 
     /// See `Users::login_failures` (`backend.rs`).
@@ -161,7 +179,7 @@ impl Store {
         self.backend.list_sessions(user_id, now).await
     }
 
-    /// See `Sessions::end_session` (`backend.rs`).
+    /// Ends one session of a user; false when it is not theirs or already over.
     pub async fn end_session(
         &self,
         user_id: &str,
@@ -169,17 +187,25 @@ impl Store {
         now: i64,
         event: AuditEvent,
     ) -> Result<bool, StoreError> {
-        self.backend.end_session(user_id, sid, now, event).await
+        if !storable(sid) {
+            return Ok(false);
+        }
+        let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
+        self.write(move |tx| flows::end_session(tx, &user_id, &sid, now, &event))
+            .await
     }
 
-    /// See `Sessions::end_all_sessions` (`backend.rs`).
+    /// Ends every session of a user, and their pending reset and
+    /// email-change links (TT-02).
     pub async fn end_all_sessions(
         &self,
         user_id: &str,
         now: i64,
         event: AuditEvent,
     ) -> Result<usize, StoreError> {
-        self.backend.end_all_sessions(user_id, now, event).await
+        let user_id = user_id.to_owned();
+        self.write(move |tx| flows::end_all_sessions(tx, &user_id, now, &event))
+            .await
     }
 
     /// See `Sessions::sweep_sessions` (`backend.rs`).
@@ -187,14 +213,16 @@ impl Store {
         self.backend.sweep_sessions(now, keep).await
     }
 
-    /// See `ApiKeys::insert_api_key` (`backend.rs`).
+    /// Stores a new key (by its hash) and its audit event together.
     pub async fn insert_api_key(
         &self,
         record: ApiKeyRecord,
         key_hash: String,
         event: AuditEvent,
     ) -> Result<(), StoreError> {
-        self.backend.insert_api_key(record, key_hash, event).await
+        let scopes = scopes_json(&record.scopes)?;
+        self.write(move |tx| flows::insert_api_key(tx, &record, &key_hash, &scopes, &event))
+            .await
     }
 
     /// See `ApiKeys::list_api_keys` (`backend.rs`).
@@ -202,14 +230,20 @@ impl Store {
         self.backend.list_api_keys().await
     }
 
-    /// See `ApiKeys::revoke_api_key` (`backend.rs`).
+    /// Revokes a live key; false when the id is unknown or already revoked.
+    /// The event is written only when something changed.
     pub async fn revoke_api_key(
         &self,
         id: &str,
         now: i64,
         event: AuditEvent,
     ) -> Result<bool, StoreError> {
-        self.backend.revoke_api_key(id, now, event).await
+        if !storable(id) {
+            return Ok(false);
+        }
+        let id = id.to_owned();
+        self.write(move |tx| flows::revoke_api_key(tx, &id, now, &event))
+            .await
     }
 
     /// See `Challenges::challenge` (`backend.rs`).
@@ -312,13 +346,16 @@ impl Store {
         self.backend.retire_rsa_keys(retire, forget, now).await
     }
 
-    /// See `Lockout::return_login_attempt` (`backend.rs`).
+    /// Gives back an attempt [`Store::take_login_attempt`] counted.
     pub async fn return_login_attempt(
         &self,
         email_key: &str,
         client: Option<&LoginClient>,
     ) -> Result<(), StoreError> {
-        self.backend.return_login_attempt(email_key, client).await
+        let key = email_key.to_owned();
+        let client = client.map(|c| c.key.clone());
+        self.write(move |tx| flows::return_login_attempt(tx, &key, client.as_deref()))
+            .await
     }
 
     /// See `Lockout::login_succeeded` (`backend.rs`).
@@ -343,9 +380,11 @@ impl Store {
         self.backend.sweep_lockout(idle_before, known_since).await
     }
 
-    /// See `Outbox::enqueue_mail` (`backend.rs`).
+    /// Queues `mail` in a transaction of its own (for mail that reports no
+    /// other change). The caller then wakes the worker with
+    /// `Mailer::notify`.
     pub async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
-        self.backend.enqueue_mail(mail, now).await
+        self.write(move |tx| flows::enqueue(tx, &mail, now)).await
     }
 
     /// See `Outbox::claim_mail` (`backend.rs`).
@@ -373,19 +412,23 @@ impl Store {
         self.backend.mail_queued(id).await
     }
 
-    /// See `Outbox::reschedule_mail` (`backend.rs`).
+    /// A transient failure: one more attempt counted, next one at
+    /// `next_attempt_at`. `error` must hold no secret.
     pub async fn reschedule_mail(
         &self,
         id: String,
         next_attempt_at: i64,
         error: String,
     ) -> Result<(), StoreError> {
-        self.backend
-            .reschedule_mail(id, next_attempt_at, error)
+        self.write(move |tx| flows::reschedule_mail(tx, &id, next_attempt_at, &error))
             .await
     }
 
-    /// See `Outbox::give_up_mail` (`backend.rs`).
+    /// Gives a message up: marks the row failed (kept for a while, see
+    /// [`Store::sweep_failed_mail`]) and writes a `mail.failed` audit event
+    /// `{kind, attempts, error}` in the same transaction. `attempted` says
+    /// whether this call follows an attempt (counted) or not (a stale or
+    /// damaged row). Returns the attempts made in all.
     pub async fn give_up_mail(
         &self,
         mail: QueuedMail,
@@ -393,7 +436,8 @@ impl Store {
         attempted: bool,
         error: String,
     ) -> Result<i64, StoreError> {
-        self.backend.give_up_mail(mail, now, attempted, error).await
+        self.write(move |tx| flows::give_up_mail(tx, &mail, now, attempted, &error))
+            .await
     }
 
     /// See `Outbox::sweep_failed_mail` (`backend.rs`).
@@ -426,7 +470,8 @@ impl Store {
         self.backend.list_users(email_key, after, limit).await
     }
 
-    /// See `Admin::admin_update_user` (`backend.rs`).
+    /// Applies an admin edit and writes `events`, in one transaction;
+    /// `None` when there is no such user (nothing is written then).
     pub async fn admin_update_user(
         &self,
         id: &str,
@@ -434,24 +479,40 @@ impl Store {
         now: i64,
         events: Vec<AuditEvent>,
     ) -> Result<Option<UserRecord>, StoreError> {
-        self.backend
-            .admin_update_user(id, change, now, events)
+        if !storable(id) {
+            return Ok(None);
+        }
+        let id = id.to_owned();
+        self.write(move |tx| flows::admin_update_user(tx, &id, &change, now, &events))
             .await
     }
 
-    /// See `Admin::admin_end_sessions` (`backend.rs`).
+    /// Ends every session of a user and their pending reset and
+    /// email-change links; `None` when there is no such user.
     pub async fn admin_end_sessions(
         &self,
         id: &str,
         now: i64,
         event: AuditEvent,
     ) -> Result<Option<usize>, StoreError> {
-        self.backend.admin_end_sessions(id, now, event).await
+        if !storable(id) {
+            return Ok(None);
+        }
+        let id = id.to_owned();
+        self.write(move |tx| flows::admin_end_sessions(tx, &id, now, &event))
+            .await
     }
 
-    /// See `Admin::admin_delete_user` (`backend.rs`).
+    /// Deletes a user with their toktok challenges (link tokens, mail
+    /// slots); sessions and queued mail go by foreign-key cascade. False
+    /// when there is no such user.
     pub async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        self.backend.admin_delete_user(id, event).await
+        if !storable(id) {
+            return Ok(false);
+        }
+        let id = id.to_owned();
+        self.write(move |tx| flows::admin_delete_user(tx, &id, &event))
+            .await
     }
 
     /// See `Admin::audit_page` (`backend.rs`).
@@ -470,9 +531,9 @@ impl Store {
         self.backend.sweep_audit(cutoff, batch).await
     }
 
-    /// See `Audit::audit` (`backend.rs`).
+    /// Appends one event on its own (for events with no state change).
     pub async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-        self.backend.audit(event).await
+        self.write(move |tx| flows::audit(tx, &event)).await
     }
 
     /// See `Audit::audit_kinds` (`backend.rs`).

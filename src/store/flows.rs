@@ -70,6 +70,14 @@ pub(crate) trait Tx {
 
 use Arg::{Bool, Int, OptInt, OptText, Text};
 
+/// Whether `key` can be in a text column at all. PostgreSQL's text cannot
+/// hold NUL, and a parameter with one is an error (22021, a 500), where
+/// SQLite simply finds no row; so a lookup by such a key (a path segment or
+/// query parameter from a request) answers "none" without asking.
+pub(crate) fn storable(key: &str) -> bool {
+    !key.contains('\0')
+}
+
 /// Appends one audit event in the caller's transaction, and traces it.
 pub(crate) fn audit(tx: &mut dyn Tx, e: &AuditEvent) -> Result<(), StoreError> {
     let detail = e.detail.to_string();

@@ -18,6 +18,7 @@ mod backend;
 mod cache;
 mod dispatch;
 mod flows;
+mod migrations;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub mod sqlite;
@@ -38,7 +39,7 @@ pub use sqlite::users::{MailSlot, ProfileChange, UserRecord};
 pub use sqlite::{Db, GroupCommit};
 
 use crate::challenge::row::{ChallengeRow, RowKey, Step};
-use backend::{Backend, DecideRefresh, DecideStep, Erased, LockRuleBox, ReuseEvent};
+use backend::{Backend, DecideRefresh, DecideStep, Erased, Flow, LockRuleBox, ReuseEvent};
 
 /// Why a store operation failed. Mapped to HTTP once, in `crate::error`.
 #[derive(Debug, thiserror::Error)]
@@ -137,6 +138,20 @@ impl Store {
     #[cfg(feature = "postgres")]
     pub fn pg(&self) -> Option<&postgres::PgDb> {
         self.backend.as_any().downcast_ref::<postgres::PgDb>()
+    }
+
+    /// Runs a shared write (`flows.rs`) on the backend, in one durable
+    /// transaction.
+    async fn write<R, F>(&self, flow: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut dyn flows::Tx) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let flow: Flow = Box::new(move |tx| Ok(Box::new(flow(tx)?) as Erased));
+        let out = self.backend.write_flow(flow).await?;
+        out.downcast::<R>()
+            .map(|out| *out)
+            .map_err(|_| StoreError::Internal("a write answered with another type".to_owned()))
     }
 
     /// Answers whether the database responds (for `/ready`).

@@ -4,8 +4,7 @@ use super::conn::Sql as _;
 use super::users::{storable, user_from_row, USER_COLUMNS};
 use super::{count, json_column, lock, try_xact_lock, PgDb};
 use crate::store::backend::Admin;
-use crate::store::flows;
-use crate::store::{AdminChange, AuditEvent, AuditRow, StoreError, UserRecord};
+use crate::store::{AuditRow, StoreError, UserRecord};
 use async_trait::async_trait;
 
 #[async_trait]
@@ -32,44 +31,6 @@ impl Admin for PgDb {
                 .collect()
         })
         .await
-    }
-
-    async fn admin_update_user(
-        &self,
-        id: &str,
-        change: AdminChange,
-        now: i64,
-        events: Vec<AuditEvent>,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        if !storable(id) {
-            return Ok(None);
-        }
-        let id = id.to_owned();
-        self.write(move |tx| flows::admin_update_user(tx, &id, &change, now, &events))
-            .await
-    }
-
-    async fn admin_end_sessions(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<usize>, StoreError> {
-        if !storable(id) {
-            return Ok(None);
-        }
-        let id = id.to_owned();
-        self.write(move |tx| flows::admin_end_sessions(tx, &id, now, &event))
-            .await
-    }
-
-    async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        if !storable(id) {
-            return Ok(false);
-        }
-        let id = id.to_owned();
-        self.write(move |tx| flows::admin_delete_user(tx, &id, &event))
-            .await
     }
 
     async fn audit_page(

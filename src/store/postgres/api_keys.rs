@@ -1,15 +1,14 @@
 //! Service API keys (`super::super::api_keys`).
 
 use crate::store::backend::ApiKeys;
-use crate::store::flows;
 use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::Sql as _;
 use super::users::storable;
 use super::PgDb;
-use crate::store::sqlite::api_keys::{scopes_json, touch_due, TOUCH_EVERY};
-use crate::store::{ApiKeyRecord, AuditEvent, StoreError};
+use crate::store::sqlite::api_keys::{touch_due, TOUCH_EVERY};
+use crate::store::{ApiKeyRecord, StoreError};
 
 const API_KEY_COLUMNS: &str = "id, name, scopes, created_at, last_used_at, revoked_at";
 
@@ -29,17 +28,6 @@ fn api_key_from_row(row: &Row) -> Result<ApiKeyRecord, StoreError> {
 
 #[async_trait]
 impl ApiKeys for PgDb {
-    async fn insert_api_key(
-        &self,
-        record: ApiKeyRecord,
-        key_hash: String,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let scopes = scopes_json(&record.scopes)?;
-        self.write(move |tx| flows::insert_api_key(tx, &record, &key_hash, &scopes, &event))
-            .await
-    }
-
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         self.call(|conn| {
             let sql =
@@ -50,20 +38,6 @@ impl ApiKeys for PgDb {
                 .collect()
         })
         .await
-    }
-
-    async fn revoke_api_key(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<bool, StoreError> {
-        if !storable(id) {
-            return Ok(false);
-        }
-        let id = id.to_owned();
-        self.write(move |tx| flows::revoke_api_key(tx, &id, now, &event))
-            .await
     }
 
     async fn api_key_by_hash(

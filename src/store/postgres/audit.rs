@@ -14,10 +14,6 @@ pub(super) fn insert(tx: &mut Tx<'_>, e: &AuditEvent) -> Result<(), StoreError> 
 
 #[async_trait]
 impl Audit for PgDb {
-    async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-        self.write(move |tx| flows::audit(tx, &event)).await
-    }
-
     async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let user_id = user_id.to_owned();
         self.call(move |conn| {

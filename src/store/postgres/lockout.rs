@@ -4,7 +4,6 @@
 use super::conn::Sql;
 use super::{count, PgDb};
 use crate::store::backend::{LockRuleBox, Lockout};
-use crate::store::flows;
 use crate::store::lockout::{LoginClient, MAX_KNOWN_CLIENTS};
 use crate::store::StoreError;
 use async_trait::async_trait;
@@ -88,17 +87,6 @@ impl Lockout for PgDb {
             Ok(Ok(failures(n)))
         })
         .await
-    }
-
-    async fn return_login_attempt(
-        &self,
-        email_key: &str,
-        client: Option<&LoginClient>,
-    ) -> Result<(), StoreError> {
-        let key = email_key.to_owned();
-        let client = client.map(|c| c.key.clone());
-        self.write(move |tx| flows::return_login_attempt(tx, &key, client.as_deref()))
-            .await
     }
 
     async fn login_succeeded(

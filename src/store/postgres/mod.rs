@@ -48,7 +48,7 @@ use postgres::error::SqlState;
 use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use super::backend::Backend;
+use super::backend::{Backend, Erased, Flow};
 use super::StoreError;
 use async_trait::async_trait;
 use conn::{Conn, Manager, Sql, Tx};
@@ -338,6 +338,10 @@ impl Backend for PgDb {
     /// None: other instances write without telling, so no cache is exact.
     fn generation(&self) -> Option<u64> {
         None
+    }
+
+    async fn write_flow(&self, flow: Flow) -> Result<Erased, StoreError> {
+        self.write(move |tx| flow(tx)).await
     }
 
     async fn ping(&self) -> bool {

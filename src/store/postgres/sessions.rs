@@ -6,7 +6,6 @@
 //! the token it raced.
 
 use crate::store::backend::{DecideRefresh, ReuseEvent, Sessions};
-use crate::store::flows;
 use async_trait::async_trait;
 use postgres::Row;
 
@@ -242,32 +241,6 @@ impl Sessions for PgDb {
                 .collect()
         })
         .await
-    }
-
-    async fn end_session(
-        &self,
-        user_id: &str,
-        sid: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<bool, StoreError> {
-        if !storable(sid) {
-            return Ok(false);
-        }
-        let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
-        self.write(move |tx| flows::end_session(tx, &user_id, &sid, now, &event))
-            .await
-    }
-
-    async fn end_all_sessions(
-        &self,
-        user_id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<usize, StoreError> {
-        let user_id = user_id.to_owned();
-        self.write(move |tx| flows::end_all_sessions(tx, &user_id, now, &event))
-            .await
     }
 
     /// Only one instance sweeps at a time; the others skip (0).

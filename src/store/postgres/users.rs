@@ -1,7 +1,6 @@
 //! Users, login failures and queued account mail (`super::super::users`).
 
 use crate::store::backend::Users;
-use crate::store::flows;
 use async_trait::async_trait;
 use postgres::Row;
 
@@ -9,7 +8,7 @@ use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, PgDb};
 use crate::mail::OutgoingMail;
 use crate::store::sqlite::users::{drops_notices, NOTICE_WITH_LINK};
-use crate::store::{AuditEvent, MailSlot, ProfileChange, StoreError, UserRecord};
+use crate::store::{AuditEvent, MailSlot, StoreError, UserRecord};
 
 pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \
      app_metadata, password_hash, disabled, created_at, updated_at, last_login_at";
@@ -36,13 +35,7 @@ pub(super) fn user_from_row_at(row: &Row, at: usize) -> Result<UserRecord, Store
     })
 }
 
-/// Whether `key` can be in a text column at all. PostgreSQL's text cannot
-/// hold NUL, and a parameter with one is an error (22021, a 500), where
-/// SQLite simply finds no row; so a lookup by such a key (a path segment or
-/// query parameter from a request) answers "none" without asking.
-pub(super) fn storable(key: &str) -> bool {
-    !key.contains('\0')
-}
+pub(super) use crate::store::flows::storable;
 
 pub(super) fn get_user(conn: &mut impl Sql, id: &str) -> Result<Option<UserRecord>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
@@ -104,17 +97,6 @@ pub(super) fn revoke_sessions(
 
 #[async_trait]
 impl Users for PgDb {
-    async fn insert_user(
-        &self,
-        user: UserRecord,
-        email_key: String,
-        event: AuditEvent,
-        mails: Vec<OutgoingMail>,
-    ) -> Result<(), StoreError> {
-        self.write(move |tx| flows::insert_user(tx, &user, &email_key, &event, &mails))
-            .await
-    }
-
     async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
         if !storable(id) {
             return Ok(None);
@@ -135,57 +117,6 @@ impl Users for PgDb {
                 .transpose()
         })
         .await
-    }
-
-    async fn update_profile(
-        &self,
-        id: &str,
-        change: ProfileChange,
-        now: i64,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        let id = id.to_owned();
-        self.write(move |tx| flows::update_profile(tx, &id, &change, now))
-            .await
-    }
-
-    async fn set_password(
-        &self,
-        id: &str,
-        phc: String,
-        keep: Option<String>,
-        now: i64,
-        event: AuditEvent,
-        mails: Vec<OutgoingMail>,
-    ) -> Result<(), StoreError> {
-        let id = id.to_owned();
-        self.write(move |tx| {
-            flows::set_password(tx, &id, &phc, keep.as_deref(), now, &event, &mails)
-        })
-        .await
-    }
-
-    async fn confirm_email(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        let id = id.to_owned();
-        self.write(move |tx| flows::confirm_email(tx, &id, now, &event))
-            .await
-    }
-
-    async fn change_email(
-        &self,
-        id: &str,
-        email: String,
-        email_key: String,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        let id = id.to_owned();
-        self.write(move |tx| flows::change_email(tx, &id, &email, &email_key, now, &event))
-            .await
     }
 
     async fn queue_mail_slotted(
@@ -253,22 +184,6 @@ impl Users for PgDb {
             )?))
         })
         .await
-    }
-
-    async fn queue_mail(
-        &self,
-        mails: Vec<OutgoingMail>,
-        now: i64,
-        event: Option<AuditEvent>,
-    ) -> Result<(), StoreError> {
-        self.write(move |tx| flows::queue_mail(tx, &mails, now, event.as_ref()))
-            .await
-    }
-
-    async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        let id = id.to_owned();
-        self.write(move |tx| flows::delete_user(tx, &id, &event))
-            .await
     }
 
     async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {

@@ -13,8 +13,7 @@ use async_trait::async_trait;
 
 use super::{json_column, Sqlite};
 use crate::store::backend::Admin;
-use crate::store::flows;
-use crate::store::{AuditEvent, StoreError, UserRecord};
+use crate::store::{StoreError, UserRecord};
 
 /// An admin's edit of a user; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default)]
@@ -72,38 +71,6 @@ impl Admin for Sqlite {
             Ok(users)
         })
         .await
-    }
-
-    async fn admin_update_user(
-        &self,
-        id: &str,
-        change: AdminChange,
-        now: i64,
-        events: Vec<AuditEvent>,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        let id = id.to_owned();
-        self.db
-            .write_tx(move |tx| flows::admin_update_user(tx, &id, &change, now, &events))
-            .await
-    }
-
-    async fn admin_end_sessions(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<usize>, StoreError> {
-        let id = id.to_owned();
-        self.db
-            .write_tx(move |tx| flows::admin_end_sessions(tx, &id, now, &event))
-            .await
-    }
-
-    async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        let id = id.to_owned();
-        self.db
-            .write_tx(move |tx| flows::admin_delete_user(tx, &id, &event))
-            .await
     }
 
     async fn audit_page(

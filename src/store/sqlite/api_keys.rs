@@ -19,8 +19,7 @@ use async_trait::async_trait;
 use super::Sqlite;
 use crate::auth::api_keys::Scope;
 use crate::store::backend::ApiKeys;
-use crate::store::flows;
-use crate::store::{AuditEvent, StoreError};
+use crate::store::StoreError;
 
 /// `last_used_at` is rewritten only when it is older than this (seconds).
 pub const TOUCH_EVERY: i64 = 60;
@@ -70,18 +69,6 @@ pub(crate) fn scopes_json(scopes: &[Scope]) -> Result<String, StoreError> {
 
 #[async_trait]
 impl ApiKeys for Sqlite {
-    async fn insert_api_key(
-        &self,
-        record: ApiKeyRecord,
-        key_hash: String,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let scopes = scopes_json(&record.scopes)?;
-        self.db
-            .write_tx(move |tx| flows::insert_api_key(tx, &record, &key_hash, &scopes, &event))
-            .await
-    }
-
     async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let db = &self.db;
         db.call(|conn| {
@@ -92,18 +79,6 @@ impl ApiKeys for Sqlite {
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
-    }
-
-    async fn revoke_api_key(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<bool, StoreError> {
-        let id = id.to_owned();
-        self.db
-            .write_tx(move |tx| flows::revoke_api_key(tx, &id, now, &event))
-            .await
     }
 
     async fn api_key_by_hash(
@@ -157,7 +132,7 @@ pub(crate) fn touch_due(record: &ApiKeyRecord, now: i64) -> bool {
 mod tests {
     use super::*;
     use crate::store::Db;
-    use crate::store::Store;
+    use crate::store::{AuditEvent, Store};
 
     fn event(kind: &'static str, at: i64) -> AuditEvent {
         AuditEvent {

@@ -52,10 +52,6 @@ pub(crate) fn trace(e: &AuditEvent) {
 
 #[async_trait]
 impl Audit for Sqlite {
-    async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-        self.db.write_tx(move |tx| flows::audit(tx, &event)).await
-    }
-
     async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let db = &self.db;
         let user_id = user_id.to_owned();

@@ -14,7 +14,6 @@ use async_trait::async_trait;
 
 use super::Sqlite;
 use crate::store::backend::{LockRuleBox, Lockout};
-use crate::store::flows;
 use crate::store::StoreError;
 
 /// The client of a sign-in attempt, for the counters by client.
@@ -111,18 +110,6 @@ impl Lockout for Sqlite {
             Ok(Ok(failures))
         })
         .await
-    }
-
-    async fn return_login_attempt(
-        &self,
-        email_key: &str,
-        client: Option<&LoginClient>,
-    ) -> Result<(), StoreError> {
-        let key = email_key.to_owned();
-        let client = client.map(|c| c.key.clone());
-        self.db
-            .write_tx(move |tx| flows::return_login_attempt(tx, &key, client.as_deref()))
-            .await
     }
 
     async fn login_succeeded(

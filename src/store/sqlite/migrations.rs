@@ -6,58 +6,19 @@
 //! knows is refused rather than guessed at.
 
 use anyhow::{bail, Context as _};
+
+use crate::store::migrations::{count_markers, report_rekey, split, REKEY_EMAILS};
 use rusqlite::{Connection, TransactionBehavior};
 
 const SCHEMA: &str = include_str!("../../../schema.sql");
-const MARKER: &str = "-- migration: ";
 
 /// The highest migration this binary knows.
 pub const SCHEMA_VERSION: i64 = count_markers(SCHEMA);
 
-const fn count_markers(text: &str) -> i64 {
-    let bytes = text.as_bytes();
-    let marker = MARKER.as_bytes();
-    let mut count = 0;
-    let mut i = 0;
-    while i + marker.len() <= bytes.len() {
-        let mut j = 0;
-        while j < marker.len() && bytes[i + j] == marker[j] {
-            j += 1;
-        }
-        if j == marker.len() && (i == 0 || bytes[i - 1] == b'\n') {
-            count += 1;
-        }
-        i += 1;
-    }
-    count
-}
-
-/// Splits `schema.sql` into (number, sql) pairs at lines that start with
-/// the marker, checking they count 1, 2, 3…
+/// `schema.sql` as (number, sql) pairs.
 fn migrations() -> anyhow::Result<Vec<(i64, String)>> {
-    let mut out: Vec<(i64, String)> = Vec::new();
-    for line in SCHEMA.lines() {
-        if let Some(number) = line.strip_prefix(MARKER) {
-            let number: i64 = number
-                .trim()
-                .parse()
-                .context("schema.sql: a migration marker without a number")?;
-            if number != out.len() as i64 + 1 {
-                bail!("schema.sql: migration {number} is out of order");
-            }
-            out.push((number, String::new()));
-        } else if let Some((_, sql)) = out.last_mut() {
-            sql.push_str(line);
-            sql.push('\n');
-        }
-    }
-    Ok(out)
+    split("schema.sql", SCHEMA)
 }
-
-/// A migration whose SQL has this line is followed, in its transaction, by
-/// [`rekey_emails`] (by a marker, not a number, so a renumbering cannot
-/// lose it).
-pub(crate) const REKEY_EMAILS: &str = "-- then: rekey email addresses";
 
 /// Re-keys stored addresses under the NFKC rule (TT-11): sets the keys
 /// that change without colliding, and logs the accounts it leaves alone.
@@ -80,31 +41,6 @@ fn rekey_emails(tx: &rusqlite::Transaction<'_>) -> anyhow::Result<()> {
     }
     report_rekey(&plan, &skipped);
     Ok(())
-}
-
-/// Logs what [`rekey_emails`] (either backend) left for the operator.
-pub(crate) fn report_rekey(plan: &crate::domain::email::Rekey, skipped: &[String]) {
-    if !plan.not_normalized.is_empty() {
-        tracing::warn!(
-            user_ids = ?plan.not_normalized,
-            "accounts whose stored address contains compatibility characters (such as \
-             U+212A KELVIN SIGN), which new addresses may not: mail still goes to them; \
-             check that they are genuine (one may squat another's address)"
-        );
-    }
-    for group in &plan.collisions {
-        tracing::warn!(
-            user_ids = ?group,
-            "accounts whose addresses are one address under NFKC normalisation: kept as \
-             they are; decide which is genuine and change or delete the others"
-        );
-    }
-    if !skipped.is_empty() {
-        tracing::warn!(
-            user_ids = ?skipped,
-            "accounts whose new address key another account already holds: kept as they are"
-        );
-    }
 }
 
 /// The database's schema version, or 0 for a new, empty file.

@@ -48,7 +48,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, ErrorCode, TransactionBehavior};
 
-use super::backend::Backend;
+use super::backend::{Backend, Erased, Flow};
 use super::StoreError;
 pub use commit::GroupCommit;
 
@@ -378,6 +378,10 @@ impl Sqlite {
 impl Backend for Sqlite {
     fn generation(&self) -> Option<u64> {
         Some(self.db.generation())
+    }
+
+    async fn write_flow(&self, flow: Flow) -> Result<Erased, StoreError> {
+        self.db.write_tx(flow).await
     }
 
     async fn ping(&self) -> bool {

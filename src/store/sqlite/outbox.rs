@@ -143,12 +143,6 @@ pub(crate) fn clip(error: &str) -> String {
 
 #[async_trait]
 impl Outbox for Sqlite {
-    async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
-        self.db
-            .write_tx(move |tx| flows::enqueue(tx, &mail, now))
-            .await
-    }
-
     async fn claim_mail(
         &self,
         now: i64,
@@ -215,29 +209,6 @@ impl Outbox for Sqlite {
             Ok(n > 0)
         })
         .await
-    }
-
-    async fn reschedule_mail(
-        &self,
-        id: String,
-        next_attempt_at: i64,
-        error: String,
-    ) -> Result<(), StoreError> {
-        self.db
-            .write_tx(move |tx| flows::reschedule_mail(tx, &id, next_attempt_at, &error))
-            .await
-    }
-
-    async fn give_up_mail(
-        &self,
-        mail: QueuedMail,
-        now: i64,
-        attempted: bool,
-        error: String,
-    ) -> Result<i64, StoreError> {
-        self.db
-            .write_tx(move |tx| flows::give_up_mail(tx, &mail, now, attempted, &error))
-            .await
     }
 
     async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {

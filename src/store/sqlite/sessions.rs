@@ -13,7 +13,6 @@ use async_trait::async_trait;
 
 use super::{audit, Sqlite};
 use crate::store::backend::{DecideRefresh, ReuseEvent, Sessions};
-use crate::store::flows;
 use crate::store::{AuditEvent, StoreError, UserRecord};
 
 /// A session as stored.
@@ -294,31 +293,6 @@ impl Sessions for Sqlite {
             Ok(rows.collect::<Result<Vec<_>, _>>()?)
         })
         .await
-    }
-
-    async fn end_session(
-        &self,
-        user_id: &str,
-        sid: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<bool, StoreError> {
-        let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
-        self.db
-            .write_tx(move |tx| flows::end_session(tx, &user_id, &sid, now, &event))
-            .await
-    }
-
-    async fn end_all_sessions(
-        &self,
-        user_id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<usize, StoreError> {
-        let user_id = user_id.to_owned();
-        self.db
-            .write_tx(move |tx| flows::end_all_sessions(tx, &user_id, now, &event))
-            .await
     }
 
     async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {

@@ -8,7 +8,6 @@ use async_trait::async_trait;
 use super::{audit, json_column, Sqlite};
 use crate::mail::{MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET};
 use crate::store::backend::Users;
-use crate::store::flows;
 use crate::store::{AuditEvent, StoreError};
 
 /// A throttle slot that queueing mail claims: one mail of a kind per slot
@@ -196,18 +195,6 @@ pub(super) fn end_links(
 
 #[async_trait]
 impl Users for Sqlite {
-    async fn insert_user(
-        &self,
-        user: UserRecord,
-        email_key: String,
-        event: AuditEvent,
-        mails: Vec<OutgoingMail>,
-    ) -> Result<(), StoreError> {
-        self.db
-            .write_tx(move |tx| flows::insert_user(tx, &user, &email_key, &event, &mails))
-            .await
-    }
-
     async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
         let db = &self.db;
         let id = id.to_owned();
@@ -222,61 +209,6 @@ impl Users for Sqlite {
             Ok(conn.query_row(&sql, [key], user_from_row).optional()?)
         })
         .await
-    }
-
-    async fn update_profile(
-        &self,
-        id: &str,
-        change: ProfileChange,
-        now: i64,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        let id = id.to_owned();
-        self.db
-            .write_tx(move |tx| flows::update_profile(tx, &id, &change, now))
-            .await
-    }
-
-    async fn set_password(
-        &self,
-        id: &str,
-        phc: String,
-        keep: Option<String>,
-        now: i64,
-        event: AuditEvent,
-        mails: Vec<OutgoingMail>,
-    ) -> Result<(), StoreError> {
-        let id = id.to_owned();
-        self.db
-            .write_tx(move |tx| {
-                flows::set_password(tx, &id, &phc, keep.as_deref(), now, &event, &mails)
-            })
-            .await
-    }
-
-    async fn confirm_email(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        let id = id.to_owned();
-        self.db
-            .write_tx(move |tx| flows::confirm_email(tx, &id, now, &event))
-            .await
-    }
-
-    async fn change_email(
-        &self,
-        id: &str,
-        email: String,
-        email_key: String,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        let id = id.to_owned();
-        self.db
-            .write_tx(move |tx| flows::change_email(tx, &id, &email, &email_key, now, &event))
-            .await
     }
 
     async fn queue_mail_slotted(
@@ -324,24 +256,6 @@ impl Users for Sqlite {
             Ok(tx.execute("DELETE FROM mail_address_slots WHERE until <= ?1", [now])?)
         })
         .await
-    }
-
-    async fn queue_mail(
-        &self,
-        mails: Vec<OutgoingMail>,
-        now: i64,
-        event: Option<AuditEvent>,
-    ) -> Result<(), StoreError> {
-        self.db
-            .write_tx(move |tx| flows::queue_mail(tx, &mails, now, event.as_ref()))
-            .await
-    }
-
-    async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        let id = id.to_owned();
-        self.db
-            .write_tx(move |tx| flows::delete_user(tx, &id, &event))
-            .await
     }
 
     async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
