@@ -1,5 +1,8 @@
 //! Newtypes that parse at the edge: once a value has one of these types it
 //! is known to be valid.
 
+pub mod digest;
 pub mod email;
+pub mod mail;
 pub mod password;
+pub mod scope;

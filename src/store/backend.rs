@@ -31,8 +31,8 @@ use super::{
     ApiKeyRecord, AuditEvent, AuditRow, KeyRow, LoginClient, MailSlot, OutboxRow, QueuedMail,
     RefreshDecision, RsaKeyRow, SessionKey, SessionRecord, StoreError, UserRecord,
 };
-use crate::challenge::row::{ChallengeRow, RowKey, Step};
-use crate::mail::OutgoingMail;
+use crate::domain::mail::OutgoingMail;
+use crate::store::records::{ChallengeRow, RowKey, Step};
 
 /// How `Sessions::refresh_session` decides on the session it locked.
 pub(crate) type DecideRefresh =

@@ -5,13 +5,13 @@
 //! (`flows.rs`), run in one transaction by `Backend::write_flow`.
 
 use super::flows::{self, storable};
-use super::sqlite::api_keys::scopes_json;
+use super::records::scopes_json;
 use super::{
     AdminChange, ApiKeyRecord, AuditEvent, AuditRow, KeyRow, LoginClient, MailSlot, OutboxRow,
     ProfileChange, QueuedMail, RsaKeyRow, SessionRecord, Store, StoreError, UserRecord,
 };
-use crate::challenge::row::{ChallengeRow, RowKey};
-use crate::mail::OutgoingMail;
+use crate::domain::mail::OutgoingMail;
+use crate::store::records::{ChallengeRow, RowKey};
 
 impl Store {
     /// Inserts a new user; `email_key` is the lower-cased email, the

@@ -21,11 +21,12 @@
 
 use serde_json::json;
 
-use super::sqlite::outbox::{clip, link_json, vars_json};
-use super::sqlite::users::{ALL_LINKS, CREDENTIAL_LINKS};
+use super::records::{clip, link_json, vars_json};
 use super::{AdminChange, ApiKeyRecord, AuditEvent, ProfileChange, QueuedMail, StoreError};
 use super::{UserRecord, AUDIT_MAIL_FAILED};
-use crate::mail::OutgoingMail;
+use crate::domain::mail::{
+    MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET,
+};
 
 /// One statement parameter, in a form both clients bind.
 #[derive(Debug, Clone, Copy)]
@@ -70,6 +71,31 @@ pub(crate) trait Tx {
 
 use Arg::{Bool, Int, OptInt, OptText, Text};
 
+/// The email links a change of credentials or sessions ends (TT-02): a
+/// password reset and a pending change of address. A confirmation of the
+/// current address proves only that, and survives these.
+pub(crate) const CREDENTIAL_LINKS: &[&str] = &[ACTION_RESET, ACTION_EMAIL_CHANGE];
+
+/// Every email link of a user: what a change of address or a disable ends.
+pub(crate) const ALL_LINKS: &[&str] = &[ACTION_RESET, ACTION_EMAIL_CHANGE, ACTION_CONFIRM];
+
+/// Whether [`end_links`] also drops a queued password-changed notice.
+///
+/// That notice is a security notice to the account's address; its reset
+/// link is minted when it is sent. A change of credentials or sessions
+/// ([`CREDENTIAL_LINKS`]: a password change or reset, logout-all, an admin
+/// logout) keeps it queued, so an attacker who changes the password and
+/// then signs everyone out cannot suppress it, and the link it mints later
+/// goes to the address the account still has. A change of address or a
+/// disable ([`ALL_LINKS`]) drops it with the other links, so no link
+/// reaches an address the account has left.
+pub(crate) fn drops_notices(actions: &[&str]) -> bool {
+    actions.contains(&ACTION_CONFIRM)
+}
+
+/// The outbox kind [`drops_notices`] is about.
+pub(crate) const NOTICE_WITH_LINK: &str = MailKind::PasswordChangedNotice.as_str();
+
 /// Whether `key` can be in a text column at all. PostgreSQL's text cannot
 /// hold NUL, and a parameter with one is an error (22021, a 500), where
 /// SQLite simply finds no row; so a lookup by such a key (a path segment or
@@ -94,7 +120,7 @@ pub(crate) fn audit(tx: &mut dyn Tx, e: &AuditEvent) -> Result<(), StoreError> {
             Text(&detail),
         ],
     )?;
-    super::sqlite::audit::trace(e);
+    super::records::trace(e);
     Ok(())
 }
 

@@ -21,25 +21,21 @@ mod flows;
 mod migrations;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+pub(crate) mod records;
 pub mod sqlite;
 
 use std::sync::Arc;
 
-pub use sqlite::admin::{AdminChange, AuditRow};
-pub use sqlite::api_keys::ApiKeyRecord;
-pub use sqlite::audit::{AuditEvent, AUDIT_TARGET};
-pub use sqlite::keys::KeyRow;
-pub use sqlite::lockout;
-pub use sqlite::lockout::LoginClient;
+pub use records::{
+    AdminChange, ApiKeyRecord, AuditEvent, AuditRow, KeyRow, LoginClient, MailSlot, OutboxRow,
+    ProfileChange, QueuedMail, RefreshDecision, RsaKeyRow, SessionKey, SessionRecord, UserRecord,
+    AUDIT_MAIL_FAILED, AUDIT_TARGET,
+};
 pub use sqlite::migrations::{schema_version, SCHEMA_VERSION};
-pub use sqlite::outbox::{OutboxRow, QueuedMail, AUDIT_MAIL_FAILED};
-pub use sqlite::rsa_keys::RsaKeyRow;
-pub use sqlite::sessions::{RefreshDecision, SessionKey, SessionRecord};
-pub use sqlite::users::{MailSlot, ProfileChange, UserRecord};
 pub use sqlite::{Db, GroupCommit};
 
-use crate::challenge::row::{ChallengeRow, RowKey, Step};
 use backend::{Backend, DecideRefresh, DecideStep, Erased, Flow, LockRuleBox, ReuseEvent};
+use records::{ChallengeRow, RowKey, Step};
 
 /// Why a store operation failed. Mapped to HTTP once, in `crate::error`.
 #[derive(Debug, thiserror::Error)]
@@ -214,7 +210,7 @@ impl Store {
             return self.backend.api_key_by_hash(key_hash, now).await;
         };
         if let Some(key) = self.api_keys.get(key_hash, generation, now) {
-            if !sqlite::api_keys::touch_due(&key, now) {
+            if !records::touch_due(&key, now) {
                 return Ok(Some((*key).clone()));
             }
         }
@@ -283,7 +279,7 @@ impl Store {
         client: Option<LoginClient>,
         now: i64,
         known_since: i64,
-        locked: impl lockout::LockRule,
+        locked: impl records::LockRule,
     ) -> Result<Result<u32, u64>, StoreError> {
         let locked: LockRuleBox = Box::new(locked);
         self.backend
@@ -297,7 +293,7 @@ impl Store {
     /// written) while the slot is taken.
     pub async fn queue_mail_once(
         &self,
-        mail: crate::mail::OutgoingMail,
+        mail: crate::domain::mail::OutgoingMail,
         now: i64,
         until: i64,
         event: Option<AuditEvent>,

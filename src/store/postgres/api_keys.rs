@@ -7,7 +7,7 @@ use postgres::Row;
 use super::conn::Sql as _;
 use super::users::storable;
 use super::PgDb;
-use crate::store::sqlite::api_keys::{touch_due, TOUCH_EVERY};
+use crate::store::records::{touch_due, TOUCH_EVERY};
 use crate::store::{ApiKeyRecord, StoreError};
 
 const API_KEY_COLUMNS: &str = "id, name, scopes, created_at, last_used_at, revoked_at";

@@ -13,7 +13,7 @@ use postgres::Row;
 use super::conn::{Sql, Tx};
 use super::users::storable;
 use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
-use crate::challenge::row::{ChallengeRow, Namespace, RowChange, RowKey};
+use crate::store::records::{ChallengeRow, Namespace, RowChange, RowKey};
 use crate::store::StoreError;
 
 const COLUMNS: &str =

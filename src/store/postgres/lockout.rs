@@ -4,7 +4,7 @@
 use super::conn::Sql;
 use super::{count, PgDb};
 use crate::store::backend::{LockRuleBox, Lockout};
-use crate::store::lockout::{LoginClient, MAX_KNOWN_CLIENTS};
+use crate::store::records::{LoginClient, MAX_KNOWN_CLIENTS};
 use crate::store::StoreError;
 use async_trait::async_trait;
 

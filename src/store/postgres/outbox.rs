@@ -11,8 +11,8 @@ use postgres::Row;
 
 use super::conn::{Sql, Tx};
 use super::{count, lock, try_xact_lock, PgDb};
-use crate::mail::OutgoingMail;
-use crate::store::sqlite::outbox::parse_mail;
+use crate::domain::mail::OutgoingMail;
+use crate::store::records::parse_mail;
 use crate::store::{OutboxRow, QueuedMail, StoreError};
 
 pub(super) fn enqueue(tx: &mut Tx<'_>, mail: &OutgoingMail, now: i64) -> Result<(), StoreError> {

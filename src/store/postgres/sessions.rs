@@ -12,7 +12,7 @@ use postgres::Row;
 use super::conn::Sql;
 use super::users::{storable, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
-use crate::store::sqlite::sessions::{amr_from_text, amr_to_text};
+use crate::store::records::{amr_from_text, amr_to_text};
 use crate::store::{
     AuditEvent, RefreshDecision, SessionKey, SessionRecord, StoreError, UserRecord,
 };

@@ -6,8 +6,8 @@ use postgres::Row;
 
 use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, PgDb};
-use crate::mail::OutgoingMail;
-use crate::store::sqlite::users::{drops_notices, NOTICE_WITH_LINK};
+use crate::domain::mail::OutgoingMail;
+use crate::store::flows::{drops_notices, NOTICE_WITH_LINK};
 use crate::store::{AuditEvent, MailSlot, StoreError, UserRecord};
 
 pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \

@@ -5,8 +5,8 @@
 //! Lists are keyset-paginated (by user id, a UUIDv7, and by audit row id),
 //! so a page boundary never shifts when rows are inserted between fetches.
 
+use crate::store::records::AuditRow;
 use rusqlite::params;
-use serde_json::Value;
 
 use super::users::get_user;
 use async_trait::async_trait;
@@ -14,33 +14,6 @@ use async_trait::async_trait;
 use super::{json_column, Sqlite};
 use crate::store::backend::Admin;
 use crate::store::{StoreError, UserRecord};
-
-/// An admin's edit of a user; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct AdminChange {
-    pub role: Option<String>,
-    /// `true` also ends every session and pending email link, in the same
-    /// transaction.
-    pub disabled: Option<bool>,
-    pub email_confirmed: Option<bool>,
-    pub metadata: Option<Value>,
-    pub app_metadata: Option<Value>,
-    /// `Some(None)` clears the name.
-    pub name: Option<Option<String>>,
-}
-
-/// One audit event as stored, with its row id (the pagination key).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditRow {
-    pub id: i64,
-    pub at: i64,
-    pub kind: String,
-    pub user_id: Option<String>,
-    pub actor: Option<String>,
-    pub ip: Option<String>,
-    pub user_agent: Option<String>,
-    pub detail: Value,
-}
 
 #[async_trait]
 impl Admin for Sqlite {

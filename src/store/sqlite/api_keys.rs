@@ -12,38 +12,15 @@
 //! minute per key ([`TOUCH_EVERY`]): precise enough to answer "is this key
 //! still in use?", cheap enough to ignore.
 
+use crate::store::records::{touch_due, ApiKeyRecord, TOUCH_EVERY};
 use rusqlite::{params, OptionalExtension as _, Row};
 
 use async_trait::async_trait;
 
 use super::Sqlite;
-use crate::auth::api_keys::Scope;
+use crate::domain::scope::Scope;
 use crate::store::backend::ApiKeys;
 use crate::store::StoreError;
-
-/// `last_used_at` is rewritten only when it is older than this (seconds).
-pub const TOUCH_EVERY: i64 = 60;
-
-/// An API key as stored, without its hash: nothing outside the store needs
-/// the hash once the key is found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiKeyRecord {
-    /// UUIDv7, so ids sort by creation time.
-    pub id: String,
-    /// The operator's label ("billing service"); not unique.
-    pub name: String,
-    pub scopes: Vec<Scope>,
-    pub created_at: i64,
-    /// Last authenticated use, to within [`TOUCH_EVERY`] seconds.
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-}
-
-impl ApiKeyRecord {
-    pub fn is_live(&self) -> bool {
-        self.revoked_at.is_none()
-    }
-}
 
 const API_KEY_COLUMNS: &str = "id, name, scopes, created_at, last_used_at, revoked_at";
 
@@ -60,11 +37,6 @@ fn api_key_from_row(row: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
         last_used_at: row.get(4)?,
         revoked_at: row.get(5)?,
     })
-}
-
-pub(crate) fn scopes_json(scopes: &[Scope]) -> Result<String, StoreError> {
-    serde_json::to_string(scopes)
-        .map_err(|e| StoreError::Internal(format!("cannot encode scopes: {e}")))
 }
 
 #[async_trait]
@@ -121,11 +93,6 @@ impl ApiKeys for Sqlite {
             })
             .await
     }
-}
-
-/// Whether a use at `now` should be written to `last_used_at`.
-pub(crate) fn touch_due(record: &ApiKeyRecord, now: i64) -> bool {
-    record.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY)
 }
 
 #[cfg(test)]

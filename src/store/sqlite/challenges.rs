@@ -14,8 +14,8 @@ use rusqlite::{named_params, params, Connection, OptionalExtension as _, Row, Tr
 use async_trait::async_trait;
 
 use super::{audit, json_column, Sqlite};
-use crate::challenge::row::{ChallengeRow, Namespace, RowChange, RowKey, Step};
 use crate::store::backend::{ChallengeKeys, Challenges, DecideStep, Erased};
+use crate::store::records::{ChallengeRow, Namespace, RowChange, RowKey, Step};
 use crate::store::StoreError;
 
 const COLUMNS: &str =

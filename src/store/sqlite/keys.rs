@@ -1,5 +1,6 @@
 //! Signing keys and other server-held secrets.
 
+use crate::store::records::KeyRow;
 use rusqlite::{params, OptionalExtension as _};
 
 use async_trait::async_trait;
@@ -7,28 +8,6 @@ use async_trait::async_trait;
 use super::Sqlite;
 use crate::store::backend::SigningKeys;
 use crate::store::StoreError;
-
-/// A signing key row.
-#[derive(Clone)]
-pub struct KeyRow {
-    pub kid: String,
-    pub alg: String,
-    pub private_der: Vec<u8>,
-    pub public_jwk: String,
-    pub created_at: i64,
-    pub retired_at: Option<i64>,
-}
-
-impl std::fmt::Debug for KeyRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRow")
-            .field("kid", &self.kid)
-            .field("alg", &self.alg)
-            .field("created_at", &self.created_at)
-            .field("retired_at", &self.retired_at)
-            .finish_non_exhaustive()
-    }
-}
 
 #[async_trait]
 impl SigningKeys for Sqlite {

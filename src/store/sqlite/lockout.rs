@@ -8,6 +8,7 @@
 //! the known clients `sign_in_clients`, keyed by an HMAC of (email key,
 //! client) so the table does not list where users come from.
 
+use crate::store::records::{LoginClient, MAX_KNOWN_CLIENTS};
 use rusqlite::{params, OptionalExtension as _, Transaction};
 
 use async_trait::async_trait;
@@ -15,24 +16,6 @@ use async_trait::async_trait;
 use super::Sqlite;
 use crate::store::backend::{LockRuleBox, Lockout};
 use crate::store::StoreError;
-
-/// The client of a sign-in attempt, for the counters by client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginClient {
-    /// The address as the rate limits key it: an IPv4 address or an IPv6
-    /// /64 (`crate::ratelimit::client_key`).
-    pub key: String,
-    /// HMAC of (email key, `key`): its row in `sign_in_clients`.
-    pub hash: String,
-}
-
-/// How an attempt is judged: the wait (if any) after `failures`
-/// consecutive failures, the last at the given time.
-pub trait LockRule: Fn(u32, i64) -> Option<u64> + Send + 'static {}
-impl<F: Fn(u32, i64) -> Option<u64> + Send + 'static> LockRule for F {}
-
-/// Most known clients kept per user; the least recently seen go first.
-pub const MAX_KNOWN_CLIENTS: i64 = 10;
 
 fn counted(
     tx: &Transaction<'_>,

@@ -14,71 +14,16 @@
 //! holds a secret: links are minted at send time, and `last_error` carries
 //! transport errors only, which never include the message body.
 
+use crate::store::records::{parse_mail, OutboxRow, QueuedMail};
 use rusqlite::{params, Row, Transaction};
-use serde_json::Value;
 
 use async_trait::async_trait;
 
 use super::Sqlite;
-use crate::mail::{LinkSpec, MailKind, OutgoingMail};
+use crate::domain::mail::OutgoingMail;
 use crate::store::backend::Outbox;
 use crate::store::flows;
 use crate::store::StoreError;
-
-/// The audit kind written when the worker gives a message up.
-pub const AUDIT_MAIL_FAILED: &str = "mail.failed";
-
-/// Longest `last_error` kept; transport errors are short, this is a guard.
-const MAX_ERROR_CHARS: usize = 500;
-
-/// A claimed row, as the worker sees it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueuedMail {
-    pub id: String,
-    pub created_at: i64,
-    /// Attempts made before this one.
-    pub attempts: i64,
-    pub user_id: Option<String>,
-    /// The stored kind's name, even when it no longer parses.
-    pub kind: String,
-    /// The message, or why the row cannot be read (a damaged row, or a kind
-    /// this binary does not know): the worker gives such a row up.
-    pub mail: Result<OutgoingMail, String>,
-    pub last_error: Option<String>,
-}
-
-/// A row as stored, for inspection (tests, operators).
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxRow {
-    pub id: String,
-    pub kind: String,
-    pub recipient: String,
-    pub user_id: Option<String>,
-    pub created_at: i64,
-    pub attempts: i64,
-    pub next_attempt_at: i64,
-    pub last_error: Option<String>,
-    pub failed_at: Option<i64>,
-}
-
-/// The `link` column of `mail`: its link spec as JSON, or NULL.
-pub(crate) fn link_json(mail: &OutgoingMail) -> Result<Option<String>, StoreError> {
-    match &mail.link {
-        Some(spec) => serde_json::to_string(spec)
-            .map(Some)
-            .map_err(|e| StoreError::Internal(format!("mail link: {e}"))),
-        None => Ok(None),
-    }
-}
-
-/// The `vars` column of `mail` (`{}` for none).
-pub(crate) fn vars_json(mail: &OutgoingMail) -> String {
-    if mail.vars.is_null() {
-        "{}".to_owned()
-    } else {
-        mail.vars.to_string()
-    }
-}
 
 /// Queues `mail` inside the caller's transaction. The id is a UUIDv7, so
 /// rows sort in the order they were queued; the message is due at once.
@@ -107,38 +52,6 @@ fn queued_from_row(row: &Row<'_>) -> rusqlite::Result<QueuedMail> {
         mail,
         last_error: row.get(8)?,
     })
-}
-
-/// Rebuilds a queued message from its columns; damage is an `Err` text,
-/// so one bad row cannot stop the worker.
-pub(crate) fn parse_mail(
-    kind: &str,
-    recipient: String,
-    user_id: Option<String>,
-    link: Option<String>,
-    vars: &str,
-) -> Result<OutgoingMail, String> {
-    let parsed_kind = MailKind::parse(kind).ok_or_else(|| format!("unknown mail kind {kind:?}"))?;
-    let link = match link {
-        Some(text) => Some(
-            serde_json::from_str::<LinkSpec>(&text)
-                .map_err(|e| format!("damaged link column: {e}"))?,
-        ),
-        None => None,
-    };
-    let vars: Value =
-        serde_json::from_str(vars).map_err(|e| format!("damaged vars column: {e}"))?;
-    Ok(OutgoingMail {
-        kind: parsed_kind,
-        to: recipient,
-        user_id,
-        link,
-        vars,
-    })
-}
-
-pub(crate) fn clip(error: &str) -> String {
-    error.chars().take(MAX_ERROR_CHARS).collect()
 }
 
 #[async_trait]
@@ -276,10 +189,13 @@ impl Outbox for Sqlite {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mail::{LinkPath, ACTION_RESET};
+    use crate::domain::mail::{LinkPath, ACTION_RESET};
+    use crate::domain::mail::{LinkSpec, MailKind};
+    use crate::store::records::MAX_ERROR_CHARS;
     use crate::store::Db;
     use crate::store::Store;
     use serde_json::json;
+    use serde_json::Value;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();

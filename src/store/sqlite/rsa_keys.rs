@@ -6,6 +6,7 @@
 //! PKCS#8 DER, like the JWT signing keys, in the owner-only database file, so
 //! every restart and every worker sharing the file decrypts with the same key.
 
+use crate::store::records::RsaKeyRow;
 use rusqlite::params;
 
 use async_trait::async_trait;
@@ -13,28 +14,6 @@ use async_trait::async_trait;
 use super::Sqlite;
 use crate::store::backend::RsaKeys;
 use crate::store::StoreError;
-
-/// One RSA key row.
-#[derive(Clone)]
-pub struct RsaKeyRow {
-    /// RFC 7638 thumbprint of the public key; the JWE `kid`.
-    pub kid: String,
-    /// PKCS#8 DER of the private key. Secret: never logged (see `Debug`).
-    pub private_der: Vec<u8>,
-    pub created_at: i64,
-    /// When a newer key replaced this one; `None` for the current key.
-    pub retired_at: Option<i64>,
-}
-
-impl std::fmt::Debug for RsaKeyRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RsaKeyRow")
-            .field("kid", &self.kid)
-            .field("created_at", &self.created_at)
-            .field("retired_at", &self.retired_at)
-            .finish_non_exhaustive()
-    }
-}
 
 #[async_trait]
 impl RsaKeys for Sqlite {

@@ -6,6 +6,9 @@
 //! as reuse, SECURITY.md R2). Pre-1.1 JWT refresh tokens name their session
 //! (`sid`) instead; both ways end in the same locked decision.
 
+use crate::store::records::{
+    amr_from_text, amr_to_text, RefreshDecision, SessionKey, SessionRecord,
+};
 use rusqlite::{params, OptionalExtension as _, Row};
 
 use super::users::get_user;
@@ -15,76 +18,8 @@ use super::{audit, Sqlite};
 use crate::store::backend::{DecideRefresh, ReuseEvent, Sessions};
 use crate::store::{AuditEvent, StoreError, UserRecord};
 
-/// A session as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionRecord {
-    pub id: String,
-    pub user_id: String,
-    /// SHA-256 (hex) of the current refresh token's secret (the part after
-    /// `rt_`, or a pre-1.1 token's `jti`).
-    pub refresh_hash: String,
-    /// SHA-256 (hex) of the refresh token it replaced, if any.
-    pub prev_refresh_hash: Option<String>,
-    /// When the current refresh token was issued, in unix milliseconds: the
-    /// start of the reuse grace, which is counted exactly.
-    pub rotated_at_ms: i64,
-    pub created_at: i64,
-    pub last_used_at: i64,
-    pub expires_at: i64,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    pub revoked_at: Option<i64>,
-    /// When the user signed in (the access tokens' `auth_time`).
-    pub auth_time: i64,
-    /// How (the access tokens' `amr`, RFC 8176), e.g. `["pwd"]`.
-    pub amr: Vec<String>,
-}
-
-impl SessionRecord {
-    /// Alive: not revoked, within its absolute lifetime.
-    pub fn is_live(&self, now: i64) -> bool {
-        self.revoked_at.is_none() && now < self.expires_at
-    }
-}
-
-/// How a presented refresh token names its session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SessionKey {
-    /// A pre-1.1 JWT refresh token: its `sid` claim.
-    Id(String),
-    /// An opaque refresh token: the SHA-256 (hex) of its secret, current or
-    /// spent.
-    RefreshHash(String),
-}
-
-/// What to do with a session when a refresh token is presented; decided by
-/// the accounts service, carried out atomically by the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefreshDecision {
-    /// The current token: replace it by the successor with this hash.
-    Rotate { successor_hash: String },
-    /// The predecessor, inside the grace window: hand out the same successor
-    /// again; nothing changes but `last_used_at`.
-    Replay,
-    /// A genuine but spent token outside the grace window: end the family.
-    RevokeFamily,
-    /// Dead session, expired by inactivity, or not this session's token.
-    Reject,
-}
-
 const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at_ms, \
      created_at, last_used_at, expires_at, user_agent, ip, revoked_at, auth_time, amr";
-
-/// The stored form of `amr`: a JSON array of strings.
-pub(crate) fn amr_to_text(amr: &[String]) -> String {
-    serde_json::Value::from(amr.to_vec()).to_string()
-}
-
-/// `amr` as stored; anything unreadable counts as a password sign-in, the
-/// only way sessions were made before the column existed.
-pub(crate) fn amr_from_text(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_else(|_| vec!["pwd".to_owned()])
-}
 
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     Ok(SessionRecord {

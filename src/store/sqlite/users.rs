@@ -1,35 +1,15 @@
 //! Users and their failed-login counters.
 
+use crate::store::records::{MailSlot, UserRecord};
 use rusqlite::{params, OptionalExtension as _, Row, Transaction};
-use serde_json::Value;
 
 use async_trait::async_trait;
 
 use super::{audit, json_column, Sqlite};
-use crate::mail::{MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET};
+use crate::domain::mail::OutgoingMail;
 use crate::store::backend::Users;
+use crate::store::flows::{drops_notices, NOTICE_WITH_LINK};
 use crate::store::{AuditEvent, StoreError};
-
-/// A throttle slot that queueing mail claims: one mail of a kind per slot
-/// until the slot's time runs out.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MailSlot {
-    /// Per account (`mail_slots`).
-    User { user_id: String, kind: MailKind },
-    /// Per address, with or without an account (`mail_address_slots`):
-    /// the SHA-256 (hex) of the address's key.
-    Address { hash: String, kind: MailKind },
-}
-
-impl MailSlot {
-    /// The address slot of an email key (`Email::normalized`).
-    pub fn address(email_key: &str, kind: MailKind) -> MailSlot {
-        MailSlot::Address {
-            hash: crate::auth::sha256_hex(email_key),
-            kind,
-        }
-    }
-}
 
 /// Whether `slot` is held past `now`.
 fn slot_taken(tx: &Transaction<'_>, slot: &MailSlot, now: i64) -> Result<bool, StoreError> {
@@ -64,39 +44,6 @@ fn claim_slot(tx: &Transaction<'_>, slot: &MailSlot, until: i64) -> Result<(), S
             .execute(params![hash, kind.as_str(), until])?,
     };
     Ok(())
-}
-
-/// The email links a change of credentials or sessions ends (TT-02): a
-/// password reset and a pending change of address. A confirmation of the
-/// current address proves only that, and survives these.
-pub(crate) const CREDENTIAL_LINKS: &[&str] = &[ACTION_RESET, ACTION_EMAIL_CHANGE];
-/// Every email link of a user: what a change of address or a disable ends.
-pub(crate) const ALL_LINKS: &[&str] = &[ACTION_RESET, ACTION_EMAIL_CHANGE, ACTION_CONFIRM];
-
-/// A user as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct UserRecord {
-    pub id: String,
-    pub email: String,
-    pub email_confirmed_at: Option<i64>,
-    pub name: Option<String>,
-    pub role: String,
-    pub metadata: Value,
-    pub app_metadata: Value,
-    /// PHC string; `None` for an account created without a password.
-    pub password_hash: Option<String>,
-    pub disabled: bool,
-    pub created_at: i64,
-    pub updated_at: i64,
-    pub last_login_at: Option<i64>,
-}
-
-/// A user's own profile edit; `None` leaves a field as it is.
-#[derive(Debug, Clone, Default)]
-pub struct ProfileChange {
-    /// `Some(None)` clears the name.
-    pub name: Option<Option<String>>,
-    pub metadata: Option<Value>,
 }
 
 const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, app_metadata, \
@@ -150,23 +97,6 @@ pub(super) fn revoke_sessions(
         params![user_id, except, now, reason],
     )?)
 }
-
-/// Whether [`end_links`] also drops a queued password-changed notice.
-///
-/// That notice is a security notice to the account's address; its reset
-/// link is minted when it is sent. A change of credentials or sessions
-/// ([`CREDENTIAL_LINKS`]: a password change or reset, logout-all, an admin
-/// logout) keeps it queued, so an attacker who changes the password and
-/// then signs everyone out cannot suppress it, and the link it mints later
-/// goes to the address the account still has. A change of address or a
-/// disable ([`ALL_LINKS`]) drops it with the other links, so no link
-/// reaches an address the account has left.
-pub(crate) fn drops_notices(actions: &[&str]) -> bool {
-    actions.contains(&ACTION_CONFIRM)
-}
-
-/// The outbox kind [`drops_notices`] is about.
-pub(crate) const NOTICE_WITH_LINK: &str = MailKind::PasswordChangedNotice.as_str();
 
 /// Ends a user's pending email links of `actions` (TT-02), in the caller's
 /// transaction: their challenges, and queued mail that would mint one (a
