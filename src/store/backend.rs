@@ -250,14 +250,6 @@ pub(crate) trait ChallengeKeys: Send + Sync {
         first: (String, Vec<u8>),
         now: i64,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
-
-    /// Adds a challenge AEAD key; the newest encrypts.
-    async fn insert_challenge_key(
-        &self,
-        kid: String,
-        key: Vec<u8>,
-        now: i64,
-    ) -> Result<(), StoreError>;
 }
 
 #[async_trait]

@@ -273,14 +273,15 @@ impl Store {
         self.backend.challenge_keys_or_insert(first, now).await
     }
 
-    /// See `ChallengeKeys::insert_challenge_key` (`backend.rs`).
+    /// Adds a challenge AEAD key; the newest encrypts.
     pub(crate) async fn insert_challenge_key(
         &self,
         kid: String,
         key: Vec<u8>,
         now: i64,
     ) -> Result<(), StoreError> {
-        self.backend.insert_challenge_key(kid, key, now).await
+        self.write(move |tx| flows::insert_challenge_key(tx, &kid, &key, now))
+            .await
     }
 
     /// See `SigningKeys::signing_keys` (`backend.rs`).

@@ -21,7 +21,8 @@
 
 use serde_json::json;
 
-use super::records::{clip, link_json, vars_json};
+use super::records::{amr_to_text, clip, link_json, vars_json};
+use super::SessionRecord;
 use super::{AdminChange, ApiKeyRecord, AuditEvent, ProfileChange, QueuedMail, StoreError};
 use super::{UserRecord, AUDIT_MAIL_FAILED};
 use crate::domain::mail::{
@@ -36,6 +37,7 @@ pub(crate) enum Arg<'a> {
     Int(i64),
     OptInt(Option<i64>),
     Bool(bool),
+    Bytes(&'a [u8]),
 }
 
 /// An open write transaction, on either backend: the statements the flows
@@ -69,7 +71,7 @@ pub(crate) trait Tx {
     fn end_links(&mut self, user_id: &str, actions: &[&str]) -> Result<(), StoreError>;
 }
 
-use Arg::{Bool, Int, OptInt, OptText, Text};
+use Arg::{Bool, Bytes, Int, OptInt, OptText, Text};
 
 /// The email links a change of credentials or sessions ends (TT-02): a
 /// password reset and a pending change of address. A confirmation of the
@@ -153,6 +155,44 @@ pub(crate) fn enqueue_all(
     for mail in mails {
         enqueue(tx, mail, now)?;
     }
+    Ok(())
+}
+
+/// Inserts a new session (the sign-in flows around it differ per backend:
+/// `Sessions::create_session`).
+pub(crate) fn insert_session(tx: &mut dyn Tx, session: &SessionRecord) -> Result<(), StoreError> {
+    let amr = amr_to_text(&session.amr);
+    tx.execute(
+        "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at_ms, created_at,
+                last_used_at, expires_at, user_agent, ip, auth_time, amr)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)",
+        &[
+            Text(&session.id),
+            Text(&session.user_id),
+            Text(&session.refresh_hash),
+            Int(session.rotated_at_ms),
+            Int(session.created_at),
+            Int(session.expires_at),
+            OptText(session.user_agent.as_deref()),
+            OptText(session.ip.as_deref()),
+            Int(session.auth_time),
+            Text(&amr),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Adds a challenge AEAD key; the newest encrypts.
+pub(crate) fn insert_challenge_key(
+    tx: &mut dyn Tx,
+    kid: &str,
+    key: &[u8],
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "INSERT INTO challenge_keys (kid, key, created_at) VALUES (?1, ?2, ?3)",
+        &[Text(kid), Bytes(key), Int(now)],
+    )?;
     Ok(())
 }
 

@@ -133,9 +133,9 @@ def main(argv):
         if verbose:
             print(f"{path}: {sum(hit)} of {len(lines)}", file=sys.stderr)
     pct = 100 * rep / total if total else 0
-    print(f"repeated {rep} of {total} substantive PostgreSQL lines ({pct:.0f}%)")
+    print(f"repeated {rep} of {total} substantive PostgreSQL lines ({pct:.1f}%)")
     pct = 100 * loose / total if total else 0
-    print(f"(any single line found on the SQLite side: {loose} of {total}, {pct:.0f}%)")
+    print(f"(any single line found on the SQLite side: {loose} of {total}, {pct:.1f}%)")
 
 
 if __name__ == "__main__":

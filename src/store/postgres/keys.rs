@@ -220,22 +220,6 @@ impl ChallengeKeys for PgDb {
         })
         .await
     }
-
-    async fn insert_challenge_key(
-        &self,
-        kid: String,
-        key: Vec<u8>,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO challenge_keys (kid, key, created_at) VALUES ($1, $2, $3)",
-                &[&kid, &key, &now],
-            )?;
-            Ok(())
-        })
-        .await
-    }
 }
 
 fn challenge_keys(tx: &mut Tx<'_>) -> Result<Vec<(String, Vec<u8>)>, StoreError> {

@@ -5,19 +5,13 @@
 //! neither waits for the other's claim.
 
 use crate::store::backend::Outbox;
-use crate::store::flows;
 use async_trait::async_trait;
 use postgres::Row;
 
-use super::conn::{Sql, Tx};
+use super::conn::Sql;
 use super::{count, lock, try_xact_lock, PgDb};
-use crate::domain::mail::OutgoingMail;
 use crate::store::records::parse_mail;
 use crate::store::{OutboxRow, QueuedMail, StoreError};
-
-pub(super) fn enqueue(tx: &mut Tx<'_>, mail: &OutgoingMail, now: i64) -> Result<(), StoreError> {
-    flows::enqueue(tx, mail, now)
-}
 
 fn queued_from_row(row: &Row) -> Result<QueuedMail, StoreError> {
     let kind: String = row.try_get(1)?;

@@ -6,13 +6,14 @@
 //! the token it raced.
 
 use crate::store::backend::{DecideRefresh, ReuseEvent, Sessions};
+use crate::store::flows;
 use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::Sql;
 use super::users::{storable, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
-use crate::store::records::{amr_from_text, amr_to_text};
+use crate::store::records::amr_from_text;
 use crate::store::{
     AuditEvent, RefreshDecision, SessionKey, SessionRecord, StoreError, UserRecord,
 };
@@ -111,23 +112,7 @@ impl Sessions for PgDb {
             if current == 0 {
                 return Ok(false);
             }
-            tx.execute(
-                "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at_ms, created_at,
-                    last_used_at, expires_at, user_agent, ip, auth_time, amr)
-                 VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)",
-                &[
-                    &session.id,
-                    &session.user_id,
-                    &session.refresh_hash,
-                    &session.rotated_at_ms,
-                    &session.created_at,
-                    &session.expires_at,
-                    &session.user_agent,
-                    &session.ip,
-                    &session.auth_time,
-                    &amr_to_text(&session.amr),
-                ],
-            )?;
+            flows::insert_session(tx, &session)?;
             tx.execute(
                 "DELETE FROM login_failures WHERE email_key = $1",
                 &[&email_key],

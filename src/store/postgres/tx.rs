@@ -35,6 +35,7 @@ impl flows::Tx for Tx<'_> {
                 Arg::Int(n) => n,
                 Arg::OptInt(n) => n,
                 Arg::Bool(b) => b,
+                Arg::Bytes(b) => b,
             })
             .collect();
         Ok(count(Sql::execute(self, &dollars(sql), &params)?))

@@ -7,7 +7,7 @@ use postgres::Row;
 use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, PgDb};
 use crate::domain::mail::OutgoingMail;
-use crate::store::flows::{drops_notices, NOTICE_WITH_LINK};
+use crate::store::flows::{self, drops_notices, NOTICE_WITH_LINK};
 use crate::store::{AuditEvent, MailSlot, StoreError, UserRecord};
 
 pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \
@@ -42,13 +42,6 @@ pub(super) fn get_user(conn: &mut impl Sql, id: &str) -> Result<Option<UserRecor
     conn.query_opt(&sql, &[&id])?
         .map(|r| user_from_row(&r))
         .transpose()
-}
-
-fn enqueue_all(tx: &mut Tx<'_>, mails: &[OutgoingMail], now: i64) -> Result<(), StoreError> {
-    for mail in mails {
-        super::outbox::enqueue(tx, mail, now)?;
-    }
-    Ok(())
 }
 
 /// Ends a user's pending email links of `actions` (TT-02; see
@@ -155,10 +148,7 @@ impl Users for PgDb {
                     return Ok(false);
                 }
             }
-            if let Some(event) = &event {
-                audit::insert(tx, event)?;
-            }
-            enqueue_all(tx, &mails, now)?;
+            flows::queue_mail(tx, &mails, now, event.as_ref())?;
             Ok(true)
         })
         .await

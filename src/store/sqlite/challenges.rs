@@ -237,23 +237,6 @@ impl ChallengeKeys for Sqlite {
         })
         .await
     }
-
-    async fn insert_challenge_key(
-        &self,
-        kid: String,
-        key: Vec<u8>,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let db = &self.db;
-        db.write(move |tx| {
-            tx.execute(
-                "INSERT INTO challenge_keys (kid, key, created_at) VALUES (?1, ?2, ?3)",
-                params![kid, key, now],
-            )?;
-            Ok(())
-        })
-        .await
-    }
 }
 
 fn all_keys(conn: &Connection) -> Result<Vec<(String, Vec<u8>)>, StoreError> {

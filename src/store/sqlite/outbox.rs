@@ -15,26 +15,13 @@
 //! transport errors only, which never include the message body.
 
 use crate::store::records::{parse_mail, OutboxRow, QueuedMail};
-use rusqlite::{params, Row, Transaction};
+use rusqlite::{params, Row};
 
 use async_trait::async_trait;
 
 use super::Sqlite;
-use crate::domain::mail::OutgoingMail;
 use crate::store::backend::Outbox;
-use crate::store::flows;
 use crate::store::StoreError;
-
-/// Queues `mail` inside the caller's transaction. The id is a UUIDv7, so
-/// rows sort in the order they were queued; the message is due at once.
-pub(crate) fn enqueue(
-    tx: &Transaction<'_>,
-    mail: &OutgoingMail,
-    now: i64,
-) -> Result<(), StoreError> {
-    let mut tx = tx;
-    flows::enqueue(&mut tx, mail, now)
-}
 
 fn queued_from_row(row: &Row<'_>) -> rusqlite::Result<QueuedMail> {
     let kind: String = row.get(1)?;
@@ -188,9 +175,8 @@ impl Outbox for Sqlite {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::domain::mail::{LinkPath, ACTION_RESET};
-    use crate::domain::mail::{LinkSpec, MailKind};
+    use crate::domain::mail::{LinkSpec, MailKind, OutgoingMail};
     use crate::store::records::MAX_ERROR_CHARS;
     use crate::store::Db;
     use crate::store::Store;

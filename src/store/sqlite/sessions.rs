@@ -6,9 +6,7 @@
 //! as reuse, SECURITY.md R2). Pre-1.1 JWT refresh tokens name their session
 //! (`sid`) instead; both ways end in the same locked decision.
 
-use crate::store::records::{
-    amr_from_text, amr_to_text, RefreshDecision, SessionKey, SessionRecord,
-};
+use crate::store::records::{amr_from_text, RefreshDecision, SessionKey, SessionRecord};
 use rusqlite::{params, OptionalExtension as _, Row};
 
 use super::users::get_user;
@@ -16,6 +14,7 @@ use async_trait::async_trait;
 
 use super::{audit, Sqlite};
 use crate::store::backend::{DecideRefresh, ReuseEvent, Sessions};
+use crate::store::flows;
 use crate::store::{AuditEvent, StoreError, UserRecord};
 
 const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at_ms, \
@@ -82,23 +81,7 @@ impl Sessions for Sqlite {
             if current.is_none_or(|(hash, disabled)| disabled || hash != verified) {
                 return Ok(false);
             }
-            tx.execute(
-                "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at_ms, created_at,
-                        last_used_at, expires_at, user_agent, ip, auth_time, amr)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    session.id,
-                    session.user_id,
-                    session.refresh_hash,
-                    session.rotated_at_ms,
-                    session.created_at,
-                    session.expires_at,
-                    session.user_agent,
-                    session.ip,
-                    session.auth_time,
-                    amr_to_text(&session.amr),
-                ],
-            )?;
+            flows::insert_session(&mut { tx }, &session)?;
             tx.execute(
                 "DELETE FROM login_failures WHERE email_key = ?1",
                 [&email_key],

@@ -18,6 +18,7 @@ impl ToSql for Arg<'_> {
             Arg::Int(n) => n.to_sql(),
             Arg::OptInt(n) => n.to_sql(),
             Arg::Bool(b) => b.to_sql(),
+            Arg::Bytes(b) => b.to_sql(),
         }
     }
 }

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use super::{audit, json_column, Sqlite};
 use crate::domain::mail::OutgoingMail;
 use crate::store::backend::Users;
-use crate::store::flows::{drops_notices, NOTICE_WITH_LINK};
+use crate::store::flows::{self, drops_notices, NOTICE_WITH_LINK};
 use crate::store::{AuditEvent, StoreError};
 
 /// Whether `slot` is held past `now`.
@@ -74,13 +74,6 @@ pub(super) fn get_user(
     // Cached: on every refresh and every token check that misses the cache.
     let mut stmt = conn.prepare_cached(&sql)?;
     Ok(stmt.query_row([id], user_from_row).optional()?)
-}
-
-fn enqueue_all(tx: &Transaction<'_>, mails: &[OutgoingMail], now: i64) -> Result<(), StoreError> {
-    for mail in mails {
-        super::outbox::enqueue(tx, mail, now)?;
-    }
-    Ok(())
 }
 
 /// Ends every live session of a user (optionally all but one).
@@ -159,10 +152,7 @@ impl Users for Sqlite {
             for slot in &slots {
                 claim_slot(tx, slot, until)?;
             }
-            if let Some(event) = &event {
-                audit::insert(tx, event)?;
-            }
-            enqueue_all(tx, &mails, now)?;
+            flows::queue_mail(&mut { tx }, &mails, now, event.as_ref())?;
             Ok(true)
         })
         .await
