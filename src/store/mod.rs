@@ -34,6 +34,11 @@ pub use records::{
 pub use sqlite::migrations::{schema_version, SCHEMA_VERSION};
 pub use sqlite::{Db, GroupCommit};
 
+/// The failed-sign-in types at the path they had before `records.rs`.
+pub mod lockout {
+    pub use super::records::{LockRule, LoginClient, MAX_KNOWN_CLIENTS};
+}
+
 use backend::{Backend, DecideRefresh, DecideStep, Erased, Flow, LockRuleBox, ReuseEvent};
 use records::{ChallengeRow, RowKey, Step};
 
@@ -279,7 +284,7 @@ impl Store {
         client: Option<LoginClient>,
         now: i64,
         known_since: i64,
-        locked: impl records::LockRule,
+        locked: impl lockout::LockRule,
     ) -> Result<Result<u32, u64>, StoreError> {
         let locked: LockRuleBox = Box::new(locked);
         self.backend

@@ -1,4 +1,4 @@
-//! Admin reads and changes (`super::super::admin`).
+//! Admin reads and changes (`sqlite/admin.rs`).
 
 use super::conn::Sql as _;
 use super::users::{storable, user_from_row, USER_COLUMNS};

@@ -1,4 +1,4 @@
-//! Service API keys (`super::super::api_keys`).
+//! Service API keys (`sqlite/api_keys.rs`).
 
 use crate::store::backend::ApiKeys;
 use async_trait::async_trait;

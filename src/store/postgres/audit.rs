@@ -1,4 +1,4 @@
-//! The audit log (`super::super::audit`).
+//! The audit log (`sqlite/audit.rs`).
 
 use super::conn::{Sql, Tx};
 use super::PgDb;

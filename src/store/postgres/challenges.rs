@@ -1,4 +1,4 @@
-//! Challenge rows (`super::super::challenges`).
+//! Challenge rows (`sqlite/challenges.rs`).
 //!
 //! A step serialises on its challenge across instances: a step by
 //! `(namespace, action, id)` first takes a transaction-scoped advisory lock on that pair

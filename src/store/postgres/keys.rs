@@ -1,5 +1,5 @@
-//! Signing keys, RSA keys and server secrets (`super::super::keys`,
-//! `super::super::rsa_keys`).
+//! Signing keys, RSA keys and server secrets (`sqlite/keys.rs`,
+//! `sqlite/rsa_keys.rs`).
 //!
 //! Whatever is generated at first start is inserted under the advisory lock
 //! [`lock::KEYS`] after re-reading: two instances starting together end up

@@ -1,5 +1,5 @@
 //! Failed sign-in counters by account and by client, and known clients
-//! (`super::super::lockout`).
+//! (`sqlite/lockout.rs`).
 
 use super::conn::Sql;
 use super::{count, PgDb};

@@ -1,11 +1,14 @@
-//! The PostgreSQL backend: the same `Store` methods on a shared server, so
-//! several toktok instances can serve one database (README "Scaling out").
+//! The PostgreSQL backend: the storage contract (`super::backend`) on a
+//! shared server, so several toktok instances can serve one database
+//! (README "Scaling out").
 //!
 //! It mirrors the SQLite side on purpose: the sync `postgres` client behind an
 //! r2d2 pool, and [`PgDb::call`] running the checkout and the queries together
 //! on tokio's blocking pool, so a connection is never held across an `.await`
-//! and a panic becomes an error. Each sibling module holds the queries of the
-//! SQLite module of the same name; `Store` dispatches to them.
+//! and a panic becomes an error. Each sibling module implements the
+//! contract's trait of its table, as the SQLite module of the same name
+//! does; writes both backends make alike are `super::flows`, run here over
+//! [`flows::Tx`](super::flows::Tx) (`tx.rs`).
 //!
 //! What differs, because several processes share the data:
 //! - read-decide-write sequences lock what they decide on (`FOR UPDATE`, or a

@@ -1,4 +1,4 @@
-//! The mail outbox (`super::super::outbox`).
+//! The mail outbox (`sqlite/outbox.rs`).
 //!
 //! Claiming reads due rows `FOR UPDATE SKIP LOCKED` and leases them in the
 //! same transaction: two instances' workers never take the same message, and

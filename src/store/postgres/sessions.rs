@@ -1,4 +1,4 @@
-//! Sessions and refresh rotation (`super::super::sessions`).
+//! Sessions and refresh rotation (`sqlite/sessions.rs`).
 //!
 //! A rotation reads its session `FOR UPDATE`: a second refresh of the same
 //! token, through this instance or another, waits for the first to commit

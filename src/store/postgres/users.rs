@@ -1,4 +1,4 @@
-//! Users, login failures and queued account mail (`super::super::users`).
+//! Users, login failures and queued account mail (`sqlite/users.rs`).
 
 use crate::store::backend::Users;
 use async_trait::async_trait;

@@ -1,7 +1,8 @@
 //! The mail outbox: messages waiting to be sent (table `outbox`).
 //!
-//! A flow that sends mail calls [`enqueue`] inside the transaction of the
-//! change the mail reports, so the mail exists exactly when the change does.
+//! A flow that sends mail queues it (`flows::enqueue`) inside the
+//! transaction of the change the mail reports, so the mail exists exactly
+//! when the change does.
 //! The worker (`crate::mail::outbox`) then claims due rows, and after each
 //! attempt deletes the row (sent), pushes it back (transient failure) or
 //! marks it failed (given up, audited as `mail.failed`). Failed rows stay a
