@@ -1,5 +1,5 @@
 //! The store: everything toktok keeps, in one SQLite file ([`sqlite`]) or,
-//! for several instances, a PostgreSQL database ([`postgres`]).
+//! for several instances, a PostgreSQL database (`postgres`).
 //!
 //! [`Store`] is what the rest of the program sees: async methods named after
 //! what they do. Handlers and services never write SQL. Each method hands

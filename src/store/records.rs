@@ -177,7 +177,7 @@ pub struct ApiKeyRecord {
     pub name: String,
     pub scopes: Vec<Scope>,
     pub created_at: i64,
-    /// Last authenticated use, to within [`TOUCH_EVERY`] seconds.
+    /// Last authenticated use, to within `TOUCH_EVERY` seconds.
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
 }

@@ -19,7 +19,7 @@
 //! keeps the session and API-key caches (`super::cache`) exact. Batches of
 //! small writes can share one commit through [`GroupCommit`] (`commit.rs`).
 //!
-//! [`Sqlite`] is the [`Backend`](super::backend::Backend): a [`Db`] and its
+//! [`Sqlite`] is the `Backend` (`super::backend`): a [`Db`] and its
 //! group committer. Each sibling module implements the contract's trait of
 //! its table (`impl Users for Sqlite` in `users.rs`, and so on).
 
@@ -343,7 +343,7 @@ fn json_column(text: String) -> rusqlite::Result<serde_json::Value> {
     })
 }
 
-/// The SQLite [`Backend`]: the pooled file and the group committer that
+/// The SQLite `Backend`: the pooled file and the group committer that
 /// refresh rotations and challenge steps share.
 #[derive(Debug)]
 pub struct Sqlite {
