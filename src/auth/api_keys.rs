@@ -16,13 +16,9 @@
 //! ([`ApiKeyError::Unknown`] is a 401, [`ApiKeyError::MissingScope`] a 403);
 //! this module knows nothing of HTTP and writes no SQL.
 
-use std::fmt;
-use std::str::FromStr;
-
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ring::rand::SecureRandom as _;
-use serde::{Deserialize, Serialize};
 
 use crate::store::{ApiKeyRecord, Store, StoreError};
 
@@ -32,61 +28,7 @@ pub const PREFIX: &str = "tk_";
 /// Random bytes in a key: 256 bits, well above the 128 the contract asks.
 const KEY_BYTES: usize = 32;
 
-/// What an API key may do. Stored as a JSON array of the lowercase names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// The challenge-token endpoints (`/v1/challenges/*`).
-    Challenges,
-    /// The admin endpoints (`/v1/admin/*`).
-    Admin,
-}
-
-impl Scope {
-    /// Every scope, in the order they are documented.
-    pub const ALL: [Scope; 2] = [Scope::Challenges, Scope::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Scope::Challenges => "challenges",
-            Scope::Admin => "admin",
-        }
-    }
-}
-
-impl fmt::Display for Scope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A scope name toktok does not know.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UnknownScope(pub String);
-
-impl fmt::Display for UnknownScope {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown scope {:?}: allowed values are ", self.0)?;
-        for (i, scope) in Scope::ALL.iter().enumerate() {
-            let sep = if i == 0 { "" } else { ", " };
-            write!(f, "{sep}{scope}")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for UnknownScope {}
-
-impl FromStr for Scope {
-    type Err = UnknownScope;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL
-            .into_iter()
-            .find(|scope| scope.as_str() == s)
-            .ok_or_else(|| UnknownScope(s.to_owned()))
-    }
-}
+pub use crate::domain::scope::Scope;
 
 /// The OS random number generator failed: no key can be made safely.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -210,7 +152,7 @@ mod tests {
             let err = bad.parse::<Scope>().unwrap_err();
             let text = err.to_string();
             assert!(text.contains("challenges, admin"), "{text}");
-            assert_eq!(err, UnknownScope(bad.to_owned()));
+            assert_eq!(err, crate::domain::scope::UnknownScope(bad.to_owned()));
         }
     }
 }

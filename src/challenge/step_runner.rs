@@ -4,7 +4,7 @@
 //! `synchronous=FULL` (D1) each commit waits for the disk: one transaction
 //! per operation would cap the engine at the disk's flush rate however many
 //! requests are in flight. So steps go through the store's
-//! [`GroupCommit`](crate::store::GroupCommit), shared with the other
+//! `GroupCommit` (`store::sqlite`), shared with the other
 //! batched writes (refresh rotations): one writer, many steps per commit,
 //! each step in its own savepoint, every caller answered only once the
 //! commit is durable, a failing step rolled back alone. Sharing the writer

@@ -2,7 +2,10 @@
 //! is known to be valid.
 
 pub mod algorithm;
+pub mod digest;
 pub mod email;
+pub mod mail;
 pub mod metadata;
 pub mod name;
 pub mod password;
+pub mod scope;

@@ -11,105 +11,10 @@ pub mod outbox;
 pub mod templates;
 pub mod transport;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
 #[cfg(any(test, feature = "testing"))]
 pub use outbox::deliver_due;
 pub use outbox::{Mailer, MailerParts};
 
-/// The messages toktok sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum MailKind {
-    /// "Confirm your account": link to confirm-email.
-    ConfirmAccount,
-    /// "Reset your password": link to the new-password form.
-    ResetPassword,
-    /// "Confirm your new address", sent to the new address.
-    ConfirmNewEmail,
-    /// "Your address is being changed", sent to the old address.
-    EmailChangeNotice,
-    /// "Your password was changed", with a reset link for an owner who did
-    /// not change it.
-    PasswordChangedNotice,
-    /// "Someone tried to register with your address" (L1).
-    RegistrationAttempt,
-}
-
-impl MailKind {
-    /// Every kind, in declaration order.
-    pub const ALL: [MailKind; 6] = [
-        MailKind::ConfirmAccount,
-        MailKind::ResetPassword,
-        MailKind::ConfirmNewEmail,
-        MailKind::EmailChangeNotice,
-        MailKind::PasswordChangedNotice,
-        MailKind::RegistrationAttempt,
-    ];
-
-    /// The kind named by [`MailKind::as_str`].
-    pub fn parse(name: &str) -> Option<MailKind> {
-        MailKind::ALL.into_iter().find(|k| k.as_str() == name)
-    }
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            MailKind::ConfirmAccount => "confirm_account",
-            MailKind::ResetPassword => "reset_password",
-            MailKind::ConfirmNewEmail => "confirm_new_email",
-            MailKind::EmailChangeNotice => "email_change_notice",
-            MailKind::PasswordChangedNotice => "password_changed_notice",
-            MailKind::RegistrationAttempt => "registration_attempt",
-        }
-    }
-}
-
-/// Which page a link leads to (`{public_url}{path}?token=…`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum LinkPath {
-    /// `/v1/auth/confirm-email`
-    ConfirmEmail,
-    /// `/v1/auth/password/reset`
-    ResetPassword,
-}
-
-impl LinkPath {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LinkPath::ConfirmEmail => "/v1/auth/confirm-email",
-            LinkPath::ResetPassword => "/v1/auth/password/reset",
-        }
-    }
-}
-
-/// The challenge a link carries, minted by the worker at send time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LinkSpec {
-    /// The challenge action, which binds the token to its purpose (E7):
-    /// see the `ACTION_*` constants.
-    pub action: String,
-    /// The challenge id: the user's id.
-    pub id: String,
-    pub path: LinkPath,
-    /// Stored on the challenge (e.g. `{"new_email": …}` for an email change).
-    pub metadata: Value,
-}
-
-/// Challenge actions of the email flows.
-pub const ACTION_CONFIRM: &str = "toktok:confirm-email";
-pub const ACTION_RESET: &str = "toktok:password-reset";
-pub const ACTION_EMAIL_CHANGE: &str = "toktok:email-change";
-
-/// A message to queue.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutgoingMail {
-    pub kind: MailKind,
-    pub to: String,
-    /// The account it concerns; its queued mail goes when the user is deleted.
-    pub user_id: Option<String>,
-    pub link: Option<LinkSpec>,
-    /// Non-secret template variables (e.g. `{"new_email": …}`).
-    pub vars: Value,
-}
+pub use crate::domain::mail::{
+    LinkPath, LinkSpec, MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET,
+};

@@ -240,7 +240,7 @@ mod tests {
         ApiKeyRecord {
             id: id.into(),
             name: "k".into(),
-            scopes: vec![crate::auth::api_keys::Scope::Challenges],
+            scopes: vec![crate::domain::scope::Scope::Challenges],
             created_at: 0,
             last_used_at: None,
             revoked_at: None,

@@ -1,13 +1,15 @@
-//! Admin reads and changes (`super::super::admin`).
+//! Admin reads and changes (`sqlite/admin.rs`).
 
 use super::conn::Sql as _;
-use super::users::{end_links, get_user, revoke_sessions, storable, user_from_row, USER_COLUMNS};
-use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
-use crate::store::users::{ALL_LINKS, CREDENTIAL_LINKS};
-use crate::store::{AdminChange, AuditEvent, AuditRow, StoreError, UserRecord};
+use super::users::{storable, user_from_row, USER_COLUMNS};
+use super::{count, json_column, lock, try_xact_lock, PgDb};
+use crate::store::backend::Admin;
+use crate::store::{AuditRow, StoreError, UserRecord};
+use async_trait::async_trait;
 
-impl PgDb {
-    pub async fn list_users(
+#[async_trait]
+impl Admin for PgDb {
+    async fn list_users(
         &self,
         email_key: Option<String>,
         after: Option<String>,
@@ -31,120 +33,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn admin_update_user(
-        &self,
-        id: &str,
-        change: AdminChange,
-        now: i64,
-        events: Vec<AuditEvent>,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        if !storable(id) {
-            return Ok(None);
-        }
-        let id = id.to_owned();
-        self.write(move |tx| {
-            if get_user(tx, &id)?.is_none() {
-                return Ok(None);
-            }
-            if let Some(role) = &change.role {
-                tx.execute("UPDATE users SET role = $2 WHERE id = $1", &[&id, role])?;
-            }
-            if let Some(disabled) = change.disabled {
-                tx.execute(
-                    "UPDATE users SET disabled = $2 WHERE id = $1",
-                    &[&id, &disabled],
-                )?;
-                if disabled {
-                    revoke_sessions(tx, &id, None, "disabled", now)?;
-                    end_links(tx, &id, ALL_LINKS)?;
-                }
-            }
-            match change.email_confirmed {
-                Some(true) => {
-                    tx.execute(
-                        "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, $2)
-                         WHERE id = $1",
-                        &[&id, &now],
-                    )?;
-                }
-                Some(false) => {
-                    tx.execute(
-                        "UPDATE users SET email_confirmed_at = NULL WHERE id = $1",
-                        &[&id],
-                    )?;
-                }
-                None => {}
-            }
-            if let Some(metadata) = &change.metadata {
-                tx.execute(
-                    "UPDATE users SET metadata = $2 WHERE id = $1",
-                    &[&id, &metadata.to_string()],
-                )?;
-            }
-            if let Some(app_metadata) = &change.app_metadata {
-                tx.execute(
-                    "UPDATE users SET app_metadata = $2 WHERE id = $1",
-                    &[&id, &app_metadata.to_string()],
-                )?;
-            }
-            if let Some(name) = &change.name {
-                tx.execute("UPDATE users SET name = $2 WHERE id = $1", &[&id, name])?;
-            }
-            tx.execute(
-                "UPDATE users SET updated_at = $2 WHERE id = $1",
-                &[&id, &now],
-            )?;
-            for event in &events {
-                audit::insert(tx, event)?;
-            }
-            get_user(tx, &id)
-        })
-        .await
-    }
-
-    pub async fn admin_end_sessions(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<usize>, StoreError> {
-        if !storable(id) {
-            return Ok(None);
-        }
-        let id = id.to_owned();
-        self.write(move |tx| {
-            if get_user(tx, &id)?.is_none() {
-                return Ok(None);
-            }
-            let n = revoke_sessions(tx, &id, None, "admin_logout", now)?;
-            end_links(tx, &id, CREDENTIAL_LINKS)?;
-            audit::insert(tx, &event)?;
-            Ok(Some(n))
-        })
-        .await
-    }
-
-    pub async fn admin_delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        if !storable(id) {
-            return Ok(false);
-        }
-        let id = id.to_owned();
-        self.write(move |tx| {
-            let n = tx.execute("DELETE FROM users WHERE id = $1", &[&id])?;
-            if n == 0 {
-                return Ok(false);
-            }
-            tx.execute(
-                "DELETE FROM challenges WHERE namespace = 'toktok' AND id = $1",
-                &[&id],
-            )?;
-            audit::insert(tx, &event)?;
-            Ok(true)
-        })
-        .await
-    }
-
-    pub async fn audit_page(
+    async fn audit_page(
         &self,
         user_id: Option<String>,
         kind: Option<String>,
@@ -182,7 +71,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn sweep_audit(&self, cutoff: i64, batch: usize) -> Result<usize, StoreError> {
+    async fn sweep_audit(&self, cutoff: i64, batch: usize) -> Result<usize, StoreError> {
         let batch = i64::try_from(batch).unwrap_or(i64::MAX);
         self.write(move |tx| {
             if !try_xact_lock(tx, lock::SWEEP)? {

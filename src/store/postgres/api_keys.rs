@@ -1,12 +1,14 @@
-//! Service API keys (`super::super::api_keys`).
+//! Service API keys (`sqlite/api_keys.rs`).
 
+use crate::store::backend::ApiKeys;
+use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::Sql as _;
 use super::users::storable;
-use super::{audit, PgDb};
-use crate::store::api_keys::{scopes_json, touch_due, TOUCH_EVERY};
-use crate::store::{ApiKeyRecord, AuditEvent, StoreError};
+use super::PgDb;
+use crate::store::records::{touch_due, TOUCH_EVERY};
+use crate::store::{ApiKeyRecord, StoreError};
 
 const API_KEY_COLUMNS: &str = "id, name, scopes, created_at, last_used_at, revoked_at";
 
@@ -24,35 +26,9 @@ fn api_key_from_row(row: &Row) -> Result<ApiKeyRecord, StoreError> {
     })
 }
 
-impl PgDb {
-    pub async fn insert_api_key(
-        &self,
-        record: ApiKeyRecord,
-        key_hash: String,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let scopes = scopes_json(&record.scopes)?;
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO api_keys (id, name, key_hash, scopes, created_at,
-                    last_used_at, revoked_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                &[
-                    &record.id,
-                    &record.name,
-                    &key_hash,
-                    &scopes,
-                    &record.created_at,
-                    &record.last_used_at,
-                    &record.revoked_at,
-                ],
-            )?;
-            audit::insert(tx, &event)
-        })
-        .await
-    }
-
-    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+#[async_trait]
+impl ApiKeys for PgDb {
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
         self.call(|conn| {
             let sql =
                 format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC");
@@ -64,30 +40,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn revoke_api_key(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<bool, StoreError> {
-        if !storable(id) {
-            return Ok(false);
-        }
-        let id = id.to_owned();
-        self.write(move |tx| {
-            let n = tx.execute(
-                "UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-                &[&id, &now],
-            )?;
-            if n > 0 {
-                audit::insert(tx, &event)?;
-            }
-            Ok(n > 0)
-        })
-        .await
-    }
-
-    pub async fn api_key_by_hash(
+    async fn api_key_by_hash(
         &self,
         key_hash: &str,
         now: i64,

@@ -1,34 +1,23 @@
-//! The audit log (`super::super::audit`).
+//! The audit log (`sqlite/audit.rs`).
 
-use super::conn::{Sql, Tx};
+#[cfg(any(test, feature = "testing"))]
+use super::conn::Sql;
+use super::conn::Tx;
 use super::PgDb;
+use crate::store::backend::Audit;
+use crate::store::flows;
 use crate::store::{AuditEvent, StoreError};
+use async_trait::async_trait;
 
+/// Appends `e` in the caller's transaction (`flows::audit`).
 pub(super) fn insert(tx: &mut Tx<'_>, e: &AuditEvent) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO audit_events (at, kind, user_id, actor, ip, user_agent, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        &[
-            &e.at,
-            &e.kind,
-            &e.user_id,
-            &e.actor,
-            &e.ip,
-            &e.user_agent,
-            &e.detail.to_string(),
-        ],
-    )?;
-    crate::store::audit::trace(e);
-    Ok(())
+    flows::audit(tx, e)
 }
 
-impl PgDb {
-    pub async fn audit(&self, event: AuditEvent) -> Result<(), StoreError> {
-        self.write(move |tx| insert(tx, &event)).await
-    }
-
+#[async_trait]
+impl Audit for PgDb {
     #[cfg(any(test, feature = "testing"))]
-    pub async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
+    async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError> {
         let user_id = user_id.to_owned();
         self.call(move |conn| {
             conn.query(

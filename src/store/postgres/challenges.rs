@@ -1,4 +1,4 @@
-//! Challenge rows (`super::super::challenges`).
+//! Challenge rows (`sqlite/challenges.rs`).
 //!
 //! A step serialises on its challenge across instances: a step by
 //! `(namespace, action, id)` first takes a transaction-scoped advisory lock on that pair
@@ -6,12 +6,14 @@
 //! pair queue up), and every step reads its row `FOR UPDATE`. N concurrent
 //! verifications of one token, through any instances, give one success (E2).
 
+use crate::store::backend::{Challenges, DecideStep, Erased};
+use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::{Sql, Tx};
 use super::users::storable;
 use super::{audit, count, json_column, lock, try_xact_lock, PgDb};
-use crate::challenge::row::{ChallengeRow, Namespace, RowChange, RowKey, Step};
+use crate::store::records::{ChallengeRow, Namespace, RowChange, RowKey};
 use crate::store::StoreError;
 
 const COLUMNS: &str =
@@ -156,28 +158,21 @@ fn apply(
     }
 }
 
-impl PgDb {
-    pub(crate) async fn challenge(
-        &self,
-        key: RowKey,
-        now: i64,
-    ) -> Result<Option<ChallengeRow>, StoreError> {
+#[async_trait]
+impl Challenges for PgDb {
+    async fn challenge(&self, key: RowKey, now: i64) -> Result<Option<ChallengeRow>, StoreError> {
         self.call(move |conn| live_row(conn, &key, now, false))
             .await
     }
 
     /// One read-decide-write on the challenge found by `key`, in its own
     /// transaction (see the module docs for how it is serialised).
-    pub(crate) async fn challenge_step<R, F>(
+    async fn challenge_step(
         &self,
         key: RowKey,
         now: i64,
-        decide: F,
-    ) -> Result<R, StoreError>
-    where
-        F: FnOnce(Option<&ChallengeRow>) -> Step<R> + Send + 'static,
-        R: Send + 'static,
-    {
+        decide: DecideStep,
+    ) -> Result<Erased, StoreError> {
         self.write(move |tx| {
             // (A pair that cannot be stored has no row to guard, and
             // `live_row` finds none.)
@@ -207,11 +202,7 @@ impl PgDb {
         .await
     }
 
-    pub(crate) async fn sweep_challenges(
-        &self,
-        now: i64,
-        batch: usize,
-    ) -> Result<usize, StoreError> {
+    async fn sweep_challenges(&self, now: i64, batch: usize) -> Result<usize, StoreError> {
         let limit = i64::try_from(batch).unwrap_or(i64::MAX);
         self.write(move |tx| {
             if !try_xact_lock(tx, lock::SWEEP)? {

@@ -1,5 +1,5 @@
-//! Signing keys, RSA keys and server secrets (`super::super::keys`,
-//! `super::super::rsa_keys`).
+//! Signing keys, RSA keys and server secrets (`sqlite/keys.rs`,
+//! `sqlite/rsa_keys.rs`).
 //!
 //! Whatever is generated at first start is inserted under the advisory lock
 //! [`lock::KEYS`] after re-reading: two instances starting together end up
@@ -7,7 +7,9 @@
 
 use super::conn::{Sql, Tx};
 use super::{lock, xact_lock, PgDb};
+use crate::store::backend::{ChallengeKeys, RsaKeys, SigningKeys};
 use crate::store::{KeyRow, RsaKeyRow, StoreError};
+use async_trait::async_trait;
 
 fn signing_keys(tx: &mut impl Sql, alg: &str) -> Result<Vec<KeyRow>, StoreError> {
     tx.query(
@@ -52,17 +54,18 @@ fn insert_rsa(tx: &mut Tx<'_>, key: &RsaKeyRow) -> Result<(), StoreError> {
     Ok(())
 }
 
-impl PgDb {
-    pub async fn signing_keys(&self, alg: &str) -> Result<Vec<KeyRow>, StoreError> {
+#[async_trait]
+impl SigningKeys for PgDb {
+    async fn signing_keys(&self, alg: &str) -> Result<Vec<KeyRow>, StoreError> {
         let alg = alg.to_owned();
         self.call(move |conn| signing_keys(conn, &alg)).await
     }
 
-    pub async fn insert_signing_key(&self, key: KeyRow) -> Result<(), StoreError> {
+    async fn insert_signing_key(&self, key: KeyRow) -> Result<(), StoreError> {
         self.write(move |tx| insert_signing_key(tx, &key)).await
     }
 
-    pub async fn insert_first_signing_key(&self, key: KeyRow) -> Result<bool, StoreError> {
+    async fn insert_first_signing_key(&self, key: KeyRow) -> Result<bool, StoreError> {
         self.write(move |tx| {
             xact_lock(tx, lock::KEYS)?;
             if !signing_keys(tx, &key.alg)?.is_empty() {
@@ -74,7 +77,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn retire_signing_keys(
+    async fn retire_signing_keys(
         &self,
         alg: &str,
         retire: Vec<String>,
@@ -98,7 +101,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn server_secret(
+    async fn server_secret(
         &self,
         name: &'static str,
         now: i64,
@@ -120,8 +123,11 @@ impl PgDb {
         })
         .await
     }
+}
 
-    pub async fn rsa_keys(&self) -> Result<Vec<RsaKeyRow>, StoreError> {
+#[async_trait]
+impl RsaKeys for PgDb {
+    async fn rsa_keys(&self) -> Result<Vec<RsaKeyRow>, StoreError> {
         self.call(|conn| {
             conn.query(
                 "SELECT kid, private_der, created_at, retired_at FROM rsa_keys
@@ -142,7 +148,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn insert_first_rsa_key(&self, key: RsaKeyRow) -> Result<bool, StoreError> {
+    async fn insert_first_rsa_key(&self, key: RsaKeyRow) -> Result<bool, StoreError> {
         self.write(move |tx| {
             xact_lock(tx, lock::KEYS)?;
             let current: i64 = tx
@@ -160,7 +166,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn rotate_rsa_key(&self, key: RsaKeyRow, now: i64) -> Result<(), StoreError> {
+    async fn rotate_rsa_key(&self, key: RsaKeyRow, now: i64) -> Result<(), StoreError> {
         self.write(move |tx| {
             insert_rsa(tx, &key)?;
             tx.execute(
@@ -172,7 +178,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn retire_rsa_keys(
+    async fn retire_rsa_keys(
         &self,
         retire: Vec<String>,
         forget: Vec<String>,
@@ -191,8 +197,11 @@ impl PgDb {
         })
         .await
     }
+}
 
-    pub(crate) async fn challenge_keys_or_insert(
+#[async_trait]
+impl ChallengeKeys for PgDb {
+    async fn challenge_keys_or_insert(
         &self,
         first: (String, Vec<u8>),
         now: i64,
@@ -208,23 +217,6 @@ impl PgDb {
                 keys.push(first);
             }
             Ok(keys)
-        })
-        .await
-    }
-
-    #[cfg(any(test, feature = "testing"))]
-    pub(crate) async fn insert_challenge_key(
-        &self,
-        kid: String,
-        key: Vec<u8>,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO challenge_keys (kid, key, created_at) VALUES ($1, $2, $3)",
-                &[&kid, &key, &now],
-            )?;
-            Ok(())
         })
         .await
     }

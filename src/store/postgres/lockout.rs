@@ -1,23 +1,26 @@
 //! Failed sign-in counters by account and by client, and known clients
-//! (`super::super::lockout`).
+//! (`sqlite/lockout.rs`).
 
 use super::conn::Sql;
 use super::{count, PgDb};
-use crate::store::lockout::{LockRule, LoginClient, MAX_KNOWN_CLIENTS};
+use crate::store::backend::{LockRuleBox, Lockout};
+use crate::store::records::{LoginClient, MAX_KNOWN_CLIENTS};
 use crate::store::StoreError;
+use async_trait::async_trait;
 
 fn failures(n: i64) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-impl PgDb {
-    pub async fn take_login_attempt(
+#[async_trait]
+impl Lockout for PgDb {
+    async fn take_login_attempt(
         &self,
         email_key: &str,
         client: Option<LoginClient>,
         now: i64,
         known_since: i64,
-        locked: impl LockRule,
+        locked: LockRuleBox,
     ) -> Result<Result<u32, u64>, StoreError> {
         let key = email_key.to_owned();
         self.write(move |tx| {
@@ -86,32 +89,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn return_login_attempt(
-        &self,
-        email_key: &str,
-        client: Option<&LoginClient>,
-    ) -> Result<(), StoreError> {
-        let key = email_key.to_owned();
-        let client = client.map(|c| c.key.clone());
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE login_failures SET failures = failures - 1
-                 WHERE email_key = $1 AND failures > 0",
-                &[&key],
-            )?;
-            if let Some(client) = client {
-                tx.execute(
-                    "UPDATE login_failures_by_client SET failures = failures - 1
-                     WHERE email_key = $1 AND client = $2 AND failures > 0",
-                    &[&key, &client],
-                )?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    pub async fn login_succeeded(
+    async fn login_succeeded(
         &self,
         email_key: &str,
         client: Option<LoginClient>,
@@ -150,11 +128,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn sweep_lockout(
-        &self,
-        idle_before: i64,
-        known_since: i64,
-    ) -> Result<usize, StoreError> {
+    async fn sweep_lockout(&self, idle_before: i64, known_since: i64) -> Result<usize, StoreError> {
         self.write(move |tx| {
             let a = tx.execute(
                 "DELETE FROM login_failures_by_client WHERE last_failed_at < $1",

@@ -9,29 +9,13 @@ use anyhow::{bail, Context as _};
 use postgres::GenericClient;
 
 use super::{lock, StoreError};
+use crate::store::migrations::{report_rekey, split, REKEY_EMAILS};
 
 const SCHEMA: &str = include_str!("../../../schema.postgres.sql");
-const MARKER: &str = "-- migration: ";
 
-/// Splits the schema into (number, sql) pairs, checking they count 1, 2, 3…
+/// `schema.postgres.sql` as (number, sql) pairs.
 fn migrations() -> anyhow::Result<Vec<(i64, String)>> {
-    let mut out: Vec<(i64, String)> = Vec::new();
-    for line in SCHEMA.lines() {
-        if let Some(number) = line.strip_prefix(MARKER) {
-            let number: i64 = number
-                .trim()
-                .parse()
-                .context("schema.postgres.sql: a migration marker without a number")?;
-            if number != out.len() as i64 + 1 {
-                bail!("schema.postgres.sql: migration {number} is out of order");
-            }
-            out.push((number, String::new()));
-        } else if let Some((_, sql)) = out.last_mut() {
-            sql.push_str(line);
-            sql.push('\n');
-        }
-    }
-    Ok(out)
+    split("schema.postgres.sql", SCHEMA)
 }
 
 /// The database's schema version, or 0 for an empty database.
@@ -69,7 +53,7 @@ fn rekey_emails(tx: &mut postgres::Transaction<'_>) -> anyhow::Result<()> {
             skipped.push(id.clone());
         }
     }
-    crate::store::migrations::report_rekey(&plan, &skipped);
+    report_rekey(&plan, &skipped);
     Ok(())
 }
 
@@ -92,7 +76,7 @@ pub fn migrate(conn: &mut postgres::Client) -> anyhow::Result<()> {
         }
         tx.batch_execute(&sql)
             .with_context(|| format!("while applying migration {number}"))?;
-        if sql.contains(crate::store::migrations::REKEY_EMAILS) {
+        if sql.contains(REKEY_EMAILS) {
             rekey_emails(&mut tx).with_context(|| format!("while applying migration {number}"))?;
         }
         tx.execute("DELETE FROM schema_version", &[])?;

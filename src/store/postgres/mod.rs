@@ -1,11 +1,14 @@
-//! The PostgreSQL backend: the same `Store` methods on a shared server, so
-//! several toktok instances can serve one database (README "Scaling out").
+//! The PostgreSQL backend: the storage contract (`super::backend`) on a
+//! shared server, so several toktok instances can serve one database
+//! (README "Scaling out").
 //!
 //! It mirrors the SQLite side on purpose: the sync `postgres` client behind an
 //! r2d2 pool, and [`PgDb::call`] running the checkout and the queries together
 //! on tokio's blocking pool, so a connection is never held across an `.await`
-//! and a panic becomes an error. Each sibling module holds the queries of the
-//! SQLite module of the same name; `Store` dispatches to them.
+//! and a panic becomes an error. Each sibling module implements the
+//! contract's trait of its table, as the SQLite module of the same name
+//! does; writes both backends make alike are `super::flows`, run here over
+//! [`flows::Tx`](super::flows::Tx) (`tx.rs`).
 //!
 //! What differs, because several processes share the data:
 //! - read-decide-write sequences lock what they decide on (`FOR UPDATE`, or a
@@ -38,6 +41,7 @@ mod outbox;
 mod ratelimit;
 mod sessions;
 mod tls;
+mod tx;
 mod users;
 
 use std::sync::Arc;
@@ -47,7 +51,9 @@ use postgres::error::SqlState;
 use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
+use super::backend::{Backend, Erased, Flow};
 use super::StoreError;
+use async_trait::async_trait;
 use conn::{Conn, Manager, Sql, Tx};
 
 pub use copy::copy_from_sqlite;
@@ -290,6 +296,7 @@ impl PgDb {
         })
     }
 
+    #[cfg(any(test, feature = "testing"))]
     /// Host and database name (no credentials), for messages.
     pub fn target(&self) -> &str {
         &self.target
@@ -330,18 +337,32 @@ impl PgDb {
         })
         .await
     }
+}
 
-    /// Answers whether the database responds (for `/ready`).
-    pub async fn ping(&self) -> bool {
+#[async_trait]
+impl Backend for PgDb {
+    /// None: other instances write without telling, so no cache is exact.
+    fn generation(&self) -> Option<u64> {
+        None
+    }
+
+    async fn write_flow(&self, flow: Flow) -> Result<Erased, StoreError> {
+        self.write(move |tx| flow(tx)).await
+    }
+
+    async fn ping(&self) -> bool {
         self.call(|conn| Ok(conn.client().simple_query("SELECT 1").map(|_| ())?))
             .await
             .is_ok()
     }
 
     #[cfg(any(test, feature = "testing"))]
-    /// The schema version, for `toktok check`.
-    pub async fn version(&self) -> Result<i64, StoreError> {
+    async fn schema_version(&self) -> Result<i64, StoreError> {
         self.call(|conn| schema_version(conn.client())).await
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 }
 

@@ -1,38 +1,17 @@
-//! The mail outbox (`super::super::outbox`).
+//! The mail outbox (`sqlite/outbox.rs`).
 //!
 //! Claiming reads due rows `FOR UPDATE SKIP LOCKED` and leases them in the
 //! same transaction: two instances' workers never take the same message, and
 //! neither waits for the other's claim.
 
+use crate::store::backend::Outbox;
+use async_trait::async_trait;
 use postgres::Row;
-use serde_json::json;
 
-use super::conn::{Sql, Tx};
-use super::{audit, count, lock, try_xact_lock, PgDb};
-use crate::mail::OutgoingMail;
-use crate::store::outbox::{clip, link_json, parse_mail, vars_json};
-#[cfg(any(test, feature = "testing"))]
-use crate::store::OutboxRow;
-use crate::store::{AuditEvent, QueuedMail, StoreError, AUDIT_MAIL_FAILED};
-
-pub(super) fn enqueue(tx: &mut Tx<'_>, mail: &OutgoingMail, now: i64) -> Result<(), StoreError> {
-    let link = link_json(mail)?;
-    let vars = vars_json(mail);
-    tx.execute(
-        "INSERT INTO outbox (id, kind, recipient, user_id, link, vars, created_at, next_attempt_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        &[
-            &uuid::Uuid::now_v7().to_string(),
-            &mail.kind.as_str(),
-            &mail.to,
-            &mail.user_id,
-            &link,
-            &vars,
-            &now,
-        ],
-    )?;
-    Ok(())
-}
+use super::conn::Sql;
+use super::{count, lock, try_xact_lock, PgDb};
+use crate::store::records::parse_mail;
+use crate::store::{QueuedMail, StoreError};
 
 fn queued_from_row(row: &Row) -> Result<QueuedMail, StoreError> {
     let kind: String = row.try_get(1)?;
@@ -52,13 +31,9 @@ fn queued_from_row(row: &Row) -> Result<QueuedMail, StoreError> {
     })
 }
 
-impl PgDb {
-    #[cfg(any(test, feature = "testing"))]
-    pub async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
-        self.write(move |tx| enqueue(tx, &mail, now)).await
-    }
-
-    pub async fn claim_mail(
+#[async_trait]
+impl Outbox for PgDb {
+    async fn claim_mail(
         &self,
         now: i64,
         lease_until: i64,
@@ -90,7 +65,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
+    async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
         if ids.is_empty() {
             return Ok(());
         }
@@ -104,7 +79,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
+    async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
         self.write(move |tx| {
             tx.execute("DELETE FROM outbox WHERE id = $1", &[&id])?;
             Ok(())
@@ -112,7 +87,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
+    async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
         self.call(move |conn| {
             Ok(conn
                 .query_opt("SELECT 1 FROM outbox WHERE id = $1", &[&id])?
@@ -121,63 +96,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn reschedule_mail(
-        &self,
-        id: String,
-        next_attempt_at: i64,
-        error: String,
-    ) -> Result<(), StoreError> {
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $2,
-                     last_error = $3
-                 WHERE id = $1",
-                &[&id, &next_attempt_at, &clip(&error)],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    pub async fn give_up_mail(
-        &self,
-        mail: QueuedMail,
-        now: i64,
-        attempted: bool,
-        error: String,
-    ) -> Result<i64, StoreError> {
-        self.write(move |tx| {
-            let attempts = mail.attempts + i64::from(attempted);
-            let error = clip(&error);
-            let changed = tx.execute(
-                "UPDATE outbox SET attempts = $2, last_error = $3, failed_at = $4
-                 WHERE id = $1 AND failed_at IS NULL",
-                &[&mail.id, &attempts, &error, &now],
-            )?;
-            if changed == 1 {
-                audit::insert(
-                    tx,
-                    &AuditEvent {
-                        at: now,
-                        kind: AUDIT_MAIL_FAILED,
-                        user_id: mail.user_id.clone(),
-                        actor: None,
-                        ip: None,
-                        user_agent: None,
-                        detail: json!({
-                            "kind": mail.kind,
-                            "attempts": attempts,
-                            "error": error,
-                        }),
-                    },
-                )?;
-            }
-            Ok(attempts)
-        })
-        .await
-    }
-
-    pub async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
+    async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
         self.write(move |tx| {
             if !try_xact_lock(tx, lock::SWEEP)? {
                 return Ok(0);
@@ -190,7 +109,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
+    async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
         self.call(|conn| {
             Ok(conn
                 .query_one(
@@ -202,7 +121,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn outbox_depth(&self) -> Result<i64, StoreError> {
+    async fn outbox_depth(&self) -> Result<i64, StoreError> {
         self.call(|conn| {
             Ok(conn
                 .query_one("SELECT count(*) FROM outbox WHERE failed_at IS NULL", &[])?
@@ -212,7 +131,7 @@ impl PgDb {
     }
 
     #[cfg(any(test, feature = "testing"))]
-    pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
+    async fn outbox_rows(&self) -> Result<Vec<crate::store::OutboxRow>, StoreError> {
         self.call(|conn| {
             conn.query(
                 "SELECT id, kind, recipient, user_id, created_at, attempts, next_attempt_at,
@@ -222,7 +141,7 @@ impl PgDb {
             )?
             .iter()
             .map(|r| {
-                Ok(OutboxRow {
+                Ok(crate::store::OutboxRow {
                     id: r.try_get(0)?,
                     kind: r.try_get(1)?,
                     recipient: r.try_get(2)?,

@@ -1,17 +1,19 @@
-//! Sessions and refresh rotation (`super::super::sessions`).
+//! Sessions and refresh rotation (`sqlite/sessions.rs`).
 //!
 //! A rotation reads its session `FOR UPDATE`: a second refresh of the same
 //! token, through this instance or another, waits for the first to commit
 //! and then decides on the rotated row, so it sees a replay or reuse, never
 //! the token it raced.
 
+use crate::store::backend::{DecideRefresh, ReuseEvent, Sessions};
+use crate::store::flows;
+use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::Sql;
-use super::users::{end_links, revoke_sessions, storable, user_from_row_at, USER_COLUMNS};
+use super::users::{storable, user_from_row_at, USER_COLUMNS};
 use super::{audit, count, lock, try_xact_lock, PgDb};
-use crate::store::sessions::{amr_from_text, amr_to_text};
-use crate::store::users::CREDENTIAL_LINKS;
+use crate::store::records::amr_from_text;
 use crate::store::{
     AuditEvent, RefreshDecision, SessionKey, SessionRecord, StoreError, UserRecord,
 };
@@ -86,8 +88,9 @@ fn session_and_user(
     )))
 }
 
-impl PgDb {
-    pub async fn create_session(
+#[async_trait]
+impl Sessions for PgDb {
+    async fn create_session(
         &self,
         session: SessionRecord,
         email_key: String,
@@ -109,23 +112,7 @@ impl PgDb {
             if current == 0 {
                 return Ok(false);
             }
-            tx.execute(
-                "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at_ms, created_at,
-                    last_used_at, expires_at, user_agent, ip, auth_time, amr)
-                 VALUES ($1, $2, $3, $4, $5, $5, $6, $7, $8, $9, $10)",
-                &[
-                    &session.id,
-                    &session.user_id,
-                    &session.refresh_hash,
-                    &session.rotated_at_ms,
-                    &session.created_at,
-                    &session.expires_at,
-                    &session.user_agent,
-                    &session.ip,
-                    &session.auth_time,
-                    &amr_to_text(&session.amr),
-                ],
-            )?;
+            flows::insert_session(tx, &session)?;
             tx.execute(
                 "DELETE FROM login_failures WHERE email_key = $1",
                 &[&email_key],
@@ -139,7 +126,7 @@ impl PgDb {
     /// No cache here (see the module docs of `postgres`): one query, the
     /// session joined with its user (every token check on toktok's own
     /// routes runs it, so one round trip rather than two).
-    pub async fn live_session(
+    async fn live_session(
         &self,
         sid: &str,
         now: i64,
@@ -155,17 +142,13 @@ impl PgDb {
         .await
     }
 
-    pub async fn refresh_session<F, E>(
+    async fn refresh_session(
         &self,
         key: SessionKey,
         now_ms: i64,
-        reuse_event: E,
-        decide: F,
-    ) -> Result<Option<(RefreshDecision, SessionRecord, UserRecord)>, StoreError>
-    where
-        F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
-        E: FnOnce(&SessionRecord) -> AuditEvent + Send + 'static,
-    {
+        reuse_event: ReuseEvent,
+        decide: DecideRefresh,
+    ) -> Result<Option<(RefreshDecision, SessionRecord, UserRecord)>, StoreError> {
         let named = match &key {
             SessionKey::Id(sid) | SessionKey::RefreshHash(sid) => sid,
         };
@@ -225,7 +208,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn list_sessions(
+    async fn list_sessions(
         &self,
         user_id: &str,
         now: i64,
@@ -245,49 +228,8 @@ impl PgDb {
         .await
     }
 
-    pub async fn end_session(
-        &self,
-        user_id: &str,
-        sid: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<bool, StoreError> {
-        if !storable(sid) {
-            return Ok(false);
-        }
-        let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
-        self.write(move |tx| {
-            let n = tx.execute(
-                "UPDATE sessions SET revoked_at = $3, revoked_reason = 'logout'
-                 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL AND expires_at > $3",
-                &[&sid, &user_id, &now],
-            )?;
-            if n > 0 {
-                audit::insert(tx, &event)?;
-            }
-            Ok(n > 0)
-        })
-        .await
-    }
-
-    pub async fn end_all_sessions(
-        &self,
-        user_id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<usize, StoreError> {
-        let user_id = user_id.to_owned();
-        self.write(move |tx| {
-            let n = revoke_sessions(tx, &user_id, None, "logout_all", now)?;
-            end_links(tx, &user_id, CREDENTIAL_LINKS)?;
-            audit::insert(tx, &event)?;
-            Ok(n)
-        })
-        .await
-    }
-
     /// Only one instance sweeps at a time; the others skip (0).
-    pub async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {
+    async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {
         let swept = self
             .write(move |tx| {
                 if !try_xact_lock(tx, lock::SWEEP)? {

@@ -1,12 +1,14 @@
-//! Users, login failures and queued account mail (`super::super::users`).
+//! Users, login failures and queued account mail (`sqlite/users.rs`).
 
+use crate::store::backend::Users;
+use async_trait::async_trait;
 use postgres::Row;
 
 use super::conn::{Sql, Tx};
 use super::{audit, count, json_column, PgDb};
-use crate::mail::OutgoingMail;
-use crate::store::users::{drops_notices, ALL_LINKS, CREDENTIAL_LINKS, NOTICE_WITH_LINK};
-use crate::store::{AuditEvent, MailSlot, ProfileChange, StoreError, UserRecord};
+use crate::domain::mail::OutgoingMail;
+use crate::store::flows::{self, drops_notices, NOTICE_WITH_LINK};
+use crate::store::{AuditEvent, MailSlot, StoreError, UserRecord};
 
 pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \
      app_metadata, password_hash, disabled, created_at, updated_at, last_login_at";
@@ -33,26 +35,13 @@ pub(super) fn user_from_row_at(row: &Row, at: usize) -> Result<UserRecord, Store
     })
 }
 
-/// Whether `key` can be in a text column at all. PostgreSQL's text cannot
-/// hold NUL, and a parameter with one is an error (22021, a 500), where
-/// SQLite simply finds no row; so a lookup by such a key (a path segment or
-/// query parameter from a request) answers "none" without asking.
-pub(super) fn storable(key: &str) -> bool {
-    !key.contains('\0')
-}
+pub(super) use crate::store::flows::storable;
 
 pub(super) fn get_user(conn: &mut impl Sql, id: &str) -> Result<Option<UserRecord>, StoreError> {
     let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
     conn.query_opt(&sql, &[&id])?
         .map(|r| user_from_row(&r))
         .transpose()
-}
-
-fn enqueue_all(tx: &mut Tx<'_>, mails: &[OutgoingMail], now: i64) -> Result<(), StoreError> {
-    for mail in mails {
-        super::outbox::enqueue(tx, mail, now)?;
-    }
-    Ok(())
 }
 
 /// Ends a user's pending email links of `actions` (TT-02; see
@@ -99,39 +88,9 @@ pub(super) fn revoke_sessions(
     )?))
 }
 
-impl PgDb {
-    pub async fn insert_user(
-        &self,
-        user: UserRecord,
-        email_key: String,
-        event: AuditEvent,
-        mails: Vec<OutgoingMail>,
-    ) -> Result<(), StoreError> {
-        self.write(move |tx| {
-            tx.execute(
-                "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role,
-                    metadata, app_metadata, password_hash, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
-                &[
-                    &user.id,
-                    &user.email,
-                    &email_key,
-                    &user.email_confirmed_at,
-                    &user.name,
-                    &user.role,
-                    &user.metadata.to_string(),
-                    &user.app_metadata.to_string(),
-                    &user.password_hash,
-                    &user.created_at,
-                ],
-            )?;
-            audit::insert(tx, &event)?;
-            enqueue_all(tx, &mails, user.created_at)
-        })
-        .await
-    }
-
-    pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
+#[async_trait]
+impl Users for PgDb {
+    async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
         if !storable(id) {
             return Ok(None);
         }
@@ -139,7 +98,7 @@ impl PgDb {
         self.call(move |conn| get_user(conn, &id)).await
     }
 
-    pub async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
+    async fn user_by_email_key(&self, key: &str) -> Result<Option<UserRecord>, StoreError> {
         if !storable(key) {
             return Ok(None);
         }
@@ -153,112 +112,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn update_profile(
-        &self,
-        id: &str,
-        change: ProfileChange,
-        now: i64,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        let id = id.to_owned();
-        self.write(move |tx| {
-            if let Some(name) = &change.name {
-                tx.execute("UPDATE users SET name = $2 WHERE id = $1", &[&id, name])?;
-            }
-            if let Some(metadata) = &change.metadata {
-                tx.execute(
-                    "UPDATE users SET metadata = $2 WHERE id = $1",
-                    &[&id, &metadata.to_string()],
-                )?;
-            }
-            tx.execute(
-                "UPDATE users SET updated_at = $2 WHERE id = $1",
-                &[&id, &now],
-            )?;
-            get_user(tx, &id)
-        })
-        .await
-    }
-
-    pub async fn set_password(
-        &self,
-        id: &str,
-        phc: String,
-        keep: Option<String>,
-        now: i64,
-        event: AuditEvent,
-        mails: Vec<OutgoingMail>,
-    ) -> Result<(), StoreError> {
-        let id = id.to_owned();
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE users SET password_hash = $2, updated_at = $3 WHERE id = $1",
-                &[&id, &phc, &now],
-            )?;
-            tx.execute(
-                "DELETE FROM login_failures
-                 WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
-                &[&id],
-            )?;
-            tx.execute(
-                "DELETE FROM login_failures_by_client
-                 WHERE email_key = (SELECT email_key FROM users WHERE id = $1)",
-                &[&id],
-            )?;
-            // As on SQLite: no address keeps passing the lockout on the
-            // strength of the old password.
-            tx.execute("DELETE FROM sign_in_clients WHERE user_id = $1", &[&id])?;
-            revoke_sessions(tx, &id, keep.as_deref(), "password_changed", now)?;
-            end_links(tx, &id, CREDENTIAL_LINKS)?;
-            audit::insert(tx, &event)?;
-            enqueue_all(tx, &mails, now)
-        })
-        .await
-    }
-
-    pub async fn confirm_email(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        let id = id.to_owned();
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE users SET email_confirmed_at = coalesce(email_confirmed_at, $2),
-                    updated_at = $2
-                 WHERE id = $1",
-                &[&id, &now],
-            )?;
-            audit::insert(tx, &event)?;
-            get_user(tx, &id)
-        })
-        .await
-    }
-
-    pub async fn change_email(
-        &self,
-        id: &str,
-        email: String,
-        email_key: String,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<Option<UserRecord>, StoreError> {
-        let id = id.to_owned();
-        self.write(move |tx| {
-            tx.execute(
-                "UPDATE users SET email = $2, email_key = $3, email_confirmed_at = $4,
-                    updated_at = $4
-                 WHERE id = $1",
-                &[&id, &email, &email_key, &now],
-            )?;
-            end_links(tx, &id, ALL_LINKS)?;
-            audit::insert(tx, &event)?;
-            get_user(tx, &id)
-        })
-        .await
-    }
-
-    pub async fn queue_mail_slotted(
+    async fn queue_mail_slotted(
         &self,
         mails: Vec<OutgoingMail>,
         slots: Vec<MailSlot>,
@@ -294,17 +148,14 @@ impl PgDb {
                     return Ok(false);
                 }
             }
-            if let Some(event) = &event {
-                audit::insert(tx, event)?;
-            }
-            enqueue_all(tx, &mails, now)?;
+            flows::queue_mail(tx, &mails, now, event.as_ref())?;
             Ok(true)
         })
         .await
     }
 
     #[cfg(any(test, feature = "testing"))]
-    pub async fn email_key_report(&self) -> Result<crate::domain::email::Rekey, StoreError> {
+    async fn email_key_report(&self) -> Result<crate::domain::email::Rekey, StoreError> {
         self.call(|conn| {
             let rows = conn
                 .query("SELECT id, email, email_key FROM users", &[])?
@@ -316,7 +167,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
+    async fn sweep_mail_slots(&self, now: i64) -> Result<usize, StoreError> {
         self.write(move |tx| {
             Ok(count(tx.execute(
                 "DELETE FROM mail_address_slots WHERE until <= $1",
@@ -327,33 +178,7 @@ impl PgDb {
     }
 
     #[cfg(any(test, feature = "testing"))]
-    pub async fn queue_mail(
-        &self,
-        mails: Vec<OutgoingMail>,
-        now: i64,
-        event: Option<AuditEvent>,
-    ) -> Result<(), StoreError> {
-        self.write(move |tx| {
-            if let Some(event) = &event {
-                audit::insert(tx, event)?;
-            }
-            enqueue_all(tx, &mails, now)
-        })
-        .await
-    }
-
-    pub async fn delete_user(&self, id: &str, event: AuditEvent) -> Result<bool, StoreError> {
-        let id = id.to_owned();
-        self.write(move |tx| {
-            let n = tx.execute("DELETE FROM users WHERE id = $1", &[&id])?;
-            audit::insert(tx, &event)?;
-            Ok(n > 0)
-        })
-        .await
-    }
-
-    #[cfg(any(test, feature = "testing"))]
-    pub async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
+    async fn login_failures(&self, email_key: &str) -> Result<Option<(u32, i64)>, StoreError> {
         if !storable(email_key) {
             return Ok(None);
         }
@@ -375,7 +200,7 @@ impl PgDb {
         .await
     }
 
-    pub async fn record_login_failure(
+    async fn record_login_failure(
         &self,
         email_key: &str,
         now: i64,

@@ -8,27 +8,14 @@
 //! the known clients `sign_in_clients`, keyed by an HMAC of (email key,
 //! client) so the table does not list where users come from.
 
+use crate::store::records::{LoginClient, MAX_KNOWN_CLIENTS};
 use rusqlite::{params, OptionalExtension as _, Transaction};
 
-use super::{Backend, Store, StoreError};
+use async_trait::async_trait;
 
-/// The client of a sign-in attempt, for the counters by client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LoginClient {
-    /// The address as the rate limits key it: an IPv4 address or an IPv6
-    /// /64 (`crate::ratelimit::client_key`).
-    pub key: String,
-    /// HMAC of (email key, `key`): its row in `sign_in_clients`.
-    pub hash: String,
-}
-
-/// How an attempt is judged: the wait (if any) after `failures`
-/// consecutive failures, the last at the given time.
-pub trait LockRule: Fn(u32, i64) -> Option<u64> + Send + 'static {}
-impl<F: Fn(u32, i64) -> Option<u64> + Send + 'static> LockRule for F {}
-
-/// Most known clients kept per user; the least recently seen go first.
-pub const MAX_KNOWN_CLIENTS: i64 = 10;
+use super::Sqlite;
+use crate::store::backend::{LockRuleBox, Lockout};
+use crate::store::StoreError;
 
 fn counted(
     tx: &Transaction<'_>,
@@ -39,32 +26,17 @@ fn counted(
         .optional()
 }
 
-impl Store {
-    /// Takes one attempt for `email_key` from `client` before the password
-    /// is checked. Refused (`Err(wait)`, nothing written) when `locked`
-    /// says the (account, client) count must wait, or when the account's
-    /// count must and the client is not one the account signed in from
-    /// since `known_since`. Otherwise both counts grow by one, as failures
-    /// at `now`, and the account's new count is returned. A success clears
-    /// them ([`Store::login_succeeded`]); an attempt that was no wrong
-    /// password is given back ([`Store::return_login_attempt`]).
-    pub async fn take_login_attempt(
+#[async_trait]
+impl Lockout for Sqlite {
+    async fn take_login_attempt(
         &self,
         email_key: &str,
         client: Option<LoginClient>,
         now: i64,
         known_since: i64,
-        locked: impl LockRule,
+        locked: LockRuleBox,
     ) -> Result<Result<u32, u64>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => {
-                return pg
-                    .take_login_attempt(email_key, client, now, known_since, locked)
-                    .await
-            }
-        };
+        let db = &self.db;
         let key = email_key.to_owned();
         db.write(move |tx| {
             let account = counted(
@@ -123,54 +95,14 @@ impl Store {
         .await
     }
 
-    /// Gives back an attempt [`Store::take_login_attempt`] counted.
-    pub async fn return_login_attempt(
-        &self,
-        email_key: &str,
-        client: Option<&LoginClient>,
-    ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.return_login_attempt(email_key, client).await,
-        };
-        let key = email_key.to_owned();
-        let client = client.map(|c| c.key.clone());
-        db.write(move |tx| {
-            tx.execute(
-                "UPDATE login_failures SET failures = failures - 1
-                     WHERE email_key = ?1 AND failures > 0",
-                [&key],
-            )?;
-            if let Some(client) = client {
-                tx.execute(
-                    "UPDATE login_failures_by_client SET failures = failures - 1
-                         WHERE email_key = ?1 AND client = ?2 AND failures > 0",
-                    [&key, &client],
-                )?;
-            }
-            Ok(())
-        })
-        .await
-    }
-
-    /// After a correct password: clears the account's count and this
-    /// client's, and, when `user_id` signed in (`Some`), remembers the
-    /// client as known (at most [`MAX_KNOWN_CLIENTS`] per user).
-    pub async fn login_succeeded(
+    async fn login_succeeded(
         &self,
         email_key: &str,
         client: Option<LoginClient>,
         user_id: Option<&str>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => {
-                return pg.login_succeeded(email_key, client, user_id, now).await
-            }
-        };
+        let db = &self.db;
         let key = email_key.to_owned();
         let user_id = user_id.map(str::to_owned);
         db.write(move |tx| {
@@ -202,18 +134,8 @@ impl Store {
         .await
     }
 
-    /// Deletes counts by client idle since `idle_before` and known clients
-    /// not seen since `known_since` (the sweeper).
-    pub async fn sweep_lockout(
-        &self,
-        idle_before: i64,
-        known_since: i64,
-    ) -> Result<usize, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.sweep_lockout(idle_before, known_since).await,
-        };
+    async fn sweep_lockout(&self, idle_before: i64, known_since: i64) -> Result<usize, StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             let a = tx.execute(
                 "DELETE FROM login_failures_by_client WHERE last_failed_at < ?1",

@@ -6,82 +6,19 @@
 //! as reuse, SECURITY.md R2). Pre-1.1 JWT refresh tokens name their session
 //! (`sid`) instead; both ways end in the same locked decision.
 
+use crate::store::records::{amr_from_text, RefreshDecision, SessionKey, SessionRecord};
 use rusqlite::{params, OptionalExtension as _, Row};
 
-use super::users::{end_links, get_user, revoke_sessions, CREDENTIAL_LINKS};
-use super::Backend;
-use super::{audit, AuditEvent, Store, StoreError, UserRecord};
+use super::users::get_user;
+use async_trait::async_trait;
 
-/// A session as stored.
-#[derive(Debug, Clone, PartialEq)]
-pub struct SessionRecord {
-    pub id: String,
-    pub user_id: String,
-    /// SHA-256 (hex) of the current refresh token's secret (the part after
-    /// `rt_`, or a pre-1.1 token's `jti`).
-    pub refresh_hash: String,
-    /// SHA-256 (hex) of the refresh token it replaced, if any.
-    pub prev_refresh_hash: Option<String>,
-    /// When the current refresh token was issued, in unix milliseconds: the
-    /// start of the reuse grace, which is counted exactly.
-    pub rotated_at_ms: i64,
-    pub created_at: i64,
-    pub last_used_at: i64,
-    pub expires_at: i64,
-    pub user_agent: Option<String>,
-    pub ip: Option<String>,
-    pub revoked_at: Option<i64>,
-    /// When the user signed in (the access tokens' `auth_time`).
-    pub auth_time: i64,
-    /// How (the access tokens' `amr`, RFC 8176), e.g. `["pwd"]`.
-    pub amr: Vec<String>,
-}
-
-impl SessionRecord {
-    /// Alive: not revoked, within its absolute lifetime.
-    pub fn is_live(&self, now: i64) -> bool {
-        self.revoked_at.is_none() && now < self.expires_at
-    }
-}
-
-/// How a presented refresh token names its session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SessionKey {
-    /// A pre-1.1 JWT refresh token: its `sid` claim.
-    Id(String),
-    /// An opaque refresh token: the SHA-256 (hex) of its secret, current or
-    /// spent.
-    RefreshHash(String),
-}
-
-/// What to do with a session when a refresh token is presented; decided by
-/// the accounts service, carried out atomically by the store.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RefreshDecision {
-    /// The current token: replace it by the successor with this hash.
-    Rotate { successor_hash: String },
-    /// The predecessor, inside the grace window: hand out the same successor
-    /// again; nothing changes but `last_used_at`.
-    Replay,
-    /// A genuine but spent token outside the grace window: end the family.
-    RevokeFamily,
-    /// Dead session, expired by inactivity, or not this session's token.
-    Reject,
-}
+use super::{audit, Sqlite};
+use crate::store::backend::{DecideRefresh, ReuseEvent, Sessions};
+use crate::store::flows;
+use crate::store::{AuditEvent, StoreError, UserRecord};
 
 const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at_ms, \
      created_at, last_used_at, expires_at, user_agent, ip, revoked_at, auth_time, amr";
-
-/// The stored form of `amr`: a JSON array of strings.
-pub(crate) fn amr_to_text(amr: &[String]) -> String {
-    serde_json::Value::from(amr.to_vec()).to_string()
-}
-
-/// `amr` as stored; anything unreadable counts as a password sign-in, the
-/// only way sessions were made before the column existed.
-pub(crate) fn amr_from_text(text: &str) -> Vec<String> {
-    serde_json::from_str(text).unwrap_or_else(|_| vec!["pwd".to_owned()])
-}
 
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     Ok(SessionRecord {
@@ -122,18 +59,9 @@ fn get_session(conn: &rusqlite::Connection, id: &str) -> Result<Option<SessionRe
     Ok(stmt.query_row([id], session_from_row).optional()?)
 }
 
-impl Store {
-    /// Records a successful sign-in: the new session, the reset of the
-    /// failed-login counter, `last_login_at`, and (when the configured hash
-    /// parameters rose) the upgraded password hash, in one transaction.
-    ///
-    /// `verified` is the password hash the sign-in checked. The session is
-    /// created only while it is still the user's and the user is enabled;
-    /// otherwise nothing is written and the answer is false: a password
-    /// change, reset, disable or delete that committed while the password
-    /// was being verified wins (its revocation cannot see a session created
-    /// after it).
-    pub async fn create_session(
+#[async_trait]
+impl Sessions for Sqlite {
+    async fn create_session(
         &self,
         session: SessionRecord,
         email_key: String,
@@ -141,15 +69,7 @@ impl Store {
         verified: Option<String>,
         event: AuditEvent,
     ) -> Result<bool, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => {
-                return pg
-                    .create_session(session, email_key, rehash, verified, event)
-                    .await
-            }
-        };
+        let db = &self.db;
         db.write(move |tx| {
             let current: Option<(Option<String>, bool)> = tx
                 .query_row(
@@ -161,23 +81,7 @@ impl Store {
             if current.is_none_or(|(hash, disabled)| disabled || hash != verified) {
                 return Ok(false);
             }
-            tx.execute(
-                "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at_ms, created_at,
-                        last_used_at, expires_at, user_agent, ip, auth_time, amr)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)",
-                params![
-                    session.id,
-                    session.user_id,
-                    session.refresh_hash,
-                    session.rotated_at_ms,
-                    session.created_at,
-                    session.expires_at,
-                    session.user_agent,
-                    session.ip,
-                    session.auth_time,
-                    amr_to_text(&session.amr),
-                ],
-            )?;
+            flows::insert_session(&mut { tx }, &session)?;
             tx.execute(
                 "DELETE FROM login_failures WHERE email_key = ?1",
                 [&email_key],
@@ -198,32 +102,13 @@ impl Store {
         .await
     }
 
-    /// The session and its user, when the session is live and the user
-    /// enabled: the check behind every access token on toktok's own routes.
-    ///
-    /// Answered from the session cache while nothing in `users` or
-    /// `sessions` has changed since the answer was read (see `cache.rs`);
-    /// the expiry is checked against `now` either way.
-    pub async fn live_session(
+    async fn live_session(
         &self,
         sid: &str,
         now: i64,
     ) -> Result<Option<(SessionRecord, UserRecord)>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.live_session(sid, now).await,
-        };
-        // Loaded before the read: a write that ends after this moves it on.
-        let generation = db.generation();
-        if let Some(live) = self.sessions.get(sid, generation) {
-            let (session, user) = &*live;
-            return Ok(
-                (session.is_live(now) && !user.disabled).then(|| (session.clone(), user.clone()))
-            );
-        }
         let sid = sid.to_owned();
-        let found = db
+        self.db
             .call(move |conn| {
                 let Some(session) = get_session(conn, &sid)? else {
                     return Ok(None);
@@ -236,37 +121,16 @@ impl Store {
                     _ => Ok(None),
                 }
             })
-            .await?;
-        if let Some((session, user)) = &found {
-            self.sessions
-                .insert(generation, session.clone(), user.clone());
-        }
-        Ok(found)
+            .await
     }
 
-    /// Locks the session (in a write transaction), lets `decide` look at it
-    /// and its user, and applies the decision before anyone else can look:
-    /// two concurrent refreshes with one token see one rotation (SECURITY.md
-    /// R3). Concurrent refreshes share commits ([`super::GroupCommit`]): each
-    /// runs in its own savepoint, in arrival order, answered once durable.
-    ///
-    /// `now_ms` is the time in milliseconds (the rotation time is kept
-    /// exactly); `reuse_event` builds the audit event of a revoked family.
-    pub async fn refresh_session<F, E>(
+    async fn refresh_session(
         &self,
         key: SessionKey,
         now_ms: i64,
-        reuse_event: E,
-        decide: F,
-    ) -> Result<Option<(RefreshDecision, SessionRecord, UserRecord)>, StoreError>
-    where
-        F: FnOnce(&SessionRecord, &UserRecord) -> RefreshDecision + Send + 'static,
-        E: FnOnce(&SessionRecord) -> AuditEvent + Send + 'static,
-    {
-        #[cfg(feature = "postgres")]
-        if let Backend::Postgres(pg) = &self.backend {
-            return pg.refresh_session(key, now_ms, reuse_event, decide).await;
-        }
+        reuse_event: ReuseEvent,
+        decide: DecideRefresh,
+    ) -> Result<Option<(RefreshDecision, SessionRecord, UserRecord)>, StoreError> {
         let now = now_ms.div_euclid(1000);
         self.group_commit()
             .write(move |tx| {
@@ -329,17 +193,12 @@ impl Store {
             .await
     }
 
-    /// Live sessions of a user, newest first.
-    pub async fn list_sessions(
+    async fn list_sessions(
         &self,
         user_id: &str,
         now: i64,
     ) -> Result<Vec<SessionRecord>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.list_sessions(user_id, now).await,
-        };
+        let db = &self.db;
         let user_id = user_id.to_owned();
         db.call(move |conn| {
             let sql = format!(
@@ -354,65 +213,8 @@ impl Store {
         .await
     }
 
-    /// Ends one session of a user; false when it is not theirs or already over.
-    pub async fn end_session(
-        &self,
-        user_id: &str,
-        sid: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<bool, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.end_session(user_id, sid, now, event).await,
-        };
-        let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
-        db.write(move |tx| {
-            let n = tx.execute(
-                "UPDATE sessions SET revoked_at = ?3, revoked_reason = 'logout'
-                     WHERE id = ?1 AND user_id = ?2 AND revoked_at IS NULL AND expires_at > ?3",
-                params![sid, user_id, now],
-            )?;
-            if n > 0 {
-                audit::insert(tx, &event)?;
-            }
-            Ok(n > 0)
-        })
-        .await
-    }
-
-    /// Ends every session of a user, and their pending reset and
-    /// email-change links (TT-02).
-    pub async fn end_all_sessions(
-        &self,
-        user_id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<usize, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.end_all_sessions(user_id, now, event).await,
-        };
-        let user_id = user_id.to_owned();
-        db.write(move |tx| {
-            let n = revoke_sessions(tx, &user_id, None, "logout_all", now)?;
-            end_links(tx, &user_id, CREDENTIAL_LINKS)?;
-            audit::insert(tx, &event)?;
-            Ok(n)
-        })
-        .await
-    }
-
-    /// Deletes sessions that ended (revoked or expired) more than `keep`
-    /// seconds ago, and failed-login counters idle for a day.
-    pub async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.sweep_sessions(now, keep).await,
-        };
+    async fn sweep_sessions(&self, now: i64, keep: i64) -> Result<usize, StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             let cutoff = now - keep;
             let n = tx.execute(
@@ -434,7 +236,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::store::Db;
+    use crate::store::{Db, Store};
 
     fn event(kind: &'static str) -> AuditEvent {
         AuditEvent {

@@ -1,40 +1,18 @@
 //! Signing keys and other server-held secrets.
 
+use crate::store::records::KeyRow;
 use rusqlite::{params, OptionalExtension as _};
 
-use super::Backend;
-use super::{Store, StoreError};
+use async_trait::async_trait;
 
-/// A signing key row.
-#[derive(Clone)]
-pub struct KeyRow {
-    pub kid: String,
-    pub alg: String,
-    pub private_der: Vec<u8>,
-    pub public_jwk: String,
-    pub created_at: i64,
-    pub retired_at: Option<i64>,
-}
+use super::Sqlite;
+use crate::store::backend::SigningKeys;
+use crate::store::StoreError;
 
-impl std::fmt::Debug for KeyRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRow")
-            .field("kid", &self.kid)
-            .field("alg", &self.alg)
-            .field("created_at", &self.created_at)
-            .field("retired_at", &self.retired_at)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Store {
-    /// Every key of `alg`, newest first.
-    pub async fn signing_keys(&self, alg: &str) -> Result<Vec<KeyRow>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.signing_keys(alg).await,
-        };
+#[async_trait]
+impl SigningKeys for Sqlite {
+    async fn signing_keys(&self, alg: &str) -> Result<Vec<KeyRow>, StoreError> {
+        let db = &self.db;
         let alg = alg.to_owned();
         db.call(move |conn| {
             let mut stmt = conn.prepare(
@@ -56,13 +34,8 @@ impl Store {
         .await
     }
 
-    /// Adds a key; it becomes the signing key at the next (re)load.
-    pub async fn insert_signing_key(&self, key: KeyRow) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.insert_signing_key(key).await,
-        };
+    async fn insert_signing_key(&self, key: KeyRow) -> Result<(), StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             tx.execute(
                 "INSERT INTO signing_keys (kid, alg, private_der, public_jwk, created_at)
@@ -80,15 +53,8 @@ impl Store {
         .await
     }
 
-    /// Inserts `key` only if `key.alg` has no key yet (first start); false
-    /// if one exists, which the caller then uses. Atomic, so two processes
-    /// starting together end up with one key.
-    pub async fn insert_first_signing_key(&self, key: KeyRow) -> Result<bool, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.insert_first_signing_key(key).await,
-        };
+    async fn insert_first_signing_key(&self, key: KeyRow) -> Result<bool, StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             let existing: i64 = tx.query_row(
                 "SELECT count(*) FROM signing_keys WHERE alg = ?1",
@@ -114,22 +80,14 @@ impl Store {
         .await
     }
 
-    /// Marks the keys `retire` of `alg` as retired at `now` (those not yet
-    /// retired) and deletes the retired keys `forget`. Which keys is decided
-    /// by `crate::auth::rotation`: never one newer than the signing key
-    /// (published, not used yet), never the signing key itself.
-    pub async fn retire_signing_keys(
+    async fn retire_signing_keys(
         &self,
         alg: &str,
         retire: Vec<String>,
         forget: Vec<String>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.retire_signing_keys(alg, retire, forget, now).await,
-        };
+        let db = &self.db;
         let alg = alg.to_owned();
         db.write(move |tx| {
             for kid in &retire {
@@ -151,18 +109,13 @@ impl Store {
         .await
     }
 
-    /// The named secret, created with `generate` on first use.
-    pub async fn server_secret(
+    async fn server_secret(
         &self,
         name: &'static str,
         now: i64,
         generate: fn() -> Vec<u8>,
     ) -> Result<Vec<u8>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.server_secret(name, now, generate).await,
-        };
+        let db = &self.db;
         db.write(move |tx| {
             let existing: Option<Vec<u8>> = tx
                 .query_row(

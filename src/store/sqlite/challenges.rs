@@ -11,9 +11,12 @@
 
 use rusqlite::{named_params, params, Connection, OptionalExtension as _, Row, Transaction};
 
-use super::Backend;
-use super::{audit, json_column, Store, StoreError};
-use crate::challenge::row::{ChallengeRow, Namespace, RowChange, RowKey, Step};
+use async_trait::async_trait;
+
+use super::{audit, json_column, Sqlite};
+use crate::store::backend::{ChallengeKeys, Challenges, DecideStep, Erased};
+use crate::store::records::{ChallengeRow, Namespace, RowChange, RowKey, Step};
+use crate::store::StoreError;
 
 const COLUMNS: &str =
     "namespace, action, id, uid, secret, secret_hash, metadata, created_at, verified_at, \
@@ -152,80 +155,50 @@ fn apply(
     }
 }
 
-impl Store {
-    /// The live challenge found by `key`, if any (read-only).
-    pub(crate) async fn challenge(
-        &self,
-        key: RowKey,
-        now: i64,
-    ) -> Result<Option<ChallengeRow>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.challenge(key, now).await,
-        };
+/// One read-decide-write on the live challenge found by `key`, run on an
+/// open write transaction (`tx`): `decide` sees the row (or its absence)
+/// and says what to change. The engine runs it through the store's
+/// group commit (`crate::challenge::commit`), which wraps each job in
+/// its own savepoint: the change and the audit event stand or fall
+/// together, and a failure leaves the rest of the transaction untouched.
+pub(super) fn step_on<R, F>(
+    tx: &Transaction<'_>,
+    key: &RowKey,
+    now: i64,
+    decide: F,
+) -> Result<R, StoreError>
+where
+    F: FnOnce(Option<&ChallengeRow>) -> Step<R>,
+{
+    let read = live_row(tx, key, now)?;
+    let step = decide(read.as_ref());
+    apply(tx, read.as_ref(), step.change)?;
+    if let Some(event) = &step.audit {
+        audit::insert(tx, event)?;
+    }
+    Ok(step.out)
+}
+
+#[async_trait]
+impl Challenges for Sqlite {
+    async fn challenge(&self, key: RowKey, now: i64) -> Result<Option<ChallengeRow>, StoreError> {
+        let db = &self.db;
         db.call(move |conn| live_row(conn, &key, now)).await
     }
 
-    /// One read-decide-write on the live challenge found by `key`, run on an
-    /// open write transaction (`tx`): `decide` sees the row (or its absence)
-    /// and says what to change. The engine runs it through the store's
-    /// group commit (`crate::challenge::commit`), which wraps each job in
-    /// its own savepoint: the change and the audit event stand or fall
-    /// together, and a failure leaves the rest of the transaction untouched.
-    pub(crate) fn challenge_step_on<R, F>(
-        tx: &Transaction<'_>,
-        key: &RowKey,
-        now: i64,
-        decide: F,
-    ) -> Result<R, StoreError>
-    where
-        F: FnOnce(Option<&ChallengeRow>) -> Step<R>,
-    {
-        let read = live_row(tx, key, now)?;
-        let step = decide(read.as_ref());
-        apply(tx, read.as_ref(), step.change)?;
-        if let Some(event) = &step.audit {
-            audit::insert(tx, event)?;
-        }
-        Ok(step.out)
-    }
-
-    /// One read-decide-write on the live challenge found by `key`, durable
-    /// before it answers: on SQLite through the group commit (see
-    /// [`Store::challenge_step_on`]), on PostgreSQL in its own transaction
-    /// that locks the challenge.
-    pub(crate) async fn challenge_step<R, F>(
+    async fn challenge_step(
         &self,
         key: RowKey,
         now: i64,
-        decide: F,
-    ) -> Result<R, StoreError>
-    where
-        F: FnOnce(Option<&ChallengeRow>) -> Step<R> + Send + 'static,
-        R: Send + 'static,
-    {
-        #[cfg(feature = "postgres")]
-        if let Backend::Postgres(pg) = &self.backend {
-            return pg.challenge_step(key, now, decide).await;
-        }
+        decide: DecideStep,
+    ) -> Result<Erased, StoreError> {
         self.group_commit()
-            .write(move |tx| Store::challenge_step_on(tx, &key, now, decide))
+            .write(move |tx| step_on(tx, &key, now, decide))
             .await
     }
 
-    /// Deletes up to `batch` expired challenges in one short transaction;
-    /// returns how many went.
-    pub(crate) async fn sweep_challenges(
-        &self,
-        now: i64,
-        batch: usize,
-    ) -> Result<usize, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.sweep_challenges(now, batch).await,
-        };
+    async fn sweep_challenges(&self, now: i64, batch: usize) -> Result<usize, StoreError> {
+        let db = &self.db;
         let limit = i64::try_from(batch).unwrap_or(i64::MAX);
         db.write(move |tx| {
             // The table is WITHOUT ROWID: select primary keys through the
@@ -241,20 +214,16 @@ impl Store {
         })
         .await
     }
+}
 
-    /// Every challenge AEAD key as `(kid, key)`, oldest first. When there is
-    /// none, `first` is inserted (atomically, so two starting processes
-    /// cannot both create one) and returned.
-    pub(crate) async fn challenge_keys_or_insert(
+#[async_trait]
+impl ChallengeKeys for Sqlite {
+    async fn challenge_keys_or_insert(
         &self,
         first: (String, Vec<u8>),
         now: i64,
     ) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.challenge_keys_or_insert(first, now).await,
-        };
+        let db = &self.db;
         db.write(move |tx| {
             let mut keys = all_keys(tx)?;
             if keys.is_empty() {
@@ -265,29 +234,6 @@ impl Store {
                 keys.push(first);
             }
             Ok(keys)
-        })
-        .await
-    }
-
-    #[cfg(any(test, feature = "testing"))]
-    /// Adds a challenge AEAD key; the newest encrypts.
-    pub(crate) async fn insert_challenge_key(
-        &self,
-        kid: String,
-        key: Vec<u8>,
-        now: i64,
-    ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.insert_challenge_key(kid, key, now).await,
-        };
-        db.write(move |tx| {
-            tx.execute(
-                "INSERT INTO challenge_keys (kid, key, created_at) VALUES (?1, ?2, ?3)",
-                params![kid, key, now],
-            )?;
-            Ok(())
         })
         .await
     }

@@ -1,7 +1,8 @@
 //! The mail outbox: messages waiting to be sent (table `outbox`).
 //!
-//! A flow that sends mail calls [`enqueue`] inside the transaction of the
-//! change the mail reports, so the mail exists exactly when the change does.
+//! A flow that sends mail queues it (`flows::enqueue`) inside the
+//! transaction of the change the mail reports, so the mail exists exactly
+//! when the change does.
 //! The worker (`crate::mail::outbox`) then claims due rows, and after each
 //! attempt deletes the row (sent), pushes it back (transient failure) or
 //! marks it failed (given up, audited as `mail.failed`). Failed rows stay a
@@ -14,93 +15,14 @@
 //! holds a secret: links are minted at send time, and `last_error` carries
 //! transport errors only, which never include the message body.
 
-use rusqlite::{params, Row, Transaction};
-use serde_json::{json, Value};
+use crate::store::records::{parse_mail, QueuedMail};
+use rusqlite::{params, Row};
 
-use super::Backend;
-use super::{audit, AuditEvent, Store, StoreError};
-use crate::mail::{LinkSpec, MailKind, OutgoingMail};
+use async_trait::async_trait;
 
-/// The audit kind written when the worker gives a message up.
-pub const AUDIT_MAIL_FAILED: &str = "mail.failed";
-
-/// Longest `last_error` kept; transport errors are short, this is a guard.
-const MAX_ERROR_CHARS: usize = 500;
-
-/// A claimed row, as the worker sees it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QueuedMail {
-    pub id: String,
-    pub created_at: i64,
-    /// Attempts made before this one.
-    pub attempts: i64,
-    pub user_id: Option<String>,
-    /// The stored kind's name, even when it no longer parses.
-    pub kind: String,
-    /// The message, or why the row cannot be read (a damaged row, or a kind
-    /// this binary does not know): the worker gives such a row up.
-    pub mail: Result<OutgoingMail, String>,
-    pub last_error: Option<String>,
-}
-
-#[cfg(any(test, feature = "testing"))]
-/// A row as stored, for inspection (tests, operators).
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxRow {
-    pub id: String,
-    pub kind: String,
-    pub recipient: String,
-    pub user_id: Option<String>,
-    pub created_at: i64,
-    pub attempts: i64,
-    pub next_attempt_at: i64,
-    pub last_error: Option<String>,
-    pub failed_at: Option<i64>,
-}
-
-/// The `link` column of `mail`: its link spec as JSON, or NULL.
-pub(super) fn link_json(mail: &OutgoingMail) -> Result<Option<String>, StoreError> {
-    match &mail.link {
-        Some(spec) => serde_json::to_string(spec)
-            .map(Some)
-            .map_err(|e| StoreError::Internal(format!("mail link: {e}"))),
-        None => Ok(None),
-    }
-}
-
-/// The `vars` column of `mail` (`{}` for none).
-pub(super) fn vars_json(mail: &OutgoingMail) -> String {
-    if mail.vars.is_null() {
-        "{}".to_owned()
-    } else {
-        mail.vars.to_string()
-    }
-}
-
-/// Queues `mail` inside the caller's transaction. The id is a UUIDv7, so
-/// rows sort in the order they were queued; the message is due at once.
-pub(crate) fn enqueue(
-    tx: &Transaction<'_>,
-    mail: &OutgoingMail,
-    now: i64,
-) -> Result<(), StoreError> {
-    let link = link_json(mail)?;
-    let vars = vars_json(mail);
-    tx.execute(
-        "INSERT INTO outbox (id, kind, recipient, user_id, link, vars, created_at, next_attempt_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
-        params![
-            uuid::Uuid::now_v7().to_string(),
-            mail.kind.as_str(),
-            mail.to,
-            mail.user_id,
-            link,
-            vars,
-            now,
-        ],
-    )?;
-    Ok(())
-}
+use super::Sqlite;
+use crate::store::backend::Outbox;
+use crate::store::StoreError;
 
 fn queued_from_row(row: &Row<'_>) -> rusqlite::Result<QueuedMail> {
     let kind: String = row.get(1)?;
@@ -120,65 +42,15 @@ fn queued_from_row(row: &Row<'_>) -> rusqlite::Result<QueuedMail> {
     })
 }
 
-/// Rebuilds a queued message from its columns; damage is an `Err` text,
-/// so one bad row cannot stop the worker.
-pub(super) fn parse_mail(
-    kind: &str,
-    recipient: String,
-    user_id: Option<String>,
-    link: Option<String>,
-    vars: &str,
-) -> Result<OutgoingMail, String> {
-    let parsed_kind = MailKind::parse(kind).ok_or_else(|| format!("unknown mail kind {kind:?}"))?;
-    let link = match link {
-        Some(text) => Some(
-            serde_json::from_str::<LinkSpec>(&text)
-                .map_err(|e| format!("damaged link column: {e}"))?,
-        ),
-        None => None,
-    };
-    let vars: Value =
-        serde_json::from_str(vars).map_err(|e| format!("damaged vars column: {e}"))?;
-    Ok(OutgoingMail {
-        kind: parsed_kind,
-        to: recipient,
-        user_id,
-        link,
-        vars,
-    })
-}
-
-pub(super) fn clip(error: &str) -> String {
-    error.chars().take(MAX_ERROR_CHARS).collect()
-}
-
-impl Store {
-    #[cfg(any(test, feature = "testing"))]
-    /// Queues `mail` in a transaction of its own (for mail that reports no
-    /// other change). The caller then wakes the worker with
-    /// `Mailer::notify`.
-    pub async fn enqueue_mail(&self, mail: OutgoingMail, now: i64) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.enqueue_mail(mail, now).await,
-        };
-        db.write(move |tx| enqueue(tx, &mail, now)).await
-    }
-
-    /// Takes up to `limit` due rows (not failed, `next_attempt_at <= now`),
-    /// earliest due first, and leases them until `lease_until`.
-    pub async fn claim_mail(
+#[async_trait]
+impl Outbox for Sqlite {
+    async fn claim_mail(
         &self,
         now: i64,
         lease_until: i64,
         limit: usize,
     ) -> Result<Vec<QueuedMail>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.claim_mail(now, lease_until, limit).await,
-        };
+        let db = &self.db;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         db.write(move |tx| {
             let claimed = {
@@ -202,14 +74,8 @@ impl Store {
         .await
     }
 
-    /// Hands claimed rows back unsent (the worker is stopping): due again
-    /// at `now`, attempts unchanged.
-    pub async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.release_mail(ids, now).await,
-        };
+    async fn release_mail(&self, ids: Vec<String>, now: i64) -> Result<(), StoreError> {
+        let db = &self.db;
         if ids.is_empty() {
             return Ok(());
         }
@@ -225,13 +91,8 @@ impl Store {
         .await
     }
 
-    /// The message was accepted: forget it.
-    pub async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.mail_sent(id).await,
-        };
+    async fn mail_sent(&self, id: String) -> Result<(), StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             tx.execute("DELETE FROM outbox WHERE id = ?1", [id])?;
             Ok(())
@@ -239,13 +100,8 @@ impl Store {
         .await
     }
 
-    /// Whether row `id` is still queued (not deleted with its user).
-    pub async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.mail_queued(id).await,
-        };
+    async fn mail_queued(&self, id: String) -> Result<bool, StoreError> {
+        let db = &self.db;
         db.call(move |conn| {
             let n: i64 =
                 conn.query_row("SELECT count(*) FROM outbox WHERE id = ?1", [id], |r| {
@@ -256,87 +112,8 @@ impl Store {
         .await
     }
 
-    /// A transient failure: one more attempt counted, next one at
-    /// `next_attempt_at`. `error` must hold no secret.
-    pub async fn reschedule_mail(
-        &self,
-        id: String,
-        next_attempt_at: i64,
-        error: String,
-    ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.reschedule_mail(id, next_attempt_at, error).await,
-        };
-        db.write(move |tx| {
-            tx.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?2,
-                         last_error = ?3
-                     WHERE id = ?1",
-                params![id, next_attempt_at, clip(&error)],
-            )?;
-            Ok(())
-        })
-        .await
-    }
-
-    /// Gives a message up: marks the row failed (kept for a while, see
-    /// [`Store::sweep_failed_mail`]) and writes a `mail.failed` audit event
-    /// `{kind, attempts, error}` in the same transaction. `attempted` says
-    /// whether this call follows an attempt (counted) or not (a stale or
-    /// damaged row). Returns the attempts made in all.
-    pub async fn give_up_mail(
-        &self,
-        mail: QueuedMail,
-        now: i64,
-        attempted: bool,
-        error: String,
-    ) -> Result<i64, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.give_up_mail(mail, now, attempted, error).await,
-        };
-        db.write(move |tx| {
-            let attempts = mail.attempts + i64::from(attempted);
-            let error = clip(&error);
-            let changed = tx.execute(
-                "UPDATE outbox SET attempts = ?2, last_error = ?3, failed_at = ?4
-                     WHERE id = ?1 AND failed_at IS NULL",
-                params![mail.id, attempts, error, now],
-            )?;
-            // Gone meanwhile (its user was deleted): nothing to record.
-            if changed == 1 {
-                audit::insert(
-                    tx,
-                    &AuditEvent {
-                        at: now,
-                        kind: AUDIT_MAIL_FAILED,
-                        user_id: mail.user_id.clone(),
-                        actor: None,
-                        ip: None,
-                        user_agent: None,
-                        detail: json!({
-                            "kind": mail.kind,
-                            "attempts": attempts,
-                            "error": error,
-                        }),
-                    },
-                )?;
-            }
-            Ok(attempts)
-        })
-        .await
-    }
-
-    /// Deletes failed rows given up before `failed_before`.
-    pub async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.sweep_failed_mail(failed_before).await,
-        };
+    async fn sweep_failed_mail(&self, failed_before: i64) -> Result<usize, StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             Ok(tx.execute(
                 "DELETE FROM outbox WHERE failed_at IS NOT NULL AND failed_at < ?1",
@@ -346,13 +123,8 @@ impl Store {
         .await
     }
 
-    /// When the next unfailed row is due, if any (the worker sleeps until then).
-    pub async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.next_mail_due().await,
-        };
+    async fn next_mail_due(&self) -> Result<Option<i64>, StoreError> {
+        let db = &self.db;
         db.call(|conn| {
             Ok(conn.query_row(
                 "SELECT MIN(next_attempt_at) FROM outbox WHERE failed_at IS NULL",
@@ -363,14 +135,21 @@ impl Store {
         .await
     }
 
+    async fn outbox_depth(&self) -> Result<i64, StoreError> {
+        self.db
+            .call(|conn| {
+                Ok(conn.query_row(
+                    "SELECT count(*) FROM outbox WHERE failed_at IS NULL",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )?)
+            })
+            .await
+    }
+
     #[cfg(any(test, feature = "testing"))]
-    /// Every row, queued and failed, in queue order: for tests and operators.
-    pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.outbox_rows().await,
-        };
+    async fn outbox_rows(&self) -> Result<Vec<crate::store::OutboxRow>, StoreError> {
+        let db = &self.db;
         db.call(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT id, kind, recipient, user_id, created_at, attempts, next_attempt_at,
@@ -378,7 +157,7 @@ impl Store {
                      FROM outbox ORDER BY id",
             )?;
             let rows = stmt.query_map([], |r| {
-                Ok(OutboxRow {
+                Ok(crate::store::OutboxRow {
                     id: r.get(0)?,
                     kind: r.get(1)?,
                     recipient: r.get(2)?,
@@ -398,9 +177,13 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::mail::{LinkPath, ACTION_RESET};
+    use crate::domain::mail::{LinkPath, ACTION_RESET};
+    use crate::domain::mail::{LinkSpec, MailKind, OutgoingMail};
+    use crate::store::records::MAX_ERROR_CHARS;
     use crate::store::Db;
+    use crate::store::Store;
+    use serde_json::json;
+    use serde_json::Value;
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();

@@ -6,41 +6,19 @@
 //! PKCS#8 DER, like the JWT signing keys, in the owner-only database file, so
 //! every restart and every worker sharing the file decrypts with the same key.
 
+use crate::store::records::RsaKeyRow;
 use rusqlite::params;
 
-use super::Backend;
-use super::{Store, StoreError};
+use async_trait::async_trait;
 
-/// One RSA key row.
-#[derive(Clone)]
-pub struct RsaKeyRow {
-    /// RFC 7638 thumbprint of the public key; the JWE `kid`.
-    pub kid: String,
-    /// PKCS#8 DER of the private key. Secret: never logged (see `Debug`).
-    pub private_der: Vec<u8>,
-    pub created_at: i64,
-    /// When a newer key replaced this one; `None` for the current key.
-    pub retired_at: Option<i64>,
-}
+use super::Sqlite;
+use crate::store::backend::RsaKeys;
+use crate::store::StoreError;
 
-impl std::fmt::Debug for RsaKeyRow {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RsaKeyRow")
-            .field("kid", &self.kid)
-            .field("created_at", &self.created_at)
-            .field("retired_at", &self.retired_at)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Store {
-    /// Every RSA key, newest first: the first unretired row is the current key.
-    pub async fn rsa_keys(&self) -> Result<Vec<RsaKeyRow>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.rsa_keys().await,
-        };
+#[async_trait]
+impl RsaKeys for Sqlite {
+    async fn rsa_keys(&self) -> Result<Vec<RsaKeyRow>, StoreError> {
+        let db = &self.db;
         db.call(|conn| {
             let mut stmt = conn.prepare(
                 "SELECT kid, private_der, created_at, retired_at FROM rsa_keys
@@ -59,16 +37,8 @@ impl Store {
         .await
     }
 
-    /// Stores the first key, unless a current (unretired) key already exists;
-    /// answers whether `key` was stored. Two workers starting together on an
-    /// empty database both generate a key, but only one is kept, so they
-    /// end up decrypting with the same key.
-    pub async fn insert_first_rsa_key(&self, key: RsaKeyRow) -> Result<bool, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.insert_first_rsa_key(key).await,
-        };
+    async fn insert_first_rsa_key(&self, key: RsaKeyRow) -> Result<bool, StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             let current: i64 = tx.query_row(
                 "SELECT count(*) FROM rsa_keys WHERE retired_at IS NULL",
@@ -84,14 +54,8 @@ impl Store {
         .await
     }
 
-    /// Stores `key` as the new current key and retires every other key at
-    /// `now`, in one transaction (`toktok keys rotate --rsa`).
-    pub async fn rotate_rsa_key(&self, key: RsaKeyRow, now: i64) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.rotate_rsa_key(key, now).await,
-        };
+    async fn rotate_rsa_key(&self, key: RsaKeyRow, now: i64) -> Result<(), StoreError> {
+        let db = &self.db;
         db.write(move |tx| {
             insert(tx, &key)?;
             tx.execute(
@@ -103,20 +67,13 @@ impl Store {
         .await
     }
 
-    /// Marks the keys `retire` as retired at `now` (those not yet retired)
-    /// and deletes the retired keys `forget`; which ones is decided by
-    /// `crate::auth::rotation` (never the served or the current key).
-    pub async fn retire_rsa_keys(
+    async fn retire_rsa_keys(
         &self,
         retire: Vec<String>,
         forget: Vec<String>,
         now: i64,
     ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.retire_rsa_keys(retire, forget, now).await,
-        };
+        let db = &self.db;
         db.write(move |tx| {
             for kid in &retire {
                 tx.execute(
@@ -148,6 +105,7 @@ fn insert(tx: &rusqlite::Transaction<'_>, key: &RsaKeyRow) -> Result<(), StoreEr
 mod tests {
     use super::*;
     use crate::store::Db;
+    use crate::store::Store;
 
     fn row(kid: &str, created_at: i64) -> RsaKeyRow {
         RsaKeyRow {

@@ -12,36 +12,15 @@
 //! minute per key ([`TOUCH_EVERY`]): precise enough to answer "is this key
 //! still in use?", cheap enough to ignore.
 
+use crate::store::records::{touch_due, ApiKeyRecord, TOUCH_EVERY};
 use rusqlite::{params, OptionalExtension as _, Row};
 
-use super::Backend;
-use super::{audit, AuditEvent, Store, StoreError};
-use crate::auth::api_keys::Scope;
+use async_trait::async_trait;
 
-/// `last_used_at` is rewritten only when it is older than this (seconds).
-pub const TOUCH_EVERY: i64 = 60;
-
-/// An API key as stored, without its hash: nothing outside the store needs
-/// the hash once the key is found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ApiKeyRecord {
-    /// UUIDv7, so ids sort by creation time.
-    pub id: String,
-    /// The operator's label ("billing service"); not unique.
-    pub name: String,
-    pub scopes: Vec<Scope>,
-    pub created_at: i64,
-    /// Last authenticated use, to within [`TOUCH_EVERY`] seconds.
-    pub last_used_at: Option<i64>,
-    pub revoked_at: Option<i64>,
-}
-
-impl ApiKeyRecord {
-    #[cfg(any(test, feature = "testing"))]
-    pub fn is_live(&self) -> bool {
-        self.revoked_at.is_none()
-    }
-}
+use super::Sqlite;
+use crate::domain::scope::Scope;
+use crate::store::backend::ApiKeys;
+use crate::store::StoreError;
 
 const API_KEY_COLUMNS: &str = "id, name, scopes, created_at, last_used_at, revoked_at";
 
@@ -60,52 +39,10 @@ fn api_key_from_row(row: &Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
     })
 }
 
-pub(super) fn scopes_json(scopes: &[Scope]) -> Result<String, StoreError> {
-    serde_json::to_string(scopes)
-        .map_err(|e| StoreError::Internal(format!("cannot encode scopes: {e}")))
-}
-
-impl Store {
-    /// Stores a new key (by its hash) and its audit event together.
-    pub async fn insert_api_key(
-        &self,
-        record: ApiKeyRecord,
-        key_hash: String,
-        event: AuditEvent,
-    ) -> Result<(), StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.insert_api_key(record, key_hash, event).await,
-        };
-        let scopes = scopes_json(&record.scopes)?;
-        db.write(move |tx| {
-            tx.execute(
-                "INSERT INTO api_keys (id, name, key_hash, scopes, created_at,
-                        last_used_at, revoked_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                params![
-                    record.id,
-                    record.name,
-                    key_hash,
-                    scopes,
-                    record.created_at,
-                    record.last_used_at,
-                    record.revoked_at,
-                ],
-            )?;
-            audit::insert(tx, &event)
-        })
-        .await
-    }
-
-    /// Every key, revoked ones included, newest first.
-    pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.list_api_keys().await,
-        };
+#[async_trait]
+impl ApiKeys for Sqlite {
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let db = &self.db;
         db.call(|conn| {
             let sql =
                 format!("SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at DESC, id DESC");
@@ -116,64 +53,13 @@ impl Store {
         .await
     }
 
-    /// Revokes a live key; false when the id is unknown or already revoked.
-    /// The event is written only when something changed.
-    pub async fn revoke_api_key(
-        &self,
-        id: &str,
-        now: i64,
-        event: AuditEvent,
-    ) -> Result<bool, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.revoke_api_key(id, now, event).await,
-        };
-        let id = id.to_owned();
-        db.write(move |tx| {
-            let n = tx.execute(
-                "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                params![id, now],
-            )?;
-            if n > 0 {
-                audit::insert(tx, &event)?;
-            }
-            Ok(n > 0)
-        })
-        .await
-    }
-
-    /// The live (not revoked) key with this hash, recording its use: the
-    /// lookup is a read, and only a key whose `last_used_at` is unset or
-    /// older than [`TOUCH_EVERY`] seconds costs a write.
-    ///
-    /// Answered from the API-key cache (`cache.rs`) while nothing in the
-    /// watched tables has changed since the key was read and the clock is
-    /// still in the second it was read in: a revoke made through this store
-    /// is seen by the very next call, one made by another process (`toktok
-    /// api-key revoke`) from the next second on. A hit whose `last_used_at` is due for
-    /// its touch goes to the database like a miss, so the use is still
-    /// recorded once a minute.
-    pub async fn api_key_by_hash(
+    async fn api_key_by_hash(
         &self,
         key_hash: &str,
         now: i64,
     ) -> Result<Option<ApiKeyRecord>, StoreError> {
-        let db = match &self.backend {
-            Backend::Sqlite(db) => db,
-            // No cache on PostgreSQL: other instances write without telling.
-            #[cfg(feature = "postgres")]
-            Backend::Postgres(pg) => return pg.api_key_by_hash(key_hash, now).await,
-        };
-        // Loaded before the read: a write that ends after this moves it on.
-        let generation = db.generation();
-        if let Some(key) = self.api_keys.get(key_hash, generation, now) {
-            if !touch_due(&key, now) {
-                return Ok(Some((*key).clone()));
-            }
-        }
         let key_hash = key_hash.to_owned();
-        let (key_hash, found) = db
+        self.db
             .call(move |conn| {
                 let sql = format!(
                     "SELECT {API_KEY_COLUMNS} FROM api_keys
@@ -186,7 +72,7 @@ impl Store {
                     .query_row([&key_hash], api_key_from_row)
                     .optional()?
                 else {
-                    return Ok((key_hash, None));
+                    return Ok(None);
                 };
                 if touch_due(&record, now) {
                     // One statement, so autocommit makes it atomic; its WHERE
@@ -203,28 +89,17 @@ impl Store {
                         record.last_used_at = Some(now);
                     }
                 }
-                Ok((key_hash, Some(record)))
+                Ok(Some(record))
             })
-            .await?;
-        if let Some(record) = &found {
-            // A touch just written bumps the generation past `generation`,
-            // so that entry serves nobody; the next call caches afresh.
-            self.api_keys
-                .insert(key_hash, generation, now, record.clone());
-        }
-        Ok(found)
+            .await
     }
-}
-
-/// Whether a use at `now` should be written to `last_used_at`.
-pub(super) fn touch_due(record: &ApiKeyRecord, now: i64) -> bool {
-    record.last_used_at.is_none_or(|at| at < now - TOUCH_EVERY)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::store::Db;
+    use crate::store::{AuditEvent, Store};
 
     fn event(kind: &'static str, at: i64) -> AuditEvent {
         AuditEvent {
