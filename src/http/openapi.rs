@@ -21,7 +21,8 @@
 //! switched off (RSA, anonymous tokens, email) are documented with the
 //! answers they give when off (404 `feature_disabled`).
 
-use axum::Json;
+use axum::http::header;
+use axum::response::IntoResponse;
 use serde_json::{json, Value};
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType};
@@ -65,11 +66,50 @@ pub fn document() -> OpenApi {
     document
 }
 
-/// `GET /openapi.json`.
+/// `GET /openapi.json`: the [`document`] as JSON, with `application/json`
+/// first among each body's media types (utoipa keeps them sorted, which
+/// puts `application/jose` first): Swagger UI's "Try it out" starts with
+/// the first.
 #[utoipa::path(get, path = "/openapi.json", tag = "ops", summary = "This OpenAPI document",
     responses((status = 200, description = "OpenAPI 3.1 document.", body = Object)))]
-pub async fn serve() -> Json<OpenApi> {
-    Json(document())
+pub async fn serve() -> axum::response::Response {
+    let document = serde_json::to_value(document()).unwrap_or_default();
+    let mut text = String::new();
+    write_json_first(&document, &mut text);
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+/// Writes `value` as compact JSON, each object's `application/json` member
+/// first and the others in their order.
+fn write_json_first(value: &Value, out: &mut String) {
+    const FIRST: &str = "application/json";
+    match value {
+        Value::Object(map) => {
+            out.push('{');
+            let first = map.get_key_value(FIRST);
+            let rest = map.iter().filter(|(key, _)| key.as_str() != FIRST);
+            for (i, (key, inner)) in first.into_iter().chain(rest).enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::from(key.as_str()).to_string());
+                out.push(':');
+                write_json_first(inner, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, inner) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json_first(inner, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 /// Completes the operations gathered from the handlers:
@@ -495,20 +535,42 @@ impl PartialSchema for ChallengeVerify {
             json!({
                 "erase": { "type": ["boolean", "null"], "description": "Delete on success (default true)." },
                 "log": { "type": ["boolean", "null"], "description": "Write an audit event (default false)." },
-                "control": {
-                    "type": ["object", "null"], "additionalProperties": false,
-                    "properties": {
-                        "id": { "type": ["string", "null"] },
-                        "action": { "type": ["string", "null"] }
-                    }
-                }
+                "control": { "oneOf": [
+                    { "$ref": "#/components/schemas/ChallengeControl" }, { "type": "null" }
+                ]}
             }),
             json!({ "action": "verify-phone", "id": "user-42", "secret": "123456" }),
         )
     }
 }
 
-impl ToSchema for ChallengeVerify {}
+impl ToSchema for ChallengeVerify {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        schemas.push((
+            ChallengeControl::name().into_owned(),
+            ChallengeControl::schema(),
+        ));
+    }
+}
+
+/// `control` of a verify body: values the challenge must have
+/// (`crate::challenge::ControlParams`).
+pub struct ChallengeControl;
+
+impl PartialSchema for ChallengeControl {
+    fn schema() -> RefOr<Schema> {
+        written(json!({
+            "type": "object", "additionalProperties": false,
+            "description": "Values the challenge must have.",
+            "properties": {
+                "id": { "type": ["string", "null"] },
+                "action": { "type": ["string", "null"] }
+            }
+        }))
+    }
+}
+
+impl ToSchema for ChallengeControl {}
 
 /// `POST /v1/challenges/{info,regenerate,remove}` (`crate::challenge::LookupParams`).
 pub struct ChallengeSelector;
@@ -584,6 +646,7 @@ mod tests {
             PublicKey::schema(),
             ChallengeCreate::schema(),
             ChallengeVerify::schema(),
+            ChallengeControl::schema(),
             ChallengeSelector::schema(),
         ] {
             let value = serde_json::to_value(schema).unwrap();
@@ -592,6 +655,19 @@ mod tests {
         assert_eq!(security_schemes().len(), 2);
         assert_eq!(error_responses().len(), 2 * ERROR_CODES.len());
         assert!(docs_path_item().get.is_some());
+    }
+
+    #[test]
+    fn json_comes_first_and_nothing_is_lost() {
+        let value = json!({ "content": { "application/jose": 1, "application/json": [2, "x"] },
+                            "a": { "b": null, "c": true, "d": 1.5 } });
+        let mut text = String::new();
+        write_json_first(&value, &mut text);
+        assert!(
+            text.contains(r#"{"application/json":[2,"x"],"application/jose":1}"#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
     }
 
     #[test]
