@@ -31,8 +31,9 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     security(("api_key" = []), ("bearer_jwt" = [])),
     params(
         ("email" = Option<String>, Query, description = "Exact email, case-insensitive."),
-        ("limit" = Option<u32>, Query, minimum = 1, description = "Page size."),
-        ("after" = Option<String>, Query, description = "Cursor: the previous page's `next`."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size (at most 200)."),
+        ("after" = Option<String>, Query, description = "Cursor: the previous page's `next` (a user id).",
+            pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$"),
     ),
     responses(
         (status = 200, description = "A page of users.", body = UserPage),
@@ -63,7 +64,9 @@ pub struct CreateUserBody {
     pub email: String,
     #[serde(default)]
     pub password: Option<String>,
+    /// 1 to 64 letters, digits, `_` or `-` (`accounts::admin::check_role`).
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub role: Option<String>,
     #[serde(default)]
     pub email_confirmed: Option<bool>,
@@ -121,7 +124,9 @@ pub async fn get_user(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({ "role": "admin", "disabled": false }))]
 pub struct PatchUserBody {
+    /// 1 to 64 letters, digits, `_` or `-` (`accounts::admin::check_role`).
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub role: Option<String>,
     #[serde(default)]
     pub disabled: Option<bool>,
@@ -133,9 +138,9 @@ pub struct PatchUserBody {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub app_metadata: Option<Value>,
-    /// `null` clears the name.
+    /// At most 256 characters, no control characters; `null` clears it.
     #[serde(default, deserialize_with = "super::extract::explicit_null")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 256, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub name: Option<Option<String>>,
 }
 
@@ -211,8 +216,9 @@ pub async fn logout_user(
     params(
         ("user_id" = Option<String>, Query, description = "Only this user's."),
         ("kind" = Option<String>, Query, description = "Only this kind."),
-        ("limit" = Option<u32>, Query, minimum = 1, description = "Page size."),
-        ("after" = Option<String>, Query, description = "Cursor: the previous page's `next`."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size (at most 200)."),
+        ("after" = Option<String>, Query, description = "Cursor: the previous page's `next`.",
+            pattern = "^([1-9][0-9]{0,17})?$"),
     ),
     responses(
         (status = 200, description = "A page of events.", body = AuditPage),

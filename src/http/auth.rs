@@ -23,7 +23,9 @@ pub struct RegisterBody {
     #[schema(format = Email, min_length = 1)]
     pub email: String,
     pub password: String,
+    /// At most 256 characters, no control characters.
     #[serde(default)]
+    #[schema(max_length = 256, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub name: Option<String>,
     #[serde(default)]
     #[schema(value_type = Option<Object>)]

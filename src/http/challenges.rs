@@ -8,7 +8,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::extract::{ChallengeService, JsonBody, Meta};
-use super::openapi::{ChallengeCreate, ChallengeSelector, ChallengeVerify};
+use super::openapi::{
+    ChallengeCreate, ChallengeRegenerateBody, ChallengeRemoveBody, ChallengeSelector,
+    ChallengeVerify,
+};
 use crate::app::AppState;
 use crate::challenge::{
     AuditContext, ChallengeError, CreateParams, Created, LookupParams, Record, Regenerated,
@@ -91,7 +94,7 @@ pub async fn info(
 #[utoipa::path(post, path = "/v1/challenges/regenerate", tag = "challenges",
     summary = "Issue a new secret of the same kind",
     security(("api_key" = [])),
-    request_body = ChallengeSelector,
+    request_body = ChallengeRegenerateBody,
     responses(
         (status = 200, description = "The new secret.", body = Regenerated),
         (status = 404, description = "`challenge_not_found`"),
@@ -108,7 +111,7 @@ pub async fn regenerate(
 
 #[utoipa::path(post, path = "/v1/challenges/remove", tag = "challenges", summary = "Remove a challenge",
     security(("api_key" = [])),
-    request_body = ChallengeSelector,
+    request_body = ChallengeRemoveBody,
     responses(
         (status = 204, description = "Removed."),
         (status = 404, description = "`challenge_not_found`"),

@@ -414,11 +414,14 @@ impl PartialSchema for PublicKey {
 
 impl ToSchema for PublicKey {}
 
-/// A challenge's action or id: 1 to 256 bytes, no NUL
-/// (`crate::challenge::params`). In characters, 64 is the most that is sure
-/// to fit 256 bytes of UTF-8.
+/// A challenge's action or id: 1 to 256 bytes of UTF-8, no NUL
+/// (`crate::challenge::params`). JSON Schema counts characters, not bytes:
+/// `maxLength` is the bound a string must meet, not all it must meet.
 fn challenge_name() -> Value {
-    json!({ "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000]*$" })
+    json!({
+        "type": "string", "minLength": 1, "maxLength": 256, "pattern": "^[^\\u0000]*$",
+        "description": "1 to 256 bytes of UTF-8, no NUL."
+    })
 }
 
 /// `POST /v1/challenges` (`crate::challenge::CreateParams`).
@@ -489,27 +492,51 @@ impl PartialSchema for ChallengeCreate {
 
 impl ToSchema for ChallengeCreate {}
 
-/// The ways a body names a challenge (`crate::challenge::LookupParams::lookup`),
-/// each with `extra` properties allowed beside it.
-fn selector(extra: Value, example: Value) -> RefOr<Schema> {
-    let shapes = [
-        (
-            json!({ "uid": { "type": "string", "minLength": 1, "maxLength": 64 } }),
-            json!(["uid"]),
-        ),
-        (
-            json!({ "token": { "type": "string", "minLength": 1 } }),
-            json!(["token"]),
-        ),
-        (
-            json!({ "action": challenge_name(), "id": challenge_name(),
-                    "secret": { "type": ["string", "null"], "minLength": 1 } }),
-            json!(["action", "id"]),
-        ),
-    ];
-    let one_of: Vec<Value> = shapes
-        .into_iter()
-        .map(|(mut properties, required)| {
+/// How a body names a challenge (`crate::challenge::LookupParams::lookup`);
+/// each operation takes some of these.
+#[derive(Clone, Copy)]
+enum Names {
+    /// `{uid}`.
+    Uid,
+    /// `{token}`: an encrypted secret, which alone names and verifies.
+    Token,
+    /// `{action, id}`, with `secret` optional (info) or none (regenerate,
+    /// remove).
+    Pair { secret: bool },
+    /// `{action, id, secret}` (verify).
+    Secret,
+}
+
+/// A body that names a challenge in one of the `ways`, each shape with the
+/// `extra` properties beside it.
+fn selector(ways: &[Names], extra: Value, example: Value) -> RefOr<Schema> {
+    let one_of: Vec<Value> = ways
+        .iter()
+        .map(|way| {
+            let (mut properties, required) = match way {
+                Names::Uid => (
+                    json!({ "uid": { "type": "string", "minLength": 1, "maxLength": 256 } }),
+                    json!(["uid"]),
+                ),
+                Names::Token => (
+                    json!({ "token": { "type": "string", "minLength": 1 } }),
+                    json!(["token"]),
+                ),
+                Names::Pair { secret: false } => (
+                    json!({ "action": challenge_name(), "id": challenge_name() }),
+                    json!(["action", "id"]),
+                ),
+                Names::Pair { secret: true } => (
+                    json!({ "action": challenge_name(), "id": challenge_name(),
+                            "secret": { "type": ["string", "null"], "minLength": 1 } }),
+                    json!(["action", "id"]),
+                ),
+                Names::Secret => (
+                    json!({ "action": challenge_name(), "id": challenge_name(),
+                            "secret": { "type": "string", "minLength": 1 } }),
+                    json!(["action", "id", "secret"]),
+                ),
+            };
             if let (Some(p), Some(extra)) = (properties.as_object_mut(), extra.as_object()) {
                 p.extend(extra.clone());
             }
@@ -519,19 +546,17 @@ fn selector(extra: Value, example: Value) -> RefOr<Schema> {
             })
         })
         .collect();
-    written(json!({
-        "description": "Names one challenge: by `uid`, by `token`, or by `action` and `id` (with `secret` to check it).",
-        "oneOf": one_of,
-        "example": example
-    }))
+    written(json!({ "oneOf": one_of, "example": example }))
 }
 
-/// `POST /v1/challenges/verify` (`crate::challenge::LookupParams`).
+/// `POST /v1/challenges/verify` (`crate::challenge::LookupParams`): by
+/// token, or by action, id and secret.
 pub struct ChallengeVerify;
 
 impl PartialSchema for ChallengeVerify {
     fn schema() -> RefOr<Schema> {
         selector(
+            &[Names::Token, Names::Secret],
             json!({
                 "erase": { "type": ["boolean", "null"], "description": "Delete on success (default true)." },
                 "log": { "type": ["boolean", "null"], "description": "Write an audit event (default false)." },
@@ -572,12 +597,14 @@ impl PartialSchema for ChallengeControl {
 
 impl ToSchema for ChallengeControl {}
 
-/// `POST /v1/challenges/{info,regenerate,remove}` (`crate::challenge::LookupParams`).
+/// `POST /v1/challenges/info`: by uid, token, or action and id (with the
+/// secret, to read it only if it is right).
 pub struct ChallengeSelector;
 
 impl PartialSchema for ChallengeSelector {
     fn schema() -> RefOr<Schema> {
         selector(
+            &[Names::Uid, Names::Token, Names::Pair { secret: true }],
             json!({}),
             json!({ "action": "verify-phone", "id": "user-42" }),
         )
@@ -585,6 +612,36 @@ impl PartialSchema for ChallengeSelector {
 }
 
 impl ToSchema for ChallengeSelector {}
+
+/// `POST /v1/challenges/regenerate`: by uid, or action and id.
+pub struct ChallengeRegenerateBody;
+
+impl PartialSchema for ChallengeRegenerateBody {
+    fn schema() -> RefOr<Schema> {
+        selector(
+            &[Names::Uid, Names::Pair { secret: false }],
+            json!({}),
+            json!({ "action": "verify-phone", "id": "user-42" }),
+        )
+    }
+}
+
+impl ToSchema for ChallengeRegenerateBody {}
+
+/// `POST /v1/challenges/remove`: by uid, token, or action and id.
+pub struct ChallengeRemoveBody;
+
+impl PartialSchema for ChallengeRemoveBody {
+    fn schema() -> RefOr<Schema> {
+        selector(
+            &[Names::Uid, Names::Token, Names::Pair { secret: false }],
+            json!({}),
+            json!({ "action": "verify-phone", "id": "user-42" }),
+        )
+    }
+}
+
+impl ToSchema for ChallengeRemoveBody {}
 
 /// The Content-Security-Policy of `/docs`: everything from this origin
 /// only (the vendored bundle, the document, "Try it out" requests), images
@@ -648,6 +705,8 @@ mod tests {
             ChallengeVerify::schema(),
             ChallengeControl::schema(),
             ChallengeSelector::schema(),
+            ChallengeRegenerateBody::schema(),
+            ChallengeRemoveBody::schema(),
         ] {
             let value = serde_json::to_value(schema).unwrap();
             assert_ne!(value, empty, "a written schema did not parse");

@@ -26,9 +26,9 @@ pub async fn me(Auth(who): Auth) -> Json<UserView> {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({ "name": "Ada", "metadata": { "theme": "dark" } }))]
 pub struct PatchMeBody {
-    /// `null` clears the name.
+    /// At most 256 characters, no control characters; `null` clears it.
     #[serde(default, deserialize_with = "super::extract::explicit_null")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 256, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub name: Option<Option<String>>,
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
