@@ -46,6 +46,7 @@ pub async fn health() -> Json<Health> {
 pub struct Readiness {
     status: ReadyStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     reason: Option<&'static str>,
 }
 
