@@ -32,6 +32,7 @@ pub const DEFAULT_LIMIT: usize = 50;
 pub struct AdminUserView {
     #[serde(flatten)]
     pub user: UserView,
+    #[schema(value_type = Object)]
     pub app_metadata: Value,
     pub disabled: bool,
     #[schema(format = DateTime)]
@@ -74,6 +75,7 @@ pub struct AuditView {
     /// Beyond API.md's list: the client's `User-Agent`, clipped.
     #[schema(required = true)]
     pub user_agent: Option<String>,
+    #[schema(value_type = Object)]
     pub detail: Value,
 }
 

@@ -34,6 +34,7 @@ pub struct AnonymousToken {
     pub expires_in: u64,
     /// The RSA key to encrypt credentials with, when RSA is on.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub public_key: Option<Value>,
 }
 

@@ -98,6 +98,7 @@ pub struct UserView {
     #[schema(required = true)]
     pub name: Option<String>,
     pub role: String,
+    #[schema(value_type = Object)]
     pub metadata: Value,
     #[schema(format = DateTime)]
     pub created_at: String,

@@ -219,6 +219,7 @@ pub struct Record {
     pub is_first_verification: bool,
     pub metadata: Value,
     /// `{"ttl","throttle","secret":{type,alphabet?,length?,encrypt}|false,"regenerate"}`.
+    #[schema(value_type = Object)]
     pub settings: Value,
 }
 

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::extract::{Admin, JsonBody, Meta};
 use crate::accounts::admin::{self, AdminUserView, AuditPage, NewUser, UserPage};
@@ -26,6 +27,18 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
         .map(|(_, v)| v.as_str())
 }
 
+#[utoipa::path(get, path = "/v1/admin/users", tag = "admin", summary = "List users",
+    security(("api_key" = []), ("bearer_jwt" = [])),
+    params(
+        ("email" = Option<String>, Query, description = "Exact email, case-insensitive."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size (at most 200)."),
+        ("after" = Option<String>, Query, description = "Cursor: the previous page's `next` (a user id).",
+            pattern = "^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})?$"),
+    ),
+    responses(
+        (status = 200, description = "A page of users.", body = UserPage),
+        (status = 422, description = "`validation_failed`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn list_users(
     State(state): State<AppState>,
@@ -43,22 +56,35 @@ pub async fn list_users(
     Ok(Json(page))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "email": "grace@example.com", "role": "user", "email_confirmed": true }))]
 pub struct CreateUserBody {
+    #[schema(format = Email, min_length = 1)]
     pub email: String,
     #[serde(default)]
     pub password: Option<String>,
+    /// 1 to 64 letters, digits, `_` or `-` (`accounts::admin::check_role`).
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub role: Option<String>,
     #[serde(default)]
     pub email_confirmed: Option<bool>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub app_metadata: Option<Value>,
 }
 
+#[utoipa::path(post, path = "/v1/admin/users", tag = "admin", summary = "Create a user",
+    security(("api_key" = []), ("bearer_jwt" = [])),
+    request_body = CreateUserBody,
+    responses(
+        (status = 201, description = "The user (admin view).", body = AdminUserView),
+        (status = 409, description = "`email_taken`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn create_user(
     State(state): State<AppState>,
@@ -78,6 +104,13 @@ pub async fn create_user(
     Ok((StatusCode::CREATED, Json(user)))
 }
 
+#[utoipa::path(get, path = "/v1/admin/users/{id}", tag = "admin", summary = "One user",
+    security(("api_key" = []), ("bearer_jwt" = [])),
+    params(("id" = String, Path, description = "User id.")),
+    responses(
+        (status = 200, description = "The user (admin view).", body = AdminUserView),
+        (status = 404, description = "`not_found`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn get_user(
     State(state): State<AppState>,
@@ -87,23 +120,39 @@ pub async fn get_user(
     Ok(Json(admin::get_user(&state, &id).await?))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "role": "admin", "disabled": false }))]
 pub struct PatchUserBody {
+    /// 1 to 64 letters, digits, `_` or `-` (`accounts::admin::check_role`).
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]{1,64}$")]
     pub role: Option<String>,
     #[serde(default)]
     pub disabled: Option<bool>,
     #[serde(default)]
     pub email_confirmed: Option<bool>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub app_metadata: Option<Value>,
+    /// At most 256 characters, no control characters; `null` clears it.
     #[serde(default, deserialize_with = "super::extract::explicit_null")]
+    #[schema(value_type = Option<String>, max_length = 256, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub name: Option<Option<String>>,
 }
 
+#[utoipa::path(patch, path = "/v1/admin/users/{id}", tag = "admin", summary = "Update a user",
+    security(("api_key" = []), ("bearer_jwt" = [])),
+    params(("id" = String, Path, description = "User id.")),
+    request_body = PatchUserBody,
+    responses(
+        (status = 200, description = "The user (admin view).", body = AdminUserView),
+        (status = 404, description = "`not_found`"),
+        (status = 409, description = "`conflict`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn patch_user(
     State(state): State<AppState>,
@@ -125,6 +174,13 @@ pub async fn patch_user(
     ))
 }
 
+#[utoipa::path(delete, path = "/v1/admin/users/{id}", tag = "admin", summary = "Delete a user",
+    security(("api_key" = []), ("bearer_jwt" = [])),
+    params(("id" = String, Path, description = "User id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 404, description = "`not_found`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_user(
     State(state): State<AppState>,
@@ -136,6 +192,14 @@ pub async fn delete_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/v1/admin/users/{id}/logout", tag = "admin",
+    summary = "End every session of a user",
+    security(("api_key" = []), ("bearer_jwt" = [])),
+    params(("id" = String, Path, description = "User id.")),
+    responses(
+        (status = 204, description = "Sessions ended."),
+        (status = 404, description = "`not_found`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn logout_user(
     State(state): State<AppState>,
@@ -147,6 +211,19 @@ pub async fn logout_user(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(get, path = "/v1/admin/audit", tag = "admin", summary = "Audit events",
+    security(("api_key" = []), ("bearer_jwt" = [])),
+    params(
+        ("user_id" = Option<String>, Query, description = "Only this user's."),
+        ("kind" = Option<String>, Query, description = "Only this kind."),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size (at most 200)."),
+        ("after" = Option<String>, Query, description = "Cursor: the previous page's `next`.",
+            pattern = "^([1-9][0-9]{0,17})?$"),
+    ),
+    responses(
+        (status = 200, description = "A page of events.", body = AuditPage),
+        (status = 422, description = "`validation_failed`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn audit(
     State(state): State<AppState>,

@@ -8,10 +8,18 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::extract::{ChallengeService, JsonBody, Meta};
+use super::openapi::{
+    ChallengeCreate, ChallengeRegenerateBody, ChallengeRemoveBody, ChallengeSelector,
+    ChallengeVerify,
+};
 use crate::app::AppState;
-use crate::challenge::{AuditContext, CreateParams, LookupParams};
+use crate::challenge::{AuditContext, CreateParams, Created, LookupParams, Record, Regenerated};
 use crate::error::ApiError;
 
+#[utoipa::path(post, path = "/v1/challenges", tag = "challenges", summary = "Create a challenge",
+    security(("api_key" = [])),
+    request_body = ChallengeCreate,
+    responses((status = 201, description = "Created.", body = Created)))]
 #[tracing::instrument(skip_all)]
 pub async fn create(
     State(state): State<AppState>,
@@ -22,6 +30,14 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/challenges/verify", tag = "challenges",
+    summary = "Verify a challenge's secret",
+    security(("api_key" = [])),
+    request_body = ChallengeVerify,
+    responses(
+        (status = 200, description = "The challenge record.", body = Record),
+        (status = 404, description = "`challenge_not_found`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn verify(
     State(state): State<AppState>,
@@ -42,6 +58,14 @@ pub async fn verify(
     Ok(Json(record).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/challenges/info", tag = "challenges",
+    summary = "A challenge's record (never the secret)",
+    security(("api_key" = [])),
+    request_body = ChallengeSelector,
+    responses(
+        (status = 200, description = "The challenge record.", body = Record),
+        (status = 404, description = "`challenge_not_found`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn info(
     State(state): State<AppState>,
@@ -52,6 +76,14 @@ pub async fn info(
     Ok(Json(state.challenges.info(lookup).await?).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/challenges/regenerate", tag = "challenges",
+    summary = "Issue a new secret of the same kind",
+    security(("api_key" = [])),
+    request_body = ChallengeRegenerateBody,
+    responses(
+        (status = 200, description = "The new secret.", body = Regenerated),
+        (status = 404, description = "`challenge_not_found`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn regenerate(
     State(state): State<AppState>,
@@ -62,6 +94,13 @@ pub async fn regenerate(
     Ok(Json(state.challenges.regenerate(lookup).await?).into_response())
 }
 
+#[utoipa::path(post, path = "/v1/challenges/remove", tag = "challenges", summary = "Remove a challenge",
+    security(("api_key" = [])),
+    request_body = ChallengeRemoveBody,
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 404, description = "`challenge_not_found`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn remove(
     State(state): State<AppState>,

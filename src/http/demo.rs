@@ -28,6 +28,11 @@ const HTML: &str = include_str!("demo.html");
 
 /// `GET /demo`: the demo page, or 404 `feature_disabled` when
 /// `server.demo = false`.
+#[utoipa::path(get, path = "/demo", tag = "ops", summary = "Built-in demo page",
+    responses(
+        (status = 200, description = "The demo page.", content_type = "text/html", body = String),
+        (status = 404, description = "`feature_disabled` (`server.demo = false`)"),
+    ))]
 pub async fn page(State(state): State<AppState>) -> Response {
     if !state.config.server.demo {
         return ApiError::FeatureDisabled.into_response();

@@ -6,24 +6,32 @@ use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::extract::{Anonymous, Auth, BodyKind, JsonBody, JsonOrForm, Meta, Sealed};
+use super::openapi::Jwe;
 use super::pages;
-use crate::accounts::email;
+use crate::accounts::{email, UserView};
 use crate::app::AppState;
 use crate::error::ApiError;
 
 /// The one body of every 202 that must not tell whether an address has an
 /// account (L1).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    #[schema(value_type = String, example = "accepted")]
+    status: &'static str,
+    #[schema(value_type = String)]
+    detail: &'static str,
+}
+
 fn accepted() -> Response {
-    (
-        StatusCode::ACCEPTED,
-        Json(json!({ "status": "accepted",
-                      "detail": "if the address belongs to an account, an email is on its way" })),
-    )
-        .into_response()
+    let body = Accepted {
+        status: "accepted",
+        detail: "if the address belongs to an account, an email is on its way",
+    };
+    (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
 /// The `token` of a link's query string. Other parameters (a mail client's
@@ -57,6 +65,15 @@ fn redirect_with_token(url: &str, token: &str) -> Response {
     response
 }
 
+#[utoipa::path(get, path = "/v1/auth/confirm-email", tag = "email",
+    summary = "Email confirmation link (never consumes the token)",
+    params(("token" = Option<String>, Query, description = "The link token.")),
+    responses(
+        (status = 200, description = "A page whose button POSTs the token.",
+            content_type = "text/html", body = String),
+        (status = 303, description = "Redirect to `email.confirm_redirect_url#token=…`."),
+        (status = 404, description = "`feature_disabled`"),
+    ))]
 pub async fn confirm_page(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -71,12 +88,26 @@ pub async fn confirm_page(
     })
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "token": "the token of the link" }))]
 pub struct TokenBody {
+    #[schema(min_length = 1)]
     pub token: String,
 }
 
+#[utoipa::path(post, path = "/v1/auth/confirm-email", tag = "email",
+    summary = "Confirm a sign-up or an email change",
+    request_body(content(
+        (TokenBody = "application/json"),
+        (TokenBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 200, description = "The user (JSON), or a result page when the form was posted.",
+            content((UserView = "application/json"), (String = "text/html"))),
+        (status = 404, description = "`not_found`, `feature_disabled`"),
+        (status = 409, description = "`email_taken`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn confirm(
     State(state): State<AppState>,
@@ -99,12 +130,22 @@ pub async fn confirm(
     })
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "email": "ada@example.com" }))]
 pub struct EmailBody {
+    #[schema(format = Email, min_length = 1)]
     pub email: String,
 }
 
+#[utoipa::path(post, path = "/v1/auth/confirm-email/resend", tag = "email",
+    summary = "Resend the confirmation link (A)",
+    security((), ("bearer_jwt" = [])),
+    request_body = EmailBody,
+    responses(
+        (status = 202, description = "Accepted (always).", body = Accepted),
+        (status = 404, description = "`feature_disabled`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn resend(
     State(state): State<AppState>,
@@ -116,6 +157,14 @@ pub async fn resend(
     Ok(accepted())
 }
 
+#[utoipa::path(post, path = "/v1/auth/password/forgot", tag = "email",
+    summary = "Send a password-reset link (A)(E)",
+    security((), ("bearer_jwt" = [])),
+    request_body(content((EmailBody = "application/json"), (Jwe = "application/jose"))),
+    responses(
+        (status = 202, description = "Accepted (always).", body = Accepted),
+        (status = 404, description = "`feature_disabled`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn forgot(
     State(state): State<AppState>,
@@ -127,6 +176,14 @@ pub async fn forgot(
     Ok(accepted())
 }
 
+#[utoipa::path(get, path = "/v1/auth/password/reset", tag = "email",
+    summary = "Password-reset link (never consumes the token)",
+    params(("token" = Option<String>, Query, description = "The link token.")),
+    responses(
+        (status = 200, description = "A new-password form.", content_type = "text/html", body = String),
+        (status = 303, description = "Redirect to `email.reset_redirect_url#token=…`."),
+        (status = 404, description = "`feature_disabled`"),
+    ))]
 pub async fn reset_page(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -142,13 +199,28 @@ pub async fn reset_page(
     })
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "token": "the token of the link", "password": "a new and longer passphrase" }))]
 pub struct ResetBody {
+    #[schema(min_length = 1)]
     pub token: String,
     pub password: String,
 }
 
+#[utoipa::path(post, path = "/v1/auth/password/reset", tag = "email",
+    summary = "Set a new password with a reset token (E)",
+    request_body(content(
+        (ResetBody = "application/json"),
+        (Jwe = "application/jose"),
+        (ResetBody = "application/x-www-form-urlencoded"),
+    )),
+    responses(
+        (status = 204, description = "Password changed; all sessions ended."),
+        (status = 200, description = "A result page when the form was posted.",
+            content_type = "text/html", body = String),
+        (status = 404, description = "`not_found`, `feature_disabled`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn reset(
     State(state): State<AppState>,
@@ -175,13 +247,24 @@ pub async fn reset(
     })
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "new_email": "ada@example.org", "password": "correct horse battery staple" }))]
 pub struct ChangeEmailBody {
+    #[schema(format = Email, min_length = 1)]
     pub new_email: String,
     pub password: String,
 }
 
+#[utoipa::path(post, path = "/v1/users/me/email", tag = "users",
+    summary = "Request an email change (E)",
+    security(("bearer_jwt" = [])),
+    request_body(content((ChangeEmailBody = "application/json"), (Jwe = "application/jose"))),
+    responses(
+        (status = 202, description = "Confirmation link sent to the new address.", body = Accepted),
+        (status = 404, description = "`feature_disabled`"),
+        (status = 409, description = "`email_taken`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn change_email(
     State(state): State<AppState>,

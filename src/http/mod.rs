@@ -1,5 +1,18 @@
 //! HTTP handlers, one module per resource. Handlers translate between HTTP
 //! and the services (`crate::accounts`); they hold no rules of their own.
+//!
+//! Each handler declares its own route and OpenAPI operation with
+//! `#[utoipa::path]`; [`ops`] and [`api`] below are the only list of them.
+//! `utoipa-axum` turns each `routes!(…)` into both the axum route and the
+//! document's operation, so the two cannot disagree. `crate::router` adds
+//! the layers; [`openapi`] completes the document.
+
+#[cfg(any(test, feature = "testing"))]
+use axum::http::Method;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
 
 pub mod admin;
 pub mod auth;
@@ -12,3 +25,80 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod users;
+
+/// The operational routes: probes, keys, the document, the demo page.
+pub fn ops() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(ops::health))
+        .routes(routes!(ops::ready))
+        .routes(routes!(ops::jwks))
+        .routes(routes!(openapi::serve))
+        .routes(routes!(demo::page))
+}
+
+/// The API of API.md, under `/v1/` (answers that must not be cached).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::default()
+        .routes(routes!(ops::settings))
+        .routes(routes!(auth::anonymous))
+        .routes(routes!(auth::public_key))
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::logout_all))
+        .routes(routes!(users::me, users::patch_me, users::delete_me))
+        .routes(routes!(users::change_password))
+        .routes(routes!(users::sessions))
+        .routes(routes!(users::end_session))
+        .routes(routes!(email::change_email))
+        .routes(routes!(email::confirm_page, email::confirm))
+        .routes(routes!(email::resend))
+        .routes(routes!(email::forgot))
+        .routes(routes!(email::reset_page, email::reset))
+        .routes(routes!(challenges::create))
+        .routes(routes!(challenges::verify))
+        .routes(routes!(challenges::info))
+        .routes(routes!(challenges::regenerate))
+        .routes(routes!(challenges::remove))
+        .routes(routes!(admin::list_users, admin::create_user))
+        .routes(routes!(
+            admin::get_user,
+            admin::patch_user,
+            admin::delete_user
+        ))
+        .routes(routes!(admin::logout_user))
+        .routes(routes!(admin::audit))
+}
+
+/// Every route of [`ops`] and [`api`], with its OpenAPI operation.
+pub fn routes() -> OpenApiRouter<AppState> {
+    ops().merge(api())
+}
+
+#[cfg(any(test, feature = "testing"))]
+/// Every (method, path) served by [`routes`], in the router's path syntax
+/// (`/v1/admin/users/{id}`). `GET /docs` (Swagger UI's own router) is not a
+/// handler here, so not listed.
+pub fn operations() -> Vec<(Method, String)> {
+    let document = routes().into_openapi();
+    let mut found = Vec::new();
+    for (path, item) in &document.paths.paths {
+        let methods = [
+            (Method::GET, item.get.is_some()),
+            (Method::PUT, item.put.is_some()),
+            (Method::POST, item.post.is_some()),
+            (Method::DELETE, item.delete.is_some()),
+            (Method::OPTIONS, item.options.is_some()),
+            (Method::HEAD, item.head.is_some()),
+            (Method::PATCH, item.patch.is_some()),
+            (Method::TRACE, item.trace.is_some()),
+        ];
+        for (method, present) in methods {
+            if present {
+                found.push((method, path.clone()));
+            }
+        }
+    }
+    found
+}

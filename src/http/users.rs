@@ -3,29 +3,42 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::extract::{Auth, JsonBody, Meta, Sealed};
-use crate::accounts::{self, UserView};
+use super::openapi::Jwe;
+use crate::accounts::{self, SessionView, UserView};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::store::ProfileChange;
 
+#[utoipa::path(get, path = "/v1/users/me", tag = "users", summary = "The current user",
+    security(("bearer_jwt" = [])),
+    responses((status = 200, description = "The user.", body = UserView)))]
 #[tracing::instrument(skip_all)]
 pub async fn me(Auth(who): Auth) -> Json<UserView> {
     Json(UserView::from(&who.user))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "name": "Ada", "metadata": { "theme": "dark" } }))]
 pub struct PatchMeBody {
+    /// At most 256 characters, no control characters; `null` clears it.
     #[serde(default, deserialize_with = "super::extract::explicit_null")]
+    #[schema(value_type = Option<String>, max_length = 256, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub name: Option<Option<String>>,
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
 }
 
+#[utoipa::path(patch, path = "/v1/users/me", tag = "users", summary = "Update name and metadata",
+    security(("bearer_jwt" = [])),
+    request_body = PatchMeBody,
+    responses((status = 200, description = "The user.", body = UserView)))]
 #[tracing::instrument(skip_all)]
 pub async fn patch_me(
     State(state): State<AppState>,
@@ -39,13 +52,19 @@ pub async fn patch_me(
     Ok(Json(accounts::update_profile(&state, &who, change).await?))
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "current_password": "correct horse battery staple",
+                           "new_password": "a new and longer passphrase" }))]
 pub struct ChangePasswordBody {
     pub current_password: String,
     pub new_password: String,
 }
 
+#[utoipa::path(post, path = "/v1/users/me/password", tag = "users", summary = "Change the password (E)",
+    security(("bearer_jwt" = [])),
+    request_body(content((ChangePasswordBody = "application/json"), (Jwe = "application/jose"))),
+    responses((status = 204, description = "Password changed; other sessions ended.")))]
 #[tracing::instrument(skip_all)]
 pub async fn change_password(
     State(state): State<AppState>,
@@ -64,12 +83,17 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "password": "correct horse battery staple" }))]
 pub struct DeleteMeBody {
     pub password: String,
 }
 
+#[utoipa::path(delete, path = "/v1/users/me", tag = "users", summary = "Delete the account (E)",
+    security(("bearer_jwt" = [])),
+    request_body(content((DeleteMeBody = "application/json"), (Jwe = "application/jose"))),
+    responses((status = 204, description = "Account deleted.")))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_me(
     State(state): State<AppState>,
@@ -81,15 +105,32 @@ pub async fn delete_me(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The answer of `GET /v1/users/me/sessions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    pub sessions: Vec<SessionView>,
+}
+
+#[utoipa::path(get, path = "/v1/users/me/sessions", tag = "users", summary = "Active sessions",
+    security(("bearer_jwt" = [])),
+    responses((status = 200, description = "Sessions.", body = SessionList)))]
 #[tracing::instrument(skip_all)]
 pub async fn sessions(
     State(state): State<AppState>,
     Auth(who): Auth,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SessionList>, ApiError> {
     let sessions = accounts::sessions(&state, &who).await?;
-    Ok(Json(json!({ "sessions": sessions })))
+    Ok(Json(SessionList { sessions }))
 }
 
+#[utoipa::path(delete, path = "/v1/users/me/sessions/{id}", tag = "users",
+    summary = "End one of the user's sessions",
+    security(("bearer_jwt" = [])),
+    params(("id" = String, Path, description = "Session id.")),
+    responses(
+        (status = 204, description = "Session ended."),
+        (status = 404, description = "`not_found`"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn end_session(
     State(state): State<AppState>,

@@ -5,8 +5,7 @@ use std::collections::BTreeSet;
 use std::process::Command;
 
 use serde_json::Value;
-use toktok::http::openapi;
-use toktok::router::ROUTES;
+use toktok::http::{self, openapi};
 
 use crate::helpers::spawn_app;
 
@@ -26,11 +25,15 @@ fn operations(document: &Value) -> BTreeSet<(String, String)> {
     found
 }
 
+/// Every (method, path) the router serves, from the one list
+/// (`toktok::http::routes`), plus Swagger UI's `GET /docs`.
 fn routes() -> BTreeSet<(String, String)> {
-    ROUTES
-        .iter()
-        .map(|(m, p)| (m.to_string(), p.to_string()))
-        .collect()
+    let mut routes: BTreeSet<_> = http::operations()
+        .into_iter()
+        .map(|(m, p)| (m.to_string(), p))
+        .collect();
+    routes.insert(("GET".into(), openapi::DOCS_PATH.into()));
+    routes
 }
 
 fn document() -> Value {
@@ -41,7 +44,7 @@ fn document() -> Value {
 fn the_document_and_the_router_list_the_same_routes() {
     let documented = operations(&document());
     let routed = routes();
-    assert_eq!(routed.len(), ROUTES.len(), "ROUTES has no duplicates");
+    assert_eq!(routed.len(), http::operations().len() + 1, "no duplicates");
     let undocumented: Vec<_> = routed.difference(&documented).collect();
     let unrouted: Vec<_> = documented.difference(&routed).collect();
     assert!(
@@ -52,13 +55,156 @@ fn the_document_and_the_router_list_the_same_routes() {
         unrouted.is_empty(),
         "documented but not routed: {unrouted:?}"
     );
+    assert!(routed.contains(&("POST".into(), "/v1/auth/login".into())));
+    assert!(routed.contains(&("GET".into(), openapi::DOCUMENT_PATH.into())));
 }
 
+/// The live router answers every listed path, with exactly the listed
+/// methods: a method it does not serve gets 405 with `Allow` (axum adds
+/// HEAD beside GET), a path it does not serve the fallback's 404.
+#[tokio::test]
+async fn the_router_serves_exactly_the_listed_methods() {
+    let app = spawn_app().await;
+    let mut by_path: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for (method, path) in routes() {
+        by_path.entry(path).or_default().insert(method);
+    }
+    for (path, methods) in by_path {
+        let url = app.url(&path.replace("{id}", "00000000-0000-0000-0000-000000000000"));
+        let response = app
+            .client
+            .request(reqwest::Method::TRACE, url)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 405, "TRACE {path}");
+        let allow: BTreeSet<String> = response.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .map(|m| m.trim().to_owned())
+            .filter(|m| m != "HEAD")
+            .collect();
+        assert_eq!(allow, methods, "{path}");
+    }
+    let unknown = app
+        .client
+        .get(app.url("/v1/nothing-here"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    app.stop().await;
+}
+
+/// Every schema reachable in the document, with where it is.
+fn schemas<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("type") || map.contains_key("oneOf") {
+                out.push((at.clone(), value));
+            }
+            for (key, inner) in map {
+                schemas(inner, format!("{at}/{key}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, inner) in items.iter().enumerate() {
+                schemas(inner, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn has_type(schema: &Value, wanted: &str) -> bool {
+    match &schema["type"] {
+        Value::String(t) => t == wanted,
+        Value::Array(ts) => ts.iter().any(|t| t == wanted),
+        _ => false,
+    }
+}
+
+/// The schemas say what the server accepts (issue 17): metadata is an
+/// object, emails are emails, tokens are not empty, arrays say what they
+/// hold.
 #[test]
-fn utoipa_keeps_every_part_of_the_written_document() {
-    // The document is written as JSON and held as utoipa's model: nothing may
-    // be lost on the way.
-    assert_eq!(document(), openapi::document_json());
+fn body_schemas_are_as_strict_as_the_server() {
+    let document = document();
+    let s = &document["components"]["schemas"];
+    for (body, field) in [
+        ("RegisterBody", "metadata"),
+        ("PatchMeBody", "metadata"),
+        ("CreateUserBody", "metadata"),
+        ("CreateUserBody", "app_metadata"),
+        ("PatchUserBody", "metadata"),
+        ("PatchUserBody", "app_metadata"),
+        ("User", "metadata"),
+    ] {
+        let schema = &s[body]["properties"][field];
+        assert!(has_type(schema, "object"), "{body}.{field}: {schema}");
+        assert!(!has_type(schema, "array"), "{body}.{field}: {schema}");
+    }
+    for (body, field) in [
+        ("RegisterBody", "email"),
+        ("LoginBody", "email"),
+        ("EmailBody", "email"),
+        ("ChangeEmailBody", "new_email"),
+        ("CreateUserBody", "email"),
+    ] {
+        let schema = &s[body]["properties"][field];
+        assert_eq!(schema["format"], "email", "{body}.{field}");
+        assert_eq!(schema["minLength"], 1, "{body}.{field}");
+    }
+    for (body, field) in [
+        ("RefreshBody", "refresh_token"),
+        ("TokenBody", "token"),
+        ("ResetBody", "token"),
+    ] {
+        assert_eq!(
+            s[body]["properties"][field]["minLength"], 1,
+            "{body}.{field}"
+        );
+    }
+    let mut found = Vec::new();
+    schemas(&document, String::new(), &mut found);
+    for (at, schema) in found {
+        if has_type(schema, "array") {
+            assert!(
+                schema.get("items").is_some(),
+                "{at}: an array without items"
+            );
+        }
+    }
+}
+
+/// Every operation has an operationId, unique, and every body an example
+/// (Swagger UI's "Try it out" starts from it).
+#[test]
+fn operations_have_ids_and_bodies_have_examples() {
+    let document = document();
+    let mut ids = BTreeSet::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let id = operation["operationId"].as_str().unwrap_or_default();
+            assert!(
+                ids.insert(id.to_owned()),
+                "{method} {path}: operationId {id:?}"
+            );
+            let Some(json) = operation.pointer("/requestBody/content/application~1json") else {
+                continue;
+            };
+            let name = json["schema"]["$ref"]
+                .as_str()
+                .and_then(|r| r.strip_prefix("#/components/schemas/"))
+                .unwrap_or_else(|| panic!("{method} {path}: a named body schema"));
+            let schema = &document["components"]["schemas"][name];
+            assert!(
+                schema.get("example").is_some(),
+                "{method} {path}: {name} has no example"
+            );
+        }
+    }
 }
 
 #[test]
@@ -124,7 +270,13 @@ async fn the_server_serves_the_document_and_the_swagger_ui() {
         content_type.starts_with("application/json"),
         "{content_type}"
     );
-    let served: Value = response.json().await.unwrap();
+    let text = response.text().await.unwrap();
+    // Swagger UI's "Try it out" starts with a body's first media type.
+    let login = &text[text.find("\"/v1/auth/login\"").unwrap()..];
+    let json = login.find("\"application/json\"").unwrap();
+    let jose = login.find("\"application/jose\"").unwrap();
+    assert!(json < jose, "application/json comes first");
+    let served: Value = serde_json::from_str(&text).unwrap();
     assert!(served["openapi"].as_str().unwrap().starts_with("3.1"));
     assert_eq!(served, document());
 
