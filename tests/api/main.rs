@@ -1,4 +1,4 @@
-//! The integration suite: the contract (API.md) mirrored as tests against the
+//! The integration suite: the contract (docs/API.md) mirrored as tests against the
 //! real server on a random port. One binary, one module per feature.
 
 // Helpers and fixtures are test code outside #[test] functions: a failed
@@ -8,6 +8,7 @@
 mod admin;
 mod anonymous;
 mod api_keys;
+mod architecture;
 mod audit;
 mod bad_input;
 mod challenges;
