@@ -33,7 +33,7 @@ pub enum ApiError {
     #[error("the request body is not valid JSON: {0}")]
     MalformedBody(String),
     /// An encrypted (JWE) body that cannot be decrypted, for any reason: one
-    /// answer for every failure (SECURITY.md O2).
+    /// answer for every failure (docs/SECURITY.md O2).
     #[error("the encrypted body cannot be decrypted")]
     InvalidEncryption,
     #[error("this endpoint needs an encrypted body (Content-Type: application/jose)")]

@@ -1,4 +1,4 @@
-//! Per-IP token buckets for the endpoints an attacker hammers (SECURITY.md L3).
+//! Per-IP token buckets for the endpoints an attacker hammers (docs/SECURITY.md L3).
 //!
 //! This module owns the per-client-address limits on login, register,
 //! password-forgot, confirmation-resend, challenge creation, anonymous

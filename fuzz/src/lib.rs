@@ -1,4 +1,4 @@
-//! The bodies of toktok's fuzz targets (issue 9, SECURITY.md D6). Each
+//! The bodies of toktok's fuzz targets (issue 9, docs/SECURITY.md D6). Each
 //! takes libFuzzer's bytes, drives one parser of hostile input, and panics
 //! when a property breaks, not only when the parser does:
 //!

@@ -1,5 +1,5 @@
 //! The admin rules: managing other people's accounts and reading the audit
-//! log (API.md "Admin").
+//! log (docs/API.md "Admin").
 //!
 //! Who may call these is decided by the HTTP extractor; every function here
 //! takes the acting principal (`api_key:<id>` or `user:<id>`) and writes it
@@ -72,7 +72,7 @@ pub struct AuditView {
     pub actor: Option<String>,
     #[schema(required = true)]
     pub ip: Option<String>,
-    /// Beyond API.md's list: the client's `User-Agent`, clipped.
+    /// Beyond docs/API.md's list: the client's `User-Agent`, clipped.
     #[schema(required = true)]
     pub user_agent: Option<String>,
     #[schema(value_type = Object)]

@@ -6,7 +6,7 @@
 //! password-forgot and confirmation-resend need one ([`gate`]). An
 //! anonymous token is never accepted where a user's token is needed: the
 //! kinds differ by `typ` (J3), and its `aud` is `<audience>:anonymous`
-//! (API.md "Token shapes, v1.1"), so a service that checks `aud` refuses it
+//! (docs/API.md "Token shapes, v1.1"), so a service that checks `aud` refuses it
 //! too. A user who registers while holding one keeps
 //! its id in `app_metadata.anonymous_id`, so an app can carry over what the
 //! visitor did before signing up.

@@ -1,7 +1,7 @@
 //! Sign-in with a password: login, and the lockout that guards every
 //! check of an account's password.
 //!
-//! **Lockout** (SECURITY.md L3, review findings TT-03 and TT-09). Every
+//! **Lockout** (docs/SECURITY.md L3, review findings TT-03 and TT-09). Every
 //! check of an account's password — a login, or the current password on
 //! an authenticated route ([`verify_current_password`]) — takes an attempt
 //! before the hash: failures are counted per account and per (account,

@@ -86,7 +86,7 @@ impl RequestMeta {
     }
 }
 
-/// The user object of API.md.
+/// The user object of docs/API.md.
 #[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 #[schema(as = User)]
 pub struct UserView {

@@ -3,7 +3,7 @@
 //! Access tokens are JWTs in RFC 9068's shape (header `typ: at+jwt`,
 //! `client_id`, plus `auth_time`, `amr` and `aal` from the session).
 //!
-//! Refresh tokens are opaque (API.md "Token shapes, v1.1"): `rt_` and 43
+//! Refresh tokens are opaque (docs/API.md "Token shapes, v1.1"): `rt_` and 43
 //! base64url characters, a 256-bit secret. They are not JWTs, so no
 //! service that trusts the JWKS can mistake one for an access token. The
 //! store keeps only the SHA-256 of the secret. Each successor's secret is
@@ -34,7 +34,7 @@ pub const REFRESH_SECRET_LEN: usize = 43;
 /// `amr` of a session started with a password (RFC 8176).
 pub const AMR_PASSWORD: &str = "pwd";
 
-/// The body of login, refresh and register answers (API.md "Token responses").
+/// The body of login, refresh and register answers (docs/API.md "Token responses").
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     /// A JWT (header `typ: at+jwt`, RFC 9068 claims) for `Authorization:

@@ -1,5 +1,5 @@
 //! Strategies shared by the hostile-input property tests (issue 9;
-//! SECURITY.md D6) of the JWS (`jwt`), JWE (`jwe`) and challenge-token
+//! docs/SECURITY.md D6) of the JWS (`jwt`), JWE (`jwe`) and challenge-token
 //! (`crate::challenge`) parsers: a fixed budget per property, damage done
 //! to a token, and arbitrary JSON. The cargo-fuzz targets in `fuzz/` cover
 //! the same parsers coverage-guided, for longer, on nightly.

@@ -1,4 +1,4 @@
-//! Password hashing and verification (SECURITY.md P1, P7, P8, L2).
+//! Password hashing and verification (docs/SECURITY.md P1, P7, P8, L2).
 //!
 //! Owns three things:
 //!

@@ -1,5 +1,5 @@
 //! A bounded pool for CPU-heavy crypto: password hashing and RSA
-//! decryption (SECURITY.md P8, O2).
+//! decryption (docs/SECURITY.md P8, O2).
 //!
 //! Work runs on tokio's blocking pool, at most `permits` jobs at a time, so
 //! a flood of logins or encrypted bodies can occupy at most that many cores

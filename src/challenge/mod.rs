@@ -83,7 +83,7 @@ use crate::error::FieldError;
 use crate::store::StoreError;
 use engine::Inner;
 
-/// The audit kind of a verification (API.md "Audit kinds").
+/// The audit kind of a verification (docs/API.md "Audit kinds").
 pub const AUDIT_KIND: &str = "challenge.verified";
 
 /// How a request names a challenge.

@@ -18,7 +18,7 @@ use crate::error::FieldError;
 pub const MAX_NAME_BYTES: usize = 256;
 /// Largest `metadata`, serialised.
 pub const MAX_METADATA_BYTES: usize = 16 * 1024;
-/// Longest `alphabet`, in bytes (a bound on the row, not a rule of API.md).
+/// Longest `alphabet`, in bytes (a bound on the row, not a rule of docs/API.md).
 pub const MAX_ALPHABET_BYTES: usize = 4096;
 /// Longest `ttl`: it must fit `now + ttl` in the database with room to spare.
 pub const MAX_TTL: u64 = u32::MAX as u64;
@@ -83,7 +83,7 @@ pub struct CreateParams {
     #[serde(default)]
     pub ttl: Option<Value>,
     /// `true` (= ttl) or seconds ≤ ttl; anything else, `false` included, is
-    /// refused (API.md).
+    /// refused (docs/API.md).
     #[serde(default)]
     pub throttle: Option<Value>,
     #[serde(default)]
@@ -671,7 +671,7 @@ mod tests {
         assert_eq!(ok(t(json!(10), json!(10))).throttle(), 10);
         assert_eq!(ok(t(json!(10), json!(0))).throttle(), 0);
         assert_eq!(ok(t(json!(0), json!(0))).throttle(), 0);
-        // API.md: `true` or seconds, otherwise 422 (issue 16): `false` too.
+        // docs/API.md: `true` or seconds, otherwise 422 (issue 16): `false` too.
         assert_eq!(fields(t(json!(10), json!(false))), ["throttle"]);
         assert_eq!(fields(t(json!(0), json!(false))), ["throttle"]);
         // A bad ttl is reported once, not again through the throttle.

@@ -32,7 +32,7 @@ impl FillRandom for ring::rand::SystemRandom {
     }
 }
 
-/// What kind of secret a challenge has (the `type` of API.md's `secret`).
+/// What kind of secret a challenge has (the `type` of docs/API.md's `secret`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum SecretKind {

@@ -1298,7 +1298,7 @@ async fn throughput() {
     );
 }
 
-/// Hostile input, property-tested (issue 9; SECURITY.md D6): damaged and
+/// Hostile input, property-tested (issue 9; docs/SECURITY.md D6): damaged and
 /// arbitrary challenge tokens, and a create→verify round trip for every
 /// secret kind, formerly in tests/api/hostile.rs.
 mod hostile {
@@ -1376,7 +1376,7 @@ mod hostile {
             .unwrap();
     }
 
-    /// Every secret kind of API.md: uuid, alphabet, number; encrypted or not.
+    /// Every secret kind of docs/API.md: uuid, alphabet, number; encrypted or not.
     fn secret_spec() -> impl Strategy<Value = Value> {
         prop_oneof![
             Just(json!(true)),

@@ -1,4 +1,4 @@
-//! The command line (API.md "Command line"): parsing with clap, and one
+//! The command line (docs/API.md "Command line"): parsing with clap, and one
 //! function per command. `main.rs` only calls [`run`].
 //!
 //! One file per command group: `serve.rs`, `init.rs`, `check.rs`, `user.rs`,
@@ -277,7 +277,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
 /// in the configuration alone: the mail templates (the built-in ones and
 /// the overrides in `email.templates_dir`) and `email.from`, built as
 /// `App::build` and `check` build them. Found before anything is opened,
-/// so they stop with exit code 2 like any configuration error (README
+/// so they stop with exit code 2 like any configuration error (docs/configuration.md,
 /// "Exit codes"), not 1 as a failure while starting.
 fn mail_config(config: &Config) -> anyhow::Result<()> {
     crate::mail::Mailer::check(config).map(drop)

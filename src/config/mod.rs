@@ -141,8 +141,7 @@ impl Default for AccountsConfig {
 pub struct DatabaseConfig {
     /// The SQLite file; created when missing. Unused when `url` is set.
     pub path: PathBuf,
-    /// `postgres://…`: use PostgreSQL instead of the SQLite file (README
-    /// "Scaling out"). A secret because it usually carries a password.
+    /// `postgres://…`: use PostgreSQL instead of the SQLite file (docs/scaling-out.md). A secret because it usually carries a password.
     pub url: Option<Secret>,
 }
 
@@ -364,7 +363,7 @@ impl Default for AuditConfig {
     }
 }
 
-/// `[rate_limit]`: per-IP and per-account limits (SECURITY.md L3).
+/// `[rate_limit]`: per-IP and per-account limits (docs/SECURITY.md L3).
 #[derive(Debug, Clone, PartialEq)]
 pub struct RateLimitConfig {
     pub enabled: bool,

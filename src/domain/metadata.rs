@@ -1,7 +1,7 @@
 //! User-supplied JSON documents: the [`Metadata`] newtype and its parser.
 //!
 //! `metadata` (the user's own) and `app_metadata` (set by an operator) are
-//! documents toktok stores and hands back without reading them (API.md
+//! documents toktok stores and hands back without reading them (docs/API.md
 //! "User object"). Two rules keep them usable by every client and cheap to
 //! store: the document is a JSON object (so a client can always add a key
 //! of its own), and its serialised form is at most [`METADATA_MAX_BYTES`].
@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value};
 
-/// Largest document, serialised (API.md "User object").
+/// Largest document, serialised (docs/API.md "User object").
 pub const METADATA_MAX_BYTES: usize = 16 * 1024;
 
 /// A JSON object of at most [`METADATA_MAX_BYTES`] serialised.
@@ -18,7 +18,7 @@ pub const METADATA_MAX_BYTES: usize = 16 * 1024;
 pub struct Metadata(Map<String, Value>);
 
 /// Why a document is refused. The `Display` text is the message reported
-/// under the document's field (API.md "Errors").
+/// under the document's field (docs/API.md "Errors").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MetadataError {
     #[error("must be a JSON object")]

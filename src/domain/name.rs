@@ -1,6 +1,6 @@
 //! Display names: the [`Name`] newtype and its parser.
 //!
-//! A user's `name` is free text the user chooses (API.md "User object"):
+//! A user's `name` is free text the user chooses (docs/API.md "User object"):
 //! any script, any punctuation, empty allowed. Two things are refused, so
 //! that a name can be shown in a page, a mail or a log line without
 //! surprises: more than [`NAME_MAX_CHARS`] characters, and control
@@ -17,7 +17,7 @@ pub const NAME_MAX_CHARS: usize = 256;
 pub struct Name(String);
 
 /// Why a name is refused. The `Display` text is the message reported
-/// under the field `name` (API.md "Errors").
+/// under the field `name` (docs/API.md "Errors").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NameError {
     #[error("must be at most {NAME_MAX_CHARS} characters")]

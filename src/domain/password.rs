@@ -1,4 +1,4 @@
-//! The password policy: which new passwords toktok accepts (SECURITY.md
+//! The password policy: which new passwords toktok accepts (docs/SECURITY.md
 //! P2–P5, P7).
 //!
 //! It follows NIST SP 800-63B and OWASP ASVS 5.0 rather than folklore: a
@@ -24,7 +24,7 @@ use unicode_normalization::UnicodeNormalization;
 
 use crate::domain::email::Email;
 
-/// Default minimum length in code points (SECURITY.md P2).
+/// Default minimum length in code points (docs/SECURITY.md P2).
 pub const DEFAULT_MIN_LENGTH: usize = 12;
 /// Default maximum length in code points; at least 128 must be accepted
 /// (P3). Very long passwords are bounded anyway by the request-body limit
@@ -128,7 +128,7 @@ impl Default for PasswordPolicy {
     }
 }
 
-/// NFKC normal form (SECURITY.md P7): compatibility characters such as
+/// NFKC normal form (docs/SECURITY.md P7): compatibility characters such as
 /// fullwidth letters or ligatures become their plain equivalents, so the
 /// same typed password always hashes the same.
 pub fn normalize(password: &str) -> String {

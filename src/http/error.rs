@@ -2,7 +2,7 @@
 //! errors and the wire.
 //!
 //! [`ApiError::parts`] is the single exhaustive `match` that gives each
-//! variant its status and stable `code` (API.md "Conventions"); the
+//! variant its status and stable `code` (docs/API.md "Conventions"); the
 //! [`IntoResponse`] impl writes the `application/problem+json` body, the
 //! `Retry-After` and the `WWW-Authenticate` headers. A 5xx body is
 //! generic: the cause goes to the log, never to the client.
@@ -272,7 +272,7 @@ impl From<ApiKeyError> for ApiError {
 }
 
 /// An encrypted (JWE) body: one answer for every decryption failure
-/// (SECURITY.md O2).
+/// (docs/SECURITY.md O2).
 impl From<DecryptError> for ApiError {
     fn from(e: DecryptError) -> Self {
         match e {

@@ -343,7 +343,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
     }
 }
 
-/// The body of an endpoint marked (E) in API.md: JSON, or — when RSA is on —
+/// The body of an endpoint marked (E) in docs/API.md: JSON, or — when RSA is on —
 /// the same JSON encrypted as a compact JWE (`Content-Type:
 /// application/jose`); with `rsa.required`, only the latter.
 #[derive(Debug)]

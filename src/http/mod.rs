@@ -36,7 +36,7 @@ pub fn ops() -> OpenApiRouter<AppState> {
         .routes(routes!(demo::page))
 }
 
-/// The API of API.md, under `/v1/` (answers that must not be cached).
+/// The API of docs/API.md, under `/v1/` (answers that must not be cached).
 pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::default()
         .routes(routes!(ops::settings))

@@ -168,7 +168,7 @@ impl Modify for Standard {
 fn info() -> Info {
     let mut info = Info::new("toktok", env!("CARGO_PKG_VERSION"));
     info.description = Some(
-        "A self-hosted authentication server. The contract is API.md; (A) marks endpoints that \
+        "A self-hosted authentication server. The contract is docs/API.md; (A) marks endpoints that \
          need an anonymous token when `[anonymous] required = true`, (E) those that also accept \
          an RSA-encrypted `application/jose` body. `/metrics` is not on this port: it is served \
          on its own listener (`metrics.listen`, loopback by default)."

@@ -4,7 +4,7 @@
 //!   RFC 5322 `.eml` file in `email.outbox_dir` (created owner-only; files
 //!   mode 0600, since they hold live links), and its recipient, kind and
 //!   link are logged at INFO so a developer can click it from the terminal
-//!   (API.md "Email links"). Nothing leaves the machine.
+//!   (docs/API.md "Email links"). Nothing leaves the machine.
 //! - `email.mode = "smtp"` ([`Transport::Smtp`]): lettre's async SMTP client
 //!   over tokio, TLS by rustls with the ring provider and the webpki roots
 //!   (`smtp.tls`: `none`, `starttls` required, or implicit `tls`), optional
@@ -249,7 +249,7 @@ impl DevTransport {
             .await
             .map_err(|e| SendError::Transient(format!("writing the message failed: {e}")))?
             .map_err(|e| SendError::Transient(format!("cannot write {}: {e}", path.display())))?;
-        // A dev convenience API.md asks for: the link, clickable from the
+        // A dev convenience docs/API.md asks for: the link, clickable from the
         // terminal. Only dev mode ever logs a link.
         tracing::info!(
             to = %letter.to,

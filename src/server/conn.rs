@@ -1,6 +1,6 @@
 //! One accepted connection, from its first byte to its close, and the
 //! limits around it: the per-address cap, idle and drain closing, and the
-//! open-file limit (SECURITY.md D4, TT-07; see the `server` module doc).
+//! open-file limit (docs/SECURITY.md D4, TT-07; see the `server` module doc).
 //! Also the `/metrics` listener, which serves one route on its own port.
 
 use std::collections::HashMap;

@@ -15,7 +15,7 @@
 //! serves `/metrics` on a listener of its own (`metrics.listen`, TT-10), so
 //! the API's port never shows them.
 //!
-//! Connection limits (SECURITY.md D4, TT-07):
+//! Connection limits (docs/SECURITY.md D4, TT-07):
 //! - at most [`MAX_CONNECTIONS`] at once, and `server.max_connections_per_ip`
 //!   per client address (an IPv6 /64; trusted proxies exempt): over the
 //!   cap a connection is closed at accept, so one client cannot take every

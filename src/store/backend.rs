@@ -169,7 +169,7 @@ pub(crate) trait Sessions: Send + Sync {
 
     /// Locks the session (in a write transaction), lets `decide` look at it
     /// and its user, and applies the decision before anyone else can look:
-    /// two concurrent refreshes with one token see one rotation (SECURITY.md
+    /// two concurrent refreshes with one token see one rotation (docs/SECURITY.md
     /// R3). Concurrent refreshes share commits ([`super::GroupCommit`]): each
     /// runs in its own savepoint, in arrival order, answered once durable.
     ///

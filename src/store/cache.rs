@@ -25,7 +25,7 @@
 //! sessions; for API keys, the end of the clock second it was read in),
 //! which bounds how long such a change can go unseen: `toktok api-key
 //! revoke` is always another process, so a revoked key keeps working here
-//! for up to a second (README, "Security notes"). Only live answers are cached (an
+//! for up to a second (docs/security-notes.md). Only live answers are cached (an
 //! unknown key costs a lookup every time, so made-up keys cannot fill the
 //! map), the session's expiry is checked against the clock on every hit,
 //! and a map is cleared when it reaches [`CAPACITY`] entries.

@@ -1,4 +1,4 @@
-//! The admin API (API.md "Admin"): who may call it, the user endpoints, and
+//! The admin API (docs/API.md "Admin"): who may call it, the user endpoints, and
 //! the audit log with its filters, paging and retention.
 
 use std::collections::HashSet;

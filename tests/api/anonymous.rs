@@ -1,4 +1,4 @@
-//! Anonymous tokens and RSA-encrypted bodies over HTTP (API.md "Discovery,
+//! Anonymous tokens and RSA-encrypted bodies over HTTP (docs/API.md "Discovery,
 //! anonymous, RSA"). The JWEs here are built with code the server does not
 //! share: the `rsa` crate's public-key OAEP and ring's AES-256-GCM.
 

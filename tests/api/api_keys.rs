@@ -1,4 +1,4 @@
-//! Service API keys (issue 3, API.md "Command line"): `toktok api-key
+//! Service API keys (issue 3, docs/API.md "Command line"): `toktok api-key
 //! create/list/revoke` run as an operator would, the database holding only
 //! hashes, and `authenticate` — the check the challenge and admin routes
 //! use — against the store of a running server.
@@ -338,7 +338,7 @@ async fn a_key_from_the_command_line_works_until_revoked_there() {
     let out = toktok(app.dir.path(), &["api-key", "revoke", &record.id]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     // The running server caches keys: a revoke by another process is seen
-    // from the next clock second on (README, "Security notes").
+    // from the next clock second on (docs/security-notes.md).
     app.clock.advance(1);
     let result = auth(&app, &key, Scope::Challenges).await;
     assert!(matches!(result, Err(ApiKeyError::Unknown)));

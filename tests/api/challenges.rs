@@ -1,4 +1,4 @@
-//! Challenge tokens over HTTP (API.md "Challenge tokens"), including the
+//! Challenge tokens over HTTP (docs/API.md "Challenge tokens"), including the
 //! scenarios of the ms-token library's own suite.
 
 use reqwest::{Method, Response, StatusCode};
@@ -114,7 +114,7 @@ async fn validation_names_the_field() {
             "throttle",
         ),
         (with(pair(), json!({ "throttle": true })), "throttle"),
-        // API.md: `true` or seconds, otherwise 422 (issue 16).
+        // docs/API.md: `true` or seconds, otherwise 422 (issue 16).
         (
             with(pair(), json!({ "ttl": 10, "throttle": false })),
             "throttle",

@@ -463,7 +463,7 @@ async fn init_names_an_absolute_data_directory_and_creates_it() {
     assert!(data.is_dir());
 }
 
-/// The README's restore: stop toktok, put the copy in place of the database
+/// The restore of docs/operating.md: stop toktok, put the copy in place of the database
 /// (without the old -wal/-shm files), start again.
 #[tokio::test]
 async fn restore_is_the_backup_put_back_while_stopped() {
@@ -678,7 +678,7 @@ async fn check_catches_what_serve_then_refuses() {
 
 /// A bad mail template is a configuration error: `serve` (and `user
 /// create`, which builds the same mailer) stop with exit code 2 and one
-/// line saying so, as for a bad value (README "Exit codes"), not 1 as for
+/// line saying so, as for a bad value (docs/configuration.md, "Exit codes"), not 1 as for
 /// a failure while starting.
 #[test]
 fn a_bad_mail_template_is_a_configuration_error() {

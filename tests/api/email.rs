@@ -1,4 +1,4 @@
-//! The email flows end to end (API.md "Email links"): requests over HTTP,
+//! The email flows end to end (docs/API.md "Email links"): requests over HTTP,
 //! mail over real SMTP to the test sink, links followed back to toktok.
 
 use std::time::Duration;

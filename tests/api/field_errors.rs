@@ -1,7 +1,7 @@
 //! The `errors` list of a 422 for the user-supplied fields every account
 //! route shares — `name`, `metadata`, `app_metadata` — pinned whole: which
 //! fields, in which order, with which message, on register, a profile edit,
-//! and the admin's create and edit (API.md "Errors", "User object").
+//! and the admin's create and edit (docs/API.md "Errors", "User object").
 
 use reqwest::{Method, Response};
 use serde_json::{json, Value};

@@ -1,4 +1,4 @@
-//! Hostile input, property-tested for a fixed budget (issue 9; SECURITY.md
+//! Hostile input, property-tested for a fixed budget (issue 9; docs/SECURITY.md
 //! D6): arbitrary JSON for every request body type against the live
 //! server. The library's own parsers are property-tested beside their
 //! code, in the `hostile` modules of `src/auth/jwt/tests.rs` (JWT verify

@@ -1,4 +1,4 @@
-//! TLS to PostgreSQL (README "Scaling out"): verified connections work for
+//! TLS to PostgreSQL (docs/scaling-out.md): verified connections work for
 //! the server, `check` and `migrate-to`, and every way verification can fail
 //! stops start-up with a message that says what to do. Needs the cluster of
 //! tests/postgres/run.sh (TLS on, a throwaway CA in

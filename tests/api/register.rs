@@ -222,7 +222,7 @@ async fn concurrent_registrations_never_500() {
 async fn with_confirmation_required_a_registration_race_never_answers_409() {
     // L1 under concurrency: registrations of one new address at once all
     // pass the "is it taken?" read before any commits; the losers must still
-    // answer like any registration, not 409 (API.md: only without
+    // answer like any registration, not 409 (docs/API.md: only without
     // confirmation), and exactly one account is stored.
     let app = spawn_app_with("[email]\nconfirmation_required = true\n").await;
     for round in 0..4 {

@@ -1,4 +1,4 @@
-//! The RSA key behind encrypted bodies (SECURITY.md O3): generated at first
+//! The RSA key behind encrypted bodies (docs/SECURITY.md O3): generated at first
 //! start, the same after a restart, rotated by `toktok keys rotate --rsa`
 //! with the previous key decrypting through the grace period. JWEs are built
 //! here with aws-lc's public-key OAEP and ring's AES-GCM; the server's

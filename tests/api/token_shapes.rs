@@ -1,4 +1,4 @@
-//! Token shapes v1.1 (API.md; issue 16 TT-06): access tokens a standard
+//! Token shapes v1.1 (docs/API.md; issue 16 TT-06): access tokens a standard
 //! verifier cannot confuse with anything else, opaque refresh tokens, and
 //! the tokens of the shapes before it, which keep working until they expire.
 //! The same shapes through real libraries: tests/interop/.

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Crash-consistency harness for toktok (SECURITY.md D1, D2; issue 9).
+"""Crash-consistency harness for toktok (docs/SECURITY.md D1, D2; issue 9).
 
 Runs a mixed write workload against the real binary, SIGKILLs it at a random
 moment, restarts it on the same database, and checks, every round:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fault injection for toktok (issue 9 "Faults"; SECURITY.md D3, D4).
+"""Fault injection for toktok (issue 9 "Faults"; docs/SECURITY.md D3, D4).
 
 `faults.py net`: hostile connections against the real binary —
   slowloris (headers one byte a second), 10,000 idle connections, an

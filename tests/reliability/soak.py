@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Soak test for toktok (issue 9 "Load"; SECURITY.md D4).
+"""Soak test for toktok (issue 9 "Load"; docs/SECURITY.md D4).
 
 Drives the real binary at a steady, mixed, realistic rate for N seconds —
 mostly refreshes and profile reads, some logins, registrations, logouts,

@@ -159,7 +159,7 @@ impl RsaKeyring {
         self.keys().kids().map(str::to_owned).collect()
     }
 
-    /// What `GET /v1/auth/public-key` serves (API.md):
+    /// What `GET /v1/auth/public-key` serves (docs/API.md):
     /// `{"kid","alg":"RSA-OAEP-256","enc":"A256GCM","pem","jwk"}`, where
     /// `pem` is the SPKI public key and `jwk` is
     /// `{"kty":"RSA","n","e","kid","alg":"RSA-OAEP-256","use":"enc"}`.

@@ -1,5 +1,5 @@
 //! RSA-encrypted request bodies: the server's RSA keys and JWE decryption
-//! (API.md "Encrypted bodies", SECURITY.md O1–O3). Free of HTTP.
+//! (docs/API.md "Encrypted bodies", docs/SECURITY.md O1–O3). Free of HTTP.
 //!
 //! This module owns:
 //!

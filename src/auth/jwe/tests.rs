@@ -754,7 +754,7 @@ fn wycheproof_sha1_oaep_ciphertexts_are_refused() {
     assert!(checked > 0);
 }
 
-/// Hostile input, property-tested (issue 9; SECURITY.md D6): JWE decrypt
+/// Hostile input, property-tested (issue 9; docs/SECURITY.md D6): JWE decrypt
 /// of damaged and arbitrary input, formerly in tests/api/hostile.rs.
 mod hostile {
     use proptest::prelude::*;

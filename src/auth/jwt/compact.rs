@@ -1,6 +1,6 @@
 //! The compact serialization and what is read from it: the header
 //! allow-list, canonical base64url, JSON objects without repeated members,
-//! and the claims with their checks (SECURITY.md J1–J2).
+//! and the claims with their checks (docs/SECURITY.md J1–J2).
 
 use std::fmt;
 

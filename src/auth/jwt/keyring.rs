@@ -32,7 +32,7 @@ pub struct Keyring {
     keys: Vec<VerifyKey>,
     /// `{"keys":[…]}`, built once.
     jwks: Value,
-    /// HS256 accepts tokens without `kid` (API.md, "Token responses").
+    /// HS256 accepts tokens without `kid` (docs/API.md, "Token responses").
     kid_optional: bool,
     rng: SystemRandom,
     /// Tokens whose signature this keyring has checked (see the module doc).

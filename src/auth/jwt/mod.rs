@@ -7,7 +7,7 @@
 //! and the public key set served at `/.well-known/jwks.json`.
 //!
 //! It is hand-written on top of `ring` rather than built on a JWT crate so
-//! that every rule of SECURITY.md J1–J3 is visible in one place and nothing is
+//! that every rule of docs/SECURITY.md J1–J3 is visible in one place and nothing is
 //! accepted by accident:
 //!
 //! - the accepted algorithm is fixed by the keyring, never chosen by the token
@@ -21,7 +21,7 @@
 //!   refused), `iss`, `aud` and the token kind `typ` are always checked, and
 //!   claims are only looked at after the signature is good.
 //!
-//! Token shapes (API.md "Token shapes, v1.1") are chosen so that a service
+//! Token shapes (docs/API.md "Token shapes, v1.1") are chosen so that a service
 //! verifying the obvious way (signature through the JWKS, `iss`, `aud`,
 //! `exp`) accepts access tokens and nothing else: access tokens carry the
 //! JOSE header `typ: at+jwt` (RFC 9068) and `aud` = the audience; anonymous
@@ -65,12 +65,12 @@ pub use keys::{generate_key, KeyMaterial};
 /// unauthenticated caller can cause before the signature is checked.
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
 
-/// Upper bound for [`Validation::leeway`] (SECURITY.md J2); larger values are
+/// Upper bound for [`Validation::leeway`] (docs/SECURITY.md J2); larger values are
 /// clamped to it, negative ones to zero.
 pub const MAX_LEEWAY: i64 = 60;
 
 /// What a token is for; carried in the `typ` claim so that kinds cannot stand
-/// in for each other (SECURITY.md J3).
+/// in for each other (docs/SECURITY.md J3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenKind {

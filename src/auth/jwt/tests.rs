@@ -1422,7 +1422,7 @@ proptest! {
     }
 }
 
-/// Hostile input, property-tested (issue 9; SECURITY.md D6): verify for
+/// Hostile input, property-tested (issue 9; docs/SECURITY.md D6): verify for
 /// every token kind and algorithm, formerly in tests/api/hostile.rs.
 mod hostile {
     use proptest::prelude::*;

@@ -1,6 +1,6 @@
 //! The PostgreSQL backend: the storage contract (`super::backend`) on a
 //! shared server, so several toktok instances can serve one database
-//! (README "Scaling out").
+//! (docs/scaling-out.md).
 //!
 //! It mirrors the SQLite side on purpose: the sync `postgres` client behind an
 //! r2d2 pool, and [`PgDb::call`] running the checkout and the queries together
@@ -26,7 +26,7 @@
 //!
 //! Every connection is made from one [`Target`]: plain TCP, or TLS with the
 //! server's certificate verified, as `database.url`'s `sslmode` says
-//! (`tls.rs`; README "Scaling out").
+//! (`tls.rs`; docs/scaling-out.md).
 
 mod admin;
 mod api_keys;
@@ -210,7 +210,7 @@ impl Target {
 }
 
 /// Parses `url` (URL or key=value form, libpq's parameter names, with
-/// `sslmode` and `sslrootcert` as in README "Scaling out") into a
+/// `sslmode` and `sslrootcert` as in docs/scaling-out.md) into a
 /// [`Target`] with toktok's per-session settings.
 pub fn client_config(url: &str) -> anyhow::Result<Target> {
     let (rest, tls_params) = tls::split(url)?;

@@ -1,5 +1,5 @@
 //! TLS to PostgreSQL, chosen by libpq's `sslmode` and `sslrootcert` in
-//! `database.url` (README "Scaling out").
+//! `database.url` (docs/scaling-out.md).
 //!
 //! tokio-postgres's parser knows only `sslmode=disable|prefer|require` and
 //! rejects `sslrootcert`, so [`split`] takes both parameters off the

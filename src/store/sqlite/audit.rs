@@ -1,4 +1,4 @@
-//! The audit log: append-only security events (SECURITY.md L4).
+//! The audit log: append-only security events (docs/SECURITY.md L4).
 //!
 //! Events are written in the same transaction as the change they describe,
 //! so the log never claims what did not happen nor misses what did.

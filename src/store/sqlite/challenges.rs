@@ -4,7 +4,7 @@
 //! read-decide-write sequence runs as one `Step` (`crate::challenge::row`)
 //! inside `BEGIN IMMEDIATE`, so concurrent verifications of one challenge are
 //! serialised by SQLite's write lock and exactly one of them can consume it
-//! (SECURITY.md E2). An expired row (`expires_at <= now`) is never returned,
+//! (docs/SECURITY.md E2). An expired row (`expires_at <= now`) is never returned,
 //! whether or not the sweeper has deleted it yet (E3). Every query names
 //! the row's namespace (`crate::challenge::Namespace`): a lookup in one
 //! never finds a row of the other (TT-01).

@@ -1,5 +1,5 @@
 //! Failed sign-in counters by account and by (account, client), and the
-//! clients an account signed in from before (SECURITY.md L3, TT-09).
+//! clients an account signed in from before (docs/SECURITY.md L3, TT-09).
 //!
 //! The rules (who waits how long) live in `crate::accounts`; this module
 //! only counts, under one transaction per attempt so concurrent guesses,

@@ -5,7 +5,7 @@
 //! across an `.await`, and a panic inside a query becomes an error instead of
 //! a hang. Write transactions open with `BEGIN IMMEDIATE` ([`Db::write`]) so
 //! concurrent writers queue on the busy timeout instead of failing with
-//! `SQLITE_BUSY` half-way through (SECURITY.md D3). Every connection runs with
+//! `SQLITE_BUSY` half-way through (docs/SECURITY.md D3). Every connection runs with
 //! `synchronous=FULL`: a commit has reached the disk before any 2xx (D1).
 //!
 //! In-process writers do not meet on SQLite's busy handler at all: they

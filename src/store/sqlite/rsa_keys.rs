@@ -1,5 +1,5 @@
 //! The RSA keys that decrypt JWE request bodies (table `rsa_keys`,
-//! migration 4; SECURITY.md O3).
+//! migration 4; docs/SECURITY.md O3).
 //!
 //! Only storage lives here: which key is current and how long a retired one
 //! is kept are decided by `crate::auth::jwe`. The private key is stored as

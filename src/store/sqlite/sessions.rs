@@ -3,7 +3,7 @@
 //! A refresh token is found by the SHA-256 of its secret: the current one
 //! in `sessions.refresh_hash`, every one rotated out before it in
 //! `spent_refresh_tokens` (so presenting any old token of a family is seen
-//! as reuse, SECURITY.md R2). Pre-1.1 JWT refresh tokens name their session
+//! as reuse, docs/SECURITY.md R2). Pre-1.1 JWT refresh tokens name their session
 //! (`sid`) instead; both ways end in the same locked decision.
 
 use crate::store::records::{amr_from_text, RefreshDecision, SessionKey, SessionRecord};
