@@ -26,9 +26,10 @@
 //!
 //! Layout: `http/` translates HTTP; `accounts/` holds the rules; `auth/` the
 //! credentials (JWT, passwords, API keys); `challenge/` the challenge-token
-//! engine; `mail/` the outbox and transports; `store/` the SQLite data;
-//! `domain/` the types that parse at the edge; `app.rs` the state every
-//! handler sees; `server/` the [`App`] and serving.
+//! engine; `mail/` the outbox and transports; `store/` the storage contract
+//! and its SQLite and PostgreSQL backends; `domain/` the types that parse at
+//! the edge; `app.rs` the state every handler sees; `server/` the [`App`]
+//! and serving. docs/architecture.md draws who imports whom.
 #![forbid(unsafe_code)]
 
 // The `toktok` command line, for the binary (src/main.rs): hidden, as its
