@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Browser end-to-end test: toktok's /demo page in Debian's headless Chromium,
 # driven by playwright-core, against a real toktok with anonymous tokens and
-# RSA (JWE) request bodies both required.
+# RSA (JWE) request bodies both required; then /docs (Swagger UI, docs.mjs).
 #
 #   bash tests/browser/run.sh        (called by .ci/run after cargo test)
 #
@@ -154,9 +154,9 @@ done
 echo "browser e2e: toktok is ready at $base"
 
 # --- 5. the browser ---------------------------------------------------------
-if (cd "$here" && node e2e.mjs "$base"); then
-    status=0
-else
-    status=1
-fi
+# The /demo client (e2e.mjs), then /docs (docs.mjs): "Try it out" ready on
+# application/json with a JSON example for every operation with a body.
+status=0
+(cd "$here" && node e2e.mjs "$base") || status=1
+(cd "$here" && node docs.mjs "$base") || status=1
 exit "$status"
