@@ -97,8 +97,9 @@ impl App {
         App::builder(config).build().await
     }
 
-    /// Every route of toktok with its layers, to serve or to nest/merge
-    /// into another axum router. Serve it with
+    /// Every route of toktok with its layers, to serve or to merge into
+    /// another axum router (merge, not nest: mailed links are built from
+    /// `public_url` and `/v1/…`, and the `/docs` paths are absolute). Serve it with
     /// `into_make_service_with_connect_info::<SocketAddr>()`: rate limits
     /// and the audit trail read the client address from `ConnectInfo`.
     pub fn router(&self) -> axum::Router {
