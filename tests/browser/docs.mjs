@@ -3,26 +3,17 @@
 // already in try-out mode, the request's media type is application/json,
 // and the example in the editor is a JSON object (issue 17). Usage: node docs.mjs <base-url>   (run.sh starts the server).
 //
-// Chromium is Debian's, with the same offline flags as e2e.mjs. On a
-// failure a screenshot of the page is written to the temp directory.
+// Chromium, the base URL and the tally: chromium.mjs. On a failure a
+// screenshot of the page is written to the temp directory.
 
-import { chromium } from "playwright-core";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const base = (process.argv[2] || "").replace(/\/+$/, "");
-if (!/^https?:\/\/[^/]+$/.test(base)) {
-  console.error("usage: node docs.mjs <base-url>   (for example http://127.0.0.1:8080)");
-  process.exit(2);
-}
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const TIMEOUT_MS = 30_000;
+import { baseUrl, Checks, launch, TIMEOUT_MS } from "./chromium.mjs";
 
-const results = [];
-function check(name, ok, detail = "") {
-  results.push({ name, ok });
-  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? " — " + detail : ""}`);
-}
+const base = baseUrl("docs.mjs");
+const checks = new Checks("browser /docs");
+const check = checks.check.bind(checks);
 
 // The operations with a JSON request body, from the document the page shows.
 const doc = await (await fetch(`${base}/openapi.json`)).json();
@@ -37,20 +28,7 @@ for (const [path, item] of Object.entries(doc.paths)) {
 let browser;
 let page;
 try {
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox", // CI runs as root, where Chromium's sandbox cannot start
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launch();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   const pageErrors = [];
   page.on("pageerror", (e) => pageErrors.push(String(e)));
@@ -92,8 +70,7 @@ try {
 } catch (e) {
   check("the /docs check ran to the end", false, e instanceof Error ? e.message : String(e));
 } finally {
-  const failed = results.some((r) => !r.ok);
-  if (failed && page) {
+  if (checks.failed && page) {
     const shot = join(tmpdir(), `toktok-docs-failure-${Date.now()}.png`);
     await page.screenshot({ path: shot, fullPage: true }).then(
       () => console.log(`screenshot: ${shot}`),
@@ -103,7 +80,4 @@ try {
   await browser?.close().catch(() => {});
 }
 
-const passed = results.filter((r) => r.ok).length;
-const failedCount = results.length - passed;
-console.log(`browser /docs: ${passed} passed, ${failedCount} failed`);
-process.exit(failedCount === 0 && passed > 0 ? 0 : 1);
+checks.finish();

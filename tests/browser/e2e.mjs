@@ -1,29 +1,16 @@
 // Drives toktok's /demo page in headless Chromium and checks what went over
 // the wire. Usage: node e2e.mjs <base-url>   (run.sh starts the server with
 // anonymous tokens and RSA both required, then calls this).
-//
-// Chromium is Debian's (/usr/bin/chromium, or $CHROMIUM); playwright-core
-// never downloads a browser. The flags keep Chromium off the network: this
-// machine's network is closed, and Chromium's background services would
-// otherwise fail to connect over and over.
+// Chromium, the base URL and the tally: chromium.mjs.
 
-import { chromium } from "playwright-core";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const base = (process.argv[2] || "").replace(/\/+$/, "");
-if (!/^https?:\/\/[^/]+$/.test(base)) {
-  console.error("usage: node e2e.mjs <base-url>   (for example http://127.0.0.1:8080)");
-  process.exit(2);
-}
-const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
-const TIMEOUT_MS = 30_000;
+import { baseUrl, Checks, launch, TIMEOUT_MS } from "./chromium.mjs";
 
-const results = [];
-function check(name, ok, detail = "") {
-  results.push({ name, ok });
-  console.log(`${ok ? "ok  " : "FAIL"} ${name}${detail ? " — " + detail : ""}`);
-}
+const base = baseUrl("e2e.mjs");
+const checks = new Checks("browser e2e");
+const check = checks.check.bind(checks);
 
 // Register/login requests must carry a JWE compact body, not JSON, with
 // the anonymous token; returns what is wrong, if anything.
@@ -63,22 +50,7 @@ function jweProblems(r, email) {
 
 let browser;
 try {
-  // Playwright gives the browser a new empty profile (--user-data-dir in a
-  // temp folder) and removes it on close.
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox", // CI runs as root, where Chromium's sandbox cannot start
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launch();
   const page = await browser.newPage();
 
   // Everything the page does, in order.
@@ -176,8 +148,7 @@ try {
   check("no CSP violations or script errors", cspViolations.length === 0 && pageErrors.length === 0,
     [...cspViolations, ...pageErrors].join(" | "));
 
-  const failed = results.some((r) => !r.ok);
-  if (failed) {
+  if (checks.failed) {
     console.log("\n--- the page's log ---");
     const lines = await page.$$eval("#log li", (items) => items.map((li) => li.textContent)).catch(() => []);
     for (const line of lines) console.log("  " + line);
@@ -198,7 +169,4 @@ try {
   await browser?.close().catch(() => {});
 }
 
-const passed = results.filter((r) => r.ok).length;
-const failedCount = results.length - passed;
-console.log(`browser e2e: ${passed} passed, ${failedCount} failed`);
-process.exit(failedCount === 0 && passed > 0 ? 0 : 1);
+checks.finish();
