@@ -214,3 +214,37 @@ CREATE TABLE mail_address_slots (
     until               BIGINT NOT NULL,
     PRIMARY KEY (address_hash, kind)
 );
+
+-- migration: 9
+-- Sign-in beyond passwords (issue 18; see schema.sql): session assurance,
+-- TOTP secrets, recovery codes and passkeys.
+ALTER TABLE sessions ADD COLUMN aal BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE sessions ADD COLUMN factor TEXT;
+CREATE TABLE totp_factors (
+    user_id             TEXT COLLATE "C" PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    secret              TEXT NOT NULL,
+    created_at          BIGINT NOT NULL,
+    confirmed_at        BIGINT,
+    pending_until       BIGINT,
+    last_step           BIGINT NOT NULL DEFAULT 0
+);
+CREATE TABLE recovery_codes (
+    user_id             TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash           TEXT NOT NULL,
+    created_at          BIGINT NOT NULL,
+    used_at             BIGINT,
+    PRIMARY KEY (user_id, code_hash)
+);
+CREATE TABLE passkeys (
+    id                  TEXT COLLATE "C" PRIMARY KEY,
+    user_id             TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    credential_id       TEXT NOT NULL UNIQUE,
+    name                TEXT NOT NULL,
+    credential          TEXT NOT NULL,
+    sign_count          BIGINT NOT NULL DEFAULT 0,
+    backup_eligible     BOOLEAN NOT NULL DEFAULT FALSE,
+    backed_up           BOOLEAN NOT NULL DEFAULT FALSE,
+    created_at          BIGINT NOT NULL,
+    last_used_at        BIGINT
+);
+CREATE INDEX passkeys_user ON passkeys(user_id);

@@ -286,3 +286,52 @@ CREATE TABLE mail_address_slots (
     until               INTEGER NOT NULL,
     PRIMARY KEY (address_hash, kind)
 ) WITHOUT ROWID;
+
+-- migration: 9
+-- Sign-in beyond passwords (issue 18; docs/API.md "Sign-in beyond
+-- passwords"). A session keeps its assurance level (1, or 2 after a second
+-- factor or a user-verified passkey) and which factor raised it, so removing
+-- that factor ends exactly the sessions that depended on it: 'totp',
+-- 'recovery_code', or 'passkey:<passkeys.id>'; NULL at aal 1.
+ALTER TABLE sessions ADD COLUMN aal INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE sessions ADD COLUMN factor TEXT;
+-- One TOTP secret a user (RFC 6238, SHA-1, 6 digits, 30 s). Pending until
+-- a first code confirms it (`confirmed_at`); a pending row unconfirmed by
+-- `pending_until` is as good as absent and is replaced by the next enrolment.
+CREATE TABLE totp_factors (
+    user_id             TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    -- base32 (RFC 4648, no padding), 160 random bits
+    secret              TEXT NOT NULL,
+    created_at          INTEGER NOT NULL,
+    confirmed_at        INTEGER,
+    pending_until       INTEGER,
+    -- the highest time step accepted so far: a code of that step or an
+    -- earlier one is never accepted again
+    last_step           INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+-- Recovery codes: ten a set, shown once; only their SHA-256 (hex) is kept.
+-- A new set replaces the old one.
+CREATE TABLE recovery_codes (
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    code_hash           TEXT NOT NULL,
+    created_at          INTEGER NOT NULL,
+    used_at             INTEGER,
+    PRIMARY KEY (user_id, code_hash)
+) WITHOUT ROWID;
+-- Passkeys (WebAuthn). `credential` is webauthn-rs's serialised Passkey
+-- (public key, counter, backup flags); the columns beside it are what
+-- toktok reads without deserialising it.
+CREATE TABLE passkeys (
+    id                  TEXT PRIMARY KEY,
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    -- base64url of the credential id, as authenticators send it
+    credential_id       TEXT NOT NULL UNIQUE,
+    name                TEXT NOT NULL,
+    credential          TEXT NOT NULL,
+    sign_count          INTEGER NOT NULL DEFAULT 0,
+    backup_eligible     INTEGER NOT NULL DEFAULT 0,
+    backed_up           INTEGER NOT NULL DEFAULT 0,
+    created_at          INTEGER NOT NULL,
+    last_used_at        INTEGER
+);
+CREATE INDEX passkeys_user ON passkeys(user_id);

@@ -68,6 +68,8 @@ pub enum ApiError {
     RegistrationClosed,
     #[error("the token belongs to another id or action")]
     ControlMismatch,
+    #[error("sign in again (POST /v1/auth/reauthenticate) with a second factor if you have one")]
+    ReauthenticationRequired,
     // 404
     #[error("not found")]
     NotFound,
@@ -78,6 +80,8 @@ pub enum ApiError {
     // 409
     #[error("an account with this email already exists")]
     EmailTaken,
+    #[error("{0}")]
+    Conflict(String),
     // 413 / 415
     #[error("the request body is larger than {0} bytes")]
     BodyTooLarge(usize),

@@ -36,6 +36,29 @@ pub const LOCKOUT_CAP_SECS: i64 = 15 * 60;
 /// per account are remembered).
 pub const KNOWN_CLIENT_SECS: i64 = 90 * 86_400;
 
+/// How a session was signed in to: the access tokens' `amr` and `aal`, and
+/// the second factor (if any) the session depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assurance {
+    /// RFC 8176 method references, e.g. `["pwd"]`, `["pwd", "otp"]`.
+    pub amr: Vec<String>,
+    /// 1, or 2 after a second factor or a user-verified passkey.
+    pub aal: u8,
+    /// `SessionRecord::factor`.
+    pub factor: Option<String>,
+}
+
+impl Assurance {
+    /// A password alone (register and login): `["pwd"]`, `aal` 1.
+    pub fn password() -> Self {
+        Assurance {
+            amr: vec![tokens::AMR_PASSWORD.to_owned()],
+            aal: 1,
+            factor: None,
+        }
+    }
+}
+
 /// Starts a session for `user` and answers with its tokens.
 pub(super) async fn sign_in(
     state: &AppState,
@@ -44,6 +67,7 @@ pub(super) async fn sign_in(
     rehash: Option<String>,
     meta: &RequestMeta,
     kind: &'static str,
+    assurance: Assurance,
 ) -> Result<TokenResponse, ApiError> {
     let now_ms = state.now_ms();
     let now = now_ms.div_euclid(1000);
@@ -60,9 +84,10 @@ pub(super) async fn sign_in(
         user_agent: meta.user_agent.clone(),
         ip: meta.ip.map(|ip| ip.to_string()),
         revoked_at: None,
-        // Register and login both take the password (RFC 8176 "pwd").
         auth_time: now,
-        amr: vec![tokens::AMR_PASSWORD.to_owned()],
+        amr: assurance.amr,
+        aal: assurance.aal,
+        factor: assurance.factor,
     };
     let event = meta.event(now, kind, Some(&user.id), json!({ "session": session.id }));
     // Only while `user` (read before the password check) still holds: a
@@ -260,7 +285,16 @@ async fn login_checked(
     } else {
         None
     };
-    sign_in(state, &user, key, rehash, meta, "login.succeeded").await
+    sign_in(
+        state,
+        &user,
+        key,
+        rehash,
+        meta,
+        "login.succeeded",
+        Assurance::password(),
+    )
+    .await
 }
 
 /// Writes an audit event whose loss must not change the answer.

@@ -157,6 +157,8 @@ mod tests {
             revoked_at: None,
             auth_time: 900,
             amr: vec!["pwd".into()],
+            aal: 1,
+            factor: None,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::login::sign_in;
+use super::login::{sign_in, Assurance};
 use super::{
     admin, collect, email, parse_email, parse_metadata, parse_name, RequestMeta, TokenResponse,
     UserView,
@@ -101,7 +101,16 @@ pub async fn register(
         email::mail_queued(state);
         return Ok(Registered::ConfirmationSent(UserView::from(&user)));
     }
-    let tokens = sign_in(state, &user, key, None, meta, "login.succeeded").await?;
+    let tokens = sign_in(
+        state,
+        &user,
+        key,
+        None,
+        meta,
+        "login.succeeded",
+        Assurance::password(),
+    )
+    .await?;
     Ok(Registered::SignedIn(Box::new(tokens)))
 }
 

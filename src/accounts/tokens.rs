@@ -143,7 +143,7 @@ pub fn access_token(
         role: Some(user.role.clone()),
         auth_time: Some(session.auth_time),
         amr: Some(session.amr.clone()),
-        aal: Some(1),
+        aal: Some(session.aal),
     };
     Ok(state.keys().sign(&claims).map_err(SigningFailed::Session)?)
 }

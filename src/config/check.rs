@@ -357,6 +357,59 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// Empty (the documented default applies), or one line as
+    /// [`Self::one_line`].
+    pub(super) fn optional_line(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut String,
+    ) -> Result<(), ConfigError> {
+        if text.trim().is_empty() {
+            into.clear();
+            return Ok(());
+        }
+        self.one_line(key, text, into)
+    }
+
+    /// Empty (the host of `server.public_url`), or a bare host name: what
+    /// WebAuthn calls a relying party id, without scheme, port or path.
+    pub(super) fn rp_id(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut String,
+    ) -> Result<(), ConfigError> {
+        let text = text.trim().to_ascii_lowercase();
+        let bare = text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-');
+        if !text.is_empty() && (!bare || text.starts_with('.') || text.ends_with('.')) {
+            return Err(self.fail(
+                key,
+                format!("expected a host name like \"example.com\" (no scheme, port or path), got \"{text}\""),
+            ));
+        }
+        *into = text;
+        Ok(())
+    }
+
+    /// Role names: each non-empty, without spaces or control characters.
+    pub(super) fn roles(
+        &self,
+        key: &str,
+        list: Vec<String>,
+        into: &mut Vec<String>,
+    ) -> Result<(), ConfigError> {
+        for role in &list {
+            if role.is_empty() || role.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(self.fail(key, format!("\"{role}\" is not a role name")));
+            }
+        }
+        *into = list;
+        Ok(())
+    }
+
     /// CORS origins, normalised (see [`as_origin`]).
     pub(super) fn origins(
         &self,
@@ -450,6 +503,12 @@ impl Checker<'_> {
             return Err(self.fail(
                 "email.confirmation_required",
                 "cannot be true while email.mode = \"off\" (no confirmation mail could be sent)",
+            ));
+        }
+        if c.email_code.enabled && c.email.mode == EmailMode::Off {
+            return Err(self.fail(
+                "email_code.enabled",
+                "cannot be true while email.mode = \"off\" (no code could be sent)",
             ));
         }
         if c.email.mode == EmailMode::Smtp && c.smtp.host.is_empty() {

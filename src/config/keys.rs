@@ -161,6 +161,26 @@ pub(super) const KEYS: &[(&str, SectionKeys)] = &[
         ("enabled", Rule::Bool(|c| &mut c.metrics.enabled)),
         ("listen", Rule::Str(|ck, key, v, c| ck.metrics_listen(key, v, &mut c.metrics.listen))),
     ]),
+    ("mfa", &[
+        ("required", Rule::Bool(|c| &mut c.mfa.required)),
+        ("required_roles", Rule::List(|ck, key, v, c| ck.roles(key, v, &mut c.mfa.required_roles))),
+        ("reauth_window", Rule::Duration(|c| &mut c.mfa.reauth_window)),
+    ]),
+    ("totp", &[
+        ("enabled", Rule::Bool(|c| &mut c.totp.enabled)),
+        ("issuer", Rule::Str(|ck, key, v, c| ck.optional_line(key, v, &mut c.totp.issuer))),
+    ]),
+    ("webauthn", &[
+        ("enabled", Rule::Bool(|c| &mut c.webauthn.enabled)),
+        ("rp_id", Rule::Str(|ck, key, v, c| ck.rp_id(key, v, &mut c.webauthn.rp_id))),
+        ("rp_name", Rule::Str(|ck, key, v, c| ck.optional_line(key, v, &mut c.webauthn.rp_name))),
+        ("origins", Rule::List(|ck, key, v, c| ck.origins(key, v, &mut c.webauthn.origins))),
+    ]),
+    ("email_code", &[
+        ("enabled", Rule::Bool(|c| &mut c.email_code.enabled)),
+        ("ttl", Rule::Duration(|c| &mut c.email_code.ttl)),
+        ("length", Rule::Usize(6, 10, |c| &mut c.email_code.length)),
+    ]),
 ];
 
 pub(super) fn section_keys(section: &str) -> Option<SectionKeys> {

@@ -72,6 +72,10 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     pub log: LogConfig,
     pub metrics: MetricsConfig,
+    pub mfa: MfaConfig,
+    pub totp: TotpConfig,
+    pub webauthn: WebauthnConfig,
+    pub email_code: EmailCodeConfig,
 }
 
 /// `[server]`: where we listen and how we present ourselves.
@@ -417,6 +421,133 @@ impl Default for MetricsConfig {
         MetricsConfig {
             enabled: true,
             listen: Some(SocketAddr::from(([127, 0, 0, 1], 9464))),
+        }
+    }
+}
+
+/// `[mfa]`: second factors and recent authentication (docs/API.md "Sign-in
+/// beyond passwords").
+#[derive(Debug, Clone, PartialEq)]
+pub struct MfaConfig {
+    /// Every user must enrol a second factor; until one exists, a sign-in
+    /// gets a session that can only enrol.
+    pub required: bool,
+    /// Users with one of these roles must enrol a second factor, as above.
+    pub required_roles: Vec<String>,
+    /// How recent `auth_time` must be for the (R) endpoints.
+    pub reauth_window: Duration,
+}
+
+impl Default for MfaConfig {
+    fn default() -> Self {
+        MfaConfig {
+            required: false,
+            required_roles: vec!["admin".to_owned()],
+            reauth_window: Duration::from_secs(300),
+        }
+    }
+}
+
+/// `[totp]`: RFC 6238 one-time codes (SHA-1, 6 digits, 30 s).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TotpConfig {
+    pub enabled: bool,
+    /// The issuer shown by authenticator apps; empty: `email.app_name`.
+    pub issuer: String,
+}
+
+impl Default for TotpConfig {
+    fn default() -> Self {
+        TotpConfig {
+            enabled: true,
+            issuer: String::new(),
+        }
+    }
+}
+
+impl TotpConfig {
+    /// The issuer authenticator apps show.
+    pub fn issuer<'a>(&'a self, config: &'a Config) -> &'a str {
+        if self.issuer.is_empty() {
+            &config.email.app_name
+        } else {
+            &self.issuer
+        }
+    }
+}
+
+/// `[webauthn]`: passkeys (WebAuthn Level 3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebauthnConfig {
+    pub enabled: bool,
+    /// The relying party id; empty: the host of `server.public_url`.
+    pub rp_id: String,
+    /// The name authenticators show; empty: `email.app_name`.
+    pub rp_name: String,
+    /// Origins allowed to run ceremonies, normalised like CORS origins;
+    /// empty: the origin of `server.public_url`.
+    pub origins: Vec<String>,
+}
+
+impl Default for WebauthnConfig {
+    fn default() -> Self {
+        WebauthnConfig {
+            enabled: true,
+            rp_id: String::new(),
+            rp_name: String::new(),
+            origins: Vec::new(),
+        }
+    }
+}
+
+impl WebauthnConfig {
+    /// The relying party id in effect.
+    pub fn rp_id(&self, config: &Config) -> String {
+        if !self.rp_id.is_empty() {
+            return self.rp_id.clone();
+        }
+        url::Url::parse(&config.server.public_url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "localhost".to_owned())
+    }
+
+    /// The name authenticators show.
+    pub fn rp_name<'a>(&'a self, config: &'a Config) -> &'a str {
+        if self.rp_name.is_empty() {
+            &config.email.app_name
+        } else {
+            &self.rp_name
+        }
+    }
+
+    /// The origins in effect.
+    pub fn origins(&self, config: &Config) -> Vec<String> {
+        if !self.origins.is_empty() {
+            return self.origins.clone();
+        }
+        url::Url::parse(&config.server.public_url)
+            .map(|u| vec![u.origin().ascii_serialization()])
+            .unwrap_or_default()
+    }
+}
+
+/// `[email_code]`: sign-in with a code (and link) sent by email.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmailCodeConfig {
+    pub enabled: bool,
+    /// How long a code and its link work.
+    pub ttl: Duration,
+    /// Digits in a code, 6 to 10.
+    pub length: usize,
+}
+
+impl Default for EmailCodeConfig {
+    fn default() -> Self {
+        EmailCodeConfig {
+            enabled: false,
+            ttl: Duration::from_secs(600),
+            length: 6,
         }
     }
 }

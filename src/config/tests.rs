@@ -146,6 +146,12 @@ fn every_key_stores_into_its_own_field() {
         ("log.format", "\"json\""),
         ("log.level", "\"debug\""),
         ("metrics.listen", "\"off\""),
+        ("mfa.required_roles", "[]"),
+        ("totp.issuer", "\"Acme\""),
+        ("webauthn.rp_id", "\"example.com\""),
+        ("webauthn.rp_name", "\"Acme\""),
+        ("webauthn.origins", "[\"https://app.example.com\"]"),
+        ("email_code.length", "8"),
     ];
     let origins = std::collections::HashMap::new();
     let checker = super::check::Checker { origins: &origins };
@@ -155,7 +161,10 @@ fn every_key_stores_into_its_own_field() {
             let key = format!("{section}.{name}");
             let candidates: Vec<&str> = match rule.kind() {
                 Kind::Bool => vec!["true", "false"],
-                Kind::Int => vec!["2049"],
+                Kind::Int => match strings.iter().find(|(k, _)| *k == key) {
+                    Some((_, v)) => vec![*v],
+                    None => vec!["2049"],
+                },
                 Kind::Duration => vec!["\"7s\""],
                 Kind::Str | Kind::List => strings
                     .iter()

@@ -102,6 +102,12 @@ impl ApiError {
                 "registration_closed",
                 "Registration closed",
             ),
+            ReauthenticationRequired => (
+                StatusCode::FORBIDDEN,
+                "reauthentication_required",
+                "Reauthentication required",
+            ),
+            Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             ControlMismatch => (
                 StatusCode::FORBIDDEN,
                 "control_mismatch",

@@ -194,6 +194,8 @@ mod tests {
             revoked_at: None,
             auth_time: 0,
             amr: vec!["pwd".into()],
+            aal: 1,
+            factor: None,
         }
     }
 

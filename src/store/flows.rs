@@ -166,8 +166,8 @@ pub(crate) fn insert_session(tx: &mut dyn Tx, session: &SessionRecord) -> Result
     let amr = amr_to_text(&session.amr);
     tx.execute(
         "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at_ms, created_at,
-                last_used_at, expires_at, user_agent, ip, auth_time, amr)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10)",
+                last_used_at, expires_at, user_agent, ip, auth_time, amr, aal, factor)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         &[
             Text(&session.id),
             Text(&session.user_id),
@@ -179,6 +179,8 @@ pub(crate) fn insert_session(tx: &mut dyn Tx, session: &SessionRecord) -> Result
             OptText(session.ip.as_deref()),
             Int(session.auth_time),
             Text(&amr),
+            Int(i64::from(session.aal)),
+            OptText(session.factor.as_deref()),
         ],
     )?;
     Ok(())

@@ -118,6 +118,13 @@ pub struct SessionRecord {
     pub auth_time: i64,
     /// How (the access tokens' `amr`, RFC 8176), e.g. `["pwd"]`.
     pub amr: Vec<String>,
+    /// Authenticator assurance level (the access tokens' `aal`): 1, or 2
+    /// after a second factor or a user-verified passkey.
+    pub aal: u8,
+    /// The factor that raised the session to `aal` 2 (`"totp"`,
+    /// `"recovery_code"`, `"passkey:<id>"`), so that removing it ends the
+    /// session; `None` at `aal` 1.
+    pub factor: Option<String>,
 }
 
 impl SessionRecord {

@@ -271,6 +271,8 @@ async fn a_login_and_a_password_change_at_once_do_not_deadlock() {
             revoked_at: None,
             auth_time: 1,
             amr: vec!["pwd".into()],
+            aal: 1,
+            factor: None,
         };
         let (login, change) = tokio::join!(
             a.state.store.create_session(
@@ -778,6 +780,8 @@ async fn a_sign_in_finishing_after_its_user_was_deleted_creates_nothing() {
         revoked_at: None,
         auth_time: now,
         amr: vec!["pwd".into()],
+        aal: 1,
+        factor: None,
     };
     let created = app
         .state

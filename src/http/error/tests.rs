@@ -37,6 +37,8 @@ fn variant(e: &ApiError) -> &'static str {
         WrongPassword => "WrongPassword",
         RegistrationClosed => "RegistrationClosed",
         ControlMismatch => "ControlMismatch",
+        ReauthenticationRequired => "ReauthenticationRequired",
+        Conflict(_) => "Conflict",
         NotFound => "NotFound",
         FeatureDisabled => "FeatureDisabled",
         ChallengeNotFound => "ChallengeNotFound",
@@ -145,6 +147,14 @@ async fn every_variant_answers_as_pinned() {
             r#"403 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:control_mismatch","title":"Control mismatch","status":403,"code":"control_mismatch","detail":"the token belongs to another id or action"}"#,
         ),
         (
+            ReauthenticationRequired,
+            r#"403 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:reauthentication_required","title":"Reauthentication required","status":403,"code":"reauthentication_required","detail":"sign in again (POST /v1/auth/reauthenticate) with a second factor if you have one"}"#,
+        ),
+        (
+            Conflict("this is the last way to sign in to the account".into()),
+            r#"409 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:conflict","title":"Conflict","status":409,"code":"conflict","detail":"this is the last way to sign in to the account"}"#,
+        ),
+        (
             NotFound,
             r#"404 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:not_found","title":"Not found","status":404,"code":"not_found","detail":"not found"}"#,
         ),
@@ -210,7 +220,7 @@ async fn every_variant_answers_as_pinned() {
         assert_eq!(render(error).await, expected, "{name}");
         seen.insert(name);
     }
-    assert_eq!(seen.len(), 30, "one row per variant");
+    assert_eq!(seen.len(), 32, "one row per variant");
 }
 
 #[test]

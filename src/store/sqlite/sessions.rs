@@ -18,7 +18,7 @@ use crate::store::flows;
 use crate::store::{AuditEvent, StoreError, UserRecord};
 
 const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at_ms, \
-     created_at, last_used_at, expires_at, user_agent, ip, revoked_at, auth_time, amr";
+     created_at, last_used_at, expires_at, user_agent, ip, revoked_at, auth_time, amr, aal, factor";
 
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     Ok(SessionRecord {
@@ -35,6 +35,8 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
         revoked_at: row.get(10)?,
         auth_time: row.get(11)?,
         amr: amr_from_text(&row.get::<_, String>(12)?),
+        aal: row.get(13)?,
+        factor: row.get(14)?,
     })
 }
 
@@ -285,6 +287,8 @@ mod tests {
             revoked_at: None,
             auth_time: 100,
             amr: vec!["pwd".into()],
+            aal: 1,
+            factor: None,
         };
         store
             .create_session(session.clone(), "a@b.io".into(), None, None, event("login"))
