@@ -27,6 +27,7 @@ use std::any::Any;
 
 use async_trait::async_trait;
 
+use super::records::FactorSummary;
 use super::{
     ApiKeyRecord, AuditEvent, AuditRow, KeyRow, LoginClient, MailSlot, QueuedMail, RefreshDecision,
     RsaKeyRow, SessionKey, SessionRecord, StoreError, UserRecord,
@@ -63,6 +64,7 @@ pub(crate) trait Backend:
     + Outbox
     + Admin
     + Audit
+    + Factors
     + std::fmt::Debug
     + Send
     + Sync
@@ -415,4 +417,15 @@ pub(crate) trait Audit: Send + Sync {
     #[cfg(any(test, feature = "testing"))]
     /// Events of one kind, oldest first (tests and the admin API).
     async fn audit_kinds(&self, user_id: &str) -> Result<Vec<String>, StoreError>;
+}
+
+/// Second factors and passkeys (tables `totp_factors`, `recovery_codes`,
+/// `passkeys`). Each factor's own operations live with their feature
+/// (`Totp`, `Passkeys`); this trait holds what every sign-in reads.
+#[async_trait]
+pub(crate) trait Factors {
+    /// What `user_id` has enrolled: a confirmed TOTP secret, how many
+    /// passkeys, how many unused recovery codes. A pending TOTP secret
+    /// counts for nothing.
+    async fn factor_summary(&self, user_id: &str) -> Result<FactorSummary, StoreError>;
 }

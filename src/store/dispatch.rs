@@ -6,6 +6,7 @@
 
 use super::flows::{self, storable};
 use super::records::scopes_json;
+use super::records::FactorSummary;
 use super::{
     AdminChange, ApiKeyRecord, AuditEvent, AuditRow, KeyRow, LoginClient, MailSlot, ProfileChange,
     QueuedMail, RsaKeyRow, SessionRecord, Store, StoreError, UserRecord,
@@ -30,6 +31,11 @@ impl Store {
     /// See `Users::user_by_id` (`backend.rs`).
     pub async fn user_by_id(&self, id: &str) -> Result<Option<UserRecord>, StoreError> {
         self.backend.user_by_id(id).await
+    }
+
+    /// See `Factors::factor_summary` (`backend.rs`).
+    pub async fn factor_summary(&self, user_id: &str) -> Result<FactorSummary, StoreError> {
+        self.backend.factor_summary(user_id).await
     }
 
     /// See `Users::user_by_email_key` (`backend.rs`).

@@ -29,8 +29,8 @@ use std::sync::Arc;
 #[cfg(any(test, feature = "testing"))]
 pub use records::OutboxRow;
 pub use records::{
-    AdminChange, ApiKeyRecord, AuditEvent, AuditRow, KeyRow, LoginClient, MailSlot, ProfileChange,
-    QueuedMail, RefreshDecision, RsaKeyRow, SessionKey, SessionRecord, UserRecord,
+    AdminChange, ApiKeyRecord, AuditEvent, AuditRow, FactorSummary, KeyRow, LoginClient, MailSlot,
+    ProfileChange, QueuedMail, RefreshDecision, RsaKeyRow, SessionKey, SessionRecord, UserRecord,
     AUDIT_MAIL_FAILED, AUDIT_TARGET,
 };
 pub use sqlite::migrations::{schema_version, SCHEMA_VERSION};

@@ -134,6 +134,31 @@ impl SessionRecord {
     }
 }
 
+/// What a user has enrolled besides a password (`Factors::factor_summary`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FactorSummary {
+    /// A confirmed TOTP secret.
+    pub totp: bool,
+    pub passkeys: u32,
+    /// Unused recovery codes.
+    pub recovery_codes: u32,
+}
+
+impl FactorSummary {
+    /// A second factor a password sign-in must be followed by: TOTP or a
+    /// passkey (recovery codes stand in for them, never alone).
+    pub fn has_second_factor(&self) -> bool {
+        self.totp || self.passkeys > 0
+    }
+}
+
+/// The query behind `Factors::factor_summary`, the same on both stores
+/// (`?1` is the user id; PostgreSQL's `$1` is swapped in).
+pub(crate) const FACTOR_SUMMARY_SQL: &str = "SELECT
+    (SELECT COUNT(*) FROM totp_factors WHERE user_id = ?1 AND confirmed_at IS NOT NULL),
+    (SELECT COUNT(*) FROM passkeys WHERE user_id = ?1),
+    (SELECT COUNT(*) FROM recovery_codes WHERE user_id = ?1 AND used_at IS NULL)";
+
 /// How a presented refresh token names its session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SessionKey {

@@ -34,6 +34,7 @@ mod audit;
 mod challenges;
 mod conn;
 mod copy;
+mod factors;
 mod keys;
 mod lockout;
 mod migrations;

@@ -28,6 +28,7 @@ pub(super) mod api_keys;
 pub(super) mod audit;
 pub(super) mod challenges;
 mod commit;
+pub(super) mod factors;
 pub(super) mod keys;
 pub mod lockout;
 pub(super) mod migrations;
