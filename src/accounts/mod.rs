@@ -14,13 +14,18 @@
 
 pub mod admin;
 pub mod anonymous;
+pub mod assurance;
 pub mod email;
 mod login;
+pub mod passkeys;
 mod profile;
+pub mod recovery;
 mod refresh;
 mod register;
 mod sessions;
+pub mod signin;
 pub mod tokens;
+pub mod totp;
 
 use std::net::IpAddr;
 

@@ -42,9 +42,60 @@ pub(crate) enum Arg<'a> {
     Bytes(&'a [u8]),
 }
 
+/// One value of a row [`Tx::query`] returns: what both stores' column types
+/// come down to (a PostgreSQL `BOOLEAN` reads as `Int` 0 or 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Cell {
+    Null,
+    Int(i64),
+    Text(String),
+}
+
+impl Cell {
+    /// The integer, or an error naming what the column held instead.
+    pub(crate) fn int(&self) -> Result<i64, StoreError> {
+        match self {
+            Cell::Int(n) => Ok(*n),
+            other => Err(StoreError::Internal(format!(
+                "expected an integer column, got {other:?}"
+            ))),
+        }
+    }
+
+    /// The integer, `None` for NULL.
+    pub(crate) fn opt_int(&self) -> Result<Option<i64>, StoreError> {
+        match self {
+            Cell::Null => Ok(None),
+            other => other.int().map(Some),
+        }
+    }
+
+    /// The text, or an error naming what the column held instead.
+    pub(crate) fn text(&self) -> Result<String, StoreError> {
+        match self {
+            Cell::Text(s) => Ok(s.clone()),
+            other => Err(StoreError::Internal(format!(
+                "expected a text column, got {other:?}"
+            ))),
+        }
+    }
+
+    /// The text, `None` for NULL.
+    pub(crate) fn opt_text(&self) -> Result<Option<String>, StoreError> {
+        match self {
+            Cell::Null => Ok(None),
+            other => other.text().map(Some),
+        }
+    }
+}
+
 /// An open write transaction, on either backend: the statements the flows
 /// below are made of. Object-safe, so the flows are compiled once.
 pub(crate) trait Tx {
+    /// Runs one query written with `?N` placeholders; returns its rows.
+    /// Integer, boolean and text columns only.
+    fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Vec<Cell>>, StoreError>;
+
     /// Runs one statement written with `?N` placeholders; returns the rows
     /// it changed.
     fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<usize, StoreError>;

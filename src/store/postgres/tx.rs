@@ -7,7 +7,7 @@ use postgres::types::ToSql;
 use super::conn::{Sql, Tx};
 use super::count;
 use super::users::{end_links, get_user, revoke_sessions};
-use crate::store::flows::{self, Arg};
+use crate::store::flows::{self, Arg, Cell};
 use crate::store::{StoreError, UserRecord};
 
 /// `sql` with each `?N` placeholder written `$N`. The shared statements
@@ -25,20 +25,56 @@ fn dollars(sql: &str) -> String {
     out
 }
 
+/// The flows' arguments as the PostgreSQL client takes them.
+fn params<'a>(args: &'a [Arg<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    args.iter()
+        .map(|arg| match arg {
+            Arg::Text(s) => s as &(dyn ToSql + Sync),
+            Arg::OptText(s) => s,
+            Arg::Int(n) => n,
+            Arg::OptInt(n) => n,
+            Arg::Bool(b) => b,
+            Arg::Bytes(b) => b,
+        })
+        .collect()
+}
+
+/// Column `i` of `row` as a [`Cell`]: integers of any width, booleans
+/// (as 0 or 1) and text.
+fn cell(row: &postgres::Row, i: usize) -> Result<Cell, StoreError> {
+    use postgres::types::Type;
+    let ty = row.columns()[i].type_().clone();
+    let cell = if ty == Type::INT8 {
+        row.try_get::<_, Option<i64>>(i)?.map(Cell::Int)
+    } else if ty == Type::INT4 {
+        row.try_get::<_, Option<i32>>(i)?
+            .map(|n| Cell::Int(n.into()))
+    } else if ty == Type::INT2 {
+        row.try_get::<_, Option<i16>>(i)?
+            .map(|n| Cell::Int(n.into()))
+    } else if ty == Type::BOOL {
+        row.try_get::<_, Option<bool>>(i)?
+            .map(|b| Cell::Int(b.into()))
+    } else if ty == Type::TEXT || ty == Type::VARCHAR || ty == Type::NAME {
+        row.try_get::<_, Option<String>>(i)?.map(Cell::Text)
+    } else {
+        return Err(StoreError::Internal(format!(
+            "column {i} has type {ty}, which flows cannot read"
+        )));
+    };
+    Ok(cell.unwrap_or(Cell::Null))
+}
+
 impl flows::Tx for Tx<'_> {
+    fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Vec<Cell>>, StoreError> {
+        let rows = Sql::query(self, &dollars(sql), &params(args))?;
+        rows.iter()
+            .map(|row| (0..row.len()).map(|i| cell(row, i)).collect())
+            .collect()
+    }
+
     fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<usize, StoreError> {
-        let params: Vec<&(dyn ToSql + Sync)> = args
-            .iter()
-            .map(|arg| match arg {
-                Arg::Text(s) => s as &(dyn ToSql + Sync),
-                Arg::OptText(s) => s,
-                Arg::Int(n) => n,
-                Arg::OptInt(n) => n,
-                Arg::Bool(b) => b,
-                Arg::Bytes(b) => b,
-            })
-            .collect();
-        Ok(count(Sql::execute(self, &dollars(sql), &params)?))
+        Ok(count(Sql::execute(self, &dollars(sql), &params(args))?))
     }
 
     fn get_user(&mut self, id: &str) -> Result<Option<UserRecord>, StoreError> {

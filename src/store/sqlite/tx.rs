@@ -3,11 +3,11 @@
 //! because `BEGIN IMMEDIATE` already makes each write transaction the only
 //! one.
 
-use rusqlite::types::ToSqlOutput;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params_from_iter, Connection, ToSql, Transaction};
 
 use super::users::{end_links, get_user, revoke_sessions};
-use crate::store::flows::{self, Arg};
+use crate::store::flows::{self, Arg, Cell};
 use crate::store::{StoreError, UserRecord};
 
 impl ToSql for Arg<'_> {
@@ -24,6 +24,30 @@ impl ToSql for Arg<'_> {
 }
 
 impl flows::Tx for &Transaction<'_> {
+    fn query(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<Vec<Vec<Cell>>, StoreError> {
+        let mut stmt = self.prepare_cached(sql)?;
+        let width = stmt.column_count();
+        let rows = stmt.query_map(params_from_iter(args), |row| {
+            (0..width)
+                .map(|i| {
+                    Ok(match row.get_ref(i)? {
+                        ValueRef::Null => Cell::Null,
+                        ValueRef::Integer(n) => Cell::Int(n),
+                        ValueRef::Text(t) => Cell::Text(String::from_utf8_lossy(t).into_owned()),
+                        ValueRef::Real(_) | ValueRef::Blob(_) => {
+                            return Err(rusqlite::Error::InvalidColumnType(
+                                i,
+                                "real or blob".to_owned(),
+                                rusqlite::types::Type::Blob,
+                            ))
+                        }
+                    })
+                })
+                .collect::<rusqlite::Result<Vec<Cell>>>()
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+
     fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<usize, StoreError> {
         let conn: &Connection = self;
         Ok(conn.execute(sql, params_from_iter(args))?)
