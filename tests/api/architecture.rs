@@ -269,3 +269,40 @@ fn the_graph_reader_sees_grouped_and_plain_paths() {
     let text = "fn a() {}\n#[cfg(test)]\nmod tests {\n    use crate::http;\n}\n// crate::x\n";
     assert_eq!(code_lines(text).join("\n").matches("crate::").count(), 0);
 }
+
+/// Every secret comes from the OS CSPRNG (landscape review §5.5, lldap
+/// ff81f08: refresh and reset tokens drawn from `SmallRng`): toktok draws
+/// randomness through `ring::rand::SystemRandom` (or `OsRng`) only, so no
+/// source file outside tests may name a seeded or thread-local generator.
+#[test]
+fn secrets_come_from_the_os_csprng_only() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let banned = [
+        "thread_rng",
+        "rand::rng(",
+        "rand::random",
+        "SmallRng",
+        "StdRng",
+        "ChaCha",
+        "fastrand",
+        "SeedableRng",
+    ];
+    let mut found = Vec::new();
+    for path in &files {
+        let rel = path.strip_prefix(&src).unwrap().display().to_string();
+        if rel.ends_with("tests.rs") || rel.contains("/tests/") {
+            continue;
+        }
+        for line in code_lines(&fs::read_to_string(path).unwrap()) {
+            if let Some(name) = banned.iter().find(|b| line.contains(*b)) {
+                found.push(format!("{rel}: {name}: {}", line.trim()));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "non-CSPRNG randomness in src/ (use ring::rand::SystemRandom): {found:#?}"
+    );
+}
