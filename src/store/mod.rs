@@ -19,6 +19,7 @@ mod cache;
 mod dispatch;
 mod flows;
 mod migrations;
+mod passkeys;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub(crate) mod records;
@@ -26,6 +27,7 @@ pub mod sqlite;
 
 use std::sync::Arc;
 
+pub use passkeys::{PasskeyRow, PasskeyUse, Removal};
 #[cfg(any(test, feature = "testing"))]
 pub use records::OutboxRow;
 pub use records::{
