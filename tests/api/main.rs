@@ -10,6 +10,7 @@ mod anonymous;
 mod api_keys;
 mod architecture;
 mod audit;
+mod authenticator;
 mod bad_input;
 mod challenges;
 mod cli;
@@ -27,6 +28,7 @@ mod login;
 mod mail;
 mod openapi;
 mod ops;
+mod passkeys;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]
