@@ -642,3 +642,26 @@ async fn view_owner(app: &TestApp, view: &Value) -> String {
         .await[0][0]
         .clone()
 }
+
+#[tokio::test]
+async fn passkey_sign_in_is_marked_a_and_takes_an_anonymous_token() {
+    let app = spawn_app_with("[anonymous]\nenabled = true\nrequired = true\n").await;
+    let res = app.post("/v1/auth/passkey/options", json!({})).await;
+    assert_problem(res, 401, "anonymous_token_required").await;
+    let body = json!({ "flow_id": "x", "credential": {} });
+    assert_problem(
+        app.post("/v1/auth/passkey", body).await,
+        401,
+        "anonymous_token_required",
+    )
+    .await;
+    let anon: Value = app
+        .post("/v1/auth/anonymous", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = anon["access_token"].as_str().unwrap();
+    let res = post_auth(&app, "/v1/auth/passkey/options", token, json!({})).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
