@@ -123,15 +123,26 @@ fn remove(
     now: i64,
     event: &AuditEvent,
 ) -> Result<Removal, StoreError> {
-    // The user row first: the lock order of every flow on a user.
-    let Some(user) = tx.get_user(user_id)? else {
+    // The user row first, locked (the lock order of every flow on a user):
+    // two removals at once on PostgreSQL then count the passkeys one after
+    // the other, and cannot both take one of the last two.
+    tx.execute(
+        "UPDATE users SET updated_at = updated_at WHERE id = ?1",
+        &[Text(user_id)],
+    )?;
+    let users = tx.query(
+        "SELECT password_hash FROM users WHERE id = ?1",
+        &[Text(user_id)],
+    )?;
+    let Some(password) = users.first().and_then(|r| r.first()) else {
         return Ok(Removal::NotFound);
     };
+    let has_password = password.opt_text()?.is_some();
     let mine = select(tx, "user_id = ?1", &[Text(user_id)])?;
     if !mine.iter().any(|p| p.id == id) {
         return Ok(Removal::NotFound);
     }
-    if user.password_hash.is_none() && mine.len() == 1 && !email_codes {
+    if !has_password && mine.len() == 1 && !email_codes {
         return Ok(Removal::LastWay);
     }
     let factor = format!("passkey:{id}");
