@@ -51,13 +51,18 @@ impl Webauthn {
             return Ok(None);
         }
         let rp_id = config.webauthn.rp_id(config);
+        let bare = |host: &str| {
+            host.trim_start_matches('[')
+                .trim_end_matches(']')
+                .to_owned()
+        };
         let mut origins = Vec::new();
         for origin in config.webauthn.origins(config) {
             let url = Url::parse(&origin)
                 .with_context(|| format!("webauthn.origins: \"{origin}\" is not a URL"))?;
-            let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            if host != rp_id && !host.ends_with(&format!(".{rp_id}")) {
+            let host = bare(&url.host_str().unwrap_or_default().to_ascii_lowercase());
+            let rp = bare(&rp_id);
+            if host != rp && !host.ends_with(&format!(".{rp}")) {
                 anyhow::bail!(
                     "webauthn.origins: \"{origin}\" is not on webauthn.rp_id \"{rp_id}\" \
                      (nor a subdomain of it); set webauthn.rp_id, or webauthn.origins"
@@ -227,6 +232,14 @@ mod tests {
         );
         let e = Webauthn::from_config(&c).unwrap_err().to_string();
         assert!(e.contains("evil.com"), "{e}");
+        for url in [
+            "http://[::1]:8080",
+            "http://localhost:3000",
+            "https://a.example.com",
+        ] {
+            let c = config(&format!("[server]\npublic_url = \"{url}\"\n"));
+            assert!(Webauthn::from_config(&c).unwrap().is_some(), "{url}");
+        }
         let c = config("[webauthn]\nenabled = false\n");
         assert!(Webauthn::from_config(&c).unwrap().is_none());
     }

@@ -369,6 +369,10 @@ async fn a_counter_going_backwards_is_refused_and_audited() {
     authn.counter = 1;
     assert_problem(sign_in(&app, &mut authn).await, 401, "invalid_credentials").await;
     assert_eq!(audit_count(&app, "passkey.clone_detected").await, 2);
+    // A counter that drops to 0 is the same signal (WebAuthn §7.2 step 22).
+    authn.counter = 0;
+    assert_problem(sign_in(&app, &mut authn).await, 401, "invalid_credentials").await;
+    assert_eq!(audit_count(&app, "passkey.clone_detected").await, 3);
     // The real device, ahead of the stored counter, still works.
     authn.counter = 10;
     assert_eq!(sign_in(&app, &mut authn).await.status(), StatusCode::OK);
