@@ -2,7 +2,9 @@
 //! discoverable sign-in, rename and remove, against a software
 //! authenticator (`authenticator.rs`) — and the attacks: another rp_id or
 //! origin, a wrong challenge, a replayed flow, a counter going backwards,
-//! someone else's passkey.
+//! someone else's passkey. Renaming and removing: `manage.rs`.
+
+mod manage;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -10,21 +12,26 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 use crate::authenticator::Authenticator;
-use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp, Tokens, PASSWORD};
+use crate::helpers::{assert_problem, spawn_app, spawn_app_with, TestApp, Tokens};
 
 /// The claims of an access token (not verified: the server made it).
-fn claims(access: &str) -> Value {
+pub(super) fn claims(access: &str) -> Value {
     let payload = access.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
-async fn post_auth(app: &TestApp, path: &str, token: &str, body: Value) -> reqwest::Response {
+pub(super) async fn post_auth(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    body: Value,
+) -> reqwest::Response {
     app.request(Method::POST, path, Some(token), Some(body))
         .await
 }
 
 /// Registers a passkey made by `authn` for the session `access`; the view.
-async fn register(app: &TestApp, access: &str, authn: &mut Authenticator) -> Value {
+pub(super) async fn register(app: &TestApp, access: &str, authn: &mut Authenticator) -> Value {
     let res = post_auth(app, "/v1/users/me/passkeys/options", access, json!({})).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
@@ -41,7 +48,7 @@ async fn register(app: &TestApp, access: &str, authn: &mut Authenticator) -> Val
 }
 
 /// Discoverable sign-in options: (flow_id, options).
-async fn sign_in_options(app: &TestApp) -> (String, Value) {
+pub(super) async fn sign_in_options(app: &TestApp) -> (String, Value) {
     let res = app.post("/v1/auth/passkey/options", json!({})).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
@@ -51,7 +58,11 @@ async fn sign_in_options(app: &TestApp) -> (String, Value) {
     )
 }
 
-async fn sign_in_with(app: &TestApp, flow_id: &str, credential: Value) -> reqwest::Response {
+pub(super) async fn sign_in_with(
+    app: &TestApp,
+    flow_id: &str,
+    credential: Value,
+) -> reqwest::Response {
     app.post(
         "/v1/auth/passkey",
         json!({ "flow_id": flow_id, "credential": credential }),
@@ -60,7 +71,7 @@ async fn sign_in_with(app: &TestApp, flow_id: &str, credential: Value) -> reqwes
 }
 
 /// A whole discoverable sign-in by `authn`.
-async fn sign_in(app: &TestApp, authn: &mut Authenticator) -> reqwest::Response {
+pub(super) async fn sign_in(app: &TestApp, authn: &mut Authenticator) -> reqwest::Response {
     let (flow_id, options) = sign_in_options(app).await;
     let credential = authn.get(&options);
     sign_in_with(app, &flow_id, credential).await
@@ -68,7 +79,7 @@ async fn sign_in(app: &TestApp, authn: &mut Authenticator) -> reqwest::Response 
 
 /// A user with a password and one device-bound passkey (UV), and an aal 2
 /// session signed in with it.
-async fn with_passkey(app: &TestApp, email: &str) -> (Authenticator, Value, Tokens) {
+pub(super) async fn with_passkey(app: &TestApp, email: &str) -> (Authenticator, Value, Tokens) {
     let t = app.signed_up(email).await;
     let mut authn = Authenticator::for_app(app);
     let view = register(app, &t.access, &mut authn).await;
@@ -78,7 +89,7 @@ async fn with_passkey(app: &TestApp, email: &str) -> (Authenticator, Value, Toke
     (authn, view, tokens)
 }
 
-async fn audit_count(app: &TestApp, kind: &str) -> i64 {
+pub(super) async fn audit_count(app: &TestApp, kind: &str) -> i64 {
     app.sql_count(&format!(
         "SELECT count(*) FROM audit_events WHERE kind = '{kind}'"
     ))
@@ -430,141 +441,6 @@ async fn unknown_credentials_handles_and_disabled_users_are_one_answer() {
     let (flow_id, _) = sign_in_options(&app).await;
     let res = sign_in_with(&app, &flow_id, json!({ "id": 1 })).await;
     assert_problem(res, 401, "invalid_credentials").await;
-}
-
-#[tokio::test]
-async fn renaming_checks_the_name_and_the_owner() {
-    let app = spawn_app().await;
-    let (_, view, tokens) = with_passkey(&app, "name@example.com").await;
-    let path = format!("/v1/users/me/passkeys/{}", view["id"].as_str().unwrap());
-    let rename = |token: &str, name: Value| {
-        let token = token.to_owned();
-        let (app, path) = (&app, path.clone());
-        async move {
-            app.request(
-                Method::PATCH,
-                &path,
-                Some(&token),
-                Some(json!({ "name": name })),
-            )
-            .await
-        }
-    };
-    let res = rename(&tokens.access, json!("Work laptop")).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let renamed: Value = res.json().await.unwrap();
-    assert_eq!(renamed["name"], "Work laptop");
-    assert_eq!(renamed["id"], view["id"]);
-    for bad in [
-        json!(""),
-        json!("   "),
-        json!("x".repeat(65)),
-        json!("a\u{7}b"),
-    ] {
-        let res = rename(&tokens.access, bad).await;
-        let problem = assert_problem(res, 422, "validation_failed").await;
-        assert_eq!(problem["errors"][0]["field"], "name");
-    }
-    assert_eq!(
-        rename(&tokens.access, json!("é".repeat(64))).await.status(),
-        StatusCode::OK
-    );
-    let other = app.signed_up("other-name@example.com").await;
-    assert_problem(rename(&other.access, json!("mine")).await, 404, "not_found").await;
-}
-
-#[tokio::test]
-async fn removing_ends_the_sessions_it_raised_and_never_someone_elses() {
-    let app = spawn_app().await;
-    let (_, view, tokens) = with_passkey(&app, "rm@example.com").await;
-    let id = view["id"].as_str().unwrap();
-    let path = format!("/v1/users/me/passkeys/{id}");
-    // Another user's passkey, or none at all: 404 either way.
-    let other = app.signed_up("rm-other@example.com").await;
-    let res = app
-        .request(Method::DELETE, &path, Some(&other.access), None)
-        .await;
-    assert_problem(res, 404, "not_found").await;
-    let res = app
-        .request(
-            Method::DELETE,
-            "/v1/users/me/passkeys/nope",
-            Some(&tokens.access),
-            None,
-        )
-        .await;
-    assert_problem(res, 404, "not_found").await;
-    // A password session (aal 1) of a user with a passkey is not recent enough.
-    // (Once the MFA step exists, the password alone gets no session at all.)
-    let password: Value = app
-        .login("rm@example.com", PASSWORD)
-        .await
-        .json()
-        .await
-        .unwrap();
-    if let Some(access) = password["access_token"].as_str() {
-        let res = app.request(Method::DELETE, &path, Some(access), None).await;
-        assert_problem(res, 403, "reauthentication_required").await;
-    }
-    let res = app
-        .request(Method::DELETE, &path, Some(&tokens.access), None)
-        .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-    assert_eq!(app.sql_count("SELECT count(*) FROM passkeys").await, 0);
-    assert_eq!(audit_count(&app, "passkey.removed").await, 1);
-    // The session that passkey raised to aal 2 is over.
-    let res = app.get_auth("/v1/users/me", &tokens.access).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let ended = app
-        .sql(&format!(
-            "SELECT count(*) FROM sessions WHERE factor = 'passkey:{id}' AND revoked_at IS NULL"
-        ))
-        .await;
-    assert_eq!(ended[0][0], "0");
-}
-
-#[tokio::test]
-async fn the_last_way_to_sign_in_is_not_removed() {
-    let app = spawn_app().await;
-    let (mut authn, view, tokens) = with_passkey(&app, "last@example.com").await;
-    app.sql("UPDATE users SET password_hash = NULL WHERE email = 'last@example.com'")
-        .await;
-    let path = format!("/v1/users/me/passkeys/{}", view["id"].as_str().unwrap());
-    let res = app
-        .request(Method::DELETE, &path, Some(&tokens.access), None)
-        .await;
-    assert_problem(res, 409, "conflict").await;
-    // With a second passkey, the first can go.
-    let second = register(&app, &tokens.access, &mut authn).await;
-    assert_ne!(second["id"], view["id"]);
-    let res = app
-        .request(Method::DELETE, &path, Some(&tokens.access), None)
-        .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-}
-
-#[tokio::test]
-async fn with_email_codes_on_the_address_is_a_way_in() {
-    let app = spawn_app_with("[email_code]\nenabled = true\n").await;
-    let (_, view, tokens) = with_passkey(&app, "codes@example.com").await;
-    app.sql("UPDATE users SET password_hash = NULL WHERE email = 'codes@example.com'")
-        .await;
-    let path = format!("/v1/users/me/passkeys/{}", view["id"].as_str().unwrap());
-    let res = app
-        .request(Method::DELETE, &path, Some(&tokens.access), None)
-        .await;
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
-}
-
-#[tokio::test]
-async fn registration_is_recent_authentication_only() {
-    let app = spawn_app().await;
-    let t = app.signed_up("recent@example.com").await;
-    app.clock.advance(301);
-    let res = post_auth(&app, "/v1/users/me/passkeys/options", &t.access, json!({})).await;
-    assert_problem(res, 403, "reauthentication_required").await;
-    let res = app.post("/v1/users/me/passkeys/options", json!({})).await;
-    assert_problem(res, 401, "unauthenticated").await;
 }
 
 #[tokio::test]
