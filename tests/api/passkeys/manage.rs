@@ -141,3 +141,30 @@ async fn registration_is_recent_authentication_only() {
     let res = app.post("/v1/users/me/passkeys/options", json!({})).await;
     assert_problem(res, 401, "unauthenticated").await;
 }
+
+#[tokio::test]
+async fn two_removals_at_once_never_take_the_last_two() {
+    // On PostgreSQL each removal counts under the user's row lock.
+    let app = spawn_app().await;
+    let (mut authn, first, tokens) = with_passkey(&app, "race@example.com").await;
+    let second = register(&app, &tokens.access, &mut authn).await;
+    app.sql("UPDATE users SET password_hash = NULL WHERE email = 'race@example.com'")
+        .await;
+    let paths: Vec<String> = [&first, &second]
+        .iter()
+        .map(|v| format!("/v1/users/me/passkeys/{}", v["id"].as_str().unwrap()))
+        .collect();
+    let (a, b) = tokio::join!(
+        app.request(Method::DELETE, &paths[0], Some(&tokens.access), None),
+        app.request(Method::DELETE, &paths[1], Some(&tokens.access), None),
+    );
+    // One goes; the other is the last way in (409), or its session was the
+    // one the first removal ended (401).
+    let statuses = [a.status(), b.status()];
+    let removed = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::NO_CONTENT)
+        .count();
+    assert_eq!(removed, 1, "{statuses:?}");
+    assert_eq!(app.sql_count("SELECT count(*) FROM passkeys").await, 1);
+}
