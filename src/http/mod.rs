@@ -21,6 +21,7 @@ pub mod demo;
 pub mod email;
 pub mod error;
 pub mod extract;
+pub mod mfa;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
@@ -70,6 +71,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(admin::logout_user))
         .routes(routes!(admin::audit))
+        .routes(routes!(mfa::mfa))
+        .routes(routes!(mfa::passkey_options))
         .routes(routes!(passkeys::sign_in_options))
         .routes(routes!(passkeys::sign_in))
         .routes(routes!(passkeys::register_options))

@@ -18,6 +18,7 @@ mod backend;
 mod cache;
 mod dispatch;
 mod flows;
+mod mfa;
 mod migrations;
 mod passkeys;
 #[cfg(feature = "postgres")]
@@ -27,6 +28,7 @@ pub mod sqlite;
 
 use std::sync::Arc;
 
+pub use mfa::{MfaFlow, MFA_MAX_FAILURES};
 pub use passkeys::{PasskeyRow, PasskeyUse, Removal};
 #[cfg(any(test, feature = "testing"))]
 pub use records::OutboxRow;

@@ -26,6 +26,7 @@ mod limits;
 mod links;
 mod login;
 mod mail;
+mod mfa;
 mod openapi;
 mod ops;
 mod passkeys;
