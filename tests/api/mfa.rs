@@ -271,7 +271,7 @@ async fn another_users_passkey_does_not_answer() {
 #[tokio::test]
 async fn a_password_change_or_disable_kills_a_pending_step() {
     let app = spawn_app().await;
-    let mut authn = with_passkey(&app, "ada@example.com").await;
+    let authn = with_passkey(&app, "ada@example.com").await;
     let body = mfa_required(&app, "ada@example.com").await;
     // The password changes meanwhile (a reset, elsewhere).
     let hash = app
