@@ -248,3 +248,17 @@ CREATE TABLE passkeys (
     last_used_at        BIGINT
 );
 CREATE INDEX passkeys_user ON passkeys(user_id);
+
+-- migration: 10
+-- The MFA step of a sign-in (issue 18; see schema.sql).
+CREATE TABLE mfa_flows (
+    token_hash          TEXT PRIMARY KEY,
+    user_id             TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    email_key           TEXT NOT NULL,
+    amr                 TEXT NOT NULL,
+    password_hash       TEXT,
+    created_at          BIGINT NOT NULL,
+    expires_at          BIGINT NOT NULL,
+    failures            BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX mfa_flows_expires ON mfa_flows(expires_at);

@@ -335,3 +335,23 @@ CREATE TABLE passkeys (
     last_used_at        INTEGER
 );
 CREATE INDEX passkeys_user ON passkeys(user_id);
+
+-- migration: 10
+-- The MFA step of a sign-in (issue 18): a first factor passed, a second is
+-- owed. `mfa_token` is `mfa_` + 43 base64url characters (256 random bits);
+-- only its SHA-256 (hex) is kept. One use; dead after `expires_at` or five
+-- wrong codes, and when the user's password changed since the first
+-- factor (`password_hash` is the one it was checked against). Expired rows
+-- go when the next flow starts.
+CREATE TABLE mfa_flows (
+    token_hash          TEXT PRIMARY KEY,
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    email_key           TEXT NOT NULL,
+    -- the first factor's RFC 8176 methods, a JSON array
+    amr                 TEXT NOT NULL,
+    password_hash       TEXT,
+    created_at          INTEGER NOT NULL,
+    expires_at          INTEGER NOT NULL,
+    failures            INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE INDEX mfa_flows_expires ON mfa_flows(expires_at);

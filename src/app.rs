@@ -70,6 +70,8 @@ pub struct Inner {
     /// The RSA keys that decrypt JWE request bodies, with their bounded
     /// decryption pool (O1–O3). `None` when `rsa.enabled = false`.
     pub rsa: Option<Arc<RsaKeyring>>,
+    /// The WebAuthn relying party; `None` when `webauthn.enabled = false`.
+    pub webauthn: Option<crate::auth::webauthn::Webauthn>,
 }
 
 impl AppState {
@@ -130,7 +132,9 @@ impl AppState {
         } else {
             None
         };
+        let webauthn = crate::auth::webauthn::Webauthn::from_config(&config)?;
         let inner = Inner {
+            webauthn,
             rsa,
             mailer,
             challenges,

@@ -19,6 +19,7 @@ use std::net::IpAddr;
 
 use serde_json::json;
 
+use super::signin::{self, SignInAnswer};
 use super::{parse_email, tokens, Authenticated, RequestMeta, TokenResponse};
 use crate::app::AppState;
 use crate::auth::sha256_hex;
@@ -131,10 +132,11 @@ pub async fn login(
     email: &str,
     password: String,
     meta: &RequestMeta,
-) -> Result<TokenResponse, ApiError> {
+) -> Result<SignInAnswer, ApiError> {
     let outcome = login_inner(state, email, password, meta).await;
     state.metrics.record_login(match &outcome {
-        Ok(_) => "success",
+        Ok(SignInAnswer::Tokens(_)) => "success",
+        Ok(SignInAnswer::MfaRequired(_)) => "mfa_required",
         Err(ApiError::InvalidCredentials) => "invalid_credentials",
         Err(ApiError::RateLimited(_)) => "rate_limited",
         Err(ApiError::AccountLocked(_)) => "locked",
@@ -150,7 +152,7 @@ async fn login_inner(
     email: &str,
     password: String,
     meta: &RequestMeta,
-) -> Result<TokenResponse, ApiError> {
+) -> Result<SignInAnswer, ApiError> {
     meta.limit(state, Bucket::Login).await?;
     let email = parse_email("email", email)?;
     let key = email.normalized();
@@ -159,8 +161,16 @@ async fn login_inner(
     // Not a wrong password (a correct one that may not sign in yet, an
     // overload, a storage error before the check): the attempt is given
     // back. After a wrong password nothing but 401 comes out. A success
-    // already cleared the counts.
-    if matches!(&outcome, Err(e) if !matches!(e, ApiError::InvalidCredentials)) {
+    // already cleared the counts. A right password with a second factor
+    // owed gives its attempt back but clears nothing: the count stands
+    // until a sign-in completes, so wrong second factors add up with wrong
+    // passwords (`mfa.rs`).
+    let give_back = match &outcome {
+        Ok(SignInAnswer::Tokens(_)) => false,
+        Ok(SignInAnswer::MfaRequired(_)) => true,
+        Err(e) => !matches!(e, ApiError::InvalidCredentials),
+    };
+    if give_back {
         attempt.give_back(state).await;
     }
     outcome
@@ -177,9 +187,9 @@ fn login_client(state: &AppState, email_key: &str, ip: Option<IpAddr>) -> Option
     Some(LoginClient { key, hash })
 }
 
-/// One attempt at an account's password, taken before the hash (see the
-/// module docs, "Lockout").
-struct Attempt {
+/// One attempt at an account's password (or second factor, `mfa.rs`),
+/// taken before the check (see the module docs, "Lockout").
+pub(super) struct Attempt {
     email_key: String,
     client: Option<LoginClient>,
     /// The account's consecutive failures with this one; `None` when the
@@ -192,7 +202,11 @@ impl Attempt {
     /// attempt is counted as a failure at once, under the count's lock:
     /// concurrent guesses, through any instance, each see the ones before
     /// them, so a burst cannot all pass a check made before any failed.
-    async fn take(state: &AppState, email_key: &str, meta: &RequestMeta) -> Result<Self, ApiError> {
+    pub(super) async fn take(
+        state: &AppState,
+        email_key: &str,
+        meta: &RequestMeta,
+    ) -> Result<Self, ApiError> {
         let client = login_client(state, email_key, meta.ip);
         let mut attempt = Attempt {
             email_key: email_key.to_owned(),
@@ -218,8 +232,39 @@ impl Attempt {
         }
     }
 
+    /// Counts a wrong second factor (`mfa.rs`): the attempt stays taken
+    /// (or, with the lockout off, a failure is recorded), and `login.locked`
+    /// is audited when the count reaches the threshold.
+    pub(super) async fn failed(&self, state: &AppState, meta: &RequestMeta, user_id: &str) {
+        let now = state.now();
+        let id = Some(user_id);
+        let detail = json!({ "reason": "wrong_second_factor" });
+        let event = meta.event(now, "login.failed", id, detail);
+        let failures = match self.failures {
+            Some(failures) => {
+                audit_or_warn(state, event).await;
+                failures
+            }
+            None => match state
+                .store
+                .record_login_failure(&self.email_key, now, event)
+                .await
+            {
+                Ok(failures) => failures,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot count a failed second factor");
+                    return;
+                }
+            },
+        };
+        if failures == LOCKOUT_THRESHOLD {
+            let event = meta.event(now, "login.locked", id, json!({ "failures": failures }));
+            audit_or_warn(state, event).await;
+        }
+    }
+
     /// Uncounts an attempt that turned out not to be a wrong password.
-    async fn give_back(&self, state: &AppState) {
+    pub(super) async fn give_back(&self, state: &AppState) {
         if self.failures.is_none() {
             return;
         }
@@ -242,7 +287,7 @@ async fn login_checked(
     password: String,
     meta: &RequestMeta,
     taken: Option<u32>,
-) -> Result<TokenResponse, ApiError> {
+) -> Result<SignInAnswer, ApiError> {
     let key = key.to_owned();
     let user = state.store.user_by_email_key(&key).await?;
     let phc = user.as_ref().and_then(|u| u.password_hash.clone());
@@ -285,14 +330,15 @@ async fn login_checked(
     } else {
         None
     };
-    sign_in(
+    let assurance = Assurance::password();
+    signin::finish(
         state,
         &user,
         key,
         rehash,
         meta,
         "login.succeeded",
-        Assurance::password(),
+        assurance,
     )
     .await
 }

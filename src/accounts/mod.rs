@@ -17,6 +17,7 @@ pub mod anonymous;
 pub mod assurance;
 pub mod email;
 mod login;
+pub mod mfa;
 pub mod passkeys;
 mod profile;
 pub mod recovery;

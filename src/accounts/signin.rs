@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::login::{sign_in, Assurance};
+use super::mfa;
 use super::{RequestMeta, TokenResponse};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -33,8 +34,11 @@ pub struct MfaRequired {
 /// Starts a session for `user`, signed in with `assurance`, unless the
 /// user must first pass a second factor.
 ///
-/// The MFA step is decided here (issue 18, branch `mfa`); until it lands,
-/// every first factor gets a session.
+/// A knowledge or inbox factor alone (a password, an email code: `aal` 1)
+/// of a user with a second factor (TOTP or a passkey) gets the MFA step
+/// (`mfa.rs`) instead of a session. A passkey is itself the possession
+/// factor the step would ask for: without user verification it signs in
+/// at `aal` 1 directly, and an (R) endpoint then asks for more.
 pub async fn finish(
     state: &AppState,
     user: &UserRecord,
@@ -44,6 +48,17 @@ pub async fn finish(
     kind: &'static str,
     assurance: Assurance,
 ) -> Result<SignInAnswer, ApiError> {
+    let possession = assurance.amr.iter().any(|m| m == "hwk" || m == "swk");
+    if assurance.aal < 2 && !possession {
+        let factors = state.store.factor_summary(&user.id).await?;
+        if factors.has_second_factor() {
+            // A rehash waits for a sign-in that completes: the flow keeps
+            // the hash the password was checked against.
+            let amr = assurance.amr;
+            let step = mfa::begin(state, user, email_key, amr, &factors, meta).await?;
+            return Ok(SignInAnswer::MfaRequired(step));
+        }
+    }
     let tokens = sign_in(state, user, email_key, rehash, meta, kind, assurance).await?;
     Ok(SignInAnswer::Tokens(tokens))
 }

@@ -10,6 +10,7 @@ pub mod jwt;
 pub mod password;
 mod pool;
 pub mod rotation;
+pub mod webauthn;
 
 pub use crate::domain::digest::sha256_hex;
 

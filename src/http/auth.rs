@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::extract::{Anonymous, Auth, JsonBody, Meta, Sealed};
 use super::openapi::{Jwe, PublicKey};
 use crate::accounts::anonymous::AnonymousToken;
+use crate::accounts::signin::SignInAnswer;
 use crate::accounts::tokens::TokenResponse;
 use crate::accounts::{self, Registered, Registration, UserView};
 use crate::app::AppState;
@@ -92,7 +93,9 @@ pub struct LoginBody {
 #[utoipa::path(post, path = "/v1/auth/login", tag = "accounts", summary = "Log in (A)(E)",
     security((), ("bearer_jwt" = [])),
     request_body(content((LoginBody = "application/json"), (Jwe = "application/jose"))),
-    responses((status = 200, description = "Token response.", body = TokenResponse)))]
+    responses((status = 200, body = SignInAnswer, description = "Token response; or, when the \
+        user has a second factor, `{mfa_required, mfa_token, factors, expires_in}` and no \
+        session yet: finish at `POST /v1/auth/mfa`.")))]
 #[tracing::instrument(skip_all)]
 pub async fn login(
     State(state): State<AppState>,

@@ -21,9 +21,11 @@ pub mod demo;
 pub mod email;
 pub mod error;
 pub mod extract;
+pub mod mfa;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod passkeys;
 pub mod users;
 
 /// The operational routes: probes, keys, the document, the demo page.
@@ -69,6 +71,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(admin::logout_user))
         .routes(routes!(admin::audit))
+        .routes(routes!(mfa::mfa))
+        .routes(routes!(mfa::passkey_options))
+        .routes(routes!(passkeys::sign_in_options))
+        .routes(routes!(passkeys::sign_in))
+        .routes(routes!(passkeys::register_options))
+        .routes(routes!(passkeys::register))
+        .routes(routes!(passkeys::rename, passkeys::remove))
 }
 
 /// Every route of [`ops`] and [`api`], with its OpenAPI operation.

@@ -18,7 +18,9 @@ mod backend;
 mod cache;
 mod dispatch;
 mod flows;
+mod mfa;
 mod migrations;
+mod passkeys;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 pub(crate) mod records;
@@ -26,6 +28,8 @@ pub mod sqlite;
 
 use std::sync::Arc;
 
+pub use mfa::{MfaFlow, MFA_MAX_FAILURES};
+pub use passkeys::{PasskeyRow, PasskeyUse, Removal};
 #[cfg(any(test, feature = "testing"))]
 pub use records::OutboxRow;
 pub use records::{

@@ -10,6 +10,7 @@ mod anonymous;
 mod api_keys;
 mod architecture;
 mod audit;
+mod authenticator;
 mod bad_input;
 mod challenges;
 mod cli;
@@ -25,8 +26,10 @@ mod limits;
 mod links;
 mod login;
 mod mail;
+mod mfa;
 mod openapi;
 mod ops;
+mod passkeys;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(feature = "postgres")]

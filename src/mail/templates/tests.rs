@@ -48,7 +48,7 @@ fn every_builtin_kind_renders_its_link_and_names() {
 /// built-ins moving from code to files changed no mail.
 #[test]
 fn builtin_renders_are_pinned() {
-    const PINNED: [(&str, &str, &str, &str); 6] = [
+    const PINNED: [(&str, &str, &str, &str); 7] = [
         (
             "confirm_account",
             "dfb8cadd65018c42f6a40e5f2c422eb9db1daeb8abd241dcd00ce22bb44bac6f",
@@ -84,6 +84,12 @@ fn builtin_renders_are_pinned() {
             "806d0b20e5b95f59da4cc6815354fb0ece228369cf0d480ad21b4e7f6fc4d34b",
             "f147011338dabcf8f84c74f8a97a37f44a80d6fb920ae046819c6bd823785302",
             "9b2469dde6294ed8856df9905ed99da2138050056f342427e6e9921bd838b813",
+        ),
+        (
+            "passkey_added_notice",
+            "522a79d7899ef9015ae75e23e7d8c1f999365e5f56285ea439e1e1a1501a1c4b",
+            "172acbec34aff814c3d4b5ff87546f5f658551c46d5c030790a5c7146e500d0b",
+            "d4998aa8a098670f8c5c8ff52a65ef39729536b9a409b007c5c3859e159103d3",
         ),
     ];
     let hex = |text: &str| {
