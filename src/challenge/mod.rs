@@ -51,6 +51,7 @@
 //! `secret.rs` draws and hashes secrets, `token.rs` seals them, `row.rs`
 //! is the stored shape shared with the store.
 
+mod code;
 mod create;
 mod engine;
 mod info;
@@ -71,6 +72,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
+pub use code::CodeAndToken;
 #[cfg(any(test, feature = "testing"))]
 pub use params::{Action, ChallengeId, ControlParams, MAX_METADATA_BYTES, MAX_NAME_BYTES};
 pub use params::{CreateParams, LookupParams, NewChallenge};

@@ -22,17 +22,20 @@ pub enum MailKind {
     PasswordChangedNotice,
     /// "Someone tried to register with your address" (L1).
     RegistrationAttempt,
+    /// "Your sign-in code": a code and a link to sign in with.
+    EmailCode,
 }
 
 impl MailKind {
     /// Every kind, in declaration order.
-    pub const ALL: [MailKind; 6] = [
+    pub const ALL: [MailKind; 7] = [
         MailKind::ConfirmAccount,
         MailKind::ResetPassword,
         MailKind::ConfirmNewEmail,
         MailKind::EmailChangeNotice,
         MailKind::PasswordChangedNotice,
         MailKind::RegistrationAttempt,
+        MailKind::EmailCode,
     ];
 
     /// The kind named by [`MailKind::as_str`].
@@ -48,6 +51,7 @@ impl MailKind {
             MailKind::EmailChangeNotice => "email_change_notice",
             MailKind::PasswordChangedNotice => "password_changed_notice",
             MailKind::RegistrationAttempt => "registration_attempt",
+            MailKind::EmailCode => "email_code",
         }
     }
 }
@@ -60,6 +64,9 @@ pub enum LinkPath {
     ConfirmEmail,
     /// `/v1/auth/password/reset`
     ResetPassword,
+    /// `/v1/auth/email-code/verify`: the link carries a code's token; the
+    /// worker mints a code and its token (`[email_code]` ttl and length).
+    EmailCode,
 }
 
 impl LinkPath {
@@ -67,6 +74,7 @@ impl LinkPath {
         match self {
             LinkPath::ConfirmEmail => "/v1/auth/confirm-email",
             LinkPath::ResetPassword => "/v1/auth/password/reset",
+            LinkPath::EmailCode => "/v1/auth/email-code/verify",
         }
     }
 }

@@ -7,6 +7,7 @@ fn vars<'a>() -> Vars<'a> {
         expires_in: "24 hours",
         email: "ann@example.com",
         new_email: "new@example.com",
+        code: "123456",
     }
 }
 
@@ -25,6 +26,7 @@ fn every_builtin_kind_renders_its_link_and_names() {
                 | MailKind::ResetPassword
                 | MailKind::ConfirmNewEmail
                 | MailKind::PasswordChangedNotice
+                | MailKind::EmailCode
         );
         assert_eq!(r.text.contains(vars().link), has_link, "{kind:?}");
         assert_eq!(r.html.contains(vars().link), has_link, "{kind:?}");
@@ -48,7 +50,7 @@ fn every_builtin_kind_renders_its_link_and_names() {
 /// built-ins moving from code to files changed no mail.
 #[test]
 fn builtin_renders_are_pinned() {
-    const PINNED: [(&str, &str, &str, &str); 6] = [
+    const PINNED: [(&str, &str, &str, &str); 7] = [
         (
             "confirm_account",
             "dfb8cadd65018c42f6a40e5f2c422eb9db1daeb8abd241dcd00ce22bb44bac6f",
@@ -85,6 +87,7 @@ fn builtin_renders_are_pinned() {
             "f147011338dabcf8f84c74f8a97a37f44a80d6fb920ae046819c6bd823785302",
             "9b2469dde6294ed8856df9905ed99da2138050056f342427e6e9921bd838b813",
         ),
+        ("email_code", "", "", ""),
     ];
     let hex = |text: &str| {
         let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
@@ -101,6 +104,7 @@ fn builtin_renders_are_pinned() {
         expires_in: "24 hours",
         email: "ann+\"o'k\"@example.com",
         new_email: "new&<b>@example.com",
+        code: "0123<4>",
     };
     let mut got = Vec::new();
     for kind in MailKind::ALL {
@@ -154,7 +158,7 @@ fn parse_variables_with_spaces_and_literal_braces() {
     );
     assert_eq!(
         Template::parse("x {{nope}}").unwrap_err(),
-        "unknown variable {{nope}} (known: {{app_name}}, {{link}}, {{expires_in}}, {{email}}, {{new_email}})"
+        "unknown variable {{nope}} (known: {{app_name}}, {{link}}, {{expires_in}}, {{email}}, {{new_email}}, {{code}})"
     );
     assert!(Template::parse("x {{link")
         .unwrap_err()
