@@ -72,7 +72,6 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use code::CodeAndToken;
 #[cfg(any(test, feature = "testing"))]
 pub use params::{Action, ChallengeId, ControlParams, MAX_METADATA_BYTES, MAX_NAME_BYTES};
 pub use params::{CreateParams, LookupParams, NewChallenge};

@@ -19,6 +19,7 @@ pub mod auth;
 pub mod challenges;
 pub mod demo;
 pub mod email;
+pub mod email_code;
 pub mod error;
 pub mod extract;
 pub mod openapi;
@@ -69,6 +70,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(admin::logout_user))
         .routes(routes!(admin::audit))
+        .routes(routes!(email_code::request))
+        .routes(routes!(email_code::page, email_code::verify))
 }
 
 /// Every route of [`ops`] and [`api`], with its OpenAPI operation.
