@@ -109,7 +109,10 @@ async fn request(
     let mails = match metadata {
         Some(metadata) => vec![OutgoingMail {
             kind: MailKind::EmailCode,
-            to: user.as_ref().map_or(email.as_str(), |u| u.email.as_str()).to_owned(),
+            to: user
+                .as_ref()
+                .map_or(email.as_str(), |u| u.email.as_str())
+                .to_owned(),
             user_id: user.as_ref().map(|u| u.id.clone()),
             link: Some(LinkSpec {
                 action: ACTION_EMAIL_CODE.to_owned(),
@@ -202,8 +205,7 @@ async fn sign_up(
         .and_then(Value::as_str)
         .and_then(|s| Email::parse(s).ok())
         .filter(|e| e.normalized() == key);
-    let (true, Some(email), true) = (wanted, email, state.config.accounts.registration_open)
-    else {
+    let (true, Some(email), true) = (wanted, email, state.config.accounts.registration_open) else {
         return Err(ApiError::InvalidLinkToken);
     };
     let now = state.now();

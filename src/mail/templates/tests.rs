@@ -87,7 +87,12 @@ fn builtin_renders_are_pinned() {
             "f147011338dabcf8f84c74f8a97a37f44a80d6fb920ae046819c6bd823785302",
             "9b2469dde6294ed8856df9905ed99da2138050056f342427e6e9921bd838b813",
         ),
-        ("email_code", "", "", ""),
+        (
+            "email_code",
+            "af599924dc780f2c9db9c4c96fc5e4c51fb44c859ea3330332d4bdd2b05e8051",
+            "9f8a169378064b7aca5388c488922dece22c67d6344f605b0015c7c33930c212",
+            "2ccfa00a09bcfc94059352e58e8a9bee6f58acac17d0266885187cf8ac0e7151",
+        ),
     ];
     let hex = |text: &str| {
         let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
