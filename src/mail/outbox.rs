@@ -13,7 +13,9 @@
 //!    row);
 //! 2. for each: mint the link's token with the challenge engine (action, id
 //!    and metadata from the row's `LinkSpec`, ttl `email.link_ttl`, the
-//!    default encrypted-uuid secret), build the link from
+//!    default encrypted-uuid secret; for an email code, a number secret of
+//!    `[email_code]` length and ttl, mailed both plain and as the link's
+//!    token: `Engine::create_code_in`), build the link from
 //!    `server.public_url` — never from a request's Host header (E4) — render
 //!    the templates and hand the message to the transport;
 //! 3. sent: delete the row (`toktok_mail_total{outcome="sent"}`); transient
