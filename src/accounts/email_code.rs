@@ -19,15 +19,18 @@
 //! Verifying proves the address: an unconfirmed account becomes confirmed,
 //! and with `create_user` an address without an account gets a new,
 //! confirmed account without a password. A disabled account never signs in,
-//! whenever it was disabled. The password lockout (L3) is not consulted: an
-//! email code is not a password guess (a reset link also works for a locked
-//! account); its own guesses are bounded by `max_attempts` per code, one
-//! code per address a minute, and the per-client `login` rate limit.
+//! whenever it was disabled. A code can be guessed, so verifying one takes
+//! a sign-in attempt of the password lockout (L3) first: a wrong code is a
+//! failed sign-in, a locked account answers 429 `rate_limited` to a code
+//! from a client that is not known, and a success clears the counts. The
+//! link's token cannot be guessed and, like a reset link, works for a
+//! locked account. Each code also dies after `max_attempts` wrong guesses,
+//! and an address gets at most one code a minute.
 
 use serde_json::{json, Value};
 
 use super::email::{self, LinkTokenError};
-use super::login::Assurance;
+use super::login::{Assurance, Attempt};
 use super::signin::{finish, SignInAnswer};
 use super::{new_user_record, parse_email, RequestMeta};
 use crate::app::AppState;
@@ -136,14 +139,38 @@ pub async fn verify(
 ) -> Result<SignInAnswer, ApiError> {
     require_enabled(state)?;
     meta.limit(state, Bucket::Login).await?;
-    let lookup = match proof {
-        Proof::Code { email, code } => Lookup::Secret {
-            action: ACTION_EMAIL_CODE.to_owned(),
-            id: parse_email("email", &email)?.normalized(),
-            secret: code,
-        },
-        Proof::Token(token) => Lookup::Token(token),
+    let (lookup, attempt) = match proof {
+        Proof::Code { email, code } => {
+            let key = parse_email("email", &email)?.normalized();
+            // A code can be guessed: take a sign-in attempt first (429 while
+            // the account's lockout runs for this client), as a password does.
+            let attempt = Attempt::take(state, &key, meta).await?;
+            let lookup = Lookup::Secret {
+                action: ACTION_EMAIL_CODE.to_owned(),
+                id: key,
+                secret: code,
+            };
+            (lookup, Some(attempt))
+        }
+        Proof::Token(token) => (Lookup::Token(token), None),
     };
+    let outcome = verified(state, lookup, meta).await;
+    if let (Some(attempt), Err(e)) = (&attempt, &outcome) {
+        // Anything but a refusal (a storage error, an overload) is no
+        // guess: the attempt is given back. A refusal stays counted.
+        if !matches!(e, ApiError::InvalidLinkToken) {
+            attempt.give_back(state).await;
+        }
+    }
+    outcome
+}
+
+/// Verifies the code or token, then signs in (or up).
+async fn verified(
+    state: &AppState,
+    lookup: Lookup,
+    meta: &RequestMeta,
+) -> Result<SignInAnswer, ApiError> {
     let options = VerifyOptions {
         erase: true,
         log: false,
@@ -156,7 +183,7 @@ pub async fn verify(
         .challenges
         .verify_in(Namespace::Toktok, lookup, options, None)
         .await
-        .map_err(LinkTokenError)?;
+        .map_err(|e| ApiError::from(LinkTokenError(e)))?;
     let key = record.id;
     let user = match state.store.user_by_email_key(&key).await? {
         Some(user) => signing_in(state, user, &record.metadata, meta).await?,

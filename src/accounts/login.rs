@@ -179,7 +179,7 @@ fn login_client(state: &AppState, email_key: &str, ip: Option<IpAddr>) -> Option
 
 /// One attempt at an account's password, taken before the hash (see the
 /// module docs, "Lockout").
-struct Attempt {
+pub(super) struct Attempt {
     email_key: String,
     client: Option<LoginClient>,
     /// The account's consecutive failures with this one; `None` when the
@@ -192,7 +192,11 @@ impl Attempt {
     /// attempt is counted as a failure at once, under the count's lock:
     /// concurrent guesses, through any instance, each see the ones before
     /// them, so a burst cannot all pass a check made before any failed.
-    async fn take(state: &AppState, email_key: &str, meta: &RequestMeta) -> Result<Self, ApiError> {
+    pub(super) async fn take(
+        state: &AppState,
+        email_key: &str,
+        meta: &RequestMeta,
+    ) -> Result<Self, ApiError> {
         let client = login_client(state, email_key, meta.ip);
         let mut attempt = Attempt {
             email_key: email_key.to_owned(),
@@ -219,7 +223,7 @@ impl Attempt {
     }
 
     /// Uncounts an attempt that turned out not to be a wrong password.
-    async fn give_back(&self, state: &AppState) {
+    pub(super) async fn give_back(&self, state: &AppState) {
         if self.failures.is_none() {
             return;
         }

@@ -459,6 +459,43 @@ async fn requests_and_verifications_are_rate_limited_per_client() {
     .await;
 }
 
+#[tokio::test]
+async fn wrong_codes_count_towards_the_lockout_and_the_link_still_works() {
+    let (app, sink) =
+        app_with("[rate_limit]\nenabled = true\nper_ip_burst = 1000\nper_ip_per_minute = 1000\n")
+            .await;
+    app.signed_up("ann@example.com").await;
+    let (_, _) = code_for(&app, &sink, "ann@example.com", false).await;
+    for _ in 0..5 {
+        assert_problem(
+            by_code(&app, "ann@example.com", "x").await,
+            400,
+            "invalid_token",
+        )
+        .await;
+    }
+    // The lockout's first window (1 s) is over; a new code, one more
+    // wrong guess, and the account waits again (2 s on the test clock).
+    app.clock.advance(61);
+    let (code, token) = code_for(&app, &sink, "ann@example.com", false).await;
+    assert_problem(
+        by_code(&app, "ann@example.com", "x").await,
+        400,
+        "invalid_token",
+    )
+    .await;
+    assert_problem(
+        by_code(&app, "ann@example.com", &code).await,
+        429,
+        "rate_limited",
+    )
+    .await;
+    // The link cannot be guessed: it works for a locked account, and its
+    // success clears the counts.
+    signed_in(by_token(&app, &token).await).await;
+    assert_eq!(app.login("ann@example.com", PASSWORD).await.status(), 200);
+}
+
 /// TT-05 for email codes, as `timing.rs` measures forgot and resend: known
 /// and unknown addresses (and, second, repeats inside the minute) answer
 /// alike. A measurement, so ignored in the ordinary run:
