@@ -44,7 +44,7 @@ pub const ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(2
 /// runtime's timer sooner than an idle wait does, and right at the answer
 /// it competed with writing it; either way known addresses measurably
 /// answered at another time than unknown ones.
-async fn at_floor<F>(
+pub(super) async fn at_floor<F>(
     state: &AppState,
     started: tokio::time::Instant,
     work: F,
@@ -156,7 +156,7 @@ pub(super) async fn queue_throttled(
 /// [`MAIL_THROTTLE_SECS`]: the slots, `event` and the queued rows are one
 /// durable transaction. True when mail was queued: the caller wakes the
 /// worker ([`mail_queued`]).
-async fn queue_per_address(
+pub(super) async fn queue_per_address(
     state: &AppState,
     mails: Vec<OutgoingMail>,
     kind: MailKind,

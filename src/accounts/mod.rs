@@ -16,6 +16,7 @@ pub mod admin;
 pub mod anonymous;
 pub mod assurance;
 pub mod email;
+pub mod email_code;
 mod login;
 pub mod mfa;
 pub mod passkeys;

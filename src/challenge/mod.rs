@@ -51,6 +51,7 @@
 //! `secret.rs` draws and hashes secrets, `token.rs` seals them, `row.rs`
 //! is the stored shape shared with the store.
 
+mod code;
 mod create;
 mod engine;
 mod info;

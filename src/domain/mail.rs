@@ -24,11 +24,13 @@ pub enum MailKind {
     RegistrationAttempt,
     /// "A passkey was added to your account".
     PasskeyAddedNotice,
+    /// "Your sign-in code": a code and a link to sign in with.
+    EmailCode,
 }
 
 impl MailKind {
     /// Every kind, in declaration order.
-    pub const ALL: [MailKind; 7] = [
+    pub const ALL: [MailKind; 8] = [
         MailKind::ConfirmAccount,
         MailKind::ResetPassword,
         MailKind::ConfirmNewEmail,
@@ -36,6 +38,7 @@ impl MailKind {
         MailKind::PasswordChangedNotice,
         MailKind::RegistrationAttempt,
         MailKind::PasskeyAddedNotice,
+        MailKind::EmailCode,
     ];
 
     /// The kind named by [`MailKind::as_str`].
@@ -52,6 +55,7 @@ impl MailKind {
             MailKind::PasswordChangedNotice => "password_changed_notice",
             MailKind::RegistrationAttempt => "registration_attempt",
             MailKind::PasskeyAddedNotice => "passkey_added_notice",
+            MailKind::EmailCode => "email_code",
         }
     }
 }
@@ -64,6 +68,9 @@ pub enum LinkPath {
     ConfirmEmail,
     /// `/v1/auth/password/reset`
     ResetPassword,
+    /// `/v1/auth/email-code/verify`: the link carries a code's token; the
+    /// worker mints a code and its token (`[email_code]` ttl and length).
+    EmailCode,
 }
 
 impl LinkPath {
@@ -71,6 +78,7 @@ impl LinkPath {
         match self {
             LinkPath::ConfirmEmail => "/v1/auth/confirm-email",
             LinkPath::ResetPassword => "/v1/auth/password/reset",
+            LinkPath::EmailCode => "/v1/auth/email-code/verify",
         }
     }
 }

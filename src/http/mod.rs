@@ -19,6 +19,7 @@ pub mod auth;
 pub mod challenges;
 pub mod demo;
 pub mod email;
+pub mod email_code;
 pub mod error;
 pub mod extract;
 pub mod mfa;
@@ -78,6 +79,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(passkeys::register_options))
         .routes(routes!(passkeys::register))
         .routes(routes!(passkeys::rename, passkeys::remove))
+        .routes(routes!(email_code::request))
+        .routes(routes!(email_code::page, email_code::verify))
 }
 
 /// Every route of [`ops`] and [`api`], with its OpenAPI operation.

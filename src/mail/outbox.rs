@@ -13,7 +13,9 @@
 //!    row);
 //! 2. for each: mint the link's token with the challenge engine (action, id
 //!    and metadata from the row's `LinkSpec`, ttl `email.link_ttl`, the
-//!    default encrypted-uuid secret), build the link from
+//!    default encrypted-uuid secret; for an email code, a number secret of
+//!    `[email_code]` length and ttl, mailed both plain and as the link's
+//!    token: `Engine::create_code_in`), build the link from
 //!    `server.public_url` — never from a request's Host header (E4) — render
 //!    the templates and hand the message to the transport;
 //! 3. sent: delete the row (`toktok_mail_total{outcome="sent"}`); transient
@@ -51,8 +53,8 @@ use tracing::Instrument as _;
 
 use super::templates::{human_duration, Templates, Vars};
 use super::transport::{Letter, SendError, Transport};
-use super::{LinkSpec, OutgoingMail};
-use crate::challenge::{ChallengeError, CreateParams, Engine, Lookup, Namespace};
+use super::{LinkPath, LinkSpec, OutgoingMail};
+use crate::challenge::{ChallengeError, CreateParams, Created, Engine, Lookup, Namespace};
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -117,6 +119,8 @@ struct Inner {
     link_ttl_secs: u64,
     /// `link_ttl` in words, for `{{expires_in}}`.
     expires_in: String,
+    /// `[email_code]` ttl (seconds and in words) and length.
+    code: (u64, String, usize),
     give_up_after_secs: i64,
     lease_secs: i64,
     /// The longest one delivery may take (`smtp.timeout` twice: the relay,
@@ -158,6 +162,11 @@ impl Mailer {
                 app_name: config.email.app_name.clone(),
                 link_ttl_secs: config.email.link_ttl.as_secs(),
                 expires_in: human_duration(config.email.link_ttl),
+                code: (
+                    config.email_code.ttl.as_secs(),
+                    human_duration(config.email_code.ttl),
+                    config.email_code.length,
+                ),
                 give_up_after_secs: i64::try_from(config.email.give_up_after.as_secs())
                     .unwrap_or(i64::MAX),
                 lease_secs: MIN_LEASE_SECS.max(timeout.saturating_mul(3)),
@@ -403,9 +412,12 @@ enum Attempt {
 
 /// Mints the link (if any), renders and sends.
 async fn attempt(state: &Inner, id: &str, mail: &OutgoingMail) -> Result<Attempt, SendError> {
-    let link = match &mail.link {
-        Some(spec) => Some(mint_link(state, spec).await?),
-        None => None,
+    let (link, code) = match &mail.link {
+        Some(spec) => {
+            let (link, code) = mint_link(state, spec).await?;
+            (Some(link), code)
+        }
+        None => (None, String::new()),
     };
     // Deleting a user deletes their queued mail and link challenges in one
     // transaction. If that happened after this row was claimed, the link
@@ -425,9 +437,14 @@ async fn attempt(state: &Inner, id: &str, mail: &OutgoingMail) -> Result<Attempt
         &Vars {
             app_name: &state.app_name,
             link: link.as_deref().unwrap_or(""),
-            expires_in: &state.expires_in,
+            expires_in: if code.is_empty() {
+                &state.expires_in
+            } else {
+                &state.code.1
+            },
             email: &mail.to,
             new_email,
+            code: &code,
         },
     );
     let letter = Letter {
@@ -456,15 +473,33 @@ async fn withdraw_link(state: &Inner, mail: &OutgoingMail) {
 
 /// Creates the link's challenge, replacing any earlier one of its (action,
 /// id), and returns `{public_url}{path}?token={token}`. The token is
-/// base64url, safe in a query string as it is.
-async fn mint_link(state: &Inner, spec: &LinkSpec) -> Result<String, SendError> {
-    let mut params = CreateParams::new(&spec.action, &spec.id);
-    params.ttl = Some(json!(state.link_ttl_secs));
-    if !spec.metadata.is_null() {
-        params.metadata = Some(spec.metadata.clone());
-    }
-    let created = match state.challenges.create_in(Namespace::Toktok, params).await {
-        Ok(created) => created,
+/// base64url, safe in a query string as it is. An email-code link comes
+/// with its code (otherwise the code is empty).
+async fn mint_link(state: &Inner, spec: &LinkSpec) -> Result<(String, String), SendError> {
+    let (secret, code) = if spec.path == LinkPath::EmailCode {
+        let (ttl, _, length) = state.code;
+        let minted = state
+            .challenges
+            .create_code_in(
+                Namespace::Toktok,
+                &spec.action,
+                &spec.id,
+                ttl,
+                length,
+                spec.metadata.clone(),
+            )
+            .await;
+        match minted {
+            Ok(c) => (Ok(Some(c.token)), c.code),
+            Err(e) => (Err(e), String::new()),
+        }
+    } else {
+        let created = mint_token(state, spec).await;
+        (created.map(|c| c.secret), String::new())
+    };
+    let token = match secret {
+        Ok(secret) => secret
+            .ok_or_else(|| SendError::Permanent("the link's challenge has no secret".to_owned()))?,
         Err(ChallengeError::Invalid(fields)) => {
             let why: Vec<String> = fields
                 .iter()
@@ -481,14 +516,18 @@ async fn mint_link(state: &Inner, spec: &LinkSpec) -> Result<String, SendError> 
             )))
         }
     };
-    let token = created
-        .secret
-        .ok_or_else(|| SendError::Permanent("the link's challenge has no secret".to_owned()))?;
-    Ok(format!(
-        "{}{}?token={token}",
-        state.public_url,
-        spec.path.as_str()
-    ))
+    let link = format!("{}{}?token={token}", state.public_url, spec.path.as_str());
+    Ok((link, code))
+}
+
+/// Creates a link's challenge with the default encrypted-uuid secret.
+async fn mint_token(state: &Inner, spec: &LinkSpec) -> Result<Created, ChallengeError> {
+    let mut params = CreateParams::new(&spec.action, &spec.id);
+    params.ttl = Some(json!(state.link_ttl_secs));
+    if !spec.metadata.is_null() {
+        params.metadata = Some(spec.metadata.clone());
+    }
+    state.challenges.create_in(Namespace::Toktok, params).await
 }
 
 /// Marks a row failed, audits and counts it.

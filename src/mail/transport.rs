@@ -446,6 +446,7 @@ mod tests {
                 expires_in: "24 hours",
                 email: to,
                 new_email: "",
+                code: "",
             },
         );
         Letter {

@@ -17,6 +17,7 @@ mod cli;
 mod clock;
 mod deploy;
 mod email;
+mod email_code;
 mod embed;
 mod field_errors;
 mod helpers;

@@ -14,7 +14,7 @@
 //!
 //! with `<kind>` one of `confirm_account`, `reset_password`,
 //! `confirm_new_email`, `email_change_notice`, `password_changed_notice`,
-//! `registration_attempt`. Files are read once, at start; a missing
+//! `registration_attempt`, `email_code`. Files are read once, at start; a missing
 //! directory, an unreadable file, an unclosed `{{` or an unknown variable
 //! stops the start with a message naming the file, so a typo is found by the
 //! operator and not by a user waiting for a mail.
@@ -28,6 +28,7 @@
 //! | `{{expires_in}}` | the link's lifetime in words, e.g. `24 hours` (`email.link_ttl`) |
 //! | `{{email}}`      | the recipient's address                                |
 //! | `{{new_email}}`  | the new address of an email change; empty otherwise    |
+//! | `{{code}}`       | the sign-in code of `email_code`; empty otherwise      |
 //!
 //! In HTML bodies every value is HTML-escaped; subjects and plain text take
 //! values as they are (a subject is one line: line breaks in a value become
@@ -50,6 +51,8 @@ pub struct Vars<'a> {
     pub expires_in: &'a str,
     pub email: &'a str,
     pub new_email: &'a str,
+    /// The sign-in code of an email-code mail; empty otherwise.
+    pub code: &'a str,
 }
 
 /// A rendered message: what the transports send.
@@ -99,6 +102,7 @@ enum Var {
     ExpiresIn,
     Email,
     NewEmail,
+    Code,
 }
 
 impl Var {
@@ -109,6 +113,7 @@ impl Var {
             "expires_in" => Var::ExpiresIn,
             "email" => Var::Email,
             "new_email" => Var::NewEmail,
+            "code" => Var::Code,
             _ => return None,
         })
     }
@@ -120,6 +125,7 @@ impl Var {
             Var::ExpiresIn => vars.expires_in,
             Var::Email => vars.email,
             Var::NewEmail => vars.new_email,
+            Var::Code => vars.code,
         }
     }
 }
@@ -150,7 +156,7 @@ impl Template {
             let name = after[..close].trim();
             let var = Var::parse(name).ok_or_else(|| {
                 format!(
-                    "unknown variable {{{{{name}}}}} (known: {{{{app_name}}}}, {{{{link}}}}, {{{{expires_in}}}}, {{{{email}}}}, {{{{new_email}}}})"
+                    "unknown variable {{{{{name}}}}} (known: {{{{app_name}}}}, {{{{link}}}}, {{{{expires_in}}}}, {{{{email}}}}, {{{{new_email}}}}, {{{{code}}}})"
                 )
             })?;
             parts.push(Part::Var(var));
@@ -380,6 +386,11 @@ fn builtin(kind: MailKind) -> [&'static str; 3] {
             include_str!("builtin/passkey_added_notice.subject"),
             include_str!("builtin/passkey_added_notice.txt"),
             include_str!("builtin/passkey_added_notice.html"),
+        ],
+        MailKind::EmailCode => [
+            include_str!("builtin/email_code.subject"),
+            include_str!("builtin/email_code.txt"),
+            include_str!("builtin/email_code.html"),
         ],
     }
 }

@@ -7,6 +7,7 @@ fn vars<'a>() -> Vars<'a> {
         expires_in: "24 hours",
         email: "ann@example.com",
         new_email: "new@example.com",
+        code: "123456",
     }
 }
 
@@ -25,6 +26,7 @@ fn every_builtin_kind_renders_its_link_and_names() {
                 | MailKind::ResetPassword
                 | MailKind::ConfirmNewEmail
                 | MailKind::PasswordChangedNotice
+                | MailKind::EmailCode
         );
         assert_eq!(r.text.contains(vars().link), has_link, "{kind:?}");
         assert_eq!(r.html.contains(vars().link), has_link, "{kind:?}");
@@ -48,7 +50,7 @@ fn every_builtin_kind_renders_its_link_and_names() {
 /// built-ins moving from code to files changed no mail.
 #[test]
 fn builtin_renders_are_pinned() {
-    const PINNED: [(&str, &str, &str, &str); 7] = [
+    const PINNED: [(&str, &str, &str, &str); 8] = [
         (
             "confirm_account",
             "dfb8cadd65018c42f6a40e5f2c422eb9db1daeb8abd241dcd00ce22bb44bac6f",
@@ -91,6 +93,12 @@ fn builtin_renders_are_pinned() {
             "172acbec34aff814c3d4b5ff87546f5f658551c46d5c030790a5c7146e500d0b",
             "d4998aa8a098670f8c5c8ff52a65ef39729536b9a409b007c5c3859e159103d3",
         ),
+        (
+            "email_code",
+            "af599924dc780f2c9db9c4c96fc5e4c51fb44c859ea3330332d4bdd2b05e8051",
+            "9f8a169378064b7aca5388c488922dece22c67d6344f605b0015c7c33930c212",
+            "2ccfa00a09bcfc94059352e58e8a9bee6f58acac17d0266885187cf8ac0e7151",
+        ),
     ];
     let hex = |text: &str| {
         let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
@@ -107,6 +115,7 @@ fn builtin_renders_are_pinned() {
         expires_in: "24 hours",
         email: "ann+\"o'k\"@example.com",
         new_email: "new&<b>@example.com",
+        code: "0123<4>",
     };
     let mut got = Vec::new();
     for kind in MailKind::ALL {
@@ -160,7 +169,7 @@ fn parse_variables_with_spaces_and_literal_braces() {
     );
     assert_eq!(
         Template::parse("x {{nope}}").unwrap_err(),
-        "unknown variable {{nope}} (known: {{app_name}}, {{link}}, {{expires_in}}, {{email}}, {{new_email}})"
+        "unknown variable {{nope}} (known: {{app_name}}, {{link}}, {{expires_in}}, {{email}}, {{new_email}}, {{code}})"
     );
     assert!(Template::parse("x {{link")
         .unwrap_err()
