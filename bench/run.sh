@@ -479,6 +479,9 @@ if [ "$OUT" != - ]; then
     # The PostgreSQL section (bench/run.sh --postgres) survives this rewrite.
     PG_SECTION=""
     [ -f "$OUT" ] && PG_SECTION=$(sed -n '/^<!-- postgres:begin -->$/,/^<!-- postgres:end -->$/p' "$OUT")
+    # So does the sign-in section (bench/factors.sh).
+    FACTORS_SECTION=""
+    [ -f "$OUT" ] && FACTORS_SECTION=$(sed -n '/^<!-- factors:begin -->$/,/^<!-- factors:end -->$/p' "$OUT")
     {
         echo "# Benchmarks"
         echo
@@ -529,6 +532,10 @@ if [ "$OUT" != - ]; then
         if [ -n "$PG_SECTION" ]; then
             echo
             printf '%s\n' "$PG_SECTION"
+        fi
+        if [ -n "$FACTORS_SECTION" ]; then
+            echo
+            printf '%s\n' "$FACTORS_SECTION"
         fi
     } >"$OUT"
     say "wrote $OUT"

@@ -148,9 +148,9 @@ impl Authenticator {
         }
     }
 
-    /// For the relying party of a running app.
-    pub fn for_app(app: &crate::helpers::TestApp) -> Authenticator {
-        let config = &app.state.config;
+    /// For the relying party `config` describes (a running app's
+    /// `app.state.config`).
+    pub fn for_config(config: &toktok::Config) -> Authenticator {
         let rp_id = config.webauthn.rp_id(config);
         let origin = config.webauthn.origins(config).remove(0);
         Authenticator::new(&rp_id, &origin)

@@ -16,7 +16,7 @@ use crate::passkeys::{claims, register};
 /// A user with a password and a device-bound passkey; its authenticator.
 async fn with_passkey(app: &TestApp, email: &str) -> Authenticator {
     let t = app.signed_up(email).await;
-    let mut authn = Authenticator::for_app(app);
+    let mut authn = Authenticator::for_config(&app.state.config);
     register(app, &t.access, &mut authn).await;
     authn
 }

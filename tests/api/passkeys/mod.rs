@@ -81,7 +81,7 @@ pub(super) async fn sign_in(app: &TestApp, authn: &mut Authenticator) -> reqwest
 /// session signed in with it.
 pub(super) async fn with_passkey(app: &TestApp, email: &str) -> (Authenticator, Value, Tokens) {
     let t = app.signed_up(email).await;
-    let mut authn = Authenticator::for_app(app);
+    let mut authn = Authenticator::for_config(&app.state.config);
     let view = register(app, &t.access, &mut authn).await;
     let res = sign_in(app, &mut authn).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -126,7 +126,7 @@ async fn registration_options_are_what_a_browser_parses() {
     assert_eq!(options["excludeCredentials"], json!([]));
     assert!(!options.to_string().contains("null"));
     // With a passkey, the next options exclude it.
-    let mut authn = Authenticator::for_app(&app);
+    let mut authn = Authenticator::for_config(&app.state.config);
     let view = register(&app, &t.access, &mut authn).await;
     let session = sign_in(&app, &mut authn)
         .await
@@ -154,7 +154,7 @@ async fn registration_options_are_what_a_browser_parses() {
 async fn registering_stores_the_passkey_audits_and_mails() {
     let app = spawn_app().await;
     let t = app.signed_up("reg@example.com").await;
-    let mut authn = Authenticator::for_app(&app).synced();
+    let mut authn = Authenticator::for_config(&app.state.config).synced();
     let view = register(&app, &t.access, &mut authn).await;
     assert_eq!(view["backed_up"], true);
     assert_eq!(view["last_used_at"], Value::Null);
@@ -191,7 +191,7 @@ async fn a_registration_flow_is_one_use_and_the_users_own() {
     let app = spawn_app().await;
     let a = app.signed_up("flow-a@example.com").await;
     let b = app.signed_up("flow-b@example.com").await;
-    let mut authn = Authenticator::for_app(&app);
+    let mut authn = Authenticator::for_config(&app.state.config);
     let body: Value = post_auth(&app, "/v1/users/me/passkeys/options", &a.access, json!({}))
         .await
         .json()
@@ -255,7 +255,7 @@ async fn discoverable_sign_in_with_user_verification_is_aal_2() {
 async fn without_user_verification_a_passkey_is_aal_1_and_synced_ones_are_swk() {
     let app = spawn_app().await;
     let t = app.signed_up("nouv@example.com").await;
-    let mut authn = Authenticator::for_app(&app).synced();
+    let mut authn = Authenticator::for_config(&app.state.config).synced();
     authn.uv = false;
     register(&app, &t.access, &mut authn).await;
     let res = sign_in(&app, &mut authn).await;
@@ -399,7 +399,7 @@ async fn backup_eligibility_cannot_change() {
     assert_eq!(sign_in(&app, &mut authn).await.status(), StatusCode::OK);
     // The backed-up state may change, and is stored.
     let t = app.signed_up("bs@example.com").await;
-    let mut synced = Authenticator::for_app(&app).synced();
+    let mut synced = Authenticator::for_config(&app.state.config).synced();
     synced.bs = false;
     let view = register(&app, &t.access, &mut synced).await;
     assert_eq!(view["backed_up"], false);
@@ -420,7 +420,7 @@ async fn unknown_credentials_handles_and_disabled_users_are_one_answer() {
     let app = spawn_app().await;
     let (mut authn, _, _) = with_passkey(&app, "one@example.com").await;
     // A credential the server never saw.
-    let mut stranger = Authenticator::for_app(&app);
+    let mut stranger = Authenticator::for_config(&app.state.config);
     let options = json!({ "challenge": "AAAA", "user": { "id": "AQID" } });
     stranger.create(&options);
     assert_problem(
