@@ -16,6 +16,7 @@ pub mod admin;
 pub mod anonymous;
 pub mod assurance;
 pub mod email;
+pub mod factors;
 mod login;
 pub mod passkeys;
 mod profile;

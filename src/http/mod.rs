@@ -24,6 +24,7 @@ pub mod extract;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
+pub mod totp;
 pub mod users;
 
 /// The operational routes: probes, keys, the document, the demo page.
@@ -69,6 +70,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(admin::logout_user))
         .routes(routes!(admin::audit))
+        .routes(routes!(totp::factors))
+        .routes(routes!(totp::begin, totp::disable))
+        .routes(routes!(totp::confirm))
+        .routes(routes!(totp::recovery_codes))
 }
 
 /// Every route of [`ops`] and [`api`], with its OpenAPI operation.

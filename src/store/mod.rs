@@ -23,6 +23,7 @@ mod migrations;
 pub mod postgres;
 pub(crate) mod records;
 pub mod sqlite;
+mod totp;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub use records::{
 };
 pub use sqlite::migrations::{schema_version, SCHEMA_VERSION};
 pub use sqlite::Db;
+pub use totp::{Confirmation, FactorsRow, PasskeySummary, TotpRow};
 
 /// The failed-sign-in types at the path they had before `records.rs`.
 pub mod lockout {

@@ -376,6 +376,11 @@ fn builtin(kind: MailKind) -> [&'static str; 3] {
             include_str!("builtin/registration_attempt.txt"),
             include_str!("builtin/registration_attempt.html"),
         ],
+        MailKind::TotpDisabledNotice => [
+            include_str!("builtin/totp_disabled_notice.subject"),
+            include_str!("builtin/totp_disabled_notice.txt"),
+            include_str!("builtin/totp_disabled_notice.html"),
+        ],
     }
 }
 

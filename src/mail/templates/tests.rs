@@ -48,7 +48,7 @@ fn every_builtin_kind_renders_its_link_and_names() {
 /// built-ins moving from code to files changed no mail.
 #[test]
 fn builtin_renders_are_pinned() {
-    const PINNED: [(&str, &str, &str, &str); 6] = [
+    const PINNED: [(&str, &str, &str, &str); 7] = [
         (
             "confirm_account",
             "dfb8cadd65018c42f6a40e5f2c422eb9db1daeb8abd241dcd00ce22bb44bac6f",
@@ -84,6 +84,12 @@ fn builtin_renders_are_pinned() {
             "806d0b20e5b95f59da4cc6815354fb0ece228369cf0d480ad21b4e7f6fc4d34b",
             "f147011338dabcf8f84c74f8a97a37f44a80d6fb920ae046819c6bd823785302",
             "9b2469dde6294ed8856df9905ed99da2138050056f342427e6e9921bd838b813",
+        ),
+        (
+            "totp_disabled_notice",
+            "09771ad384efbdf0d6349578650e518d281aa6a37c4dff7532da12d3c37d4a64",
+            "5d2126044e11009e8b91bf56f0cb4d656d878264828616681a3c96a97e4f9acd",
+            "999422c7f59731b9f29a333758a67e12362bc67f2fcab9b26b3c772f9f7d4f94",
         ),
     ];
     let hex = |text: &str| {
