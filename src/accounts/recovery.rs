@@ -134,10 +134,26 @@ mod tests {
     #[test]
     fn input_is_normalised() {
         let want = normalise("ab1c0-defgh").unwrap();
-        for typed in ["AB1C0-DEFGH", "ab1c0defgh", " ab1c0 defgh ", "abLcO-defgh", "abic0defgh"] {
-            assert_eq!(normalise(typed).as_deref(), Some(want.as_str()), "{typed:?}");
+        for typed in [
+            "AB1C0-DEFGH",
+            "ab1c0defgh",
+            " ab1c0 defgh ",
+            "abLcO-defgh",
+            "abic0defgh",
+        ] {
+            assert_eq!(
+                normalise(typed).as_deref(),
+                Some(want.as_str()),
+                "{typed:?}"
+            );
         }
-        for junk in ["", "ab1c0-defg", "ab1c0-defghj", "ab1c0-defgu", "ab1c0-defgé"] {
+        for junk in [
+            "",
+            "ab1c0-defg",
+            "ab1c0-defghj",
+            "ab1c0-defgu",
+            "ab1c0-defgé",
+        ] {
             assert_eq!(normalise(junk), None, "{junk:?}");
         }
     }

@@ -183,7 +183,12 @@ pub async fn confirm(
     let totp = generator(&row.secret, "", "")?;
     let step = match matching_step(&totp, code, now) {
         Some(step) if step > row.last_step => step,
-        _ => return Err(ApiError::field("code", "is not the current code of this secret")),
+        _ => {
+            return Err(ApiError::field(
+                "code",
+                "is not the current code of this secret",
+            ))
+        }
     };
     let (codes, hashes) = recovery::new_set()?;
     let events = vec![

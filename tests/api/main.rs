@@ -40,4 +40,5 @@ mod sessions;
 mod smtp;
 mod timing;
 mod token_shapes;
+mod totp;
 mod users;
