@@ -36,7 +36,7 @@ pub use records::{
 };
 pub use sqlite::migrations::{schema_version, SCHEMA_VERSION};
 pub use sqlite::Db;
-pub use totp::{Confirmation, FactorsRow, PasskeySummary, TotpRow};
+pub use totp::Confirmation;
 
 /// The failed-sign-in types at the path they had before `records.rs`.
 pub mod lockout {
