@@ -543,3 +543,38 @@ async fn with_totp_off_its_routes_are_404_feature_disabled() {
     }
     json_ok(app.get_auth("/v1/users/me/factors", &t.access).await).await;
 }
+
+#[tokio::test]
+async fn of_concurrent_confirms_of_one_code_exactly_one_succeeds() {
+    let app = spawn_app().await;
+    let t = app.signed_up("jo@example.com").await;
+    let step = mid_step(&app);
+    let begun = json_ok(call(&app, Method::POST, "/v1/users/me/totp", &t.access, None).await).await;
+    let c = code(begun["secret"].as_str().unwrap(), step);
+    let body = json!({ "code": c });
+    let tasks: Vec<_> = (0..6)
+        .map(|_| {
+            let req = app
+                .client
+                .post(app.url("/v1/users/me/totp/confirm"))
+                .bearer_auth(&t.access)
+                .json(&body);
+            tokio::spawn(async move { req.send().await.unwrap().status().as_u16() })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    // A loser finds TOTP on (409), or its session read before the winner
+    // raised it next to a factor read after (403): never a second set.
+    assert!(
+        statuses.iter().all(|s| [200, 403, 409].contains(s)),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        app.sql_count("SELECT count(*) FROM recovery_codes").await,
+        10
+    );
+    assert_eq!(audits(&app, "totp.enabled").await, 1);
+}
