@@ -152,7 +152,8 @@ where
     let deadline = start + duration;
     let mut tasks = Vec::new();
     for _ in 0..in_flight {
-        let (op, latencies, failed, next) = (op.clone(), latencies.clone(), failed.clone(), next.clone());
+        let (op, latencies, failed, next) =
+            (op.clone(), latencies.clone(), failed.clone(), next.clone());
         tasks.push(tokio::spawn(async move {
             while Instant::now() < deadline {
                 let i = next.fetch_add(1, Ordering::Relaxed);
@@ -224,7 +225,10 @@ impl Client {
             .send()
             .await
             .unwrap();
-        (res.status().as_u16(), res.json().await.unwrap_or(Value::Null))
+        (
+            res.status().as_u16(),
+            res.json().await.unwrap_or(Value::Null),
+        )
     }
 }
 
@@ -294,7 +298,11 @@ async fn totp_user(c: &Client, n: usize) -> (String, String, u64) {
         let secret = v["secret"].as_str().unwrap().to_owned();
         let step = now_step();
         let (status, v) = c
-            .post("/v1/users/me/totp/confirm", Some(&token), json!({ "code": totp(&secret, step) }))
+            .post(
+                "/v1/users/me/totp/confirm",
+                Some(&token),
+                json!({ "code": totp(&secret, step) }),
+            )
             .await;
         assert_eq!(status, 200, "totp confirm: {v}");
         let (_, me) = c.http_get_me(&token).await;
@@ -312,7 +320,9 @@ async fn passkey(c: Arc<Client>, a: &Args) {
     let mut keys = Vec::new();
     for n in 0..a.users {
         let token = c.user(n).await;
-        let (status, v) = c.post("/v1/users/me/passkeys/options", Some(&token), json!({})).await;
+        let (status, v) = c
+            .post("/v1/users/me/passkeys/options", Some(&token), json!({}))
+            .await;
         assert_eq!(status, 200, "passkey options: {v}");
         let mut auth = authenticator::Authenticator::new(&rp_id, &origin);
         let credential = auth.create(&v["options"]);
@@ -363,7 +373,10 @@ fn main() {
             .pool_max_idle_per_host(a.in_flight)
             .build()
             .unwrap();
-        let c = Arc::new(Client { http, url: a.url.clone() });
+        let c = Arc::new(Client {
+            http,
+            url: a.url.clone(),
+        });
         match a.workload.as_str() {
             "password" => password(c, &a).await,
             "passkey" => passkey(c, &a).await,

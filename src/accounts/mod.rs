@@ -17,6 +17,7 @@ pub mod anonymous;
 pub mod assurance;
 pub mod email;
 pub mod email_code;
+pub mod factors;
 mod login;
 pub mod mfa;
 pub mod passkeys;

@@ -26,11 +26,13 @@ pub enum MailKind {
     PasskeyAddedNotice,
     /// "Your sign-in code": a code and a link to sign in with.
     EmailCode,
+    /// "TOTP was turned off on your account".
+    TotpDisabledNotice,
 }
 
 impl MailKind {
     /// Every kind, in declaration order.
-    pub const ALL: [MailKind; 8] = [
+    pub const ALL: [MailKind; 9] = [
         MailKind::ConfirmAccount,
         MailKind::ResetPassword,
         MailKind::ConfirmNewEmail,
@@ -39,6 +41,7 @@ impl MailKind {
         MailKind::RegistrationAttempt,
         MailKind::PasskeyAddedNotice,
         MailKind::EmailCode,
+        MailKind::TotpDisabledNotice,
     ];
 
     /// The kind named by [`MailKind::as_str`].
@@ -56,6 +59,7 @@ impl MailKind {
             MailKind::RegistrationAttempt => "registration_attempt",
             MailKind::PasskeyAddedNotice => "passkey_added_notice",
             MailKind::EmailCode => "email_code",
+            MailKind::TotpDisabledNotice => "totp_disabled_notice",
         }
     }
 }

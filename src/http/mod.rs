@@ -27,6 +27,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod passkeys;
+pub mod totp;
 pub mod users;
 
 /// The operational routes: probes, keys, the document, the demo page.
@@ -81,6 +82,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(passkeys::rename, passkeys::remove))
         .routes(routes!(email_code::request))
         .routes(routes!(email_code::page, email_code::verify))
+        .routes(routes!(totp::factors))
+        .routes(routes!(totp::begin, totp::disable))
+        .routes(routes!(totp::confirm))
+        .routes(routes!(totp::recovery_codes))
 }
 
 /// Every route of [`ops`] and [`api`], with its OpenAPI operation.

@@ -25,6 +25,7 @@ mod passkeys;
 pub mod postgres;
 pub(crate) mod records;
 pub mod sqlite;
+mod totp;
 
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ pub use records::{
 };
 pub use sqlite::migrations::{schema_version, SCHEMA_VERSION};
 pub use sqlite::Db;
+pub use totp::Confirmation;
 
 /// The failed-sign-in types at the path they had before `records.rs`.
 pub mod lockout {

@@ -44,4 +44,5 @@ mod sessions;
 mod smtp;
 mod timing;
 mod token_shapes;
+mod totp;
 mod users;

@@ -392,6 +392,11 @@ fn builtin(kind: MailKind) -> [&'static str; 3] {
             include_str!("builtin/email_code.txt"),
             include_str!("builtin/email_code.html"),
         ],
+        MailKind::TotpDisabledNotice => [
+            include_str!("builtin/totp_disabled_notice.subject"),
+            include_str!("builtin/totp_disabled_notice.txt"),
+            include_str!("builtin/totp_disabled_notice.html"),
+        ],
     }
 }
 

@@ -50,7 +50,7 @@ fn every_builtin_kind_renders_its_link_and_names() {
 /// built-ins moving from code to files changed no mail.
 #[test]
 fn builtin_renders_are_pinned() {
-    const PINNED: [(&str, &str, &str, &str); 8] = [
+    const PINNED: [(&str, &str, &str, &str); 9] = [
         (
             "confirm_account",
             "dfb8cadd65018c42f6a40e5f2c422eb9db1daeb8abd241dcd00ce22bb44bac6f",
@@ -98,6 +98,12 @@ fn builtin_renders_are_pinned() {
             "af599924dc780f2c9db9c4c96fc5e4c51fb44c859ea3330332d4bdd2b05e8051",
             "9f8a169378064b7aca5388c488922dece22c67d6344f605b0015c7c33930c212",
             "2ccfa00a09bcfc94059352e58e8a9bee6f58acac17d0266885187cf8ac0e7151",
+        ),
+        (
+            "totp_disabled_notice",
+            "09771ad384efbdf0d6349578650e518d281aa6a37c4dff7532da12d3c37d4a64",
+            "5d2126044e11009e8b91bf56f0cb4d656d878264828616681a3c96a97e4f9acd",
+            "999422c7f59731b9f29a333758a67e12362bc67f2fcab9b26b3c772f9f7d4f94",
         ),
     ];
     let hex = |text: &str| {
