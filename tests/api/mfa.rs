@@ -357,3 +357,105 @@ async fn without_a_second_factor_login_signs_in_as_before() {
     assert_eq!(c["amr"], json!(["pwd"]));
     assert!(t.body.get("mfa_required").is_none());
 }
+
+/// A user with TOTP: its secret, the step its confirmation used, and its
+/// recovery codes.
+async fn with_totp(app: &TestApp, email: &str) -> (String, i64, Vec<String>) {
+    let t = app.signed_up(email).await;
+    crate::totp::enrol(app, &t.access).await
+}
+
+async fn answer(app: &TestApp, token: &Value, field: &str, code: &str) -> reqwest::Response {
+    app.post("/v1/auth/mfa", json!({ "mfa_token": token, field: code }))
+        .await
+}
+
+#[tokio::test]
+async fn a_totp_code_finishes_the_step_once_and_never_again() {
+    let app = spawn_app().await;
+    let (secret, step, _) = with_totp(&app, "ada@example.com").await;
+    let body = mfa_required(&app, "ada@example.com").await;
+    assert_eq!(body["factors"], json!(["totp", "recovery_code"]));
+    // The confirmation used this step's code: replaying it is refused.
+    let used = crate::totp::code(&secret, step);
+    let res = answer(&app, &body["mfa_token"], "totp", &used).await;
+    assert_problem(res, 401, "invalid_credentials").await;
+    // The next step's code (one step of drift) signs in, at aal 2.
+    let next = crate::totp::code(&secret, step + 1);
+    let res = answer(&app, &body["mfa_token"], "totp", &next).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let tokens: Value = res.json().await.unwrap();
+    let c = claims(tokens["access_token"].as_str().unwrap());
+    assert_eq!(
+        (c["aal"].clone(), c["amr"].clone()),
+        (json!(2), json!(["pwd", "otp"]))
+    );
+    // Within its window, the same code never works again, on a new step.
+    let body = mfa_required(&app, "ada@example.com").await;
+    let res = answer(&app, &body["mfa_token"], "totp", &next).await;
+    assert_problem(res, 401, "invalid_credentials").await;
+}
+
+#[tokio::test]
+async fn a_recovery_code_finishes_the_step_once() {
+    let app = spawn_app().await;
+    let (_, _, codes) = with_totp(&app, "ada@example.com").await;
+    let body = mfa_required(&app, "ada@example.com").await;
+    let res = answer(&app, &body["mfa_token"], "recovery_code", &codes[0]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let tokens: Value = res.json().await.unwrap();
+    let sid = claims(tokens["access_token"].as_str().unwrap())["sid"].clone();
+    let factor = app
+        .sql(&format!(
+            "SELECT factor FROM sessions WHERE id = '{}'",
+            sid.as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(factor[0][0], "recovery_code");
+    let body = mfa_required(&app, "ada@example.com").await;
+    let res = answer(&app, &body["mfa_token"], "recovery_code", &codes[0]).await;
+    assert_problem(res, 401, "invalid_credentials").await;
+    let res = answer(&app, &body["mfa_token"], "recovery_code", &codes[1]).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn wrong_totp_codes_lock_the_account_like_wrong_passwords() {
+    let app = spawn_app_with("[rate_limit]\nenabled = true\nper_ip_burst = 100000\n").await;
+    let (secret, step, _) = with_totp(&app, "ada@example.com").await;
+    // Three wrong passwords, then two wrong codes: five failures.
+    for _ in 0..3 {
+        let res = app
+            .login("ada@example.com", "not the password at all")
+            .await;
+        assert_problem(res, 401, "invalid_credentials").await;
+    }
+    let body = mfa_required(&app, "ada@example.com").await;
+    for _ in 0..2 {
+        let res = answer(&app, &body["mfa_token"], "totp", "000000").await;
+        assert_problem(res, 401, "invalid_credentials").await;
+    }
+    // Locked: the right code waits too.
+    let right = crate::totp::code(&secret, step + 1);
+    let res = answer(&app, &body["mfa_token"], "totp", &right).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+    let locked = app
+        .sql_count("SELECT count(*) FROM audit_events WHERE kind = 'login.locked'")
+        .await;
+    assert_eq!(locked, 1);
+    app.clock.advance(1);
+    let res = answer(&app, &body["mfa_token"], "totp", &right).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn an_mfa_token_is_not_a_token_anywhere_else() {
+    let app = spawn_app().await;
+    with_totp(&app, "ada@example.com").await;
+    let body = mfa_required(&app, "ada@example.com").await;
+    let token = body["mfa_token"].as_str().unwrap();
+    let res = app.get_auth("/v1/users/me", token).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = app.refresh(token).await;
+    assert_problem(res, 401, "invalid_token").await;
+}

@@ -43,7 +43,7 @@ fn hotp(key: &[u8], step: u64, digits: u32) -> String {
 }
 
 /// The 6-digit code of `secret` (base32) for `step`.
-fn code(secret: &str, step: i64) -> String {
+pub(crate) fn code(secret: &str, step: i64) -> String {
     hotp(&base32(secret), u64::try_from(step).unwrap(), 6)
 }
 
@@ -97,7 +97,7 @@ fn mid_step(app: &TestApp) -> i64 {
 
 /// Enrols and confirms TOTP with the session `access`; returns the secret,
 /// the step its first code used, and the recovery codes.
-async fn enrol(app: &TestApp, access: &str) -> (String, i64, Vec<String>) {
+pub(crate) async fn enrol(app: &TestApp, access: &str) -> (String, i64, Vec<String>) {
     let step = mid_step(app);
     let body = json_ok(call(app, Method::POST, "/v1/users/me/totp", access, None).await).await;
     let secret = body["secret"].as_str().unwrap().to_owned();
