@@ -22,17 +22,20 @@ pub enum MailKind {
     PasswordChangedNotice,
     /// "Someone tried to register with your address" (L1).
     RegistrationAttempt,
+    /// "An administrator removed your second factors".
+    FactorsResetNotice,
 }
 
 impl MailKind {
     /// Every kind, in declaration order.
-    pub const ALL: [MailKind; 6] = [
+    pub const ALL: [MailKind; 7] = [
         MailKind::ConfirmAccount,
         MailKind::ResetPassword,
         MailKind::ConfirmNewEmail,
         MailKind::EmailChangeNotice,
         MailKind::PasswordChangedNotice,
         MailKind::RegistrationAttempt,
+        MailKind::FactorsResetNotice,
     ];
 
     /// The kind named by [`MailKind::as_str`].
@@ -48,6 +51,7 @@ impl MailKind {
             MailKind::EmailChangeNotice => "email_change_notice",
             MailKind::PasswordChangedNotice => "password_changed_notice",
             MailKind::RegistrationAttempt => "registration_attempt",
+            MailKind::FactorsResetNotice => "factors_reset_notice",
         }
     }
 }

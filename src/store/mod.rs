@@ -14,6 +14,7 @@
 //! feature's `cfg` appears where the backend is chosen (here) and nowhere
 //! in the methods.
 
+mod assurance;
 mod backend;
 mod cache;
 mod dispatch;
@@ -26,6 +27,7 @@ pub mod sqlite;
 
 use std::sync::Arc;
 
+pub use assurance::Reauthentication;
 #[cfg(any(test, feature = "testing"))]
 pub use records::OutboxRow;
 pub use records::{

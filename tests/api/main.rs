@@ -9,6 +9,7 @@ mod admin;
 mod anonymous;
 mod api_keys;
 mod architecture;
+mod assurance;
 mod audit;
 mod bad_input;
 mod challenges;
