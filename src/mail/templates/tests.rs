@@ -48,7 +48,7 @@ fn every_builtin_kind_renders_its_link_and_names() {
 /// built-ins moving from code to files changed no mail.
 #[test]
 fn builtin_renders_are_pinned() {
-    const PINNED: [(&str, &str, &str, &str); 6] = [
+    const PINNED: [(&str, &str, &str, &str); 7] = [
         (
             "confirm_account",
             "dfb8cadd65018c42f6a40e5f2c422eb9db1daeb8abd241dcd00ce22bb44bac6f",
@@ -84,6 +84,12 @@ fn builtin_renders_are_pinned() {
             "806d0b20e5b95f59da4cc6815354fb0ece228369cf0d480ad21b4e7f6fc4d34b",
             "f147011338dabcf8f84c74f8a97a37f44a80d6fb920ae046819c6bd823785302",
             "9b2469dde6294ed8856df9905ed99da2138050056f342427e6e9921bd838b813",
+        ),
+        (
+            "factors_reset_notice",
+            "04fde3b2a9d65a9fd48719852a0e74a2525f2e13dd556eb6c1e3cd0fdf0637fe",
+            "4a7bafa0fd1680f422d5d59e0739a98e885d79aee7fb86cf34826b787caccef8",
+            "ba59f8ce2d9f0778a75852f6589319850977e864bdb8262fe9ef607525b9c98e",
         ),
     ];
     let hex = |text: &str| {
