@@ -28,7 +28,7 @@ pub async fn require_recent(state: &AppState, who: &Authenticated) -> Result<(),
 /// a role listed in `mfa.required_roles`.
 pub fn second_factor_required(state: &AppState, user: &UserRecord) -> bool {
     let mfa = &state.config.mfa;
-    mfa.required || mfa.required_roles.iter().any(|role| *role == user.role)
+    mfa.required || mfa.required_roles.contains(&user.role)
 }
 
 /// Whether `who`'s session may only enrol a second factor (and look at

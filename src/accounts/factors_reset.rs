@@ -25,17 +25,9 @@ pub async fn reset_factors(
         .await?
         .ok_or(ApiError::NotFound)?;
     let now = state.now();
-    let factors = state.store.factor_summary(&user.id).await?;
-    let mut event = meta.event(
-        now,
-        "factors.reset",
-        Some(&user.id),
-        json!({
-            "totp": factors.totp,
-            "passkeys": factors.passkeys,
-            "recovery_codes": factors.recovery_codes,
-        }),
-    );
+    // Its detail (what was removed) is written by the store, in the
+    // transaction that removes it.
+    let mut event = meta.event(now, "factors.reset", Some(&user.id), json!({}));
     event.actor = Some(actor.to_owned());
     let mails = email::if_email_on(
         state,

@@ -161,22 +161,21 @@ async fn record(
     };
     let detail = json!({ "session": change.session_id, "method": method, "aal": change.aal });
     let event = meta.event(now, "reauthenticated", Some(&who.user.id), detail);
-    if !state
+    let refresh_hash = change.refresh_hash.clone();
+    let stored = state
         .store
-        .reauthenticate_session(change.clone(), event)
+        .reauthenticate_session(change, event)
         .await?
-    {
-        return Err(ApiError::InvalidToken);
-    }
+        .ok_or(ApiError::InvalidToken)?;
     let mut session = who.session.clone();
-    session.prev_refresh_hash = Some(std::mem::take(&mut session.refresh_hash));
-    session.refresh_hash = change.refresh_hash;
+    session.prev_refresh_hash = Some(std::mem::replace(&mut session.refresh_hash, refresh_hash));
     session.rotated_at_ms = now_ms;
     session.last_used_at = now;
-    session.auth_time = now;
-    session.amr = change.amr;
-    session.aal = change.aal;
-    session.factor = change.factor;
+    session.expires_at = stored.expires_at;
+    session.auth_time = stored.auth_time;
+    session.amr = stored.amr;
+    session.aal = stored.aal;
+    session.factor = stored.factor;
     tokens::token_response(state, &who.user, &session, &secret, now)
 }
 

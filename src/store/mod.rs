@@ -27,7 +27,7 @@ pub mod sqlite;
 
 use std::sync::Arc;
 
-pub use assurance::Reauthentication;
+pub use assurance::{Reauthentication, StoredAssurance};
 #[cfg(any(test, feature = "testing"))]
 pub use records::OutboxRow;
 pub use records::{

@@ -523,12 +523,15 @@ async fn the_session_cache_sees_a_reauthentication_at_once() {
         user_agent: None,
         detail: json!({}),
     };
-    assert!(app
+    let stored = app
         .state
         .store
         .reauthenticate_session(change, event)
         .await
-        .unwrap());
+        .unwrap()
+        .expect("the session is live");
+    assert_eq!(stored.auth_time, app.state.now());
+    assert_eq!(stored.amr, ["otp"]);
     let res = app
         .request(
             Method::DELETE,
