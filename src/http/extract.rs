@@ -8,10 +8,13 @@
 //!   serde would keep the last silently), and for nesting deeper than
 //!   [`MAX_JSON_DEPTH`] (valid JSON that serde_json's recursion limit would
 //!   have called malformed).
-//! - [`Auth`]: a valid access token whose session is live, else 401.
+//! - [`Auth`]: a valid access token whose session is live, else 401; 403
+//!   for a session that may only enrol a second factor
+//!   (`accounts::assurance::enrolment_only`) on any other route.
 //! - [`ChallengeService`]: an API key with scope `challenges` (401 without a
 //!   live key, 403 without the scope).
-//! - [`Admin`]: an API key with scope `admin` or a user with role `admin`.
+//! - [`Admin`]: an API key with scope `admin` or a user with role `admin`
+//!   (whose session is not restricted to enrolling).
 //! - [`Sealed`]: a JSON body that may come encrypted (JWE); the client's
 //!   per-IP decrypt token is taken before any RSA work.
 //! - [`Meta`]: the client's address (honouring `X-Forwarded-For` only from
