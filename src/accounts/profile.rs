@@ -40,6 +40,7 @@ pub async fn update_profile(
         .ok_or(ApiError::InvalidToken)?;
     Ok(UserView::from(&user))
 }
+
 /// Checks that the signed-in user is who they say before a sensitive
 /// change (email change, account delete): their current `password` when
 /// the account has one (403 `wrong_password`, counted like a login; 422
@@ -69,11 +70,12 @@ pub async fn change_password(
     new: String,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
-    if current.is_none() && who.user.password_hash.is_some() {
-        return Err(ApiError::field("current_password", "is required"));
-    }
-    if current.is_none() {
-        require_recent(state, who).await?;
+    match &current {
+        None if who.user.password_hash.is_some() => {
+            return Err(ApiError::field("current_password", "is required"));
+        }
+        None => require_recent(state, who).await?,
+        Some(_) => {}
     }
     let email = Email::parse(&who.user.email).ok();
     state.policy.check(&new, email.as_ref())?;
