@@ -195,6 +195,45 @@ async fn a_stale_passwordless_session_cannot_set_a_password() {
 }
 
 #[tokio::test]
+async fn a_reauthentication_makes_a_stale_session_recent_again() {
+    let app = spawn_app().await;
+    let t = app.signed_up("again@example.com").await;
+    app.clock.advance(WINDOW + 1);
+    let res = reauth(&app, &t.access, json!({ "password": PASSWORD })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let fresh = Tokens::from(res.json::<Value>().await.unwrap());
+    // The password goes afterwards (as if it had never been), so the
+    // request below is judged by recent authentication alone. The write
+    // above moved the cache's generation on: the row is read afresh.
+    app.sql(&format!(
+        "UPDATE users SET password_hash = NULL WHERE id = '{}'",
+        sub(&t.access)
+    ))
+    .await;
+    // The old access token names the same session: recent too.
+    let res = set_password(&app, &t.access, json!({ "new_password": NEW_PASSWORD })).await;
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get_auth("/v1/users/me", &fresh.access).await.status(),
+        StatusCode::OK
+    );
+    app.clock.advance(WINDOW + 1);
+    let res = app
+        .request(
+            Method::DELETE,
+            "/v1/users/me",
+            Some(&fresh.access),
+            Some(json!({ "password": NEW_PASSWORD })),
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::NO_CONTENT,
+        "a password account still uses it"
+    );
+}
+
+#[tokio::test]
 async fn a_fresh_passwordless_session_sets_its_first_password() {
     let app = spawn_app().await;
     let t = app.signed_up("first@example.com").await;
