@@ -415,6 +415,18 @@ async fn a_user_who_must_have_a_second_factor_gets_a_session_that_can_only_enrol
             "{method} {path}: {detail}"
         );
     }
+    // The enrolment routes are let through (whatever they then answer:
+    // before the factors' branches land, they are not routed at all).
+    for (method, path) in [
+        (Method::GET, "/v1/users/me/factors"),
+        (Method::POST, "/v1/users/me/passkeys/options"),
+        (Method::POST, "/v1/auth/reauthenticate/passkey-options"),
+    ] {
+        let res = app
+            .request(method.clone(), path, Some(&t.access), Some(json!({})))
+            .await;
+        assert_ne!(res.status(), StatusCode::FORBIDDEN, "{method} {path}");
+    }
     // Reauthenticating is allowed, and with a password alone still aal 1.
     let res = reauth(&app, &t.access, json!({ "password": PASSWORD })).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -977,4 +989,23 @@ async fn wrong_reauthentication_codes_count_towards_the_lockout() {
     assert_eq!(failures.map(|(n, _)| n), Some(5));
     let res = reauth(&app, &t.access, json!({ "totp": code })).await;
     assert_problem(res, 429, "rate_limited").await;
+}
+
+#[tokio::test]
+async fn enrolling_and_reauthenticating_with_totp_lifts_the_restriction() {
+    let app = spawn_app_with("[mfa]\nrequired = true\n").await;
+    let t = app.signed_up("lift@example.com").await;
+    let Some((secret, _)) = enrol_totp(&app, &t.access).await else {
+        return;
+    };
+    let res = app.get_auth("/v1/users/me/factors", &t.access).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    app.clock.advance(30);
+    let code = totp_at(&secret, app.state.now());
+    let res = reauth(&app, &t.access, json!({ "totp": code })).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let strong = Tokens::from(res.json::<Value>().await.unwrap());
+    assert_eq!(claims(&strong.access)["aal"], 2);
+    let res = app.get_auth("/v1/users/me/sessions", &strong.access).await;
+    assert_eq!(res.status(), StatusCode::OK);
 }
