@@ -90,3 +90,38 @@ async fn without_passkeys_there_are_no_reauthentication_options() {
         .await;
     assert!(res.status().is_client_error(), "{}", res.status());
 }
+
+/// `mfa.required`: the restricted session registers a passkey, then
+/// reauthenticates with it, and is restricted no more.
+#[tokio::test]
+async fn a_restricted_session_enrols_a_passkey_and_lifts_the_restriction() {
+    let app = crate::helpers::spawn_app_with("[mfa]\nrequired = true\n").await;
+    let t = app.signed_up("pk-must@example.com").await;
+    let res = app.get_auth("/v1/users/me/sessions", &t.access).await;
+    assert_problem(res, 403, "forbidden").await;
+    let mut authn = Authenticator::for_app(&app);
+    crate::passkeys::register(&app, &t.access, &mut authn).await;
+    let res = app
+        .request(
+            Method::POST,
+            "/v1/auth/reauthenticate/passkey-options",
+            Some(&t.access),
+            None,
+        )
+        .await;
+    let body: Value = res.json().await.unwrap();
+    let credential = authn.get(&body["options"]);
+    let answer = json!({ "flow_id": body["flow_id"], "credential": credential });
+    let res = app
+        .request(
+            Method::POST,
+            "/v1/auth/reauthenticate",
+            Some(&t.access),
+            Some(answer),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let raised = Tokens::from(res.json::<Value>().await.unwrap());
+    let res = app.get_auth("/v1/users/me/sessions", &raised.access).await;
+    assert_eq!(res.status(), StatusCode::OK);
+}
