@@ -17,7 +17,7 @@ fn claims(token: &str) -> Value {
 async fn a_passkey_reauthentication_raises_the_session_and_is_bound_to_it() {
     let app = spawn_app().await;
     let t = app.signed_up("pk-re@example.com").await;
-    let mut authn = Authenticator::for_app(&app);
+    let mut authn = Authenticator::for_config(&app.state.config);
     let view = crate::passkeys::register(&app, &t.access, &mut authn).await;
     let id = view["id"].as_str().unwrap().to_owned();
 
@@ -99,7 +99,7 @@ async fn a_restricted_session_enrols_a_passkey_and_lifts_the_restriction() {
     let t = app.signed_up("pk-must@example.com").await;
     let res = app.get_auth("/v1/users/me/sessions", &t.access).await;
     assert_problem(res, 403, "forbidden").await;
-    let mut authn = Authenticator::for_app(&app);
+    let mut authn = Authenticator::for_config(&app.state.config);
     crate::passkeys::register(&app, &t.access, &mut authn).await;
     let res = app
         .request(
