@@ -70,6 +70,11 @@ pub enum ApiError {
     ControlMismatch,
     #[error("sign in again (POST /v1/auth/reauthenticate) with a second factor if you have one")]
     ReauthenticationRequired,
+    /// A session of a user who must use a second factor (`mfa.required`,
+    /// `mfa.required_roles`) below `aal` 2, on a route other than the
+    /// enrolment ones: 403 `forbidden`, with this detail.
+    #[error("this account must use a second factor: until this session has one, only enrolment answers; enrol TOTP (POST /v1/users/me/totp) or a passkey (POST /v1/users/me/passkeys/options) if you have none, then POST /v1/auth/reauthenticate with it")]
+    SecondFactorRequired,
     // 404
     #[error("not found")]
     NotFound,

@@ -5,6 +5,7 @@
 use super::Authenticated;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::store::UserRecord;
 
 /// Refuses (403 `reauthentication_required`) a session too old or too weak
 /// for an (R) endpoint.
@@ -21,4 +22,24 @@ pub async fn require_recent(state: &AppState, who: &Authenticated) -> Result<(),
         return Err(ApiError::ReauthenticationRequired);
     }
     Ok(())
+}
+
+/// Whether `user` must sign in with a second factor: `mfa.required`, or
+/// a role listed in `mfa.required_roles`.
+pub fn second_factor_required(state: &AppState, user: &UserRecord) -> bool {
+    let mfa = &state.config.mfa;
+    mfa.required || mfa.required_roles.contains(&user.role)
+}
+
+/// Whether `who`'s session may only enrol a second factor (and look at
+/// the user, sign out, reauthenticate): a user who must have a second
+/// factor, in a session below `aal` 2. Until the user has one, that is
+/// every session they get; once they have one, signing in asks for it and
+/// reauthenticating with it raises this session.
+///
+/// Decided from the stored user and session (read with the token check,
+/// usually from the session cache) and the config: no store query, so
+/// every authenticated request can ask.
+pub fn enrolment_only(state: &AppState, who: &Authenticated) -> bool {
+    who.session.aal < 2 && second_factor_required(state, &who.user)
 }

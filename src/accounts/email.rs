@@ -14,7 +14,7 @@
 
 use serde_json::json;
 
-use super::{parse_email, verify_current_password, Authenticated, RequestMeta, UserView};
+use super::{parse_email, Authenticated, RequestMeta, UserView};
 use crate::app::AppState;
 use crate::challenge::{ChallengeError, Control, Lookup, Namespace, VerifyOptions};
 use crate::config::EmailMode;
@@ -385,12 +385,12 @@ pub async fn request_email_change(
     state: &AppState,
     who: &Authenticated,
     new_email: &str,
-    password: String,
+    password: Option<String>,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
     require_email(state)?;
     let new_email = parse_email("new_email", new_email)?;
-    verify_current_password(state, who, password, meta).await?;
+    super::confirm_identity(state, who, password, "password", meta).await?;
     let key = new_email.normalized();
     if key == crate::domain::email::email_key(&who.user.email) {
         return Err(ApiError::field("new_email", "is already your address"));

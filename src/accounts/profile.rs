@@ -1,9 +1,12 @@
 //! Changes a signed-in user makes to their own account: profile,
 //! password, delete. The sensitive ones check the current password first
-//! ([`super::verify_current_password`], counted like a login).
+//! ([`super::verify_current_password`], counted like a login); an account
+//! without a password (signed up by passkey or email code) proves a recent
+//! sign-in instead ([`confirm_identity`]).
 
 use serde_json::json;
 
+use super::assurance::require_recent;
 use super::{
     collect, email, parse_metadata, parse_name, verify_current_password, Authenticated,
     RequestMeta, UserView,
@@ -37,16 +40,48 @@ pub async fn update_profile(
         .ok_or(ApiError::InvalidToken)?;
     Ok(UserView::from(&user))
 }
+
+/// Checks that the signed-in user is who they say before a sensitive
+/// change (email change, account delete): their current `password` when
+/// the account has one (403 `wrong_password`, counted like a login; 422
+/// when it is missing); without a password, a recent sign-in, as the (R)
+/// endpoints ask (403 `reauthentication_required`).
+pub async fn confirm_identity(
+    state: &AppState,
+    who: &Authenticated,
+    password: Option<String>,
+    field: &str,
+    meta: &RequestMeta,
+) -> Result<(), ApiError> {
+    match password {
+        Some(password) => verify_current_password(state, who, password, meta).await,
+        None if who.user.password_hash.is_some() => Err(ApiError::field(field, "is required")),
+        None => require_recent(state, who).await,
+    }
+}
+
+/// `POST /v1/users/me/password`: with `current`, a change checked against
+/// the current password; without, the first password of an account that
+/// has none, under recent authentication (R).
 pub async fn change_password(
     state: &AppState,
     who: &Authenticated,
-    current: String,
+    current: Option<String>,
     new: String,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
+    match &current {
+        None if who.user.password_hash.is_some() => {
+            return Err(ApiError::field("current_password", "is required"));
+        }
+        None => require_recent(state, who).await?,
+        Some(_) => {}
+    }
     let email = Email::parse(&who.user.email).ok();
     state.policy.check(&new, email.as_ref())?;
-    verify_current_password(state, who, current, meta).await?;
+    if let Some(current) = current {
+        verify_current_password(state, who, current, meta).await?;
+    }
     let phc = state.hasher.hash(new).await?;
     let now = state.now();
     let event = meta.event(now, "password.changed", Some(&who.user.id), json!({}));
@@ -72,10 +107,10 @@ pub async fn change_password(
 pub async fn delete_account(
     state: &AppState,
     who: &Authenticated,
-    password: String,
+    password: Option<String>,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
-    verify_current_password(state, who, password, meta).await?;
+    confirm_identity(state, who, password, "password", meta).await?;
     let now = state.now();
     let event = meta.event(
         now,

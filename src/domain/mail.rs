@@ -28,11 +28,13 @@ pub enum MailKind {
     EmailCode,
     /// "TOTP was turned off on your account".
     TotpDisabledNotice,
+    /// "An administrator removed your second factors".
+    FactorsResetNotice,
 }
 
 impl MailKind {
     /// Every kind, in declaration order.
-    pub const ALL: [MailKind; 9] = [
+    pub const ALL: [MailKind; 10] = [
         MailKind::ConfirmAccount,
         MailKind::ResetPassword,
         MailKind::ConfirmNewEmail,
@@ -42,6 +44,7 @@ impl MailKind {
         MailKind::PasskeyAddedNotice,
         MailKind::EmailCode,
         MailKind::TotpDisabledNotice,
+        MailKind::FactorsResetNotice,
     ];
 
     /// The kind named by [`MailKind::as_str`].
@@ -60,6 +63,7 @@ impl MailKind {
             MailKind::PasskeyAddedNotice => "passkey_added_notice",
             MailKind::EmailCode => "email_code",
             MailKind::TotpDisabledNotice => "totp_disabled_notice",
+            MailKind::FactorsResetNotice => "factors_reset_notice",
         }
     }
 }

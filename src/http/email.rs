@@ -253,7 +253,10 @@ pub async fn reset(
 pub struct ChangeEmailBody {
     #[schema(format = Email, min_length = 1)]
     pub new_email: String,
-    pub password: String,
+    /// The current password; an account without one leaves it out and
+    /// needs a recent sign-in instead (403 `reauthentication_required`).
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 #[utoipa::path(post, path = "/v1/users/me/email", tag = "users",

@@ -90,7 +90,7 @@ impl ApiError {
                 "invalid_credentials",
                 "Invalid credentials",
             ),
-            Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            Forbidden | SecondFactorRequired => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             EmailNotConfirmed => (
                 StatusCode::FORBIDDEN,
                 "email_not_confirmed",

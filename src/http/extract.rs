@@ -8,10 +8,13 @@
 //!   serde would keep the last silently), and for nesting deeper than
 //!   [`MAX_JSON_DEPTH`] (valid JSON that serde_json's recursion limit would
 //!   have called malformed).
-//! - [`Auth`]: a valid access token whose session is live, else 401.
+//! - [`Auth`]: a valid access token whose session is live, else 401; 403
+//!   for a session that may only enrol a second factor
+//!   (`accounts::assurance::enrolment_only`) on any other route.
 //! - [`ChallengeService`]: an API key with scope `challenges` (401 without a
 //!   live key, 403 without the scope).
-//! - [`Admin`]: an API key with scope `admin` or a user with role `admin`.
+//! - [`Admin`]: an API key with scope `admin` or a user with role `admin`
+//!   (whose session is not restricted to enrolling).
 //! - [`Sealed`]: a JSON body that may come encrypted (JWE); the client's
 //!   per-IP decrypt token is taken before any RSA work.
 //! - [`Meta`]: the client's address (honouring `X-Forwarded-For` only from
@@ -19,7 +22,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
@@ -519,8 +522,40 @@ impl FromRequestParts<AppState> for Auth {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let who = accounts::authenticate(state, token).await?;
+        if accounts::assurance::enrolment_only(state, &who) && !enrolment_route(parts) {
+            return Err(ApiError::SecondFactorRequired);
+        }
         Ok(Auth(who))
     }
+}
+
+/// The routes a session restricted to enrolling a second factor may call
+/// (`accounts::assurance::enrolment_only`): who am I, which factors, the
+/// TOTP and passkey enrolment, signing out, and reauthenticating (which
+/// lifts the restriction once a second factor is used).
+const ENROLMENT_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/users/me"),
+    ("GET", "/v1/users/me/factors"),
+    ("POST", "/v1/users/me/totp"),
+    ("POST", "/v1/users/me/totp/confirm"),
+    ("POST", "/v1/users/me/passkeys/options"),
+    ("POST", "/v1/users/me/passkeys"),
+    ("POST", "/v1/auth/logout"),
+    ("POST", "/v1/auth/logout-all"),
+    ("POST", "/v1/auth/reauthenticate"),
+    ("POST", "/v1/auth/reauthenticate/passkey-options"),
+];
+
+/// Whether the request is for one of [`ENROLMENT_ROUTES`], by the route
+/// that matched it (the path as sent only when no route matched).
+fn enrolment_route(parts: &Parts) -> bool {
+    let path = parts
+        .extensions
+        .get::<MatchedPath>()
+        .map_or(parts.uri.path(), MatchedPath::as_str);
+    ENROLMENT_ROUTES
+        .iter()
+        .any(|(method, route)| parts.method.as_str() == *method && path == *route)
 }
 
 /// A trusted service holding an API key with scope `challenges`.
@@ -567,6 +602,9 @@ impl FromRequestParts<AppState> for Admin {
         let who = accounts::authenticate(state, token).await?;
         if who.user.role != "admin" {
             return Err(ApiError::Forbidden);
+        }
+        if accounts::assurance::enrolment_only(state, &who) {
+            return Err(ApiError::SecondFactorRequired);
         }
         Ok(Admin(format!("user:{}", who.user.id)))
     }

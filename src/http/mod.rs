@@ -15,6 +15,8 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 
 pub mod admin;
+pub mod admin_factors;
+pub mod assurance;
 pub mod auth;
 pub mod challenges;
 pub mod demo;
@@ -86,6 +88,9 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(totp::begin, totp::disable))
         .routes(routes!(totp::confirm))
         .routes(routes!(totp::recovery_codes))
+        .routes(routes!(assurance::reauthenticate))
+        .routes(routes!(assurance::reauthenticate_passkey_options))
+        .routes(routes!(admin_factors::reset_user_factors))
 }
 
 /// Every route of [`ops`] and [`api`], with its OpenAPI operation.

@@ -112,6 +112,34 @@ pub struct Settings {
     email: EmailSettings,
     password: PasswordSettings,
     registration_open: bool,
+    totp: Enabled,
+    passkeys: PasskeySettings,
+    email_code: Enabled,
+    mfa: MfaSettings,
+}
+
+/// A feature that can be on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Enabled {
+    enabled: bool,
+}
+
+/// Passkeys (WebAuthn): on, and the relying party id they are bound to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PasskeySettings {
+    enabled: bool,
+    /// `navigator.credentials` ceremonies must run on this host or a
+    /// subdomain of it.
+    #[schema(example = "auth.example.com")]
+    rp_id: String,
+}
+
+/// Second factors.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MfaSettings {
+    /// Every user must enrol a second factor (`mfa.required`; users with a
+    /// role in `mfa.required_roles` must too, whatever this says).
+    required: bool,
 }
 
 /// A feature that can be on, and required.
@@ -156,6 +184,19 @@ pub async fn settings(State(state): State<AppState>) -> Json<Settings> {
             max_length: c.password.max_length,
         },
         registration_open: c.accounts.registration_open,
+        totp: Enabled {
+            enabled: c.totp.enabled,
+        },
+        passkeys: PasskeySettings {
+            enabled: c.webauthn.enabled,
+            rp_id: c.webauthn.rp_id(c),
+        },
+        email_code: Enabled {
+            enabled: c.email_code.enabled,
+        },
+        mfa: MfaSettings {
+            required: c.mfa.required,
+        },
     })
 }
 

@@ -57,14 +57,21 @@ pub async fn patch_me(
 #[schema(example = json!({ "current_password": "correct horse battery staple",
                            "new_password": "a new and longer passphrase" }))]
 pub struct ChangePasswordBody {
-    pub current_password: String,
+    /// Required when the account has a password. An account without one
+    /// (signed up by passkey or email code) leaves it out and sets its
+    /// first password under recent authentication (R).
+    #[serde(default)]
+    pub current_password: Option<String>,
     pub new_password: String,
 }
 
 #[utoipa::path(post, path = "/v1/users/me/password", tag = "users", summary = "Change the password (E)",
     security(("bearer_jwt" = [])),
     request_body(content((ChangePasswordBody = "application/json"), (Jwe = "application/jose"))),
-    responses((status = 204, description = "Password changed; other sessions ended.")))]
+    responses(
+        (status = 204, description = "Password changed; other sessions ended."),
+        (status = 403, description = "`wrong_password`; `reauthentication_required` (no password yet, (R))"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn change_password(
     State(state): State<AppState>,
@@ -87,13 +94,19 @@ pub async fn change_password(
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({ "password": "correct horse battery staple" }))]
 pub struct DeleteMeBody {
-    pub password: String,
+    /// Required when the account has a password; an account without one
+    /// leaves it out and needs a recent sign-in instead.
+    #[serde(default)]
+    pub password: Option<String>,
 }
 
 #[utoipa::path(delete, path = "/v1/users/me", tag = "users", summary = "Delete the account (E)",
     security(("bearer_jwt" = [])),
     request_body(content((DeleteMeBody = "application/json"), (Jwe = "application/jose"))),
-    responses((status = 204, description = "Account deleted.")))]
+    responses(
+        (status = 204, description = "Account deleted."),
+        (status = 403, description = "`wrong_password`; `reauthentication_required` (no password, stale sign-in)"),
+    ))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_me(
     State(state): State<AppState>,

@@ -14,6 +14,7 @@
 //! feature's `cfg` appears where the backend is chosen (here) and nowhere
 //! in the methods.
 
+mod assurance;
 mod backend;
 mod cache;
 mod dispatch;
@@ -29,6 +30,7 @@ mod totp;
 
 use std::sync::Arc;
 
+pub use assurance::{Reauthentication, StoredAssurance};
 pub use mfa::{MfaFlow, MFA_MAX_FAILURES};
 pub use passkeys::{PasskeyRow, PasskeyUse, Removal};
 #[cfg(any(test, feature = "testing"))]

@@ -178,11 +178,15 @@ fn with_database(url: &str, name: &str) -> String {
 }
 
 /// The settings every test starts from; `extra` TOML is appended.
+/// Admins need no second factor here (`mfa.required_roles` defaults to
+/// `["admin"]`): tests that sign admins in with a password alone predate
+/// it; tests/api/assurance.rs sets it back.
 pub fn test_config(dir: &std::path::Path, extra: &str) -> Config {
     let outbox = dir.join("outbox");
     let toml = format!(
         "{}[password]\npbkdf2_iterations = {TEST_ITERATIONS}\n\
-         [rate_limit]\nenabled = false\n[email]\noutbox_dir = {:?}\n{extra}",
+         [rate_limit]\nenabled = false\n[mfa]\nrequired_roles = []\n\
+         [email]\noutbox_dir = {:?}\n{extra}",
         database_toml(dir),
         outbox.to_string_lossy()
     );

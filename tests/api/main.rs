@@ -9,6 +9,8 @@ mod admin;
 mod anonymous;
 mod api_keys;
 mod architecture;
+mod assurance;
+mod assurance_passkey;
 mod audit;
 mod authenticator;
 mod bad_input;

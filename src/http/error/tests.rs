@@ -38,6 +38,7 @@ fn variant(e: &ApiError) -> &'static str {
         RegistrationClosed => "RegistrationClosed",
         ControlMismatch => "ControlMismatch",
         ReauthenticationRequired => "ReauthenticationRequired",
+        SecondFactorRequired => "SecondFactorRequired",
         Conflict(_) => "Conflict",
         NotFound => "NotFound",
         FeatureDisabled => "FeatureDisabled",
@@ -151,6 +152,10 @@ async fn every_variant_answers_as_pinned() {
             r#"403 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:reauthentication_required","title":"Reauthentication required","status":403,"code":"reauthentication_required","detail":"sign in again (POST /v1/auth/reauthenticate) with a second factor if you have one"}"#,
         ),
         (
+            SecondFactorRequired,
+            r#"403 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:forbidden","title":"Forbidden","status":403,"code":"forbidden","detail":"this account must use a second factor: until this session has one, only enrolment answers; enrol TOTP (POST /v1/users/me/totp) or a passkey (POST /v1/users/me/passkeys/options) if you have none, then POST /v1/auth/reauthenticate with it"}"#,
+        ),
+        (
             Conflict("this is the last way to sign in to the account".into()),
             r#"409 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:conflict","title":"Conflict","status":409,"code":"conflict","detail":"this is the last way to sign in to the account"}"#,
         ),
@@ -220,7 +225,7 @@ async fn every_variant_answers_as_pinned() {
         assert_eq!(render(error).await, expected, "{name}");
         seen.insert(name);
     }
-    assert_eq!(seen.len(), 32, "one row per variant");
+    assert_eq!(seen.len(), 33, "one row per variant");
 }
 
 #[test]

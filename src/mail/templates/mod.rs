@@ -14,10 +14,11 @@
 //!
 //! with `<kind>` one of `confirm_account`, `reset_password`,
 //! `confirm_new_email`, `email_change_notice`, `password_changed_notice`,
-//! `registration_attempt`, `email_code`. Files are read once, at start; a missing
-//! directory, an unreadable file, an unclosed `{{` or an unknown variable
-//! stops the start with a message naming the file, so a typo is found by the
-//! operator and not by a user waiting for a mail.
+//! `registration_attempt`, `email_code`, `passkey_added_notice`,
+//! `totp_disabled_notice`, `factors_reset_notice`. Files are read once, at
+//! start; a missing directory, an unreadable file, an unclosed `{{` or an
+//! unknown variable stops the start with a message naming the file, so a
+//! typo is found by the operator and not by a user waiting for a mail.
 //!
 //! Variables, written `{{name}}` (spaces inside the braces allowed):
 //!
@@ -396,6 +397,11 @@ fn builtin(kind: MailKind) -> [&'static str; 3] {
             include_str!("builtin/totp_disabled_notice.subject"),
             include_str!("builtin/totp_disabled_notice.txt"),
             include_str!("builtin/totp_disabled_notice.html"),
+        ],
+        MailKind::FactorsResetNotice => [
+            include_str!("builtin/factors_reset_notice.subject"),
+            include_str!("builtin/factors_reset_notice.txt"),
+            include_str!("builtin/factors_reset_notice.html"),
         ],
     }
 }

@@ -50,7 +50,7 @@ fn every_builtin_kind_renders_its_link_and_names() {
 /// built-ins moving from code to files changed no mail.
 #[test]
 fn builtin_renders_are_pinned() {
-    const PINNED: [(&str, &str, &str, &str); 9] = [
+    const PINNED: [(&str, &str, &str, &str); 10] = [
         (
             "confirm_account",
             "dfb8cadd65018c42f6a40e5f2c422eb9db1daeb8abd241dcd00ce22bb44bac6f",
@@ -104,6 +104,12 @@ fn builtin_renders_are_pinned() {
             "09771ad384efbdf0d6349578650e518d281aa6a37c4dff7532da12d3c37d4a64",
             "5d2126044e11009e8b91bf56f0cb4d656d878264828616681a3c96a97e4f9acd",
             "999422c7f59731b9f29a333758a67e12362bc67f2fcab9b26b3c772f9f7d4f94",
+        ),
+        (
+            "factors_reset_notice",
+            "04fde3b2a9d65a9fd48719852a0e74a2525f2e13dd556eb6c1e3cd0fdf0637fe",
+            "4a7bafa0fd1680f422d5d59e0739a98e885d79aee7fb86cf34826b787caccef8",
+            "ba59f8ce2d9f0778a75852f6589319850977e864bdb8262fe9ef607525b9c98e",
         ),
     ];
     let hex = |text: &str| {
