@@ -47,7 +47,7 @@ use crate::error::{ApiError, FieldError};
 use crate::ratelimit::Bucket;
 use crate::store::{AuditEvent, SessionRecord, UserRecord};
 
-pub use login::{login, verify_current_password, Assurance, KNOWN_CLIENT_SECS};
+pub use login::{login, verify_current_password, KNOWN_CLIENT_SECS};
 pub use profile::{change_password, confirm_identity, delete_account, update_profile};
 pub use refresh::refresh;
 use register::new_user_record;

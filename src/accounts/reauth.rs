@@ -102,8 +102,20 @@ pub async fn reauthenticate(
             if proof.user_verified {
                 methods.push(AMR_USER);
             }
-            let factor = format!("passkey:{}", proof.passkey_id);
-            second_factor(&who.session.amr, &methods, factor)
+            // Without user verification a passkey is one factor: with a
+            // password or code behind the session it is the second, alone
+            // (a session signed in with that passkey) it stays `aal` 1.
+            let other = who.session.amr.iter().any(|m| m == "pwd" || m == "otp");
+            if proof.user_verified || other {
+                let factor = format!("passkey:{}", proof.passkey_id);
+                second_factor(&who.session.amr, &methods, factor)
+            } else {
+                Assurance {
+                    amr: methods.iter().map(|m| (*m).to_owned()).collect(),
+                    aal: 1,
+                    factor: None,
+                }
+            }
         }
     };
     record(state, who, assurance, method, meta).await

@@ -37,6 +37,7 @@ pub const CEREMONY_SECS: u64 = 300;
 #[derive(Debug, Clone)]
 pub struct Webauthn {
     core: WebauthnCore,
+    #[cfg_attr(not(any(test, feature = "testing")), allow(dead_code))]
     rp_id: String,
 }
 
@@ -84,6 +85,7 @@ impl Webauthn {
         Ok(Some(Webauthn { core, rp_id }))
     }
 
+    #[cfg(any(test, feature = "testing"))]
     pub fn rp_id(&self) -> &str {
         &self.rp_id
     }

@@ -1277,3 +1277,31 @@ fn the_config_parser_never_panics() {
         )
         .unwrap();
 }
+
+#[test]
+fn an_ip_address_as_relying_party_is_warned_about_except_loopback() {
+    let c = parse("[server]\npublic_url = \"https://192.0.2.7\"").unwrap();
+    assert!(
+        c.warnings()
+            .iter()
+            .any(|w| w.starts_with("webauthn.rp_id is the IP address 192.0.2.7")),
+        "{:?}",
+        c.warnings()
+    );
+    let rp = |c: &Config| {
+        c.warnings()
+            .into_iter()
+            .filter(|w| w.starts_with("webauthn"))
+            .count()
+    };
+    let c = parse("[server]\npublic_url = \"https://auth.example.com\"").unwrap();
+    assert_eq!(rp(&c), 0);
+    let c =
+        parse("[server]\npublic_url = \"https://192.0.2.7\"\n[webauthn]\nenabled = false").unwrap();
+    assert_eq!(rp(&c), 0);
+    assert_eq!(
+        rp(&Config::default()),
+        0,
+        "loopback: the development default"
+    );
+}

@@ -22,6 +22,21 @@ impl Config {
                 self.password.pbkdf2_iterations
             ));
         }
+        if self.webauthn.enabled {
+            let rp_id = self.webauthn.rp_id(self);
+            let bare = rp_id.trim_start_matches('[').trim_end_matches(']');
+            // Loopback is the development default (docs/sign-in.md says to
+            // open http://localhost:<port> to try passkeys); elsewhere an
+            // address is a deployment whose passkeys can never work.
+            if bare
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+            {
+                out.push(format!(
+                    "webauthn.rp_id is the IP address {rp_id}: browsers run passkey ceremonies only on a host name; set server.public_url (or webauthn.rp_id) to one"
+                ));
+            }
+        }
         if !self.jwt.secret.is_empty() && self.jwt.algorithm != Algorithm::HS256 {
             out.push(format!(
                 "jwt.secret is set but jwt.algorithm is {}; the secret is ignored",

@@ -30,8 +30,8 @@ mod totp;
 
 use std::sync::Arc;
 
-pub use assurance::{Reauthentication, StoredAssurance};
-pub use mfa::{MfaFlow, MFA_MAX_FAILURES};
+pub use assurance::Reauthentication;
+pub use mfa::MfaFlow;
 pub use passkeys::{PasskeyRow, PasskeyUse, Removal};
 #[cfg(any(test, feature = "testing"))]
 pub use records::OutboxRow;

@@ -33,6 +33,10 @@ const TABLES: &[(&str, bool)] = &[
     ("login_failures_by_client", false),
     ("sign_in_clients", false),
     ("mail_address_slots", false),
+    ("totp_factors", false),
+    ("recovery_codes", false),
+    ("passkeys", true),
+    ("mfa_flows", false),
 ];
 
 /// Copies the SQLite database `sqlite` (already migrated to this binary's
