@@ -102,7 +102,7 @@ async function pageLog(page) {
 // The page's last log line, for failure details.
 async function lastLog(page) {
   const lines = await pageLog(page);
-  return lines.slice(-3).join(" | ");
+  return lines.slice(-6).join(" | ");
 }
 
 // Waits for the page to show a signed-in session; its {aal, amr}.
@@ -148,9 +148,11 @@ async function screenshot(demo, selector, name) {
 // A DevTools virtual authenticator: a platform authenticator with
 // discoverable credentials, verifying the user or not. Without user
 // verification it is modelled as an authenticator that cannot verify
-// (hasUserVerification false, like a security key without a PIN): one that
-// can but whose check fails (isUserVerified false alone) makes Chromium
-// refuse the whole ceremony with NotAllowedError, since toktok prefers UV.
+// (hasUserVerification false): one that can but whose check fails
+// (isUserVerified false alone) makes Chromium refuse every ceremony with
+// NotAllowedError, since toktok prefers UV. (Chromium 156 also refuses a
+// discoverable request on one that cannot verify, and any ceremony on a
+// usb/nfc/hybrid one without UV, whatever the server says.)
 async function authenticator(demo, isUserVerified) {
   const cdp = await demo.context.newCDPSession(demo.page);
   await cdp.send("WebAuthn.enable", { enableUI: false });
@@ -174,8 +176,6 @@ async function addPasskey(demo, name) {
     new URL(r.url()).pathname === "/v1/users/me/passkeys", { timeout: STEP_MS });
   await page.click("#passkey-add");
   await added;
-  await page.waitForFunction((n) => document.getElementById("factor-list").textContent.includes(n),
-    name, { timeout: STEP_MS });
 }
 
 function tokenOf(a) {
@@ -204,6 +204,9 @@ try {
     const { credentials } = await auth.cdp.send("WebAuthn.getCredentials", { authenticatorId: auth.authenticatorId });
     check("passkey with UV: the authenticator holds one discoverable credential",
       credentials.length === 1 && credentials[0].isResidentCredential, JSON.stringify(credentials.map((c) => c.isResidentCredential)));
+    await a.page.waitForFunction(() => document.getElementById("factor-list").textContent.includes("e2e key"),
+      null, { timeout: STEP_MS });
+    check("passkey with UV: the factors list (GET /v1/users/me/factors) shows the new passkey", true);
     await screenshot(a, "#security", "security-passkey");
   });
   await part(a, "usernameless sign-in", async () => {
@@ -247,63 +250,53 @@ try {
   check("passkey with UV: no CSP violations or script errors", a.problems.length === 0, a.problems.join(" | "));
   await a.context.close();
 
-  // 2. An authenticator that does not verify the user: the passkey alone
-  //    is one factor (aal 1); an (R) call then asks to reauthenticate.
+  // 2. An authenticator that cannot verify the user (hasUserVerification
+  //    false). Chromium itself refuses a usernameless (discoverable) request
+  //    on it, so no session may come of it; as a second factor after the
+  //    password (credentials listed) it works and gives aal 2.
   const b = await openDemo(browser, "passkey without UV");
-  await authenticator(b, false);
+  const authB = await authenticator(b, false);
   await part(b, "register, add, sign in", async () => {
-    const who = await register(b.page);
-    b.who = who;
+    b.who = await register(b.page);
     await addPasskey(b, "no-uv key");
+    const added = await answer(b, "POST", "/v1/users/me/passkeys");
+    const { credentials } = await authB.cdp.send("WebAuthn.getCredentials", { authenticatorId: authB.authenticatorId });
+    check("passkey without UV: registered (201), the authenticator holds a discoverable credential",
+      added?.status === 201 && credentials.length === 1 && credentials[0].isResidentCredential,
+      `${added?.status} ${JSON.stringify(credentials.map((c) => c.isResidentCredential))}`);
     await signOut(b.page);
     await b.page.click("#passkey-signin");
-    const res = await (async () => {
-      for (let i = 0; i < STEP_MS / 100; i++) {
-        const r = await answer(b, "POST", "/v1/auth/passkey");
-        if (r && r.text !== null) return r;
-        await sleep(100);
-      }
-      return null;
-    })();
+    await b.page.waitForFunction(() => /passkey sign-in failed|POST \/v1\/auth\/passkey →/.test(
+      document.getElementById("log").textContent), null, { timeout: STEP_MS });
+    const res = await answer(b, "POST", "/v1/auth/passkey");
     const c = tokenOf(res);
-    check("passkey without UV: usernameless sign-in gives aal 1, no \"user\" in amr",
-      res?.status === 200 && c?.aal === 1 && !c.amr.includes("user"),
-      `${res?.status} ${c ? JSON.stringify({ amr: c.amr, aal: c.aal }) : res?.text?.slice(0, 200)}`);
-    await signedIn(b.page);
+    check("passkey without UV: usernameless sign-in gives no aal 2 session (aal 1, or refused)",
+      !c || (c.aal === 1 && !c.amr.includes("user")),
+      res ? `${res.status} ${c ? JSON.stringify({ amr: c.amr, aal: c.aal }) : res.text?.slice(0, 200)}`
+          : "Chromium refused the ceremony (NotAllowedError) before any request");
   });
-  await part(b, "reauthentication", async () => {
-    // The session is aal 1 and the user has a passkey: TOTP enrolment (R)
-    // answers 403 reauthentication_required; the page asks.
-    await b.page.click("#totp-start");
-    await b.page.waitForSelector("#reauth", { state: "visible", timeout: STEP_MS });
-    check("reauthentication: an (R) call answering 403 reauthentication_required shows the prompt", true);
-    await screenshot(b, "#reauth", "reauth-prompt");
-    await b.page.fill("#reauth-password", b.who.password);
-    await b.page.click("#reauth-with-password");
-    // A password alone is aal 1: for a user with a second factor the page
-    // asks again, and the passkey answers.
-    await b.page.waitForFunction(() => /not enough/.test(document.getElementById("reauth-why").textContent) ||
-      !document.getElementById("totp-pending").hidden, null, { timeout: STEP_MS });
-    const afterPassword = await answer(b, "POST", "/v1/auth/reauthenticate");
-    check("reauthentication with the password → 200 (same session, new tokens)",
-      afterPassword?.status === 200 && !!afterPassword.json?.access_token, `${afterPassword?.status} ${afterPassword?.text?.slice(0, 200)}`);
-    if (await b.page.isVisible("#reauth")) {
-      await b.page.click("#reauth-with-passkey");
-    }
-    await b.page.waitForSelector("#totp-pending", { state: "visible", timeout: STEP_MS });
-    const totpStart = await answer(b, "POST", "/v1/users/me/totp");
-    check("reauthentication: the (R) call is retried after confirming and succeeds",
-      totpStart?.status === 200 && !!totpStart.json?.secret, `${totpStart?.status}`);
-    const last = tokenOf(await answer(b, "POST", "/v1/auth/reauthenticate"));
-    console.log(`     note: after reauthenticating with a passkey without UV the session has ${JSON.stringify(last && { amr: last.amr, aal: last.aal })}`);
+  await part(b, "password, then the passkey as second step", async () => {
+    await b.page.fill("#email", b.who.email);
+    await b.page.fill("#password", b.who.password);
+    await b.page.click("#login");
+    await b.page.waitForSelector("#mfa-step", { state: "visible", timeout: STEP_MS });
+    await b.page.click("#mfa-passkey");
+    const s = await signedIn(b.page);
+    const c = tokenOf(await answer(b, "POST", "/v1/auth/mfa"));
+    check("passkey without UV: password + passkey step gives aal 2",
+      s.aal === "2" && c?.aal === 2, JSON.stringify(c && { amr: c.amr, aal: c.aal }));
   });
   check("passkey without UV: no CSP violations or script errors", b.problems.length === 0, b.problems.join(" | "));
   await b.context.close();
 
-  // 3. TOTP: enrol in the page, sign out, password → second step → code.
+  // 3. TOTP: enrol in the page; the enrolling session is still aal 1, so
+  //    adding a passkey (R) now asks to reauthenticate: a password is not
+  //    enough, a recovery code is. Then sign out, password → second step
+  //    → recovery code, and again with a TOTP code.
   const t = await openDemo(browser, "TOTP");
-  await part(t, "enrol, then sign in with a recovery code and a TOTP code", async () => {
-    await register(t.page);
+  await authenticator(t, true);
+  await part(t, "enrol, reauthenticate, sign in with a recovery code and a TOTP code", async () => {
+    const who = await register(t.page);
     await t.page.click("#totp-start");
     await t.page.waitForSelector("#totp-pending", { state: "visible", timeout: STEP_MS });
     const secret = (await t.page.textContent("#totp-secret")).trim();
@@ -322,6 +315,31 @@ try {
     await t.page.waitForFunction(() => /Authenticator app: on/.test(document.getElementById("factor-list").textContent),
       null, { timeout: STEP_MS });
     await screenshot(t, "#security", "security-totp");
+
+    // (R) with a second factor enrolled and an aal 1 session.
+    await t.page.fill("#passkey-name", "after totp");
+    await t.page.click("#passkey-add");
+    await t.page.waitForSelector("#reauth", { state: "visible", timeout: STEP_MS });
+    const refused = t.traffic.filter((r) => r.path === "/v1/users/me/passkeys/options").pop();
+    await refused?.done;
+    check("reauthentication: an (R) call answering 403 reauthentication_required shows the prompt",
+      refused?.status === 403 && /reauthentication_required/.test(refused.body || ""), `${refused?.status}`);
+    await screenshot(t, "#reauth", "reauth-prompt");
+    await t.page.fill("#reauth-password", who.password);
+    await t.page.click("#reauth-with-password");
+    await t.page.waitForFunction(() => /not enough/.test(document.getElementById("reauth-why").textContent),
+      null, { timeout: STEP_MS });
+    const byPassword = await answer(t, "POST", "/v1/auth/reauthenticate");
+    check("reauthentication: the password → 200, but aal 1 is not enough with a second factor: asked again",
+      byPassword?.status === 200 && tokenOf(byPassword)?.aal === 1, `${byPassword?.status} ${byPassword?.text?.slice(0, 120)}`);
+    await t.page.fill("#reauth-code", codes[9]);
+    await t.page.click("#reauth-with-code");
+    const added = await t.page.waitForResponse((r) => r.request().method() === "POST" &&
+      new URL(r.url()).pathname === "/v1/users/me/passkeys", { timeout: STEP_MS });
+    const byCode = tokenOf(await answer(t, "POST", "/v1/auth/reauthenticate"));
+    check("reauthentication: a recovery code raises the session to aal 2 and the call is retried (passkey 201)",
+      byCode?.aal === 2 && added.status() === 201, `${JSON.stringify(byCode && { amr: byCode.amr, aal: byCode.aal })}, ${added.status()}`);
+    check("reauthentication: the prompt is gone", !(await t.page.isVisible("#reauth")));
 
     await signOut(t.page);
     check("TOTP: signing out hides the recovery codes", !(await t.page.isVisible("#recovery")));
@@ -352,9 +370,9 @@ try {
       s.aal === "2" && c?.aal === 2 && c.amr.includes("pwd") && c.amr.includes("otp"),
       JSON.stringify(c && { amr: c.amr, aal: c.aal }));
     await t.page.click("#factors-load");
-    await t.page.waitForFunction(() => /Recovery codes: 9 left/.test(document.getElementById("factor-list").textContent),
+    await t.page.waitForFunction(() => /Recovery codes: 8 left/.test(document.getElementById("factor-list").textContent),
       null, { timeout: STEP_MS });
-    check("TOTP: the factors list counts 9 recovery codes after one was used", true);
+    check("TOTP: the factors list counts 8 recovery codes after two were used", true);
   });
   check("TOTP: no CSP violations or script errors", t.problems.length === 0, t.problems.join(" | "));
   await t.context.close();
