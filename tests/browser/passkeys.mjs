@@ -242,10 +242,14 @@ try {
     await a.page.click("#factors-load");
     await a.page.waitForSelector("#factor-list button[data-passkey]", { timeout: STEP_MS });
     await a.page.click("#factor-list button[data-passkey]");
-    await a.page.waitForFunction(() => document.getElementById("factor-list").textContent.includes("Passkeys: none"),
+    // This session was raised to aal 2 by that passkey: removing it ends
+    // the session, and the page says so.
+    await a.page.waitForFunction(() => document.getElementById("session-info").textContent === "none",
       null, { timeout: STEP_MS });
     const del = a.traffic.filter((t) => t.method === "DELETE" && t.path.startsWith("/v1/users/me/passkeys/")).pop();
-    check("passkey with UV: the factors list removes the passkey (DELETE → 204)", del?.status === 204, `${del?.status}`);
+    const after = a.traffic.filter((t) => t.path === "/v1/users/me/factors").pop();
+    check("passkey with UV: removing the passkey from the factors list (DELETE → 204) ends the session it raised",
+      del?.status === 204 && after?.status === 401, `DELETE ${del?.status}, then factors ${after?.status}`);
   });
   check("passkey with UV: no CSP violations or script errors", a.problems.length === 0, a.problems.join(" | "));
   await a.context.close();
