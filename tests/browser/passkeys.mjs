@@ -61,6 +61,7 @@ function claimsOf(jwt) {
 async function openDemo(browser, label) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
+  page.setDefaultTimeout(STEP_MS);
   const traffic = [];
   page.on("response", (response) => {
     const request = response.request();
@@ -184,8 +185,33 @@ function tokenOf(a) {
 
 // --- The checks -------------------------------------------------------------
 
+// The endpoints the page uses (docs/API.md, "Sign-in beyond passwords").
+const ENDPOINTS = [
+  "/v1/auth/passkey/options", "/v1/auth/passkey", "/v1/auth/mfa", "/v1/auth/mfa/passkey-options",
+  "/v1/auth/email-code", "/v1/auth/email-code/verify", "/v1/auth/reauthenticate",
+  "/v1/auth/reauthenticate/passkey-options", "/v1/users/me/factors", "/v1/users/me/totp",
+  "/v1/users/me/totp/confirm", "/v1/users/me/passkeys/options", "/v1/users/me/passkeys",
+  "/v1/users/me/passkeys/{id}",
+];
+
+// A server without these features fails here at once, naming what is
+// missing, rather than through a chain of timeouts.
+async function preflight() {
+  const direct = base.replace("//localhost:", "//127.0.0.1:");
+  const settings = await (await fetch(direct + "/v1/settings")).json();
+  const doc = await (await fetch(direct + "/openapi.json")).json();
+  const off = ["totp", "passkeys", "email_code"].filter((f) => !(settings[f] && settings[f].enabled));
+  const missing = ENDPOINTS.filter((p) => !doc.paths[p]);
+  check("the server has totp, passkeys and email_code on, and every endpoint the page uses",
+    off.length === 0 && missing.length === 0,
+    [off.length ? "off or absent in /v1/settings: " + off.join(", ") : "",
+     missing.length ? "not in /openapi.json: " + missing.join(", ") : ""].filter(Boolean).join("; "));
+  return off.length === 0 && missing.length === 0;
+}
+
 let browser;
 try {
+  if (!(await preflight())) checks.finish();
   browser = await launch();
 
   // 1. A passkey that verifies the user: register, sign out, sign in
