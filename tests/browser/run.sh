@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Browser end-to-end test: toktok's /demo page in Debian's headless Chromium,
 # driven by playwright-core, against a real toktok with anonymous tokens and
-# RSA (JWE) request bodies both required; then /docs (Swagger UI, docs.mjs).
+# RSA (JWE) request bodies both required; then /docs (Swagger UI, docs.mjs);
+# then passkeys (DevTools virtual authenticator), TOTP with the second step,
+# email codes read from the dev outbox, and reauthentication on the same
+# page (passkeys.mjs), with screenshots at 1280 and 360 px.
 #
 #   bash tests/browser/run.sh        (called by .ci/run after cargo test)
 #
@@ -10,7 +13,8 @@
 # missing browser is a failure with a clear message, never a skip.
 #
 # Environment: CHROMIUM (default /usr/bin/chromium), CARGO_TARGET_DIR,
-# TOKTOK_BIN (use this binary instead of building one).
+# TOKTOK_BIN (use this binary instead of building one), SHOTS_DIR (where
+# passkeys.mjs writes its screenshots; default <target>/browser-shots).
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -91,7 +95,9 @@ write_config() {
 # Written by tests/browser/run.sh for one run.
 [server]
 listen = "127.0.0.1:$1"
-public_url = "http://127.0.0.1:$1"
+# A host name, not an IP address: WebAuthn refuses IP addresses as relying
+# party ids, and webauthn.rp_id defaults to this host.
+public_url = "http://localhost:$1"
 demo = true
 
 [database]
@@ -111,7 +117,17 @@ required = true
 key_bits = 2048
 
 [email]
-mode = "off"
+mode = "dev"
+outbox_dir = "$work/outbox"
+
+[email_code]
+enabled = true
+
+[totp]
+enabled = true
+
+[webauthn]
+enabled = true
 
 [rate_limit]
 enabled = false
@@ -159,4 +175,8 @@ echo "browser e2e: toktok is ready at $base"
 status=0
 (cd "$here" && node e2e.mjs "$base") || status=1
 (cd "$here" && node docs.mjs "$base") || status=1
+shots="${SHOTS_DIR:-${CARGO_TARGET_DIR:-$root/target}/browser-shots}"
+case "$shots" in /*) ;; *) shots="$root/$shots" ;; esac
+(cd "$here" && OUTBOX_DIR="$work/outbox" SHOTS_DIR="$shots" \
+    node passkeys.mjs "http://localhost:${base##*:}") || status=1
 exit "$status"
