@@ -77,6 +77,35 @@ pub struct VerifyCodeBody {
     pub token: Option<String>,
 }
 
+/// The OpenAPI shape of [`VerifyCodeBody`]: the code with its address, or
+/// the link's token, never both.
+#[allow(dead_code)] // documents the body; the handler reads the flat struct
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[schema(example = json!({ "email": "ada@example.com", "code": "123456" }))]
+pub enum VerifyProofBody {
+    Code(VerifyByCode),
+    Link(VerifyByLink),
+}
+
+/// A code and the address it was sent to.
+#[allow(dead_code)] // documents the body; the handler reads the flat struct
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyByCode {
+    #[schema(format = Email)]
+    pub email: String,
+    pub code: String,
+}
+
+/// The token of the mailed link.
+#[allow(dead_code)] // documents the body; the handler reads the flat struct
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyByLink {
+    pub token: String,
+}
+
 impl VerifyCodeBody {
     fn proof(self) -> Result<Proof, ApiError> {
         match (self.email, self.code, self.token) {
@@ -103,8 +132,8 @@ impl VerifyCodeBody {
 #[utoipa::path(post, path = "/v1/auth/email-code/verify", tag = "accounts",
     summary = "Sign in with an email code or its link",
     request_body(content(
-        (VerifyCodeBody = "application/json"),
-        (VerifyCodeBody = "application/x-www-form-urlencoded"),
+        (VerifyProofBody = "application/json"),
+        (VerifyProofBody = "application/x-www-form-urlencoded"),
     )),
     responses(
         (status = 200, description = "Token response (`amr` `[\"otp\"]`), or `mfa_required` \

@@ -36,6 +36,52 @@ pub struct MfaBody {
     pub credential: Option<Value>,
 }
 
+/// The OpenAPI shape of [`MfaBody`]: exactly one proof, so a body with two
+/// (or a `flow_id` without its `credential`) is not schema-valid. The
+/// handler reads [`MfaBody`] to name the offending field in its 422.
+#[allow(dead_code)] // documents the body; the handler reads the flat struct
+#[derive(Deserialize, ToSchema)]
+#[serde(untagged)]
+#[schema(example = json!({ "mfa_token": "mfa_…", "totp": "123456" }))]
+pub enum MfaProofBody {
+    Totp(MfaTotpBody),
+    RecoveryCode(MfaRecoveryBody),
+    Passkey(MfaPasskeyBody),
+}
+
+/// The MFA step answered with an authenticator app's code.
+#[allow(dead_code)] // documents the body; the handler reads the flat struct
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaTotpBody {
+    pub mfa_token: String,
+    #[schema(example = "123456")]
+    pub totp: String,
+}
+
+/// The MFA step answered with a recovery code.
+#[allow(dead_code)] // documents the body; the handler reads the flat struct
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaRecoveryBody {
+    pub mfa_token: String,
+    #[schema(example = "abcde-fghij")]
+    pub recovery_code: String,
+}
+
+/// The MFA step answered with a passkey.
+#[allow(dead_code)] // documents the body; the handler reads the flat struct
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MfaPasskeyBody {
+    pub mfa_token: String,
+    /// From `POST /v1/auth/mfa/passkey-options`.
+    pub flow_id: String,
+    /// WebAuthn Level 3 `AuthenticationResponseJSON`.
+    #[schema(value_type = Object)]
+    pub credential: Value,
+}
+
 impl MfaBody {
     /// The one proof the body carries; 422 naming the fields otherwise.
     fn proof(self) -> Result<Proof, ApiError> {
@@ -64,9 +110,10 @@ impl MfaBody {
 
 #[utoipa::path(post, path = "/v1/auth/mfa", tag = "accounts",
     summary = "Finish a sign-in with a second factor",
-    request_body = MfaBody,
+    request_body = MfaProofBody,
     responses(
         (status = 200, description = "Token response (`aal` 2).", body = TokenResponse),
+        (status = 422, description = "`validation_failed`: not exactly one proof"),
         (status = 401, description = "`invalid_credentials` (a wrong code or assertion: counted \
             like a wrong password; five kill the `mfa_token`), `invalid_token` (unknown, used or \
             expired `mfa_token`)"),

@@ -77,6 +77,8 @@ outbox_dir = "$work/outbox"
 [rate_limit]
 # Schemathesis sends thousands of requests from one address.
 enabled = false
+[email_code]
+enabled = true
 [log]
 level = "error"
 [metrics]
