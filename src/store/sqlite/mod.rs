@@ -292,19 +292,6 @@ impl Db {
         .await
     }
 
-    /// Runs a shared flow (`super::flows`) like [`Db::write`].
-    pub(crate) async fn write_tx<F, R>(&self, f: F) -> Result<R, StoreError>
-    where
-        F: FnOnce(&mut dyn super::flows::Tx) -> Result<R, StoreError> + Send + 'static,
-        R: Send + 'static,
-    {
-        self.write(move |tx| {
-            let mut tx = tx;
-            f(&mut tx)
-        })
-        .await
-    }
-
     /// Answers whether the database responds (for `/ready`).
     pub async fn ping(&self) -> bool {
         self.call(|conn| Ok(conn.query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?))
@@ -382,8 +369,16 @@ impl Backend for Sqlite {
         Some(self.db.generation())
     }
 
+    /// Shared flows are small writes (a ceremony opened or taken, a
+    /// counter moved, a factor enrolled): they share commits through the
+    /// group committer, like rotations and challenges.
     async fn write_flow(&self, flow: Flow) -> Result<Erased, StoreError> {
-        self.db.write_tx(flow).await
+        self.group_commit()
+            .write(move |tx| {
+                let mut tx = tx;
+                flow(&mut tx)
+            })
+            .await
     }
 
     async fn ping(&self) -> bool {
