@@ -320,6 +320,41 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// `[branding] name`: one line of 1 to 64 characters.
+    pub(super) fn brand_name(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut String,
+    ) -> Result<(), ConfigError> {
+        let mut checked = String::new();
+        self.one_line(key, text, &mut checked)?;
+        if checked.chars().count() > 64 {
+            return Err(self.fail(key, "must be at most 64 characters"));
+        }
+        *into = checked;
+        Ok(())
+    }
+
+    /// A CSS hex colour, `#rgb` or `#rrggbb` (it goes into a style sheet,
+    /// so nothing else is let through).
+    pub(super) fn color(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut String,
+    ) -> Result<(), ConfigError> {
+        let hex = text.strip_prefix('#').unwrap_or("");
+        if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(self.fail(
+                key,
+                format!("expected a colour like \"#1f5fbf\" or \"#15b\", got \"{text}\""),
+            ));
+        }
+        *into = text.to_ascii_lowercase();
+        Ok(())
+    }
+
     pub(super) fn log_filter(
         &self,
         key: &str,

@@ -88,6 +88,11 @@ pub(super) const KEYS: &[(&str, SectionKeys)] = &[
     ("accounts", &[
         ("registration_open", Rule::Bool(|c| &mut c.accounts.registration_open)),
     ]),
+    ("branding", &[
+        ("name", Rule::Str(|ck, key, v, c| ck.brand_name(key, v, &mut c.branding.name))),
+        ("logo", Rule::Str(|ck, key, v, c| ck.redirect_url(key, v, &mut c.branding.logo))),
+        ("primary_color", Rule::Str(|ck, key, v, c| ck.color(key, v, &mut c.branding.primary_color))),
+    ]),
     ("database", &[
         ("path", Rule::Str(|ck, key, v, c| ck.non_empty(key, v, &mut c.database.path))),
         ("url", Rule::Str(|ck, key, v, c| ck.postgres_url(key, v, &mut c.database.url))),

@@ -60,6 +60,7 @@ pub use warnings::weak_secret;
 pub struct Config {
     pub server: ServerConfig,
     pub accounts: AccountsConfig,
+    pub branding: BrandingConfig,
     pub database: DatabaseConfig,
     pub jwt: JwtConfig,
     pub password: PasswordConfig,
@@ -136,6 +137,28 @@ impl Default for AccountsConfig {
     fn default() -> Self {
         AccountsConfig {
             registration_open: true,
+        }
+    }
+}
+
+/// `[branding]`: how the hosted pages (sign-in, consent, links) look.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BrandingConfig {
+    /// Shown in page titles and headings: one line, at most 64 characters.
+    pub name: String,
+    /// Empty, or the http(s) URL of a logo image shown above each page's
+    /// heading (its origin joins the pages' `img-src`).
+    pub logo: String,
+    /// `#rgb` or `#rrggbb`: buttons and links.
+    pub primary_color: String,
+}
+
+impl Default for BrandingConfig {
+    fn default() -> Self {
+        BrandingConfig {
+            name: "toktok".to_owned(),
+            logo: String::new(),
+            primary_color: "#1f5fbf".to_owned(),
         }
     }
 }

@@ -125,6 +125,9 @@ fn every_key_stores_into_its_own_field() {
         ("server.public_url", "\"https://a.example\""),
         ("server.cors_origins", "[\"https://a.example\"]"),
         ("server.trusted_proxies", "[\"10.0.0.0/8\"]"),
+        ("branding.name", "\"Acme\""),
+        ("branding.logo", "\"https://cdn.example.com/l.svg\""),
+        ("branding.primary_color", "\"#abc\""),
         ("database.path", "\"x.db\""),
         ("database.url", "\"postgres://db/x\""),
         ("jwt.algorithm", "\"ES256\""),
@@ -1304,4 +1307,22 @@ fn an_ip_address_as_relying_party_is_warned_about_except_loopback() {
         0,
         "loopback: the development default"
     );
+}
+
+#[test]
+fn branding_values_refused() {
+    for bad in ["red", "#12", "#12345g", "1f5fbf", "#1f5fbf; x:y", ""] {
+        let e = err(parse(&format!("[branding]\nprimary_color = \"{bad}\"")));
+        assert!(e.starts_with("branding.primary_color: expected a colour"), "{e}");
+    }
+    assert!(err(parse("[branding]\nname = \"\"")).starts_with("branding.name"));
+    assert!(err(parse("[branding]\nname = \"a\\nb\"")).starts_with("branding.name"));
+    let long = "n".repeat(65);
+    assert_eq!(
+        err(parse(&format!("[branding]\nname = \"{long}\""))),
+        "branding.name: must be at most 64 characters"
+    );
+    assert!(err(parse("[branding]\nlogo = \"javascript:alert(1)\"")).starts_with("branding.logo"));
+    let c = parse("[branding]\nprimary_color = \"#ABC\"\nlogo = \"\"").unwrap();
+    assert_eq!(c.branding.primary_color, "#abc");
 }

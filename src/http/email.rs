@@ -82,7 +82,7 @@ pub async fn confirm_page(
     let token = link_token(query);
     let target = &state.config.email.confirm_redirect_url;
     Ok(if target.is_empty() {
-        pages::confirm_form(&token)
+        pages::confirm_form(&state.config.branding, &token)
     } else {
         redirect_with_token(target, &token)
     })
@@ -118,6 +118,7 @@ pub async fn confirm(
     Ok(match (result, kind) {
         (Ok(user), BodyKind::Json) => Json(user).into_response(),
         (Ok(_), BodyKind::Form) => pages::message(
+            &state.config.branding,
             StatusCode::OK,
             "Email address confirmed",
             "Thank you: your email address is confirmed. You can close this page.",
@@ -125,7 +126,12 @@ pub async fn confirm(
         (Err(e), BodyKind::Json) => return Err(e),
         (Err(e), BodyKind::Form) => {
             let (status, _, _) = e.parts();
-            pages::message(status, "This link cannot be used", &e.to_string())
+            pages::message(
+                &state.config.branding,
+                status,
+                "This link cannot be used",
+                &e.to_string(),
+            )
         }
     })
 }
@@ -193,7 +199,13 @@ pub async fn reset_page(
     let target = &state.config.email.reset_redirect_url;
     let p = &state.config.password;
     Ok(if target.is_empty() {
-        pages::reset_form(&token, p.min_length, p.max_length, None)
+        pages::reset_form(
+            &state.config.branding,
+            &token,
+            p.min_length,
+            p.max_length,
+            None,
+        )
     } else {
         redirect_with_token(target, &token)
     })
@@ -232,17 +244,18 @@ pub async fn reset(
     Ok(match (result, kind) {
         (Ok(()), BodyKind::Json) => StatusCode::NO_CONTENT.into_response(),
         (Ok(()), BodyKind::Form) => pages::message(
+            &state.config.branding,
             StatusCode::OK,
             "Password changed",
             "Your password is changed and every session was signed out. Sign in with the new password.",
         ),
         (Err(e), BodyKind::Json) => return Err(e),
         (Err(e @ ApiError::WeakPassword(_)), BodyKind::Form) => {
-            pages::reset_form(&body.token, p.min_length, p.max_length, Some(&e.to_string()))
+            pages::reset_form(&state.config.branding, &body.token, p.min_length, p.max_length, Some(&e.to_string()))
         }
         (Err(e), BodyKind::Form) => {
             let (status, _, _) = e.parts();
-            pages::message(status, "This link cannot be used", &e.to_string())
+            pages::message(&state.config.branding, status, "This link cannot be used", &e.to_string())
         }
     })
 }

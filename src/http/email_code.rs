@@ -156,11 +156,13 @@ pub async fn verify(
     Ok(match (result, kind) {
         (Ok(answer), BodyKind::Json) => Json(answer).into_response(),
         (Ok(SignInAnswer::Tokens(_)), BodyKind::Form) => pages::message(
+            &state.config.branding,
             StatusCode::OK,
             "Signed in",
             "Your email address is confirmed and the sign-in succeeded. You can close this page.",
         ),
         (Ok(SignInAnswer::MfaRequired(_)), BodyKind::Form) => pages::message(
+            &state.config.branding,
             StatusCode::OK,
             "One more step",
             "The code was right, but this account also needs its second factor: \
@@ -169,7 +171,12 @@ pub async fn verify(
         (Err(e), BodyKind::Json) => return Err(e),
         (Err(e), BodyKind::Form) => {
             let (status, _, _) = e.parts();
-            pages::message(status, "This link cannot be used", &e.to_string())
+            pages::message(
+                &state.config.branding,
+                status,
+                "This link cannot be used",
+                &e.to_string(),
+            )
         }
     })
 }
@@ -194,13 +201,5 @@ pub async fn page(
         .find(|(name, _)| name == "token")
         .map(|(_, token)| token)
         .unwrap_or_default();
-    let body = format!(
-        "<p>Press the button to sign in.</p>\
-         <form method=\"post\" action=\"/v1/auth/email-code/verify\">\
-         <input type=\"hidden\" name=\"token\" value=\"{}\">\
-         <button type=\"submit\">Sign me in</button></form>\
-         <p class=\"muted\">If you did not ask to sign in, close this page.</p>",
-        pages::escape(&token)
-    );
-    Ok(pages::page(StatusCode::OK, "Sign in", &body))
+    Ok(pages::email_code_form(&state.config.branding, &token))
 }

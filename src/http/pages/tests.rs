@@ -1,0 +1,81 @@
+use axum::body::to_bytes;
+
+use super::*;
+
+fn brand() -> BrandingConfig {
+    BrandingConfig::default()
+}
+
+async fn html(response: Response) -> String {
+    let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[test]
+fn templates_parse() {
+    let env = environment();
+    for (name, _) in TEMPLATES {
+        assert!(env.get_template(name).is_ok(), "{name} does not parse");
+    }
+}
+
+#[tokio::test]
+async fn every_page_renders_and_escapes_what_it_shows() {
+    let hostile = "t\"><script>alert(1)</script>";
+    let pages = [
+        confirm_form(&brand(), hostile),
+        reset_form(&brand(), hostile, 12, 256, Some("<b>bad</b>")),
+        reset_form(&brand(), hostile, 12, 256, None),
+        email_code_form(&brand(), hostile),
+        message(&brand(), StatusCode::OK, "<i>title</i>", hostile),
+    ];
+    for page in pages {
+        assert_ne!(page.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let text = html(page).await;
+        assert!(!text.contains("<script>"), "{text}");
+        assert!(!text.contains("<b>bad"), "{text}");
+        assert!(!text.contains("<i>title"), "{text}");
+        assert!(text.contains("--primary:#1f5fbf"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn pages_carry_the_protective_headers() {
+    let res = reset_form(&brand(), "t", 12, 256, Some("<b>bad</b>"));
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(res.headers()[header::REFERRER_POLICY], "no-referrer");
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("default-src 'none'"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!csp.contains("img-src"), "{csp}");
+    assert_eq!(res.headers()[header::CACHE_CONTROL], "no-store");
+    assert_eq!(res.headers()[header::X_FRAME_OPTIONS], "DENY");
+}
+
+#[tokio::test]
+async fn branding_names_colours_and_shows_the_logo() {
+    let brand = BrandingConfig {
+        name: "Acme <Sign-in>".to_owned(),
+        logo: "https://cdn.example.com/logo.svg".to_owned(),
+        primary_color: "#aa3300".to_owned(),
+    };
+    let res = message(&brand, StatusCode::OK, "Hello", "text");
+    let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("img-src https://cdn.example.com;"), "{csp}");
+    let text = html(res).await;
+    assert!(
+        text.contains("<title>Hello · Acme &lt;Sign-in&gt;</title>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("src=\"https:&#x2f;&#x2f;cdn.example.com&#x2f;logo.svg\"")
+            || text.contains("src=\"https://cdn.example.com/logo.svg\""),
+        "{text}"
+    );
+    assert!(text.contains("--primary:#aa3300"), "{text}");
+}
