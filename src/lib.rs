@@ -83,6 +83,10 @@ pub mod metrics;
 #[cfg(not(feature = "testing"))]
 mod metrics;
 #[cfg(feature = "testing")]
+pub mod oidc;
+#[cfg(not(feature = "testing"))]
+mod oidc;
+#[cfg(feature = "testing")]
 pub mod ratelimit;
 #[cfg(not(feature = "testing"))]
 mod ratelimit;

@@ -1313,7 +1313,10 @@ fn an_ip_address_as_relying_party_is_warned_about_except_loopback() {
 fn branding_values_refused() {
     for bad in ["red", "#12", "#12345g", "1f5fbf", "#1f5fbf; x:y", ""] {
         let e = err(parse(&format!("[branding]\nprimary_color = \"{bad}\"")));
-        assert!(e.starts_with("branding.primary_color: expected a colour"), "{e}");
+        assert!(
+            e.starts_with("branding.primary_color: expected a colour"),
+            "{e}"
+        );
     }
     assert!(err(parse("[branding]\nname = \"\"")).starts_with("branding.name"));
     assert!(err(parse("[branding]\nname = \"a\\nb\"")).starts_with("branding.name"));
