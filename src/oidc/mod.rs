@@ -8,4 +8,6 @@
 #![cfg_attr(not(test), allow(dead_code))]
 
 pub mod authorize;
+pub mod claims;
+pub mod discovery;
 pub mod pkce;

@@ -209,6 +209,16 @@ impl Keyring {
         self.sign_parts(header, &payload)
     }
 
+    /// Signs an arbitrary claims object with header `typ: JWT`: OpenID
+    /// Connect ID tokens, whose claims are not toktok's [`Claims`] (they
+    /// carry no `typ` claim, so no verifier of toktok's own tokens ever
+    /// accepts one).
+    pub fn sign_json(&self, claims: &Value) -> Result<String, JwtError> {
+        let payload = serde_json::to_vec(claims)
+            .map_err(|_| JwtError::Key("claims could not be serialised".into()))?;
+        self.sign_parts(&self.header_b64, &payload)
+    }
+
     pub(super) fn sign_parts(
         &self,
         header_b64: &str,
