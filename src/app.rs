@@ -47,6 +47,10 @@ pub struct Inner {
     /// Signing and verification keys; replaced whole on SIGHUP after
     /// `toktok keys rotate`, so readers clone the `Arc` and never wait long.
     keys: RwLock<Arc<Keyring>>,
+    /// The RS256 keys of OpenID Connect ID tokens when toktok's own tokens
+    /// use another algorithm (`keys::needs_id_keyring`); published in the
+    /// JWKS beside `keys`.
+    id_keys: RwLock<Option<Arc<Keyring>>>,
     /// One key reread at a time (the timer and SIGHUP), so an older, slower
     /// one never lands after a newer one.
     rereading: tokio::sync::Mutex<()>,
@@ -85,6 +89,10 @@ impl AppState {
             .context("while opening the database")??;
         let now = clock.now();
         let keyring = keys::load_keyring(&config, &store, now).await?;
+        let id_keyring = keys::refresh_id_keyring(&config, &store, now, None)
+            .await
+            .context("while loading the ID token keys")?
+            .map(Arc::new);
         let chain = store
             .server_secret("refresh_chain", now, random_32)
             .await
@@ -140,6 +148,7 @@ impl AppState {
             challenges,
             store,
             keys: RwLock::new(Arc::new(keyring)),
+            id_keys: RwLock::new(id_keyring),
             rereading: tokio::sync::Mutex::new(()),
             hasher,
             policy,
@@ -158,6 +167,36 @@ impl AppState {
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
+    }
+
+    /// The keys that sign ID tokens with RS256: the ID token keyring, or
+    /// the signing keys when they are RS256 themselves.
+    pub fn rs256_keys(&self) -> Option<Arc<Keyring>> {
+        let own = self
+            .id_keys
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        own.or_else(|| {
+            let keys = self.keys();
+            (keys.algorithm() == crate::auth::jwt::Algorithm::RS256).then_some(keys)
+        })
+    }
+
+    /// The published JWKS: the signing keys, then the ID token keys.
+    pub fn jwks(&self) -> serde_json::Value {
+        let mut jwks = self.keys().jwks();
+        let own = self
+            .id_keys
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        if let (Some(own), Some(list)) = (own, jwks["keys"].as_array_mut()) {
+            if let Some(more) = own.jwks()["keys"].as_array() {
+                list.extend(more.iter().cloned());
+            }
+        }
+        jwks
     }
 
     /// Rereads the signing and RSA keys from the database: every
@@ -183,6 +222,28 @@ impl AppState {
                             .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(keyring);
                     }
                 });
+        let current = self
+            .id_keys
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone();
+        let id = keys::refresh_id_keyring(
+            &self.config,
+            &self.store,
+            self.clock.now(),
+            current.as_deref(),
+        )
+        .await
+        .map(|fresh| {
+            if let Some(keyring) = fresh {
+                tracing::info!(kid = keyring.active_kid(), "ID token keys reloaded");
+                *self
+                    .id_keys
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(Arc::new(keyring));
+            }
+        });
+        let jwt = jwt.and(id);
         match (rsa, jwt) {
             (Err(rsa), Err(jwt)) => Err(jwt.context(format!("and the RSA keys: {rsa:#}"))),
             (Err(e), _) => Err(e.context("while rereading the RSA keys")),

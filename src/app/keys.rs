@@ -32,7 +32,38 @@ pub async fn refresh_keyring(
     now: i64,
     current: Option<&Keyring>,
 ) -> anyhow::Result<Option<Keyring>> {
-    let alg = config.jwt.algorithm;
+    refresh_keyring_of(config.jwt.algorithm, config, store, now, current).await
+}
+
+/// Whether ID tokens need a keyring of their own: OIDC is on and toktok's
+/// own tokens are not RS256, the algorithm every OpenID provider must
+/// offer (OIDC Core §15.1).
+pub fn needs_id_keyring(config: &Config) -> bool {
+    config.oidc.enabled && config.jwt.algorithm != Algorithm::RS256
+}
+
+/// Rereads the RS256 keys of ID tokens (see [`needs_id_keyring`]), kept
+/// and rotated like the signing keys, in the same table under their own
+/// algorithm; `None` when unchanged or not needed.
+pub async fn refresh_id_keyring(
+    config: &Config,
+    store: &Store,
+    now: i64,
+    current: Option<&Keyring>,
+) -> anyhow::Result<Option<Keyring>> {
+    if !needs_id_keyring(config) {
+        return Ok(None);
+    }
+    refresh_keyring_of(Algorithm::RS256, config, store, now, current).await
+}
+
+async fn refresh_keyring_of(
+    alg: Algorithm,
+    config: &Config,
+    store: &Store,
+    now: i64,
+    current: Option<&Keyring>,
+) -> anyhow::Result<Option<Keyring>> {
     if alg == Algorithm::HS256 {
         if current.is_some() {
             return Ok(None);

@@ -348,7 +348,7 @@ impl Checker<'_> {
         if !matches!(hex.len(), 3 | 6) || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(self.fail(
                 key,
-                format!("expected a colour like \"#1f5fbf\" or \"#15b\", got \"{text}\""),
+                format!("expected a colour like \"#2b6cb0\" or \"#15b\", got \"{text}\""),
             ));
         }
         *into = text.to_ascii_lowercase();
@@ -482,6 +482,17 @@ impl Checker<'_> {
     /// Rules that involve more than one key. Each error names the key a
     /// reader should change.
     pub(super) fn cross_check(&self, c: &Config) -> Result<(), ConfigError> {
+        let default_issuer = super::JwtConfig::default().issuer;
+        if c.oidc.enabled && c.jwt.issuer != default_issuer && c.jwt.issuer != c.server.public_url {
+            return Err(self.fail(
+                "jwt.issuer",
+                format!(
+                    "must be server.public_url (\"{}\") or left unset while oidc.enabled = true \
+                     (an OpenID provider's tokens name it by its URL), got \"{}\"",
+                    c.server.public_url, c.jwt.issuer
+                ),
+            ));
+        }
         let secret_len = c.jwt.secret.expose().len();
         if c.jwt.algorithm == Algorithm::HS256 && secret_len < 32 {
             return Err(self.fail(

@@ -73,8 +73,14 @@ pub(super) fn build(
     check_file_keys(file, &table)?;
     let origins = apply_env(&mut table, env)?;
     let checker = Checker { origins: &origins };
-    let config = checker.config(&table)?;
+    let mut config = checker.config(&table)?;
     checker.cross_check(&config)?;
+    // An OpenID provider's tokens name it by its URL (OIDC Core §2): with
+    // OIDC on, the default issuer becomes `server.public_url`, and any
+    // other configured issuer was refused by `cross_check`.
+    if config.oidc.enabled {
+        config.jwt.issuer = config.server.public_url.clone();
+    }
     Ok(config)
 }
 

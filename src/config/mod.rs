@@ -159,7 +159,7 @@ impl Default for BrandingConfig {
         BrandingConfig {
             name: "toktok".to_owned(),
             logo: String::new(),
-            primary_color: "#1f5fbf".to_owned(),
+            primary_color: "#2b6cb0".to_owned(),
         }
     }
 }

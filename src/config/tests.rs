@@ -1311,7 +1311,7 @@ fn an_ip_address_as_relying_party_is_warned_about_except_loopback() {
 
 #[test]
 fn branding_values_refused() {
-    for bad in ["red", "#12", "#12345g", "1f5fbf", "#1f5fbf; x:y", ""] {
+    for bad in ["red", "#12", "#12345g", "1f5fbf", "#2b6cb0; x:y", ""] {
         let e = err(parse(&format!("[branding]\nprimary_color = \"{bad}\"")));
         assert!(
             e.starts_with("branding.primary_color: expected a colour"),
@@ -1328,4 +1328,25 @@ fn branding_values_refused() {
     assert!(err(parse("[branding]\nlogo = \"javascript:alert(1)\"")).starts_with("branding.logo"));
     let c = parse("[branding]\nprimary_color = \"#ABC\"\nlogo = \"\"").unwrap();
     assert_eq!(c.branding.primary_color, "#abc");
+}
+
+#[test]
+fn with_oidc_on_the_issuer_is_the_public_url() {
+    let c = parse("[server]\npublic_url = \"https://auth.example.com\"\n[oidc]\nenabled = true")
+        .unwrap();
+    assert_eq!(c.jwt.issuer, "https://auth.example.com");
+    let c = parse(
+        "[server]\npublic_url = \"https://auth.example.com\"\n[jwt]\nissuer = \"https://auth.example.com\"\n[oidc]\nenabled = true",
+    )
+    .unwrap();
+    assert_eq!(c.jwt.issuer, "https://auth.example.com");
+    let e = err(parse(
+        "[server]\npublic_url = \"https://auth.example.com\"\n[jwt]\nissuer = \"acme\"\n[oidc]\nenabled = true",
+    ));
+    assert!(
+        e.starts_with("jwt.issuer: must be server.public_url (\"https://auth.example.com\")"),
+        "{e}"
+    );
+    let c = parse("[jwt]\nissuer = \"acme\"").unwrap();
+    assert_eq!(c.jwt.issuer, "acme");
 }

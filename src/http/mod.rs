@@ -25,6 +25,7 @@ pub mod email_code;
 pub mod error;
 pub mod extract;
 pub mod mfa;
+pub mod oauth;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
@@ -38,6 +39,8 @@ pub fn ops() -> OpenApiRouter<AppState> {
         .routes(routes!(ops::health))
         .routes(routes!(ops::ready))
         .routes(routes!(ops::jwks))
+        .routes(routes!(oauth::openid_configuration))
+        .routes(routes!(oauth::authorization_server))
         .routes(routes!(openapi::serve))
         .routes(routes!(demo::page))
 }

@@ -157,6 +157,7 @@ impl Modify for Standard {
                 "email",
                 "challenges",
                 "admin",
+                "oidc",
             ]
             .into_iter()
             .map(Tag::new)

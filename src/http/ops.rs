@@ -99,7 +99,7 @@ pub async fn jwks(State(state): State<AppState>) -> Response {
     let max_age = crate::auth::rotation::jwks_max_age(state.config.jwt.key_reload);
     (
         [(header::CACHE_CONTROL, format!("public, max-age={max_age}"))],
-        Json(state.keys().jwks()),
+        Json(state.jwks()),
     )
         .into_response()
 }

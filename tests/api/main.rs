@@ -30,6 +30,7 @@ mod links;
 mod login;
 mod mail;
 mod mfa;
+mod oidc;
 mod openapi;
 mod ops;
 mod passkeys;

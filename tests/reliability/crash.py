@@ -15,7 +15,8 @@ moment, restarts it on the same database, and checks, every round:
   verified before the kill is gone, a reset link used before the kill is
   refused.
 
-At the end, mail: every acknowledged password-forgot request has its
+At the end, mail: every acknowledged password-forgot request (not followed
+by a password change, which ends the link and drops its queued mail) has its
 reset mail either written (dev mode: `<time>-reset_password-<row id>.eml`)
 or still queued in the outbox table. Delivery is AT LEAST ONCE (see
 src/mail/outbox.rs): the row is deleted after the message is handed over, so
@@ -201,12 +202,20 @@ class Worker(threading.Thread):
             u.sessions = [s]
             u.maybe = [new]
             u.touched = True
+            # A password change ends the user's reset link and drops its
+            # mail if still queued (TT-02): from the moment it is sent (its
+            # answer may be lost to a kill), an acknowledged forgot no longer
+            # promises a mail. Another forgot may follow.
+            forgot = u.forgot
+            if forgot == "acked":
+                u.forgot = "no"
             status, body = c.call(
                 "POST", "/v1/users/me/password", {"current_password": u.password, "new_password": new}, token=s.access
             )
             if status == 401:  # access token expired (15 min): log in again later
                 u.maybe = []
                 u.sessions = others + [s]
+                u.forgot = forgot
                 return
             if status != 204:
                 m.fail(f"password change {u.email}: {status} {body}")

@@ -35,7 +35,7 @@ async fn every_page_renders_and_escapes_what_it_shows() {
         assert!(!text.contains("<script>"), "{text}");
         assert!(!text.contains("<b>bad"), "{text}");
         assert!(!text.contains("<i>title"), "{text}");
-        assert!(text.contains("--primary:#1f5fbf"), "{text}");
+        assert!(text.contains("--primary:#2b6cb0"), "{text}");
     }
 }
 
