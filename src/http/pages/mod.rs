@@ -39,6 +39,15 @@ const TEMPLATES: &[(&str, &str)] = &[
         "email_code_link.html",
         include_str!("templates/email_code_link.html"),
     ),
+    // The hosted sign-in of the OpenID provider (issue 19); the handlers
+    // that render them land with its endpoints.
+    ("login.html", include_str!("templates/login.html")),
+    (
+        "second_factor.html",
+        include_str!("templates/second_factor.html"),
+    ),
+    ("consent.html", include_str!("templates/consent.html")),
+    ("logout.html", include_str!("templates/logout.html")),
 ];
 
 /// The parsed templates, built on first use.

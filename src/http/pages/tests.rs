@@ -12,10 +12,18 @@ async fn html(response: Response) -> String {
 }
 
 #[test]
-fn templates_parse() {
+fn templates_parse_and_every_file_is_listed() {
     let env = environment();
     for (name, _) in TEMPLATES {
         assert!(env.get_template(name).is_ok(), "{name} does not parse");
+    }
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http/pages/templates");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        assert!(
+            TEMPLATES.iter().any(|(listed, _)| *listed == name),
+            "{name} is not in TEMPLATES"
+        );
     }
 }
 
@@ -78,4 +86,64 @@ async fn branding_names_colours_and_shows_the_logo() {
         "{text}"
     );
     assert!(text.contains("--primary:#aa3300"), "{text}");
+}
+
+/// The hosted sign-in pages with every value they take (hostile where
+/// free text). With `TOKTOK_PAGES_DUMP=DIR` they are also written there,
+/// to look at in a browser.
+#[tokio::test]
+async fn hosted_pages_render_and_escape() {
+    let hostile = "\"><script>alert(1)</script>";
+    let pages = [
+        (
+            "login.html",
+            "Sign in",
+            context! { client_name => hostile, error => hostile, csrf => hostile, flow => "f",
+            email => hostile, passkeys => true, email_code => true,
+            reset_url => "/v1/auth/password/forgot", register_url => "/register" },
+        ),
+        (
+            "second_factor.html",
+            "Two-step verification",
+            context! { error => "That code is not right.", csrf => "c", flow => "f", totp => true },
+        ),
+        (
+            "consent.html",
+            "Allow access?",
+            context! { client_name => hostile, scopes => vec!["See your email address", hostile],
+            email => "ada@example.com", csrf => "c", flow => "f" },
+        ),
+        (
+            "logout.html",
+            "Sign out",
+            context! { client_name => hostile, csrf => "c", flow => "f" },
+        ),
+    ];
+    let dump = std::env::var_os("TOKTOK_PAGES_DUMP").map(std::path::PathBuf::from);
+    for (template, title, ctx) in pages {
+        let res = render(&brand(), StatusCode::OK, template, title, ctx);
+        assert_eq!(res.status(), StatusCode::OK, "{template}");
+        let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(csp.contains("frame-ancestors 'none'"), "{template}");
+        let text = html(res).await;
+        assert!(!text.contains("<script>"), "{template}: {text}");
+        if let Some(dir) = &dump {
+            std::fs::write(dir.join(template), &text).unwrap();
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_value_a_template_needs_but_is_not_given_fails_loudly() {
+    let res = render(
+        &brand(),
+        StatusCode::OK,
+        "login.html",
+        "Sign in",
+        context! {},
+    );
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
 }
