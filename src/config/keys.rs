@@ -181,6 +181,9 @@ pub(super) const KEYS: &[(&str, SectionKeys)] = &[
         ("ttl", Rule::Duration(|c| &mut c.email_code.ttl)),
         ("length", Rule::Usize(6, 10, |c| &mut c.email_code.length)),
     ]),
+    ("oidc", &[
+        ("enabled", Rule::Bool(|c| &mut c.oidc.enabled)),
+    ]),
 ];
 
 pub(super) fn section_keys(section: &str) -> Option<SectionKeys> {

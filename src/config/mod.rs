@@ -76,6 +76,7 @@ pub struct Config {
     pub totp: TotpConfig,
     pub webauthn: WebauthnConfig,
     pub email_code: EmailCodeConfig,
+    pub oidc: OidcConfig,
 }
 
 /// `[server]`: where we listen and how we present ourselves.
@@ -550,6 +551,14 @@ impl Default for EmailCodeConfig {
             length: 6,
         }
     }
+}
+
+/// `[oidc]`: toktok as an OpenID Connect provider (docs/oidc.md). Off, the
+/// client and grant routes answer 404 `feature_disabled`; the `toktok
+/// client` commands work either way (registering clients is set-up).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct OidcConfig {
+    pub enabled: bool,
 }
 
 /// `password.algorithm`: `"pbkdf2-sha256"` or `"argon2id"`.
