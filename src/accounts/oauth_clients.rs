@@ -18,13 +18,16 @@ use base64::Engine as _;
 use ring::rand::SecureRandom as _;
 use serde::Serialize;
 use serde_json::json;
-use url::{Host, Url};
 
 use super::{Authenticated, RequestMeta};
 use crate::app::AppState;
 use crate::clock::rfc3339;
 use crate::error::{ApiError, FieldError};
 use crate::store::{AuditEvent, ConsentRow, OAuthClientChange, OAuthClientRow};
+
+mod redirect_uri;
+
+pub use redirect_uri::{check_redirect_uri, REDIRECT_URI_PATTERN};
 
 /// The grant types a client may have.
 pub const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
@@ -36,8 +39,6 @@ pub const ID_TOKEN_ALGS: [&str; 3] = ["RS256", "ES256", "EdDSA"];
 pub const MAX_NAME: usize = 100;
 /// Most redirect URIs (and post-logout redirect URIs) a client may have.
 pub const MAX_URIS: usize = 20;
-/// Longest redirect URI, in bytes.
-pub const MAX_URI_BYTES: usize = 2000;
 /// Longest audience, in characters.
 pub const MAX_AUDIENCE: usize = 256;
 /// Random bytes in a client secret.
@@ -226,61 +227,6 @@ fn check_name(raw: &str) -> Result<(), String> {
         return Err("must not contain control characters".to_owned());
     }
     Ok(())
-}
-
-/// Whether `url`'s host is a loopback one where plain `http` is allowed.
-fn loopback(url: &Url) -> bool {
-    match url.host() {
-        Some(Host::Domain(d)) => d == "localhost",
-        Some(Host::Ipv4(ip)) => ip == std::net::Ipv4Addr::LOCALHOST,
-        Some(Host::Ipv6(ip)) => ip == std::net::Ipv6Addr::LOCALHOST,
-        None => false,
-    }
-}
-
-/// One redirect URI: the reason it is refused, if it is.
-pub fn check_redirect_uri(raw: &str) -> Result<(), String> {
-    if raw.len() > MAX_URI_BYTES {
-        return Err(format!("must be at most {MAX_URI_BYTES} bytes"));
-    }
-    // The URL parser drops or rewrites these (tabs, newlines, `\` as `/`);
-    // the authorize endpoint compares the string as given, so refuse them.
-    if raw
-        .chars()
-        .any(|c| c.is_control() || c.is_whitespace() || c == '\\')
-    {
-        return Err("must not contain spaces, control characters or '\\'".to_owned());
-    }
-    if raw.contains('*') {
-        return Err("must not contain a wildcard '*'".to_owned());
-    }
-    if raw.contains('#') {
-        return Err("must not have a fragment".to_owned());
-    }
-    let lower = raw.to_ascii_lowercase();
-    let Some(rest) = lower
-        .strip_prefix("https://")
-        .or_else(|| lower.strip_prefix("http://"))
-    else {
-        return Err("must be an absolute https:// URL (http:// only on localhost)".to_owned());
-    };
-    let authority = rest.split(['/', '?']).next().unwrap_or("");
-    if authority.contains('@') {
-        return Err("must not have a user name or password".to_owned());
-    }
-    let url = Url::parse(raw).map_err(|e| format!("is not a URL: {e}"))?;
-    if url.host().is_none() {
-        return Err("must have a host".to_owned());
-    }
-    if !url.username().is_empty() || url.password().is_some() {
-        return Err("must not have a user name or password".to_owned());
-    }
-    match url.scheme() {
-        "https" => Ok(()),
-        "http" if loopback(&url) => Ok(()),
-        "http" => Err("must be https (http only on localhost, 127.0.0.1 or [::1])".to_owned()),
-        _ => Err("must be an absolute https:// URL (http:// only on localhost)".to_owned()),
-    }
 }
 
 /// A list of redirect URIs, each checked under `field[i]`; duplicates are
@@ -711,45 +657,6 @@ mod tests {
         match e {
             ApiError::Validation(errors) => errors.into_iter().map(|e| e.field).collect(),
             other => panic!("not a validation error: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn redirect_uris_follow_the_rules() {
-        for ok in [
-            "https://app.example.com/cb",
-            "https://app.example.com/cb?x=1",
-            "http://localhost:8000/cb",
-            "http://127.0.0.1/cb",
-            "http://[::1]:3000/cb",
-            "HTTPS://App.Example.com/cb",
-        ] {
-            assert_eq!(check_redirect_uri(ok), Ok(()), "{ok}");
-        }
-        for bad in [
-            "https://app.example.com/*",
-            "https://*.example.com/cb",
-            "https://app.example.com/cb#x",
-            "https://app.example.com/cb#",
-            "https://good@evil.example",
-            "https://good:pw@evil.example/cb",
-            "https://@evil.example/cb",
-            "http://app.example.com/cb",
-            "http://127.0.0.2/cb",
-            "http://localhost.evil.example/cb",
-            "/cb",
-            "cb",
-            "app.example.com/cb",
-            "https:app.example.com/cb",
-            "ftp://app.example.com/cb",
-            "com.example.app:/cb",
-            "javascript:alert(1)",
-            "https://app.example.com/c b",
-            "https://app.example.com/cb\n",
-            "https://good.example\\@evil.example/",
-            "",
-        ] {
-            assert!(check_redirect_uri(bad).is_err(), "{bad:?} accepted");
         }
     }
 

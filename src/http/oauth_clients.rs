@@ -30,6 +30,35 @@ impl FromRequestParts<AppState> for OidcOn {
     }
 }
 
+/// A redirect URI (`accounts::oauth_clients::check_redirect_uri`; the
+/// pattern is that rule, exactly).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(
+    pattern = "^(https://(([A-Za-z0-9-]+\\.)*[A-Za-z][A-Za-z0-9-]*|(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3})|http://(localhost|127\\.0\\.0\\.1|\\[::1\\]))(:([0-9]{1,4}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?([/?][^\\s*#\\\\\\u0000-\\u001F\\u007F-\\u009F]*)?$",
+    example = "https://wiki.example.com/oauth/callback"
+)]
+pub struct RedirectUri(String);
+
+/// A grant type a client may have.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(
+    pattern = "^(authorization_code|refresh_token|client_credentials)$",
+    example = "authorization_code"
+)]
+pub struct GrantType(String);
+
+/// A scope a client may ask for.
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(
+    pattern = "^(openid|profile|email|offline_access)$",
+    example = "openid"
+)]
+pub struct ScopeName(String);
+
+fn strings<T>(list: Option<Vec<T>>, inner: fn(T) -> String) -> Option<Vec<String>> {
+    list.map(|l| l.into_iter().map(inner).collect())
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({
@@ -52,23 +81,27 @@ pub struct CreateClientBody {
     /// Absolute `https` URLs (`http` only on localhost, 127.0.0.1, [::1]);
     /// no wildcard, fragment or user name. Compared as exact strings.
     #[schema(min_items = 1, max_items = 20)]
-    pub redirect_uris: Vec<String>,
+    pub redirect_uris: Vec<RedirectUri>,
     /// Same rules as `redirect_uris`; may be empty (the default).
     #[serde(default)]
     #[schema(max_items = 20)]
-    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<RedirectUri>>,
     /// Any of `authorization_code`, `refresh_token`, `client_credentials`
     /// (not for public clients); default the first two.
     #[serde(default)]
     #[schema(min_items = 1)]
-    pub grant_types: Option<Vec<String>>,
+    pub grant_types: Option<Vec<GrantType>>,
     /// Any of `openid`, `profile`, `email`, `offline_access`; default all.
     #[serde(default)]
     #[schema(min_items = 1)]
-    pub scopes: Option<Vec<String>>,
+    pub scopes: Option<Vec<ScopeName>>,
     /// `aud` of the client's access tokens (default `jwt.audience`).
     #[serde(default)]
-    #[schema(min_length = 1, max_length = 256)]
+    #[schema(
+        min_length = 1,
+        max_length = 256,
+        pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$"
+    )]
     pub audience: Option<String>,
     #[serde(default)]
     pub skip_consent: Option<bool>,
@@ -116,10 +149,10 @@ pub async fn create(
     let input = NewClient {
         name: body.name,
         client_type: body.client_type,
-        redirect_uris: body.redirect_uris,
-        post_logout_redirect_uris: body.post_logout_redirect_uris,
-        grant_types: body.grant_types,
-        scopes: body.scopes,
+        redirect_uris: strings(Some(body.redirect_uris), |u| u.0).unwrap_or_default(),
+        post_logout_redirect_uris: strings(body.post_logout_redirect_uris, |u| u.0),
+        grant_types: strings(body.grant_types, |g| g.0),
+        scopes: strings(body.scopes, |s| s.0),
         audience: body.audience,
         skip_consent: body.skip_consent,
         id_token_signed_response_alg: body.id_token_signed_response_alg,
@@ -181,19 +214,19 @@ pub struct PatchClientBody {
     /// As for a new client; replaces the list.
     #[serde(default)]
     #[schema(min_items = 1, max_items = 20)]
-    pub redirect_uris: Option<Vec<String>>,
+    pub redirect_uris: Option<Vec<RedirectUri>>,
     #[serde(default)]
     #[schema(max_items = 20)]
-    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub post_logout_redirect_uris: Option<Vec<RedirectUri>>,
     #[serde(default)]
     #[schema(min_items = 1)]
-    pub grant_types: Option<Vec<String>>,
+    pub grant_types: Option<Vec<GrantType>>,
     #[serde(default)]
     #[schema(min_items = 1)]
-    pub scopes: Option<Vec<String>>,
+    pub scopes: Option<Vec<ScopeName>>,
     /// 1 to 256 characters; `null` clears it (then `jwt.audience`).
     #[serde(default, deserialize_with = "super::extract::explicit_null")]
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 256)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 256, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub audience: Option<Option<String>>,
     #[serde(default)]
     pub skip_consent: Option<bool>,
@@ -223,10 +256,10 @@ pub async fn patch(
 ) -> Result<Json<ClientView>, ApiError> {
     let change = OAuthClientChange {
         name: body.name,
-        redirect_uris: body.redirect_uris,
-        post_logout_redirect_uris: body.post_logout_redirect_uris,
-        grant_types: body.grant_types,
-        scopes: body.scopes,
+        redirect_uris: strings(body.redirect_uris, |u| u.0),
+        post_logout_redirect_uris: strings(body.post_logout_redirect_uris, |u| u.0),
+        grant_types: strings(body.grant_types, |g| g.0),
+        scopes: strings(body.scopes, |s| s.0),
         audience: body.audience,
         skip_consent: body.skip_consent,
         id_token_alg: body.id_token_signed_response_alg,
@@ -321,4 +354,20 @@ pub async fn revoke_app(
 ) -> Result<StatusCode, ApiError> {
     oauth_clients::revoke_app(&state, &who, &client_id, &meta).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema as _;
+
+    use super::RedirectUri;
+    use crate::accounts::oauth_clients::REDIRECT_URI_PATTERN;
+
+    /// The document states the rule the server applies, character for
+    /// character (a derive attribute cannot name the constant).
+    #[test]
+    fn the_redirect_uri_schema_has_the_servers_pattern() {
+        let schema = serde_json::to_value(RedirectUri::schema()).unwrap();
+        assert_eq!(schema["pattern"], REDIRECT_URI_PATTERN);
+    }
 }

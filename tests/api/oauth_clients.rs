@@ -413,7 +413,7 @@ async fn redirect_uris_are_stored_exactly_as_given() {
     let app = oidc_app().await;
     let key = app.api_key(&["admin"]).await;
     let uris = json!([
-        "HTTPS://Wiki.Example.com:443/cb?x=1&y",
+        "https://Wiki.Example.com:443/cb?x=1&y",
         "https://wiki.example.com",
         "http://localhost/cb/"
     ]);
