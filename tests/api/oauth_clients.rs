@@ -483,7 +483,11 @@ async fn only_admins_manage_clients() {
 
 /// A user with two sessions: `own` (toktok's) and one marked as a session
 /// of `client_id`, as the authorize endpoint will make them.
-async fn user_with_client_session(app: &TestApp, email: &str, client_id: &str) -> (String, String) {
+async fn user_with_client_session(
+    app: &TestApp,
+    email: &str,
+    client_id: &str,
+) -> (String, String, String) {
     let own = app.signed_up(email).await;
     let other = app.signed_in(email).await;
     let granted = sid(&other.access);
@@ -491,7 +495,7 @@ async fn user_with_client_session(app: &TestApp, email: &str, client_id: &str) -
         "UPDATE sessions SET client_id = '{client_id}', scope = 'openid email' WHERE id = '{granted}'"
     ))
     .await;
-    (own.access, granted)
+    (own.access, granted, other.access)
 }
 
 async fn user_id(app: &TestApp, token: &str) -> String {
@@ -522,7 +526,8 @@ async fn a_user_lists_and_revokes_a_grant_and_its_sessions_end() {
     let key = app.api_key(&["admin"]).await;
     let client = created(&app, &key, wiki()).await;
     let client_id = client["client_id"].as_str().unwrap();
-    let (access, granted) = user_with_client_session(&app, "ada@example.test", client_id).await;
+    let (access, granted, granted_access) =
+        user_with_client_session(&app, "ada@example.test", client_id).await;
     let uid = user_id(&app, &access).await;
     let store = &app.state.store;
     let now = app.state.now();
@@ -608,6 +613,12 @@ async fn a_user_lists_and_revokes_a_grant_and_its_sessions_end() {
         ))
         .await;
     assert_eq!(rows[0][0], "consent_revoked");
+    let res = app.get_auth("/v1/users/me", &granted_access).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "the app's token is dead"
+    );
     // toktok's own session of the user lives on.
     let res = app.get_auth("/v1/users/me", &access).await;
     assert_eq!(res.status(), StatusCode::OK);
@@ -639,8 +650,9 @@ async fn deleting_a_client_ends_its_sessions_and_grants() {
     let client_id = client["client_id"].as_str().unwrap();
     let other = created(&app, &key, wiki()).await;
     let other_id = other["client_id"].as_str().unwrap();
-    let (access, granted) = user_with_client_session(&app, "ada@example.test", client_id).await;
-    let (_, kept) = user_with_client_session(&app, "bob@example.test", other_id).await;
+    let (access, granted, granted_access) =
+        user_with_client_session(&app, "ada@example.test", client_id).await;
+    let (_, kept, kept_access) = user_with_client_session(&app, "bob@example.test", other_id).await;
     let uid = user_id(&app, &access).await;
     app.state
         .store
@@ -662,6 +674,14 @@ async fn deleting_a_client_ends_its_sessions_and_grants() {
         ))
         .await;
     assert_eq!(rows[0][0], "client_deleted");
+    let res = app.get_auth("/v1/users/me", &granted_access).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "the client's token is dead"
+    );
+    let res = app.get_auth("/v1/users/me", &kept_access).await;
+    assert_eq!(res.status(), StatusCode::OK);
     let rows = app
         .sql(&format!(
             "SELECT revoked_at FROM sessions WHERE id = '{kept}'"
