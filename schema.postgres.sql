@@ -262,3 +262,35 @@ CREATE TABLE mfa_flows (
     failures            BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX mfa_flows_expires ON mfa_flows(expires_at);
+
+-- migration: 11
+-- OAuth clients, consents, and the client of a session (issue 19; see
+-- schema.sql).
+CREATE TABLE oauth_clients (
+    client_id           TEXT COLLATE "C" PRIMARY KEY,
+    name                TEXT NOT NULL,
+    type                TEXT NOT NULL,
+    secret_hash         TEXT,
+    redirect_uris       TEXT NOT NULL,
+    post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]',
+    grant_types         TEXT NOT NULL,
+    scopes              TEXT NOT NULL,
+    audience            TEXT,
+    skip_consent        BOOLEAN NOT NULL DEFAULT FALSE,
+    id_token_alg        TEXT NOT NULL DEFAULT 'RS256',
+    created_at          BIGINT NOT NULL,
+    updated_at          BIGINT NOT NULL
+);
+CREATE TABLE oauth_consents (
+    user_id             TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    client_id           TEXT COLLATE "C" NOT NULL
+                            REFERENCES oauth_clients(client_id) ON DELETE CASCADE,
+    scopes              TEXT NOT NULL,
+    granted_at          BIGINT NOT NULL,
+    updated_at          BIGINT NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+);
+CREATE INDEX oauth_consents_client ON oauth_consents(client_id);
+ALTER TABLE sessions ADD COLUMN client_id TEXT COLLATE "C";
+ALTER TABLE sessions ADD COLUMN scope TEXT;
+CREATE INDEX sessions_client ON sessions(client_id);

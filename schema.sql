@@ -355,3 +355,47 @@ CREATE TABLE mfa_flows (
     failures            INTEGER NOT NULL DEFAULT 0
 ) WITHOUT ROWID;
 CREATE INDEX mfa_flows_expires ON mfa_flows(expires_at);
+
+-- migration: 11
+-- OAuth clients of toktok as an OpenID Connect provider (issue 19;
+-- docs/oidc.md). `secret_hash` is the SHA-256 (hex) of a confidential
+-- client's secret (256 random bits, base64url; a fast hash suffices, as for
+-- API keys), NULL for a public client. The list columns are JSON arrays of
+-- strings; redirect URIs are kept exactly as registered, because the
+-- authorize endpoint compares them as strings. `skip_consent` is 0 or 1.
+CREATE TABLE oauth_clients (
+    client_id           TEXT PRIMARY KEY,
+    name                TEXT NOT NULL,
+    -- 'confidential' | 'public'
+    type                TEXT NOT NULL,
+    secret_hash         TEXT,
+    redirect_uris       TEXT NOT NULL,
+    post_logout_redirect_uris TEXT NOT NULL DEFAULT '[]',
+    grant_types         TEXT NOT NULL,
+    scopes              TEXT NOT NULL,
+    audience            TEXT,
+    skip_consent        INTEGER NOT NULL DEFAULT 0,
+    -- RS256 | ES256 | EdDSA
+    id_token_alg        TEXT NOT NULL DEFAULT 'RS256',
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL
+);
+-- What a user granted a client: the scopes, a JSON array. Revoking it ends
+-- the user's sessions of that client.
+CREATE TABLE oauth_consents (
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    client_id           TEXT NOT NULL REFERENCES oauth_clients(client_id) ON DELETE CASCADE,
+    scopes              TEXT NOT NULL,
+    granted_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL,
+    PRIMARY KEY (user_id, client_id)
+) WITHOUT ROWID;
+CREATE INDEX oauth_consents_client ON oauth_consents(client_id);
+-- A grant of a client is a session of that client: `client_id` names it
+-- (NULL for toktok's own sign-ins), `scope` is what it was granted
+-- (space-separated). Deleting a client, or a user's consent to it, ends its
+-- sessions by this column. No foreign key: a session outlives nothing, it
+-- is revoked, and the revoked row keeps the id for the audit trail.
+ALTER TABLE sessions ADD COLUMN client_id TEXT;
+ALTER TABLE sessions ADD COLUMN scope TEXT;
+CREATE INDEX sessions_client ON sessions(client_id);

@@ -21,6 +21,7 @@ pub mod factors;
 pub mod factors_reset;
 mod login;
 pub mod mfa;
+pub mod oauth_clients;
 pub mod passkeys;
 mod profile;
 pub mod reauth;

@@ -1,7 +1,5 @@
 //! `toktok api-key create|list|revoke`.
 
-use std::io::Write as _;
-
 use anyhow::{bail, Context as _};
 
 use super::{open_store, ApiKeyCommand};
@@ -96,7 +94,7 @@ pub(super) async fn api_key_list(config: &Config) -> anyhow::Result<()> {
         return Ok(());
     }
     let when = |t: Option<i64>| t.map_or_else(|| "-".to_owned(), rfc3339);
-    let mut rows = vec![[
+    let mut rows = vec![vec![
         "ID".to_owned(),
         "NAME".to_owned(),
         "SCOPES".to_owned(),
@@ -105,7 +103,7 @@ pub(super) async fn api_key_list(config: &Config) -> anyhow::Result<()> {
         "REVOKED".to_owned(),
     ]];
     rows.extend(keys.iter().map(|k| {
-        [
+        vec![
             k.id.clone(),
             k.name.clone(),
             scope_names(&k.scopes),
@@ -114,27 +112,7 @@ pub(super) async fn api_key_list(config: &Config) -> anyhow::Result<()> {
             when(k.revoked_at),
         ]
     }));
-    let mut widths = [0usize; 6];
-    for row in &rows {
-        for (width, cell) in widths.iter_mut().zip(row) {
-            *width = (*width).max(cell.chars().count());
-        }
-    }
-    let mut out = std::io::stdout().lock();
-    for row in &rows {
-        let mut line = String::new();
-        for (i, (cell, width)) in row.iter().zip(widths).enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                let pad = width - cell.chars().count();
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad + 2));
-            }
-        }
-        writeln!(out, "{line}")?;
-    }
-    Ok(())
+    super::print_table(&rows)
 }
 
 pub(super) async fn api_key_revoke(config: &Config, id: &str) -> anyhow::Result<()> {

@@ -2,11 +2,12 @@
 //! function per command. `main.rs` only calls [`run`].
 //!
 //! One file per command group: `serve.rs`, `init.rs`, `check.rs`, `user.rs`,
-//! `keys.rs`, `api_key.rs` and `data.rs` (backup, migrate-to); this file
+//! `keys.rs`, `api_key.rs`, `client.rs` and `data.rs` (backup, migrate-to); this file
 //! holds the clap types, the configuration lookup and [`run`].
 
 mod api_key;
 mod check;
+mod client;
 mod data;
 mod init;
 mod keys;
@@ -86,6 +87,12 @@ pub enum Command {
         #[command(subcommand)]
         command: ApiKeyCommand,
     },
+    /// Manage the OAuth clients of toktok as an OpenID Connect provider
+    /// (works with [oidc] off too: registering clients is set-up).
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
     /// Write a consistent copy of the live database to PATH.
     Backup {
         /// The new file (it must not exist; its directory must), e.g.
@@ -156,6 +163,38 @@ pub enum ApiKeyCommand {
     /// Revoke a key at once; it stays in the list, marked revoked.
     Revoke {
         /// The key's id, as `api-key list` shows it.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ClientCommand {
+    /// Register a client. Prints its client_id on standard output and, for
+    /// a confidential client, its secret on the next line: shown only this
+    /// once (toktok keeps just a hash).
+    Create {
+        /// The name users see on the consent page, e.g. "Wiki".
+        #[arg(long)]
+        name: String,
+        /// Where the client receives the authorization code: https, or
+        /// http on localhost, 127.0.0.1 or [::1]; no wildcard, no fragment.
+        /// Compared exactly. Repeat for several.
+        #[arg(long = "redirect-uri", required = true, value_name = "URI")]
+        redirect_uris: Vec<String>,
+        /// A public client (a browser or native app, which cannot keep a
+        /// secret); without it the client is confidential.
+        #[arg(long)]
+        public: bool,
+        /// What the client may ask for; repeat for several (default: all).
+        #[arg(long = "scope", value_name = "SCOPE",
+            value_parser = PossibleValuesParser::new(crate::accounts::oauth_clients::SCOPES))]
+        scopes: Vec<String>,
+    },
+    /// List every client (never a secret).
+    List,
+    /// Delete a client, with every grant to it; its sessions end at once.
+    Delete {
+        /// The client_id, as `client list` shows it.
         id: String,
     },
 }
@@ -263,6 +302,7 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
             command: KeysCommand::Rotate { rsa: true },
         } => keys::keys_rotate_rsa(config).await.map(|()| 0),
         Command::ApiKey { command } => api_key::api_key(config, command).await.map(|()| 0),
+        Command::Client { command } => client::client(config, command).await.map(|()| 0),
         Command::Backup { path } => data::backup(&config, path).await.map(|()| 0),
         Command::MigrateTo { url } => data::migrate_to(&config, url).await.map(|()| 0),
         Command::Openapi => {
@@ -281,6 +321,30 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
 /// "Exit codes"), not 1 as a failure while starting.
 fn mail_config(config: &Config) -> anyhow::Result<()> {
     crate::mail::Mailer::check(config).map(drop)
+}
+
+/// Prints `rows` (the first is the header) as columns two spaces apart.
+fn print_table(rows: &[Vec<String>]) -> anyhow::Result<()> {
+    let columns = rows.first().map_or(0, Vec::len);
+    let mut widths = vec![0usize; columns];
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    for row in rows {
+        let mut line = String::new();
+        for (i, (cell, width)) in row.iter().zip(&widths).enumerate() {
+            line.push_str(cell);
+            if i + 1 != row.len() {
+                let pad = width - cell.chars().count();
+                line.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        writeln!(out, "{line}")?;
+    }
+    Ok(())
 }
 
 /// Opens the configured database for a one-off command.

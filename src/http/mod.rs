@@ -26,6 +26,7 @@ pub mod error;
 pub mod extract;
 pub mod mfa;
 pub mod oauth;
+pub mod oauth_clients;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
@@ -94,6 +95,15 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(assurance::reauthenticate))
         .routes(routes!(assurance::reauthenticate_passkey_options))
         .routes(routes!(admin_factors::reset_user_factors))
+        .routes(routes!(oauth_clients::list, oauth_clients::create))
+        .routes(routes!(
+            oauth_clients::get,
+            oauth_clients::patch,
+            oauth_clients::delete
+        ))
+        .routes(routes!(oauth_clients::rotate_secret))
+        .routes(routes!(oauth_clients::apps))
+        .routes(routes!(oauth_clients::revoke_app))
 }
 
 /// Every route of [`ops`] and [`api`], with its OpenAPI operation.

@@ -21,6 +21,7 @@ mod dispatch;
 mod flows;
 mod mfa;
 mod migrations;
+mod oauth;
 mod passkeys;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -32,6 +33,7 @@ use std::sync::Arc;
 
 pub use assurance::Reauthentication;
 pub use mfa::MfaFlow;
+pub use oauth::{ConsentRow, OAuthClientChange, OAuthClientRow};
 pub use passkeys::{PasskeyRow, PasskeyUse, Removal};
 #[cfg(any(test, feature = "testing"))]
 pub use records::OutboxRow;

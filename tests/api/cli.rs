@@ -5,7 +5,7 @@ use std::process::{Command, Output, Stdio};
 
 use crate::helpers::{spawn_in, PASSWORD};
 
-fn toktok(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn toktok(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     let config = dir.join("toktok.toml");
     if !config.exists() {
         config_with(dir, "");
@@ -32,7 +32,7 @@ fn toktok(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(out: &[u8]) -> String {
+pub(crate) fn text(out: &[u8]) -> String {
     String::from_utf8_lossy(out).into_owned()
 }
 

@@ -30,6 +30,7 @@ mod links;
 mod login;
 mod mail;
 mod mfa;
+mod oauth_clients;
 mod oidc;
 mod openapi;
 mod ops;

@@ -79,6 +79,8 @@ outbox_dir = "$work/outbox"
 enabled = false
 [email_code]
 enabled = true
+[oidc]
+enabled = true
 [log]
 level = "error"
 [metrics]

@@ -37,6 +37,8 @@ const TABLES: &[(&str, bool)] = &[
     ("recovery_codes", false),
     ("passkeys", true),
     ("mfa_flows", false),
+    ("oauth_clients", true),
+    ("oauth_consents", false),
 ];
 
 /// Copies the SQLite database `sqlite` (already migrated to this binary's
