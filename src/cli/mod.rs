@@ -88,7 +88,7 @@ pub enum Command {
         command: ApiKeyCommand,
     },
     /// Manage the OAuth clients of toktok as an OpenID Connect provider
-    /// (works with [oidc] off too: registering clients is set-up).
+    /// (works with `[oidc]` off too: registering clients is set-up).
     Client {
         #[command(subcommand)]
         command: ClientCommand,
@@ -177,7 +177,7 @@ pub enum ClientCommand {
         #[arg(long)]
         name: String,
         /// Where the client receives the authorization code: https, or
-        /// http on localhost, 127.0.0.1 or [::1]; no wildcard, no fragment.
+        /// http on localhost, 127.0.0.1 or `[::1]`; no wildcard, no fragment.
         /// Compared exactly. Repeat for several.
         #[arg(long = "redirect-uri", required = true, value_name = "URI")]
         redirect_uris: Vec<String>,
