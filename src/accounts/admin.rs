@@ -129,15 +129,17 @@ pub fn parse_limit(raw: Option<&str>) -> Result<usize, ApiError> {
     }
 }
 
-fn admin_event(
+/// An audit event of an admin's action (also for OAuth clients, which name
+/// no user): `actor` is the admin (`api_key:<id>`, `user:<id>`).
+pub(super) fn admin_event(
     meta: &RequestMeta,
     actor: &str,
     at: i64,
     kind: &'static str,
-    user_id: &str,
+    user_id: Option<&str>,
     detail: Value,
 ) -> AuditEvent {
-    let mut event = meta.event(at, kind, Some(user_id), detail);
+    let mut event = meta.event(at, kind, user_id, detail);
     event.actor = Some(actor.to_owned());
     event
 }
@@ -240,7 +242,7 @@ pub async fn create_user(
         actor,
         now,
         "user.registered",
-        &user.id,
+        Some(&user.id),
         json!({ "role": role, "by": "admin" }),
     );
     // Without a password nobody can sign in; a reset link lets the owner
@@ -326,14 +328,21 @@ pub async fn update_user(
     if let Some(role) = &change.role {
         detail["role"] = json!(role);
     }
-    let mut events = vec![admin_event(meta, actor, now, "user.updated", id, detail)];
+    let mut events = vec![admin_event(
+        meta,
+        actor,
+        now,
+        "user.updated",
+        Some(id),
+        detail,
+    )];
     if change.disabled == Some(true) {
         events.push(admin_event(
             meta,
             actor,
             now,
             "user.disabled",
-            id,
+            Some(id),
             json!({}),
         ));
     }
@@ -357,7 +366,7 @@ pub async fn delete_user(
         actor,
         now,
         "user.deleted",
-        id,
+        Some(id),
         json!({ "by": "admin" }),
     );
     if state.store.admin_delete_user(id, event).await? {
@@ -379,7 +388,7 @@ pub async fn logout_user(
         actor,
         now,
         "sessions.ended_all",
-        id,
+        Some(id),
         json!({ "by": "admin" }),
     );
     state

@@ -19,6 +19,7 @@ use ring::rand::SecureRandom as _;
 use serde::Serialize;
 use serde_json::json;
 
+use super::admin::admin_event;
 use super::{Authenticated, RequestMeta};
 use crate::app::AppState;
 use crate::clock::rfc3339;
@@ -438,18 +439,6 @@ pub fn check_change(
     })
 }
 
-fn admin_event(
-    meta: &RequestMeta,
-    actor: &str,
-    at: i64,
-    kind: &'static str,
-    detail: serde_json::Value,
-) -> AuditEvent {
-    let mut event = meta.event(at, kind, None, detail);
-    event.actor = Some(actor.to_owned());
-    event
-}
-
 /// The audit event of a new client (also for the command line).
 pub fn created_event(client: &OAuthClientRow, at: i64) -> AuditEvent {
     AuditEvent {
@@ -545,6 +534,7 @@ pub async fn update(
         actor,
         now,
         "oauth.client_updated",
+        None,
         json!({ "client_id": client.client_id, "fields": fields }),
     );
     let row = state
@@ -567,6 +557,7 @@ pub async fn delete(
         actor,
         now,
         "oauth.client_deleted",
+        None,
         json!({ "client_id": id }),
     );
     if state.store.delete_oauth_client(id, now, event).await? {
@@ -595,6 +586,7 @@ pub async fn rotate_secret(
         actor,
         now,
         "oauth.client_secret_rotated",
+        None,
         json!({ "client_id": client.client_id }),
     );
     let row = state
