@@ -294,3 +294,28 @@ CREATE INDEX oauth_consents_client ON oauth_consents(client_id);
 ALTER TABLE sessions ADD COLUMN client_id TEXT COLLATE "C";
 ALTER TABLE sessions ADD COLUMN scope TEXT;
 CREATE INDEX sessions_client ON sessions(client_id);
+
+-- migration: 12
+-- OpenID Connect authorization codes, and the browser session a client's
+-- session came from (issue 19; see schema.sql).
+CREATE TABLE oauth_codes (
+    code_hash           TEXT COLLATE "C" PRIMARY KEY,
+    client_id           TEXT COLLATE "C" NOT NULL
+                            REFERENCES oauth_clients(client_id) ON DELETE CASCADE,
+    user_id             TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    session_id          TEXT COLLATE "C" NOT NULL,
+    redirect_uri        TEXT NOT NULL,
+    scope               TEXT NOT NULL,
+    nonce               TEXT,
+    code_challenge      TEXT NOT NULL,
+    auth_time           BIGINT NOT NULL,
+    amr                 TEXT NOT NULL,
+    aal                 BIGINT NOT NULL,
+    created_at          BIGINT NOT NULL,
+    expires_at          BIGINT NOT NULL,
+    used_at             BIGINT,
+    issued_session      TEXT COLLATE "C"
+);
+CREATE INDEX oauth_codes_expires ON oauth_codes(expires_at);
+ALTER TABLE sessions ADD COLUMN parent_id TEXT COLLATE "C";
+CREATE INDEX sessions_parent ON sessions(parent_id);

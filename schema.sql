@@ -399,3 +399,34 @@ CREATE INDEX oauth_consents_client ON oauth_consents(client_id);
 ALTER TABLE sessions ADD COLUMN client_id TEXT;
 ALTER TABLE sessions ADD COLUMN scope TEXT;
 CREATE INDEX sessions_client ON sessions(client_id);
+
+-- migration: 12
+-- OpenID Connect authorization codes (issue 19; docs/oidc.md). Only the
+-- SHA-256 (hex) of a code is kept; it is single use (`used_at`), lives
+-- `[oidc] code_ttl`, and is bound to the client, redirect URI and PKCE
+-- challenge. `session_id` is the browser session the user signed in with
+-- (the ID token's `sid`); `auth_time`, `amr` (a JSON array) and `aal` are
+-- that session's, copied when the code was issued. `issued_session` is the
+-- client session the first exchange created: what a replay revokes.
+CREATE TABLE oauth_codes (
+    code_hash           TEXT PRIMARY KEY,
+    client_id           TEXT NOT NULL REFERENCES oauth_clients(client_id) ON DELETE CASCADE,
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    session_id          TEXT NOT NULL,
+    redirect_uri        TEXT NOT NULL,
+    scope               TEXT NOT NULL,
+    nonce               TEXT,
+    code_challenge      TEXT NOT NULL,
+    auth_time           INTEGER NOT NULL,
+    amr                 TEXT NOT NULL,
+    aal                 INTEGER NOT NULL,
+    created_at          INTEGER NOT NULL,
+    expires_at          INTEGER NOT NULL,
+    used_at             INTEGER,
+    issued_session      TEXT
+) WITHOUT ROWID;
+CREATE INDEX oauth_codes_expires ON oauth_codes(expires_at);
+-- The browser session a client's session was issued from (NULL for
+-- toktok's own sign-ins): RP-initiated logout ends both.
+ALTER TABLE sessions ADD COLUMN parent_id TEXT;
+CREATE INDEX sessions_parent ON sessions(parent_id);

@@ -22,6 +22,7 @@ mod flows;
 mod mfa;
 mod migrations;
 mod oauth;
+mod oauth_codes;
 mod passkeys;
 #[cfg(feature = "postgres")]
 pub mod postgres;
@@ -34,6 +35,8 @@ use std::sync::Arc;
 pub use assurance::Reauthentication;
 pub use mfa::MfaFlow;
 pub use oauth::{ConsentRow, OAuthClientChange, OAuthClientRow};
+#[allow(unused_imports)] // the authorize endpoint, landing next
+pub use oauth_codes::CodeRow;
 pub use passkeys::{PasskeyRow, PasskeyUse, Removal};
 #[cfg(any(test, feature = "testing"))]
 pub use records::OutboxRow;

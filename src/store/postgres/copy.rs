@@ -39,6 +39,7 @@ const TABLES: &[(&str, bool)] = &[
     ("mfa_flows", false),
     ("oauth_clients", true),
     ("oauth_consents", false),
+    ("oauth_codes", false),
 ];
 
 /// Copies the SQLite database `sqlite` (already migrated to this binary's
