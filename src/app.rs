@@ -66,6 +66,10 @@ pub struct Inner {
     /// predecessor, so the grace window can hand out the same successor
     /// without storing it (R2, R6).
     pub refresh_chain_key: ring::hmac::Key,
+    /// HMAC key of the hosted pages (`http::browser`, `oidc::sealed`): the
+    /// browser-session cookie, CSRF tokens and sealed authorization
+    /// requests. A server secret, so every instance shares it.
+    pub pages_key: ring::hmac::Key,
     /// The challenge-token engine (its own group-commit writer inside).
     pub challenges: Engine,
     /// Wakes the outbox worker after a flow queued mail (`notify`); knows
@@ -97,6 +101,10 @@ impl AppState {
             .server_secret("refresh_chain", now, random_32)
             .await
             .context("while loading the refresh-token key")?;
+        let pages = store
+            .server_secret("pages", now, random_32)
+            .await
+            .context("while loading the pages key")?;
         let algorithm = match config.password.algorithm {
             PasswordAlgorithm::Pbkdf2Sha256 => HashAlgorithm::Pbkdf2Sha256 {
                 iterations: config.password.pbkdf2_iterations,
@@ -156,6 +164,7 @@ impl AppState {
             metrics,
             clock,
             refresh_chain_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &chain),
+            pages_key: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &pages),
             config,
         };
         Ok(AppState(Arc::new(inner)))

@@ -67,7 +67,8 @@ pub struct RequestMeta {
 }
 
 impl RequestMeta {
-    fn event(
+    /// An audit event of this request's client.
+    pub(crate) fn event(
         &self,
         at: i64,
         kind: &'static str,

@@ -493,6 +493,15 @@ impl Checker<'_> {
                 ),
             ));
         }
+        if c.oidc.code_ttl > std::time::Duration::from_secs(600) {
+            return Err(self.fail(
+                "oidc.code_ttl",
+                format!(
+                    "must be at most 10m (RFC 6749 §4.1.2), got {}",
+                    format_duration(c.oidc.code_ttl)
+                ),
+            ));
+        }
         let secret_len = c.jwt.secret.expose().len();
         if c.jwt.algorithm == Algorithm::HS256 && secret_len < 32 {
             return Err(self.fail(

@@ -188,6 +188,8 @@ pub(super) const KEYS: &[(&str, SectionKeys)] = &[
     ]),
     ("oidc", &[
         ("enabled", Rule::Bool(|c| &mut c.oidc.enabled)),
+        ("code_ttl", Rule::Duration(|c| &mut c.oidc.code_ttl)),
+        ("consent_ttl", Rule::Duration(|c| &mut c.oidc.consent_ttl)),
     ]),
 ];
 

@@ -579,9 +579,25 @@ impl Default for EmailCodeConfig {
 /// `[oidc]`: toktok as an OpenID Connect provider (docs/oidc.md). Off, the
 /// client and grant routes answer 404 `feature_disabled`; the `toktok
 /// client` commands work either way (registering clients is set-up).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OidcConfig {
     pub enabled: bool,
+    /// How long an authorization code may wait for its exchange (RFC 6749
+    /// §4.1.2 says at most ten minutes; the default is one).
+    pub code_ttl: Duration,
+    /// How long a user's consent to a client is remembered before the
+    /// consent page asks again.
+    pub consent_ttl: Duration,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        OidcConfig {
+            enabled: false,
+            code_ttl: Duration::from_secs(60),
+            consent_ttl: Duration::from_secs(365 * 86_400),
+        }
+    }
 }
 
 /// `password.algorithm`: `"pbkdf2-sha256"` or `"argon2id"`.

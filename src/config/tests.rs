@@ -1331,6 +1331,20 @@ fn branding_values_refused() {
 }
 
 #[test]
+fn an_authorization_code_lives_at_most_ten_minutes() {
+    assert_eq!(Config::default().oidc.code_ttl, Duration::from_secs(60));
+    assert_eq!(
+        parse("[oidc]\ncode_ttl = \"10m\"").unwrap().oidc.code_ttl,
+        Duration::from_secs(600)
+    );
+    let e = err(parse("[oidc]\ncode_ttl = \"11m\""));
+    assert!(
+        e.contains("oidc.code_ttl") && e.contains("at most 10m"),
+        "{e}"
+    );
+}
+
+#[test]
 fn with_oidc_on_the_issuer_is_the_public_url() {
     let c = parse("[server]\npublic_url = \"https://auth.example.com\"\n[oidc]\nenabled = true")
         .unwrap();

@@ -18,12 +18,14 @@ pub mod admin;
 pub mod admin_factors;
 pub mod assurance;
 pub mod auth;
+pub mod browser;
 pub mod challenges;
 pub mod demo;
 pub mod email;
 pub mod email_code;
 pub mod error;
 pub mod extract;
+pub mod hosted;
 pub mod mfa;
 pub mod oauth;
 pub mod oauth_clients;
@@ -104,6 +106,24 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth_clients::rotate_secret))
         .routes(routes!(oauth_clients::apps))
         .routes(routes!(oauth_clients::revoke_app))
+        .merge(hosted())
+}
+
+/// The OpenID provider's authorization endpoint and hosted pages (HTML).
+fn hosted() -> OpenApiRouter<AppState> {
+    use hosted::{authorize, consent, login, logout, more};
+    OpenApiRouter::default()
+        .routes(routes!(authorize::authorize))
+        .routes(routes!(login::page, login::submit))
+        .routes(routes!(login::mfa_submit))
+        .routes(routes!(more::passkey_page, more::passkey_submit))
+        .routes(routes!(more::email_code_request))
+        .routes(routes!(more::email_code_verify))
+        .routes(routes!(more::register_page, more::register_submit))
+        .routes(routes!(more::forgot_page, more::forgot_submit))
+        .routes(routes!(consent::page, consent::submit))
+        .routes(routes!(logout::rp_initiated))
+        .routes(routes!(logout::page, logout::submit))
 }
 
 /// Every route of [`ops`] and [`api`], with its OpenAPI operation.

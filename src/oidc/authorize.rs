@@ -7,6 +7,8 @@
 
 use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
+
 use super::pkce;
 
 /// Where an authorization error is shown.
@@ -26,7 +28,7 @@ pub enum AuthorizeError {
 }
 
 /// The `prompt` values of OIDC Core §3.1.2.1 toktok acts on.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prompt {
     /// No page may be shown: answer `login_required` / `consent_required`.
     pub none: bool,
@@ -37,7 +39,7 @@ pub struct Prompt {
 }
 
 /// A checked authorization request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuthorizeRequest {
     pub client_id: String,
     pub redirect_uri: String,

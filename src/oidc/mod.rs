@@ -9,5 +9,7 @@
 
 pub mod authorize;
 pub mod claims;
+pub mod code;
 pub mod discovery;
 pub mod pkce;
+pub mod sealed;

@@ -513,3 +513,28 @@ mod tests {
         assert_eq!(merged(Vec::new(), v(&["openid"])), v(&["openid"]));
     }
 }
+
+impl Store {
+    /// Ends the browser session `sid` of `user_id` and every client session
+    /// issued from it (RP-initiated logout), with `event`. Answers how many
+    /// sessions ended.
+    pub async fn end_browser_session(
+        &self,
+        user_id: &str,
+        sid: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<usize, StoreError> {
+        let (user_id, sid) = (user_id.to_owned(), sid.to_owned());
+        self.write(move |tx| {
+            let n = tx.execute(
+                "UPDATE sessions SET revoked_at = ?3, revoked_reason = 'logout'
+                  WHERE user_id = ?1 AND (id = ?2 OR parent_id = ?2) AND revoked_at IS NULL",
+                &[Text(&user_id), Text(&sid), Int(now)],
+            )?;
+            audit(tx, &event)?;
+            Ok(n)
+        })
+        .await
+    }
+}

@@ -32,6 +32,7 @@ mod mail;
 mod mfa;
 mod oauth_clients;
 mod oidc;
+mod oidc_flow;
 mod openapi;
 mod ops;
 mod passkeys;

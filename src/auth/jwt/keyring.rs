@@ -9,10 +9,11 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use ring::rand::SystemRandom;
 use ring::{digest, hmac};
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::compact::{
-    check_claims, check_header, check_typ, encode_header, parse_claims, split, WireClaims,
+    check_claims, check_header, check_typ, encode_header, parse_claims, parse_object, split,
+    WireClaims,
 };
 use super::keys::{check_stored_jwk, KeyMaterial, Signer, Verifier, VerifyKey};
 use super::{Algorithm, Claims, JwtError, TokenKind, Validation, ACCESS_TOKEN_TYP, MAX_TOKEN_LEN};
@@ -284,6 +285,20 @@ impl Keyring {
         let claims = parse_claims(&parts.payload)?;
         check_typ(&header, &claims)?;
         Ok(claims)
+    }
+
+    /// The claims of a token signed by one of these keys (any `typ`),
+    /// checking form, header and signature only: an ID token presented
+    /// back as `id_token_hint`, whose expiry does not matter (OIDC
+    /// RP-Initiated Logout §2). The caller checks the claims it uses.
+    pub fn verify_json_signature(&self, token: &str) -> Result<Map<String, Value>, JwtError> {
+        let parts = split(token)?;
+        let header = check_header(&parts.header, self.alg)?;
+        let key = self.key(header.kid.as_deref())?;
+        key.verifier
+            .verify(parts.signing_input, &parts.signature)
+            .map_err(|_| JwtError::Invalid("bad signature"))?;
+        parse_object(&parts.payload)
     }
 
     /// `{"keys":[public JWKs]}` — empty list for HS256; never any private part.

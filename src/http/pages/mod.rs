@@ -19,6 +19,7 @@ use std::sync::OnceLock;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
 use minijinja::{context, AutoEscape, Environment, UndefinedBehavior, Value};
 
 use crate::config::BrandingConfig;
@@ -39,9 +40,12 @@ const TEMPLATES: &[(&str, &str)] = &[
         "email_code_link.html",
         include_str!("templates/email_code_link.html"),
     ),
-    // The hosted sign-in of the OpenID provider (issue 19); the handlers
-    // that render them land with its endpoints.
+    // The hosted sign-in of the OpenID provider (issue 19, `http::hosted`).
     ("login.html", include_str!("templates/login.html")),
+    ("passkey.html", include_str!("templates/passkey.html")),
+    ("email_code.html", include_str!("templates/email_code.html")),
+    ("register.html", include_str!("templates/register.html")),
+    ("forgot.html", include_str!("templates/forgot.html")),
     (
         "second_factor.html",
         include_str!("templates/second_factor.html"),
@@ -69,16 +73,24 @@ fn environment() -> &'static Environment<'static> {
 }
 
 /// The page's content security policy: nothing but inline style, forms to
-/// this origin, no framing; the branding logo's origin for images.
-fn csp(brand: &BrandingConfig) -> String {
+/// this origin, no framing; the branding logo's origin for images; and
+/// the one inline script of a page that has one, by its hash.
+fn csp(brand: &BrandingConfig, script: Option<&str>) -> String {
     let img = url::Url::parse(&brand.logo)
         .ok()
         .map(|u| u.origin().ascii_serialization())
         .filter(|origin| origin != "null")
         .map(|origin| format!("img-src {origin}; "))
         .unwrap_or_default();
+    let script = script
+        .map(|js| {
+            let digest = ring::digest::digest(&ring::digest::SHA256, js.as_bytes());
+            let b64 = base64::engine::general_purpose::STANDARD.encode(digest.as_ref());
+            format!("script-src 'sha256-{b64}'; ")
+        })
+        .unwrap_or_default();
     format!(
-        "default-src 'none'; {img}style-src 'unsafe-inline'; form-action 'self'; \
+        "default-src 'none'; {img}{script}style-src 'unsafe-inline'; form-action 'self'; \
          frame-ancestors 'none'; base-uri 'none'"
     )
 }
@@ -93,12 +105,26 @@ pub fn render(
     title: &str,
     ctx: Value,
 ) -> Response {
+    render_with_script(brand, status, template, title, ctx, None)
+}
+
+/// [`render`] for a page with one inline script (given to the template as
+/// `script`, and allowed by the CSP by its SHA-256 alone).
+pub fn render_with_script(
+    brand: &BrandingConfig,
+    status: StatusCode,
+    template: &str,
+    title: &str,
+    ctx: Value,
+    script: Option<&'static str>,
+) -> Response {
     let brand_ctx = context! {
         name => &brand.name,
         logo => &brand.logo,
         primary_color => &brand.primary_color,
     };
-    let full = context! { brand => brand_ctx, lang => "en", title => title, ..ctx };
+    let full =
+        context! { brand => brand_ctx, lang => "en", title => title, script => script, ..ctx };
     let rendered = environment()
         .get_template(template)
         .and_then(|t| t.render(full));
@@ -123,7 +149,7 @@ pub fn render(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
     );
-    if let Ok(value) = HeaderValue::from_str(&csp(brand)) {
+    if let Ok(value) = HeaderValue::from_str(&csp(brand, script)) {
         headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

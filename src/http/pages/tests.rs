@@ -105,7 +105,31 @@ async fn hosted_pages_render_and_escape() {
         (
             "second_factor.html",
             "Two-step verification",
-            context! { error => "That code is not right.", csrf => "c", flow => "f", totp => true },
+            context! { error => "That code is not right.", csrf => "c", flow => "f", totp => true,
+            recovery => true, mfa_token => hostile },
+        ),
+        (
+            "passkey.html",
+            "Sign in with a passkey",
+            context! { client_name => hostile, error => hostile, csrf => "c", flow => "f",
+            options => "{\"publicKey\":{\"challenge\":\"x\"}}", passkey_flow => hostile,
+            back_url => "/login" },
+        ),
+        (
+            "email_code.html",
+            "Check your email",
+            context! { error => hostile, csrf => "c", flow => "f", email => hostile, back_url => "/login" },
+        ),
+        (
+            "register.html",
+            "Create an account",
+            context! { client_name => hostile, error => hostile, csrf => "c", flow => "f",
+            email => hostile, name => hostile, min => 12, max => 256, back_url => "/login" },
+        ),
+        (
+            "forgot.html",
+            "Forgot your password?",
+            context! { error => hostile, csrf => "c", flow => "f", email => hostile, back_url => "/login" },
         ),
         (
             "consent.html",
@@ -121,15 +145,24 @@ async fn hosted_pages_render_and_escape() {
     ];
     let dump = std::env::var_os("TOKTOK_PAGES_DUMP").map(std::path::PathBuf::from);
     for (template, title, ctx) in pages {
-        let res = render(&brand(), StatusCode::OK, template, title, ctx);
+        let script = (template == "passkey.html").then_some("void 0;");
+        let res = render_with_script(&brand(), StatusCode::OK, template, title, ctx, script);
         assert_eq!(res.status(), StatusCode::OK, "{template}");
         let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
             .to_str()
             .unwrap()
             .to_owned();
         assert!(csp.contains("frame-ancestors 'none'"), "{template}");
+        // Only the page's own script runs, by its hash.
+        let hash = "script-src 'sha256-T1YEXClWF9CUhD2vRqC2ZkctVhPSMrn+MCIkJI7U02I='";
+        assert_eq!(
+            csp.contains(hash),
+            script.is_some(),
+            "{template}: {csp:?} {hash:?}"
+        );
         let text = html(res).await;
-        assert!(!text.contains("<script>"), "{template}: {text}");
+        assert!(!text.contains("<script>alert"), "{template}: {text}");
+        assert_eq!(text.contains("<script>"), script.is_some(), "{template}");
         if let Some(dir) = &dump {
             std::fs::write(dir.join(template), &text).unwrap();
         }

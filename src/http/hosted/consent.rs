@@ -1,0 +1,181 @@
+//! `/consent`: the user's decision on what a client may have.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+use serde::Deserialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use super::login::FlowQuery;
+use super::{
+    browser_of, csrf_refused, error_page, flow_client, open_flow, proceed, see_other, with_csrf,
+    PageForm,
+};
+use crate::app::AppState;
+use crate::http::browser;
+use crate::http::extract::Meta;
+use crate::http::pages;
+use crate::oidc::code::{self, Next};
+use crate::oidc::sealed::Flow;
+
+/// What a scope lets the client have, in the user's words.
+fn describe(scope: &str) -> String {
+    match scope {
+        "openid" => "Know who you are (your account's identifier)",
+        "profile" => "See your name and language",
+        "email" => "See your email address",
+        "offline_access" => "Stay connected while you are away",
+        other => other,
+    }
+    .to_owned()
+}
+
+/// A flow that must be there (consent is always for an application).
+fn required_flow(state: &AppState, sealed: &str) -> Result<Flow, Response> {
+    match open_flow(state, sealed)? {
+        Some(flow) => Ok(flow),
+        None => Err(pages::message(
+            &state.config.branding,
+            StatusCode::BAD_REQUEST,
+            "Nothing to consent to",
+            "This page is reached from an application's sign-in.",
+        )),
+    }
+}
+
+#[utoipa::path(get, path = "/consent", tag = "oidc",
+    summary = "Hosted consent page",
+    params(FlowQuery),
+    responses(
+        (status = 200, description = "What the application asks for, with Allow and Deny.", content_type = "text/html", body = String),
+        (status = 303, description = "Nothing to ask: to sign-in or back to the application."),
+        (status = 400, description = "The flow is missing, expired or was changed.", content_type = "text/html", body = String),
+    ))]
+pub async fn page(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    headers: HeaderMap,
+    Query(query): Query<FlowQuery>,
+) -> Response {
+    let flow = match required_flow(&state, &query.flow) {
+        Ok(flow) => flow,
+        Err(page) => return page,
+    };
+    let who = match browser_of(&state, &headers).await {
+        Ok(who) => who,
+        Err(page) => return page,
+    };
+    let client = match flow_client(&state, &flow).await {
+        Ok(client) => client,
+        Err(page) => return page,
+    };
+    let (Some(who), Ok(Next::Consent)) = (
+        who.as_ref(),
+        code::next(&state, &flow, &client, who.as_ref()).await,
+    ) else {
+        return proceed(&state, &flow, who.as_ref(), &meta).await;
+    };
+    let csrf = match browser::csrf(&state, &headers) {
+        Ok(csrf) => csrf,
+        Err(e) => return error_page(&state, &e),
+    };
+    let scopes: Vec<String> = flow.request.scopes.iter().map(|s| describe(s)).collect();
+    let ctx = context! {
+        client_name => &client.name,
+        scopes,
+        email => &who.user.email,
+        csrf => &csrf.token,
+        flow => &query.flow,
+    };
+    let title = format!("Allow {}?", client.name);
+    let response = pages::render(
+        &state.config.branding,
+        StatusCode::OK,
+        "consent.html",
+        &title,
+        ctx,
+    );
+    with_csrf(response, csrf)
+}
+
+/// The consent form.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct ConsentForm {
+    pub csrf: String,
+    pub flow: String,
+    /// `allow` or `deny`.
+    pub decision: String,
+}
+
+#[utoipa::path(post, path = "/consent", tag = "oidc",
+    summary = "Allow or deny an application (hosted page)",
+    request_body(content = ConsentForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Back to the application with a code, or with `access_denied`."),
+        (status = 400, description = "Form or flow not usable.", content_type = "text/html", body = String),
+        (status = 403, description = "CSRF token missing or wrong.", content_type = "text/html", body = String),
+    ))]
+pub async fn submit(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    headers: HeaderMap,
+    PageForm(form): PageForm<ConsentForm>,
+) -> Response {
+    if !browser::csrf_ok(&state, &headers, &form.csrf) {
+        return csrf_refused(&state);
+    }
+    let flow = match required_flow(&state, &form.flow) {
+        Ok(flow) => flow,
+        Err(page) => return page,
+    };
+    let who = match browser_of(&state, &headers).await {
+        Ok(Some(who)) if code::signed_in_enough(&flow, &who, state.now()) => who,
+        Ok(_) => return proceed(&state, &flow, None, &meta).await,
+        Err(page) => return page,
+    };
+    let request = &flow.request;
+    match form.decision.as_str() {
+        "allow" => {}
+        "deny" => {
+            return see_other(&code::error_redirect(
+                &state,
+                request,
+                "access_denied",
+                "the user denied the request",
+            ))
+        }
+        _ => {
+            return pages::message(
+                &state.config.branding,
+                StatusCode::BAD_REQUEST,
+                "This form could not be read",
+                "decision must be allow or deny.",
+            )
+        }
+    }
+    let now = state.now();
+    let event = meta.event(
+        now,
+        "oauth.consent_granted",
+        Some(&who.user.id),
+        json!({ "client_id": request.client_id, "scopes": request.scopes }),
+    );
+    let granted = state
+        .store
+        .grant_consent(
+            &who.user.id,
+            &request.client_id,
+            request.scopes.clone(),
+            event,
+        )
+        .await;
+    if let Err(e) = granted {
+        return error_page(&state, &e.into());
+    }
+    match code::issue(&state, &flow, &who, &meta).await {
+        Ok(location) => see_other(&location),
+        Err(e) => error_page(&state, &e),
+    }
+}

@@ -1,0 +1,281 @@
+//! `/login`: the password form and the second-factor step.
+
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use minijinja::context;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::{csrf_refused, error_page, open_flow, signed_in, with_csrf, PageForm};
+use crate::accounts::mfa::{self, Proof};
+use crate::accounts::signin::{MfaRequired, SignInAnswer};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::http::browser;
+use crate::http::extract::Meta;
+use crate::http::pages;
+use crate::oidc::code::with_query;
+use crate::oidc::sealed::Flow;
+
+/// `?flow=`: the pending authorization the page belongs to, if any.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct FlowQuery {
+    /// The sealed authorization request (absent: sign in to toktok itself).
+    #[serde(default)]
+    pub flow: String,
+}
+
+/// What the sign-in page shows besides the form.
+pub struct LoginPage<'a> {
+    pub sealed: &'a str,
+    pub flow: Option<&'a Flow>,
+    pub email: &'a str,
+    pub error: Option<String>,
+    pub status: StatusCode,
+}
+
+/// The client's name for "to continue to …".
+async fn client_name(state: &AppState, flow: Option<&Flow>) -> Option<String> {
+    let flow = flow?;
+    let client = state
+        .store
+        .oauth_client(&flow.request.client_id)
+        .await
+        .ok()??;
+    Some(client.name)
+}
+
+/// Renders the sign-in page.
+pub async fn login_page(state: &AppState, headers: &HeaderMap, page: LoginPage<'_>) -> Response {
+    let csrf = match browser::csrf(state, headers) {
+        Ok(csrf) => csrf,
+        Err(e) => return error_page(state, &e),
+    };
+    let flow_pair = [("flow", page.sealed)];
+    let with_flow = |path: &str| {
+        if page.sealed.is_empty() {
+            path.to_owned()
+        } else {
+            with_query(path, &flow_pair)
+        }
+    };
+    let email = if page.email.is_empty() {
+        page.flow
+            .and_then(|f| f.request.login_hint.clone())
+            .unwrap_or_default()
+    } else {
+        page.email.to_owned()
+    };
+    let register_url = state
+        .config
+        .accounts
+        .registration_open
+        .then(|| with_flow("/register"));
+    let ctx = context! {
+        client_name => client_name(state, page.flow).await,
+        error => page.error,
+        csrf => &csrf.token,
+        flow => page.sealed,
+        email,
+        passkeys => state.webauthn.is_some(),
+        email_code => crate::accounts::email_code::require_enabled(state).is_ok(),
+        reset_url => with_flow("/login/forgot"),
+        register_url,
+    };
+    let response = pages::render(
+        &state.config.branding,
+        page.status,
+        "login.html",
+        "Sign in",
+        ctx,
+    );
+    with_csrf(response, csrf)
+}
+
+#[utoipa::path(get, path = "/login", tag = "oidc",
+    summary = "Hosted sign-in page",
+    params(FlowQuery),
+    responses(
+        (status = 200, description = "The sign-in form.", content_type = "text/html", body = String),
+        (status = 400, description = "The flow expired or was changed.", content_type = "text/html", body = String),
+    ))]
+pub async fn page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(query): Query<FlowQuery>,
+) -> Response {
+    let flow = match open_flow(&state, &query.flow) {
+        Ok(flow) => flow,
+        Err(page) => return page,
+    };
+    let page = LoginPage {
+        sealed: &query.flow,
+        flow: flow.as_ref(),
+        email: "",
+        error: None,
+        status: StatusCode::OK,
+    };
+    login_page(&state, &headers, page).await
+}
+
+/// The sign-in form.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginForm {
+    pub csrf: String,
+    #[serde(default)]
+    pub flow: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[utoipa::path(post, path = "/login", tag = "oidc",
+    summary = "Sign in with a password (hosted page)",
+    request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in: on to consent or the application; sets the browser-session cookie."),
+        (status = 200, description = "Signed in without an application, or the second-factor step.", content_type = "text/html", body = String),
+        (status = 400, description = "Form or flow not usable.", content_type = "text/html", body = String),
+        (status = 401, description = "Wrong email or password (the form again).", content_type = "text/html", body = String),
+        (status = 403, description = "CSRF token missing or wrong.", content_type = "text/html", body = String),
+        (status = 429, description = "Too many attempts.", content_type = "text/html", body = String),
+    ))]
+pub async fn submit(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    headers: HeaderMap,
+    PageForm(form): PageForm<LoginForm>,
+) -> Response {
+    if !browser::csrf_ok(&state, &headers, &form.csrf) {
+        return csrf_refused(&state);
+    }
+    let flow = match open_flow(&state, &form.flow) {
+        Ok(flow) => flow,
+        Err(page) => return page,
+    };
+    match crate::accounts::login(&state, &form.email, form.password, &meta).await {
+        Ok(SignInAnswer::Tokens(tokens)) => signed_in(&state, &tokens, flow.as_ref(), &meta).await,
+        Ok(SignInAnswer::MfaRequired(step)) => {
+            second_factor_page(&state, &headers, &form.flow, &step, None, StatusCode::OK)
+        }
+        Err(e) => {
+            let (status, _, _) = e.parts();
+            if status.is_server_error() {
+                return error_page(&state, &e);
+            }
+            let page = LoginPage {
+                sealed: &form.flow,
+                flow: flow.as_ref(),
+                email: &form.email,
+                error: Some(e.to_string()),
+                status,
+            };
+            login_page(&state, &headers, page).await
+        }
+    }
+}
+
+/// The second-factor form of an MFA step.
+pub(super) fn second_factor_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    sealed: &str,
+    step: &MfaRequired,
+    error: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let csrf = match browser::csrf(state, headers) {
+        Ok(csrf) => csrf,
+        Err(e) => return error_page(state, &e),
+    };
+    let ctx = context! {
+        error,
+        csrf => &csrf.token,
+        flow => sealed,
+        mfa_token => &step.mfa_token,
+        totp => step.factors.contains(&"totp"),
+        recovery => step.factors.contains(&"recovery_code"),
+    };
+    let response = pages::render(
+        &state.config.branding,
+        status,
+        "second_factor.html",
+        "Two-step verification",
+        ctx,
+    );
+    with_csrf(response, csrf)
+}
+
+/// The second-factor form.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MfaForm {
+    pub csrf: String,
+    #[serde(default)]
+    pub flow: String,
+    pub mfa_token: String,
+    /// A TOTP code (spaces allowed).
+    #[serde(default)]
+    pub totp: String,
+    #[serde(default)]
+    pub recovery_code: String,
+}
+
+#[utoipa::path(post, path = "/login/mfa", tag = "oidc",
+    summary = "Answer the second-factor step (hosted page)",
+    request_body(content = MfaForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 303, description = "Signed in: on to consent or the application."),
+        (status = 200, description = "Signed in without an application.", content_type = "text/html", body = String),
+        (status = 400, description = "Form, flow or step not usable.", content_type = "text/html", body = String),
+        (status = 401, description = "Wrong code (the form again).", content_type = "text/html", body = String),
+        (status = 403, description = "CSRF token missing or wrong.", content_type = "text/html", body = String),
+        (status = 429, description = "Too many attempts.", content_type = "text/html", body = String),
+    ))]
+pub async fn mfa_submit(
+    State(state): State<AppState>,
+    Meta(meta): Meta,
+    headers: HeaderMap,
+    PageForm(form): PageForm<MfaForm>,
+) -> Response {
+    if !browser::csrf_ok(&state, &headers, &form.csrf) {
+        return csrf_refused(&state);
+    }
+    let flow = match open_flow(&state, &form.flow) {
+        Ok(flow) => flow,
+        Err(page) => return page,
+    };
+    let totp: String = form.totp.chars().filter(|c| !c.is_whitespace()).collect();
+    let proof = if !totp.is_empty() {
+        Proof::Totp(totp)
+    } else if !form.recovery_code.trim().is_empty() {
+        Proof::RecoveryCode(form.recovery_code.trim().to_owned())
+    } else {
+        Proof::Totp(String::new())
+    };
+    match mfa::step(&state, &form.mfa_token, proof, &meta).await {
+        Ok(tokens) => signed_in(&state, &tokens, flow.as_ref(), &meta).await,
+        Err(
+            e @ (ApiError::InvalidCredentials
+            | ApiError::RateLimited(_)
+            | ApiError::AccountLocked(_)),
+        ) => {
+            // The step lives on (until five wrong answers): ask again.
+            let step = MfaRequired {
+                mfa_required: true,
+                mfa_token: form.mfa_token.clone(),
+                factors: vec!["totp", "recovery_code"],
+                expires_in: 0,
+            };
+            let (status, _, _) = e.parts();
+            second_factor_page(
+                &state,
+                &headers,
+                &form.flow,
+                &step,
+                Some(e.to_string()),
+                status,
+            )
+        }
+        Err(e) => error_page(&state, &e),
+    }
+}

@@ -1,0 +1,230 @@
+//! The hosted pages of the OpenID provider (issue 19; docs/oidc.md "Hosted
+//! pages"): `GET /oauth/authorize`, then `/login` (and its second-factor,
+//! passkey, email-code, registration and forgotten-password steps),
+//! `/consent`, and the sign-out pages.
+//!
+//! A pending authorization travels between them sealed (`oidc::sealed`) in
+//! `flow=`; the browser's sign-in is the browser-session cookie
+//! (`http::browser`); every form carries a CSRF token. The rules — what a
+//! request needs next, the code — are in `crate::oidc::code`; the sign-ins
+//! are the same `accounts` functions the JSON API calls, with the same
+//! lockout, rate limits and audit. Every answer is a page or a redirect,
+//! never JSON, and an error before the client and its redirect URI are
+//! trusted is shown here, never redirected (no open redirect).
+
+use axum::extract::{FromRequest, Request};
+use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use super::browser::{self, Csrf};
+use super::pages;
+use crate::accounts::{Authenticated, TokenResponse};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::oidc::code::{self, Next};
+use crate::oidc::sealed::Flow;
+use crate::store::OAuthClientRow;
+
+pub mod authorize;
+pub mod consent;
+pub mod login;
+pub mod logout;
+pub mod more;
+
+/// A form posted by one of the pages; anything else is a 400/413/415 page.
+pub struct PageForm<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let brand = &state.config.branding;
+        let is_form = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                v.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            });
+        if !is_form {
+            return Err(pages::message(
+                brand,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "This form could not be read",
+                "The page sends application/x-www-form-urlencoded forms only.",
+            ));
+        }
+        let bytes = super::extract::read_body(req, state.config.server.max_body_bytes)
+            .await
+            .map_err(|e| error_page(state, &e))?;
+        serde_urlencoded::from_bytes(&bytes)
+            .map(PageForm)
+            .map_err(|e| {
+                pages::message(
+                    brand,
+                    StatusCode::BAD_REQUEST,
+                    "This form could not be read",
+                    &format!("The form is not what this page sends: {e}."),
+                )
+            })
+    }
+}
+
+/// A page saying what went wrong; a server fault says no more than that.
+pub fn error_page(state: &AppState, e: &ApiError) -> Response {
+    let (status, _, _) = e.parts();
+    let text = if status.is_server_error() {
+        tracing::error!(error = %e, "a hosted page failed");
+        "Something went wrong on our side. Please try again in a moment.".to_owned()
+    } else {
+        e.to_string()
+    };
+    pages::message(&state.config.branding, status, "This did not work", &text)
+}
+
+/// 303 to `location`.
+pub fn see_other(location: &str) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+/// `response` with the CSRF cookie set if the page made one.
+pub fn with_csrf(mut response: Response, csrf: Csrf) -> Response {
+    if let Some((name, value)) = csrf.set_cookie {
+        response.headers_mut().append(name, value);
+    }
+    response
+}
+
+/// The 403 page of a form posted without its CSRF token (or from another
+/// site, or after the cookie was lost).
+pub fn csrf_refused(state: &AppState) -> Response {
+    pages::message(
+        &state.config.branding,
+        StatusCode::FORBIDDEN,
+        "This form has expired",
+        "Go back, reload the page and try again.",
+    )
+}
+
+/// The 404 page when `[oidc] enabled = false`.
+pub fn oidc_off(state: &AppState) -> Option<Response> {
+    (!state.config.oidc.enabled).then(|| error_page(state, &ApiError::FeatureDisabled))
+}
+
+/// The flow a page was given, if any: `Ok(None)` for an empty one (the
+/// pages also work without an application), a 400 page for one that does
+/// not open (changed, expired).
+pub fn open_flow(state: &AppState, sealed: &str) -> Result<Option<Flow>, Response> {
+    if sealed.is_empty() {
+        return Ok(None);
+    }
+    match Flow::open(&state.pages_key, sealed, state.now()) {
+        Some(flow) => Ok(Some(flow)),
+        None => Err(pages::message(
+            &state.config.branding,
+            StatusCode::BAD_REQUEST,
+            "This sign-in has expired",
+            "Go back to the application and sign in again.",
+        )),
+    }
+}
+
+/// The registered client of a flow; a page when it was deleted meanwhile.
+pub async fn flow_client(state: &AppState, flow: &Flow) -> Result<OAuthClientRow, Response> {
+    match state.store.oauth_client(&flow.request.client_id).await {
+        Ok(Some(client)) => Ok(client),
+        Ok(None) => Err(pages::message(
+            &state.config.branding,
+            StatusCode::BAD_REQUEST,
+            "This application is not registered",
+            "The application that sent you here is no longer registered.",
+        )),
+        Err(e) => Err(error_page(state, &ApiError::from(e))),
+    }
+}
+
+/// Moves a flow on for the browser's session `who`: to sign-in, to consent,
+/// or back to the client with a code (or, for `prompt=none`, the error
+/// OIDC Core §3.1.2.6 names instead of any page).
+pub async fn proceed(
+    state: &AppState,
+    flow: &Flow,
+    who: Option<&Authenticated>,
+    meta: &crate::accounts::RequestMeta,
+) -> Response {
+    let client = match flow_client(state, flow).await {
+        Ok(client) => client,
+        Err(page) => return page,
+    };
+    let next = match code::next(state, flow, &client, who).await {
+        Ok(next) => next,
+        Err(e) => return error_page(state, &e),
+    };
+    let sealed = flow.seal(&state.pages_key);
+    let none = flow.request.prompt.none;
+    match (next, who) {
+        (Next::SignIn, _) if none => see_other(&code::error_redirect(
+            state,
+            &flow.request,
+            "login_required",
+            "the user is not signed in",
+        )),
+        (Next::SignIn, _) => see_other(&code::with_query("/login", &[("flow", &sealed)])),
+        (Next::Consent, _) if none => see_other(&code::error_redirect(
+            state,
+            &flow.request,
+            "consent_required",
+            "the user has not granted these scopes",
+        )),
+        (Next::Consent, _) => see_other(&code::with_query("/consent", &[("flow", &sealed)])),
+        (Next::Code, Some(who)) => match code::issue(state, flow, who, meta).await {
+            Ok(location) => see_other(&location),
+            Err(e) => error_page(state, &e),
+        },
+        (Next::Code, None) => see_other(&code::with_query("/login", &[("flow", &sealed)])),
+    }
+}
+
+/// After a sign-in on a page: the browser session becomes `tokens`'
+/// session, and the flow goes on (or, without one, a page says so).
+pub async fn signed_in(
+    state: &AppState,
+    tokens: &TokenResponse,
+    flow: Option<&Flow>,
+    meta: &crate::accounts::RequestMeta,
+) -> Response {
+    let who = match crate::accounts::authenticate(state, &tokens.access_token).await {
+        Ok(who) => who,
+        Err(e) => return error_page(state, &e),
+    };
+    let cookie = browser::sign_in_cookie(state, &who);
+    let mut response = match flow {
+        Some(flow) => proceed(state, flow, Some(&who), meta).await,
+        None => pages::message(
+            &state.config.branding,
+            StatusCode::OK,
+            "Signed in",
+            &format!("You are signed in as {}.", who.user.email),
+        ),
+    };
+    response.headers_mut().append(cookie.0, cookie.1);
+    response
+}
+
+/// Reads the request headers' browser session, as a page sees it.
+pub async fn browser_of(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<Authenticated>, Response> {
+    browser::session(state, headers)
+        .await
+        .map_err(|e| error_page(state, &e))
+}
