@@ -496,24 +496,6 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::merged;
-
-    fn v(items: &[&str]) -> Vec<String> {
-        items.iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    #[test]
-    fn merging_keeps_the_old_order_and_adds_each_new_scope_once() {
-        assert_eq!(
-            merged(v(&["openid", "email"]), v(&["email", "profile", "profile"])),
-            v(&["openid", "email", "profile"])
-        );
-        assert_eq!(merged(Vec::new(), v(&["openid"])), v(&["openid"]));
-    }
-}
-
 impl Store {
     /// Ends the browser session `sid` of `user_id` and every client session
     /// issued from it (RP-initiated logout), with `event`. Answers how many
@@ -536,5 +518,23 @@ impl Store {
             Ok(n)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::merged;
+
+    fn v(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn merging_keeps_the_old_order_and_adds_each_new_scope_once() {
+        assert_eq!(
+            merged(v(&["openid", "email"]), v(&["email", "profile", "profile"])),
+            v(&["openid", "email", "profile"])
+        );
+        assert_eq!(merged(Vec::new(), v(&["openid"])), v(&["openid"]));
     }
 }

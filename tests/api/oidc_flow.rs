@@ -474,7 +474,8 @@ async fn forms_without_their_csrf_token_are_refused_and_pages_cannot_be_framed()
     let mut b = Browser::new();
     let start = b.get(&app, &authorize_url(id, "")).await;
     let login = b.get(&app, &start.next()).await;
-    for page in [&login] {
+    {
+        let page = &login;
         let csp = page.headers["content-security-policy"].to_str().unwrap();
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
         assert_eq!(page.headers["x-frame-options"], "DENY");

@@ -109,7 +109,7 @@ pub async fn authorize(
     };
     let who = match browser_of(&state, &headers).await {
         Ok(who) => who,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     proceed(&state, &flow, who.as_ref(), &meta).await
 }

@@ -33,15 +33,15 @@ fn describe(scope: &str) -> String {
 }
 
 /// A flow that must be there (consent is always for an application).
-fn required_flow(state: &AppState, sealed: &str) -> Result<Flow, Response> {
+fn required_flow(state: &AppState, sealed: &str) -> Result<Flow, Box<Response>> {
     match open_flow(state, sealed)? {
         Some(flow) => Ok(flow),
-        None => Err(pages::message(
+        None => Err(Box::new(pages::message(
             &state.config.branding,
             StatusCode::BAD_REQUEST,
             "Nothing to consent to",
             "This page is reached from an application's sign-in.",
-        )),
+        ))),
     }
 }
 
@@ -61,15 +61,15 @@ pub async fn page(
 ) -> Response {
     let flow = match required_flow(&state, &query.flow) {
         Ok(flow) => flow,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let who = match browser_of(&state, &headers).await {
         Ok(who) => who,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let client = match flow_client(&state, &flow).await {
         Ok(client) => client,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let (Some(who), Ok(Next::Consent)) = (
         who.as_ref(),
@@ -128,12 +128,12 @@ pub async fn submit(
     }
     let flow = match required_flow(&state, &form.flow) {
         Ok(flow) => flow,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let who = match browser_of(&state, &headers).await {
         Ok(Some(who)) if code::signed_in_enough(&flow, &who, state.now()) => who,
         Ok(_) => return proceed(&state, &flow, None, &meta).await,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let request = &flow.request;
     match form.decision.as_str() {

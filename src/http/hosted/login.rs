@@ -107,7 +107,7 @@ pub async fn page(
 ) -> Response {
     let flow = match open_flow(&state, &query.flow) {
         Ok(flow) => flow,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let page = LoginPage {
         sealed: &query.flow,
@@ -151,7 +151,7 @@ pub async fn submit(
     }
     let flow = match open_flow(&state, &form.flow) {
         Ok(flow) => flow,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     match crate::accounts::login(&state, &form.email, form.password, &meta).await {
         Ok(SignInAnswer::Tokens(tokens)) => signed_in(&state, &tokens, flow.as_ref(), &meta).await,
@@ -242,7 +242,7 @@ pub async fn mfa_submit(
     }
     let flow = match open_flow(&state, &form.flow) {
         Ok(flow) => flow,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let totp: String = form.totp.chars().filter(|c| !c.is_whitespace()).collect();
     let proof = if !totp.is_empty() {

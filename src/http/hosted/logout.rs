@@ -212,7 +212,7 @@ pub async fn submit(
     };
     let who = match browser_of(&state, &headers).await {
         Ok(who) => who,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     if let Some(who) = who {
         let now = state.now();

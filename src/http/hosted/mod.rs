@@ -122,32 +122,32 @@ pub fn oidc_off(state: &AppState) -> Option<Response> {
 /// The flow a page was given, if any: `Ok(None)` for an empty one (the
 /// pages also work without an application), a 400 page for one that does
 /// not open (changed, expired).
-pub fn open_flow(state: &AppState, sealed: &str) -> Result<Option<Flow>, Response> {
+pub fn open_flow(state: &AppState, sealed: &str) -> Result<Option<Flow>, Box<Response>> {
     if sealed.is_empty() {
         return Ok(None);
     }
     match Flow::open(&state.pages_key, sealed, state.now()) {
         Some(flow) => Ok(Some(flow)),
-        None => Err(pages::message(
+        None => Err(Box::new(pages::message(
             &state.config.branding,
             StatusCode::BAD_REQUEST,
             "This sign-in has expired",
             "Go back to the application and sign in again.",
-        )),
+        ))),
     }
 }
 
 /// The registered client of a flow; a page when it was deleted meanwhile.
-pub async fn flow_client(state: &AppState, flow: &Flow) -> Result<OAuthClientRow, Response> {
+pub async fn flow_client(state: &AppState, flow: &Flow) -> Result<OAuthClientRow, Box<Response>> {
     match state.store.oauth_client(&flow.request.client_id).await {
         Ok(Some(client)) => Ok(client),
-        Ok(None) => Err(pages::message(
+        Ok(None) => Err(Box::new(pages::message(
             &state.config.branding,
             StatusCode::BAD_REQUEST,
             "This application is not registered",
             "The application that sent you here is no longer registered.",
-        )),
-        Err(e) => Err(error_page(state, &ApiError::from(e))),
+        ))),
+        Err(e) => Err(Box::new(error_page(state, &ApiError::from(e)))),
     }
 }
 
@@ -162,7 +162,7 @@ pub async fn proceed(
 ) -> Response {
     let client = match flow_client(state, flow).await {
         Ok(client) => client,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let next = match code::next(state, flow, &client, who).await {
         Ok(next) => next,
@@ -223,8 +223,8 @@ pub async fn signed_in(
 pub async fn browser_of(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<Option<Authenticated>, Response> {
+) -> Result<Option<Authenticated>, Box<Response>> {
     browser::session(state, headers)
         .await
-        .map_err(|e| error_page(state, &e))
+        .map_err(|e| Box::new(error_page(state, &e)))
 }

@@ -33,17 +33,30 @@ fn keep_flow(path: &str, sealed: &str) -> String {
     }
 }
 
-/// Renders `template` with a CSRF token, the flow and `ctx`.
+/// A page with a form: which template, its title, the flow it carries,
+/// what else it shows, and its script if it has one.
+struct FormPage<'a> {
+    template: &'a str,
+    title: &'a str,
+    sealed: &'a str,
+    ctx: Value,
+    script: Option<&'static str>,
+}
+
+/// Renders a [`FormPage`] with a CSRF token.
 fn form_page(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
-    template: &str,
-    title: &str,
-    sealed: &str,
-    ctx: Value,
-    script: Option<&'static str>,
+    page: FormPage<'_>,
 ) -> Response {
+    let FormPage {
+        template,
+        title,
+        sealed,
+        ctx,
+        script,
+    } = page;
     let csrf = match browser::csrf(state, headers) {
         Ok(csrf) => csrf,
         Err(e) => return error_page(state, &e),
@@ -95,7 +108,7 @@ pub async fn passkey_page(
     Query(query): Query<FlowQuery>,
 ) -> Response {
     if let Err(page) = open_flow(&state, &query.flow) {
-        return page;
+        return *page;
     }
     passkey_form(&state, &headers, &meta, &query.flow, None, StatusCode::OK).await
 }
@@ -119,16 +132,14 @@ async fn passkey_form(
         options => json,
         passkey_flow => options.flow_id,
     };
-    form_page(
-        state,
-        headers,
-        status,
-        "passkey.html",
-        "Sign in with a passkey",
+    let page = FormPage {
+        template: "passkey.html",
+        title: "Sign in with a passkey",
         sealed,
         ctx,
-        Some(PASSKEY_JS),
-    )
+        script: Some(PASSKEY_JS),
+    };
+    form_page(state, headers, status, page)
 }
 
 /// The passkey page's form, filled by its script.
@@ -164,7 +175,7 @@ pub async fn passkey_submit(
     }
     let flow = match open_flow(&state, &form.flow) {
         Ok(flow) => flow,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let answer = match serde_json::from_str(&form.credential) {
         Ok(credential) => passkeys::sign_in(&state, &form.passkey_flow, credential, &meta).await,
@@ -234,7 +245,7 @@ pub async fn email_code_request(
     }
     let flow = match open_flow(&state, &form.flow) {
         Ok(flow) => flow,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     if let Err(e) = email_code::require_enabled(&state) {
         return error_page(&state, &e);
@@ -276,11 +287,13 @@ fn email_code_form(
         state,
         headers,
         status,
-        "email_code.html",
-        "Check your email",
-        sealed,
-        ctx,
-        None,
+        FormPage {
+            template: "email_code.html",
+            title: "Check your email",
+            sealed,
+            ctx,
+            script: None,
+        },
     )
 }
 
@@ -316,7 +329,7 @@ pub async fn email_code_verify(
     }
     let flow = match open_flow(&state, &form.flow) {
         Ok(flow) => flow,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let proof = Proof::Code {
         email: form.email.clone(),
@@ -367,11 +380,13 @@ fn register_form(
         state,
         headers,
         status,
-        "register.html",
-        "Create an account",
-        sealed,
-        ctx,
-        None,
+        FormPage {
+            template: "register.html",
+            title: "Create an account",
+            sealed,
+            ctx,
+            script: None,
+        },
     )
 }
 
@@ -389,7 +404,7 @@ pub async fn register_page(
     Query(query): Query<FlowQuery>,
 ) -> Response {
     if let Err(page) = open_flow(&state, &query.flow) {
-        return page;
+        return *page;
     }
     if !state.config.accounts.registration_open {
         return error_page(&state, &ApiError::RegistrationClosed);
@@ -432,7 +447,7 @@ pub async fn register_submit(
     }
     let flow = match open_flow(&state, &form.flow) {
         Ok(flow) => flow,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     let name = form.name.trim();
     let input = Registration {
@@ -466,6 +481,16 @@ pub async fn register_submit(
     }
 }
 
+fn forgot(sealed: &str, ctx: Value) -> FormPage<'_> {
+    FormPage {
+        template: "forgot.html",
+        title: "Forgot your password?",
+        sealed,
+        ctx,
+        script: None,
+    }
+}
+
 #[utoipa::path(get, path = "/login/forgot", tag = "oidc",
     summary = "Hosted forgotten-password page",
     params(FlowQuery),
@@ -479,19 +504,10 @@ pub async fn forgot_page(
     Query(query): Query<FlowQuery>,
 ) -> Response {
     if let Err(page) = open_flow(&state, &query.flow) {
-        return page;
+        return *page;
     }
     let ctx = context! { email => "", error => Option::<String>::None };
-    form_page(
-        &state,
-        &headers,
-        StatusCode::OK,
-        "forgot.html",
-        "Forgot your password?",
-        &query.flow,
-        ctx,
-        None,
-    )
+    form_page(&state, &headers, StatusCode::OK, forgot(&query.flow, ctx))
 }
 
 /// The forgotten-password form.
@@ -533,16 +549,7 @@ pub async fn forgot_submit(
         Err(e) => {
             let (status, _, _) = e.parts();
             let ctx = context! { email => &form.email, error => e.to_string() };
-            form_page(
-                &state,
-                &headers,
-                status,
-                "forgot.html",
-                "Forgot your password?",
-                &form.flow,
-                ctx,
-                None,
-            )
+            form_page(&state, &headers, status, forgot(&form.flow, ctx))
         }
     }
 }
