@@ -28,7 +28,7 @@ use crate::store::Store;
 
 mod keys;
 
-pub use keys::new_key_row;
+pub use keys::{needs_id_keyring, new_key_row};
 
 /// Shared state of a running toktok. Cheap to clone.
 #[derive(Clone)]

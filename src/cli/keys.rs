@@ -27,6 +27,14 @@ pub(super) async fn keys_rotate(config: Config) -> anyhow::Result<()> {
         alg.as_str(),
         config.jwt.key_reload.as_secs(),
     );
+    // With OIDC on, ID tokens have an RS256 keyring of their own: it
+    // rotates with the rest (same publish delay, same retirement).
+    if crate::app::needs_id_keyring(&config) {
+        let row = new_key_row(Algorithm::RS256, SystemClock.now()).await?;
+        let kid = row.kid.clone();
+        store.insert_signing_key(row).await?;
+        println!("new RS256 ID-token key {kid}: the same schedule");
+    }
     Ok(())
 }
 

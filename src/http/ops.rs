@@ -116,6 +116,8 @@ pub struct Settings {
     passkeys: PasskeySettings,
     email_code: Enabled,
     mfa: MfaSettings,
+    /// toktok as an OpenID provider (an addition to the contract's list).
+    oidc: Enabled,
 }
 
 /// A feature that can be on.
@@ -196,6 +198,9 @@ pub async fn settings(State(state): State<AppState>) -> Json<Settings> {
         },
         mfa: MfaSettings {
             required: c.mfa.required,
+        },
+        oidc: Enabled {
+            enabled: c.oidc.enabled,
         },
     })
 }

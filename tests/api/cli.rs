@@ -201,6 +201,39 @@ async fn keys_rotate_adds_a_key_that_the_next_start_signs_with() {
 }
 
 #[tokio::test]
+async fn keys_rotate_also_rotates_the_id_token_key_when_oidc_is_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let oidc = "[oidc]\nenabled = true\n";
+    let app = spawn_in(dir, oidc).await;
+    config_with(app.dir.path(), oidc);
+    let out = toktok(app.dir.path(), &["keys", "rotate"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("RS256 ID-token key"),
+        "{}",
+        text(&out.stdout)
+    );
+    let dir = app.stop().await;
+    let app = spawn_in(dir, oidc).await;
+    let jwks: serde_json::Value = app
+        .client
+        .get(app.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let algs: Vec<&str> = jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["alg"].as_str().unwrap())
+        .collect();
+    assert_eq!(algs, ["EdDSA", "EdDSA", "RS256", "RS256"]);
+}
+
+#[tokio::test]
 async fn backup_copies_the_live_database() {
     if crate::helpers::sqlite_only("toktok backup copies the SQLite file") {
         return;

@@ -27,13 +27,13 @@ async fn ask(app: &TestApp, body: Value) -> (StatusCode, Vec<u8>) {
 }
 
 /// Every mail sent so far (after the outbox was worked through).
-async fn mails(app: &TestApp, sink: &SmtpSink) -> Vec<ReceivedMail> {
+pub(crate) async fn mails(app: &TestApp, sink: &SmtpSink) -> Vec<ReceivedMail> {
     deliver_due(&app.state).await;
     sink.messages()
 }
 
 /// The code of an email-code mail: the line of digits alone in the text.
-fn code_in(mail: &ReceivedMail) -> String {
+pub(crate) fn code_in(mail: &ReceivedMail) -> String {
     let text = parts(mail)
         .into_iter()
         .find(|(kind, _)| kind == "text/plain")

@@ -33,6 +33,7 @@ mod mfa;
 mod oauth_clients;
 mod oidc;
 mod oidc_flow;
+mod oidc_pages;
 mod openapi;
 mod ops;
 mod passkeys;

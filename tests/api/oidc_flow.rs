@@ -757,6 +757,23 @@ async fn rp_initiated_logout_confirms_then_ends_the_browser_session() {
 }
 
 #[tokio::test]
+async fn settings_say_whether_oidc_is_on() {
+    for (extra, on) in [("", false), (OIDC, true)] {
+        let app = spawn_app_with(extra).await;
+        let body: Value = app
+            .client
+            .get(app.url("/v1/settings"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["oidc"], json!({ "enabled": on }));
+    }
+}
+
+#[tokio::test]
 async fn with_oidc_off_the_authorize_endpoint_is_404() {
     let app = crate::helpers::spawn_app().await;
     let mut b = Browser::new();
