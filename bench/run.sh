@@ -482,6 +482,9 @@ if [ "$OUT" != - ]; then
     # So does the sign-in section (bench/factors.sh).
     FACTORS_SECTION=""
     [ -f "$OUT" ] && FACTORS_SECTION=$(sed -n '/^<!-- factors:begin -->$/,/^<!-- factors:end -->$/p' "$OUT")
+    # And the OpenID provider's (bench/oidc.sh).
+    OIDC_SECTION=""
+    [ -f "$OUT" ] && OIDC_SECTION=$(sed -n '/^<!-- oidc:begin -->$/,/^<!-- oidc:end -->$/p' "$OUT")
     {
         echo "# Benchmarks"
         echo
@@ -536,6 +539,10 @@ if [ "$OUT" != - ]; then
         if [ -n "$FACTORS_SECTION" ]; then
             echo
             printf '%s\n' "$FACTORS_SECTION"
+        fi
+        if [ -n "$OIDC_SECTION" ]; then
+            echo
+            printf '%s\n' "$OIDC_SECTION"
         fi
     } >"$OUT"
     say "wrote $OUT"

@@ -156,9 +156,7 @@ async fn registering_on_the_hosted_page_continues_the_request() {
     let login = b.get(&app, &start.next()).await;
     let flow = login.input("flow");
     assert!(
-        login
-            .body
-            .contains(&format!("register?flow={flow}\"")),
+        login.body.contains(&format!("register?flow={flow}\"")),
         "{}",
         login.body
     );
