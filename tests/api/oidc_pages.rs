@@ -40,6 +40,7 @@ async fn a_passkey_signs_in_on_the_hosted_page_with_its_one_script() {
     let flow = login.input("flow");
     let page = b.get(&app, &format!("/login/passkey?flow={flow}")).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("to continue to <strong>Wiki</strong>"));
     let csp = page.headers["content-security-policy"].to_str().unwrap();
     assert!(csp.contains("script-src 'sha256-"), "{csp}");
     assert!(!csp.contains("unsafe-inline'; form") || csp.contains("style-src 'unsafe-inline'"));
@@ -162,6 +163,7 @@ async fn registering_on_the_hosted_page_continues_the_request() {
     );
     let page = b.get(&app, &format!("/register?flow={flow}")).await;
     assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("to continue to <strong>Wiki</strong>"));
     let (csrf, flow) = (page.input("csrf"), page.input("flow"));
     let short = b
         .post(

@@ -36,7 +36,7 @@ pub struct LoginPage<'a> {
 }
 
 /// The client's name for "to continue to …".
-async fn client_name(state: &AppState, flow: Option<&Flow>) -> Option<String> {
+pub(super) async fn client_name(state: &AppState, flow: Option<&Flow>) -> Option<String> {
     let flow = flow?;
     let client = state
         .store

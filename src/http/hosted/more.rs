@@ -43,8 +43,8 @@ struct FormPage<'a> {
     script: Option<&'static str>,
 }
 
-/// Renders a [`FormPage`] with a CSRF token.
-fn form_page(
+/// Renders a [`FormPage`] with a CSRF token and the flow's client name.
+async fn form_page(
     state: &AppState,
     headers: &HeaderMap,
     status: StatusCode,
@@ -61,7 +61,9 @@ fn form_page(
         Ok(csrf) => csrf,
         Err(e) => return error_page(state, &e),
     };
+    let flow = Flow::open(&state.pages_key, sealed, state.now());
     let ctx = context! {
+        client_name => super::login::client_name(state, flow.as_ref()).await,
         csrf => &csrf.token,
         flow => sealed,
         back_url => keep_flow("/login", sealed),
@@ -73,7 +75,8 @@ fn form_page(
 }
 
 /// A first factor's answer on a page: signed in, the second-factor form,
-/// or `retry` with the error.
+/// a server fault's page; or the client's error, for the caller to show
+/// its form again with.
 async fn answered(
     state: &AppState,
     headers: &HeaderMap,
@@ -81,16 +84,15 @@ async fn answered(
     flow: Option<&Flow>,
     answer: Result<SignInAnswer, ApiError>,
     meta: &RequestMeta,
-    retry: impl FnOnce(ApiError) -> Response,
-) -> Response {
-    match answer {
+) -> Result<Response, ApiError> {
+    Ok(match answer {
         Ok(SignInAnswer::Tokens(tokens)) => signed_in(state, &tokens, flow, meta).await,
         Ok(SignInAnswer::MfaRequired(step)) => {
             super::login::second_factor_page(state, headers, sealed, &step, None, StatusCode::OK)
         }
         Err(e) if e.parts().0.is_server_error() => error_page(state, &e),
-        Err(e) => retry(e),
-    }
+        Err(e) => return Err(e),
+    })
 }
 
 #[utoipa::path(get, path = "/login/passkey", tag = "oidc",
@@ -127,7 +129,6 @@ async fn passkey_form(
     };
     let json = serde_json::to_string(&options.options).unwrap_or_default();
     let ctx = context! {
-        client_name => Option::<String>::None,
         error,
         options => json,
         passkey_flow => options.flow_id,
@@ -139,7 +140,7 @@ async fn passkey_form(
         ctx,
         script: Some(PASSKEY_JS),
     };
-    form_page(state, headers, status, page)
+    form_page(state, headers, status, page).await
 }
 
 /// The passkey page's form, filled by its script.
@@ -181,34 +182,12 @@ pub async fn passkey_submit(
         Ok(credential) => passkeys::sign_in(&state, &form.passkey_flow, credential, &meta).await,
         Err(_) => Err(ApiError::InvalidCredentials),
     };
-    let retry_meta = meta.clone();
-    let retry_headers = headers.clone();
-    let sealed = form.flow.clone();
-    let st = state.clone();
-    match answer {
-        Err(e) if !e.parts().0.is_server_error() => {
+    match answered(&state, &headers, &form.flow, flow.as_ref(), answer, &meta).await {
+        Ok(page) => page,
+        Err(e) => {
             let (status, _, _) = e.parts();
-            passkey_form(
-                &st,
-                &retry_headers,
-                &retry_meta,
-                &sealed,
-                Some(e.to_string()),
-                status,
-            )
-            .await
-        }
-        answer => {
-            answered(
-                &state,
-                &headers,
-                &form.flow,
-                flow.as_ref(),
-                answer,
-                &meta,
-                |e| error_page(&st, &e),
-            )
-            .await
+            let error = Some(e.to_string());
+            passkey_form(&state, &headers, &meta, &form.flow, error, status).await
         }
     }
 }
@@ -272,9 +251,10 @@ pub async fn email_code_request(
         None,
         StatusCode::OK,
     )
+    .await
 }
 
-fn email_code_form(
+async fn email_code_form(
     state: &AppState,
     headers: &HeaderMap,
     sealed: &str,
@@ -295,6 +275,7 @@ fn email_code_form(
             script: None,
         },
     )
+    .await
 }
 
 /// The email-code form.
@@ -336,29 +317,17 @@ pub async fn email_code_verify(
         code: form.code.trim().to_owned(),
     };
     let answer = email_code::verify(&state, proof, &meta).await;
-    answered(
-        &state,
-        &headers,
-        &form.flow,
-        flow.as_ref(),
-        answer,
-        &meta,
-        |e| {
+    match answered(&state, &headers, &form.flow, flow.as_ref(), answer, &meta).await {
+        Ok(page) => page,
+        Err(e) => {
             let (status, _, _) = e.parts();
-            email_code_form(
-                &state,
-                &headers,
-                &form.flow,
-                &form.email,
-                Some(e.to_string()),
-                status,
-            )
-        },
-    )
-    .await
+            let error = Some(e.to_string());
+            email_code_form(&state, &headers, &form.flow, &form.email, error, status).await
+        }
+    }
 }
 
-fn register_form(
+async fn register_form(
     state: &AppState,
     headers: &HeaderMap,
     sealed: &str,
@@ -369,7 +338,6 @@ fn register_form(
 ) -> Response {
     let policy = &state.config.password;
     let ctx = context! {
-        client_name => Option::<String>::None,
         email,
         name,
         error,
@@ -388,6 +356,7 @@ fn register_form(
             script: None,
         },
     )
+    .await
 }
 
 #[utoipa::path(get, path = "/register", tag = "oidc",
@@ -409,7 +378,7 @@ pub async fn register_page(
     if !state.config.accounts.registration_open {
         return error_page(&state, &ApiError::RegistrationClosed);
     }
-    register_form(&state, &headers, &query.flow, "", "", None, StatusCode::OK)
+    register_form(&state, &headers, &query.flow, "", "", None, StatusCode::OK).await
 }
 
 /// The registration form.
@@ -477,6 +446,7 @@ pub async fn register_submit(
                 Some(e.to_string()),
                 status,
             )
+            .await
         }
     }
 }
@@ -507,7 +477,7 @@ pub async fn forgot_page(
         return *page;
     }
     let ctx = context! { email => "", error => Option::<String>::None };
-    form_page(&state, &headers, StatusCode::OK, forgot(&query.flow, ctx))
+    form_page(&state, &headers, StatusCode::OK, forgot(&query.flow, ctx)).await
 }
 
 /// The forgotten-password form.
@@ -549,7 +519,7 @@ pub async fn forgot_submit(
         Err(e) => {
             let (status, _, _) = e.parts();
             let ctx = context! { email => &form.email, error => e.to_string() };
-            form_page(&state, &headers, status, forgot(&form.flow, ctx))
+            form_page(&state, &headers, status, forgot(&form.flow, ctx)).await
         }
     }
 }
