@@ -196,6 +196,8 @@ mod tests {
             amr: vec!["pwd".into()],
             aal: 1,
             factor: None,
+            client_id: None,
+            scope: None,
         }
     }
 

@@ -84,6 +84,7 @@ fn claims(kind: TokenKind) -> Claims {
         auth_time: Some(NOW - 60),
         amr: Some(vec!["pwd".into()]),
         aal: Some(1),
+        scope: None,
     }
 }
 
@@ -1411,6 +1412,7 @@ proptest! {
             auth_time: Some(now - age),
             amr: Some(vec!["pwd".into()]),
             aal: Some(1),
+            scope: None,
         };
         let token = ring.sign(&c).unwrap();
         let v = Validation { leeway: 0, ..validation(kind) };
@@ -1475,6 +1477,7 @@ mod hostile {
             auth_time: None,
             amr: None,
             aal: None,
+            scope: None,
         }
     }
 
