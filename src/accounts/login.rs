@@ -91,6 +91,7 @@ pub(super) async fn sign_in(
         factor: assurance.factor,
         client_id: None,
         scope: None,
+        parent_id: None,
     };
     let event = meta.event(now, kind, Some(&user.id), json!({ "session": session.id }));
     // Only while `user` (read before the password check) still holds: a

@@ -26,7 +26,7 @@ pub mod passkeys;
 mod profile;
 pub mod reauth;
 pub mod recovery;
-mod refresh;
+pub mod refresh;
 mod register;
 mod sessions;
 pub mod signin;
@@ -57,7 +57,7 @@ pub use sessions::{end_session, logout, logout_all, sessions, SessionView};
 pub use tokens::TokenResponse;
 
 /// Clock skew allowed on token times (J2 caps it at 60 s).
-const LEEWAY_SECS: i64 = 30;
+pub(crate) const LEEWAY_SECS: i64 = 30;
 
 /// Who is asking: for audit events, rate limits and the sessions list.
 #[derive(Debug, Clone, Default)]

@@ -217,6 +217,7 @@ mod tests {
             factor: None,
             client_id: None,
             scope: None,
+            parent_id: None,
         }
     }
 

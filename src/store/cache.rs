@@ -198,6 +198,7 @@ mod tests {
             factor: None,
             client_id: None,
             scope: None,
+            parent_id: None,
         }
     }
 

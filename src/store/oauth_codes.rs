@@ -165,11 +165,8 @@ fn exchange(
         return Ok(CodeUse::Refused("the sign-in behind this code has ended"));
     };
     session.factor = factor;
+    session.parent_id = Some(row.session_id.clone());
     insert_session(tx, &session)?;
-    tx.execute(
-        "UPDATE sessions SET parent_id = ?2 WHERE id = ?1",
-        &[Text(&session.id), Text(&row.session_id)],
-    )?;
     tx.execute(
         "UPDATE oauth_codes SET issued_session = ?2 WHERE code_hash = ?1",
         &[Text(hash), Text(&session.id)],
@@ -198,6 +195,67 @@ impl Store {
         }
         self.write(move |tx| exchange(tx, &hash, now, check, replay_event))
             .await
+    }
+
+    /// The session whose current refresh token has the SHA-256 `hash`, or
+    /// (with `spent`) one rotated out before it: introspection asks for the
+    /// current one only, revocation for any of a family.
+    pub async fn session_by_refresh_hash(
+        &self,
+        hash: &str,
+        spent: bool,
+    ) -> Result<Option<String>, StoreError> {
+        if !super::flows::storable(hash) {
+            return Ok(None);
+        }
+        let hash = hash.to_owned();
+        self.write(move |tx| {
+            let sql = if spent {
+                "SELECT id FROM sessions WHERE refresh_hash = ?1
+                 UNION ALL SELECT session_id FROM spent_refresh_tokens WHERE hash = ?1"
+            } else {
+                "SELECT id FROM sessions WHERE refresh_hash = ?1"
+            };
+            let rows = tx.query(sql, &[Text(&hash)])?;
+            rows.first().map(|r| cell(r, 0)?.text()).transpose()
+        })
+        .await
+    }
+
+    /// Ends the live session `sid` if it is a session of `client_id`
+    /// (`revoked_reason` `token_revoked`) and writes `event` with the
+    /// session's user; `false` (nothing written) otherwise.
+    pub async fn revoke_client_session(
+        &self,
+        sid: &str,
+        client_id: &str,
+        now: i64,
+        event: AuditEvent,
+    ) -> Result<bool, StoreError> {
+        if !super::flows::storable(sid) || !super::flows::storable(client_id) {
+            return Ok(false);
+        }
+        let (sid, client_id) = (sid.to_owned(), client_id.to_owned());
+        self.write(move |tx| {
+            let rows = tx.query(
+                "SELECT user_id FROM sessions
+                  WHERE id = ?1 AND client_id = ?2 AND revoked_at IS NULL",
+                &[Text(&sid), Text(&client_id)],
+            )?;
+            let Some(user_id) = rows.first().map(|r| cell(r, 0)?.text()).transpose()? else {
+                return Ok(false);
+            };
+            tx.execute(
+                "UPDATE sessions SET revoked_at = ?2, revoked_reason = 'token_revoked'
+                  WHERE id = ?1 AND revoked_at IS NULL",
+                &[Text(&sid), Int(now)],
+            )?;
+            let mut event = event;
+            event.user_id = Some(user_id);
+            audit(tx, &event)?;
+            Ok(true)
+        })
+        .await
     }
 
     /// Deletes the codes that expired before `before`; answers how many.

@@ -132,6 +132,9 @@ pub struct SessionRecord {
     /// The scopes a client's session was granted, space-separated; `None`
     /// for toktok's own sign-ins.
     pub scope: Option<String>,
+    /// The browser session a client's session was issued from (its ID
+    /// tokens' `sid`; RP-initiated logout ends both); `None` otherwise.
+    pub parent_id: Option<String>,
 }
 
 impl SessionRecord {

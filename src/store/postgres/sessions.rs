@@ -20,10 +20,10 @@ use crate::store::{
 
 const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at_ms, \
      created_at, last_used_at, expires_at, user_agent, ip, revoked_at, auth_time, amr, aal, factor, \
-     client_id, scope";
+     client_id, scope, parent_id";
 
 /// How many columns [`SESSION_COLUMNS`] names.
-const SESSION_COLUMN_COUNT: usize = 17;
+const SESSION_COLUMN_COUNT: usize = 18;
 
 /// `columns` (a comma-separated list) each qualified with `table.`.
 fn prefixed(table: &str, columns: &str) -> String {
@@ -53,6 +53,7 @@ fn session_from_row(row: &Row) -> Result<SessionRecord, StoreError> {
         factor: row.try_get(14)?,
         client_id: row.try_get(15)?,
         scope: row.try_get(16)?,
+        parent_id: row.try_get(17)?,
     })
 }
 
