@@ -108,7 +108,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth_clients::apps))
         .routes(routes!(oauth_clients::revoke_app))
         .routes(routes!(oauth_token::token))
-        .routes(routes!(oauth_token::userinfo_get, oauth_token::userinfo_post))
+        .routes(routes!(
+            oauth_token::userinfo_get,
+            oauth_token::userinfo_post
+        ))
         .routes(routes!(oauth_token::revoke))
         .routes(routes!(oauth_token::introspect))
         .merge(hosted())

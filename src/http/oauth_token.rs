@@ -97,11 +97,12 @@ fn oauth_error(e: OAuthError) -> Response {
     no_store(response)
 }
 
-fn require_oidc(state: &AppState) -> Result<(), Response> {
+/// 404 `feature_disabled` unless `[oidc] enabled`.
+fn require_oidc(state: &AppState) -> Result<(), ApiError> {
     if state.config.oidc.enabled {
         Ok(())
     } else {
-        Err(ApiError::FeatureDisabled.into_response())
+        Err(ApiError::FeatureDisabled)
     }
 }
 
@@ -149,7 +150,7 @@ pub async fn token(
     body: Bytes,
 ) -> Response {
     if let Err(off) = require_oidc(&state) {
-        return off;
+        return off.into_response();
     }
     let form = match read_form(&headers, &body) {
         Ok(form) => form,
@@ -197,7 +198,7 @@ fn userinfo_token(headers: &HeaderMap, body: Option<&Bytes>) -> Option<String> {
 
 async fn userinfo_answer(state: &AppState, token: Option<String>) -> Response {
     if let Err(off) = require_oidc(state) {
-        return off;
+        return off.into_response();
     }
     let Some(token) = token else {
         return bearer_error(
@@ -286,7 +287,7 @@ pub async fn revoke(
     body: Bytes,
 ) -> Response {
     if let Err(off) = require_oidc(&state) {
-        return off;
+        return off.into_response();
     }
     let (client, token) = match client_and_token(&state, &headers, &body, true).await {
         Ok(found) => found,
@@ -317,7 +318,7 @@ pub async fn introspect(
     body: Bytes,
 ) -> Response {
     if let Err(off) = require_oidc(&state) {
-        return off;
+        return off.into_response();
     }
     let (client, token) = match client_and_token(&state, &headers, &body, false).await {
         Ok(found) => found,

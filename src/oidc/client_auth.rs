@@ -70,8 +70,7 @@ fn form_decode(part: &str) -> Option<String> {
 /// they differ.
 fn same_digest(a: &str, b: &str) -> bool {
     a.len() == b.len()
-        && a
-            .bytes()
+        && a.bytes()
             .zip(b.bytes())
             .fold(0u8, |acc, (x, y)| acc | (x ^ y))
             == 0

@@ -274,7 +274,7 @@ async fn authorization_code(
         .await
         .map_err(OAuthError::store)?;
     let row = match used {
-        CodeUse::Issued(row) => row,
+        CodeUse::Issued(row) => *row,
         CodeUse::Unknown | CodeUse::Replayed => {
             return Err(OAuthError::InvalidGrant(
                 "the code is unknown, expired or already used",
@@ -292,7 +292,17 @@ async fn authorization_code(
     let id_token = scopes
         .iter()
         .any(|s| s == "openid")
-        .then(|| id_token(state, client, &user, &session, &scopes, row.nonce.as_deref(), now))
+        .then(|| {
+            id_token(
+                state,
+                client,
+                &user,
+                &session,
+                &scopes,
+                row.nonce.as_deref(),
+                now,
+            )
+        })
         .transpose()?;
     Ok(TokenAnswer {
         access_token: access_token(state, client, &user.id, Some(&session), &row.scope, now)?,
@@ -530,7 +540,10 @@ fn id_token(
     now: i64,
 ) -> Result<String, OAuthError> {
     let sign_in = SignIn {
-        sid: session.parent_id.clone().unwrap_or_else(|| session.id.clone()),
+        sid: session
+            .parent_id
+            .clone()
+            .unwrap_or_else(|| session.id.clone()),
         auth_time: session.auth_time,
         amr: session.amr.clone(),
         aal: session.aal,

@@ -49,7 +49,7 @@ pub struct CodeRow {
 pub enum CodeUse {
     /// The code was live and the check accepted it: it is used now, and
     /// the client's session is stored.
-    Issued(CodeRow),
+    Issued(Box<CodeRow>),
     /// No such code, or it expired, or a concurrent exchange took it.
     Unknown,
     /// Used before: the session its first exchange issued is revoked now
@@ -71,11 +71,11 @@ fn cell(cells: &[Cell], i: usize) -> Result<&Cell, StoreError> {
         .ok_or_else(|| StoreError::Internal("an oauth_codes row is short".to_owned()))
 }
 
-/// The code with this hash, with its `used_at` and `issued_session`.
-fn read_code(
-    tx: &mut dyn Tx,
-    hash: &str,
-) -> Result<Option<(CodeRow, Option<i64>, Option<String>)>, StoreError> {
+/// A stored code with its `used_at` and `issued_session`.
+type StoredCode = (CodeRow, Option<i64>, Option<String>);
+
+/// The code with this hash.
+fn read_code(tx: &mut dyn Tx, hash: &str) -> Result<Option<StoredCode>, StoreError> {
     let rows = tx.query(
         "SELECT code_hash, client_id, user_id, session_id, redirect_uri, scope, nonce,
                 code_challenge, auth_time, amr, aal, created_at, expires_at, used_at,
@@ -101,7 +101,11 @@ fn read_code(
         created_at: cell(r, 11)?.int()?,
         expires_at: cell(r, 12)?.int()?,
     };
-    Ok(Some((row, cell(r, 13)?.opt_int()?, cell(r, 14)?.opt_text()?)))
+    Ok(Some((
+        row,
+        cell(r, 13)?.opt_int()?,
+        cell(r, 14)?.opt_text()?,
+    )))
 }
 
 /// The browser session a code was issued from, if it is still live: its
@@ -116,9 +120,7 @@ fn live_parent(
           WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
         &[Text(session_id), Int(now)],
     )?;
-    rows.first()
-        .map(|r| cell(r, 0)?.opt_text())
-        .transpose()
+    rows.first().map(|r| cell(r, 0)?.opt_text()).transpose()
 }
 
 /// [`Store::exchange_oauth_code`], inside its transaction.
@@ -172,7 +174,7 @@ fn exchange(
         &[Text(hash), Text(&session.id)],
     )?;
     audit(tx, &event)?;
-    Ok(CodeUse::Issued(row))
+    Ok(CodeUse::Issued(Box::new(row)))
 }
 
 impl Store {

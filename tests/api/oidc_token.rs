@@ -320,10 +320,7 @@ async fn a_code_exchanged_twice_at_once_gives_tokens_once() {
     let wiki = confidential(&app).await;
     let (code, _, _) = user_and_code(&app, &wiki, "ada@example.test").await;
     let (a, b) = tokio::join!(exchange(&app, &wiki, &code), exchange(&app, &wiki, &code));
-    let ok = [a.0, b.0]
-        .iter()
-        .filter(|s| **s == StatusCode::OK)
-        .count();
+    let ok = [a.0, b.0].iter().filter(|s| **s == StatusCode::OK).count();
     assert_eq!(ok, 1, "{a:?} {b:?}");
 }
 
@@ -663,7 +660,12 @@ async fn a_disabled_users_refresh_is_refused() {
 #[tokio::test]
 async fn with_oidc_off_the_token_routes_answer_feature_disabled() {
     let app = spawn_app_with("").await;
-    for path in ["/oauth/token", "/oauth/revoke", "/oauth/introspect", "/oauth/userinfo"] {
+    for path in [
+        "/oauth/token",
+        "/oauth/revoke",
+        "/oauth/introspect",
+        "/oauth/userinfo",
+    ] {
         let res = app
             .client
             .post(app.url(path))
