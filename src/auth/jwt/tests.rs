@@ -972,7 +972,7 @@ fn payload_must_be_a_json_object_without_duplicates() {
 fn unknown_claims_are_ignored() {
     let ring = shared_ring(Algorithm::EdDSA);
     let mut payload = payload_value();
-    payload["scope"] = json!("everything");
+    payload["permissions"] = json!("everything");
     payload["nested"] = json!({ "a": [1, 2, { "b": null }] });
     let got = ring
         .verify(&forge(ring, &std_header(ring), &payload), &access(), NOW)
