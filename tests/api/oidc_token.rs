@@ -209,6 +209,21 @@ async fn a_code_gives_tokens_once_and_the_answer_is_not_cached() {
         .sql("SELECT kind FROM audit_events WHERE kind = 'oauth.token_issued'")
         .await;
     assert_eq!(events.len(), 1);
+    let metrics = app
+        .client
+        .get(app.metrics_url())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(
+            "toktok_oauth_tokens_total{grant=\"authorization_code\",outcome=\"issued\"} 1"
+        ),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
