@@ -72,6 +72,7 @@ fn claims(now: i64) -> Claims {
         auth_time: Some(now),
         amr: Some(vec!["pwd".into()]),
         aal: Some(1),
+        scope: None,
     }
 }
 

@@ -100,6 +100,7 @@ fn help_for(name: &str) -> &'static str {
         OUTBOX_DEPTH => "Queued mail not yet sent nor given up (sampled every few seconds)",
         HASH_QUEUE => "Password hashes waiting for a free core (sampled every few seconds)",
         "toktok_mail_total" => "Mail delivery attempts, by outcome",
+        "toktok_oauth_tokens_total" => "OAuth token requests, by grant and outcome",
         _ => "Recorded by toktok",
     }
 }

@@ -63,6 +63,7 @@ pub async fn issue(state: &AppState, meta: &RequestMeta) -> Result<AnonymousToke
         auth_time: None,
         amr: None,
         aal: None,
+        scope: None,
     };
     let access_token = state
         .keys()

@@ -89,6 +89,9 @@ pub(super) async fn sign_in(
         amr: assurance.amr,
         aal: assurance.aal,
         factor: assurance.factor,
+        client_id: None,
+        scope: None,
+        parent_id: None,
     };
     let event = meta.event(now, kind, Some(&user.id), json!({ "session": session.id }));
     // Only while `user` (read before the password check) still holds: a

@@ -26,7 +26,7 @@ pub mod passkeys;
 mod profile;
 pub mod reauth;
 pub mod recovery;
-mod refresh;
+pub mod refresh;
 mod register;
 mod sessions;
 pub mod signin;
@@ -39,7 +39,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::app::AppState;
-use crate::auth::jwt::{TokenKind, Validation};
+use crate::auth::jwt::{TokenKind, Validation, FIRST_PARTY_CLIENT_ID};
 use crate::clock::rfc3339;
 use crate::domain::email::Email;
 use crate::domain::metadata::Metadata;
@@ -57,7 +57,7 @@ pub use sessions::{end_session, logout, logout_all, sessions, SessionView};
 pub use tokens::TokenResponse;
 
 /// Clock skew allowed on token times (J2 caps it at 60 s).
-const LEEWAY_SECS: i64 = 30;
+pub(crate) const LEEWAY_SECS: i64 = 30;
 
 /// Who is asking: for audit events, rate limits and the sessions list.
 #[derive(Debug, Clone, Default)]
@@ -211,13 +211,23 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Authenticated
     let claims = state
         .keys()
         .verify(token, &validation(state, TokenKind::Access), now)?;
+    // An OAuth client's access token is for resource servers and
+    // `/oauth/userinfo`, not for toktok's own API (changing a password,
+    // ending sessions). Pre-1.1 tokens carry no `client_id`.
+    if claims
+        .client_id
+        .as_deref()
+        .is_some_and(|client| client != FIRST_PARTY_CLIENT_ID)
+    {
+        return Err(ApiError::InvalidToken);
+    }
     let sid = claims.sid.as_deref().ok_or(ApiError::InvalidToken)?;
     let (session, user) = state
         .store
         .live_session(sid, now)
         .await?
         .ok_or(ApiError::InvalidToken)?;
-    if session.user_id != claims.sub {
+    if session.user_id != claims.sub || session.client_id.is_some() {
         return Err(ApiError::InvalidToken);
     }
     Ok(Authenticated { user, session })

@@ -1,5 +1,12 @@
 //! Refresh-token rotation (R1–R4): the store-bound flow and the rules
 //! ([`decide_refresh`]) that say rotate, replay, revoke or reject.
+//!
+//! The same flow serves toktok's own `/v1/auth/refresh` ([`refresh`]) and
+//! the OpenID Connect token endpoint's `refresh_token` grant
+//! (`crate::oidc::token`, through [`rotate`]): every client's refresh
+//! tokens rotate with reuse detection. A session belongs to one party —
+//! toktok itself (`client_id` NULL) or one OAuth client — and a refresh
+//! token presented by any other is refused without touching the session.
 
 use serde_json::json;
 
@@ -9,13 +16,45 @@ use crate::auth::sha256_hex;
 use crate::error::ApiError;
 use crate::store::{RefreshDecision, SessionRecord, UserRecord};
 
-/// Rotates a refresh token (R1–R4): an opaque `rt_…` one, or a JWT one
-/// issued before v1.1 (`tokens::presented_refresh`).
+/// Rotates a refresh token of toktok's own sessions (R1–R4): an opaque
+/// `rt_…` one, or a JWT one issued before v1.1 (`tokens::presented_refresh`).
+/// A token of an OAuth client's session is `invalid_token` here.
 pub async fn refresh(
     state: &AppState,
     token: &str,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, ApiError> {
+    let rotated = rotate(state, token, meta, None).await?;
+    tokens::token_response(
+        state,
+        &rotated.user,
+        &rotated.session,
+        &rotated.secret,
+        rotated.now,
+    )
+}
+
+/// A session whose refresh token was rotated (or replayed inside the
+/// grace): the session as it stands now, its user, and the secret of its
+/// current refresh token.
+#[derive(Debug)]
+pub struct Rotated {
+    pub session: SessionRecord,
+    pub user: UserRecord,
+    pub secret: String,
+    /// The moment of the rotation, unix seconds.
+    pub now: i64,
+}
+
+/// The rotation itself, for the party `client_id` (`None`: toktok's own
+/// sessions; `Some`: that OAuth client's). A session of another party is
+/// rejected (`invalid_token`) and left as it is.
+pub async fn rotate(
+    state: &AppState,
+    token: &str,
+    meta: &RequestMeta,
+    client_id: Option<&str>,
+) -> Result<Rotated, ApiError> {
     let now_ms = state.now_ms();
     let now = now_ms.div_euclid(1000);
     let presented = tokens::presented_refresh(state, token)?;
@@ -35,6 +74,7 @@ pub async fn refresh(
     };
     let attempt = RefreshAttempt {
         subject: presented.subject,
+        client_id: client_id.map(str::to_owned),
         presented_hash,
         successor_hash,
         now_ms,
@@ -55,7 +95,12 @@ pub async fn refresh(
             state
                 .metrics
                 .incr("toktok_refresh_total", &[("outcome", "rotated")]);
-            tokens::token_response(state, &user, &session, &successor, now)
+            Ok(Rotated {
+                session,
+                user,
+                secret: successor,
+                now,
+            })
         }
         RefreshDecision::RevokeFamily => {
             state
@@ -64,6 +109,9 @@ pub async fn refresh(
             Err(ApiError::TokenReused)
         }
         RefreshDecision::Reject => {
+            if session.client_id.as_deref() != client_id {
+                return Err(ApiError::InvalidToken);
+            }
             let idled = session.is_live(now) && now - session.last_used_at > idle;
             // An opaque token has no `exp` of its own: its family's end is it.
             let ended = session.revoked_at.is_none() && now >= session.expires_at;
@@ -82,6 +130,10 @@ pub async fn refresh(
 pub struct RefreshAttempt {
     /// The user a pre-1.1 JWT refresh token names (an opaque one names none).
     pub subject: Option<String>,
+    /// The party presenting it: `None` for toktok's own `/v1/auth/refresh`,
+    /// an OAuth client's id at the token endpoint. Only a session of that
+    /// party may rotate.
+    pub client_id: Option<String>,
     /// SHA-256 of the presented secret.
     pub presented_hash: String,
     /// SHA-256 of the secret its successor gets (`tokens::successor_jti`).
@@ -109,7 +161,11 @@ pub fn decide_refresh(
         .subject
         .as_deref()
         .is_some_and(|sub| sub != session.user_id);
-    if foreign || user.disabled || !session.is_live(now) {
+    // Another party's session: refused, and left alone (no reuse detection
+    // either: the token may be genuine, it is just presented at the wrong
+    // place, or by a client that stole it and must learn nothing).
+    let other_party = session.client_id != attempt.client_id;
+    if foreign || other_party || user.disabled || !session.is_live(now) {
         return RefreshDecision::Reject;
     }
     // The family's head was issued in the future (a clock stepped back):
@@ -159,6 +215,9 @@ mod tests {
             amr: vec!["pwd".into()],
             aal: 1,
             factor: None,
+            client_id: None,
+            scope: None,
+            parent_id: None,
         }
     }
 
@@ -188,6 +247,7 @@ mod tests {
     ) -> RefreshAttempt {
         RefreshAttempt {
             subject: subject.map(str::to_owned),
+            client_id: None,
             presented_hash: presented.to_owned(),
             successor_hash: successor.to_owned(),
             now_ms,
@@ -208,6 +268,27 @@ mod tests {
             &user(),
             &attempt(subject, presented, successor, now_ms),
         )
+    }
+
+    #[test]
+    fn a_session_rotates_only_for_its_own_party() {
+        let mut client_session = session();
+        client_session.client_id = Some("c1".into());
+        let by = |client: Option<&str>, s: &SessionRecord| {
+            let attempt = RefreshAttempt {
+                client_id: client.map(str::to_owned),
+                ..attempt(None, "h1", "h2", 1_001_000)
+            };
+            decide_refresh(s, &user(), &attempt)
+        };
+        let rotate = RefreshDecision::Rotate {
+            successor_hash: "h2".into(),
+        };
+        assert_eq!(by(Some("c1"), &client_session), rotate);
+        assert_eq!(by(Some("c2"), &client_session), RefreshDecision::Reject);
+        assert_eq!(by(None, &client_session), RefreshDecision::Reject);
+        assert_eq!(by(Some("c1"), &session()), RefreshDecision::Reject);
+        assert_eq!(by(None, &session()), rotate);
     }
 
     #[test]

@@ -144,6 +144,7 @@ pub fn access_token(
         auth_time: Some(session.auth_time),
         amr: Some(session.amr.clone()),
         aal: Some(session.aal),
+        scope: None,
     };
     Ok(state.keys().sign(&claims).map_err(SigningFailed::Session)?)
 }

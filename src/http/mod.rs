@@ -29,6 +29,7 @@ pub mod hosted;
 pub mod mfa;
 pub mod oauth;
 pub mod oauth_clients;
+pub mod oauth_token;
 pub mod openapi;
 pub mod ops;
 pub mod pages;
@@ -106,6 +107,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth_clients::rotate_secret))
         .routes(routes!(oauth_clients::apps))
         .routes(routes!(oauth_clients::revoke_app))
+        .routes(routes!(oauth_token::token))
+        .routes(routes!(
+            oauth_token::userinfo_get,
+            oauth_token::userinfo_post
+        ))
+        .routes(routes!(oauth_token::revoke))
+        .routes(routes!(oauth_token::introspect))
         .merge(hosted())
 }
 

@@ -104,6 +104,13 @@ pub async fn sweep_once(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "challenge sweep failed"),
     }
+    // OAuth codes live 60 s; a used one is kept a day past its expiry so
+    // that a late replay still revokes what it issued.
+    match state.store.sweep_oauth_codes(now - 86_400).await {
+        Ok(n) if n > 0 => tracing::debug!(deleted = n, "swept expired authorization codes"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "authorization code sweep failed"),
+    }
     state.limiter.sweep();
     state.limiter.sweep_shared().await;
     // audit: events past `audit.retention`, in batches (admin API).

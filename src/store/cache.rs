@@ -196,6 +196,9 @@ mod tests {
             amr: vec!["pwd".into()],
             aal: 1,
             factor: None,
+            client_id: None,
+            scope: None,
+            parent_id: None,
         }
     }
 

@@ -217,8 +217,9 @@ pub(crate) fn insert_session(tx: &mut dyn Tx, session: &SessionRecord) -> Result
     let amr = amr_to_text(&session.amr);
     tx.execute(
         "INSERT INTO sessions (id, user_id, refresh_hash, rotated_at_ms, created_at,
-                last_used_at, expires_at, user_agent, ip, auth_time, amr, aal, factor)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                last_used_at, expires_at, user_agent, ip, auth_time, amr, aal, factor,
+                client_id, scope, parent_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         &[
             Text(&session.id),
             Text(&session.user_id),
@@ -232,6 +233,9 @@ pub(crate) fn insert_session(tx: &mut dyn Tx, session: &SessionRecord) -> Result
             Text(&amr),
             Int(i64::from(session.aal)),
             OptText(session.factor.as_deref()),
+            OptText(session.client_id.as_deref()),
+            OptText(session.scope.as_deref()),
+            OptText(session.parent_id.as_deref()),
         ],
     )?;
     Ok(())

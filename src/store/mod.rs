@@ -36,7 +36,7 @@ pub use assurance::Reauthentication;
 pub use mfa::MfaFlow;
 pub use oauth::{ConsentRow, OAuthClientChange, OAuthClientRow};
 #[allow(unused_imports)] // the authorize endpoint, landing next
-pub use oauth_codes::CodeRow;
+pub use oauth_codes::{CodeCheck, CodeRow, CodeUse};
 pub use passkeys::{PasskeyRow, PasskeyUse, Removal};
 #[cfg(any(test, feature = "testing"))]
 pub use records::OutboxRow;

@@ -125,6 +125,16 @@ pub struct SessionRecord {
     /// `"recovery_code"`, `"passkey:<id>"`), so that removing it ends the
     /// session; `None` at `aal` 1.
     pub factor: Option<String>,
+    /// The OAuth client this session was granted to (OpenID Connect, issue
+    /// 19); `None` for toktok's own sign-ins. toktok's own `/v1` API
+    /// refuses a client's refresh and access tokens.
+    pub client_id: Option<String>,
+    /// The scopes a client's session was granted, space-separated; `None`
+    /// for toktok's own sign-ins.
+    pub scope: Option<String>,
+    /// The browser session a client's session was issued from (its ID
+    /// tokens' `sid`; RP-initiated logout ends both); `None` otherwise.
+    pub parent_id: Option<String>,
 }
 
 impl SessionRecord {

@@ -259,6 +259,7 @@ async fn an_anonymous_token_is_refused_on_user_routes() {
         auth_time: None,
         amr: None,
         aal: None,
+        scope: None,
     };
     let token = app.state.keys().sign(&claims).unwrap();
     assert_problem(

@@ -34,6 +34,7 @@ mod oauth_clients;
 mod oidc;
 mod oidc_flow;
 mod oidc_pages;
+mod oidc_token;
 mod openapi;
 mod ops;
 mod passkeys;

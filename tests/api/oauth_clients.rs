@@ -652,7 +652,7 @@ async fn deleting_a_client_ends_its_sessions_and_grants() {
     let other_id = other["client_id"].as_str().unwrap();
     let (access, granted, granted_access) =
         user_with_client_session(&app, "ada@example.test", client_id).await;
-    let (_, kept, kept_access) = user_with_client_session(&app, "bob@example.test", other_id).await;
+    let (_, kept, _) = user_with_client_session(&app, "bob@example.test", other_id).await;
     let uid = user_id(&app, &access).await;
     app.state
         .store
@@ -680,8 +680,8 @@ async fn deleting_a_client_ends_its_sessions_and_grants() {
         StatusCode::UNAUTHORIZED,
         "the client's token is dead"
     );
-    let res = app.get_auth("/v1/users/me", &kept_access).await;
-    assert_eq!(res.status(), StatusCode::OK);
+    // A client's session is not accepted on toktok's own /v1 routes
+    // (issue 19, the token side); whether it lives is in the table.
     let rows = app
         .sql(&format!(
             "SELECT revoked_at FROM sessions WHERE id = '{kept}'"

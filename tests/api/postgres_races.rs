@@ -273,6 +273,9 @@ async fn a_login_and_a_password_change_at_once_do_not_deadlock() {
             amr: vec!["pwd".into()],
             aal: 1,
             factor: None,
+            client_id: None,
+            scope: None,
+            parent_id: None,
         };
         let (login, change) = tokio::join!(
             a.state.store.create_session(
@@ -782,6 +785,9 @@ async fn a_sign_in_finishing_after_its_user_was_deleted_creates_nothing() {
         amr: vec!["pwd".into()],
         aal: 1,
         factor: None,
+        client_id: None,
+        scope: None,
+        parent_id: None,
     };
     let created = app
         .state

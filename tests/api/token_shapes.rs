@@ -54,6 +54,7 @@ fn legacy_refresh_jwt(app: &TestApp, opaque: &str, access: &str) -> String {
         auth_time: None,
         amr: None,
         aal: None,
+        scope: None,
     };
     let token = app.state.keys().sign(&claims).unwrap();
     assert_eq!(part(&token, 0)["typ"], "JWT");

@@ -206,6 +206,8 @@ pub(super) struct WireClaims {
     amr: Option<Vec<String>>,
     #[serde(default)]
     aal: Option<u8>,
+    #[serde(default)]
+    scope: Option<String>,
 }
 
 pub(super) fn parse_claims(payload: &[u8]) -> Result<WireClaims, JwtError> {
@@ -264,5 +266,6 @@ pub(super) fn check_claims(c: WireClaims, v: &Validation, now: i64) -> Result<Cl
         auth_time: c.auth_time,
         amr: c.amr,
         aal: c.aal,
+        scope: c.scope,
     })
 }

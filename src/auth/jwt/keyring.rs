@@ -213,9 +213,6 @@ impl Keyring {
     /// Connect ID tokens, whose claims are not toktok's [`Claims`] (they
     /// carry no `typ` claim, so no verifier of toktok's own tokens ever
     /// accepts one).
-    // ID tokens (issue 19) are the caller; until the token endpoint lands
-    // only the tests sign with it.
-    #[cfg_attr(not(test), allow(dead_code))]
     pub fn sign_json(&self, claims: &Value) -> Result<String, JwtError> {
         let payload = serde_json::to_vec(claims)
             .map_err(|_| JwtError::Key("claims could not be serialised".into()))?;

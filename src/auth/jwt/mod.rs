@@ -136,6 +136,10 @@ pub struct Claims {
     /// Authentication assurance level: 1 (one factor) for now.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub aal: Option<u8>,
+    /// RFC 9068 §2.2.3: the scopes an OAuth client's access token was
+    /// granted, space-separated; absent on toktok's own tokens.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub scope: Option<String>,
 }
 
 /// Why a token (or a key) was refused. `Malformed` and `Invalid` both become

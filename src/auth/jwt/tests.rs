@@ -84,6 +84,7 @@ fn claims(kind: TokenKind) -> Claims {
         auth_time: Some(NOW - 60),
         amr: Some(vec!["pwd".into()]),
         aal: Some(1),
+        scope: None,
     }
 }
 
@@ -971,7 +972,7 @@ fn payload_must_be_a_json_object_without_duplicates() {
 fn unknown_claims_are_ignored() {
     let ring = shared_ring(Algorithm::EdDSA);
     let mut payload = payload_value();
-    payload["scope"] = json!("everything");
+    payload["permissions"] = json!("everything");
     payload["nested"] = json!({ "a": [1, 2, { "b": null }] });
     let got = ring
         .verify(&forge(ring, &std_header(ring), &payload), &access(), NOW)
@@ -1411,6 +1412,7 @@ proptest! {
             auth_time: Some(now - age),
             amr: Some(vec!["pwd".into()]),
             aal: Some(1),
+            scope: None,
         };
         let token = ring.sign(&c).unwrap();
         let v = Validation { leeway: 0, ..validation(kind) };
@@ -1475,6 +1477,7 @@ mod hostile {
             auth_time: None,
             amr: None,
             aal: None,
+            scope: None,
         }
     }
 

@@ -19,10 +19,11 @@ use crate::store::{
 };
 
 const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at_ms, \
-     created_at, last_used_at, expires_at, user_agent, ip, revoked_at, auth_time, amr, aal, factor";
+     created_at, last_used_at, expires_at, user_agent, ip, revoked_at, auth_time, amr, aal, factor, \
+     client_id, scope, parent_id";
 
 /// How many columns [`SESSION_COLUMNS`] names.
-const SESSION_COLUMN_COUNT: usize = 15;
+const SESSION_COLUMN_COUNT: usize = 18;
 
 /// `columns` (a comma-separated list) each qualified with `table.`.
 fn prefixed(table: &str, columns: &str) -> String {
@@ -50,6 +51,9 @@ fn session_from_row(row: &Row) -> Result<SessionRecord, StoreError> {
         amr: amr_from_text(row.try_get::<_, &str>(12)?),
         aal: u8::try_from(row.try_get::<_, i64>(13)?).unwrap_or(1),
         factor: row.try_get(14)?,
+        client_id: row.try_get(15)?,
+        scope: row.try_get(16)?,
+        parent_id: row.try_get(17)?,
     })
 }
 

@@ -18,7 +18,8 @@ use crate::store::flows;
 use crate::store::{AuditEvent, StoreError, UserRecord};
 
 const SESSION_COLUMNS: &str = "id, user_id, refresh_hash, prev_refresh_hash, rotated_at_ms, \
-     created_at, last_used_at, expires_at, user_agent, ip, revoked_at, auth_time, amr, aal, factor";
+     created_at, last_used_at, expires_at, user_agent, ip, revoked_at, auth_time, amr, aal, factor, \
+     client_id, scope, parent_id";
 
 fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
     Ok(SessionRecord {
@@ -37,6 +38,9 @@ fn session_from_row(row: &Row<'_>) -> rusqlite::Result<SessionRecord> {
         amr: amr_from_text(&row.get::<_, String>(12)?),
         aal: row.get(13)?,
         factor: row.get(14)?,
+        client_id: row.get(15)?,
+        scope: row.get(16)?,
+        parent_id: row.get(17)?,
     })
 }
 
@@ -289,6 +293,9 @@ mod tests {
             amr: vec!["pwd".into()],
             aal: 1,
             factor: None,
+            client_id: None,
+            scope: None,
+            parent_id: None,
         };
         store
             .create_session(session.clone(), "a@b.io".into(), None, None, event("login"))
