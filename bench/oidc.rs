@@ -35,7 +35,7 @@ const PASSWORD: &str = "a bench user's long passphrase";
 /// The redirect URI the bench client registers.
 pub const REDIRECT: &str = "https://bench.example/cb";
 /// RFC 7636 Appendix B's verifier and its S256 challenge.
-const VERIFIER: &str = "dBjftJeZ4CK-ZKEuXv4OLeZPvCX3tCdhHoxFj0L1m0s";
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 struct Args {

@@ -14,8 +14,7 @@ use crate::helpers::{spawn_app_with, TestApp, PASSWORD};
 pub(crate) const OIDC: &str = "[oidc]\nenabled = true\n";
 pub(crate) const REDIRECT: &str = "https://wiki.example.com/oauth/callback";
 /// The verifier of the tests' PKCE (RFC 7636 Appendix B) and its S256.
-#[allow(dead_code)] // the token tests use it
-pub(crate) const VERIFIER: &str = "dBjftJeZ4CK-ZKEuXv4OLeZPvCX3tCdhHoxFj0L1m0s";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// A browser: a client that follows no redirect, and its cookies.
@@ -781,4 +780,166 @@ async fn with_oidc_off_the_authorize_endpoint_is_404() {
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     let res = b.get(&app, "/oauth/logout").await;
     assert_eq!(res.status, StatusCode::NOT_FOUND);
+}
+
+/// `POST /oauth/token` with client_secret_post.
+async fn token(app: &TestApp, c: &Value, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    let mut body: Vec<(&str, &str)> = form.to_vec();
+    body.push(("client_id", c["client_id"].as_str().unwrap()));
+    body.push(("client_secret", c["client_secret"].as_str().unwrap()));
+    let res = app
+        .client
+        .post(app.url("/oauth/token"))
+        .form(&body)
+        .send()
+        .await
+        .unwrap();
+    (res.status(), res.json().await.unwrap())
+}
+
+fn claims(jwt: &str) -> Value {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1).unwrap();
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+#[tokio::test]
+async fn end_to_end_code_tokens_userinfo_sso_and_logout() {
+    let app = spawn_app_with(OIDC).await;
+    app.signed_up("ada@example.com").await;
+    let wiki = client(&app, wiki()).await;
+    let (p, mut b) = authorized(&app, wiki["client_id"].as_str().unwrap(), "ada@example.com").await;
+    let browser_sid = b.cookies["toktok"].split('.').next().unwrap().to_owned();
+    let (status, t) = token(
+        &app,
+        &wiki,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &p["code"]),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{t}");
+    let id = claims(t["id_token"].as_str().unwrap());
+    assert_eq!(
+        id["sid"],
+        browser_sid.as_str(),
+        "the ID token names the browser session"
+    );
+    assert_eq!(id["nonce"], "n-1");
+    assert_eq!(id["aud"], wiki["client_id"]);
+    let res = app
+        .get_auth("/oauth/userinfo", t["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let info: Value = res.json().await.unwrap();
+    assert_eq!(info["email"], "ada@example.com");
+    // SSO: a second client gets a code without a password.
+    let tracker = client(&app, json!({"name": "Tracker", "type": "confidential", "redirect_uris": [REDIRECT], "skip_consent": true})).await;
+    let start = b
+        .get(
+            &app,
+            &authorize_url(tracker["client_id"].as_str().unwrap(), ""),
+        )
+        .await;
+    let p2 = params(&start.next());
+    let (status, t2) = token(
+        &app,
+        &tracker,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &p2["code"]),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{t2}");
+    // RP-initiated logout from the wiki ends the browser session and every
+    // client session issued from it.
+    let hint = t["id_token"].as_str().unwrap();
+    let confirm = b
+        .get(
+            &app,
+            &format!(
+                "/oauth/logout?id_token_hint={hint}&post_logout_redirect_uri={}",
+                urlencode("https://wiki.example.com/bye")
+            ),
+        )
+        .await;
+    assert_eq!(confirm.status, StatusCode::OK, "{}", confirm.body);
+    let done = b
+        .post(
+            &app,
+            "/logout",
+            &[
+                ("csrf", &confirm.input("csrf")),
+                ("flow", &confirm.input("flow")),
+            ],
+        )
+        .await;
+    assert_eq!(done.next(), "https://wiki.example.com/bye");
+    for (c, t) in [(&wiki, &t), (&tracker, &t2)] {
+        let (status, body) = token(
+            &app,
+            c,
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", t["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["error"], "invalid_grant");
+        let res = app
+            .get_auth("/oauth/userinfo", t["access_token"].as_str().unwrap())
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn logout_all_ends_every_clients_tokens_and_the_sso() {
+    let app = spawn_app_with(OIDC).await;
+    app.signed_up("ada@example.com").await;
+    let wiki = client(&app, wiki()).await;
+    let (p, mut b) = authorized(&app, wiki["client_id"].as_str().unwrap(), "ada@example.com").await;
+    let (_, t) = token(
+        &app,
+        &wiki,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &p["code"]),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    let own = app.signed_in("ada@example.com").await;
+    let res = app
+        .request(Method::POST, "/v1/auth/logout-all", Some(&own.access), None)
+        .await;
+    assert!(res.status().is_success());
+    let (status, _) = token(
+        &app,
+        &wiki,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", t["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let res = b
+        .get(
+            &app,
+            &authorize_url(wiki["client_id"].as_str().unwrap(), ""),
+        )
+        .await;
+    assert!(res.next().starts_with("/login"));
 }
