@@ -134,6 +134,7 @@ fn authorization(headers: &HeaderMap) -> Option<&str> {
 }
 
 #[utoipa::path(post, path = "/oauth/token", tag = "oidc",
+    security((), ("client_secret_basic" = [])),
     summary = "Token endpoint (RFC 6749 §3.2, OIDC Core §3.1.3)",
     request_body(content = TokenForm, content_type = "application/x-www-form-urlencoded"),
     responses(
@@ -271,6 +272,7 @@ async fn client_and_token(
 }
 
 #[utoipa::path(post, path = "/oauth/revoke", tag = "oidc",
+    security((), ("client_secret_basic" = [])),
     summary = "Token revocation (RFC 7009)",
     request_body(content = TokenQueryForm, content_type = "application/x-www-form-urlencoded"),
     responses(
@@ -303,6 +305,7 @@ pub async fn revoke(
 }
 
 #[utoipa::path(post, path = "/oauth/introspect", tag = "oidc",
+    security((), ("client_secret_basic" = [])),
     summary = "Token introspection (RFC 7662), for confidential clients",
     request_body(content = TokenQueryForm, content_type = "application/x-www-form-urlencoded"),
     responses(

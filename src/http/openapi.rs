@@ -279,6 +279,10 @@ fn security_schemes() -> Vec<(String, SecurityScheme)> {
         "api_key": {
             "type": "http", "scheme": "bearer", "bearerFormat": "tk_…",
             "description": "An API key (`toktok api-key create`), sent as `Authorization: Bearer tk_…`."
+        },
+        "client_secret_basic": {
+            "type": "http", "scheme": "basic",
+            "description": "An OAuth client's id and secret (RFC 6749 §2.3.1, each form-urlencoded). Public clients send `client_id` in the body instead; confidential ones may send `client_id` and `client_secret` there (client_secret_post)."
         }
     });
     serde_json::from_value::<std::collections::BTreeMap<String, SecurityScheme>>(schemes)

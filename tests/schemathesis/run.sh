@@ -124,7 +124,7 @@ bearer = "${TOKTOK_API_KEY}"'
 # delete, end sessions) can reach it.
 user_ops='^/v1/(users/me|auth/logout)'
 echo "schemathesis: pass 1, admin key and no credentials (${max_time}s)"
-TOKTOK_API_KEY="$admin_key" run "$api_key_auth" --exclude-path-regex "$user_ops|^/v1/challenges" \
+TOKTOK_API_KEY="$admin_key" run "$api_key_auth" --exclude-path-regex "$user_ops|^/v1/challenges|^/oauth/(token|revoke|introspect)$" \
     --max-time "$max_time" ||
     { tail -n 50 "$work/server.log" >&2; fail "pass 1 reported failures"; }
 
@@ -133,6 +133,23 @@ short=$((max_time / 3))
 echo "schemathesis: pass 2, /v1/challenges*, challenges key (${short}s)"
 TOKTOK_API_KEY="$challenges_key" run "$api_key_auth" --include-path-regex '^/v1/challenges' --max-time "$short" ||
     { tail -n 50 "$work/server.log" >&2; fail "pass 2 reported failures"; }
+
+# --- 5b. pass 5: the OAuth token side, with a confidential client ------------
+# Registered with the admin key; its id and secret go in HTTP Basic
+# (client_secret_basic), so every grant, revocation and introspection
+# Schemathesis makes is authenticated and reaches the grant's own checks.
+client_json="$(curl -fsS -X POST "$base/v1/admin/oauth-clients" -H "authorization: Bearer $admin_key" \
+    -H 'content-type: application/json' \
+    -d '{"name":"schemathesis","type":"confidential","redirect_uris":["https://app.example/cb"],"grant_types":["authorization_code","refresh_token","client_credentials"]}')" ||
+    fail "could not register the run's OAuth client"
+export TOKTOK_CLIENT_ID TOKTOK_CLIENT_SECRET
+TOKTOK_CLIENT_ID="$(printf '%s' "$client_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')"
+TOKTOK_CLIENT_SECRET="$(printf '%s' "$client_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])')"
+echo "schemathesis: pass 5, /oauth/token, revoke, introspect, client_secret_basic (${short}s)"
+run '[auth.openapi.client_secret_basic]
+username = "${TOKTOK_CLIENT_ID}"
+password = "${TOKTOK_CLIENT_SECRET}"' --include-path-regex '^/oauth/(token|revoke|introspect)$' --max-time "$short" ||
+    { tail -n 50 "$work/server.log" >&2; fail "pass 5 reported failures"; }
 
 # --- 6. the user whose access token passes 3 and 4 use ------------------------
 # Its password is none of the document's examples, so that the example
