@@ -943,3 +943,42 @@ async fn logout_all_ends_every_clients_tokens_and_the_sso() {
         .await;
     assert!(res.next().starts_with("/login"));
 }
+
+/// The CSP of a page whose form answers with a redirect to the client lets
+/// that redirect through: Chromium checks `form-action` on every hop of a
+/// form submission, so `'self'` alone left a real browser on the consent
+/// page after Allow (tests/browser/oidc.mjs found it). Only the origin of
+/// the request's registered redirect URI is added; a page without a flow
+/// keeps `'self'` alone.
+#[tokio::test]
+async fn pages_that_redirect_to_the_client_allow_its_origin_in_form_action() {
+    let app = spawn_app_with(OIDC).await;
+    app.signed_up("ada@example.com").await;
+    let c = client(&app, wiki()).await;
+    let id = c["client_id"].as_str().unwrap();
+    let csp = |page: &Page| {
+        page.headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let client_origin = "form-action 'self' https://wiki.example.com;";
+    let mut b = Browser::new();
+    let start = b.get(&app, &authorize_url(id, "")).await;
+    let login = b.get(&app, &start.next()).await;
+    assert!(csp(&login).contains(client_origin), "{}", csp(&login));
+    let signed = sign_in(&mut b, &app, &start.next(), "ada@example.com").await;
+    let consent = b.get(&app, &signed.next()).await;
+    assert_eq!(consent.status, StatusCode::OK);
+    assert!(csp(&consent).contains(client_origin), "{}", csp(&consent));
+    let query = format!(
+        "client_id={id}&post_logout_redirect_uri={}",
+        urlencode("https://wiki.example.com/bye")
+    );
+    let confirm = b.get(&app, &format!("/oauth/logout?{query}")).await;
+    assert!(csp(&confirm).contains(client_origin), "{}", csp(&confirm));
+    // Without a flow: toktok's own sign-in, forms to toktok only.
+    let own = Browser::new().get(&app, "/login").await;
+    assert_eq!(own.status, StatusCode::OK);
+    assert!(csp(&own).contains("form-action 'self'; "), "{}", csp(&own));
+}

@@ -4,7 +4,9 @@
 # RSA (JWE) request bodies both required; then /docs (Swagger UI, docs.mjs);
 # then passkeys (DevTools virtual authenticator), TOTP with the second step,
 # email codes read from the dev outbox, and reauthentication on the same
-# page (passkeys.mjs), with screenshots at 1280 and 360 px.
+# page (passkeys.mjs), with screenshots at 1280 and 360 px; then, on a
+# second server with [oidc] on, the OpenID provider's hosted pages
+# (oidc.mjs: sign-in, passkey, consent, logout, with screenshots).
 #
 #   bash tests/browser/run.sh        (called by .ci/run after cargo test)
 #
@@ -66,17 +68,23 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/toktok-e2e.XXXXXX")"
 log="$work/toktok.log"
 pid=""
+pids=()
 status=1
 
 cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    fi
-    if [ "$status" != 0 ] && [ -f "$log" ]; then
-        echo "--- toktok log ($log) ---"
-        tail -n 200 "$log"
-        echo "--- end of toktok log ---"
+    for p in "${pids[@]}" $pid; do
+        if kill -0 "$p" 2>/dev/null; then
+            kill "$p" 2>/dev/null || true
+            wait "$p" 2>/dev/null || true
+        fi
+    done
+    if [ "$status" != 0 ]; then
+        for l in "$work"/*.log; do
+            [ -f "$l" ] || continue
+            echo "--- toktok log ($l) ---"
+            tail -n 200 "$l"
+            echo "--- end of toktok log ---"
+        done
     fi
     rm -rf "$work"
 }
@@ -88,6 +96,48 @@ free_port() {
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
+}
+
+# The OpenID provider's hosted pages (oidc.mjs): a second server, since the
+# first requires anonymous tokens and JWE bodies of every API client.
+write_oidc_config() {
+    cat >"$work/oidc.toml" <<EOF
+# Written by tests/browser/run.sh for one run.
+[server]
+listen = "127.0.0.1:$1"
+# The issuer, and a host name for WebAuthn (see above).
+public_url = "http://localhost:$1"
+# For registering a passkey through a page.
+demo = true
+
+[database]
+path = "$work/oidc.db"
+
+[password]
+pbkdf2_iterations = 1000
+
+[email]
+mode = "dev"
+outbox_dir = "$work/oidc-outbox"
+
+[email_code]
+enabled = true
+
+[totp]
+enabled = true
+
+[webauthn]
+enabled = true
+
+[oidc]
+enabled = true
+
+[rate_limit]
+enabled = false
+
+[metrics]
+listen = "off"
+EOF
 }
 
 write_config() {
@@ -179,4 +229,35 @@ shots="${SHOTS_DIR:-${CARGO_TARGET_DIR:-$root/target}/browser-shots}"
 case "$shots" in /*) ;; *) shots="$root/$shots" ;; esac
 (cd "$here" && OUTBOX_DIR="$work/outbox" SHOTS_DIR="$shots" \
     node passkeys.mjs "http://localhost:${base##*:}") || status=1
+
+# --- 6. the OpenID provider's hosted pages ------------------------------------
+# A real browser through /oauth/authorize: password + TOTP, consent, the
+# redirect with a code; a passkey on /login/passkey; RP-initiated logout;
+# screenshots of every page; no request leaves the server, no CSP report.
+pids+=("$pid")
+pid=""
+oidc_base=""
+for attempt in 1 2 3; do
+    port="$(free_port)" || fail "python3 could not pick a free port"
+    write_oidc_config "$port"
+    "$bin" --config "$work/oidc.toml" serve >"$work/oidc.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 600); do
+        if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/ready" 2>/dev/null; then
+            oidc_base="http://localhost:$port"
+            break
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$oidc_base" ] && break
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=""
+    grep -qi "address already in use" "$work/oidc.log" || { status=1; fail "the OIDC toktok exited at start"; }
+done
+[ -n "$oidc_base" ] || { status=1; fail "the OIDC toktok could not bind a port"; }
+admin_key="$("$bin" --config "$work/oidc.toml" api-key create --name browser --scope admin 2>>"$work/oidc.log")" ||
+    { status=1; fail "toktok api-key create failed"; }
+(cd "$here" && TOKTOK_ADMIN_KEY="$admin_key" SHOTS_DIR="$shots" node oidc.mjs "$oidc_base") || status=1
 exit "$status"

@@ -97,7 +97,8 @@ pub async fn page(
         &title,
         ctx,
     );
-    with_csrf(response, csrf)
+    let back = Some(flow.request.redirect_uri.as_str());
+    with_csrf(super::allow_redirect_to(response, back), csrf)
 }
 
 /// The consent form.

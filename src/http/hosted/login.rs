@@ -90,7 +90,8 @@ pub async fn login_page(state: &AppState, headers: &HeaderMap, page: LoginPage<'
         "Sign in",
         ctx,
     );
-    with_csrf(response, csrf)
+    let back = page.flow.map(|f| f.request.redirect_uri.as_str());
+    with_csrf(super::allow_redirect_to(response, back), csrf)
 }
 
 #[utoipa::path(get, path = "/login", tag = "oidc",
@@ -203,7 +204,9 @@ pub(super) fn second_factor_page(
         "Two-step verification",
         ctx,
     );
-    with_csrf(response, csrf)
+    let flow = Flow::open(&state.pages_key, sealed, state.now());
+    let back = flow.as_ref().map(|f| f.request.redirect_uri.as_str());
+    with_csrf(super::allow_redirect_to(response, back), csrf)
 }
 
 /// The second-factor form.

@@ -125,7 +125,8 @@ fn confirmation(state: &AppState, headers: &HeaderMap, request: &LogoutRequest) 
         "Sign out",
         ctx,
     );
-    with_csrf(response, csrf)
+    let back = request.redirect.as_deref();
+    with_csrf(super::allow_redirect_to(response, back), csrf)
 }
 
 #[utoipa::path(get, path = "/oauth/logout", tag = "oidc",

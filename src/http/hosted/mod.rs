@@ -13,7 +13,7 @@
 //! trusted is shown here, never redirected (no open redirect).
 
 use axum::extract::{FromRequest, Request};
-use axum::http::header::{CONTENT_TYPE, LOCATION};
+use axum::http::header::{self, CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
@@ -91,6 +91,46 @@ pub fn see_other(location: &str) -> Response {
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(location) {
         response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+/// `response` whose forms may end in a redirect to `uri`'s origin.
+///
+/// Chromium applies `form-action` to every hop of a form submission,
+/// redirects included (CSP Level 3): with `form-action 'self'` alone, the
+/// 303 that sends the browser back to the client after Allow, a sign-in
+/// or a sign-out is blocked, and the person is left on the page. So the
+/// forms of a page that continues an authorization request (or a logout
+/// with a return address) may also go to the origin of that request's
+/// redirect URI, which is registered, exact, and known when the page is
+/// made. Nothing else is added: an origin with any other character than
+/// a registered URI's host and port may have is left out.
+pub fn allow_redirect_to(mut response: Response, uri: Option<&str>) -> Response {
+    let Some(origin) = uri
+        .and_then(|u| url::Url::parse(u).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
+        .filter(|o| {
+            o.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".-:/[]".contains(&b))
+        })
+    else {
+        return response;
+    };
+    let headers = response.headers_mut();
+    let policy = headers
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .map(|p| {
+            p.replacen(
+                "form-action 'self'",
+                &format!("form-action 'self' {origin}"),
+                1,
+            )
+        });
+    if let Some(value) = policy.and_then(|p| HeaderValue::from_str(&p).ok()) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, value);
     }
     response
 }

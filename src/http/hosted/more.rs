@@ -71,7 +71,8 @@ async fn form_page(
     };
     let response =
         pages::render_with_script(&state.config.branding, status, template, title, ctx, script);
-    with_csrf(response, csrf)
+    let back = flow.as_ref().map(|f| f.request.redirect_uri.as_str());
+    with_csrf(super::allow_redirect_to(response, back), csrf)
 }
 
 /// A first factor's answer on a page: signed in, the second-factor form,
