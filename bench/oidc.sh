@@ -99,18 +99,27 @@ EOF
         || die "cannot register the bench client"
     CLIENT_ID=$(printf '%s' "$client" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
     CLIENT_SECRET=$(printf '%s' "$client" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])')
+    # The same client with EdDSA ID tokens (toktok's own algorithm): what
+    # the RS256 signature costs.
+    client=$(curl -sf -X POST "$URL/v1/admin/oauth-clients" -H "Authorization: Bearer $key" \
+        -H 'Content-Type: application/json' \
+        -d '{"name":"Bench EdDSA","type":"confidential","redirect_uris":["https://bench.example/cb"],"skip_consent":true,"id_token_signed_response_alg":"EdDSA"}') \
+        || die "cannot register the EdDSA bench client"
+    ED_ID=$(printf '%s' "$client" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])')
+    ED_SECRET=$(printf '%s' "$client" | python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])')
 }
 stop() { kill -TERM "$PID"; wait "$PID" 2>/dev/null || true; PID=""; }
 
-# run WORKLOAD: one run; appends "rate p50 p99 failed ok" to results/WORKLOAD.
+# run WORKLOAD [NAME ID SECRET]: one run (with the RS256 client, or the one
+# given); appends "rate p50 p99 failed ok" to results/NAME.
 mkdir -p "$WORK/results"
 run() {
     local line
-    line=$("$LOADER" "$1" "$URL" "$CLIENT_ID" "$CLIENT_SECRET" --in-flight "$IN_FLIGHT" \
+    line=$("$LOADER" "$1" "$URL" "${3:-$CLIENT_ID}" "${4:-$CLIENT_SECRET}" --in-flight "$IN_FLIGHT" \
         --duration "$DURATION" --users 32) || die "the $1 workload failed"
     say "  $line"
     echo "$line" | awk '{ for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
-        print v["rate"], v["p50_ms"], v["p99_ms"], v["failed"], v["ok"] }' >>"$WORK/results/$1"
+        print v["rate"], v["p50_ms"], v["p99_ms"], v["failed"], v["ok"] }' >>"$WORK/results/${2:-$1}"
 }
 
 for r in $(seq "$RUNS"); do
@@ -118,6 +127,7 @@ for r in $(seq "$RUNS"); do
     start
     run refresh
     run code
+    run code code_eddsa "$ED_ID" "$ED_SECRET"
     run userinfo
     stop
 done
@@ -129,12 +139,14 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'
 
 RF=$(med refresh 1)
 CO=$(med code 1)
+CE=$(med code_eddsa 1)
 UI=$(med userinfo 1)
 report() {
     echo "| workload (16 in flight) | per second min / median / max | p50 ms (median) | p99 ms (median) | × refresh | failed |"
     echo "|---|---|---|---|---|---|"
     echo "| refresh rotation (\`POST /v1/auth/refresh\`, durable) | $(span refresh 1) | $(med refresh 2) | $(med refresh 3) | 1.00 | $(failed refresh) |"
     echo "| code flow: \`GET /oauth/authorize\` (session, consent, new code) + \`POST /oauth/token\` (code, PKCE, basic auth; access + RS256 ID token) | $(span code 1) | $(med code 2) | $(med code 3) | $(ratio "$CO" "$RF") | $(failed code) |"
+    echo "| the same with an EdDSA ID token (a client's \`id_token_signed_response_alg\`) | $(span code_eddsa 1) | $(med code_eddsa 2) | $(med code_eddsa 3) | $(ratio "$CE" "$RF") | $(failed code_eddsa) |"
     echo "| \`GET /oauth/userinfo\` | $(span userinfo 1) | $(med userinfo 2) | $(med userinfo 3) | $(ratio "$UI" "$RF") | $(failed userinfo) |"
     echo
     echo "Goal (issue 19): a code exchange within 2× of a refresh rotation (rate ≥ 0.5 × refresh):" \

@@ -81,6 +81,10 @@ pub(crate) trait Backend:
     /// steps, so the trait stays object-safe.
     async fn write_flow(&self, flow: Flow) -> Result<Erased, StoreError>;
 
+    /// Runs `flow`, which only reads, in one read transaction: on SQLite on
+    /// a pooled reader, never queued behind the writer.
+    async fn read_flow(&self, flow: Flow) -> Result<Erased, StoreError>;
+
     /// Answers whether the database responds (for `/ready`).
     async fn ping(&self) -> bool;
 

@@ -172,6 +172,20 @@ impl Store {
             .map_err(|_| StoreError::Internal("a write answered with another type".to_owned()))
     }
 
+    /// Runs a shared read (`flows.rs`) in one read transaction: on SQLite
+    /// on a pooled reader, beside the writer rather than behind it.
+    async fn read<R, F>(&self, flow: F) -> Result<R, StoreError>
+    where
+        F: FnOnce(&mut dyn flows::Tx) -> Result<R, StoreError> + Send + 'static,
+        R: Send + 'static,
+    {
+        let flow: Flow = Box::new(move |tx| Ok(Box::new(flow(tx)?) as Erased));
+        let out = self.backend.read_flow(flow).await?;
+        out.downcast::<R>()
+            .map(|out| *out)
+            .map_err(|_| StoreError::Internal("a read answered with another type".to_owned()))
+    }
+
     /// Answers whether the database responds (for `/ready`).
     pub async fn ping(&self) -> bool {
         self.backend.ping().await

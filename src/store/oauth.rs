@@ -283,12 +283,12 @@ impl Store {
             return Ok(None);
         }
         let client_id = client_id.to_owned();
-        self.write(move |tx| read_client(tx, &client_id)).await
+        self.read(move |tx| read_client(tx, &client_id)).await
     }
 
     /// Every client, oldest first.
     pub async fn oauth_clients(&self) -> Result<Vec<OAuthClientRow>, StoreError> {
-        self.write(|tx| select_clients(tx, "1 = 1", &[])).await
+        self.read(|tx| select_clients(tx, "1 = 1", &[])).await
     }
 
     /// Applies `change` to the client, sets `updated_at` to `now` and
@@ -385,7 +385,7 @@ impl Store {
             return Ok(None);
         }
         let (user_id, client_id) = (user_id.to_owned(), client_id.to_owned());
-        self.write(move |tx| read_consent(tx, &user_id, &client_id))
+        self.read(move |tx| read_consent(tx, &user_id, &client_id))
             .await
     }
 
@@ -438,7 +438,7 @@ impl Store {
     /// A user's grants with their clients' names, oldest first.
     pub async fn consents_of(&self, user_id: &str) -> Result<Vec<ConsentRow>, StoreError> {
         let user_id = user_id.to_owned();
-        self.write(move |tx| {
+        self.read(move |tx| {
             let rows = tx.query(
                 "SELECT c.client_id, k.name, c.scopes, c.granted_at, c.updated_at
                    FROM oauth_consents c JOIN oauth_clients k ON k.client_id = c.client_id

@@ -4,7 +4,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
-use super::{browser_of, error_page, proceed, see_other};
+use super::{browser_of, error_page, proceed, proceed_with, see_other};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::http::extract::Meta;
@@ -111,5 +111,8 @@ pub async fn authorize(
         Ok(who) => who,
         Err(page) => return *page,
     };
-    proceed(&state, &flow, who.as_ref(), &meta).await
+    match &client {
+        Some(client) => proceed_with(&state, &flow, client, who.as_ref(), &meta).await,
+        None => proceed(&state, &flow, who.as_ref(), &meta).await,
+    }
 }

@@ -204,7 +204,18 @@ pub async fn proceed(
         Ok(client) => client,
         Err(page) => return *page,
     };
-    let next = match code::next(state, flow, &client, who).await {
+    proceed_with(state, flow, &client, who, meta).await
+}
+
+/// [`proceed`] with the flow's client already read.
+pub async fn proceed_with(
+    state: &AppState,
+    flow: &Flow,
+    client: &OAuthClientRow,
+    who: Option<&Authenticated>,
+    meta: &crate::accounts::RequestMeta,
+) -> Response {
+    let next = match code::next(state, flow, client, who).await {
         Ok(next) => next,
         Err(e) => return error_page(state, &e),
     };

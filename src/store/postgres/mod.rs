@@ -351,6 +351,12 @@ impl Backend for PgDb {
         self.write(move |tx| flow(tx)).await
     }
 
+    /// A transaction like a write's: on PostgreSQL a reading one takes no
+    /// lock anyone waits on.
+    async fn read_flow(&self, flow: Flow) -> Result<Erased, StoreError> {
+        self.write(move |tx| flow(tx)).await
+    }
+
     async fn ping(&self) -> bool {
         self.call(|conn| Ok(conn.client().simple_query("SELECT 1").map(|_| ())?))
             .await

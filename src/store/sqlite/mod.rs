@@ -381,6 +381,18 @@ impl Backend for Sqlite {
             .await
     }
 
+    /// A deferred transaction on a reader: it takes no write lock, and is
+    /// rolled back (it changed nothing) when it ends.
+    async fn read_flow(&self, flow: Flow) -> Result<Erased, StoreError> {
+        self.db
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                let mut reader = &tx;
+                flow(&mut reader)
+            })
+            .await
+    }
+
     async fn ping(&self) -> bool {
         self.db.ping().await
     }
