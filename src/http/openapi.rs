@@ -716,7 +716,7 @@ mod tests {
             let value = serde_json::to_value(schema).unwrap();
             assert_ne!(value, empty, "a written schema did not parse");
         }
-        assert_eq!(security_schemes().len(), 2);
+        assert_eq!(security_schemes().len(), 3);
         assert_eq!(error_responses().len(), 2 * ERROR_CODES.len());
         assert!(docs_path_item().get.is_some());
     }
