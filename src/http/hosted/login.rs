@@ -20,6 +20,7 @@ use crate::oidc::sealed::Flow;
 
 /// `?flow=`: the pending authorization the page belongs to, if any.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FlowQuery {
     /// The sealed authorization request (absent: sign in to toktok itself).
     #[serde(default)]
