@@ -7,7 +7,7 @@ use minijinja::context;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::{csrf_refused, error_page, open_flow, signed_in, with_csrf, PageForm};
+use super::{checked_form, error_page, open_flow, signed_in, with_csrf, PageForm};
 use crate::accounts::mfa::{self, Proof};
 use crate::accounts::signin::{MfaRequired, SignInAnswer};
 use crate::app::AppState;
@@ -148,10 +148,7 @@ pub async fn submit(
     headers: HeaderMap,
     PageForm(form): PageForm<LoginForm>,
 ) -> Response {
-    if !browser::csrf_ok(&state, &headers, &form.csrf) {
-        return csrf_refused(&state);
-    }
-    let flow = match open_flow(&state, &form.flow) {
+    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
         Ok(flow) => flow,
         Err(page) => return *page,
     };
@@ -241,10 +238,7 @@ pub async fn mfa_submit(
     headers: HeaderMap,
     PageForm(form): PageForm<MfaForm>,
 ) -> Response {
-    if !browser::csrf_ok(&state, &headers, &form.csrf) {
-        return csrf_refused(&state);
-    }
-    let flow = match open_flow(&state, &form.flow) {
+    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
         Ok(flow) => flow,
         Err(page) => return *page,
     };

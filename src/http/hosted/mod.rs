@@ -177,6 +177,20 @@ pub fn open_flow(state: &AppState, sealed: &str) -> Result<Option<Flow>, Box<Res
     }
 }
 
+/// A posted form's CSRF token, then its flow: the 403 page, the 400 page,
+/// or the flow (`None` without one).
+pub fn checked_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+    sealed: &str,
+) -> Result<Option<Flow>, Box<Response>> {
+    if !browser::csrf_ok(state, headers, csrf) {
+        return Err(Box::new(csrf_refused(state)));
+    }
+    open_flow(state, sealed)
+}
+
 /// The registered client of a flow; a page when it was deleted meanwhile.
 pub async fn flow_client(state: &AppState, flow: &Flow) -> Result<OAuthClientRow, Box<Response>> {
     match state.store.oauth_client(&flow.request.client_id).await {

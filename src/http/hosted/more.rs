@@ -9,7 +9,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::login::{login_page, FlowQuery, LoginPage};
-use super::{csrf_refused, error_page, open_flow, signed_in, with_csrf, PageForm};
+use super::{checked_form, csrf_refused, error_page, open_flow, signed_in, with_csrf, PageForm};
 use crate::accounts::email_code::{self, Proof};
 use crate::accounts::signin::SignInAnswer;
 use crate::accounts::{passkeys, Registered, Registration, RequestMeta};
@@ -172,10 +172,7 @@ pub async fn passkey_submit(
     headers: HeaderMap,
     PageForm(form): PageForm<PasskeyForm>,
 ) -> Response {
-    if !browser::csrf_ok(&state, &headers, &form.csrf) {
-        return csrf_refused(&state);
-    }
-    let flow = match open_flow(&state, &form.flow) {
+    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
         Ok(flow) => flow,
         Err(page) => return *page,
     };
@@ -220,10 +217,7 @@ pub async fn email_code_request(
     headers: HeaderMap,
     PageForm(form): PageForm<EmailCodeRequestForm>,
 ) -> Response {
-    if !browser::csrf_ok(&state, &headers, &form.csrf) {
-        return csrf_refused(&state);
-    }
-    let flow = match open_flow(&state, &form.flow) {
+    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
         Ok(flow) => flow,
         Err(page) => return *page,
     };
@@ -306,10 +300,7 @@ pub async fn email_code_verify(
     headers: HeaderMap,
     PageForm(form): PageForm<EmailCodeForm>,
 ) -> Response {
-    if !browser::csrf_ok(&state, &headers, &form.csrf) {
-        return csrf_refused(&state);
-    }
-    let flow = match open_flow(&state, &form.flow) {
+    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
         Ok(flow) => flow,
         Err(page) => return *page,
     };
@@ -412,10 +403,7 @@ pub async fn register_submit(
     headers: HeaderMap,
     PageForm(form): PageForm<RegisterForm>,
 ) -> Response {
-    if !browser::csrf_ok(&state, &headers, &form.csrf) {
-        return csrf_refused(&state);
-    }
-    let flow = match open_flow(&state, &form.flow) {
+    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
         Ok(flow) => flow,
         Err(page) => return *page,
     };
