@@ -38,6 +38,7 @@
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod federation;
 pub mod telemetry;
 
 pub use config::Config;
