@@ -5,7 +5,8 @@
 //!
 //! This folder holds the pure, strict checks the sign-in flow relies on,
 //! free of HTTP and storage: the provider's key set ([`jwks`]), the ID token
-//! it returns ([`id_token`], OIDC Core §3.1.3.7).
+//! it returns ([`id_token`], OIDC Core §3.1.3.7) and Apple's signed client
+//! secret ([`apple`]).
 //!
 //! ID tokens are verified with toktok's own compact-JWS code
 //! (`crate::auth::jwt`: canonical base64url, JSON without repeated
@@ -17,6 +18,7 @@
 //! is checked unconditionally, so a token missing `exp` or `nonce` is
 //! refused rather than let through.
 
+pub mod apple;
 pub mod id_token;
 pub mod jwks;
 

@@ -4,15 +4,17 @@
 
 use std::sync::OnceLock;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use ring::hmac;
 use ring::rand::SystemRandom;
 use ring::signature::{
-    self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair, ECDSA_P256_SHA256_FIXED_SIGNING,
+    self, EcdsaKeyPair, Ed25519KeyPair, KeyPair as _, RsaKeyPair, UnparsedPublicKey,
+    ECDSA_P256_SHA256_FIXED_SIGNING,
 };
 use serde_json::{json, Map, Value};
 
+use super::apple;
 use super::id_token::{
     header_kid, verify, Expected, IdClaims, IdTokenError, MAX_ID_TOKEN_LEN, MAX_SUB_LEN,
 };
@@ -875,4 +877,97 @@ fn microsoft_shaped_keys_and_apple_shaped_claims_verify() {
     .unwrap();
     assert!(got.email_verified);
     assert_eq!(got.claims["is_private_email"], json!("true"));
+}
+
+// ---- Apple client secret ----
+
+fn pem(der: &[u8]) -> String {
+    let body = STANDARD.encode(der);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        lines.join("\n")
+    )
+}
+
+/// ring's PKCS#8 for P-256 rewritten in the layout of Apple's .p8 files,
+/// which also carry the curve in the inner ECPrivateKey (`[0]`).
+fn apple_shaped(ring_der: &[u8]) -> Vec<u8> {
+    assert_eq!(ring_der.len(), 138);
+    assert_eq!(&ring_der[68..73], &[0xa1, 0x44, 0x03, 0x42, 0x00]);
+    let (private, public) = (&ring_der[36..68], &ring_der[73..138]);
+    let mut der = vec![0x30, 0x81, 0x93, 0x02, 0x01, 0x00];
+    der.extend_from_slice(&ring_der[6..27]); // the algorithm identifier
+    der.extend_from_slice(&[0x04, 0x79, 0x30, 0x77, 0x02, 0x01, 0x01, 0x04, 0x20]);
+    der.extend_from_slice(private);
+    let p256 = [0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    der.extend_from_slice(&[0xa0, 0x0a, 0x06, 0x08]);
+    der.extend_from_slice(&p256);
+    der.extend_from_slice(&[0xa1, 0x44, 0x03, 0x42, 0x00]);
+    der.extend_from_slice(public);
+    der
+}
+
+#[test]
+fn the_apple_client_secret_verifies_with_the_p8_public_key() {
+    let rng = SystemRandom::new();
+    let der = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let pair =
+        EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, der.as_ref(), &rng).unwrap();
+    let p8 = pem(&apple_shaped(der.as_ref()));
+    assert!(p8.contains("MIGTAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBHkwdwIBAQQg"));
+    for pem in [p8.clone(), p8.replace('\n', "\r\n"), pem(der.as_ref())] {
+        apple::check_private_key(&pem).unwrap();
+        let secret =
+            apple::client_secret("TEAM123456", "KEY1234567", "com.example.web", &pem, NOW).unwrap();
+        let (input, sig) = secret.rsplit_once('.').unwrap();
+        UnparsedPublicKey::new(
+            &signature::ECDSA_P256_SHA256_FIXED,
+            pair.public_key().as_ref(),
+        )
+        .verify(input.as_bytes(), &URL_SAFE_NO_PAD.decode(sig).unwrap())
+        .unwrap();
+        let (header, claims) = input.split_once('.').unwrap();
+        let json = |s: &str| -> Value {
+            serde_json::from_slice(&URL_SAFE_NO_PAD.decode(s).unwrap()).unwrap()
+        };
+        assert_eq!(json(header), json!({ "alg": "ES256", "kid": "KEY1234567" }));
+        assert_eq!(
+            json(claims),
+            json!({
+                "iss": "TEAM123456",
+                "iat": NOW,
+                "exp": NOW + apple::SECRET_LIFETIME,
+                "aud": "https://appleid.apple.com",
+                "sub": "com.example.web",
+            })
+        );
+    }
+}
+
+#[test]
+fn a_key_that_is_not_a_p8_p256_key_is_refused() {
+    let rng = SystemRandom::new();
+    let ed = Ed25519KeyPair::generate_pkcs8(&rng).unwrap();
+    let rsa = &rsa_key(0).private_der;
+    let p256 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &rng).unwrap();
+    let good = pem(p256.as_ref());
+    for bad in [
+        pem(ed.as_ref()),
+        pem(rsa),
+        good.replace("PRIVATE KEY", "EC PRIVATE KEY"),
+        good.replacen('M', "*", 1),
+        format!("{good}trailing"),
+        good.lines().take(2).collect::<Vec<_>>().join("\n"),
+        String::new(),
+    ] {
+        assert!(apple::check_private_key(&bad).is_err(), "{bad}");
+        assert!(apple::client_secret("T", "K", "C", &bad, NOW).is_err());
+    }
+    let err = apple::client_secret("", "K", "C", &good, NOW).unwrap_err();
+    assert_eq!(err, "the Apple team id is empty");
 }
