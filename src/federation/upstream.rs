@@ -45,6 +45,8 @@ pub struct Discovery {
     pub authorization_endpoint: String,
     pub token_endpoint: String,
     pub jwks_uri: String,
+    /// Where the claims an ID token may leave out are (OIDC Core §5.3).
+    pub userinfo_endpoint: Option<String>,
     /// Whether the token endpoint takes client_secret_post only.
     pub post_only: bool,
     pub algs: Vec<String>,
@@ -242,12 +244,21 @@ impl Providers {
                     ));
                 };
                 let claims = self.verify_id_token(p, &d, id_token, nonce, now).await?;
-                Ok(Person {
+                let mut person = Person {
                     subject: claims.sub,
                     email: claims.email,
                     email_verified: claims.email_verified,
                     name: claims.name,
-                })
+                };
+                // Some providers (Okta, oidc-provider by default) put the
+                // scoped claims at userinfo only.
+                if person.email.is_none() {
+                    let access = tokens.get("access_token").and_then(Value::as_str);
+                    if let (Some(endpoint), Some(access)) = (&d.userinfo_endpoint, access) {
+                        self.userinfo(endpoint, access, &mut person).await?;
+                    }
+                }
+                Ok(person)
             }
             ProviderKind::Github => {
                 let tokens = self
@@ -351,6 +362,34 @@ impl Providers {
             )));
         }
         Ok(json)
+    }
+
+    /// Completes `person` from the userinfo endpoint, whose `sub` must be
+    /// the ID token's (OIDC Core §5.3.2: else the answer is about someone
+    /// else and is refused).
+    async fn userinfo(
+        &self,
+        endpoint: &str,
+        access: &str,
+        person: &mut Person,
+    ) -> Result<(), UpstreamError> {
+        let info = self.get_json(endpoint, Some(access)).await?;
+        if info.get("sub").and_then(Value::as_str) != Some(person.subject.as_str()) {
+            return Err(UpstreamError::Refused(
+                "userinfo is about another subject than the ID token".to_owned(),
+            ));
+        }
+        person.email = info.get("email").and_then(Value::as_str).map(str::to_owned);
+        person.email_verified = person.email.is_some()
+            && match info.get("email_verified") {
+                Some(Value::Bool(b)) => *b,
+                Some(Value::String(s)) => s == "true",
+                _ => false,
+            };
+        if person.name.is_none() {
+            person.name = info.get("name").and_then(Value::as_str).map(str::to_owned);
+        }
+        Ok(())
     }
 
     /// GitHub: `/user` for the id and name, `/user/emails` for the primary
@@ -477,6 +516,9 @@ pub fn check_discovery(issuer: &str, doc: &Value) -> Result<Discovery, String> {
         authorization_endpoint: url("authorization_endpoint")?,
         token_endpoint: url("token_endpoint")?,
         jwks_uri: url("jwks_uri")?,
+        userinfo_endpoint: text("userinfo_endpoint")
+            .filter(|u| is_provider_url(u))
+            .map(str::to_owned),
         post_only,
         algs,
     })

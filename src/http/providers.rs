@@ -142,8 +142,16 @@ async fn callback(
 ) -> Response {
     let binding = browser::provider_binding(state, headers).map(str::to_owned);
     let landing = identities::callback(state, id, params, binding.as_deref(), meta).await;
+    let refused = matches!(landing, Landing::Refused(_));
     let mut response = match landing {
         Landing::Redirect(url) => hosted::see_other(&url),
+        Landing::Refused(ApiError::InvalidLinkToken) => super::pages::message(
+            &state.config.branding,
+            StatusCode::BAD_REQUEST,
+            "This sign-in has expired",
+            "It was used already, took too long, or was started in another browser. \
+             Go back to the application and sign in again.",
+        ),
         Landing::Refused(e) => hosted::error_page(state, &e),
         Landing::Authorize { answer, sealed } => {
             let flow = match hosted::open_flow(state, &sealed) {
@@ -175,7 +183,9 @@ async fn callback(
             login::login_page(state, headers, page).await
         }
     };
-    if binding.is_some() {
+    // The binding is spent with its state; a refused callback (a forged or
+    // stale state) leaves it, so that one cannot end a sign-in in progress.
+    if binding.is_some() && !refused {
         let (name, value) = browser::provider_cookie(state, "", 0, false);
         response.headers_mut().append(name, value);
     }

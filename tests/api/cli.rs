@@ -950,3 +950,46 @@ fn openapi_into_a_closed_pipe_exits_quietly() {
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert_eq!(stderr, "");
 }
+
+#[tokio::test]
+async fn check_fetches_each_providers_discovery_document() {
+    // A reachable OpenID provider (a toktok with [oidc] on), the same one
+    // under another name (its document names another issuer), and one
+    // where nothing listens.
+    let up = crate::helpers::spawn_public(|_| "[oidc]\nenabled = true\n".to_owned()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let provider = |id: &str, issuer: &str| {
+        format!(
+            "[[providers]]\nid = \"{id}\"\nkind = \"oidc\"\nissuer = \"{issuer}\"\n\
+             client_id = \"c\"\nclient_secret = \"s\"\n"
+        )
+    };
+    let ok = format!("http://{}", up.addr);
+    std::fs::write(
+        dir.path().join("toktok.toml"),
+        format!(
+            "[database]\npath = {:?}\n{}{}{}",
+            dir.path().join("toktok.db").to_string_lossy(),
+            provider("good", &ok),
+            provider("renamed", &format!("http://localhost:{}", up.addr.port())),
+            provider("down", "http://127.0.0.1:9"),
+        ),
+    )
+    .unwrap();
+    let path = dir.path().to_owned();
+    let out = tokio::task::spawn_blocking(move || toktok(&path, &["check"], None))
+        .await
+        .unwrap();
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{report}");
+    assert!(
+        report.contains(&format!("provider good: ok, discovery of {ok}")),
+        "{report}"
+    );
+    let renamed = report
+        .lines()
+        .find(|l| l.starts_with("provider renamed: PROBLEM"))
+        .unwrap_or_else(|| panic!("{report}"));
+    assert!(renamed.contains("not the configured"), "{renamed}");
+    assert!(report.contains("provider down: PROBLEM"), "{report}");
+}

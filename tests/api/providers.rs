@@ -749,6 +749,8 @@ struct RogueState {
     id_token: Arc<Mutex<String>>,
     jwks: Value,
     emails: Value,
+    /// What `/userinfo` answers.
+    userinfo: Arc<Mutex<Value>>,
 }
 
 struct Rogue {
@@ -776,6 +778,7 @@ impl Rogue {
             id_token: Arc::default(),
             jwks: keys.jwks(),
             emails,
+            userinfo: Arc::default(),
         };
         let router = Router::new()
             .route(
@@ -786,6 +789,7 @@ impl Rogue {
                         "authorization_endpoint": format!("{}/authorize", s.url),
                         "token_endpoint": format!("{}/token", s.url),
                         "jwks_uri": format!("{}/jwks", s.url),
+                        "userinfo_endpoint": format!("{}/userinfo", s.url),
                         "response_types_supported": ["code"],
                         "id_token_signing_alg_values_supported": ["RS256"],
                     }))
@@ -806,6 +810,13 @@ impl Rogue {
             .route(
                 "/user",
                 get(|| async { Json(json!({"id": 4242, "login": "octo", "name": "Octo Cat"})) }),
+            )
+            .route(
+                "/userinfo",
+                get(|State(s): State<RogueState>| async move {
+                    let info = s.userinfo.lock().unwrap().clone();
+                    Json(info)
+                }),
             )
             .route(
                 "/user/emails",
@@ -983,4 +994,32 @@ async fn an_unreachable_provider_is_a_502_not_a_500() {
     let down = spawn_app_with(&toml).await;
     let res = down.request(Method::GET, START, None, None).await;
     assert_problem(res, 502, "provider_unavailable").await;
+}
+
+#[tokio::test]
+async fn an_address_only_at_userinfo_is_read_there_for_the_same_subject() {
+    let (rogue, down) = rogue_pair().await;
+    let without_email = |n: &str| {
+        let mut c = id_claims(&rogue, n);
+        let c2 = c.as_object_mut().unwrap();
+        c2.remove("email");
+        c2.remove("email_verified");
+        rogue.keys.sign_json(&c).unwrap()
+    };
+    // Userinfo about someone else: refused.
+    *rogue.state.userinfo.lock().unwrap() =
+        json!({"sub": "rogue-2", "email": "other@example.com", "email_verified": true});
+    let answer = rogue_round(&down, &rogue, without_email).await;
+    assert_eq!(answer.fragment()["error"], "invalid_token");
+    // About the ID token's subject: its address counts.
+    *rogue.state.userinfo.lock().unwrap() =
+        json!({"sub": "rogue-1", "email": "info@example.com", "email_verified": true});
+    let answer = rogue_round(&down, &rogue, without_email).await;
+    let tokens: Value = exchange(&down, &answer.fragment()["code"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(tokens["user"]["email"], "info@example.com");
+    assert_eq!(tokens["user"]["email_confirmed"], true);
 }
