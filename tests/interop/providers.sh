@@ -64,9 +64,10 @@ fi
 work="$(mktemp -d "${TMPDIR:-/tmp}/toktok-providers.XXXXXX")"
 pid=""
 op_pid=""
+op2_pid=""
 status=1
 stop_all() {
-    for p in "$pid" "$op_pid"; do
+    for p in "$pid" "$op_pid" "$op2_pid"; do
         if [ -n "$p" ]; then
             kill "$p" 2>/dev/null || true
             wait "$p" 2>/dev/null || true
@@ -74,11 +75,12 @@ stop_all() {
     done
     pid=""
     op_pid=""
+    op2_pid=""
 }
 cleanup() {
     stop_all
     if [ "$status" != 0 ]; then
-        for log in op.log toktok.log; do
+        for log in op.log op_ui.log toktok.log; do
             if [ -f "$work/$log" ]; then
                 echo "--- $log ---"
                 tail -n 60 "$work/$log"
@@ -97,6 +99,24 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])'
 }
 
+# start_op NAME LOG ARGS…: an oidc-provider on a port of its choosing, in
+# the background; sets started_pid and started_issuer.
+start_op() {
+    local name="$1" log="$2" port_seen=""
+    shift 2
+    : >"$work/$name.out"
+    (cd "$dir" && exec node op.mjs --port 0 --client-secret "$secret" "$@") >"$work/$name.out" 2>"$log" &
+    started_pid=$!
+    for _ in $(seq 1 100); do
+        port_seen="$(awk '/^LISTENING /{print $2; exit}' "$work/$name.out")"
+        [ -n "$port_seen" ] && break
+        kill -0 "$started_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$port_seen" ] || fail "oidc-provider ($name) did not start: $(cat "$log")"
+    started_issuer="http://127.0.0.1:$port_seen"
+}
+
 secret="op-$(python3 -c 'import secrets; print(secrets.token_urlsafe(24))')"
 base=""
 issuer=""
@@ -106,24 +126,18 @@ for _ in 1 2 3; do
     app="http://127.0.0.1:$app_port/app"
     selftest="http://127.0.0.1:$app_port/op-selftest/callback"
 
-    # The provider first: toktok discovers it at start-up or on first use.
-    : >"$work/op.out"
-    (cd "$dir" && exec node op.mjs --port 0 --client-secret "$secret" \
-        --redirect-uri "http://127.0.0.1:$port/v1/auth/providers/op/callback" \
-        --redirect-uri "$selftest") >"$work/op.out" 2>"$work/op.log" &
-    op_pid=$!
-    issuer=""
-    for _ in $(seq 1 100); do
-        op_port="$(awk '/^LISTENING /{print $2; exit}' "$work/op.out")"
-        if [ -n "$op_port" ]; then
-            issuer="http://127.0.0.1:$op_port"
-            break
-        fi
-        kill -0 "$op_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$issuer" ] || fail "oidc-provider did not start: $(cat "$work/op.log")"
+    # The providers first: toktok discovers them at start-up or on first use.
+    start_op op "$work/op.log" --redirect-uri "http://127.0.0.1:$port/v1/auth/providers/op/callback" \
+        --redirect-uri "$selftest"
+    op_pid=$started_pid
+    issuer="$started_issuer"
     [ "$op_only" = 1 ] && break
+    # A second one that puts the email claims at userinfo only (its default,
+    # conformIdTokenClaims): not a check, a note of what toktok does then.
+    OP_CONFORM_ID_TOKEN_CLAIMS=1 start_op op_ui "$work/op_ui.log" \
+        --redirect-uri "http://127.0.0.1:$port/v1/auth/providers/op_ui/callback"
+    op2_pid=$started_pid
+    issuer2="$started_issuer"
 
     cat >"$work/toktok.toml" <<CONF
 # Written by tests/interop/providers.sh for one run.
@@ -161,6 +175,15 @@ client_id = "toktok"
 client_secret = ""
 scopes = ["openid", "email", "profile"]
 name = "Test provider"
+
+[[providers]]
+id = "op_ui"
+kind = "oidc"
+issuer = "$issuer2"
+client_id = "toktok"
+client_secret = "$secret"
+scopes = ["openid", "email", "profile"]
+name = "Userinfo-only provider"
 CONF
     TOKTOK_PROVIDERS__OP__CLIENT_SECRET="$secret" \
         "$bin" --config "$work/toktok.toml" serve >"$work/toktok.log" 2>&1 &
@@ -181,6 +204,7 @@ done
 echo "providers interop: oidc-provider $(node -p 'JSON.parse(require("fs").readFileSync(process.argv[1])).version' "$dir/node_modules/oidc-provider/package.json") at $issuer (node $(node --version))"
 
 export OP_ISSUER="$issuer" OP_CLIENT_SECRET="$secret" OP_SELFTEST_REDIRECT="$selftest" APP_URL="$app"
+export OP2_ISSUER="${issuer2:-}"
 if [ "$op_only" = 0 ]; then
     [ -n "$base" ] || fail "toktok could not bind a port"
     key="$("$bin" --config "$work/toktok.toml" api-key create --name providers-interop --scope admin 2>"$work/api-key.log")" ||

@@ -48,6 +48,7 @@ const USERS = {
   mallory: { email: 'victim@example.com', email_verified: false, name: 'Mallory' },
   bob: { email: 'bob@example.com', email_verified: true, name: 'Bob' },
   carol: { email: 'carol@example.com', email_verified: true, name: 'Carol' },
+  dave: { email: 'dave@example.com', email_verified: true, name: 'Dave' },
 };
 
 // A fresh RS256 signing key for this run (no development keys).
