@@ -319,3 +319,38 @@ CREATE TABLE oauth_codes (
 CREATE INDEX oauth_codes_expires ON oauth_codes(expires_at);
 ALTER TABLE sessions ADD COLUMN parent_id TEXT COLLATE "C";
 CREATE INDEX sessions_parent ON sessions(parent_id);
+
+-- migration: 13
+-- Sign-in with other providers (issue 20; see schema.sql).
+CREATE TABLE identities (
+    id                  TEXT COLLATE "C" PRIMARY KEY,
+    user_id             TEXT COLLATE "C" NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    provider            TEXT COLLATE "C" NOT NULL,
+    subject             TEXT COLLATE "C" NOT NULL,
+    email               TEXT,
+    email_verified      BIGINT NOT NULL,
+    name                TEXT,
+    created_at          BIGINT NOT NULL,
+    last_login_at       BIGINT,
+    UNIQUE (provider, subject)
+);
+CREATE INDEX identities_user ON identities(user_id);
+CREATE TABLE provider_flows (
+    state_hash          TEXT COLLATE "C" PRIMARY KEY,
+    provider            TEXT COLLATE "C" NOT NULL,
+    nonce               TEXT NOT NULL,
+    code_verifier       TEXT NOT NULL,
+    binding_hash        TEXT COLLATE "C",
+    redirect_to         TEXT,
+    oauth_flow          TEXT,
+    link_user_id        TEXT COLLATE "C" REFERENCES users(id) ON DELETE CASCADE,
+    created_at          BIGINT NOT NULL,
+    expires_at          BIGINT NOT NULL,
+    state_used_at       BIGINT,
+    code_hash           TEXT COLLATE "C" UNIQUE,
+    code_user_id        TEXT COLLATE "C" REFERENCES users(id) ON DELETE CASCADE,
+    code_identity       TEXT,
+    code_expires_at     BIGINT,
+    code_used_at        BIGINT
+);
+CREATE INDEX provider_flows_expires ON provider_flows(expires_at);

@@ -430,3 +430,49 @@ CREATE INDEX oauth_codes_expires ON oauth_codes(expires_at);
 -- toktok's own sign-ins): RP-initiated logout ends both.
 ALTER TABLE sessions ADD COLUMN parent_id TEXT;
 CREATE INDEX sessions_parent ON sessions(parent_id);
+
+-- migration: 13
+-- Sign-in with other providers (issue 20; docs/providers.md). An identity
+-- is one account at one upstream provider (`provider` is its configured id,
+-- `subject` the provider's stable `sub` or user id), linked to exactly one
+-- toktok user. `email_verified` (0/1) records whether the provider vouched
+-- for `email`: a password reset, which proves the address, removes the
+-- identities that did not (schema.sql has no other use of the flag).
+CREATE TABLE identities (
+    id                  TEXT PRIMARY KEY,
+    user_id             TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    provider            TEXT NOT NULL,
+    subject             TEXT NOT NULL,
+    email               TEXT,
+    email_verified      INTEGER NOT NULL,
+    name                TEXT,
+    created_at          INTEGER NOT NULL,
+    last_login_at       INTEGER,
+    UNIQUE (provider, subject)
+) WITHOUT ROWID;
+CREATE INDEX identities_user ON identities(user_id);
+-- A provider sign-in in flight, keyed by the SHA-256 of its `state`: the
+-- nonce and PKCE verifier the callback needs (kept here, never in the
+-- browser), the browser it must come back to (SHA-256 of the binding
+-- cookie; NULL for a link started by an access token), and where it goes
+-- next. The callback takes the state once (`state_used_at`); a success
+-- then stores the one-use exchange code (hash) on the same row.
+CREATE TABLE provider_flows (
+    state_hash          TEXT PRIMARY KEY,
+    provider            TEXT NOT NULL,
+    nonce               TEXT NOT NULL,
+    code_verifier       TEXT NOT NULL,
+    binding_hash        TEXT,
+    redirect_to         TEXT,
+    oauth_flow          TEXT,
+    link_user_id        TEXT REFERENCES users(id) ON DELETE CASCADE,
+    created_at          INTEGER NOT NULL,
+    expires_at          INTEGER NOT NULL,
+    state_used_at       INTEGER,
+    code_hash           TEXT UNIQUE,
+    code_user_id        TEXT REFERENCES users(id) ON DELETE CASCADE,
+    code_identity       TEXT,
+    code_expires_at     INTEGER,
+    code_used_at        INTEGER
+) WITHOUT ROWID;
+CREATE INDEX provider_flows_expires ON provider_flows(expires_at);

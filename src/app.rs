@@ -80,6 +80,9 @@ pub struct Inner {
     pub rsa: Option<Arc<RsaKeyring>>,
     /// The WebAuthn relying party; `None` when `webauthn.enabled = false`.
     pub webauthn: Option<crate::auth::webauthn::Webauthn>,
+    /// The upstream sign-in providers (`[[providers]]`) and the HTTP
+    /// client that reaches them.
+    pub providers: crate::federation::upstream::Providers,
 }
 
 impl AppState {
@@ -149,7 +152,9 @@ impl AppState {
             None
         };
         let webauthn = crate::auth::webauthn::Webauthn::from_config(&config)?;
+        let providers = crate::federation::upstream::Providers::new(&config.providers)?;
         let inner = Inner {
+            providers,
             webauthn,
             rsa,
             mailer,

@@ -75,6 +75,10 @@ pub enum ApiError {
     /// enrolment ones: 403 `forbidden`, with this detail.
     #[error("this account must use a second factor: until this session has one, only enrolment answers; enrol TOTP (POST /v1/users/me/totp) or a passkey (POST /v1/users/me/passkeys/options) if you have none, then POST /v1/auth/reauthenticate with it")]
     SecondFactorRequired,
+    /// A provider sign-in whose address belongs to an account the identity
+    /// is not linked to: toktok never links on its own (docs/providers.md).
+    #[error("an account with this email address exists: sign in to it and link this provider from there")]
+    LinkRequired,
     // 404
     #[error("not found")]
     NotFound,
@@ -112,6 +116,11 @@ pub enum ApiError {
     Overloaded(u64),
     #[error("storage is unavailable; retry later")]
     StorageUnavailable,
+    // 502
+    /// An upstream sign-in provider could not be reached or answered
+    /// badly (details in the log, not here).
+    #[error("the sign-in provider is unavailable; retry later")]
+    ProviderUnavailable,
     // 500
     #[error("internal error")]
     Internal(String),

@@ -24,7 +24,8 @@
 //! `testing` feature, the fuzz targets through `fuzzing` (neither is for
 //! embedders, and the release binary builds without them).
 //!
-//! Layout: `http/` translates HTTP; `accounts/` holds the rules; `auth/` the
+//! Layout: `http/` translates HTTP; `accounts/` holds the rules; `oidc/` is toktok as an OpenID provider,
+//! `federation/` toktok as the client of other providers; `auth/` the
 //! credentials (JWT, passwords, API keys); `challenge/` the challenge-token
 //! engine; `mail/` the outbox and transports; `store/` the storage contract
 //! and its SQLite and PostgreSQL backends; `domain/` the types that parse at
@@ -70,6 +71,10 @@ mod domain;
 pub mod error;
 #[cfg(not(feature = "testing"))]
 mod error;
+#[cfg(feature = "testing")]
+pub mod federation;
+#[cfg(not(feature = "testing"))]
+mod federation;
 #[cfg(feature = "testing")]
 pub mod http;
 #[cfg(not(feature = "testing"))]

@@ -19,6 +19,7 @@ pub mod email;
 pub mod email_code;
 pub mod factors;
 pub mod factors_reset;
+pub mod identities;
 mod login;
 pub mod mfa;
 pub mod oauth_clients;

@@ -40,6 +40,7 @@ pub(super) async fn check(config: &Config, source: &str) -> i32 {
             }
         }
     }
+    problems += check_providers(config).await;
     let path = &config.database.path;
     if let Some(url) = &config.database.url {
         let url = url.expose().to_owned();
@@ -177,4 +178,43 @@ pub(super) fn check_database(path: &Path) -> anyhow::Result<String> {
         }
     }
     Ok(report)
+}
+
+/// Each `[[providers]]` entry: Apple's key, then (for an OpenID provider)
+/// its discovery document, fetched and checked as a sign-in would.
+/// Answers the number of problems.
+async fn check_providers(config: &Config) -> i32 {
+    use crate::config::ProviderKind;
+    use crate::federation::upstream::Providers;
+    if config.providers.is_empty() {
+        return 0;
+    }
+    let providers = match Providers::new(&config.providers) {
+        Ok(p) => p,
+        Err(e) => {
+            println!("providers: PROBLEM: {e:#}");
+            return 1;
+        }
+    };
+    let mut problems = 0;
+    for p in providers.all() {
+        let state = if p.enabled { "" } else { " (disabled)" };
+        match p.kind {
+            ProviderKind::Github => println!(
+                "provider {}{state}: GitHub at {} (no discovery document to check)",
+                p.id, p.authorization_url
+            ),
+            ProviderKind::Oidc => match providers.fetch_discovery(p).await {
+                Ok(d) => println!(
+                    "provider {}{state}: ok, discovery of {} (authorization {}, token {}, keys {})",
+                    p.id, p.issuer, d.authorization_endpoint, d.token_endpoint, d.jwks_uri
+                ),
+                Err(e) => {
+                    problems += 1;
+                    println!("provider {}{state}: PROBLEM: {e}", p.id);
+                }
+            },
+        }
+    }
+    problems
 }

@@ -466,6 +466,26 @@ impl Checker<'_> {
         Ok(())
     }
 
+    pub(super) fn allowed_redirects(
+        &self,
+        key: &str,
+        list: Vec<String>,
+        into: &mut Vec<String>,
+    ) -> Result<(), ConfigError> {
+        *into = list
+            .iter()
+            .map(|item| {
+                super::providers::allowed_redirect(item).ok_or_else(|| {
+                    self.fail(
+                        key,
+                        format!("\"{item}\" is not an allowed redirect; expected an https:// URL (http:// only on a loopback host) like \"https://app.example.com/auth/done\", without userinfo, query or fragment"),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(())
+    }
+
     pub(super) fn networks(
         &self,
         key: &str,

@@ -87,6 +87,7 @@ pub(super) const KEYS: &[(&str, SectionKeys)] = &[
     ]),
     ("accounts", &[
         ("registration_open", Rule::Bool(|c| &mut c.accounts.registration_open)),
+        ("allowed_redirects", Rule::List(|ck, key, v, c| ck.allowed_redirects(key, v, &mut c.accounts.allowed_redirects))),
     ]),
     ("branding", &[
         ("name", Rule::Str(|ck, key, v, c| ck.brand_name(key, v, &mut c.branding.name))),

@@ -70,10 +70,16 @@ pub(super) fn build(
         Some(text) => parse_toml(file, text)?,
         None => Table::new(),
     };
+    // `[[providers]]` is the one array of tables: read on its own.
+    let providers = table.remove("providers");
+    let (provider_env, env): (Vec<_>, Vec<_>) = env
+        .into_iter()
+        .partition(|(name, _)| name.starts_with(super::providers::ENV_PREFIX));
     check_file_keys(file, &table)?;
     let origins = apply_env(&mut table, env)?;
     let checker = Checker { origins: &origins };
     let mut config = checker.config(&table)?;
+    config.providers = super::providers::parse(file, providers, provider_env)?;
     checker.cross_check(&config)?;
     // An OpenID provider's tokens name it by its URL (OIDC Core §2): with
     // OIDC on, the default issuer becomes `server.public_url`, and any

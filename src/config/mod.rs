@@ -34,6 +34,7 @@
 mod check;
 mod keys;
 mod load;
+mod providers;
 #[cfg(test)]
 mod tests;
 mod values;
@@ -46,6 +47,7 @@ use std::time::Duration;
 
 use crate::domain::algorithm::Algorithm;
 
+pub use providers::{is_provider_url, AppleKey, ProviderConfig, ProviderKind, ResponseMode};
 use values::DAY;
 pub use values::{IpNet, ParseIpNetError, Secret};
 pub use warnings::weak_secret;
@@ -78,6 +80,8 @@ pub struct Config {
     pub webauthn: WebauthnConfig,
     pub email_code: EmailCodeConfig,
     pub oidc: OidcConfig,
+    /// `[[providers]]`: upstream sign-in providers, in file order.
+    pub providers: Vec<ProviderConfig>,
 }
 
 /// `[server]`: where we listen and how we present ourselves.
@@ -132,12 +136,17 @@ impl Default for ServerConfig {
 pub struct AccountsConfig {
     /// When false, self-registration answers 403 `registration_closed`.
     pub registration_open: bool,
+    /// Where provider sign-ins may send the browser back (`redirect_to`):
+    /// absolute URLs, each matched as origin plus path prefix at a `/`
+    /// boundary (`federation::redirect`). Stored parsed and serialised.
+    pub allowed_redirects: Vec<String>,
 }
 
 impl Default for AccountsConfig {
     fn default() -> Self {
         AccountsConfig {
             registration_open: true,
+            allowed_redirects: Vec::new(),
         }
     }
 }

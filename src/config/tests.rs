@@ -155,6 +155,10 @@ fn every_key_stores_into_its_own_field() {
         ("webauthn.rp_name", "\"Acme\""),
         ("webauthn.origins", "[\"https://app.example.com\"]"),
         ("email_code.length", "8"),
+        (
+            "accounts.allowed_redirects",
+            "[\"https://app.example.com/done\"]",
+        ),
     ];
     let origins = std::collections::HashMap::new();
     let checker = super::check::Checker { origins: &origins };
@@ -1363,4 +1367,125 @@ fn with_oidc_on_the_issuer_is_the_public_url() {
     );
     let c = parse("[jwt]\nissuer = \"acme\"").unwrap();
     assert_eq!(c.jwt.issuer, "acme");
+}
+
+const GOOGLE: &str = "[[providers]]\nid = \"google\"\nkind = \"oidc\"\nissuer = \"https://accounts.google.com\"\nclient_id = \"cid\"\n";
+
+#[test]
+fn a_provider_takes_its_secret_from_the_environment() {
+    let env = [(
+        "TOKTOK_PROVIDERS__GOOGLE__CLIENT_SECRET".to_owned(),
+        "s3cret".to_owned(),
+    )];
+    let c = Config::from_sources(Some(GOOGLE), env).unwrap();
+    let p = &c.providers[0];
+    assert_eq!(p.id, "google");
+    assert_eq!(p.name, "google");
+    assert_eq!(p.client_secret.expose(), "s3cret");
+    assert_eq!(p.scopes, ["openid", "email", "profile"]);
+    assert!(p.enabled);
+    // Without it, the error names the variable.
+    let e = err(parse(GOOGLE));
+    assert!(
+        e.contains("providers[0].client_secret")
+            && e.contains("TOKTOK_PROVIDERS__GOOGLE__CLIENT_SECRET"),
+        "{e}"
+    );
+    // A variable for a provider the file does not declare is an error.
+    let env = [(
+        "TOKTOK_PROVIDERS__GITLAB__CLIENT_SECRET".to_owned(),
+        "x".to_owned(),
+    )];
+    let e = Config::from_sources(Some(GOOGLE), env)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("no [[providers]] entry has id \"gitlab\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn github_gets_its_endpoints_and_scopes_by_default() {
+    let c = parse("[[providers]]\nid = \"github\"\nkind = \"github\"\nclient_id = \"c\"\nclient_secret = \"s\"\n").unwrap();
+    let p = &c.providers[0];
+    assert_eq!(
+        p.authorization_url,
+        "https://github.com/login/oauth/authorize"
+    );
+    assert_eq!(p.api_url, "https://api.github.com");
+    assert_eq!(p.scopes, ["read:user", "user:email"]);
+}
+
+#[test]
+fn bad_provider_entries_are_refused_by_name() {
+    let with = |extra: &str| format!("{GOOGLE}client_secret = \"s\"\n{extra}");
+    for (toml, expected) in [
+        (
+            with("colour = \"red\"\n"),
+            "unknown key `providers[0].colour`",
+        ),
+        (with("scopes = [\"email\"]\n"), "must include \"openid\""),
+        (
+            with("response_mode = \"fragment\"\n"),
+            "providers[0].response_mode",
+        ),
+        (
+            with("api_url = \"https://api.example.com\"\n"),
+            "only for kind = \"github\"",
+        ),
+        (
+            with("team_id = \"T\"\n"),
+            "team_id, key_id and private_key go together",
+        ),
+        (
+            GOOGLE.replace("google\"\nkind", "Google!\"\nkind") + "client_secret = \"s\"\n",
+            "providers[0].id",
+        ),
+        (
+            GOOGLE.replace("https://accounts.google.com", "http://accounts.google.com")
+                + "client_secret = \"s\"\n",
+            "http:// only on a loopback host",
+        ),
+        (
+            GOOGLE.replace("oidc", "saml") + "client_secret = \"s\"\n",
+            "expected \"oidc\" or \"github\"",
+        ),
+        (
+            format!("{}{}", with(""), with("")),
+            "used by an earlier [[providers]] entry",
+        ),
+    ] {
+        let e = err(parse(&toml));
+        assert!(e.contains(expected), "{toml}\n→ {e}");
+    }
+    // Loopback http is for development and tests.
+    let c = parse(
+        &(GOOGLE.replace("https://accounts.google.com", "http://127.0.0.1:9000/")
+            + "client_secret = \"s\"\n"),
+    )
+    .unwrap();
+    assert_eq!(c.providers[0].issuer, "http://127.0.0.1:9000");
+}
+
+#[test]
+fn allowed_redirects_are_absolute_urls_without_userinfo_query_or_fragment() {
+    let c = parse("[accounts]\nallowed_redirects = [\"https://APP.example.com/done\"]").unwrap();
+    assert_eq!(
+        c.accounts.allowed_redirects,
+        ["https://app.example.com/done"]
+    );
+    for bad in [
+        "/done",
+        "https://user@app.example.com/",
+        "https://app.example.com/?a=1",
+        "https://app.example.com/#x",
+        "http://app.example.com/",
+        "javascript:alert(1)",
+    ] {
+        let e = err(parse(&format!(
+            "[accounts]\nallowed_redirects = [\"{bad}\"]"
+        )));
+        assert!(e.contains("accounts.allowed_redirects"), "{bad}: {e}");
+    }
 }

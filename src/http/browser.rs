@@ -93,6 +93,46 @@ fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> Header
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// The cookie that binds a provider sign-in to the browser that started
+/// it (`accounts::identities`).
+fn provider_cookie_name(state: &AppState) -> &'static str {
+    if secure(state) {
+        "__Host-toktok-provider"
+    } else {
+        "toktok-provider"
+    }
+}
+
+/// The browser's provider-binding cookie, if it sent one.
+pub fn provider_binding<'h>(state: &AppState, headers: &'h HeaderMap) -> Option<&'h str> {
+    cookie(headers, provider_cookie_name(state))
+}
+
+/// The `Set-Cookie` of a provider sign-in's binding (`value`, for
+/// `max_age` seconds; empty and 0 to forget it). A provider that answers
+/// with a cross-site form POST (`form_post`, Apple) gets it with
+/// `SameSite=None`, which browsers send on such a POST, and which needs
+/// `Secure`: on plain http it stays `Lax`.
+pub fn provider_cookie(
+    state: &AppState,
+    value: &str,
+    max_age: i64,
+    cross_site_post: bool,
+) -> (axum::http::HeaderName, HeaderValue) {
+    let mut header = set_cookie(state, provider_cookie_name(state), value, max_age);
+    if cross_site_post && secure(state) {
+        if let Some(v) = header
+            .to_str()
+            .ok()
+            .map(|t| t.replace("SameSite=Lax", "SameSite=None"))
+            .and_then(|t| HeaderValue::from_str(&t).ok())
+        {
+            header = v;
+        }
+    }
+    (SET_COOKIE, header)
+}
+
 /// The `Set-Cookie` that makes `who`'s session the browser's, for as long
 /// as the session may live.
 pub fn sign_in_cookie(

@@ -108,6 +108,12 @@ impl ApiError {
                 "Reauthentication required",
             ),
             Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            LinkRequired => (StatusCode::FORBIDDEN, "link_required", "Link required"),
+            ProviderUnavailable => (
+                StatusCode::BAD_GATEWAY,
+                "provider_unavailable",
+                "Provider unavailable",
+            ),
             ControlMismatch => (
                 StatusCode::FORBIDDEN,
                 "control_mismatch",

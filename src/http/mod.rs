@@ -34,6 +34,7 @@ pub mod openapi;
 pub mod ops;
 pub mod pages;
 pub mod passkeys;
+pub mod providers;
 pub mod totp;
 pub mod users;
 
@@ -114,6 +115,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(oauth_token::revoke))
         .routes(routes!(oauth_token::introspect))
+        .routes(routes!(providers::list))
+        .routes(routes!(providers::start))
+        .routes(routes!(providers::callback_get, providers::callback_post))
+        .routes(routes!(providers::exchange))
+        .routes(routes!(providers::list_identities))
+        .routes(routes!(providers::start_link))
+        .routes(routes!(providers::unlink))
         .merge(hosted())
 }
 

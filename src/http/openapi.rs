@@ -158,6 +158,7 @@ impl Modify for Standard {
                 "challenges",
                 "admin",
                 "oidc",
+                "providers",
             ]
             .into_iter()
             .map(Tag::new)

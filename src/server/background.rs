@@ -111,6 +111,12 @@ pub async fn sweep_once(state: &AppState) {
         Ok(_) => {}
         Err(e) => tracing::warn!(error = %e, "authorization code sweep failed"),
     }
+    // Provider sign-ins live ten minutes, their exchange codes a minute.
+    match state.store.sweep_provider_flows(now).await {
+        Ok(n) if n > 0 => tracing::debug!(deleted = n, "swept expired provider sign-ins"),
+        Ok(_) => {}
+        Err(e) => tracing::warn!(error = %e, "provider sign-in sweep failed"),
+    }
     state.limiter.sweep();
     state.limiter.sweep_shared().await;
     // audit: events past `audit.retention`, in batches (admin API).

@@ -348,6 +348,15 @@ pub(crate) fn set_password(
     )?;
     tx.revoke_sessions(id, keep, "password_changed", now)?;
     tx.end_links(id, CREDENTIAL_LINKS)?;
+    if keep.is_none() {
+        // A reset proves the address: a provider identity whose address the
+        // provider did not vouch for may be someone else's (docs/providers.md
+        // "Linking rules"), and goes.
+        tx.execute(
+            "DELETE FROM identities WHERE user_id = ?1 AND email_verified = 0",
+            &[Text(id)],
+        )?;
+    }
     audit(tx, event)?;
     enqueue_all(tx, mails, now)
 }

@@ -19,6 +19,7 @@ mod backend;
 mod cache;
 mod dispatch;
 mod flows;
+mod identities;
 mod mfa;
 mod migrations;
 mod oauth;
@@ -33,6 +34,7 @@ mod totp;
 use std::sync::Arc;
 
 pub use assurance::Reauthentication;
+pub use identities::{IdentityRow, Link, ProviderFlowRow, Unlink, WaysIn};
 pub use mfa::MfaFlow;
 pub use oauth::{ConsentRow, OAuthClientChange, OAuthClientRow};
 #[allow(unused_imports)] // the authorize endpoint, landing next

@@ -2,6 +2,7 @@
 //! for both backends over [`Tx`], and the `Store` methods that run them.
 
 use super::flows::{audit, enqueue_all, Arg, Cell, Tx};
+use super::identities::{other_way_in, WaysIn};
 use super::{AuditEvent, Store, StoreError};
 use crate::domain::mail::OutgoingMail;
 
@@ -113,36 +114,27 @@ fn insert(
 }
 
 /// Removes `id` of `user_id` unless it is the user's last way to sign in
-/// (no password, no other passkey, and email codes off), ending the
-/// sessions it raised to `aal` 2.
+/// (no password, no other passkey, no identity of an enabled provider, and
+/// email codes off), ending the sessions it raised to `aal` 2.
 fn remove(
     tx: &mut dyn Tx,
     user_id: &str,
     id: &str,
-    email_codes: bool,
+    ways: &WaysIn,
     now: i64,
     event: &AuditEvent,
 ) -> Result<Removal, StoreError> {
-    // The user row first, locked (the lock order of every flow on a user):
-    // two removals at once on PostgreSQL then count the passkeys one after
-    // the other, and cannot both take one of the last two.
-    tx.execute(
-        "UPDATE users SET updated_at = updated_at WHERE id = ?1",
-        &[Text(user_id)],
-    )?;
-    let users = tx.query(
-        "SELECT password_hash FROM users WHERE id = ?1",
-        &[Text(user_id)],
-    )?;
-    let Some(password) = users.first().and_then(|r| r.first()) else {
+    // The user row is locked first (the lock order of every flow on a
+    // user): two removals at once on PostgreSQL then count the passkeys one
+    // after the other, and cannot both take one of the last two.
+    let Some(other) = other_way_in(tx, user_id, Some(id), None, ways)? else {
         return Ok(Removal::NotFound);
     };
-    let has_password = password.opt_text()?.is_some();
     let mine = select(tx, "user_id = ?1", &[Text(user_id)])?;
     if !mine.iter().any(|p| p.id == id) {
         return Ok(Removal::NotFound);
     }
-    if !has_password && mine.len() == 1 && !email_codes {
+    if !other {
         return Ok(Removal::LastWay);
     }
     let factor = format!("passkey:{id}");
@@ -249,7 +241,7 @@ impl Store {
         &self,
         user_id: &str,
         id: &str,
-        email_codes: bool,
+        ways: WaysIn,
         now: i64,
         event: AuditEvent,
     ) -> Result<Removal, StoreError> {
@@ -257,7 +249,7 @@ impl Store {
             return Ok(Removal::NotFound);
         }
         let (user_id, id) = (user_id.to_owned(), id.to_owned());
-        self.write(move |tx| remove(tx, &user_id, &id, email_codes, now, &event))
+        self.write(move |tx| remove(tx, &user_id, &id, &ways, now, &event))
             .await
     }
 }

@@ -195,12 +195,21 @@ pub fn test_config(dir: &std::path::Path, extra: &str) -> Config {
 }
 
 /// TOML forbids a section twice; fold repeated `[section]` headers together
-/// so tests can override any key with a plain snippet.
+/// so tests can override any key with a plain snippet. Each `[[array]]`
+/// table stays an entry of its own.
 fn merge_sections(toml: &str) -> String {
     let mut sections: Vec<(String, Vec<String>)> = Vec::new();
     let mut current = String::new();
+    let mut tables = 0;
     for line in toml.lines() {
         let trimmed = line.trim();
+        if trimmed.starts_with("[[") && trimmed.ends_with("]]") {
+            // A unique key per entry; the header is written back as is.
+            tables += 1;
+            current = format!("{trimmed}#{tables}");
+            sections.push((current.clone(), Vec::new()));
+            continue;
+        }
         if trimmed.starts_with('[') && trimmed.ends_with(']') {
             current = trimmed.to_owned();
             continue;
@@ -219,7 +228,7 @@ fn merge_sections(toml: &str) -> String {
     }
     let mut out = String::new();
     for (name, lines) in sections {
-        out.push_str(&name);
+        out.push_str(name.split('#').next().unwrap_or(&name));
         out.push('\n');
         for line in lines {
             out.push_str(&line);
@@ -247,6 +256,31 @@ pub async fn spawn_in(dir: tempfile::TempDir, extra: &str) -> TestApp {
 /// Starts a server with exactly `config` (e.g. SQLite whatever the suite
 /// runs on), keeping `dir` with it.
 pub async fn spawn_config(dir: tempfile::TempDir, config: Config) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
+    spawn_on(listener, dir, config).await
+}
+
+/// Starts a server whose `server.public_url` is its own address (an
+/// OpenID provider's issuer must be reachable): `extra(url)` is the TOML
+/// appended to the test settings.
+pub async fn spawn_public(extra: impl FnOnce(&str) -> String) -> TestApp {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind port 0");
+    let url = format!("http://{}", listener.local_addr().expect("local addr"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    let toml = format!("[server]\npublic_url = \"{url}\"\n{}", extra(&url));
+    let config = test_config(dir.path(), &toml);
+    spawn_on(listener, dir, config).await
+}
+
+async fn spawn_on(
+    listener: tokio::net::TcpListener,
+    dir: tempfile::TempDir,
+    config: Config,
+) -> TestApp {
     let clock = ManualClock::new();
     let app = App::builder(config)
         .clock(clock.clone())
@@ -254,9 +288,6 @@ pub async fn spawn_config(dir: tempfile::TempDir, config: Config) -> TestApp {
         .await
         .expect("app builds");
     let state = app.state().clone();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind port 0");
     let addr = listener.local_addr().expect("local addr");
     let metrics = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -44,6 +44,7 @@ mod postgres;
 mod postgres_races;
 #[cfg(feature = "postgres")]
 mod postgres_tls;
+mod providers;
 mod refresh;
 mod register;
 mod rsa_keys;

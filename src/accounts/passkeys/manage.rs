@@ -191,10 +191,9 @@ pub async fn remove(
         Some(&who.user.id),
         json!({ "passkey": id }),
     );
-    let email_codes = state.config.email_code.enabled;
     match state
         .store
-        .remove_passkey(&who.user.id, id, email_codes, now, event)
+        .remove_passkey(&who.user.id, id, super::super::identities::ways_in(state), now, event)
         .await?
     {
         Removal::Removed => Ok(()),

@@ -25,7 +25,7 @@ pub(super) fn encode_header(alg: Algorithm, kid: &str, typ: &str) -> String {
 }
 
 /// The three segments of a compact JWS, decoded, and the signing input.
-pub(super) struct Parts<'a> {
+pub(crate) struct Parts<'a> {
     pub header: Vec<u8>,
     pub payload: Vec<u8>,
     pub signature: Vec<u8>,
@@ -37,7 +37,13 @@ pub(super) struct Parts<'a> {
 /// Splits and decodes a token: size first, then exactly three canonical
 /// base64url segments. Anything else is `Malformed`.
 pub(super) fn split(token: &str) -> Result<Parts<'_>, JwtError> {
-    if token.len() > MAX_TOKEN_LEN {
+    split_capped(token, MAX_TOKEN_LEN)
+}
+
+/// [`split`] with a size cap of the caller's: tokens of other issuers
+/// (`crate::federation`) may be larger than toktok's own.
+pub(crate) fn split_capped(token: &str, max_len: usize) -> Result<Parts<'_>, JwtError> {
+    if token.len() > max_len {
         return Err(JwtError::Malformed);
     }
     let mut segments = token.split('.');
@@ -120,7 +126,7 @@ pub(super) fn check_typ(header: &Header, claims: &WireClaims) -> Result<(), JwtE
 }
 
 /// Canonical, unpadded base64url of a non-empty segment.
-pub(super) fn decode_segment(segment: &str) -> Result<Vec<u8>, JwtError> {
+pub(crate) fn decode_segment(segment: &str) -> Result<Vec<u8>, JwtError> {
     if segment.is_empty() {
         return Err(JwtError::Malformed);
     }
@@ -163,7 +169,7 @@ impl<'de> Deserialize<'de> for StrictObject {
 
 /// Parses a JSON object: not JSON or not an object is `Malformed`, a repeated
 /// member name is `Invalid`.
-pub(super) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JwtError> {
+pub(crate) fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, JwtError> {
     let object: StrictObject = serde_json::from_slice(bytes).map_err(|_| JwtError::Malformed)?;
     if object.duplicate {
         return Err(JwtError::Invalid("duplicate JSON member"));

@@ -21,7 +21,7 @@ const RSA_BITS: aws_lc_rs::rsa::KeySize = aws_lc_rs::rsa::KeySize::Rsa2048;
 
 /// JWK members that only private keys have; never published, never stored in
 /// `KeyMaterial::public_jwk`.
-pub(super) const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
+pub(crate) const PRIVATE_JWK_MEMBERS: &[&str] = &["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 /// A signing key in its storage form (what the database keeps).
 #[derive(Clone)]
@@ -202,14 +202,14 @@ impl Signer {
 }
 
 /// A public (or, for HS256, shared) key parsed once, ready to verify.
-pub(super) enum Verifier {
+pub(crate) enum Verifier {
     Unparsed(UnparsedPublicKey<Vec<u8>>),
     Rsa(RsaPublicKeyComponents<Vec<u8>>),
     Hmac(hmac::Key),
 }
 
 impl Verifier {
-    pub(super) fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), ring::error::Unspecified> {
+    pub(crate) fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), ring::error::Unspecified> {
         match self {
             Verifier::Unparsed(key) => key.verify(msg, sig),
             Verifier::Rsa(key) => key.verify(&signature::RSA_PKCS1_2048_8192_SHA256, msg, sig),

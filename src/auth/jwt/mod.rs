@@ -60,6 +60,11 @@ pub use keyring::Keyring;
 pub use crate::domain::algorithm::Algorithm;
 pub use keys::{generate_key, KeyMaterial};
 
+// The strict reading of a compact JWS and the ring verifiers, reused for
+// the ID tokens of other providers (`crate::federation`).
+pub(crate) use compact::{decode_segment, parse_object, split_capped};
+pub(crate) use keys::{Verifier, PRIVATE_JWK_MEMBERS};
+
 /// Largest token accepted by [`Keyring::verify`] (and produced by
 /// [`Keyring::sign`]). Ours are well under 1 KiB; the cap bounds the work an
 /// unauthenticated caller can cause before the signature is checked.

@@ -40,6 +40,8 @@ fn variant(e: &ApiError) -> &'static str {
         ReauthenticationRequired => "ReauthenticationRequired",
         SecondFactorRequired => "SecondFactorRequired",
         Conflict(_) => "Conflict",
+        LinkRequired => "LinkRequired",
+        ProviderUnavailable => "ProviderUnavailable",
         NotFound => "NotFound",
         FeatureDisabled => "FeatureDisabled",
         ChallengeNotFound => "ChallengeNotFound",
@@ -156,6 +158,14 @@ async fn every_variant_answers_as_pinned() {
             r#"403 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:forbidden","title":"Forbidden","status":403,"code":"forbidden","detail":"this account must use a second factor: until this session has one, only enrolment answers; enrol TOTP (POST /v1/users/me/totp) or a passkey (POST /v1/users/me/passkeys/options) if you have none, then POST /v1/auth/reauthenticate with it"}"#,
         ),
         (
+            LinkRequired,
+            r#"403 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:link_required","title":"Link required","status":403,"code":"link_required","detail":"an account with this email address exists: sign in to it and link this provider from there"}"#,
+        ),
+        (
+            ProviderUnavailable,
+            r#"502 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:provider_unavailable","title":"Provider unavailable","status":502,"code":"provider_unavailable","detail":"the sign-in provider is unavailable; retry later"}"#,
+        ),
+        (
             Conflict("this is the last way to sign in to the account".into()),
             r#"409 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:conflict","title":"Conflict","status":409,"code":"conflict","detail":"this is the last way to sign in to the account"}"#,
         ),
@@ -225,7 +235,7 @@ async fn every_variant_answers_as_pinned() {
         assert_eq!(render(error).await, expected, "{name}");
         seen.insert(name);
     }
-    assert_eq!(seen.len(), 33, "one row per variant");
+    assert_eq!(seen.len(), 35, "one row per variant");
 }
 
 #[test]

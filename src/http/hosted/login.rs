@@ -68,6 +68,18 @@ pub async fn login_page(state: &AppState, headers: &HeaderMap, page: LoginPage<'
     } else {
         page.email.to_owned()
     };
+    // One button per provider, continuing this authorization after it.
+    let providers: Vec<_> = if page.sealed.is_empty() {
+        Vec::new()
+    } else {
+        crate::accounts::identities::list(state)
+            .into_iter()
+            .map(|p| {
+                let url = with_query(&format!("/v1/auth/providers/{}/start", p.id), &flow_pair);
+                context! { name => p.name, url }
+            })
+            .collect()
+    };
     let register_url = state
         .config
         .accounts
@@ -83,6 +95,7 @@ pub async fn login_page(state: &AppState, headers: &HeaderMap, page: LoginPage<'
         email_code => crate::accounts::email_code::require_enabled(state).is_ok(),
         reset_url => with_flow("/login/forgot"),
         register_url,
+        providers,
     };
     let response = pages::render(
         &state.config.branding,
@@ -175,7 +188,7 @@ pub async fn submit(
 }
 
 /// The second-factor form of an MFA step.
-pub(super) fn second_factor_page(
+pub(crate) fn second_factor_page(
     state: &AppState,
     headers: &HeaderMap,
     sealed: &str,

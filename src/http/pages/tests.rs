@@ -100,7 +100,9 @@ async fn hosted_pages_render_and_escape() {
             "Sign in",
             context! { client_name => hostile, error => hostile, csrf => hostile, flow => "f",
             email => hostile, passkeys => true, email_code => true,
-            reset_url => "/v1/auth/password/forgot", register_url => "/register" },
+            reset_url => "/v1/auth/password/forgot", register_url => "/register",
+            providers => vec![context! { name => hostile, url => "/v1/auth/providers/g/start?flow=f" },
+                context! { name => "GitHub", url => "/v1/auth/providers/github/start?flow=f" }] },
         ),
         (
             "second_factor.html",
