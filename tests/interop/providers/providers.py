@@ -41,6 +41,8 @@ BASE = os.environ.get("TOKTOK_URL", "").rstrip("/")
 APP = os.environ.get("APP_URL", "")
 ADMIN_KEY = os.environ.get("TOKTOK_ADMIN_KEY", "")
 PID = os.environ.get("PROVIDER_ID", "op")
+OP_LOG = os.environ.get("OP_LOG", "")  # op.mjs's stderr: one line per token request
+VERBOSE = os.environ.get("PROVIDERS_VERBOSE") == "1"
 if not OP:
     sys.exit("usage: OP_ISSUER=… OP_CLIENT_SECRET=… [OP_SELFTEST_REDIRECT=…] "
              "[TOKTOK_URL=… APP_URL=…] python providers.py")
@@ -55,7 +57,7 @@ def check(name, ok, detail=""):
     n = passed + failed + 1
     if ok:
         passed += 1
-        print(f"ok {n} - {name}")
+        print(f"ok {n} - {name}" + (f"\n#   {detail}" if VERBOSE and detail != "" else ""))
     else:
         failed += 1
         print(f"not ok {n} - {name}" + (f"\n#   {detail}" if detail != "" else ""))
@@ -332,6 +334,14 @@ def identities(access_token):
     return res.json()["identities"]
 
 
+def token_requests():
+    """How many token requests the provider has answered (op.mjs logs each)."""
+    if not OP_LOG:
+        return None
+    with open(OP_LOG, encoding="utf-8", errors="replace") as f:
+        return sum(1 for line in f if line.startswith("op: grant."))
+
+
 def refused(res):
     """A callback answer that signs nobody in: a 4xx page, or 303 with #error=."""
     if 400 <= res.status_code < 500:
@@ -396,9 +406,14 @@ with Part("a. alice (verified) signs up through the provider"):
           f"{res.status_code} {res.text[:300]}")
 
     # e. (first half) the same callback again, in the same browser.
+    before = token_requests()
     res = flow.callback()
     check("e. the callback replayed (same URL, same state, same browser) is refused",
           refused(res), f"{res.status_code} {res.location or res.text[:300]}")
+    if before is not None:
+        after = token_requests()
+        check("e. the replayed callback never reached the provider's token endpoint (state used once)",
+              after == before, f"{after - before} token request(s) for the replay")
 
 with Part("b. alice signs in again"):
     flow = Flow(Browser("alice-again"), "alice")
@@ -451,9 +466,14 @@ with Part("d. bob has a password account: the provider sign-in needs a link"):
 
 with Part("e. a callback without the binding cookie"):
     flow = Flow(Browser("carol"), "carol").start().provider()
+    before = token_requests()
     res = flow.callback(Browser("elsewhere"))
     check("e. the callback in a fresh browser (right state, no toktok-provider cookie) is refused",
           refused(res), f"{res.status_code} {res.location or res.text[:300]}")
+    if before is not None:
+        after = token_requests()
+        check("e. the cookie-less callback did not redeem the code at the provider",
+              after == before, f"{after - before} token request(s)")
     n = count_users("carol@example.com")
     if n is not None:
         check("e. no account was made for carol", n == 0, n)
@@ -466,6 +486,14 @@ with Part("e. a callback with a state toktok never issued"):
     res = flow.browser.get(f"{parts.scheme}://{parts.netloc}{parts.path}?{urlencode(q)}")
     check("e. the callback with a forged state (binding cookie present) is refused",
           refused(res), f"{res.status_code} {res.location or res.text[:300]}")
+
+with Part("e. carol, refused above, signs up from one browser"):
+    # The refusals above were about state and cookie, not about carol.
+    frag = Flow(Browser("carol-3"), "carol").run()
+    res = exchange(frag.get("code", ""))
+    check("e. carol's own complete sign-in works: an account for carol@example.com",
+          res.status_code == 200 and res.json()["user"].get("email") == "carol@example.com",
+          f"{res.status_code} {frag} {res.text[:300]}")
 
 with Part("redirect_to outside [accounts] allowed_redirects"):
     port = app_parts.port
