@@ -14,7 +14,7 @@
 # an existing password account, a replayed or cookie-less callback and
 # redirect_to outside [accounts] allowed_redirects. A second provider, in
 # oidc-provider's default mode (email claims at userinfo only, not in the
-# ID token), gives a "# note:" line of what toktok does then, not a check.
+# ID token) checks that toktok reads the address from userinfo.
 # The provider's stderr (op.log) has one line per token request: the
 # replayed and cookie-less callbacks must not reach its token endpoint.
 #
