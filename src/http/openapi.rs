@@ -48,13 +48,14 @@ const CREDENTIALS: &[u16] = &[401, 403];
 const ERROR_CODES: &[(u16, &str)] = &[
     (400, "Malformed JSON or JWE: `malformed_body`, `invalid_encryption`, `encryption_required`, `invalid_token` (link and challenge tokens)."),
     (401, "Missing or bad credentials: `unauthenticated`, `invalid_token`, `token_expired`, `token_reused`, `invalid_credentials`, `anonymous_token_required`."),
-    (403, "Not allowed: `forbidden`, `already_authenticated`, `email_not_confirmed`, `wrong_password`, `control_mismatch`, `registration_closed`."),
+    (403, "Not allowed: `forbidden`, `already_authenticated`, `email_not_confirmed`, `wrong_password`, `control_mismatch`, `registration_closed`, `reauthentication_required`, `link_required`."),
     (404, "`not_found`, `feature_disabled`, `challenge_not_found`."),
     (409, "`email_taken`, `conflict`."),
     (413, "`body_too_large`."),
     (415, "`unsupported_media_type`."),
     (422, "`validation_failed` (with `errors`), `weak_password`."),
     (429, "`rate_limited`, `throttled` (with `Retry-After` and `retry_after`)."),
+    (502, "`provider_unavailable`: an upstream sign-in provider could not be reached or answered badly."),
     (503, "`overloaded`, `storage_unavailable` (with `Retry-After`)."),
 ];
 

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 
 use super::browser;
@@ -194,6 +195,7 @@ async fn callback(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "code": "8TNZhXdNpBkwYteh3SNPqgeSWHO-zr3E_QXwGtZz4fo" }))]
 pub struct ExchangeBody {
     /// The `code` from the callback's redirect (`#code=…`).
     pub code: String,
@@ -245,6 +247,7 @@ pub async fn list_identities(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "redirect_to": "https://app.example.com/auth/linked" }))]
 pub struct LinkBody {
     /// Where the browser goes back to with `#code=…`: one of `[accounts]
     /// allowed_redirects` or below it.
