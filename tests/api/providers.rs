@@ -479,30 +479,63 @@ async fn redirect_to_must_be_on_the_allowlist() {
     assert_problem(res, 404, "not_found").await;
 }
 
+/// Starts a link for the holder of `access`: the provider URL.
+async fn link_url(down: &TestApp, access: &str) -> String {
+    let res = down
+        .request(
+            Method::POST,
+            "/v1/users/me/identities/up/start",
+            Some(access),
+            Some(json!({"redirect_to": APP})),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    res.json::<Value>().await.unwrap()["url"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// A link round trip in a browser the upstream knows already: the code.
+async fn link_code(b: &mut Browser, down: &TestApp, access: &str) -> String {
+    let url = link_url(down, access).await;
+    let hop = b.get(&url).await.location.unwrap();
+    let back = b.get(&at(down, &hop)).await;
+    back.fragment()["code"].clone()
+}
+
+/// The exchange of `code` with the access token `access`.
+async fn exchange_as(down: &TestApp, access: &str, code: &str) -> reqwest::Response {
+    down.request(
+        Method::POST,
+        "/v1/auth/providers/exchange",
+        Some(access),
+        Some(json!({"code": code})),
+    )
+    .await
+}
+
 #[tokio::test]
 async fn a_signed_in_user_links_and_unlinks_but_never_the_last_way_in() {
     let (up, down) = pair("").await;
     person(&up, "ada-up@example.com", true).await;
     let ada = down.signed_up("ada@example.com").await;
-    let start = "/v1/users/me/identities/up/start";
-    let body = json!({"redirect_to": APP});
 
     // Not recent enough: reauthenticate first.
     down.clock.advance(600);
     let res = down
-        .request(Method::POST, start, Some(&ada.access), Some(body.clone()))
+        .request(
+            Method::POST,
+            "/v1/users/me/identities/up/start",
+            Some(&ada.access),
+            Some(json!({"redirect_to": APP})),
+        )
         .await;
     assert_problem(res, 403, "reauthentication_required").await;
     let ada = down.signed_in("ada@example.com").await;
 
-    let res = down
-        .request(Method::POST, start, Some(&ada.access), Some(body.clone()))
-        .await;
-    assert_eq!(res.status(), StatusCode::OK);
-    let url = res.json::<Value>().await.unwrap()["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    // The first time, the upstream asks who signs in.
+    let url = link_url(&down, &ada.access).await;
     let mut b = Browser::new();
     let authorize = b.get(&url).await;
     let login = b.get(&up.url(&authorize.location.unwrap())).await;
@@ -522,46 +555,14 @@ async fn a_signed_in_user_links_and_unlinks_but_never_the_last_way_in() {
     let code = back.fragment()["code"].clone();
 
     // The link's code needs the access token of the user who started it.
-    let res = exchange(&down, &code).await;
-    assert_problem(res, 401, "unauthenticated").await;
-    let res = down
-        .request(Method::POST, start, Some(&ada.access), Some(body.clone()))
-        .await;
-    let url = res.json::<Value>().await.unwrap()["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let hop = b.get(&url).await.location.unwrap();
-    let back = b.get(&at(&down, &hop)).await;
-    let code = back.fragment()["code"].clone();
+    assert_problem(exchange(&down, &code).await, 401, "unauthenticated").await;
+    let code = link_code(&mut b, &down, &ada.access).await;
     let mallory = down.signed_up("mallory@example.com").await;
-    let res = down
-        .request(
-            Method::POST,
-            "/v1/auth/providers/exchange",
-            Some(&mallory.access),
-            Some(json!({"code": code})),
-        )
-        .await;
+    let res = exchange_as(&down, &mallory.access, &code).await;
     assert_problem(res, 403, "forbidden").await;
 
-    let res = down
-        .request(Method::POST, start, Some(&ada.access), Some(body.clone()))
-        .await;
-    let url = res.json::<Value>().await.unwrap()["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let hop = b.get(&url).await.location.unwrap();
-    let back = b.get(&at(&down, &hop)).await;
-    let res = down
-        .request(
-            Method::POST,
-            "/v1/auth/providers/exchange",
-            Some(&ada.access),
-            Some(json!({"code": back.fragment()["code"]})),
-        )
-        .await;
+    let code = link_code(&mut b, &down, &ada.access).await;
+    let res = exchange_as(&down, &ada.access, &code).await;
     assert_eq!(res.status(), StatusCode::OK);
     let linked: Value = res.json().await.unwrap();
     assert_eq!(linked["identity"]["provider"], "up");
@@ -583,28 +584,8 @@ async fn a_signed_in_user_links_and_unlinks_but_never_the_last_way_in() {
 
     // The same provider account cannot be linked to mallory too.
     let mallory = down.signed_in("mallory@example.com").await;
-    let res = down
-        .request(
-            Method::POST,
-            start,
-            Some(&mallory.access),
-            Some(body.clone()),
-        )
-        .await;
-    let url = res.json::<Value>().await.unwrap()["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let hop = b.get(&url).await.location.unwrap();
-    let back = b.get(&at(&down, &hop)).await;
-    let res = down
-        .request(
-            Method::POST,
-            "/v1/auth/providers/exchange",
-            Some(&mallory.access),
-            Some(json!({"code": back.fragment()["code"]})),
-        )
-        .await;
+    let code = link_code(&mut b, &down, &mallory.access).await;
+    let res = exchange_as(&down, &mallory.access, &code).await;
     assert_problem(res, 409, "conflict").await;
 
     // Unlink: fine while ada has a password…
