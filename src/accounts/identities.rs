@@ -449,7 +449,6 @@ async fn finish_callback(
                 link_user.clone(),
                 Some(json),
                 now + CODE_TTL,
-                None,
             )
             .await?;
         return Ok(Finished::Code(code));
@@ -468,7 +467,6 @@ async fn finish_callback(
             user.id.clone(),
             None,
             now + CODE_TTL,
-            None,
         )
         .await?;
     Ok(Finished::Code(code))

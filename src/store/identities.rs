@@ -179,6 +179,50 @@ pub(crate) fn other_way_in(
     })))
 }
 
+/// What a provider flow row is taken for, once.
+#[derive(Clone, Copy)]
+enum Taken {
+    /// Its `state`, by the callback.
+    State,
+    /// Its exchange code.
+    Code,
+}
+
+/// Marks the flow row whose state (or code) hashes to `hash` used at
+/// `now`, if it is live and unused, and reads `columns` of it. The
+/// conditional UPDATE decides: of two takes at once, on either backend,
+/// one changes the row and gets it.
+fn take_once(
+    tx: &mut dyn Tx,
+    what: Taken,
+    hash: &str,
+    now: i64,
+    columns: &str,
+) -> Result<Option<Vec<Cell>>, StoreError> {
+    let (key, used, expires) = match what {
+        Taken::State => ("state_hash", "state_used_at", "expires_at"),
+        Taken::Code => ("code_hash", "code_used_at", "code_expires_at"),
+    };
+    let taken = tx.execute(
+        &format!(
+            "UPDATE provider_flows SET {used} = ?2
+              WHERE {key} = ?1 AND {used} IS NULL AND {expires} > ?2"
+        ),
+        &[Text(hash), Int(now)],
+    )?;
+    if taken != 1 {
+        return Ok(None);
+    }
+    let sql = format!("SELECT {columns} FROM provider_flows WHERE {key} = ?1");
+    Ok(tx.query(&sql, &[Text(hash)])?.into_iter().next())
+}
+
+/// Cell `i` of a provider flow row.
+fn short(r: &[Cell], i: usize) -> Result<&Cell, StoreError> {
+    r.get(i)
+        .ok_or_else(|| StoreError::Internal("a provider_flows row is short".to_owned()))
+}
+
 impl Store {
     /// The identity `subject` at `provider`, whoever has it.
     pub async fn identity_by_subject(
@@ -248,27 +292,13 @@ impl Store {
         }
         let hash = state_hash.to_owned();
         self.write(move |tx| {
-            let taken = tx.execute(
-                "UPDATE provider_flows SET state_used_at = ?2
-                  WHERE state_hash = ?1 AND state_used_at IS NULL AND expires_at > ?2",
-                &[Text(&hash), Int(now)],
-            )?;
-            if taken != 1 {
-                return Ok(None);
-            }
-            let rows = tx.query(
-                "SELECT state_hash, provider, nonce, code_verifier, binding_hash, redirect_to,
-                        oauth_flow, link_user_id, created_at, expires_at
-                   FROM provider_flows WHERE state_hash = ?1",
-                &[Text(&hash)],
-            )?;
-            let Some(r) = rows.first() else {
+            let columns = "state_hash, provider, nonce, code_verifier, binding_hash, redirect_to,
+                           oauth_flow, link_user_id, created_at, expires_at";
+            let taken = take_once(tx, Taken::State, &hash, now, columns)?;
+            let Some(r) = taken else {
                 return Ok(None);
             };
-            let cell = |i: usize| {
-                r.get(i)
-                    .ok_or_else(|| StoreError::Internal("a provider_flows row is short".to_owned()))
-            };
+            let cell = |i: usize| short(&r, i);
             Ok(Some(ProviderFlowRow {
                 state_hash: cell(0)?.text()?,
                 provider: cell(1)?.text()?,
@@ -287,7 +317,7 @@ impl Store {
 
     /// Stores the one-use exchange code of a finished callback on its
     /// flow's row: `user_id` signs in (or, with `identity`, is linked to
-    /// it), until `expires_at`. `event` is written with it when given.
+    /// it), until `expires_at`.
     pub async fn set_provider_code(
         &self,
         state_hash: String,
@@ -295,7 +325,6 @@ impl Store {
         user_id: String,
         identity: Option<String>,
         expires_at: i64,
-        event: Option<AuditEvent>,
     ) -> Result<(), StoreError> {
         self.write(move |tx| {
             tx.execute(
@@ -310,9 +339,6 @@ impl Store {
                     Int(expires_at),
                 ],
             )?;
-            if let Some(event) = &event {
-                audit(tx, event)?;
-            }
             Ok(())
         })
         .await
@@ -330,26 +356,11 @@ impl Store {
         }
         let hash = code_hash.to_owned();
         self.write(move |tx| {
-            let taken = tx.execute(
-                "UPDATE provider_flows SET code_used_at = ?2
-                  WHERE code_hash = ?1 AND code_used_at IS NULL AND code_expires_at > ?2",
-                &[Text(&hash), Int(now)],
-            )?;
-            if taken != 1 {
-                return Ok(None);
-            }
-            let rows = tx.query(
-                "SELECT code_user_id, code_identity, link_user_id, provider
-                   FROM provider_flows WHERE code_hash = ?1",
-                &[Text(&hash)],
-            )?;
-            let Some(r) = rows.first() else {
+            let columns = "code_user_id, code_identity, link_user_id, provider";
+            let Some(r) = take_once(tx, Taken::Code, &hash, now, columns)? else {
                 return Ok(None);
             };
-            let cell = |i: usize| {
-                r.get(i)
-                    .ok_or_else(|| StoreError::Internal("a provider_flows row is short".to_owned()))
-            };
+            let cell = |i: usize| short(&r, i);
             let Some(user_id) = cell(0)?.opt_text()? else {
                 return Ok(None);
             };
