@@ -16,3 +16,11 @@ pub fn sha256_hex(text: &str) -> String {
     }
     out
 }
+
+/// SHA-256 in unpadded base64url: a PKCE `S256` code challenge (RFC 7636
+/// §4.2), whichever side of the exchange toktok is on.
+pub fn sha256_b64url(text: &str) -> String {
+    use base64::Engine as _;
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
+}

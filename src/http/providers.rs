@@ -74,13 +74,12 @@ pub async fn start(
     Path(id): Path<String>,
     Query(query): Query<StartQuery>,
 ) -> Result<Response, ApiError> {
-    let started = identities::start(
-        &state,
-        &id,
-        query.redirect_to.as_deref(),
-        query.flow.as_deref().filter(|f| !f.is_empty()),
-    )
-    .await?;
+    // A pending authorization must be one of the hosted pages' sealed flows.
+    let flow = query.flow.as_deref().filter(|f| !f.is_empty());
+    if flow.is_some_and(|f| Flow::open(&state.pages_key, f, state.now()).is_none()) {
+        return Err(ApiError::InvalidLinkToken);
+    }
+    let started = identities::start(&state, &id, query.redirect_to.as_deref(), flow).await?;
     let mut response = found(&started.url);
     if let Some(binding) = &started.binding {
         let form_post = state

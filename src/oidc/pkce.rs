@@ -3,7 +3,6 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use ring::digest;
 
 /// A verifier: 43 to 128 characters of `[A-Za-z0-9-._~]` (RFC 7636 §4.1).
 pub fn is_verifier(text: &str) -> bool {
@@ -20,7 +19,7 @@ pub fn is_challenge(text: &str) -> bool {
 
 /// The challenge of `verifier`.
 pub fn challenge_of(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()))
+    crate::domain::digest::sha256_b64url(verifier)
 }
 
 /// Whether `verifier` answers `challenge`. A plain comparison: the
