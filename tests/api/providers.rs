@@ -1004,3 +1004,41 @@ async fn an_address_only_at_userinfo_is_read_there_for_the_same_subject() {
     assert_eq!(tokens["user"]["email"], "info@example.com");
     assert_eq!(tokens["user"]["email_confirmed"], true);
 }
+
+#[tokio::test]
+async fn of_concurrent_exchanges_of_one_code_exactly_one_signs_in() {
+    let (rogue, down) = rogue_pair().await;
+    let answer = rogue_round(&down, &rogue, |n| {
+        rogue.keys.sign_json(&id_claims(&rogue, n)).unwrap()
+    })
+    .await;
+    let code = answer.fragment()["code"].clone();
+    let url = down.url("/v1/auth/providers/exchange");
+    let tries: Vec<_> = (0..8)
+        .map(|_| {
+            let (client, url, code) = (down.client.clone(), url.clone(), code.clone());
+            tokio::spawn(async move {
+                let res = client.post(url).json(&json!({"code": code})).send().await;
+                res.unwrap().status().as_u16()
+            })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for t in tries {
+        statuses.push(t.await.unwrap());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 400),
+        "{statuses:?}"
+    );
+    assert_eq!(
+        down.sql_count("SELECT count(*) FROM sessions").await,
+        1,
+        "one session"
+    );
+}
