@@ -1042,3 +1042,38 @@ async fn of_concurrent_exchanges_of_one_code_exactly_one_signs_in() {
         "one session"
     );
 }
+
+#[tokio::test]
+async fn a_user_with_a_second_factor_gets_the_mfa_step_after_the_provider() {
+    let (rogue, down) = rogue_pair().await;
+    let sign = |n: &str| rogue.keys.sign_json(&id_claims(&rogue, n)).unwrap();
+    let first = rogue_round(&down, &rogue, sign).await;
+    let tokens: Value = exchange(&down, &first.fragment()["code"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    let access = tokens["access_token"].as_str().unwrap();
+    let (secret, step, _) = crate::totp::enrol(&down, access).await;
+
+    // The provider is one factor: the exchange answers the MFA step, and
+    // the TOTP code finishes it at aal 2 with both methods.
+    let again = rogue_round(&down, &rogue, sign).await;
+    let step_body: Value = exchange(&down, &again.fragment()["code"])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(step_body["mfa_required"], true, "{step_body}");
+    let res = down
+        .post(
+            "/v1/auth/mfa",
+            json!({"mfa_token": step_body["mfa_token"], "totp": crate::totp::code(&secret, step + 1)}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let done: Value = res.json().await.unwrap();
+    let access = claims(done["access_token"].as_str().unwrap());
+    assert_eq!(access["aal"], 2);
+    assert_eq!(access["amr"], json!(["fed", "otp"]));
+}
