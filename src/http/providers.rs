@@ -67,10 +67,12 @@ fn found(url: &str) -> Response {
         (status = 302, description = "To the provider; sets the cookie that binds the sign-in to this browser."),
         (status = 404, description = "`not_found`: no such enabled provider."),
         (status = 422, description = "`validation_failed`: `redirect_to` missing or not allowed."),
+        (status = 429, description = "`rate_limited`: the client's sign-in attempts (the login bucket)."),
         (status = 502, description = "`provider_unavailable`: its discovery document could not be read."),
     ))]
 pub async fn start(
     State(state): State<AppState>,
+    Meta(meta): Meta,
     Path(id): Path<String>,
     Query(query): Query<StartQuery>,
 ) -> Result<Response, ApiError> {
@@ -79,7 +81,7 @@ pub async fn start(
     if flow.is_some_and(|f| Flow::open(&state.pages_key, f, state.now()).is_none()) {
         return Err(ApiError::InvalidLinkToken);
     }
-    let started = identities::start(&state, &id, query.redirect_to.as_deref(), flow).await?;
+    let started = identities::start(&state, &id, query.redirect_to.as_deref(), flow, &meta).await?;
     let mut response = found(&started.url);
     if let Some(binding) = &started.binding {
         let form_post = state

@@ -1077,3 +1077,19 @@ async fn a_user_with_a_second_factor_gets_the_mfa_step_after_the_provider() {
     assert_eq!(access["aal"], 2);
     assert_eq!(access["amr"], json!(["fed", "otp"]));
 }
+
+#[tokio::test]
+async fn starts_share_the_login_rate_limit() {
+    let toml = provider_toml("up", "http://127.0.0.1:9", "c", "s");
+    let down = spawn_app_with(&format!(
+        "{toml}[rate_limit]\nenabled = true\nper_ip_per_minute = 60\nper_ip_burst = 3\n"
+    ))
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let res = down.request(Method::GET, START, None, None).await;
+        statuses.push(res.status().as_u16());
+    }
+    // The unreachable provider answers 502 until the bucket is empty.
+    assert_eq!(statuses, [502, 502, 502, 429], "{statuses:?}");
+}

@@ -28,8 +28,11 @@ pub async fn start(
     id: &str,
     redirect_to: Option<&str>,
     oauth_flow: Option<&str>,
+    meta: &RequestMeta,
 ) -> Result<Started, ApiError> {
     let p = provider(state, id)?;
+    // A sign-in attempt: each writes a row and may reach the provider.
+    meta.limit(state, crate::ratelimit::Bucket::Login).await?;
     let (redirect_to, oauth_flow) =
         match (redirect_to.filter(|r| !r.is_empty()), oauth_flow) {
             // Sealed, and checked by the hosted pages (`http::providers`).
