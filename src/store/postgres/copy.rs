@@ -40,6 +40,8 @@ const TABLES: &[(&str, bool)] = &[
     ("oauth_clients", true),
     ("oauth_consents", false),
     ("oauth_codes", false),
+    ("identities", false),
+    ("provider_flows", false),
 ];
 
 /// Copies the SQLite database `sqlite` (already migrated to this binary's
