@@ -65,6 +65,7 @@ fn found(url: &str) -> Response {
     params(("id" = String, Path, description = "The provider's configured id."), StartQuery),
     responses(
         (status = 302, description = "To the provider; sets the cookie that binds the sign-in to this browser."),
+        (status = 400, description = "`invalid_token`: the `flow` expired or was changed."),
         (status = 404, description = "`not_found`: no such enabled provider."),
         (status = 422, description = "`validation_failed`: `redirect_to` missing or not allowed."),
         (status = 429, description = "`rate_limited`: the client's sign-in attempts (the login bucket)."),
@@ -76,9 +77,11 @@ pub async fn start(
     Path(id): Path<String>,
     Query(query): Query<StartQuery>,
 ) -> Result<Response, ApiError> {
-    // A pending authorization must be one of the hosted pages' sealed flows.
+    // A pending authorization must be one of the hosted pages' sealed
+    // flows (checked once the provider is known: an unknown one is 404).
     let flow = query.flow.as_deref().filter(|f| !f.is_empty());
-    if flow.is_some_and(|f| Flow::open(&state.pages_key, f, state.now()).is_none()) {
+    let sealed_ok = |f: &str| Flow::open(&state.pages_key, f, state.now()).is_some();
+    if state.providers.enabled(&id).is_some() && flow.is_some_and(|f| !sealed_ok(f)) {
         return Err(ApiError::InvalidLinkToken);
     }
     let started = identities::start(&state, &id, query.redirect_to.as_deref(), flow, &meta).await?;
