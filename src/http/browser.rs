@@ -87,8 +87,21 @@ fn mac_ok(state: &AppState, purpose: &str, value: &str, presented: &str) -> bool
 }
 
 fn set_cookie(state: &AppState, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    cookie_with(state, name, value, max_age, "Lax")
+}
+
+/// [`set_cookie`] with another `SameSite` value (`None` only with `Secure`).
+fn cookie_with(
+    state: &AppState,
+    name: &str,
+    value: &str,
+    max_age: i64,
+    same_site: &str,
+) -> HeaderValue {
     let secure = if secure(state) { "; Secure" } else { "" };
-    let text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    let text = format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite={same_site}; Max-Age={max_age}{secure}"
+    );
     // Names and values are base64url, dots and digits: always a valid header.
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
@@ -119,17 +132,18 @@ pub fn provider_cookie(
     max_age: i64,
     cross_site_post: bool,
 ) -> (axum::http::HeaderName, HeaderValue) {
-    let mut header = set_cookie(state, provider_cookie_name(state), value, max_age);
-    if cross_site_post && secure(state) {
-        if let Some(v) = header
-            .to_str()
-            .ok()
-            .map(|t| t.replace("SameSite=Lax", "SameSite=None"))
-            .and_then(|t| HeaderValue::from_str(&t).ok())
-        {
-            header = v;
-        }
-    }
+    let same_site = if cross_site_post && secure(state) {
+        "None"
+    } else {
+        "Lax"
+    };
+    let header = cookie_with(
+        state,
+        provider_cookie_name(state),
+        value,
+        max_age,
+        same_site,
+    );
     (SET_COOKIE, header)
 }
 
