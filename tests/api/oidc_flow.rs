@@ -34,22 +34,26 @@ pub(crate) struct Page {
 impl Page {
     /// The value of the hidden or text input `name` in the page.
     pub fn input(&self, name: &str) -> String {
-        let at = self
-            .body
-            .find(&format!("name=\"{name}\""))
-            .unwrap_or_else(|| panic!("no input {name} in {}", self.body));
-        let rest = &self.body[at..];
-        let value = rest.find("value=\"").unwrap() + 7;
-        let end = rest[value..].find('"').unwrap();
-        rest[value..value + end]
-            .replace("&#x2f;", "/")
-            .replace("&amp;", "&")
+        input_in(&self.body, name)
     }
 
     /// The path and query of the redirect, for the next request.
     pub fn next(&self) -> String {
         self.location.clone().expect("a redirect")
     }
+}
+
+/// The value of the hidden or text input `name` in the page `body`.
+pub(crate) fn input_in(body: &str, name: &str) -> String {
+    let at = body
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no input {name} in {body}"));
+    let rest = &body[at..];
+    let value = rest.find("value=\"").unwrap() + 7;
+    let end = rest[value..].find('"').unwrap();
+    rest[value..value + end]
+        .replace("&#x2f;", "/")
+        .replace("&amp;", "&")
 }
 
 impl Browser {

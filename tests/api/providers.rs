@@ -45,16 +45,7 @@ struct Answer {
 
 impl Answer {
     fn input(&self, name: &str) -> String {
-        let at = self
-            .body
-            .find(&format!("name=\"{name}\""))
-            .unwrap_or_else(|| panic!("no input {name} in {}", self.body));
-        let rest = &self.body[at..];
-        let value = rest.find("value=\"").unwrap() + 7;
-        let end = rest[value..].find('"').unwrap();
-        rest[value..value + end]
-            .replace("&#x2f;", "/")
-            .replace("&amp;", "&")
+        crate::oidc_flow::input_in(&self.body, name)
     }
 
     /// The `#…` parameters of the redirect.
@@ -191,18 +182,7 @@ async fn round_trip(
         authorize.body
     );
     let login = b.get(&up.url(&authorize.location.unwrap())).await;
-    let signed = b
-        .send(
-            Method::POST,
-            &up.url("/login"),
-            Some(&[
-                ("csrf", &login.input("csrf")),
-                ("flow", &login.input("flow")),
-                ("email", email),
-                ("password", PASSWORD),
-            ]),
-        )
-        .await;
+    let signed = upstream_sign_in(b, up, &login, email).await;
     assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
     let back = signed.location.unwrap();
     assert!(
@@ -210,6 +190,21 @@ async fn round_trip(
         "{back}"
     );
     b.get(&at(down, &back)).await
+}
+
+/// Fills the upstream's sign-in page (`login`) as `email`: its answer.
+async fn upstream_sign_in(b: &mut Browser, up: &TestApp, login: &Answer, email: &str) -> Answer {
+    b.send(
+        Method::POST,
+        &up.url("/login"),
+        Some(&[
+            ("csrf", &login.input("csrf")),
+            ("flow", &login.input("flow")),
+            ("email", email),
+            ("password", PASSWORD),
+        ]),
+    )
+    .await
 }
 
 async fn exchange(down: &TestApp, code: &str) -> reqwest::Response {
@@ -415,18 +410,7 @@ async fn the_state_is_one_use_and_bound_to_its_browser() {
     let started = b.get(&down.url(START)).await;
     let authorize = b.get(started.location.as_deref().unwrap()).await;
     let login = b.get(&up.url(&authorize.location.unwrap())).await;
-    let signed = b
-        .send(
-            Method::POST,
-            &up.url("/login"),
-            Some(&[
-                ("csrf", &login.input("csrf")),
-                ("flow", &login.input("flow")),
-                ("email", "ada@example.com"),
-                ("password", PASSWORD),
-            ]),
-        )
-        .await;
+    let signed = upstream_sign_in(&mut b, &up, &login, "ada@example.com").await;
     let callback = at(&down, signed.location.as_deref().unwrap());
 
     // Another browser (no binding cookie): refused, and the state is used up.
@@ -539,18 +523,7 @@ async fn a_signed_in_user_links_and_unlinks_but_never_the_last_way_in() {
     let mut b = Browser::new();
     let authorize = b.get(&url).await;
     let login = b.get(&up.url(&authorize.location.unwrap())).await;
-    let signed = b
-        .send(
-            Method::POST,
-            &up.url("/login"),
-            Some(&[
-                ("csrf", &login.input("csrf")),
-                ("flow", &login.input("flow")),
-                ("email", "ada-up@example.com"),
-                ("password", PASSWORD),
-            ]),
-        )
-        .await;
+    let signed = upstream_sign_in(&mut b, &up, &login, "ada-up@example.com").await;
     let back = b.get(&at(&down, signed.location.as_deref().unwrap())).await;
     let code = back.fragment()["code"].clone();
 
