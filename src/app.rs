@@ -21,6 +21,7 @@ use crate::challenge::Engine;
 use crate::clock::SharedClock;
 use crate::config::{Config, PasswordAlgorithm};
 use crate::domain::password::PasswordPolicy;
+use crate::i18n::Catalogues;
 use crate::mail::{Mailer, MailerParts};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
@@ -83,6 +84,10 @@ pub struct Inner {
     /// The upstream sign-in providers (`[[providers]]`) and the HTTP
     /// client that reaches them.
     pub providers: crate::federation::upstream::Providers,
+    /// The message catalogues of every language, with the overrides of
+    /// `[branding] messages_dir` (checked at start). An `Arc` so a page's
+    /// template function can hold them.
+    pub catalogues: Arc<Catalogues>,
 }
 
 impl AppState {
@@ -153,7 +158,10 @@ impl AppState {
         };
         let webauthn = crate::auth::webauthn::Webauthn::from_config(&config)?;
         let providers = crate::federation::upstream::Providers::new(&config.providers)?;
+        let catalogues = Catalogues::load(&config.branding.messages_dir)
+            .context("while loading the message catalogues")?;
         let inner = Inner {
+            catalogues: Arc::new(catalogues),
             providers,
             webauthn,
             rsa,

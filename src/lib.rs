@@ -80,6 +80,10 @@ pub mod http;
 #[cfg(not(feature = "testing"))]
 mod http;
 #[cfg(feature = "testing")]
+pub mod i18n;
+#[cfg(not(feature = "testing"))]
+mod i18n;
+#[cfg(feature = "testing")]
 pub mod mail;
 #[cfg(not(feature = "testing"))]
 mod mail;

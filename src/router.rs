@@ -2,8 +2,9 @@
 //! declared beside their handlers and listed in [`crate::http`].
 //!
 //! Layers, outermost first: request id (set, then propagated to the
-//! response), a tracing span per request, CORS, a timeout, the metrics
-//! recorder, `Cache-Control: no-store` on API answers, then the routes.
+//! response), a tracing span per request, CORS, problem titles in the
+//! client's language (`http::error::localise_title`), a timeout, the
+//! metrics recorder, `Cache-Control: no-store` on API answers, then the routes.
 //! The body limit is enforced by the JSON extractor so that it answers
 //! problem+json 413 like every other error.
 
@@ -69,6 +70,10 @@ pub fn router(state: AppState) -> Router {
             metrics::track,
         ))
         .layer(axum::middleware::from_fn_with_state(timeout, deadline))
+        .layer(axum::middleware::from_fn_with_state(
+            state.catalogues.clone(),
+            http::error::localise_title,
+        ))
         .layer(cors(&state.config.server.cors_origins))
         .layer(
             TraceLayer::new_for_http()

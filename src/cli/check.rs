@@ -27,6 +27,19 @@ pub(super) async fn check(config: &Config, source: &str) -> i32 {
             println!("mail: PROBLEM: {e:#}");
         }
     }
+    match crate::i18n::Catalogues::load(&config.branding.messages_dir) {
+        Ok(_) if config.branding.messages_dir.as_os_str().is_empty() => {
+            println!("messages: built-in")
+        }
+        Ok(_) => println!(
+            "messages: overrides in {} ok",
+            config.branding.messages_dir.display()
+        ),
+        Err(e) => {
+            problems += 1;
+            println!("messages: PROBLEM: {e}");
+        }
+    }
     if config.email.mode == EmailMode::Dev {
         let outbox = &config.email.outbox_dir;
         match writable_dir(outbox) {

@@ -315,12 +315,15 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
 
 /// What the commands that build the [`App`](crate::App) would refuse
 /// in the configuration alone: the mail templates (the built-in ones and
-/// the overrides in `email.templates_dir`) and `email.from`, built as
-/// `App::build` and `check` build them. Found before anything is opened,
+/// the overrides in `email.templates_dir`), `email.from`, and the message
+/// overrides in `branding.messages_dir`, built as `App::build` and `check`
+/// build them. Found before anything is opened,
 /// so they stop with exit code 2 like any configuration error (docs/configuration.md,
 /// "Exit codes"), not 1 as a failure while starting.
 fn mail_config(config: &Config) -> anyhow::Result<()> {
-    crate::mail::Mailer::check(config).map(drop)
+    crate::mail::Mailer::check(config)?;
+    crate::i18n::Catalogues::load(&config.branding.messages_dir)?;
+    Ok(())
 }
 
 /// Prints `rows` (the first is the header) as columns two spaces apart.

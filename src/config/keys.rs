@@ -93,6 +93,9 @@ pub(super) const KEYS: &[(&str, SectionKeys)] = &[
         ("name", Rule::Str(|ck, key, v, c| ck.brand_name(key, v, &mut c.branding.name))),
         ("logo", Rule::Str(|ck, key, v, c| ck.redirect_url(key, v, &mut c.branding.logo))),
         ("primary_color", Rule::Str(|ck, key, v, c| ck.color(key, v, &mut c.branding.primary_color))),
+        ("default_locale", Rule::Str(|ck, key, v, c| ck.choice(key, &v, &mut c.branding.default_locale))),
+        // Read and checked when the catalogues are built (src/i18n/).
+        ("messages_dir", Rule::Str(|ck, _, v, c| ck.trimmed(v, &mut c.branding.messages_dir))),
     ]),
     ("database", &[
         ("path", Rule::Str(|ck, key, v, c| ck.non_empty(key, v, &mut c.database.path))),

@@ -46,6 +46,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::domain::algorithm::Algorithm;
+use crate::domain::locale::Locale;
 
 pub use providers::{is_provider_url, AppleKey, ProviderConfig, ProviderKind, ResponseMode};
 use values::DAY;
@@ -161,6 +162,14 @@ pub struct BrandingConfig {
     pub logo: String,
     /// `#rgb` or `#rrggbb`: buttons and links.
     pub primary_color: String,
+    /// The language of pages and mail when neither the user, the OpenID
+    /// request's `ui_locales` nor the browser's `Accept-Language` names a
+    /// supported one (`crate::i18n::negotiate`).
+    pub default_locale: Locale,
+    /// Empty, or a directory of `<lang>/*.ftl` files whose messages replace
+    /// the built-in ones key by key (docs/languages.md). Read and checked
+    /// once at start.
+    pub messages_dir: PathBuf,
 }
 
 impl Default for BrandingConfig {
@@ -169,6 +178,8 @@ impl Default for BrandingConfig {
             name: "toktok".to_owned(),
             logo: String::new(),
             primary_color: "#2b6cb0".to_owned(),
+            default_locale: Locale::En,
+            messages_dir: PathBuf::new(),
         }
     }
 }

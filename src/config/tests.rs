@@ -128,6 +128,8 @@ fn every_key_stores_into_its_own_field() {
         ("branding.name", "\"Acme\""),
         ("branding.logo", "\"https://cdn.example.com/l.svg\""),
         ("branding.primary_color", "\"#abc\""),
+        ("branding.default_locale", "\"fr\""),
+        ("branding.messages_dir", "\"m\""),
         ("database.path", "\"x.db\""),
         ("database.url", "\"postgres://db/x\""),
         ("jwt.algorithm", "\"ES256\""),
@@ -1332,6 +1334,22 @@ fn branding_values_refused() {
     assert!(err(parse("[branding]\nlogo = \"javascript:alert(1)\"")).starts_with("branding.logo"));
     let c = parse("[branding]\nprimary_color = \"#ABC\"\nlogo = \"\"").unwrap();
     assert_eq!(c.branding.primary_color, "#abc");
+}
+
+#[test]
+fn default_locale_is_one_of_the_four() {
+    assert_eq!(Config::default().branding.default_locale.as_str(), "en");
+    let c = parse("[branding]\ndefault_locale = \"de\"\nmessages_dir = \" /etc/m \"").unwrap();
+    assert_eq!(c.branding.default_locale.as_str(), "de");
+    assert_eq!(c.branding.messages_dir, PathBuf::from("/etc/m"));
+    for bad in ["it", "fr-CA", "FR", ""] {
+        assert_eq!(
+            err(parse(&format!("[branding]\ndefault_locale = \"{bad}\""))),
+            format!(
+                "branding.default_locale: expected one of \"en\", \"fr\", \"de\", \"es\", got \"{bad}\""
+            )
+        );
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use toml::Value;
 
 use crate::domain::algorithm::Algorithm;
+use crate::domain::locale::Locale;
 
 use super::{EmailMode, LogFormat, PasswordAlgorithm, SmtpTls};
 
@@ -170,6 +171,13 @@ impl Choice for Algorithm {
         Algorithm::RS256,
         Algorithm::HS256,
     ];
+    fn name(self) -> &'static str {
+        self.as_str()
+    }
+}
+
+impl Choice for Locale {
+    const ALL: &'static [Self] = &Locale::ALL;
     fn name(self) -> &'static str {
         self.as_str()
     }

@@ -4,6 +4,7 @@
 pub mod algorithm;
 pub mod digest;
 pub mod email;
+pub mod locale;
 pub mod mail;
 pub mod metadata;
 pub mod name;

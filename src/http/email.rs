@@ -3,7 +3,7 @@
 //! never consumes the token (E5); only a POST does.
 
 use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -76,13 +76,15 @@ fn redirect_with_token(url: &str, token: &str) -> Response {
     ))]
 pub async fn confirm_page(
     State(state): State<AppState>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     email::require_email(&state)?;
     let token = link_token(query);
     let target = &state.config.email.confirm_redirect_url;
     Ok(if target.is_empty() {
-        pages::confirm_form(&state.config.branding, &token)
+        let lang = pages::lang(&state, &headers, None, None);
+        pages::confirm_form(&state.config.branding, &lang, &token)
     } else {
         redirect_with_token(target, &token)
     })
@@ -112,25 +114,29 @@ pub struct TokenBody {
 pub async fn confirm(
     State(state): State<AppState>,
     Meta(meta): Meta,
+    headers: HeaderMap,
     JsonOrForm(body, kind): JsonOrForm<TokenBody>,
 ) -> Result<Response, ApiError> {
     let result = email::confirm_email(&state, &body.token, &meta).await;
+    let lang = pages::lang(&state, &headers, None, None);
     Ok(match (result, kind) {
         (Ok(user), BodyKind::Json) => Json(user).into_response(),
         (Ok(_), BodyKind::Form) => pages::message(
             &state.config.branding,
+            &lang,
             StatusCode::OK,
-            "Email address confirmed",
-            "Thank you: your email address is confirmed. You can close this page.",
+            "confirm-done-title",
+            "confirm-done-text",
         ),
         (Err(e), BodyKind::Json) => return Err(e),
         (Err(e), BodyKind::Form) => {
             let (status, _, _) = e.parts();
-            pages::message(
+            pages::message_text(
                 &state.config.branding,
+                &lang,
                 status,
-                "This link cannot be used",
-                &e.to_string(),
+                "link-refused-title",
+                &pages::error_text(&lang, &e),
             )
         }
     })
@@ -192,6 +198,7 @@ pub async fn forgot(
     ))]
 pub async fn reset_page(
     State(state): State<AppState>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     email::require_email(&state)?;
@@ -201,6 +208,7 @@ pub async fn reset_page(
     Ok(if target.is_empty() {
         pages::reset_form(
             &state.config.branding,
+            &pages::lang(&state, &headers, None, None),
             &token,
             p.min_length,
             p.max_length,
@@ -237,25 +245,38 @@ pub struct ResetBody {
 pub async fn reset(
     State(state): State<AppState>,
     Meta(meta): Meta,
+    headers: HeaderMap,
     JsonOrForm(body, kind): JsonOrForm<ResetBody, true>,
 ) -> Result<Response, ApiError> {
     let result = email::reset_password(&state, &body.token, body.password, &meta).await;
     let p = &state.config.password;
+    let lang = pages::lang(&state, &headers, None, None);
+    let brand = &state.config.branding;
     Ok(match (result, kind) {
         (Ok(()), BodyKind::Json) => StatusCode::NO_CONTENT.into_response(),
         (Ok(()), BodyKind::Form) => pages::message(
-            &state.config.branding,
+            brand,
+            &lang,
             StatusCode::OK,
-            "Password changed",
-            "Your password is changed and every session was signed out. Sign in with the new password.",
+            "reset-done-title",
+            "reset-done-text",
         ),
         (Err(e), BodyKind::Json) => return Err(e),
         (Err(e @ ApiError::WeakPassword(_)), BodyKind::Form) => {
-            pages::reset_form(&state.config.branding, &body.token, p.min_length, p.max_length, Some(&e.to_string()))
+            let error = pages::error_text(&lang, &e);
+            pages::reset_form(
+                brand,
+                &lang,
+                &body.token,
+                p.min_length,
+                p.max_length,
+                Some(&error),
+            )
         }
         (Err(e), BodyKind::Form) => {
             let (status, _, _) = e.parts();
-            pages::message(&state.config.branding, status, "This link cannot be used", &e.to_string())
+            let text = pages::error_text(&lang, &e);
+            pages::message_text(brand, &lang, status, "link-refused-title", &text)
         }
     })
 }

@@ -3,7 +3,7 @@
 //! the token; it never consumes it (E5: mail scanners pre-fetch links).
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -147,8 +147,10 @@ impl VerifyCodeBody {
 pub async fn verify(
     State(state): State<AppState>,
     Meta(meta): Meta,
+    headers: HeaderMap,
     JsonOrForm(body, kind): JsonOrForm<VerifyCodeBody>,
 ) -> Result<Response, ApiError> {
+    let lang = pages::lang(&state, &headers, None, None);
     let result = match body.proof() {
         Ok(proof) => email_code::verify(&state, proof, &meta).await,
         Err(e) => Err(e),
@@ -157,25 +159,27 @@ pub async fn verify(
         (Ok(answer), BodyKind::Json) => Json(answer).into_response(),
         (Ok(SignInAnswer::Tokens(_)), BodyKind::Form) => pages::message(
             &state.config.branding,
+            &lang,
             StatusCode::OK,
-            "Signed in",
-            "Your email address is confirmed and the sign-in succeeded. You can close this page.",
+            "email-code-link-done-title",
+            "email-code-link-done-text",
         ),
         (Ok(SignInAnswer::MfaRequired(_)), BodyKind::Form) => pages::message(
             &state.config.branding,
+            &lang,
             StatusCode::OK,
-            "One more step",
-            "The code was right, but this account also needs its second factor: \
-             sign in from the app.",
+            "email-code-link-mfa-title",
+            "email-code-link-mfa-text",
         ),
         (Err(e), BodyKind::Json) => return Err(e),
         (Err(e), BodyKind::Form) => {
             let (status, _, _) = e.parts();
-            pages::message(
+            pages::message_text(
                 &state.config.branding,
+                &lang,
                 status,
-                "This link cannot be used",
-                &e.to_string(),
+                "link-refused-title",
+                &pages::error_text(&lang, &e),
             )
         }
     })
@@ -191,6 +195,7 @@ pub async fn verify(
     ))]
 pub async fn page(
     State(state): State<AppState>,
+    headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     email_code::require_enabled(&state)?;
@@ -201,5 +206,10 @@ pub async fn page(
         .find(|(name, _)| name == "token")
         .map(|(_, token)| token)
         .unwrap_or_default();
-    Ok(pages::email_code_form(&state.config.branding, &token))
+    let lang = pages::lang(&state, &headers, None, None);
+    Ok(pages::email_code_form(
+        &state.config.branding,
+        &lang,
+        &token,
+    ))
 }

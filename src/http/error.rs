@@ -17,9 +17,14 @@
 //! fails to sign is ours), the rules wrap it in a type that names the
 //! context ([`SigningFailed`], [`LinkTokenError`]).
 
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::accounts::email::LinkTokenError;
 use crate::accounts::tokens::SigningFailed;
@@ -30,6 +35,7 @@ use crate::auth::password::{HashError, Overloaded};
 use crate::challenge::ChallengeError;
 use crate::domain::password::PasswordProblem;
 use crate::error::{ApiError, FieldError};
+use crate::i18n::{self, Catalogues, Locale};
 use crate::store::StoreError;
 
 #[cfg(test)]
@@ -183,6 +189,67 @@ impl ApiError {
     }
 }
 
+/// Marks a problem+json answer with its stable code, so that
+/// [`localise_title`] can give it a title in the client's language.
+#[derive(Debug, Clone, Copy)]
+pub struct ProblemCode(pub &'static str);
+
+/// The problem's body as [`localise_title`] reads and rewrites it, fields
+/// in the same order as [`Problem`].
+#[derive(Serialize, Deserialize)]
+struct Retitled {
+    #[serde(rename = "type")]
+    kind: String,
+    title: String,
+    status: u16,
+    code: String,
+    detail: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    errors: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
+}
+
+/// Middleware: a problem answer to a request whose `Accept-Language` prefers
+/// French, German or Spanish gets its `title` in that language (from the
+/// `problem-<code>` messages). Without the header, or for English or an
+/// unsupported language, the answer is left as it is, in English: API
+/// clients that send nothing see no change. The `code`, the `detail` (a
+/// developer's sentence) and everything else stay as they are.
+pub async fn localise_title(
+    State(catalogues): State<Arc<Catalogues>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let locale = request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(i18n::from_accept_language)
+        .filter(|l| *l != Locale::En);
+    let response = next.run(request).await;
+    let (Some(locale), Some(&ProblemCode(code))) = (locale, response.extensions().get()) else {
+        return response;
+    };
+    let (mut parts, body) = response.into_parts();
+    // A problem body is a few hundred bytes made in memory just above.
+    let bytes = match axum::body::to_bytes(body, 1 << 16).await {
+        Ok(bytes) => bytes,
+        Err(_) => return ApiError::Internal("unreadable problem body".into()).into_response(),
+    };
+    let retitled = serde_json::from_slice::<Retitled>(&bytes)
+        .ok()
+        .and_then(|mut p| {
+            p.title = catalogues.text(locale, &format!("problem-{code}"), &[]);
+            serde_json::to_vec(&p).ok()
+        });
+    let Some(json) = retitled else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(json))
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
@@ -332,6 +399,7 @@ impl IntoResponse for ApiError {
         };
         let json = serde_json::to_vec(&body).unwrap_or_default();
         let mut response = (status, json).into_response();
+        response.extensions_mut().insert(ProblemCode(code));
         let headers = response.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

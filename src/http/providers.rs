@@ -147,24 +147,26 @@ async fn callback(
     let binding = browser::provider_binding(state, headers).map(str::to_owned);
     let landing = identities::callback(state, id, params, binding.as_deref(), meta).await;
     let refused = matches!(landing, Landing::Refused(_));
+    let lang = super::pages::lang(state, headers, None, None);
     let mut response = match landing {
         Landing::Redirect(url) => hosted::see_other(&url),
         Landing::Refused(ApiError::InvalidLinkToken) => super::pages::message(
             &state.config.branding,
+            &lang,
             StatusCode::BAD_REQUEST,
-            "This sign-in has expired",
-            "It was used already, took too long, or was started in another browser. \
-             Go back to the application and sign in again.",
+            "flow-expired-title",
+            "flow-provider-expired-text",
         ),
-        Landing::Refused(e) => hosted::error_page(state, &e),
+        Landing::Refused(e) => hosted::error_page(state, &lang, &e),
         Landing::Authorize { answer, sealed } => {
-            let flow = match hosted::open_flow(state, &sealed) {
+            let flow = match hosted::open_flow(state, &lang, &sealed) {
                 Ok(flow) => flow,
                 Err(page) => return *page,
             };
+            let lang = super::pages::lang(state, headers, None, flow.as_ref());
             match *answer {
                 SignInAnswer::Tokens(tokens) => {
-                    hosted::signed_in(state, &tokens, flow.as_ref(), meta).await
+                    hosted::signed_in(state, &lang, &tokens, flow.as_ref(), meta).await
                 }
                 SignInAnswer::MfaRequired(step) => {
                     login::second_factor_page(state, headers, &sealed, &step, None, StatusCode::OK)
@@ -173,15 +175,16 @@ async fn callback(
         }
         Landing::AuthorizeRefused { error, sealed } => {
             let flow = Flow::open(&state.pages_key, &sealed, state.now());
+            let lang = super::pages::lang(state, headers, None, flow.as_ref());
             let (status, _, _) = error.parts();
             if status.is_server_error() && status != StatusCode::BAD_GATEWAY {
-                return hosted::error_page(state, &error);
+                return hosted::error_page(state, &lang, &error);
             }
             let page = login::LoginPage {
                 sealed: &sealed,
                 flow: flow.as_ref(),
                 email: "",
-                error: Some(error.to_string()),
+                error: Some(super::pages::error_text(&lang, &error)),
                 status,
             };
             login::login_page(state, headers, page).await

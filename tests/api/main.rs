@@ -25,6 +25,7 @@ mod field_errors;
 mod helpers;
 mod hostile;
 mod keys;
+mod languages;
 mod limits;
 mod links;
 mod login;

@@ -421,3 +421,114 @@ fn password_problems() {
         r#"WeakPassword("must not be your email address")"#
     );
 }
+
+/// One value of every variant (the names checked by [`variant`]).
+fn one_of_each() -> Vec<ApiError> {
+    use ApiError::*;
+    vec![
+        MalformedBody("x".into()),
+        InvalidEncryption,
+        EncryptionRequired,
+        InvalidLinkToken,
+        Unauthenticated,
+        InvalidToken,
+        TokenExpired,
+        TokenReused,
+        InvalidCredentials,
+        AnonymousTokenRequired,
+        Forbidden,
+        AlreadyAuthenticated,
+        EmailNotConfirmed,
+        WrongPassword,
+        RegistrationClosed,
+        ControlMismatch,
+        ReauthenticationRequired,
+        SecondFactorRequired,
+        Conflict("x".into()),
+        LinkRequired,
+        ProviderUnavailable,
+        NotFound,
+        FeatureDisabled,
+        ChallengeNotFound,
+        EmailTaken,
+        BodyTooLarge(1),
+        UnsupportedMediaType,
+        Validation(vec![]),
+        WeakPassword("x".into()),
+        RateLimited(1),
+        AccountLocked(1),
+        Throttled(1),
+        Overloaded(1),
+        StorageUnavailable,
+        Internal("x".into()),
+    ]
+}
+
+#[test]
+fn every_title_is_in_every_catalogue_and_english_is_the_wire_title() {
+    use crate::i18n::{Catalogues, Locale};
+    let catalogues = Catalogues::builtin().unwrap();
+    let all = one_of_each();
+    let names: std::collections::BTreeSet<_> = all.iter().map(variant).collect();
+    assert_eq!(names.len(), 35, "one of each variant");
+    for e in &all {
+        let (_, code, title) = e.parts();
+        let key = format!("problem-{code}");
+        assert_eq!(catalogues.text(Locale::En, &key, &[]), title, "{code}");
+        for locale in [Locale::Fr, Locale::De, Locale::Es] {
+            let local = catalogues.text(locale, &key, &[]);
+            assert!(local != key && local != title, "{locale} {code}: {local}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_problem_title_follows_accept_language_and_the_code_stays() {
+    use std::sync::Arc;
+
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    use crate::i18n::Catalogues;
+
+    let catalogues = Arc::new(Catalogues::builtin().unwrap());
+    let app = axum::Router::new()
+        .route("/", get(|| async { ApiError::RateLimited(7) }))
+        .route("/ok", get(|| async { "fine" }))
+        .layer(axum::middleware::from_fn_with_state(
+            catalogues,
+            super::localise_title,
+        ));
+    let call = |path: &'static str, language: Option<&'static str>| {
+        let app = app.clone();
+        async move {
+            let mut request = axum::http::Request::get(path);
+            if let Some(language) = language {
+                request = request.header("accept-language", language);
+            }
+            let res = app
+                .oneshot(request.body(axum::body::Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            let retry = res.headers().get("retry-after").cloned();
+            let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+                .await
+                .unwrap();
+            (status, retry, String::from_utf8(body.to_vec()).unwrap())
+        }
+    };
+    let english = r#"{"type":"urn:toktok:rate_limited","title":"Rate limited","status":429,"code":"rate_limited","detail":"too many requests; retry after 7 s","retry_after":7}"#;
+    for language in [None, Some("en-GB"), Some("it, pt;q=0.5"), Some("de;q=0")] {
+        assert_eq!(call("/", language).await.2, english, "{language:?}");
+    }
+    let (status, retry, german) = call("/", Some("de-CH, en;q=0.5")).await;
+    assert_eq!((status, retry.unwrap()), (429, "7".parse().unwrap()));
+    assert_eq!(
+        german,
+        r#"{"type":"urn:toktok:rate_limited","title":"Zu viele Anfragen","status":429,"code":"rate_limited","detail":"too many requests; retry after 7 s","retry_after":7}"#
+    );
+    let french = call("/", Some("fr")).await.2;
+    assert!(french.contains(r#""title":"Trop de requêtes""#), "{french}");
+    assert_eq!(call("/ok", Some("fr")).await.2, "fine");
+}

@@ -42,15 +42,20 @@ pub async fn authorize(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if let Some(off) = super::oidc_off(&state) {
+    let lang = pages::lang(&state, &headers, None, None);
+    if let Some(off) = super::oidc_off(&state, &lang) {
         return off;
     }
     let brand = &state.config.branding;
+    // The reasons (`AuthorizeError::Page`) are for the application's
+    // developer, who reads the request's parameter names: they stay in
+    // English; the page around them is in the browser's language.
     let refused = |text: &str| {
-        pages::message(
+        pages::message_text(
             brand,
+            &lang,
             StatusCode::BAD_REQUEST,
-            "This sign-in request cannot be used",
+            "authorize-refused-title",
             text,
         )
     };
@@ -69,7 +74,7 @@ pub async fn authorize(
     } else {
         match state.store.oauth_client(&client_id).await {
             Ok(client) => client,
-            Err(e) => return error_page(&state, &ApiError::from(e)),
+            Err(e) => return error_page(&state, &lang, &ApiError::from(e)),
         }
     };
     let request = authorize::parse(&pairs, |id| {
@@ -107,12 +112,13 @@ pub async fn authorize(
         request,
         started_at: state.now(),
     };
-    let who = match browser_of(&state, &headers).await {
+    let lang = pages::lang(&state, &headers, None, Some(&flow));
+    let who = match browser_of(&state, &lang, &headers).await {
         Ok(who) => who,
         Err(page) => return *page,
     };
     match &client {
-        Some(client) => proceed_with(&state, &flow, client, who.as_ref(), &meta).await,
-        None => proceed(&state, &flow, who.as_ref(), &meta).await,
+        Some(client) => proceed_with(&state, &lang, &flow, client, who.as_ref(), &meta).await,
+        None => proceed(&state, &lang, &flow, who.as_ref(), &meta).await,
     }
 }

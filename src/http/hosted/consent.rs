@@ -16,31 +16,39 @@ use super::{
 use crate::app::AppState;
 use crate::http::browser;
 use crate::http::extract::Meta;
-use crate::http::pages;
+use crate::http::pages::{self, Lang};
 use crate::oidc::code::{self, Next};
 use crate::oidc::sealed::Flow;
 
 /// What a scope lets the client have, in the user's words.
-fn describe(scope: &str) -> String {
+fn describe(lang: &Lang, scope: &str) -> String {
     match scope {
-        "openid" => "Know who you are (your account's identifier)",
-        "profile" => "See your name and language",
-        "email" => "See your email address",
-        "offline_access" => "Stay connected while you are away",
-        other => other,
+        "openid" | "profile" | "email" | "offline_access" => {
+            lang.text(&format!("consent-scope-{scope}"), &[])
+        }
+        other => other.to_owned(),
     }
-    .to_owned()
 }
 
-/// A flow that must be there (consent is always for an application).
-fn required_flow(state: &AppState, sealed: &str) -> Result<Flow, Box<Response>> {
-    match open_flow(state, sealed)? {
-        Some(flow) => Ok(flow),
+/// A flow that must be there (consent is always for an application), and
+/// the language of what follows.
+fn required_flow(
+    state: &AppState,
+    headers: &HeaderMap,
+    sealed: &str,
+) -> Result<(Flow, Lang), Box<Response>> {
+    let lang = pages::lang(state, headers, None, None);
+    match open_flow(state, &lang, sealed)? {
+        Some(flow) => {
+            let lang = pages::lang(state, headers, None, Some(&flow));
+            Ok((flow, lang))
+        }
         None => Err(Box::new(pages::message(
             &state.config.branding,
+            &lang,
             StatusCode::BAD_REQUEST,
-            "Nothing to consent to",
-            "This page is reached from an application's sign-in.",
+            "consent-nothing-title",
+            "consent-nothing-text",
         ))),
     }
 }
@@ -59,15 +67,15 @@ pub async fn page(
     headers: HeaderMap,
     Query(query): Query<FlowQuery>,
 ) -> Response {
-    let flow = match required_flow(&state, &query.flow) {
-        Ok(flow) => flow,
+    let (flow, lang) = match required_flow(&state, &headers, &query.flow) {
+        Ok(found) => found,
         Err(page) => return *page,
     };
-    let who = match browser_of(&state, &headers).await {
+    let who = match browser_of(&state, &lang, &headers).await {
         Ok(who) => who,
         Err(page) => return *page,
     };
-    let client = match flow_client(&state, &flow).await {
+    let client = match flow_client(&state, &lang, &flow).await {
         Ok(client) => client,
         Err(page) => return *page,
     };
@@ -75,13 +83,18 @@ pub async fn page(
         who.as_ref(),
         code::next(&state, &flow, &client, who.as_ref()).await,
     ) else {
-        return proceed(&state, &flow, who.as_ref(), &meta).await;
+        return proceed(&state, &lang, &flow, who.as_ref(), &meta).await;
     };
     let csrf = match browser::csrf(&state, &headers) {
         Ok(csrf) => csrf,
-        Err(e) => return error_page(&state, &e),
+        Err(e) => return error_page(&state, &lang, &e),
     };
-    let scopes: Vec<String> = flow.request.scopes.iter().map(|s| describe(s)).collect();
+    let scopes: Vec<String> = flow
+        .request
+        .scopes
+        .iter()
+        .map(|s| describe(&lang, s))
+        .collect();
     let ctx = context! {
         client_name => &client.name,
         scopes,
@@ -89,9 +102,10 @@ pub async fn page(
         csrf => &csrf.token,
         flow => &query.flow,
     };
-    let title = format!("Allow {}?", client.name);
+    let title = lang.text("consent-title", &[("client", client.name.as_str().into())]);
     let response = pages::render(
         &state.config.branding,
+        &lang,
         StatusCode::OK,
         "consent.html",
         &title,
@@ -125,15 +139,15 @@ pub async fn submit(
     PageForm(form): PageForm<ConsentForm>,
 ) -> Response {
     if !browser::csrf_ok(&state, &headers, &form.csrf) {
-        return csrf_refused(&state);
+        return csrf_refused(&state, &pages::lang(&state, &headers, None, None));
     }
-    let flow = match required_flow(&state, &form.flow) {
-        Ok(flow) => flow,
+    let (flow, lang) = match required_flow(&state, &headers, &form.flow) {
+        Ok(found) => found,
         Err(page) => return *page,
     };
-    let who = match browser_of(&state, &headers).await {
+    let who = match browser_of(&state, &lang, &headers).await {
         Ok(Some(who)) if code::signed_in_enough(&flow, &who, state.now()) => who,
-        Ok(_) => return proceed(&state, &flow, None, &meta).await,
+        Ok(_) => return proceed(&state, &lang, &flow, None, &meta).await,
         Err(page) => return *page,
     };
     let request = &flow.request;
@@ -150,9 +164,10 @@ pub async fn submit(
         _ => {
             return pages::message(
                 &state.config.branding,
+                &lang,
                 StatusCode::BAD_REQUEST,
-                "This form could not be read",
-                "decision must be allow or deny.",
+                "form-unreadable-title",
+                "form-bad-decision",
             )
         }
     }
@@ -173,10 +188,10 @@ pub async fn submit(
         )
         .await;
     if let Err(e) = granted {
-        return error_page(&state, &e.into());
+        return error_page(&state, &lang, &e.into());
     }
     match code::issue(&state, &flow, &who, &meta).await {
         Ok(location) => see_other(&location),
-        Err(e) => error_page(&state, &e),
+        Err(e) => error_page(&state, &lang, &e),
     }
 }

@@ -49,9 +49,10 @@ pub(super) async fn client_name(state: &AppState, flow: Option<&Flow>) -> Option
 
 /// Renders the sign-in page.
 pub async fn login_page(state: &AppState, headers: &HeaderMap, page: LoginPage<'_>) -> Response {
+    let lang = pages::lang(state, headers, None, page.flow);
     let csrf = match browser::csrf(state, headers) {
         Ok(csrf) => csrf,
-        Err(e) => return error_page(state, &e),
+        Err(e) => return error_page(state, &lang, &e),
     };
     let flow_pair = [("flow", page.sealed)];
     let with_flow = |path: &str| {
@@ -99,9 +100,10 @@ pub async fn login_page(state: &AppState, headers: &HeaderMap, page: LoginPage<'
     };
     let response = pages::render(
         &state.config.branding,
+        &lang,
         page.status,
         "login.html",
-        "Sign in",
+        &lang.text("login-title", &[]),
         ctx,
     );
     let back = page.flow.map(|f| f.request.redirect_uri.as_str());
@@ -120,7 +122,8 @@ pub async fn page(
     headers: HeaderMap,
     Query(query): Query<FlowQuery>,
 ) -> Response {
-    let flow = match open_flow(&state, &query.flow) {
+    let lang = pages::lang(&state, &headers, None, None);
+    let flow = match open_flow(&state, &lang, &query.flow) {
         Ok(flow) => flow,
         Err(page) => return *page,
     };
@@ -161,25 +164,27 @@ pub async fn submit(
     headers: HeaderMap,
     PageForm(form): PageForm<LoginForm>,
 ) -> Response {
-    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
-        Ok(flow) => flow,
+    let (flow, lang) = match checked_form(&state, &headers, &form.csrf, &form.flow) {
+        Ok(checked) => checked,
         Err(page) => return *page,
     };
     match crate::accounts::login(&state, &form.email, form.password, &meta).await {
-        Ok(SignInAnswer::Tokens(tokens)) => signed_in(&state, &tokens, flow.as_ref(), &meta).await,
+        Ok(SignInAnswer::Tokens(tokens)) => {
+            signed_in(&state, &lang, &tokens, flow.as_ref(), &meta).await
+        }
         Ok(SignInAnswer::MfaRequired(step)) => {
             second_factor_page(&state, &headers, &form.flow, &step, None, StatusCode::OK)
         }
         Err(e) => {
             let (status, _, _) = e.parts();
             if status.is_server_error() {
-                return error_page(&state, &e);
+                return error_page(&state, &lang, &e);
             }
             let page = LoginPage {
                 sealed: &form.flow,
                 flow: flow.as_ref(),
                 email: &form.email,
-                error: Some(e.to_string()),
+                error: Some(pages::error_text(&lang, &e)),
                 status,
             };
             login_page(&state, &headers, page).await
@@ -196,9 +201,11 @@ pub(crate) fn second_factor_page(
     error: Option<String>,
     status: StatusCode,
 ) -> Response {
+    let flow = Flow::open(&state.pages_key, sealed, state.now());
+    let lang = pages::lang(state, headers, None, flow.as_ref());
     let csrf = match browser::csrf(state, headers) {
         Ok(csrf) => csrf,
-        Err(e) => return error_page(state, &e),
+        Err(e) => return error_page(state, &lang, &e),
     };
     let ctx = context! {
         error,
@@ -210,12 +217,12 @@ pub(crate) fn second_factor_page(
     };
     let response = pages::render(
         &state.config.branding,
+        &lang,
         status,
         "second_factor.html",
-        "Two-step verification",
+        &lang.text("mfa-title", &[]),
         ctx,
     );
-    let flow = Flow::open(&state.pages_key, sealed, state.now());
     let back = flow.as_ref().map(|f| f.request.redirect_uri.as_str());
     with_csrf(super::allow_redirect_to(response, back), csrf)
 }
@@ -251,8 +258,8 @@ pub async fn mfa_submit(
     headers: HeaderMap,
     PageForm(form): PageForm<MfaForm>,
 ) -> Response {
-    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
-        Ok(flow) => flow,
+    let (flow, lang) = match checked_form(&state, &headers, &form.csrf, &form.flow) {
+        Ok(checked) => checked,
         Err(page) => return *page,
     };
     let totp: String = form.totp.chars().filter(|c| !c.is_whitespace()).collect();
@@ -264,7 +271,7 @@ pub async fn mfa_submit(
         Proof::Totp(String::new())
     };
     match mfa::step(&state, &form.mfa_token, proof, &meta).await {
-        Ok(tokens) => signed_in(&state, &tokens, flow.as_ref(), &meta).await,
+        Ok(tokens) => signed_in(&state, &lang, &tokens, flow.as_ref(), &meta).await,
         Err(
             e @ (ApiError::InvalidCredentials
             | ApiError::RateLimited(_)
@@ -283,10 +290,10 @@ pub async fn mfa_submit(
                 &headers,
                 &form.flow,
                 &step,
-                Some(e.to_string()),
+                Some(pages::error_text(&lang, &e)),
                 status,
             )
         }
-        Err(e) => error_page(&state, &e),
+        Err(e) => error_page(&state, &lang, &e),
     }
 }

@@ -49,9 +49,10 @@ fn id_token_claims(
 }
 
 /// Checks the parameters of an RP-initiated logout.
+/// The request, or the catalogue key of why it cannot be used.
 async fn check(state: &AppState, query: &str) -> Result<LogoutRequest, &'static str> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query)
-        .map_err(|_| "The request's parameters cannot be read.")?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query).map_err(|_| "logout-unreadable")?;
     let get = |name: &str| {
         pairs
             .iter()
@@ -61,8 +62,7 @@ async fn check(state: &AppState, query: &str) -> Result<LogoutRequest, &'static 
     };
     let hinted = match get("id_token_hint") {
         Some(hint) => {
-            let claims = id_token_claims(state, &hint)
-                .ok_or("The id_token_hint is not an ID token of this server.")?;
+            let claims = id_token_claims(state, &hint).ok_or("logout-bad-hint")?;
             claims
                 .get("aud")
                 .and_then(|a| a.as_str())
@@ -71,9 +71,7 @@ async fn check(state: &AppState, query: &str) -> Result<LogoutRequest, &'static 
         None => None,
     };
     let client_id = match (hinted, get("client_id")) {
-        (Some(a), Some(b)) if a != b => {
-            return Err("client_id and id_token_hint name different applications.")
-        }
+        (Some(a), Some(b)) if a != b => return Err("logout-hint-mismatch"),
         (a, b) => a.or(b),
     };
     let client = match &client_id {
@@ -84,18 +82,16 @@ async fn check(state: &AppState, query: &str) -> Result<LogoutRequest, &'static 
                 .await
                 .ok()
                 .flatten()
-                .ok_or("The application that sent you here is not registered.")?,
+                .ok_or("logout-unknown-client")?,
         ),
         None => None,
     };
     let redirect = match get("post_logout_redirect_uri") {
         None => None,
         Some(uri) => {
-            let client = client
-                .as_ref()
-                .ok_or("A return address needs id_token_hint or client_id.")?;
+            let client = client.as_ref().ok_or("logout-return-needs-client")?;
             if !client.post_logout_redirect_uris.contains(&uri) {
-                return Err("The application asked to send you to an address it did not register.");
+                return Err("logout-unregistered-return");
             }
             Some(uri)
         }
@@ -109,9 +105,10 @@ async fn check(state: &AppState, query: &str) -> Result<LogoutRequest, &'static 
 }
 
 fn confirmation(state: &AppState, headers: &HeaderMap, request: &LogoutRequest) -> Response {
+    let lang = pages::lang(state, headers, None, None);
     let csrf = match browser::csrf(state, headers) {
         Ok(csrf) => csrf,
-        Err(e) => return error_page(state, &e),
+        Err(e) => return error_page(state, &lang, &e),
     };
     let ctx = context! {
         client_name => &request.client_name,
@@ -120,9 +117,10 @@ fn confirmation(state: &AppState, headers: &HeaderMap, request: &LogoutRequest) 
     };
     let response = pages::render(
         &state.config.branding,
+        &lang,
         StatusCode::OK,
         "logout.html",
-        "Sign out",
+        &lang.text("logout-title", &[]),
         ctx,
     );
     let back = request.redirect.as_deref();
@@ -147,16 +145,18 @@ pub async fn rp_initiated(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
-    if let Some(off) = super::oidc_off(&state) {
+    let lang = pages::lang(&state, &headers, None, None);
+    if let Some(off) = super::oidc_off(&state, &lang) {
         return off;
     }
     match check(&state, query.as_deref().unwrap_or("")).await {
         Ok(request) => confirmation(&state, &headers, &request),
-        Err(text) => pages::message(
+        Err(why) => pages::message(
             &state.config.branding,
+            &lang,
             StatusCode::BAD_REQUEST,
-            "This sign-out request cannot be used",
-            text,
+            "logout-refused-title",
+            why,
         ),
     }
 }
@@ -193,8 +193,9 @@ pub async fn submit(
     headers: HeaderMap,
     PageForm(form): PageForm<LogoutForm>,
 ) -> Response {
+    let lang = pages::lang(&state, &headers, None, None);
     if !browser::csrf_ok(&state, &headers, &form.csrf) {
-        return csrf_refused(&state);
+        return csrf_refused(&state, &lang);
     }
     let request: LogoutRequest = if form.flow.is_empty() {
         LogoutRequest::default()
@@ -204,14 +205,15 @@ pub async fn submit(
             None => {
                 return pages::message(
                     &state.config.branding,
+                    &lang,
                     StatusCode::BAD_REQUEST,
-                    "This sign-out request cannot be used",
-                    "The form was changed.",
+                    "logout-refused-title",
+                    "logout-form-changed",
                 )
             }
         }
     };
-    let who = match browser_of(&state, &headers).await {
+    let who = match browser_of(&state, &lang, &headers).await {
         Ok(who) => who,
         Err(page) => return *page,
     };
@@ -228,7 +230,7 @@ pub async fn submit(
             .end_browser_session(&who.user.id, &who.session.id, now, event)
             .await
         {
-            return error_page(&state, &e.into());
+            return error_page(&state, &lang, &e.into());
         }
     }
     let mut response = match request.redirect {
@@ -247,9 +249,10 @@ pub async fn submit(
         }
         None => pages::message(
             &state.config.branding,
+            &lang,
             StatusCode::OK,
-            "Signed out",
-            "You are signed out.",
+            "logout-done-title",
+            "logout-done-text",
         ),
     };
     let (name, value) = browser::sign_out_cookie(&state);

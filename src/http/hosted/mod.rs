@@ -19,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 
 use super::browser::{self, Csrf};
-use super::pages;
+use super::pages::{self, Lang};
 use crate::accounts::{Authenticated, TokenResponse};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -41,6 +41,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let brand = &state.config.branding;
+        let lang = pages::lang(state, req.headers(), None, None);
         let is_form = req
             .headers()
             .get(CONTENT_TYPE)
@@ -53,37 +54,38 @@ impl<T: DeserializeOwned> FromRequest<AppState> for PageForm<T> {
         if !is_form {
             return Err(pages::message(
                 brand,
+                &lang,
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "This form could not be read",
-                "The page sends application/x-www-form-urlencoded forms only.",
+                "form-unreadable-title",
+                "form-not-urlencoded",
             ));
         }
         let bytes = super::extract::read_body(req, state.config.server.max_body_bytes)
             .await
-            .map_err(|e| error_page(state, &e))?;
+            .map_err(|e| error_page(state, &lang, &e))?;
         serde_urlencoded::from_bytes(&bytes)
             .map(PageForm)
             .map_err(|e| {
-                pages::message(
+                let text = lang.text("form-malformed", &[("reason", e.to_string().into())]);
+                pages::message_text(
                     brand,
+                    &lang,
                     StatusCode::BAD_REQUEST,
-                    "This form could not be read",
-                    &format!("The form is not what this page sends: {e}."),
+                    "form-unreadable-title",
+                    &text,
                 )
             })
     }
 }
 
 /// A page saying what went wrong; a server fault says no more than that.
-pub fn error_page(state: &AppState, e: &ApiError) -> Response {
+pub fn error_page(state: &AppState, lang: &Lang, e: &ApiError) -> Response {
     let (status, _, _) = e.parts();
-    let text = if status.is_server_error() {
+    if status.is_server_error() {
         tracing::error!(error = %e, "a hosted page failed");
-        "Something went wrong on our side. Please try again in a moment.".to_owned()
-    } else {
-        e.to_string()
-    };
-    pages::message(&state.config.branding, status, "This did not work", &text)
+    }
+    let text = pages::error_text(lang, e);
+    pages::message_text(&state.config.branding, lang, status, "error-title", &text)
 }
 
 /// 303 to `location`.
@@ -145,24 +147,29 @@ pub fn with_csrf(mut response: Response, csrf: Csrf) -> Response {
 
 /// The 403 page of a form posted without its CSRF token (or from another
 /// site, or after the cookie was lost).
-pub fn csrf_refused(state: &AppState) -> Response {
+pub fn csrf_refused(state: &AppState, lang: &Lang) -> Response {
     pages::message(
         &state.config.branding,
+        lang,
         StatusCode::FORBIDDEN,
-        "This form has expired",
-        "Go back, reload the page and try again.",
+        "form-expired-title",
+        "form-expired-text",
     )
 }
 
 /// The 404 page when `[oidc] enabled = false`.
-pub fn oidc_off(state: &AppState) -> Option<Response> {
-    (!state.config.oidc.enabled).then(|| error_page(state, &ApiError::FeatureDisabled))
+pub fn oidc_off(state: &AppState, lang: &Lang) -> Option<Response> {
+    (!state.config.oidc.enabled).then(|| error_page(state, lang, &ApiError::FeatureDisabled))
 }
 
 /// The flow a page was given, if any: `Ok(None)` for an empty one (the
 /// pages also work without an application), a 400 page for one that does
 /// not open (changed, expired).
-pub fn open_flow(state: &AppState, sealed: &str) -> Result<Option<Flow>, Box<Response>> {
+pub fn open_flow(
+    state: &AppState,
+    lang: &Lang,
+    sealed: &str,
+) -> Result<Option<Flow>, Box<Response>> {
     if sealed.is_empty() {
         return Ok(None);
     }
@@ -170,38 +177,48 @@ pub fn open_flow(state: &AppState, sealed: &str) -> Result<Option<Flow>, Box<Res
         Some(flow) => Ok(Some(flow)),
         None => Err(Box::new(pages::message(
             &state.config.branding,
+            lang,
             StatusCode::BAD_REQUEST,
-            "This sign-in has expired",
-            "Go back to the application and sign in again.",
+            "flow-expired-title",
+            "flow-expired-text",
         ))),
     }
 }
 
-/// A posted form's CSRF token, then its flow: the 403 page, the 400 page,
-/// or the flow (`None` without one).
+/// A posted form's CSRF token, then its flow: the 403 page, the 400 page
+/// (in the browser's language), or the flow (`None` without one) with the
+/// language of the pages that follow.
 pub fn checked_form(
     state: &AppState,
     headers: &HeaderMap,
     csrf: &str,
     sealed: &str,
-) -> Result<Option<Flow>, Box<Response>> {
+) -> Result<(Option<Flow>, Lang), Box<Response>> {
+    let lang = pages::lang(state, headers, None, None);
     if !browser::csrf_ok(state, headers, csrf) {
-        return Err(Box::new(csrf_refused(state)));
+        return Err(Box::new(csrf_refused(state, &lang)));
     }
-    open_flow(state, sealed)
+    let flow = open_flow(state, &lang, sealed)?;
+    let lang = pages::lang(state, headers, None, flow.as_ref());
+    Ok((flow, lang))
 }
 
 /// The registered client of a flow; a page when it was deleted meanwhile.
-pub async fn flow_client(state: &AppState, flow: &Flow) -> Result<OAuthClientRow, Box<Response>> {
+pub async fn flow_client(
+    state: &AppState,
+    lang: &Lang,
+    flow: &Flow,
+) -> Result<OAuthClientRow, Box<Response>> {
     match state.store.oauth_client(&flow.request.client_id).await {
         Ok(Some(client)) => Ok(client),
         Ok(None) => Err(Box::new(pages::message(
             &state.config.branding,
+            lang,
             StatusCode::BAD_REQUEST,
-            "This application is not registered",
-            "The application that sent you here is no longer registered.",
+            "client-gone-title",
+            "client-gone-text",
         ))),
-        Err(e) => Err(Box::new(error_page(state, &ApiError::from(e)))),
+        Err(e) => Err(Box::new(error_page(state, lang, &ApiError::from(e)))),
     }
 }
 
@@ -210,20 +227,22 @@ pub async fn flow_client(state: &AppState, flow: &Flow) -> Result<OAuthClientRow
 /// OIDC Core §3.1.2.6 names instead of any page).
 pub async fn proceed(
     state: &AppState,
+    lang: &Lang,
     flow: &Flow,
     who: Option<&Authenticated>,
     meta: &crate::accounts::RequestMeta,
 ) -> Response {
-    let client = match flow_client(state, flow).await {
+    let client = match flow_client(state, lang, flow).await {
         Ok(client) => client,
         Err(page) => return *page,
     };
-    proceed_with(state, flow, &client, who, meta).await
+    proceed_with(state, lang, flow, &client, who, meta).await
 }
 
 /// [`proceed`] with the flow's client already read.
 pub async fn proceed_with(
     state: &AppState,
+    lang: &Lang,
     flow: &Flow,
     client: &OAuthClientRow,
     who: Option<&Authenticated>,
@@ -231,7 +250,7 @@ pub async fn proceed_with(
 ) -> Response {
     let next = match code::next(state, flow, client, who).await {
         Ok(next) => next,
-        Err(e) => return error_page(state, &e),
+        Err(e) => return error_page(state, lang, &e),
     };
     let sealed = flow.seal(&state.pages_key);
     let none = flow.request.prompt.none;
@@ -252,7 +271,7 @@ pub async fn proceed_with(
         (Next::Consent, _) => see_other(&code::with_query("/consent", &[("flow", &sealed)])),
         (Next::Code, Some(who)) => match code::issue(state, flow, who, meta).await {
             Ok(location) => see_other(&location),
-            Err(e) => error_page(state, &e),
+            Err(e) => error_page(state, lang, &e),
         },
         (Next::Code, None) => see_other(&code::with_query("/login", &[("flow", &sealed)])),
     }
@@ -262,23 +281,31 @@ pub async fn proceed_with(
 /// session, and the flow goes on (or, without one, a page says so).
 pub async fn signed_in(
     state: &AppState,
+    lang: &Lang,
     tokens: &TokenResponse,
     flow: Option<&Flow>,
     meta: &crate::accounts::RequestMeta,
 ) -> Response {
     let who = match crate::accounts::authenticate(state, &tokens.access_token).await {
         Ok(who) => who,
-        Err(e) => return error_page(state, &e),
+        Err(e) => return error_page(state, lang, &e),
     };
     let cookie = browser::sign_in_cookie(state, &who);
     let mut response = match flow {
-        Some(flow) => proceed(state, flow, Some(&who), meta).await,
-        None => pages::message(
-            &state.config.branding,
-            StatusCode::OK,
-            "Signed in",
-            &format!("You are signed in as {}.", who.user.email),
-        ),
+        Some(flow) => proceed(state, lang, flow, Some(&who), meta).await,
+        None => {
+            let text = lang.text(
+                "login-signed-in-text",
+                &[("email", who.user.email.as_str().into())],
+            );
+            pages::message_text(
+                &state.config.branding,
+                lang,
+                StatusCode::OK,
+                "login-signed-in-title",
+                &text,
+            )
+        }
     };
     response.headers_mut().append(cookie.0, cookie.1);
     response
@@ -287,9 +314,10 @@ pub async fn signed_in(
 /// Reads the request headers' browser session, as a page sees it.
 pub async fn browser_of(
     state: &AppState,
+    lang: &Lang,
     headers: &HeaderMap,
 ) -> Result<Option<Authenticated>, Box<Response>> {
     browser::session(state, headers)
         .await
-        .map_err(|e| Box::new(error_page(state, &e)))
+        .map_err(|e| Box::new(error_page(state, lang, &e)))
 }

@@ -17,7 +17,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::http::browser;
 use crate::http::extract::Meta;
-use crate::http::pages;
+use crate::http::pages::{self, Lang};
 use crate::oidc::code::with_query;
 use crate::oidc::sealed::Flow;
 
@@ -33,8 +33,8 @@ fn keep_flow(path: &str, sealed: &str) -> String {
     }
 }
 
-/// A page with a form: which template, its title, the flow it carries,
-/// what else it shows, and its script if it has one.
+/// A page with a form: which template, its title's key, the flow it
+/// carries, what else it shows, and its script if it has one.
 struct FormPage<'a> {
     template: &'a str,
     title: &'a str,
@@ -57,11 +57,12 @@ async fn form_page(
         ctx,
         script,
     } = page;
+    let flow = Flow::open(&state.pages_key, sealed, state.now());
+    let lang = pages::lang(state, headers, None, flow.as_ref());
     let csrf = match browser::csrf(state, headers) {
         Ok(csrf) => csrf,
-        Err(e) => return error_page(state, &e),
+        Err(e) => return error_page(state, &lang, &e),
     };
-    let flow = Flow::open(&state.pages_key, sealed, state.now());
     let ctx = context! {
         client_name => super::login::client_name(state, flow.as_ref()).await,
         csrf => &csrf.token,
@@ -69,8 +70,16 @@ async fn form_page(
         back_url => keep_flow("/login", sealed),
         ..ctx
     };
-    let response =
-        pages::render_with_script(&state.config.branding, status, template, title, ctx, script);
+    let title = lang.text(title, &[]);
+    let response = pages::render_with_script(
+        &state.config.branding,
+        &lang,
+        status,
+        template,
+        &title,
+        ctx,
+        script,
+    );
     let back = flow.as_ref().map(|f| f.request.redirect_uri.as_str());
     with_csrf(super::allow_redirect_to(response, back), csrf)
 }
@@ -80,6 +89,7 @@ async fn form_page(
 /// its form again with.
 async fn answered(
     state: &AppState,
+    lang: &Lang,
     headers: &HeaderMap,
     sealed: &str,
     flow: Option<&Flow>,
@@ -87,11 +97,11 @@ async fn answered(
     meta: &RequestMeta,
 ) -> Result<Response, ApiError> {
     Ok(match answer {
-        Ok(SignInAnswer::Tokens(tokens)) => signed_in(state, &tokens, flow, meta).await,
+        Ok(SignInAnswer::Tokens(tokens)) => signed_in(state, lang, &tokens, flow, meta).await,
         Ok(SignInAnswer::MfaRequired(step)) => {
             super::login::second_factor_page(state, headers, sealed, &step, None, StatusCode::OK)
         }
-        Err(e) if e.parts().0.is_server_error() => error_page(state, &e),
+        Err(e) if e.parts().0.is_server_error() => error_page(state, lang, &e),
         Err(e) => return Err(e),
     })
 }
@@ -110,7 +120,8 @@ pub async fn passkey_page(
     headers: HeaderMap,
     Query(query): Query<FlowQuery>,
 ) -> Response {
-    if let Err(page) = open_flow(&state, &query.flow) {
+    let lang = pages::lang(&state, &headers, None, None);
+    if let Err(page) = open_flow(&state, &lang, &query.flow) {
         return *page;
     }
     passkey_form(&state, &headers, &meta, &query.flow, None, StatusCode::OK).await
@@ -126,7 +137,11 @@ async fn passkey_form(
 ) -> Response {
     let options = match passkeys::sign_in_options(state, meta).await {
         Ok(options) => options,
-        Err(e) => return error_page(state, &e),
+        Err(e) => {
+            let flow = Flow::open(&state.pages_key, sealed, state.now());
+            let lang = pages::lang(state, headers, None, flow.as_ref());
+            return error_page(state, &lang, &e);
+        }
     };
     let json = serde_json::to_string(&options.options).unwrap_or_default();
     let ctx = context! {
@@ -136,7 +151,7 @@ async fn passkey_form(
     };
     let page = FormPage {
         template: "passkey.html",
-        title: "Sign in with a passkey",
+        title: "passkey-title",
         sealed,
         ctx,
         script: Some(PASSKEY_JS),
@@ -172,19 +187,29 @@ pub async fn passkey_submit(
     headers: HeaderMap,
     PageForm(form): PageForm<PasskeyForm>,
 ) -> Response {
-    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
-        Ok(flow) => flow,
+    let (flow, lang) = match checked_form(&state, &headers, &form.csrf, &form.flow) {
+        Ok(checked) => checked,
         Err(page) => return *page,
     };
     let answer = match serde_json::from_str(&form.credential) {
         Ok(credential) => passkeys::sign_in(&state, &form.passkey_flow, credential, &meta).await,
         Err(_) => Err(ApiError::InvalidCredentials),
     };
-    match answered(&state, &headers, &form.flow, flow.as_ref(), answer, &meta).await {
+    match answered(
+        &state,
+        &lang,
+        &headers,
+        &form.flow,
+        flow.as_ref(),
+        answer,
+        &meta,
+    )
+    .await
+    {
         Ok(page) => page,
         Err(e) => {
             let (status, _, _) = e.parts();
-            let error = Some(e.to_string());
+            let error = Some(pages::error_text(&lang, &e));
             passkey_form(&state, &headers, &meta, &form.flow, error, status).await
         }
     }
@@ -217,23 +242,23 @@ pub async fn email_code_request(
     headers: HeaderMap,
     PageForm(form): PageForm<EmailCodeRequestForm>,
 ) -> Response {
-    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
-        Ok(flow) => flow,
+    let (flow, lang) = match checked_form(&state, &headers, &form.csrf, &form.flow) {
+        Ok(checked) => checked,
         Err(page) => return *page,
     };
     if let Err(e) = email_code::require_enabled(&state) {
-        return error_page(&state, &e);
+        return error_page(&state, &lang, &e);
     }
     // Signing up by code is the registration form's job: known addresses only.
     if let Err(e) = email_code::request_code(&state, &form.email, false, &meta).await {
         if e.parts().0.is_server_error() {
-            return error_page(&state, &e);
+            return error_page(&state, &lang, &e);
         }
         let page = LoginPage {
             sealed: &form.flow,
             flow: flow.as_ref(),
             email: &form.email,
-            error: Some(e.to_string()),
+            error: Some(pages::error_text(&lang, &e)),
             status: e.parts().0,
         };
         return login_page(&state, &headers, page).await;
@@ -264,7 +289,7 @@ async fn email_code_form(
         status,
         FormPage {
             template: "email_code.html",
-            title: "Check your email",
+            title: "email-code-title",
             sealed,
             ctx,
             script: None,
@@ -300,8 +325,8 @@ pub async fn email_code_verify(
     headers: HeaderMap,
     PageForm(form): PageForm<EmailCodeForm>,
 ) -> Response {
-    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
-        Ok(flow) => flow,
+    let (flow, lang) = match checked_form(&state, &headers, &form.csrf, &form.flow) {
+        Ok(checked) => checked,
         Err(page) => return *page,
     };
     let proof = Proof::Code {
@@ -309,11 +334,21 @@ pub async fn email_code_verify(
         code: form.code.trim().to_owned(),
     };
     let answer = email_code::verify(&state, proof, &meta).await;
-    match answered(&state, &headers, &form.flow, flow.as_ref(), answer, &meta).await {
+    match answered(
+        &state,
+        &lang,
+        &headers,
+        &form.flow,
+        flow.as_ref(),
+        answer,
+        &meta,
+    )
+    .await
+    {
         Ok(page) => page,
         Err(e) => {
             let (status, _, _) = e.parts();
-            let error = Some(e.to_string());
+            let error = Some(pages::error_text(&lang, &e));
             email_code_form(&state, &headers, &form.flow, &form.email, error, status).await
         }
     }
@@ -342,7 +377,7 @@ async fn register_form(
         status,
         FormPage {
             template: "register.html",
-            title: "Create an account",
+            title: "register-title",
             sealed,
             ctx,
             script: None,
@@ -364,11 +399,14 @@ pub async fn register_page(
     headers: HeaderMap,
     Query(query): Query<FlowQuery>,
 ) -> Response {
-    if let Err(page) = open_flow(&state, &query.flow) {
-        return *page;
-    }
+    let lang = pages::lang(&state, &headers, None, None);
+    let flow = match open_flow(&state, &lang, &query.flow) {
+        Ok(flow) => flow,
+        Err(page) => return *page,
+    };
     if !state.config.accounts.registration_open {
-        return error_page(&state, &ApiError::RegistrationClosed);
+        let lang = pages::lang(&state, &headers, None, flow.as_ref());
+        return error_page(&state, &lang, &ApiError::RegistrationClosed);
     }
     register_form(&state, &headers, &query.flow, "", "", None, StatusCode::OK).await
 }
@@ -403,8 +441,8 @@ pub async fn register_submit(
     headers: HeaderMap,
     PageForm(form): PageForm<RegisterForm>,
 ) -> Response {
-    let flow = match checked_form(&state, &headers, &form.csrf, &form.flow) {
-        Ok(flow) => flow,
+    let (flow, lang) = match checked_form(&state, &headers, &form.csrf, &form.flow) {
+        Ok(checked) => checked,
         Err(page) => return *page,
     };
     let name = form.name.trim();
@@ -416,14 +454,17 @@ pub async fn register_submit(
         metadata: None,
     };
     match crate::accounts::register(&state, input, &meta).await {
-        Ok(Registered::SignedIn(tokens)) => signed_in(&state, &tokens, flow.as_ref(), &meta).await,
+        Ok(Registered::SignedIn(tokens)) => {
+            signed_in(&state, &lang, &tokens, flow.as_ref(), &meta).await
+        }
         Ok(Registered::ConfirmationSent(_)) => pages::message(
             &state.config.branding,
+            &lang,
             StatusCode::OK,
-            "Confirm your email address",
-            "We sent you a link: open it to confirm your address, then sign in.",
+            "register-confirm-title",
+            "register-confirm-text",
         ),
-        Err(e) if e.parts().0.is_server_error() => error_page(&state, &e),
+        Err(e) if e.parts().0.is_server_error() => error_page(&state, &lang, &e),
         Err(e) => {
             let (status, _, _) = e.parts();
             register_form(
@@ -432,7 +473,7 @@ pub async fn register_submit(
                 &form.flow,
                 &form.email,
                 name,
-                Some(e.to_string()),
+                Some(pages::error_text(&lang, &e)),
                 status,
             )
             .await
@@ -443,7 +484,7 @@ pub async fn register_submit(
 fn forgot(sealed: &str, ctx: Value) -> FormPage<'_> {
     FormPage {
         template: "forgot.html",
-        title: "Forgot your password?",
+        title: "forgot-title",
         sealed,
         ctx,
         script: None,
@@ -462,7 +503,8 @@ pub async fn forgot_page(
     headers: HeaderMap,
     Query(query): Query<FlowQuery>,
 ) -> Response {
-    if let Err(page) = open_flow(&state, &query.flow) {
+    let lang = pages::lang(&state, &headers, None, None);
+    if let Err(page) = open_flow(&state, &lang, &query.flow) {
         return *page;
     }
     let ctx = context! { email => "", error => Option::<String>::None };
@@ -494,20 +536,23 @@ pub async fn forgot_submit(
     headers: HeaderMap,
     PageForm(form): PageForm<ForgotForm>,
 ) -> Response {
+    let flow = Flow::open(&state.pages_key, &form.flow, state.now());
+    let lang = pages::lang(&state, &headers, None, flow.as_ref());
     if !browser::csrf_ok(&state, &headers, &form.csrf) {
-        return csrf_refused(&state);
+        return csrf_refused(&state, &lang);
     }
     match crate::accounts::email::forgot_password(&state, &form.email, &meta).await {
         Ok(()) => pages::message(
             &state.config.branding,
+            &lang,
             StatusCode::OK,
-            "Check your email",
-            "If this address has an account, a link to choose a new password is on its way.",
+            "forgot-sent-title",
+            "forgot-sent-text",
         ),
-        Err(e) if e.parts().0.is_server_error() => error_page(&state, &e),
+        Err(e) if e.parts().0.is_server_error() => error_page(&state, &lang, &e),
         Err(e) => {
             let (status, _, _) = e.parts();
-            let ctx = context! { email => &form.email, error => e.to_string() };
+            let ctx = context! { email => &form.email, error => pages::error_text(&lang, &e) };
             form_page(&state, &headers, status, forgot(&form.flow, ctx)).await
         }
     }

@@ -15,14 +15,20 @@
 //! (E5), a strict CSP with `frame-ancestors 'none'`, `X-Frame-Options:
 //! DENY`, `Cache-Control: no-store`.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
+use minijinja::value::Kwargs;
 use minijinja::{context, AutoEscape, Environment, UndefinedBehavior, Value};
 
+use crate::app::AppState;
 use crate::config::BrandingConfig;
+use crate::domain::password::PasswordProblem;
+use crate::error::ApiError;
+use crate::i18n::{self, Arg, Catalogues, Locale};
+use crate::oidc::sealed::Flow;
 
 /// The templates, by name; each is a file next to this one.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -95,23 +101,112 @@ fn csp(brand: &BrandingConfig, script: Option<&str>) -> String {
     )
 }
 
-/// Renders `template` with `ctx` (plus `brand`, `lang` and `title`) into a
-/// response with the protective headers. A render failure (a bug: every
-/// template is rendered by the tests) is a plain 500 page.
+/// The language of one page: the catalogues and the locale negotiated
+/// for its request. Cheap to clone (the catalogues are shared).
+#[derive(Clone)]
+pub struct Lang {
+    catalogues: Arc<Catalogues>,
+    pub locale: Locale,
+}
+
+impl Lang {
+    pub fn new(catalogues: Arc<Catalogues>, locale: Locale) -> Lang {
+        Lang { catalogues, locale }
+    }
+
+    /// The plain text of `key` (a title, a one-line message): the page
+    /// escapes it like any other value.
+    pub fn text(&self, key: &str, args: &[(&str, Arg<'_>)]) -> String {
+        self.catalogues.text(self.locale, key, args)
+    }
+
+    /// The template function `t("key", name=value, …)`: the message in this
+    /// locale as markup, its text trusted (the built-in catalogues and the
+    /// operator's overrides) and every text argument HTML-escaped; a number
+    /// stays a number, so it can choose a plural form.
+    fn template_function(&self) -> Value {
+        let lang = self.clone();
+        Value::from_function(
+            move |key: &str, kwargs: Kwargs| -> Result<Value, minijinja::Error> {
+                let mut args: Vec<(&str, Arg<'_>)> = Vec::new();
+                for name in kwargs.args() {
+                    let value: Value = kwargs.get(name)?;
+                    let arg = match value.as_i64() {
+                        Some(n) if value.kind() == minijinja::value::ValueKind::Number => {
+                            Arg::Number(n)
+                        }
+                        _ => Arg::from(escape_html(&value.to_string())),
+                    };
+                    args.push((name, arg));
+                }
+                kwargs.assert_all_used()?;
+                Ok(Value::from_safe_string(lang.text(key, &args)))
+            },
+        )
+    }
+}
+
+/// `text` with the five HTML metacharacters escaped (for `t()` arguments).
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The language of a page answering a request with `headers`, in the
+/// contract's order (`crate::i18n::negotiate`): the signed-in user's own
+/// `locale` — `None` until users have one (a later step of issue 21 adds
+/// it; pass it here then) — the authorization request's `ui_locales`
+/// when the page belongs to a flow, the browser's `Accept-Language`, and
+/// `[branding] default_locale`.
+pub fn lang(
+    state: &AppState,
+    headers: &HeaderMap,
+    user_locale: Option<&str>,
+    flow: Option<&Flow>,
+) -> Lang {
+    let accept = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok());
+    let ui_locales = flow.and_then(|f| f.request.ui_locales.as_deref());
+    let locale = i18n::negotiate(
+        user_locale,
+        ui_locales,
+        accept,
+        state.config.branding.default_locale,
+    );
+    Lang::new(state.catalogues.clone(), locale)
+}
+
+/// Renders `template` with `ctx` (plus `brand`, `lang`, `title` and the
+/// function `t`) into a response with the protective headers. A render
+/// failure (a bug: every template is rendered by the tests) is a plain 500
+/// page.
 pub fn render(
     brand: &BrandingConfig,
+    lang: &Lang,
     status: StatusCode,
     template: &str,
     title: &str,
     ctx: Value,
 ) -> Response {
-    render_with_script(brand, status, template, title, ctx, None)
+    render_with_script(brand, lang, status, template, title, ctx, None)
 }
 
 /// [`render`] for a page with one inline script (given to the template as
 /// `script`, and allowed by the CSP by its SHA-256 alone).
 pub fn render_with_script(
     brand: &BrandingConfig,
+    lang: &Lang,
     status: StatusCode,
     template: &str,
     title: &str,
@@ -123,8 +218,14 @@ pub fn render_with_script(
         logo => &brand.logo,
         primary_color => &brand.primary_color,
     };
-    let full =
-        context! { brand => brand_ctx, lang => "en", title => title, script => script, ..ctx };
+    let full = context! {
+        brand => brand_ctx,
+        lang => lang.locale.as_str(),
+        t => lang.template_function(),
+        title => title,
+        script => script,
+        ..ctx
+    };
     let rendered = environment()
         .get_template(template)
         .and_then(|t| t.render(full));
@@ -134,8 +235,11 @@ pub fn render_with_script(
             tracing::error!(template, error = %e, "a page did not render");
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "<!doctype html><title>Error</title><p>This page could not be shown.</p>"
-                    .to_owned(),
+                format!(
+                    "<!doctype html><html lang=\"{}\"><title>Error</title><p>{}</p>",
+                    lang.locale,
+                    escape_html(&lang.text("page-fallback-error", &[]))
+                ),
             )
         }
     };
@@ -158,17 +262,21 @@ pub fn render_with_script(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if let Ok(value) = HeaderValue::from_str(lang.locale.as_str()) {
+        headers.insert(header::CONTENT_LANGUAGE, value);
+    }
     response
 }
 
 /// The confirm-email landing page: a button that POSTs the token (a GET
 /// never consumes it: mail scanners pre-fetch links).
-pub fn confirm_form(brand: &BrandingConfig, token: &str) -> Response {
+pub fn confirm_form(brand: &BrandingConfig, lang: &Lang, token: &str) -> Response {
     render(
         brand,
+        lang,
         StatusCode::OK,
         "confirm_email.html",
-        "Confirm your email address",
+        &lang.text("confirm-title", &[]),
         context! { token },
     )
 }
@@ -177,6 +285,7 @@ pub fn confirm_form(brand: &BrandingConfig, token: &str) -> Response {
 /// failed attempt, the server's message (and 422).
 pub fn reset_form(
     brand: &BrandingConfig,
+    lang: &Lang,
     token: &str,
     min: usize,
     max: usize,
@@ -189,27 +298,123 @@ pub fn reset_form(
     };
     render(
         brand,
+        lang,
         status,
         "reset_password.html",
-        "Choose a new password",
+        &lang.text("reset-title", &[]),
         context! { token, min, max, error },
     )
 }
 
 /// The email-code link's page: a button that POSTs the token.
-pub fn email_code_form(brand: &BrandingConfig, token: &str) -> Response {
+pub fn email_code_form(brand: &BrandingConfig, lang: &Lang, token: &str) -> Response {
     render(
         brand,
+        lang,
         StatusCode::OK,
         "email_code_link.html",
-        "Sign in",
+        &lang.text("email-code-link-title", &[]),
         context! { token },
     )
 }
 
-/// A one-line outcome page.
-pub fn message(brand: &BrandingConfig, status: StatusCode, title: &str, text: &str) -> Response {
-    render(brand, status, "message.html", title, context! { text })
+/// A one-line outcome page: its title and text are catalogue keys.
+pub fn message(
+    brand: &BrandingConfig,
+    lang: &Lang,
+    status: StatusCode,
+    title_key: &str,
+    text_key: &str,
+) -> Response {
+    let text = lang.text(text_key, &[]);
+    message_text(brand, lang, status, title_key, &text)
+}
+
+/// [`message`] with a text already made (an error's sentence, a message
+/// with arguments).
+pub fn message_text(
+    brand: &BrandingConfig,
+    lang: &Lang,
+    status: StatusCode,
+    title_key: &str,
+    text: &str,
+) -> Response {
+    let title = lang.text(title_key, &[]);
+    render(
+        brand,
+        lang,
+        status,
+        "message.html",
+        &title,
+        context! { text },
+    )
+}
+
+/// What a page says about a refusal, in the page's language: a sentence
+/// for those a person meets on the sign-in pages, the problem's title
+/// for the others, and no more than "something went wrong" for a server
+/// fault (its cause is in the log).
+pub fn error_text(lang: &Lang, e: &ApiError) -> String {
+    use ApiError::*;
+    let seconds = |s: &u64| [("seconds", Arg::from(*s))];
+    match e {
+        InvalidCredentials | WrongPassword => lang.text("error-invalid-credentials", &[]),
+        InvalidLinkToken | ChallengeNotFound | ControlMismatch | InvalidToken | TokenExpired
+        | TokenReused => lang.text("error-invalid-link", &[]),
+        EmailNotConfirmed => lang.text("error-email-not-confirmed", &[]),
+        EmailTaken => lang.text("error-email-taken", &[]),
+        Validation(errors) if errors.iter().all(|f| f.field == "email") => {
+            lang.text("error-invalid-email", &[])
+        }
+        Validation(errors) => {
+            let fields: Vec<&str> = errors.iter().map(|f| f.field.as_str()).collect();
+            lang.text("error-validation", &[("fields", fields.join(", ").into())])
+        }
+        WeakPassword(reason) => weak_password(lang, reason),
+        RegistrationClosed => lang.text("error-registration-closed", &[]),
+        FeatureDisabled => lang.text("error-feature-disabled", &[]),
+        Forbidden | SecondFactorRequired | AlreadyAuthenticated | ReauthenticationRequired => {
+            lang.text("error-not-allowed", &[])
+        }
+        RateLimited(s) => lang.text("error-retry-after", &seconds(s)),
+        AccountLocked(s) => lang.text("error-account-locked", &seconds(s)),
+        Throttled(s) => lang.text("error-throttled", &seconds(s)),
+        Overloaded(s) => lang.text("error-busy", &seconds(s)),
+        LinkRequired => lang.text("error-link-required", &[]),
+        ProviderUnavailable => lang.text("error-provider-unavailable", &[]),
+        StorageUnavailable | Internal(_) => lang.text("error-server", &[]),
+        MalformedBody(_)
+        | InvalidEncryption
+        | EncryptionRequired
+        | AnonymousTokenRequired
+        | Unauthenticated
+        | Conflict(_)
+        | NotFound
+        | BodyTooLarge(_)
+        | UnsupportedMediaType => {
+            let (_, code, _) = e.parts();
+            lang.text(&format!("problem-{code}"), &[])
+        }
+    }
+}
+
+/// The sentence for a password the policy refused. The reason travels as
+/// [`PasswordProblem`]'s English text; matched back to its kind here (the
+/// length from its digits), so the page can say it in its language.
+fn weak_password(lang: &Lang, reason: &str) -> String {
+    let digits: String = reason.chars().filter(char::is_ascii_digit).collect();
+    let n: usize = digits.parse().unwrap_or(0);
+    if reason == PasswordProblem::Common.to_string() {
+        lang.text("error-password-common", &[])
+    } else if reason == PasswordProblem::SameAsEmail.to_string() {
+        lang.text("error-password-email", &[])
+    } else if reason == (PasswordProblem::TooLong { max: n }).to_string() {
+        lang.text("error-password-long", &[("max", n.into())])
+    } else if reason == (PasswordProblem::TooShort { min: n }).to_string() {
+        lang.text("error-password-short", &[("min", n.into())])
+    } else {
+        lang.text("problem-weak_password", &[])
+    }
 }
 
 #[cfg(test)]

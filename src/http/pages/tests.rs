@@ -6,6 +6,14 @@ fn brand() -> BrandingConfig {
     BrandingConfig::default()
 }
 
+fn lang(locale: Locale) -> Lang {
+    Lang::new(Arc::new(Catalogues::builtin().unwrap()), locale)
+}
+
+fn en() -> Lang {
+    lang(Locale::En)
+}
+
 async fn html(response: Response) -> String {
     let bytes = to_bytes(response.into_body(), 1 << 20).await.unwrap();
     String::from_utf8(bytes.to_vec()).unwrap()
@@ -31,11 +39,18 @@ fn templates_parse_and_every_file_is_listed() {
 async fn every_page_renders_and_escapes_what_it_shows() {
     let hostile = "t\"><script>alert(1)</script>";
     let pages = [
-        confirm_form(&brand(), hostile),
-        reset_form(&brand(), hostile, 12, 256, Some("<b>bad</b>")),
-        reset_form(&brand(), hostile, 12, 256, None),
-        email_code_form(&brand(), hostile),
-        message(&brand(), StatusCode::OK, "<i>title</i>", hostile),
+        confirm_form(&brand(), &en(), hostile),
+        reset_form(&brand(), &en(), hostile, 12, 256, Some("<b>bad</b>")),
+        reset_form(&brand(), &en(), hostile, 12, 256, None),
+        email_code_form(&brand(), &en(), hostile),
+        render(
+            &brand(),
+            &en(),
+            StatusCode::OK,
+            "message.html",
+            "<i>title</i>",
+            context! { text => hostile },
+        ),
     ];
     for page in pages {
         assert_ne!(page.status(), StatusCode::INTERNAL_SERVER_ERROR);
@@ -49,7 +64,7 @@ async fn every_page_renders_and_escapes_what_it_shows() {
 
 #[tokio::test]
 async fn pages_carry_the_protective_headers() {
-    let res = reset_form(&brand(), "t", 12, 256, Some("<b>bad</b>"));
+    let res = reset_form(&brand(), &en(), "t", 12, 256, Some("<b>bad</b>"));
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(res.headers()[header::REFERRER_POLICY], "no-referrer");
     let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
@@ -68,8 +83,9 @@ async fn branding_names_colours_and_shows_the_logo() {
         name: "Acme <Sign-in>".to_owned(),
         logo: "https://cdn.example.com/logo.svg".to_owned(),
         primary_color: "#aa3300".to_owned(),
+        ..BrandingConfig::default()
     };
-    let res = message(&brand, StatusCode::OK, "Hello", "text");
+    let res = message_text(&brand, &en(), StatusCode::OK, "login-title", "text");
     let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
         .to_str()
         .unwrap()
@@ -77,7 +93,7 @@ async fn branding_names_colours_and_shows_the_logo() {
     assert!(csp.contains("img-src https://cdn.example.com;"), "{csp}");
     let text = html(res).await;
     assert!(
-        text.contains("<title>Hello · Acme &lt;Sign-in&gt;</title>"),
+        text.contains("<title>Sign in · Acme &lt;Sign-in&gt;</title>"),
         "{text}"
     );
     assert!(
@@ -148,7 +164,15 @@ async fn hosted_pages_render_and_escape() {
     let dump = std::env::var_os("TOKTOK_PAGES_DUMP").map(std::path::PathBuf::from);
     for (template, title, ctx) in pages {
         let script = (template == "passkey.html").then_some("void 0;");
-        let res = render_with_script(&brand(), StatusCode::OK, template, title, ctx, script);
+        let res = render_with_script(
+            &brand(),
+            &en(),
+            StatusCode::OK,
+            template,
+            title,
+            ctx,
+            script,
+        );
         assert_eq!(res.status(), StatusCode::OK, "{template}");
         let csp = res.headers()[header::CONTENT_SECURITY_POLICY]
             .to_str()
@@ -175,10 +199,150 @@ async fn hosted_pages_render_and_escape() {
 async fn a_value_a_template_needs_but_is_not_given_fails_loudly() {
     let res = render(
         &brand(),
+        &en(),
         StatusCode::OK,
         "login.html",
         "Sign in",
         context! {},
     );
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+}
+
+#[tokio::test]
+async fn a_page_in_french_is_french() {
+    let res = reset_form(&brand(), &lang(Locale::Fr), "t", 12, 256, None);
+    assert_eq!(res.headers()[header::CONTENT_LANGUAGE], "fr");
+    let text = html(res).await;
+    assert!(text.contains("<html lang=\"fr\">"), "{text}");
+    assert!(
+        text.contains("<title>Choisissez un nouveau mot de passe · toktok</title>"),
+        "{text}"
+    );
+    assert!(text.contains("Entre 12 et 256 caractères."), "{text}");
+    assert!(
+        text.contains("Enregistrer le nouveau mot de passe"),
+        "{text}"
+    );
+    assert!(!text.contains("Set new password"), "{text}");
+}
+
+#[tokio::test]
+async fn t_escapes_its_arguments_and_chooses_plurals() {
+    let hostile = "<b>x</b>&";
+    let ctx = context! { client_name => hostile, scopes => Vec::<String>::new(),
+    email => hostile, csrf => "c", flow => "f" };
+    let res = render(
+        &brand(),
+        &lang(Locale::De),
+        StatusCode::OK,
+        "consent.html",
+        "T",
+        ctx,
+    );
+    let text = html(res).await;
+    assert!(
+        text.contains("<strong>&lt;b&gt;x&lt;&#x2f;b&gt;&amp;</strong> möchte:")
+            || text.contains("<strong>&lt;b&gt;x&lt;/b&gt;&amp;</strong> möchte:"),
+        "{text}"
+    );
+    assert!(!text.contains("<b>x"), "{text}");
+    for (min, rule) in [
+        (1, "At least 1 character."),
+        (12, "At least 12 characters."),
+    ] {
+        let ctx = context! { client_name => "", error => "", csrf => "c", flow => "f",
+        email => "", name => "", min => min, max => 256, back_url => "/login" };
+        let res = render(&brand(), &en(), StatusCode::OK, "register.html", "T", ctx);
+        assert!(html(res).await.contains(rule), "{rule}");
+    }
+}
+
+#[test]
+fn every_key_a_template_or_handler_names_exists() {
+    let catalogues = Catalogues::builtin().unwrap();
+    let english = crate::i18n::builtin_arguments(Locale::En).unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/http");
+    let mut keys: Vec<String> = Vec::new();
+    // Templates: the first argument of every t("…").
+    for (_, source) in TEMPLATES {
+        for piece in source.split("t(\"").skip(1) {
+            keys.extend(piece.split('"').next().map(str::to_owned));
+        }
+    }
+    // Handlers: every literal shaped like a key of a known family.
+    for file in [
+        "hosted/mod.rs",
+        "hosted/login.rs",
+        "hosted/more.rs",
+        "hosted/consent.rs",
+        "hosted/logout.rs",
+        "hosted/authorize.rs",
+        "email.rs",
+        "email_code.rs",
+        "providers.rs",
+        "pages/mod.rs",
+    ] {
+        let source = std::fs::read_to_string(root.join(file)).unwrap();
+        for piece in source.split('"').skip(1).step_by(2) {
+            let key_like = piece.contains('-')
+                && piece
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c == '-' || c == '_')
+                && english
+                    .keys()
+                    .any(|k| k.split('-').next() == piece.split('-').next());
+            if key_like {
+                keys.push(piece.to_owned());
+            }
+        }
+    }
+    let mut seen = 0;
+    for key in keys {
+        seen += 1;
+        assert!(english.contains_key(&key), "{key} is not in the catalogues");
+    }
+    assert!(seen > 80, "{seen}");
+    drop(catalogues);
+}
+
+#[test]
+fn every_refusal_has_a_sentence_in_every_language() {
+    use crate::error::FieldError;
+    let errors = [
+        ApiError::InvalidCredentials,
+        ApiError::AccountLocked(30),
+        ApiError::RateLimited(1),
+        ApiError::WeakPassword(PasswordProblem::TooShort { min: 12 }.to_string()),
+        ApiError::WeakPassword(PasswordProblem::TooLong { max: 64 }.to_string()),
+        ApiError::WeakPassword(PasswordProblem::Common.to_string()),
+        ApiError::WeakPassword(PasswordProblem::SameAsEmail.to_string()),
+        ApiError::Validation(vec![FieldError::new("email", "not an email address")]),
+        ApiError::Validation(vec![FieldError::new("name", "too long")]),
+        ApiError::NotFound,
+        ApiError::Internal("secret cause".into()),
+    ];
+    for locale in Locale::ALL {
+        for e in &errors {
+            let text = error_text(&lang(locale), e);
+            assert!(
+                !text.is_empty() && !text.starts_with("error-") && !text.starts_with("problem-"),
+                "{locale} {e:?}: {text}"
+            );
+            assert!(!text.contains("secret"), "{text}");
+        }
+    }
+    let fr = lang(Locale::Fr);
+    assert_eq!(
+        error_text(&fr, &errors[3]),
+        "Le mot de passe doit contenir au moins 12 caractères."
+    );
+    assert_eq!(
+        error_text(&fr, &errors[4]),
+        "Le mot de passe doit contenir au plus 64 caractères."
+    );
+    assert_eq!(
+        error_text(&en(), &errors[2]),
+        "Too many attempts. Try again in 1 second."
+    );
+    assert_eq!(error_text(&en(), &errors[0]), "Invalid email or password.");
 }
