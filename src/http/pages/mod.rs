@@ -33,6 +33,7 @@ use crate::oidc::sealed::Flow;
 /// The templates, by name; each is a file next to this one.
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("templates/base.html")),
+    ("console.html", include_str!("templates/console.html")),
     ("message.html", include_str!("templates/message.html")),
     (
         "confirm_email.html",
