@@ -80,15 +80,15 @@ fn environment() -> &'static Environment<'static> {
 }
 
 /// The page's content security policy: nothing but inline style, forms to
-/// this origin, no framing; the branding logo's origin for images; and
-/// the one inline script of a page that has one, by its hash.
+/// this origin, no framing; images from this origin when there is a
+/// branding logo (`/branding/logo`); and the one inline script of a page
+/// that has one, by its hash.
 fn csp(brand: &BrandingConfig, script: Option<&str>) -> String {
-    let img = url::Url::parse(&brand.logo)
-        .ok()
-        .map(|u| u.origin().ascii_serialization())
-        .filter(|origin| origin != "null")
-        .map(|origin| format!("img-src {origin}; "))
-        .unwrap_or_default();
+    let img = if brand.logo.as_os_str().is_empty() {
+        ""
+    } else {
+        "img-src 'self'; "
+    };
     let script = script
         .map(|js| {
             let digest = ring::digest::digest(&ring::digest::SHA256, js.as_bytes());
@@ -216,7 +216,8 @@ pub fn render_with_script(
 ) -> Response {
     let brand_ctx = context! {
         name => &brand.name,
-        logo => &brand.logo,
+        logo => !brand.logo.as_os_str().is_empty(),
+        support_email => &brand.support_email,
         primary_color => &brand.primary_color,
     };
     let full = context! {
