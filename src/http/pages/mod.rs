@@ -115,6 +115,17 @@ impl Lang {
         Lang { catalogues, locale }
     }
 
+    /// This language once the page knows who is signed in: their own
+    /// `locale`, when they chose one, comes before anything the request
+    /// says (`crate::i18n::negotiate`'s order), so a page whose language
+    /// was negotiated before the user was known switches to it.
+    pub fn for_user(self, user_locale: Option<&str>) -> Lang {
+        match user_locale.and_then(Locale::from_tag) {
+            Some(locale) => Lang { locale, ..self },
+            None => self,
+        }
+    }
+
     /// The plain text of `key` (a title, a one-line message): the page
     /// escapes it like any other value.
     pub fn text(&self, key: &str, args: &[(&str, Arg<'_>)]) -> String {
@@ -165,10 +176,10 @@ fn escape_html(text: &str) -> String {
 
 /// The language of a page answering a request with `headers`, in the
 /// contract's order (`crate::i18n::negotiate`): the signed-in user's own
-/// `locale` — `None` until users have one (a later step of issue 21 adds
-/// it; pass it here then) — the authorization request's `ui_locales`
-/// when the page belongs to a flow, the browser's `Accept-Language`, and
-/// `[branding] default_locale`.
+/// `locale` (`UserRecord::locale`; `None` on a page that does not know
+/// the user, or see [`Lang::for_user`] once it does), the authorization
+/// request's `ui_locales` when the page belongs to a flow, the browser's
+/// `Accept-Language`, and `[branding] default_locale`.
 pub fn lang(
     state: &AppState,
     headers: &HeaderMap,
