@@ -6,7 +6,8 @@
 # email codes read from the dev outbox, and reauthentication on the same
 # page (passkeys.mjs), with screenshots at 1280 and 360 px; then, on a
 # second server with [oidc] on, the OpenID provider's hosted pages
-# (oidc.mjs: sign-in, passkey, consent, logout, with screenshots).
+# (oidc.mjs: sign-in, passkey, consent, logout, in English and French,
+# with screenshots and axe-core accessibility checks of every page).
 #
 #   bash tests/browser/run.sh        (called by .ci/run after cargo test)
 #
