@@ -20,6 +20,7 @@ pub mod assurance;
 pub mod auth;
 pub mod browser;
 pub mod challenges;
+pub mod console;
 pub mod demo;
 pub mod email;
 pub mod email_code;
