@@ -396,10 +396,35 @@ pub(super) fn events_value(events: &[crate::accounts::admin::AuditView]) -> Valu
 }
 
 /// `errors` as a template value: a map from field to message.
+/// Every field a console form may have an error beside: the templates
+/// test each (`{% if errors.role %}`), and strict templates refuse a
+/// missing key.
+const FORM_FIELDS: &[&str] = &[
+    "role",
+    "name",
+    "metadata",
+    "app_metadata",
+    "email_confirmed",
+    "scopes",
+    "type",
+    "redirect_uris",
+    "post_logout_redirect_uris",
+    "grant_types",
+    "audience",
+    "skip_consent",
+    "id_token_signed_response_alg",
+];
+
 pub(super) fn errors_value(errors: &[(String, String)]) -> Value {
     let mut map = std::collections::BTreeMap::new();
+    for field in FORM_FIELDS {
+        map.insert((*field).to_owned(), String::new());
+    }
     for (field, text) in errors {
-        map.entry(field.clone()).or_insert_with(|| text.clone());
+        let slot = map.entry(field.clone()).or_default();
+        if slot.is_empty() {
+            slot.clone_from(text);
+        }
     }
     to_value(&map)
 }
