@@ -62,6 +62,7 @@ pub fn router(state: AppState) -> Router {
     ));
     let timeout = state.config.server.request_timeout;
     ops.merge(api)
+        .merge(http::console::routes())
         .merge(openapi::swagger_ui(state.config.server.docs))
         .fallback(ops::not_found)
         .with_state(state.clone())

@@ -13,6 +13,7 @@
 //! the field checks.
 
 pub mod admin;
+pub mod admin_console;
 pub mod anonymous;
 pub mod assurance;
 pub mod email;

@@ -21,6 +21,7 @@ pub mod auth;
 pub mod branding;
 pub mod browser;
 pub mod challenges;
+pub mod console;
 pub mod demo;
 pub mod email;
 pub mod email_code;

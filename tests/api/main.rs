@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod admin;
+mod admin_console;
 mod anonymous;
 mod api_keys;
 mod architecture;

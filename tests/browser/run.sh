@@ -261,4 +261,66 @@ done
 admin_key="$("$bin" --config "$work/oidc.toml" api-key create --name browser --scope admin 2>>"$work/oidc.log")" ||
     { status=1; fail "toktok api-key create failed"; }
 (cd "$here" && TOKTOK_ADMIN_KEY="$admin_key" SHOTS_DIR="$shots" node oidc.mjs "$oidc_base") || status=1
+
+# --- 7. the admin console -----------------------------------------------------
+# An admin made by the command line signs in with a password and TOTP,
+# finds a user, disables them, resets their factors, creates an API key
+# and an OAuth client; every /admin page at 1280 and 360 px in English
+# and French, with axe-core (admin.mjs).
+pids+=("$pid")
+pid=""
+admin_base=""
+write_admin_config() {
+    cat >"$work/admin.toml" <<EOF2
+# Written by tests/browser/run.sh for one run.
+[server]
+listen = "127.0.0.1:$1"
+public_url = "http://localhost:$1"
+
+[database]
+path = "$work/admin.db"
+
+[password]
+pbkdf2_iterations = 1000
+
+[email]
+mode = "dev"
+outbox_dir = "$work/admin-outbox"
+
+[oidc]
+enabled = true
+
+[rate_limit]
+enabled = false
+
+[metrics]
+listen = "off"
+EOF2
+}
+for attempt in 1 2 3; do
+    port="$(free_port)" || fail "python3 could not pick a free port"
+    write_admin_config "$port"
+    "$bin" --config "$work/admin.toml" serve >"$work/admin.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 600); do
+        if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/ready" 2>/dev/null; then
+            admin_base="http://localhost:$port"
+            break
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$admin_base" ] && break
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=""
+    grep -qi "address already in use" "$work/admin.log" || { status=1; fail "the admin-console toktok exited at start"; }
+done
+[ -n "$admin_base" ] || { status=1; fail "the admin-console toktok could not bind a port"; }
+admin_password="admin-$(date +%s)-correct-horse"
+printf '%s\n' "$admin_password" |
+    "$bin" --config "$work/admin.toml" user create --email admin@example.com --role admin --password-stdin \
+        >>"$work/admin.log" 2>&1 || { status=1; fail "toktok user create failed"; }
+(cd "$here" && ADMIN_EMAIL=admin@example.com ADMIN_PASSWORD="$admin_password" SHOTS_DIR="$shots" \
+    node admin.mjs "$admin_base") || status=1
 exit "$status"

@@ -59,6 +59,54 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("consent.html", include_str!("templates/consent.html")),
     ("logout.html", include_str!("templates/logout.html")),
+    // The admin console (issue 21, `http::console`).
+    (
+        "admin_denied.html",
+        include_str!("templates/admin_denied.html"),
+    ),
+    (
+        "admin_confirm.html",
+        include_str!("templates/admin_confirm.html"),
+    ),
+    (
+        "admin_secret.html",
+        include_str!("templates/admin_secret.html"),
+    ),
+    (
+        "admin_users.html",
+        include_str!("templates/admin_users.html"),
+    ),
+    ("admin_user.html", include_str!("templates/admin_user.html")),
+    (
+        "admin_events.html",
+        include_str!("templates/admin_events.html"),
+    ),
+    (
+        "admin_audit.html",
+        include_str!("templates/admin_audit.html"),
+    ),
+    ("admin_keys.html", include_str!("templates/admin_keys.html")),
+    (
+        "admin_client_form.html",
+        include_str!("templates/admin_client_form.html"),
+    ),
+    (
+        "admin_clients.html",
+        include_str!("templates/admin_clients.html"),
+    ),
+    (
+        "admin_client.html",
+        include_str!("templates/admin_client.html"),
+    ),
+    (
+        "admin_providers.html",
+        include_str!("templates/admin_providers.html"),
+    ),
+    ("admin_mail.html", include_str!("templates/admin_mail.html")),
+    (
+        "admin_settings.html",
+        include_str!("templates/admin_settings.html"),
+    ),
 ];
 
 /// The parsed templates, built on first use.
