@@ -115,12 +115,16 @@ pub(super) struct Console {
 /// page for a user who is not an admin, and a 403 page pointing to the
 /// account center for an admin who still needs a second factor.
 pub(super) async fn enter(state: &AppState, headers: &HeaderMap) -> Result<Console, Response> {
-    let lang = pages::lang(state, headers, None, None);
     let who = match browser::session(state, headers).await {
         Ok(Some(who)) => who,
         Ok(None) => return Err(see_other("/login")),
-        Err(e) => return Err(error_page(state, &lang, &e)),
+        Err(e) => {
+            let lang = pages::lang(state, headers, None, None);
+            return Err(error_page(state, &lang, &e));
+        }
     };
+    // The administrator's own language first (docs/languages.md).
+    let lang = pages::lang(state, headers, who.user.locale.as_deref(), None);
     // The stored role (read with the session): a demotion counts at once.
     if who.user.role != "admin" {
         return Err(denied(state, &lang, "admin-denied-text", false));

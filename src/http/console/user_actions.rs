@@ -161,6 +161,8 @@ pub(super) async fn edit(
         metadata: metadata.filter(|m| *m != user.user.metadata),
         app_metadata: app_metadata.filter(|m| *m != user.app_metadata),
         name,
+        // The user's own language is theirs to choose (their account page).
+        locale: None,
     };
     let unchanged = change.role.is_none()
         && change.email_confirmed.is_none()
