@@ -78,10 +78,12 @@ admin-user-factors = Seconds facteurs
 admin-factor-totp-on = Application d’authentification : activée depuis le { $since }
 admin-factor-totp-off = Application d’authentification : désactivée
 admin-factor-passkeys = { $count ->
+    [0] Aucune clé d’accès
     [one] Une clé d’accès
    *[other] { $count } clés d’accès
 }
 admin-factor-recovery = { $count ->
+    [0] Aucun code de secours restant
     [one] Un code de secours restant
    *[other] { $count } codes de secours restants
 }
