@@ -44,6 +44,11 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         include_str!("locales/en/problems.ftl"),
     ),
     (
+        Locale::En,
+        "account.ftl",
+        include_str!("locales/en/account.ftl"),
+    ),
+    (
         Locale::Fr,
         "pages.ftl",
         include_str!("locales/fr/pages.ftl"),
@@ -53,6 +58,11 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         Locale::Fr,
         "problems.ftl",
         include_str!("locales/fr/problems.ftl"),
+    ),
+    (
+        Locale::Fr,
+        "account.ftl",
+        include_str!("locales/fr/account.ftl"),
     ),
     (
         Locale::De,
@@ -66,6 +76,11 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         include_str!("locales/de/problems.ftl"),
     ),
     (
+        Locale::De,
+        "account.ftl",
+        include_str!("locales/de/account.ftl"),
+    ),
+    (
         Locale::Es,
         "pages.ftl",
         include_str!("locales/es/pages.ftl"),
@@ -75,6 +90,11 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         Locale::Es,
         "problems.ftl",
         include_str!("locales/es/problems.ftl"),
+    ),
+    (
+        Locale::Es,
+        "account.ftl",
+        include_str!("locales/es/account.ftl"),
     ),
 ];
 
