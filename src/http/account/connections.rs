@@ -131,6 +131,7 @@ pub async fn page(
 /// A form with nothing but its CSRF token.
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
+    #[serde(default)]
     pub csrf: String,
 }
 
@@ -260,6 +261,7 @@ pub async fn linked_page(State(state): State<AppState>, headers: HeaderMap) -> R
 /// The landing page's form.
 #[derive(Debug, Deserialize)]
 pub struct LinkedForm {
+    #[serde(default)]
     pub csrf: String,
     pub code: String,
 }

@@ -81,6 +81,7 @@ pub async fn new_page(State(state): State<AppState>, headers: HeaderMap) -> Resp
 /// The add-a-passkey form, filled by its script.
 #[derive(Debug, Deserialize)]
 pub struct RegisterForm {
+    #[serde(default)]
     pub csrf: String,
     pub passkey_flow: String,
     /// `PublicKeyCredential.toJSON()` of the new credential.
@@ -127,6 +128,7 @@ pub async fn register(
 /// The rename form (one per passkey on the security page).
 #[derive(Debug, Deserialize)]
 pub struct RenameForm {
+    #[serde(default)]
     pub csrf: String,
     pub name: String,
 }
@@ -187,6 +189,7 @@ pub async fn remove_page(
 /// A form with nothing but its CSRF token.
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
+    #[serde(default)]
     pub csrf: String,
 }
 

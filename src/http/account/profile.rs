@@ -92,6 +92,7 @@ pub async fn page(
 /// The profile form.
 #[derive(Debug, Deserialize)]
 pub struct ProfileForm {
+    #[serde(default)]
     pub csrf: String,
     #[serde(default)]
     pub name: String,
@@ -158,6 +159,7 @@ async fn failed(
 /// The email-change form.
 #[derive(Debug, Deserialize)]
 pub struct EmailForm {
+    #[serde(default)]
     pub csrf: String,
     pub new_email: String,
     /// The current password (absent for an account without one).
@@ -207,6 +209,7 @@ pub async fn change_email(
 /// The password form.
 #[derive(Debug, Deserialize)]
 pub struct PasswordForm {
+    #[serde(default)]
     pub csrf: String,
     /// Absent when the account has no password yet.
     #[serde(default)]

@@ -114,6 +114,7 @@ pub async fn refused(
 /// A form with nothing but its CSRF token.
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
+    #[serde(default)]
     pub csrf: String,
 }
 
@@ -205,6 +206,7 @@ pub async fn totp_begin(
 /// The first-code form.
 #[derive(Debug, Deserialize)]
 pub struct ConfirmForm {
+    #[serde(default)]
     pub csrf: String,
     pub code: String,
     #[serde(default)]
@@ -326,6 +328,7 @@ pub async fn recovery_codes(
 /// The reauthentication box's form.
 #[derive(Debug, Deserialize)]
 pub struct ReauthForm {
+    #[serde(default)]
     pub csrf: String,
     /// The page to go back to (one of the sections, else the overview).
     #[serde(default)]

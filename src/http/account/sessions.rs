@@ -106,6 +106,7 @@ pub async fn end_page(
 /// A form with nothing but its CSRF token.
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
+    #[serde(default)]
     pub csrf: String,
 }
 
