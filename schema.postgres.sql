@@ -354,3 +354,7 @@ CREATE TABLE provider_flows (
     code_used_at        BIGINT
 );
 CREATE INDEX provider_flows_expires ON provider_flows(expires_at);
+
+-- migration: 14
+-- The user's own language (issue 21; see schema.sql).
+ALTER TABLE users ADD COLUMN locale TEXT;

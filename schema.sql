@@ -476,3 +476,10 @@ CREATE TABLE provider_flows (
     code_used_at        INTEGER
 ) WITHOUT ROWID;
 CREATE INDEX provider_flows_expires ON provider_flows(expires_at);
+
+-- migration: 14
+-- The user's own language (issue 21; docs/languages.md): "en", "fr", "de"
+-- or "es", chosen with `PATCH /v1/users/me {"locale"}`; NULL lets each
+-- request choose (`ui_locales`, `Accept-Language`, the default). Pages and
+-- mails for this user are in it.
+ALTER TABLE users ADD COLUMN locale TEXT;

@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::{json, Value};
 
 use super::{
-    collect, email, new_user_record, parse_email, parse_metadata, parse_name, RequestMeta, UserView,
+    collect, email, new_user_record, parse_email, parse_locale, parse_metadata, parse_name,
+    RequestMeta, UserView,
 };
 use crate::app::AppState;
 use crate::clock::rfc3339;
@@ -293,6 +294,7 @@ pub async fn update_user(
         metadata,
         app_metadata,
         name,
+        locale,
     } = change;
     let mut errors = Vec::new();
     if let Some(Err(e)) = role.as_deref().map(check_role) {
@@ -301,6 +303,7 @@ pub async fn update_user(
     let name = name.map(|name| parse_name(name, &mut errors));
     let metadata = parse_metadata("metadata", metadata, &mut errors);
     let app_metadata = parse_metadata("app_metadata", app_metadata, &mut errors);
+    let locale = parse_locale(locale, &mut errors);
     collect(errors)?;
     let change = AdminChange {
         role,
@@ -309,6 +312,7 @@ pub async fn update_user(
         metadata: metadata.map(Metadata::into_value),
         app_metadata: app_metadata.map(Metadata::into_value),
         name: name.map(|name| name.map(Name::into_inner)),
+        locale,
     };
     let now = state.now();
     let mut fields = Vec::new();
@@ -319,6 +323,7 @@ pub async fn update_user(
         ("metadata", change.metadata.is_some()),
         ("app_metadata", change.app_metadata.is_some()),
         ("name", change.name.is_some()),
+        ("locale", change.locale.is_some()),
     ] {
         if set {
             fields.push(field);

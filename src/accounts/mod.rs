@@ -43,6 +43,7 @@ use crate::app::AppState;
 use crate::auth::jwt::{TokenKind, Validation, FIRST_PARTY_CLIENT_ID};
 use crate::clock::rfc3339;
 use crate::domain::email::Email;
+use crate::domain::locale::Locale;
 use crate::domain::metadata::Metadata;
 use crate::domain::name::Name;
 use crate::error::{ApiError, FieldError};
@@ -113,6 +114,10 @@ pub struct UserView {
     pub role: String,
     #[schema(value_type = Object)]
     pub metadata: Value,
+    /// The user's own language for pages and mails (`en`, `fr`, `de`,
+    /// `es`); `null` lets each request choose (docs/languages.md).
+    #[schema(required = true, example = "fr")]
+    pub locale: Option<String>,
     #[schema(format = DateTime)]
     pub created_at: String,
     #[schema(format = DateTime)]
@@ -128,6 +133,7 @@ impl From<&UserRecord> for UserView {
             name: u.name.clone(),
             role: u.role.clone(),
             metadata: u.metadata.clone(),
+            locale: u.locale.clone(),
             created_at: rfc3339(u.created_at),
             updated_at: rfc3339(u.updated_at),
         }
@@ -170,6 +176,29 @@ fn parse_metadata(
             errors.push(FieldError::new(field, e.to_string()));
             None
         }
+    }
+}
+
+/// The `locale` of a PATCH: `Some(None)` clears it, `Some(Some(tag))`
+/// sets one of the languages toktok speaks, exactly as
+/// [`Locale::as_str`] spells it; anything else is collected into `errors`.
+fn parse_locale(
+    raw: Option<Option<String>>,
+    errors: &mut Vec<FieldError>,
+) -> Option<Option<String>> {
+    match raw {
+        Some(Some(tag)) => match Locale::ALL.into_iter().find(|l| l.as_str() == tag) {
+            Some(locale) => Some(Some(locale.as_str().to_owned())),
+            None => {
+                let known: Vec<&str> = Locale::ALL.iter().map(|l| l.as_str()).collect();
+                errors.push(FieldError::new(
+                    "locale",
+                    format!("must be one of {} (or null)", known.join(", ")),
+                ));
+                None
+            }
+        },
+        other => other,
     }
 }
 

@@ -8,8 +8,8 @@ use serde_json::json;
 
 use super::assurance::require_recent;
 use super::{
-    collect, email, parse_metadata, parse_name, verify_current_password, Authenticated,
-    RequestMeta, UserView,
+    collect, email, parse_locale, parse_metadata, parse_name, verify_current_password,
+    Authenticated, RequestMeta, UserView,
 };
 use crate::app::AppState;
 use crate::domain::email::Email;
@@ -24,14 +24,20 @@ pub async fn update_profile(
     who: &Authenticated,
     change: ProfileChange,
 ) -> Result<UserView, ApiError> {
-    let ProfileChange { name, metadata } = change;
+    let ProfileChange {
+        name,
+        metadata,
+        locale,
+    } = change;
     let mut errors = Vec::new();
     let name = name.map(|name| parse_name(name, &mut errors));
     let metadata = parse_metadata("metadata", metadata, &mut errors);
+    let locale = parse_locale(locale, &mut errors);
     collect(errors)?;
     let change = ProfileChange {
         name: name.map(|name| name.map(Name::into_inner)),
         metadata: metadata.map(Metadata::into_value),
+        locale,
     };
     let user = state
         .store

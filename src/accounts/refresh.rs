@@ -235,6 +235,7 @@ mod tests {
             created_at: 0,
             updated_at: 0,
             last_login_at: None,
+            locale: None,
         }
     }
 

@@ -148,6 +148,7 @@ pub(super) fn new_user_record(
         created_at: now,
         updated_at: now,
         last_login_at: None,
+        locale: None,
     }
 }
 /// Creates a user from the command line (`toktok user create`).

@@ -15,7 +15,7 @@ use crate::store::UserRecord;
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum SignInAnswer {
-    Tokens(TokenResponse),
+    Tokens(Box<TokenResponse>),
     MfaRequired(MfaRequired),
 }
 
@@ -60,5 +60,5 @@ pub async fn finish(
         }
     }
     let tokens = sign_in(state, user, email_key, rehash, meta, kind, assurance).await?;
-    Ok(SignInAnswer::Tokens(tokens))
+    Ok(SignInAnswer::Tokens(Box::new(tokens)))
 }

@@ -142,6 +142,10 @@ pub struct PatchUserBody {
     #[serde(default, deserialize_with = "super::extract::explicit_null")]
     #[schema(value_type = Option<String>, max_length = 256, pattern = "^[^\\u0000-\\u001F\\u007F-\\u009F]*$")]
     pub name: Option<Option<String>>,
+    /// `en`, `fr`, `de` or `es`; `null` clears it.
+    #[serde(default, deserialize_with = "super::extract::explicit_null")]
+    #[schema(value_type = Option<String>, pattern = "^(en|fr|de|es)$", example = "de")]
+    pub locale: Option<Option<String>>,
 }
 
 #[utoipa::path(patch, path = "/v1/admin/users/{id}", tag = "admin", summary = "Update a user",
@@ -168,6 +172,7 @@ pub async fn patch_user(
         metadata: body.metadata,
         app_metadata: body.app_metadata,
         name: body.name,
+        locale: body.locale,
     };
     Ok(Json(
         admin::update_user(&state, &actor, &id, change, &meta).await?,

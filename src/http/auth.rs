@@ -38,7 +38,7 @@ pub struct RegisterBody {
 #[serde(untagged)]
 pub enum RegisterAnswer {
     SignedIn(Box<TokenResponse>),
-    ConfirmationSent(ConfirmationSent),
+    ConfirmationSent(Box<ConfirmationSent>),
 }
 
 /// A registration that waits for the address to be confirmed.
@@ -73,10 +73,12 @@ pub async fn register(
     };
     let answer = match accounts::register(&state, input, &meta).await? {
         Registered::SignedIn(tokens) => RegisterAnswer::SignedIn(tokens),
-        Registered::ConfirmationSent(user) => RegisterAnswer::ConfirmationSent(ConfirmationSent {
-            confirmation_sent: true,
-            user,
-        }),
+        Registered::ConfirmationSent(user) => {
+            RegisterAnswer::ConfirmationSent(Box::new(ConfirmationSent {
+                confirmation_sent: true,
+                user,
+            }))
+        }
     };
     Ok((StatusCode::CREATED, Json(answer)).into_response())
 }

@@ -19,6 +19,7 @@ pub mod admin;
 pub mod admin_factors;
 pub mod assurance;
 pub mod auth;
+pub mod branding;
 pub mod browser;
 pub mod challenges;
 pub mod demo;
@@ -49,6 +50,7 @@ pub fn ops() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth::authorization_server))
         .routes(routes!(openapi::serve))
         .routes(routes!(demo::page))
+        .routes(routes!(branding::logo))
 }
 
 /// The API of docs/API.md, under `/v1/` (answers that must not be cached).

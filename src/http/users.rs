@@ -24,7 +24,7 @@ pub async fn me(Auth(who): Auth) -> Json<UserView> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({ "name": "Ada", "metadata": { "theme": "dark" } }))]
+#[schema(example = json!({ "name": "Ada", "metadata": { "theme": "dark" }, "locale": "fr" }))]
 pub struct PatchMeBody {
     /// At most 256 characters, no control characters; `null` clears it.
     #[serde(default, deserialize_with = "super::extract::explicit_null")]
@@ -33,9 +33,14 @@ pub struct PatchMeBody {
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Value>,
+    /// The user's language for pages and mails: `en`, `fr`, `de` or `es`;
+    /// `null` clears it (each request then chooses).
+    #[serde(default, deserialize_with = "super::extract::explicit_null")]
+    #[schema(value_type = Option<String>, pattern = "^(en|fr|de|es)$", example = "fr")]
+    pub locale: Option<Option<String>>,
 }
 
-#[utoipa::path(patch, path = "/v1/users/me", tag = "users", summary = "Update name and metadata",
+#[utoipa::path(patch, path = "/v1/users/me", tag = "users", summary = "Update name, metadata and locale",
     security(("bearer_jwt" = [])),
     request_body = PatchMeBody,
     responses((status = 200, description = "The user.", body = UserView)))]
@@ -48,6 +53,7 @@ pub async fn patch_me(
     let change = ProfileChange {
         name: body.name,
         metadata: body.metadata,
+        locale: body.locale,
     };
     Ok(Json(accounts::update_profile(&state, &who, change).await?))
 }

@@ -90,6 +90,7 @@ mod tests {
             created_at: 1,
             updated_at: 7,
             last_login_at: None,
+            locale: None,
         }
     }
 

@@ -267,8 +267,8 @@ pub(crate) fn insert_user(
     let (metadata, app_metadata) = (user.metadata.to_string(), user.app_metadata.to_string());
     tx.execute(
         "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role,
-                metadata, app_metadata, password_hash, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)",
+                metadata, app_metadata, password_hash, created_at, updated_at, locale)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
         &[
             Text(&user.id),
             Text(&user.email),
@@ -280,6 +280,7 @@ pub(crate) fn insert_user(
             Text(&app_metadata),
             OptText(user.password_hash.as_deref()),
             Int(user.created_at),
+            OptText(user.locale.as_deref()),
         ],
     )?;
     audit(tx, event)?;
@@ -305,11 +306,27 @@ pub(crate) fn update_profile(
             &[Text(id), Text(&metadata.to_string())],
         )?;
     }
+    set_locale(tx, id, change.locale.as_ref())?;
     tx.execute(
         "UPDATE users SET updated_at = ?2 WHERE id = ?1",
         &[Text(id), Int(now)],
     )?;
     tx.get_user(id)
+}
+
+/// Sets (`Some(Some)`) or clears (`Some(None)`) a user's `locale`.
+fn set_locale(
+    tx: &mut dyn Tx,
+    id: &str,
+    locale: Option<&Option<String>>,
+) -> Result<(), StoreError> {
+    if let Some(locale) = locale {
+        tx.execute(
+            "UPDATE users SET locale = ?2 WHERE id = ?1",
+            &[Text(id), OptText(locale.as_deref())],
+        )?;
+    }
+    Ok(())
 }
 
 /// `Users::set_password`. The user row is updated first: on PostgreSQL
@@ -484,6 +501,7 @@ pub(crate) fn admin_update_user(
             &[Text(id), OptText(name.as_deref())],
         )?;
     }
+    set_locale(tx, id, change.locale.as_ref())?;
     tx.execute(
         "UPDATE users SET updated_at = ?2 WHERE id = ?1",
         &[Text(id), Int(now)],

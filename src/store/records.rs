@@ -63,6 +63,9 @@ pub struct UserRecord {
     pub created_at: i64,
     pub updated_at: i64,
     pub last_login_at: Option<i64>,
+    /// The user's own language (`crate::domain::locale::Locale::as_str`),
+    /// `None` when they chose none.
+    pub locale: Option<String>,
 }
 
 /// A user's own profile edit; `None` leaves a field as it is.
@@ -71,6 +74,8 @@ pub struct ProfileChange {
     /// `Some(None)` clears the name.
     pub name: Option<Option<String>>,
     pub metadata: Option<Value>,
+    /// `Some(None)` clears the locale.
+    pub locale: Option<Option<String>>,
 }
 
 /// A throttle slot that queueing mail claims: one mail of a kind per slot
@@ -389,6 +394,8 @@ pub struct AdminChange {
     pub app_metadata: Option<Value>,
     /// `Some(None)` clears the name.
     pub name: Option<Option<String>>,
+    /// `Some(None)` clears the locale.
+    pub locale: Option<Option<String>>,
 }
 
 /// One audit event as stored, with its row id (the pagination key).

@@ -55,4 +55,5 @@ mod smtp;
 mod timing;
 mod token_shapes;
 mod totp;
+mod user_locale;
 mod users;

@@ -508,6 +508,15 @@ async fn migrate_to_copies_an_sqlite_database_that_then_serves_on_postgres() {
     let app = crate::helpers::spawn_config(old, config).await;
     let t = app.signed_up("moved@example.com").await;
     app.signed_in("moved@example.com").await;
+    let res = app
+        .request(
+            reqwest::Method::PATCH,
+            "/v1/users/me",
+            Some(&t.access),
+            Some(json!({ "locale": "fr" })),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
     let key = app.api_key(&["challenges"]).await;
     let res = app
         .client
@@ -566,6 +575,7 @@ async fn migrate_to_copies_an_sqlite_database_that_then_serves_on_postgres() {
         "the API key was copied"
     );
     assert!(app.sql_count("SELECT count(*) FROM audit_events").await >= audit);
+    assert_eq!(app.sql("SELECT locale FROM users").await[0][0], "fr");
     // New audit rows get fresh ids after the copied ones.
     let ids = app
         .sql("SELECT count(*), count(DISTINCT id) FROM audit_events")

@@ -75,6 +75,7 @@ pub async fn page(
         Ok(who) => who,
         Err(page) => return *page,
     };
+    let lang = lang.for_user(who.as_ref().and_then(|w| w.user.locale.as_deref()));
     let client = match flow_client(&state, &lang, &flow).await {
         Ok(client) => client,
         Err(page) => return *page,
@@ -150,6 +151,7 @@ pub async fn submit(
         Ok(_) => return proceed(&state, &lang, &flow, None, &meta).await,
         Err(page) => return *page,
     };
+    let lang = lang.for_user(who.user.locale.as_deref());
     let request = &flow.request;
     match form.decision.as_str() {
         "allow" => {}

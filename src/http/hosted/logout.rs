@@ -104,8 +104,12 @@ async fn check(state: &AppState, query: &str) -> Result<LogoutRequest, &'static 
     })
 }
 
-fn confirmation(state: &AppState, headers: &HeaderMap, request: &LogoutRequest) -> Response {
+async fn confirmation(state: &AppState, headers: &HeaderMap, request: &LogoutRequest) -> Response {
     let lang = pages::lang(state, headers, None, None);
+    let lang = match browser_of(state, &lang, headers).await {
+        Ok(who) => lang.for_user(who.as_ref().and_then(|w| w.user.locale.as_deref())),
+        Err(page) => return *page,
+    };
     let csrf = match browser::csrf(state, headers) {
         Ok(csrf) => csrf,
         Err(e) => return error_page(state, &lang, &e),
@@ -150,7 +154,7 @@ pub async fn rp_initiated(
         return off;
     }
     match check(&state, query.as_deref().unwrap_or("")).await {
-        Ok(request) => confirmation(&state, &headers, &request),
+        Ok(request) => confirmation(&state, &headers, &request).await,
         Err(why) => pages::message(
             &state.config.branding,
             &lang,
@@ -167,7 +171,7 @@ pub async fn rp_initiated(
         (status = 200, description = "A confirmation page.", content_type = "text/html", body = String),
     ))]
 pub async fn page(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    confirmation(&state, &headers, &LogoutRequest::default())
+    confirmation(&state, &headers, &LogoutRequest::default()).await
 }
 
 /// The confirmation form.
@@ -217,6 +221,7 @@ pub async fn submit(
         Ok(who) => who,
         Err(page) => return *page,
     };
+    let lang = lang.for_user(who.as_ref().and_then(|w| w.user.locale.as_deref()));
     if let Some(who) = who {
         let now = state.now();
         let event = meta.event(

@@ -248,6 +248,9 @@ pub async fn proceed_with(
     who: Option<&Authenticated>,
     meta: &crate::accounts::RequestMeta,
 ) -> Response {
+    let lang = &lang
+        .clone()
+        .for_user(who.and_then(|w| w.user.locale.as_deref()));
     let next = match code::next(state, flow, client, who).await {
         Ok(next) => next,
         Err(e) => return error_page(state, lang, &e),
@@ -290,6 +293,7 @@ pub async fn signed_in(
         Ok(who) => who,
         Err(e) => return error_page(state, lang, &e),
     };
+    let lang = &lang.clone().for_user(who.user.locale.as_deref());
     let cookie = browser::sign_in_cookie(state, &who);
     let mut response = match flow {
         Some(flow) => proceed(state, lang, flow, Some(&who), meta).await,

@@ -137,15 +137,15 @@ fn environment() -> &'static Environment<'static> {
 }
 
 /// The page's content security policy: nothing but inline style, forms to
-/// this origin, no framing; the branding logo's origin for images; and
-/// the one inline script of a page that has one, by its hash.
+/// this origin, no framing; images from this origin when there is a
+/// branding logo (`/branding/logo`); and the one inline script of a page
+/// that has one, by its hash.
 fn csp(brand: &BrandingConfig, script: Option<&str>) -> String {
-    let img = url::Url::parse(&brand.logo)
-        .ok()
-        .map(|u| u.origin().ascii_serialization())
-        .filter(|origin| origin != "null")
-        .map(|origin| format!("img-src {origin}; "))
-        .unwrap_or_default();
+    let img = if brand.logo.as_os_str().is_empty() {
+        ""
+    } else {
+        "img-src 'self'; "
+    };
     let script = script
         .map(|js| {
             let digest = ring::digest::digest(&ring::digest::SHA256, js.as_bytes());
@@ -170,6 +170,17 @@ pub struct Lang {
 impl Lang {
     pub fn new(catalogues: Arc<Catalogues>, locale: Locale) -> Lang {
         Lang { catalogues, locale }
+    }
+
+    /// This language once the page knows who is signed in: their own
+    /// `locale`, when they chose one, comes before anything the request
+    /// says (`crate::i18n::negotiate`'s order), so a page whose language
+    /// was negotiated before the user was known switches to it.
+    pub fn for_user(self, user_locale: Option<&str>) -> Lang {
+        match user_locale.and_then(Locale::from_tag) {
+            Some(locale) => Lang { locale, ..self },
+            None => self,
+        }
     }
 
     /// The plain text of `key` (a title, a one-line message): the page
@@ -222,10 +233,10 @@ fn escape_html(text: &str) -> String {
 
 /// The language of a page answering a request with `headers`, in the
 /// contract's order (`crate::i18n::negotiate`): the signed-in user's own
-/// `locale` — `None` until users have one (a later step of issue 21 adds
-/// it; pass it here then) — the authorization request's `ui_locales`
-/// when the page belongs to a flow, the browser's `Accept-Language`, and
-/// `[branding] default_locale`.
+/// `locale` (`UserRecord::locale`; `None` on a page that does not know
+/// the user, or see [`Lang::for_user`] once it does), the authorization
+/// request's `ui_locales` when the page belongs to a flow, the browser's
+/// `Accept-Language`, and `[branding] default_locale`.
 pub fn lang(
     state: &AppState,
     headers: &HeaderMap,
@@ -273,7 +284,8 @@ pub fn render_with_script(
 ) -> Response {
     let brand_ctx = context! {
         name => &brand.name,
-        logo => &brand.logo,
+        logo => !brand.logo.as_os_str().is_empty(),
+        support_email => &brand.support_email,
         primary_color => &brand.primary_color,
     };
     let full = context! {

@@ -11,7 +11,7 @@ use crate::store::flows::{self, drops_notices, NOTICE_WITH_LINK};
 use crate::store::{AuditEvent, MailSlot, StoreError, UserRecord};
 
 pub(super) const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, \
-     app_metadata, password_hash, disabled, created_at, updated_at, last_login_at";
+     app_metadata, password_hash, disabled, created_at, updated_at, last_login_at, locale";
 
 pub(super) fn user_from_row(row: &Row) -> Result<UserRecord, StoreError> {
     user_from_row_at(row, 0)
@@ -32,6 +32,7 @@ pub(super) fn user_from_row_at(row: &Row, at: usize) -> Result<UserRecord, Store
         created_at: row.try_get(at + 9)?,
         updated_at: row.try_get(at + 10)?,
         last_login_at: row.try_get(at + 11)?,
+        locale: row.try_get(at + 12)?,
     })
 }
 

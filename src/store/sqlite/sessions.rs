@@ -272,6 +272,7 @@ mod tests {
             created_at: 100,
             updated_at: 100,
             last_login_at: None,
+            locale: None,
         };
         store
             .insert_user(user, "a@b.io".into(), event("user.registered"), Vec::new())

@@ -47,7 +47,7 @@ fn claim_slot(tx: &Transaction<'_>, slot: &MailSlot, until: i64) -> Result<(), S
 }
 
 const USER_COLUMNS: &str = "id, email, email_confirmed_at, name, role, metadata, app_metadata, \
-     password_hash, disabled, created_at, updated_at, last_login_at";
+     password_hash, disabled, created_at, updated_at, last_login_at, locale";
 
 fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
     Ok(UserRecord {
@@ -63,6 +63,7 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<UserRecord> {
         created_at: row.get(9)?,
         updated_at: row.get(10)?,
         last_login_at: row.get(11)?,
+        locale: row.get(12)?,
     })
 }
 
