@@ -124,6 +124,50 @@ async fn profile_email_and_password() {
         .body
         .contains("class=\"field-error\" id=\"name-error\""));
 
+    // The language: the pages follow the user's own choice.
+    let refused = submit(
+        &mut b,
+        &app,
+        "/account",
+        "/account/profile",
+        &[("name", "Ada L."), ("locale", "it")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("id=\"locale-error\""),
+        "{}",
+        refused.body
+    );
+    let fr = submit(
+        &mut b,
+        &app,
+        "/account",
+        "/account/profile",
+        &[("name", "Ada L."), ("locale", "fr")],
+    )
+    .await;
+    assert_eq!(fr.next(), "/account?done=profile");
+    let page = b.get(&app, "/account").await;
+    assert!(page.body.contains("<html lang=\"fr\">"), "{}", page.body);
+    assert!(page
+        .body
+        .contains("<option value=\"fr\" lang=\"fr\" selected>"));
+    let back = submit(
+        &mut b,
+        &app,
+        "/account",
+        "/account/profile",
+        &[("name", "Ada L."), ("locale", "")],
+    )
+    .await;
+    assert_eq!(back.status, StatusCode::SEE_OTHER);
+    assert!(b
+        .get(&app, "/account")
+        .await
+        .body
+        .contains("<html lang=\"en\">"));
+
     // Email change: the current password is asked; a link is sent.
     let wrong = submit(
         &mut b,
@@ -559,7 +603,7 @@ fn forms() -> Vec<(&'static str, Vec<(&'static str, &'static str)>)> {
     let id = "00000000-0000-7000-8000-000000000000";
     let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
     vec![
-        ("/account/profile", vec![("name", "x")]),
+        ("/account/profile", vec![("name", "x"), ("locale", "fr")]),
         (
             "/account/email",
             vec![("new_email", "x@example.com"), ("password", PASSWORD)],

@@ -143,10 +143,11 @@ pub struct Visit {
     pub lang: Lang,
 }
 
-/// The language of a page for `who` (their own `locale` first, once users
-/// have one).
-fn lang_for(state: &AppState, headers: &HeaderMap, _who: Option<&Authenticated>) -> Lang {
-    pages::lang(state, headers, None, None)
+/// The language of a page for `who`: their own `locale` first, then the
+/// browser's (`pages::lang`).
+fn lang_for(state: &AppState, headers: &HeaderMap, who: Option<&Authenticated>) -> Lang {
+    let user_locale = who.and_then(|w| w.user.locale.as_deref());
+    pages::lang(state, headers, user_locale, None)
 }
 
 /// The browser's session, or the answer to give instead: 303 to `/login`
@@ -274,6 +275,7 @@ pub fn error_text(lang: &Lang, e: &ApiError) -> String {
             let field = fields.first().map(|f| f.field.as_str()).unwrap_or("");
             let key = match field {
                 "name" => "account-invalid-name",
+                "locale" => "account-invalid-locale",
                 "new_email" | "email" => "account-invalid-email",
                 "code" => "account-invalid-code",
                 "current_password" | "password" => "account-invalid-password",

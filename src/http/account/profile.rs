@@ -4,7 +4,7 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use minijinja::context;
+use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::{done, done_notice, not_enrolment_only, posted, render, visit, Section, View, Visit};
@@ -26,6 +26,7 @@ pub struct DoneQuery {
 #[derive(Default)]
 struct Echo<'a> {
     name: Option<&'a str>,
+    locale: Option<&'a str>,
     new_email: &'a str,
 }
 
@@ -51,7 +52,24 @@ async fn overview(
             Err(e) => return error_page(state, &v.lang, &e),
         }
     };
+    let chosen = echo
+        .locale
+        .map(str::to_owned)
+        .or_else(|| user.locale.clone())
+        .unwrap_or_default();
+    // Each language by its own name; "" is the browser's choice.
+    let locales: Vec<Value> = [
+        ("en", "English"),
+        ("fr", "Français"),
+        ("de", "Deutsch"),
+        ("es", "Español"),
+    ]
+    .into_iter()
+    .map(|(tag, label)| context! { tag, label, selected => chosen == tag })
+    .collect();
     let ctx = context! {
+        locales,
+        locale_default => chosen.is_empty(),
         name => echo.name.map(str::to_owned).or_else(|| user.name.clone()).unwrap_or_default(),
         email => &user.email,
         confirmed => user.email_confirmed_at.map(super::when_unix),
@@ -96,10 +114,14 @@ pub struct ProfileForm {
     pub csrf: String,
     #[serde(default)]
     pub name: String,
+    /// A language tag, or empty for the browser's own choice.
+    #[serde(default)]
+    pub locale: String,
 }
 
-/// `POST /account/profile`: the name, through `accounts::update_profile`
-/// (what `PATCH /v1/users/me` calls); an empty name clears it.
+/// `POST /account/profile`: the name and the language, through
+/// `accounts::update_profile` (what `PATCH /v1/users/me` calls); an empty
+/// name or language clears it.
 pub async fn save_profile(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -116,18 +138,24 @@ pub async fn save_profile(
     let change = ProfileChange {
         name: Some((!name.is_empty()).then(|| name.to_owned())),
         metadata: None,
+        locale: Some((!form.locale.is_empty()).then(|| form.locale.clone())),
     };
     match accounts::update_profile(&state, &v.who, change).await {
         Ok(_) => done(Section::Overview, "profile"),
         Err(e) => {
+            let field = match &e {
+                ApiError::Validation(f) if f.iter().all(|f| f.field == "locale") => "locale",
+                _ => "name",
+            };
             failed(
                 &state,
                 &headers,
                 &v,
                 &e,
-                "name",
+                field,
                 Echo {
                     name: Some(&form.name),
+                    locale: Some(&form.locale),
                     ..Echo::default()
                 },
             )
