@@ -260,4 +260,41 @@ done
 admin_key="$("$bin" --config "$work/oidc.toml" api-key create --name browser --scope admin 2>>"$work/oidc.log")" ||
     { status=1; fail "toktok api-key create failed"; }
 (cd "$here" && TOKTOK_ADMIN_KEY="$admin_key" SHOTS_DIR="$shots" node oidc.mjs "$oidc_base") || status=1
+
+# --- 7. the account center ------------------------------------------------------
+# /account in English and French (account.mjs): sign-up, the emailed
+# confirmation, /login, TOTP from the QR code's secret, a passkey, ending a
+# session, revoking an app; screenshots and axe on every page.
+pids+=("$pid")
+pid=""
+sed -e "s#$work/oidc.db#$work/account.db#" -e "s#$work/oidc-outbox#$work/account-outbox#" \
+    -e 's#^mode = "dev"#mode = "dev"\nconfirmation_required = true#' \
+    -e "s#^listen = \"127.0.0.1:[0-9]*\"#listen = \"127.0.0.1:PORT\"#" \
+    -e "s#^public_url = \"http://localhost:[0-9]*\"#public_url = \"http://localhost:PORT\"#" \
+    "$work/oidc.toml" >"$work/account.toml.in"
+account_base=""
+for attempt in 1 2 3; do
+    port="$(free_port)" || fail "python3 could not pick a free port"
+    sed "s#PORT#$port#g" "$work/account.toml.in" >"$work/account.toml"
+    "$bin" --config "$work/account.toml" serve >"$work/account.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 1 600); do
+        if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/ready" 2>/dev/null; then
+            account_base="http://localhost:$port"
+            break
+        fi
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    [ -n "$account_base" ] && break
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    pid=""
+    grep -qi "address already in use" "$work/account.log" || { status=1; fail "the account toktok exited at start"; }
+done
+[ -n "$account_base" ] || { status=1; fail "the account toktok could not bind a port"; }
+account_key="$("$bin" --config "$work/account.toml" api-key create --name browser --scope admin 2>>"$work/account.log")" ||
+    { status=1; fail "toktok api-key create failed"; }
+(cd "$here" && TOKTOK_ADMIN_KEY="$account_key" OUTBOX_DIR="$work/account-outbox" SHOTS_DIR="$shots" \
+    node account.mjs "$account_base") || status=1
 exit "$status"
