@@ -14,6 +14,7 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 
+pub mod account;
 pub mod admin;
 pub mod admin_factors;
 pub mod assurance;

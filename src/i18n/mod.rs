@@ -49,6 +49,11 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         include_str!("locales/en/admin.ftl"),
     ),
     (
+        Locale::En,
+        "account.ftl",
+        include_str!("locales/en/account.ftl"),
+    ),
+    (
         Locale::Fr,
         "pages.ftl",
         include_str!("locales/fr/pages.ftl"),
@@ -63,6 +68,11 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         Locale::Fr,
         "admin.ftl",
         include_str!("locales/fr/admin.ftl"),
+    ),
+    (
+        Locale::Fr,
+        "account.ftl",
+        include_str!("locales/fr/account.ftl"),
     ),
     (
         Locale::De,
@@ -81,6 +91,11 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         include_str!("locales/de/admin.ftl"),
     ),
     (
+        Locale::De,
+        "account.ftl",
+        include_str!("locales/de/account.ftl"),
+    ),
+    (
         Locale::Es,
         "pages.ftl",
         include_str!("locales/es/pages.ftl"),
@@ -95,6 +110,11 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         Locale::Es,
         "admin.ftl",
         include_str!("locales/es/admin.ftl"),
+    ),
+    (
+        Locale::Es,
+        "account.ftl",
+        include_str!("locales/es/account.ftl"),
     ),
 ];
 

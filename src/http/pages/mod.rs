@@ -107,6 +107,63 @@ const TEMPLATES: &[(&str, &str)] = &[
         "admin_settings.html",
         include_str!("templates/admin_settings.html"),
     ),
+    // The account center (issue 21, `http::account`).
+    (
+        "account_base.html",
+        include_str!("templates/account_base.html"),
+    ),
+    (
+        "account_reauth_box.html",
+        include_str!("templates/account_reauth_box.html"),
+    ),
+    (
+        "account_reauth.html",
+        include_str!("templates/account_reauth.html"),
+    ),
+    (
+        "account_confirm.html",
+        include_str!("templates/account_confirm.html"),
+    ),
+    (
+        "account_overview.html",
+        include_str!("templates/account_overview.html"),
+    ),
+    (
+        "account_security.html",
+        include_str!("templates/account_security.html"),
+    ),
+    (
+        "account_totp.html",
+        include_str!("templates/account_totp.html"),
+    ),
+    (
+        "account_codes.html",
+        include_str!("templates/account_codes.html"),
+    ),
+    (
+        "account_passkey.html",
+        include_str!("templates/account_passkey.html"),
+    ),
+    (
+        "account_sessions.html",
+        include_str!("templates/account_sessions.html"),
+    ),
+    (
+        "account_connections.html",
+        include_str!("templates/account_connections.html"),
+    ),
+    (
+        "account_link.html",
+        include_str!("templates/account_link.html"),
+    ),
+    (
+        "account_linked.html",
+        include_str!("templates/account_linked.html"),
+    ),
+    (
+        "account_activity.html",
+        include_str!("templates/account_activity.html"),
+    ),
 ];
 
 /// The parsed templates, built on first use.
