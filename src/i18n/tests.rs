@@ -72,11 +72,19 @@ fn text_formats_arguments_and_plurals() {
     // French counts 0 as singular ("one"): a count that can be zero needs
     // its own [0] variant, or "no passkey" reads "one passkey".
     assert_eq!(
-        c.text(Locale::Fr, "admin-factor-passkeys", &[("count", 0u64.into())]),
+        c.text(
+            Locale::Fr,
+            "admin-factor-passkeys",
+            &[("count", 0u64.into())]
+        ),
         "Aucune clé d’accès"
     );
     assert_eq!(
-        c.text(Locale::Fr, "admin-factor-passkeys", &[("count", 1u64.into())]),
+        c.text(
+            Locale::Fr,
+            "admin-factor-passkeys",
+            &[("count", 1u64.into())]
+        ),
         "Une clé d’accès"
     );
     // No bidi isolation marks around arguments.

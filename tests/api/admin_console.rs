@@ -76,7 +76,9 @@ async fn admin_browser(app: &TestApp) -> (Browser, String) {
             ],
         )
         .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    // Signed in without an application: on to the account center.
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.location.as_deref(), Some("/account"));
     (b, admin["id"].as_str().unwrap().to_owned())
 }
 
@@ -135,7 +137,7 @@ async fn only_an_admin_at_aal_2_with_a_browser_session_enters() {
     // An admin without a second factor (aal 1): 403, pointing to /account.
     create_user(&app, "new-admin@example.com", "admin").await;
     let (mut weak, signed) = password_sign_in(&app, "new-admin@example.com").await;
-    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
     let page = weak.get(&app, "/admin/users").await;
     assert_eq!(page.status, StatusCode::FORBIDDEN, "{}", page.body);
     assert!(page.body.contains("second factor"), "{}", page.body);
