@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use super::profile::DoneQuery;
 use super::{
-    confirm_page, done, done_notice, not_enrolment_only, posted, reauth_ctx, recent, render, visit,
-    when, Confirm, Section, View, Visit,
+    acting, confirm_page, done, done_notice, posted, reauth_ctx, recent, render, visit, when,
+    Confirm, Section, View, Visit,
 };
 use crate::accounts::{identities, oauth_clients};
 use crate::app::AppState;
@@ -180,13 +180,10 @@ pub async fn unlink(
     Path(id): Path<String>,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = not_enrolment_only(&state, &v) {
-        return *r;
-    }
     match identities::unlink(&state, &v.who, &id, &meta).await {
         Ok(()) => done(Section::Connections, "unlinked"),
         Err(ApiError::Conflict(_)) => {
@@ -209,13 +206,10 @@ pub async fn link(
     Path(id): Path<String>,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = not_enrolment_only(&state, &v) {
-        return *r;
-    }
     match identities::start_link_here(&state, &v.who, &id).await {
         Ok(started) => {
             let provider = identities::list(&state)
@@ -330,13 +324,10 @@ pub async fn revoke(
     Path(client_id): Path<String>,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = not_enrolment_only(&state, &v) {
-        return *r;
-    }
     let revoked = match oauth_clients::enabled(&state) {
         Ok(()) => oauth_clients::revoke_app(&state, &v.who, &client_id, &meta).await,
         Err(e) => Err(e),

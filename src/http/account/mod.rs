@@ -181,6 +181,18 @@ pub async fn posted(
     visit(state, headers).await
 }
 
+/// [`posted`] for an action that a session which may only enrol a second
+/// factor cannot take: both checks, in that order.
+pub async fn acting(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<Visit, Box<Response>> {
+    let v = posted(state, headers, csrf).await?;
+    not_enrolment_only(state, &v)?;
+    Ok(v)
+}
+
 /// Refuses (403 page) an action a session that may only enrol a second
 /// factor cannot take (`accounts::assurance::enrolment_only`, as the JSON
 /// API's `Auth` does).

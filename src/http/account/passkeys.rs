@@ -8,9 +8,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::security::refused;
-use super::{
-    confirm_page, done, not_enrolment_only, posted, render, visit, Confirm, Section, View, Visit,
-};
+use super::{acting, confirm_page, done, posted, render, visit, Confirm, Section, View, Visit};
 use crate::accounts::assurance::require_recent;
 use crate::accounts::passkeys::{self, manage};
 use crate::app::AppState;
@@ -141,13 +139,10 @@ pub async fn rename(
     Path(id): Path<String>,
     PageForm(form): PageForm<RenameForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = not_enrolment_only(&state, &v) {
-        return *r;
-    }
     match manage::rename(&state, &v.who, &id, &form.name).await {
         Ok(_) => done(Section::Security, "passkey-renamed"),
         Err(e) => refused(&state, &headers, &v, &e, Some("passkey_name")).await,
@@ -202,13 +197,10 @@ pub async fn remove(
     Path(id): Path<String>,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = not_enrolment_only(&state, &v) {
-        return *r;
-    }
     let removed = match require_recent(&state, &v.who).await {
         Ok(()) => manage::remove(&state, &v.who, &id, &meta).await,
         Err(e) => Err(e),

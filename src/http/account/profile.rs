@@ -7,7 +7,7 @@ use axum::response::Response;
 use minijinja::{context, Value};
 use serde::Deserialize;
 
-use super::{done, done_notice, not_enrolment_only, posted, render, visit, Section, View, Visit};
+use super::{acting, done, done_notice, render, visit, Section, View, Visit};
 use crate::accounts;
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -127,13 +127,10 @@ pub async fn save_profile(
     headers: HeaderMap,
     PageForm(form): PageForm<ProfileForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = not_enrolment_only(&state, &v) {
-        return *r;
-    }
     let name = form.name.trim();
     let change = ProfileChange {
         name: Some((!name.is_empty()).then(|| name.to_owned())),
@@ -204,13 +201,10 @@ pub async fn change_email(
     headers: HeaderMap,
     PageForm(form): PageForm<EmailForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = not_enrolment_only(&state, &v) {
-        return *r;
-    }
     let password = form.password.filter(|p| !p.is_empty());
     let result =
         accounts::email::request_email_change(&state, &v.who, &form.new_email, password, &meta)
@@ -255,13 +249,10 @@ pub async fn change_password(
     headers: HeaderMap,
     PageForm(form): PageForm<PasswordForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = not_enrolment_only(&state, &v) {
-        return *r;
-    }
     let current = form.current_password.filter(|p| !p.is_empty());
     match accounts::change_password(&state, &v.who, current, form.new_password, &meta).await {
         Ok(()) => done(Section::Overview, "password"),

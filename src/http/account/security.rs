@@ -283,13 +283,10 @@ pub async fn totp_remove(
     headers: HeaderMap,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match super::acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = super::not_enrolment_only(&state, &v) {
-        return *r;
-    }
     let removed = match require_recent(&state, &v.who).await {
         Ok(()) => totp::disable(&state, &v.who, &meta).await,
         Err(e) => Err(e),
@@ -308,13 +305,10 @@ pub async fn recovery_codes(
     headers: HeaderMap,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match super::acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = super::not_enrolment_only(&state, &v) {
-        return *r;
-    }
     let made = match require_recent(&state, &v.who).await {
         Ok(()) => recovery::regenerate(&state, &v.who, &meta).await,
         Err(e) => Err(e),

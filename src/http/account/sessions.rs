@@ -10,8 +10,7 @@ use serde::Deserialize;
 
 use super::profile::DoneQuery;
 use super::{
-    confirm_page, done, done_notice, not_enrolment_only, posted, render, visit, when, Confirm,
-    Section, View, Visit,
+    acting, confirm_page, done, done_notice, render, visit, when, Confirm, Section, View, Visit,
 };
 use crate::accounts;
 use crate::app::AppState;
@@ -120,13 +119,10 @@ pub async fn end(
     Path(id): Path<String>,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = not_enrolment_only(&state, &v) {
-        return *r;
-    }
     match accounts::end_session(&state, &v.who, &id, &meta).await {
         Ok(()) if id == v.who.session.id => {
             let mut response = crate::http::hosted::see_other("/login");
@@ -168,13 +164,10 @@ pub async fn end_others(
     headers: HeaderMap,
     PageForm(form): PageForm<CsrfForm>,
 ) -> Response {
-    let v = match posted(&state, &headers, &form.csrf).await {
+    let v = match acting(&state, &headers, &form.csrf).await {
         Ok(v) => v,
         Err(r) => return *r,
     };
-    if let Err(r) = not_enrolment_only(&state, &v) {
-        return *r;
-    }
     match accounts::end_other_sessions(&state, &v.who, &meta).await {
         Ok(_) => done(Section::Sessions, "sessions-ended"),
         Err(e) => error_page(&state, &v.lang, &e),
