@@ -249,6 +249,7 @@ pub async fn email_code_request(
     if let Err(e) = email_code::require_enabled(&state) {
         return error_page(&state, &lang, &e);
     }
+    let meta = meta.in_language(lang.locale);
     // Signing up by code is the registration form's job: known addresses only.
     if let Err(e) = email_code::request_code(&state, &form.email, false, &meta).await {
         if e.parts().0.is_server_error() {
@@ -445,6 +446,7 @@ pub async fn register_submit(
         Ok(checked) => checked,
         Err(page) => return *page,
     };
+    let meta = meta.in_language(lang.locale);
     let name = form.name.trim();
     let input = Registration {
         anonymous_id: None,
@@ -541,6 +543,7 @@ pub async fn forgot_submit(
     if !browser::csrf_ok(&state, &headers, &form.csrf) {
         return csrf_refused(&state, &lang);
     }
+    let meta = meta.in_language(lang.locale);
     match crate::accounts::email::forgot_password(&state, &form.email, &meta).await {
         Ok(()) => pages::message(
             &state.config.branding,
