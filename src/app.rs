@@ -88,6 +88,45 @@ pub struct Inner {
     /// `[branding] messages_dir` (checked at start). An `Arc` so a page's
     /// template function can hold them.
     pub catalogues: Arc<Catalogues>,
+    /// `[branding] logo`, read at start; served at `/branding/logo`.
+    pub logo: Option<Logo>,
+}
+
+/// The logo image of `[branding] logo`: its bytes and media type.
+#[derive(Debug, Clone)]
+pub struct Logo {
+    pub bytes: axum::body::Bytes,
+    pub content_type: &'static str,
+}
+
+/// The largest logo file toktok serves.
+const MAX_LOGO_BYTES: u64 = 1024 * 1024;
+
+impl Logo {
+    /// Reads `[branding] logo` (none when the key is empty): a missing,
+    /// empty or oversized file stops the start with its path named.
+    fn load(brand: &crate::config::BrandingConfig) -> anyhow::Result<Option<Logo>> {
+        let path = &brand.logo;
+        if path.as_os_str().is_empty() {
+            return Ok(None);
+        }
+        let shown = path.display();
+        let content_type = crate::config::BrandingConfig::image_type(path).with_context(|| {
+            format!("branding.logo: {shown} is not a .png, .svg, .jpg, .webp or .gif file")
+        })?;
+        let size = std::fs::metadata(path)
+            .with_context(|| format!("branding.logo: cannot read {shown}"))?
+            .len();
+        if size == 0 || size > MAX_LOGO_BYTES {
+            anyhow::bail!("branding.logo: {shown} is {size} bytes; a logo must be 1 byte to 1 MiB");
+        }
+        let bytes =
+            std::fs::read(path).with_context(|| format!("branding.logo: cannot read {shown}"))?;
+        Ok(Some(Logo {
+            bytes: bytes.into(),
+            content_type,
+        }))
+    }
 }
 
 impl AppState {
@@ -163,7 +202,9 @@ impl AppState {
         };
         let webauthn = crate::auth::webauthn::Webauthn::from_config(&config)?;
         let providers = crate::federation::upstream::Providers::new(&config.providers)?;
+        let logo = Logo::load(&config.branding)?;
         let inner = Inner {
+            logo,
             catalogues,
             providers,
             webauthn,

@@ -62,6 +62,9 @@ pub fn router(state: AppState) -> Router {
     ));
     let timeout = state.config.server.request_timeout;
     ops.merge(api)
+        .merge(http::console::routes())
+        // The account center's pages (HTML for people, not in the document).
+        .merge(http::account::router())
         .merge(openapi::swagger_ui(state.config.server.docs))
         .fallback(ops::not_found)
         .with_state(state.clone())

@@ -13,6 +13,7 @@
 //! the field checks.
 
 pub mod admin;
+pub mod admin_console;
 pub mod anonymous;
 pub mod assurance;
 pub mod email;
@@ -55,7 +56,7 @@ pub use profile::{change_password, confirm_identity, delete_account, update_prof
 pub use refresh::refresh;
 use register::new_user_record;
 pub use register::{create_user, register, Registered, Registration};
-pub use sessions::{end_session, logout, logout_all, sessions, SessionView};
+pub use sessions::{end_other_sessions, end_session, logout, logout_all, sessions, SessionView};
 pub use tokens::TokenResponse;
 
 /// Clock skew allowed on token times (J2 caps it at 60 s).

@@ -87,3 +87,24 @@ pub async fn end_session(
         Err(ApiError::NotFound)
     }
 }
+
+/// Ends every session of the user but `who`'s own ("sign out everywhere
+/// else"): each as [`end_session`] would, with its own `session.ended`
+/// event. Answers how many ended.
+pub async fn end_other_sessions(
+    state: &AppState,
+    who: &Authenticated,
+    meta: &RequestMeta,
+) -> Result<usize, ApiError> {
+    let list = state.store.list_sessions(&who.user.id, state.now()).await?;
+    let mut ended = 0;
+    for session in list.iter().filter(|s| s.id != who.session.id) {
+        match end_session(state, who, &session.id, meta).await {
+            Ok(()) => ended += 1,
+            // Ended meanwhile (expired, signed out): nothing to do.
+            Err(ApiError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(ended)
+}

@@ -92,6 +92,74 @@ pub async fn authenticate(
     Ok(record)
 }
 
+/// The longest API key name accepted: a label, not a document.
+pub const MAX_NAME: usize = 200;
+
+/// A key just made: shown once (`key`), stored by its hash with `record`.
+#[derive(Debug)]
+pub struct NewKey {
+    pub key: String,
+    pub hash: String,
+    pub record: ApiKeyRecord,
+}
+
+/// Why a new key was not made: each says what to fix.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum NewKeyError {
+    #[error("the name must not be empty")]
+    EmptyName,
+    #[error("the name is longer than {MAX_NAME} bytes")]
+    LongName,
+    #[error("the name must not contain control characters")]
+    ControlInName,
+    #[error("at least one scope is needed")]
+    NoScope,
+    #[error(transparent)]
+    Random(#[from] RandomError),
+}
+
+/// The rules of a new key, for every way one is made (`toktok api-key
+/// create`, the admin console): a trimmed, printable name of at most
+/// [`MAX_NAME`] bytes and at least one scope (repeats dropped). The caller
+/// stores it (`Store::insert_api_key`) with its audit event
+/// ([`created_detail`]).
+pub fn new_key(name: &str, scopes: Vec<Scope>, now: i64) -> Result<NewKey, NewKeyError> {
+    let name = name.trim().to_owned();
+    if name.is_empty() {
+        return Err(NewKeyError::EmptyName);
+    }
+    if name.len() > MAX_NAME {
+        return Err(NewKeyError::LongName);
+    }
+    if name.chars().any(char::is_control) {
+        return Err(NewKeyError::ControlInName);
+    }
+    let mut unique: Vec<Scope> = Vec::with_capacity(scopes.len());
+    for scope in scopes {
+        if !unique.contains(&scope) {
+            unique.push(scope);
+        }
+    }
+    if unique.is_empty() {
+        return Err(NewKeyError::NoScope);
+    }
+    let (key, hash) = generate()?;
+    let record = ApiKeyRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        name,
+        scopes: unique,
+        created_at: now,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    Ok(NewKey { key, hash, record })
+}
+
+/// The detail of an `api_key.created` audit event (never the key).
+pub fn created_detail(record: &ApiKeyRecord) -> serde_json::Value {
+    serde_json::json!({ "id": record.id, "name": record.name, "scopes": record.scopes })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +173,29 @@ mod tests {
         assert!(looks_like_key(&key));
         assert_eq!(hash_hex, hash(&key));
         assert!(!hash_hex.contains(body));
+    }
+
+    #[test]
+    fn a_new_key_has_a_printable_name_and_a_scope() {
+        let k = new_key("  billing  ", vec![Scope::Admin, Scope::Admin], 5).unwrap();
+        assert_eq!(k.record.name, "billing");
+        assert_eq!(k.record.scopes, vec![Scope::Admin]);
+        assert_eq!(k.hash, hash(&k.key));
+        let err = |name: &str, scopes: Vec<Scope>| new_key(name, scopes, 5).unwrap_err();
+        assert!(matches!(
+            err(" ", vec![Scope::Admin]),
+            NewKeyError::EmptyName
+        ));
+        let long = "x".repeat(MAX_NAME + 1);
+        assert!(matches!(
+            err(&long, vec![Scope::Admin]),
+            NewKeyError::LongName
+        ));
+        assert!(matches!(
+            err("a\u{7}", vec![Scope::Admin]),
+            NewKeyError::ControlInName
+        ));
+        assert!(matches!(err("a", vec![]), NewKeyError::NoScope));
     }
 
     #[test]

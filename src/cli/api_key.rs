@@ -6,10 +6,7 @@ use super::{open_store, ApiKeyCommand};
 use crate::auth::api_keys::{self, Scope};
 use crate::clock::{rfc3339, Clock as _, SystemClock};
 use crate::config::Config;
-use crate::store::{ApiKeyRecord, AuditEvent};
-
-/// The longest API key name accepted: a label, not a document.
-pub(super) const MAX_KEY_NAME: usize = 200;
+use crate::store::AuditEvent;
 
 pub(super) async fn api_key(config: Config, command: ApiKeyCommand) -> anyhow::Result<()> {
     match command {
@@ -36,45 +33,30 @@ pub(super) async fn api_key_create(
     name: String,
     scopes: Vec<Scope>,
 ) -> anyhow::Result<()> {
-    let name = name.trim().to_owned();
-    if name.is_empty() {
-        bail!("--name must not be empty");
-    }
-    if name.len() > MAX_KEY_NAME {
-        bail!("--name is longer than {MAX_KEY_NAME} bytes");
-    }
-    if name.chars().any(char::is_control) {
-        bail!("--name must not contain control characters");
-    }
-    let mut unique: Vec<Scope> = Vec::with_capacity(scopes.len());
-    for scope in scopes {
-        if !unique.contains(&scope) {
-            unique.push(scope);
-        }
-    }
-    let store = open_store(config).await?;
-    let (key, key_hash) = api_keys::generate()?;
     let now = SystemClock.now();
-    let record = ApiKeyRecord {
-        id: uuid::Uuid::now_v7().to_string(),
-        name,
-        scopes: unique,
-        created_at: now,
-        last_used_at: None,
-        revoked_at: None,
-    };
+    let new = api_keys::new_key(&name, scopes, now).map_err(|e| match e {
+        api_keys::NewKeyError::EmptyName => anyhow::anyhow!("--name must not be empty"),
+        api_keys::NewKeyError::LongName => {
+            anyhow::anyhow!("--name is longer than {} bytes", api_keys::MAX_NAME)
+        }
+        api_keys::NewKeyError::ControlInName => {
+            anyhow::anyhow!("--name must not contain control characters")
+        }
+        other => anyhow::anyhow!("{other}"),
+    })?;
+    let store = open_store(config).await?;
     let event = cli_event(
         "api_key.created",
         now,
-        serde_json::json!({ "id": record.id, "name": record.name, "scopes": record.scopes }),
+        api_keys::created_detail(&new.record),
     );
-    let (id, scope_list) = (record.id.clone(), scope_names(&record.scopes));
+    let (id, scope_list) = (new.record.id.clone(), scope_names(&new.record.scopes));
     store
-        .insert_api_key(record, key_hash, event)
+        .insert_api_key(new.record, new.hash, event)
         .await
         .context("while storing the new API key")?;
     eprintln!("created API key {id} with scope(s) {scope_list}; it is shown only once:");
-    println!("{key}");
+    println!("{}", new.key);
     Ok(())
 }
 

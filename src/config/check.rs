@@ -320,6 +320,61 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// `[branding] logo`: empty, or the path of an image file that toktok
+    /// reads at start and serves itself (`GET /branding/logo`): the pages
+    /// load nothing from another origin, so a URL is refused here.
+    pub(super) fn logo_path(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut PathBuf,
+    ) -> Result<(), ConfigError> {
+        let text = text.trim();
+        if text.contains("://") {
+            return Err(self.fail(
+                key,
+                "must be the path of an image file (toktok serves it at /branding/logo; \
+                 its pages load nothing from another origin), not a URL",
+            ));
+        }
+        if !text.is_empty() && BrandingConfig::image_type(std::path::Path::new(text)).is_none() {
+            return Err(self.fail(
+                key,
+                format!("\"{text}\" must end in .png, .svg, .jpg, .jpeg, .webp or .gif"),
+            ));
+        }
+        *into = PathBuf::from(text);
+        Ok(())
+    }
+
+    /// `[branding] support_email`: empty, or one plain address
+    /// (`help@example.com`), shown at the foot of every page.
+    pub(super) fn support_email(
+        &self,
+        key: &str,
+        text: String,
+        into: &mut String,
+    ) -> Result<(), ConfigError> {
+        let text = text.trim();
+        let plain = text.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+        }) && text.matches('@').count() == 1
+            && text
+                .chars()
+                .all(|c| c.is_ascii_graphic() && !"<>\"'\\(),;:[]".contains(c));
+        if !text.is_empty() && !plain {
+            return Err(self.fail(
+                key,
+                format!("must be one plain address like \"help@example.com\", got \"{text}\""),
+            ));
+        }
+        *into = text.to_owned();
+        Ok(())
+    }
+
     /// `[branding] name`: one line of 1 to 64 characters.
     pub(super) fn brand_name(
         &self,

@@ -91,7 +91,9 @@ pub(super) const KEYS: &[(&str, SectionKeys)] = &[
     ]),
     ("branding", &[
         ("name", Rule::Str(|ck, key, v, c| ck.brand_name(key, v, &mut c.branding.name))),
-        ("logo", Rule::Str(|ck, key, v, c| ck.redirect_url(key, v, &mut c.branding.logo))),
+        // Read and served from here: src/branding.rs.
+        ("logo", Rule::Str(|ck, key, v, c| ck.logo_path(key, v, &mut c.branding.logo))),
+        ("support_email", Rule::Str(|ck, key, v, c| ck.support_email(key, v, &mut c.branding.support_email))),
         ("primary_color", Rule::Str(|ck, key, v, c| ck.color(key, v, &mut c.branding.primary_color))),
         ("default_locale", Rule::Str(|ck, key, v, c| ck.choice(key, &v, &mut c.branding.default_locale))),
         // Read and checked when the catalogues are built (src/i18n/).

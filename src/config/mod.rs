@@ -42,7 +42,7 @@ mod warnings;
 
 use std::fmt;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::domain::algorithm::Algorithm;
@@ -157,9 +157,13 @@ impl Default for AccountsConfig {
 pub struct BrandingConfig {
     /// Shown in page titles and headings: one line, at most 64 characters.
     pub name: String,
-    /// Empty, or the http(s) URL of a logo image shown above each page's
-    /// heading (its origin joins the pages' `img-src`).
-    pub logo: String,
+    /// Empty, or the path of an image file shown above each page's heading,
+    /// read at start and served by toktok at `/branding/logo`
+    /// (`crate::branding`).
+    pub logo: PathBuf,
+    /// Empty, or the address people can write to for help, shown at the
+    /// foot of every page.
+    pub support_email: String,
     /// `#rgb` or `#rrggbb`: buttons and links.
     pub primary_color: String,
     /// The language of pages and mail when neither the user, the OpenID
@@ -172,11 +176,28 @@ pub struct BrandingConfig {
     pub messages_dir: PathBuf,
 }
 
+impl BrandingConfig {
+    /// The media type of an image file, by its extension; `None` for a
+    /// file a page should not show as a logo.
+    pub fn image_type(path: &Path) -> Option<&'static str> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "png" => "image/png",
+            "svg" => "image/svg+xml",
+            "jpg" | "jpeg" => "image/jpeg",
+            "webp" => "image/webp",
+            "gif" => "image/gif",
+            _ => return None,
+        })
+    }
+}
+
 impl Default for BrandingConfig {
     fn default() -> Self {
         BrandingConfig {
             name: "toktok".to_owned(),
-            logo: String::new(),
+            logo: PathBuf::new(),
+            support_email: String::new(),
             primary_color: "#2b6cb0".to_owned(),
             default_locale: Locale::En,
             messages_dir: PathBuf::new(),

@@ -126,7 +126,8 @@ fn every_key_stores_into_its_own_field() {
         ("server.cors_origins", "[\"https://a.example\"]"),
         ("server.trusted_proxies", "[\"10.0.0.0/8\"]"),
         ("branding.name", "\"Acme\""),
-        ("branding.logo", "\"https://cdn.example.com/l.svg\""),
+        ("branding.logo", "\"/etc/toktok/logo.svg\""),
+        ("branding.support_email", "\"help@example.com\""),
         ("branding.primary_color", "\"#abc\""),
         ("branding.default_locale", "\"fr\""),
         ("branding.messages_dir", "\"m\""),
@@ -1334,6 +1335,34 @@ fn branding_values_refused() {
     assert!(err(parse("[branding]\nlogo = \"javascript:alert(1)\"")).starts_with("branding.logo"));
     let c = parse("[branding]\nprimary_color = \"#ABC\"\nlogo = \"\"").unwrap();
     assert_eq!(c.branding.primary_color, "#abc");
+    // The pages load nothing from another origin: a logo is a file.
+    let e = err(parse(
+        "[branding]\nlogo = \"https://cdn.example.com/l.svg\"",
+    ));
+    assert!(
+        e.starts_with("branding.logo: must be the path of an image file"),
+        "{e}"
+    );
+    let e = err(parse("[branding]\nlogo = \"/etc/toktok/logo.exe\""));
+    assert!(e.contains("must end in .png, .svg"), "{e}");
+    let c = parse("[branding]\nlogo = \" /etc/toktok/Logo.PNG \"").unwrap();
+    assert_eq!(c.branding.logo, PathBuf::from("/etc/toktok/Logo.PNG"));
+    for bad in [
+        "help",
+        "a@b",
+        "Help <help@example.com>",
+        "a@b@example.com",
+        "a b@example.com",
+        "x@.example.com",
+    ] {
+        let e = err(parse(&format!("[branding]\nsupport_email = \"{bad}\"")));
+        assert!(
+            e.starts_with("branding.support_email: must be one plain address"),
+            "{bad}: {e}"
+        );
+    }
+    let c = parse("[branding]\nsupport_email = \"help@example.com\"").unwrap();
+    assert_eq!(c.branding.support_email, "help@example.com");
 }
 
 #[test]

@@ -14,12 +14,15 @@ use utoipa_axum::routes;
 
 use crate::app::AppState;
 
+pub mod account;
 pub mod admin;
 pub mod admin_factors;
 pub mod assurance;
 pub mod auth;
+pub mod branding;
 pub mod browser;
 pub mod challenges;
+pub mod console;
 pub mod demo;
 pub mod email;
 pub mod email_code;
@@ -48,6 +51,7 @@ pub fn ops() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth::authorization_server))
         .routes(routes!(openapi::serve))
         .routes(routes!(demo::page))
+        .routes(routes!(branding::logo))
 }
 
 /// The API of docs/API.md, under `/v1/` (answers that must not be cached).

@@ -44,6 +44,16 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         include_str!("locales/en/problems.ftl"),
     ),
     (
+        Locale::En,
+        "admin.ftl",
+        include_str!("locales/en/admin.ftl"),
+    ),
+    (
+        Locale::En,
+        "account.ftl",
+        include_str!("locales/en/account.ftl"),
+    ),
+    (
         Locale::Fr,
         "pages.ftl",
         include_str!("locales/fr/pages.ftl"),
@@ -53,6 +63,16 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         Locale::Fr,
         "problems.ftl",
         include_str!("locales/fr/problems.ftl"),
+    ),
+    (
+        Locale::Fr,
+        "admin.ftl",
+        include_str!("locales/fr/admin.ftl"),
+    ),
+    (
+        Locale::Fr,
+        "account.ftl",
+        include_str!("locales/fr/account.ftl"),
     ),
     (
         Locale::De,
@@ -66,6 +86,16 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         include_str!("locales/de/problems.ftl"),
     ),
     (
+        Locale::De,
+        "admin.ftl",
+        include_str!("locales/de/admin.ftl"),
+    ),
+    (
+        Locale::De,
+        "account.ftl",
+        include_str!("locales/de/account.ftl"),
+    ),
+    (
         Locale::Es,
         "pages.ftl",
         include_str!("locales/es/pages.ftl"),
@@ -75,6 +105,16 @@ const BUILTIN: &[(Locale, &str, &str)] = &[
         Locale::Es,
         "problems.ftl",
         include_str!("locales/es/problems.ftl"),
+    ),
+    (
+        Locale::Es,
+        "admin.ftl",
+        include_str!("locales/es/admin.ftl"),
+    ),
+    (
+        Locale::Es,
+        "account.ftl",
+        include_str!("locales/es/account.ftl"),
     ),
 ];
 

@@ -69,6 +69,24 @@ fn text_formats_arguments_and_plurals() {
         "2 Tage"
     );
     assert_eq!(c.text(Locale::Es, "consent-allow", &[]), "Permitir");
+    // French counts 0 as singular ("one"): a count that can be zero needs
+    // its own [0] variant, or "no passkey" reads "one passkey".
+    assert_eq!(
+        c.text(
+            Locale::Fr,
+            "admin-factor-passkeys",
+            &[("count", 0u64.into())]
+        ),
+        "Aucune clé d’accès"
+    );
+    assert_eq!(
+        c.text(
+            Locale::Fr,
+            "admin-factor-passkeys",
+            &[("count", 1u64.into())]
+        ),
+        "Une clé d’accès"
+    );
     // No bidi isolation marks around arguments.
     assert!(!c
         .text(Locale::De, "consent-title", &[("client", "Wiki".into())])

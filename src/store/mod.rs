@@ -17,6 +17,7 @@
 mod assurance;
 mod backend;
 mod cache;
+mod console;
 mod dispatch;
 mod flows;
 mod identities;
@@ -40,7 +41,6 @@ pub use oauth::{ConsentRow, OAuthClientChange, OAuthClientRow};
 #[allow(unused_imports)] // the authorize endpoint, landing next
 pub use oauth_codes::{CodeCheck, CodeRow, CodeUse};
 pub use passkeys::{PasskeyRow, PasskeyUse, Removal};
-#[cfg(any(test, feature = "testing"))]
 pub use records::OutboxRow;
 pub use records::{
     AdminChange, ApiKeyRecord, AuditEvent, AuditRow, FactorSummary, KeyRow, LoginClient, MailSlot,

@@ -316,8 +316,7 @@ pub struct QueuedMail {
     pub last_error: Option<String>,
 }
 
-#[cfg(any(test, feature = "testing"))]
-/// A row as stored, for inspection (tests, operators).
+/// A row as stored, for inspection (tests, the admin console).
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxRow {
     pub id: String,

@@ -164,3 +164,57 @@ async fn a_bad_override_stops_the_start_with_its_file_and_line() {
         "{e}"
     );
 }
+
+/// `[branding] logo` is a file toktok serves itself, so pages load nothing
+/// from another origin; an SVG opened on its own cannot run script.
+#[tokio::test]
+async fn the_logo_is_served_from_toktoks_own_origin() {
+    let files = tempfile::tempdir().unwrap();
+    let logo = files.path().join("logo.svg");
+    let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"8\" height=\"8\"/>";
+    std::fs::write(&logo, svg).unwrap();
+    let app = spawn_app_with(&format!(
+        "[branding]\nlogo = {:?}\nsupport_email = \"help@example.com\"\n",
+        logo.to_string_lossy()
+    ))
+    .await;
+    let res = reqwest::get(app.url("/branding/logo")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/svg+xml");
+    assert_eq!(res.headers()["x-content-type-options"], "nosniff");
+    let csp = res.headers()["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("sandbox") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(res.text().await.unwrap(), svg);
+    let res = reqwest::get(app.url("/logout")).await.unwrap();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("img-src 'self';"), "{csp}");
+    let html = res.text().await.unwrap();
+    assert!(html.contains("<img src=\"/branding/logo\""), "{html}");
+    assert!(html.contains("mailto:help@example.com"), "{html}");
+
+    // Without a logo there is nothing to serve, and no image source.
+    let plain = spawn_app_with("").await;
+    let res = reqwest::get(plain.url("/branding/logo")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_missing_logo_file_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.png");
+    let config = test_config(
+        dir.path(),
+        &format!("[branding]\nlogo = {:?}\n", missing.to_string_lossy()),
+    );
+    let e = format!("{:#}", toktok::App::build(config).await.err().unwrap());
+    assert!(
+        e.contains(&format!("branding.logo: cannot read {}", missing.display())),
+        "{e}"
+    );
+}

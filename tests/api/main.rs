@@ -5,7 +5,9 @@
 // set-up is a failed test, so unwrap, expect and panic are fine here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod account_center;
 mod admin;
+mod admin_console;
 mod anonymous;
 mod api_keys;
 mod architecture;

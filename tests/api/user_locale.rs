@@ -140,8 +140,11 @@ async fn a_signed_in_page_speaks_the_users_locale() {
             ],
         )
         .await;
-    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
-    assert!(done.body.contains("<html lang=\"de\">"), "{}", done.body);
+    // Signed in without an application: on to the account center, in German.
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.next(), "/account");
+    let account = get_in(&app, &b, "/account", "es").await;
+    assert!(account.contains("<html lang=\"de\">"), "{account}");
 
     // The user's locale beats the browser's Accept-Language...
     let page = get_in(&app, &b, "/logout", "es, fr;q=0.5").await;

@@ -11,9 +11,13 @@
 //     account created on /register continues to the client;
 //  4. a user who registered a passkey (through /demo and the DevTools
 //     virtual authenticator) signs in through /login/passkey, usernameless;
-//  5. every page at 1280 and 360 px wide into SHOTS_DIR (oidc-*.png); no
-//     request leaves toktok's origin (and the client's), no CSP violation
-//     (securitypolicyviolation or a console report), no script error.
+//  5. the same pages in French (a browser asking for fr-FR), and the
+//     landing pages of mailed links in both languages;
+//  6. every page at 1280 and 360 px wide into SHOTS_DIR
+//     (oidc-<page>-<width>-<lang>.png), axe-core on each (no serious or
+//     critical violation); no request leaves toktok's origin (and the
+//     client's), no CSP violation (securitypolicyviolation or a console
+//     report), no script error.
 //
 // Usage: TOKTOK_ADMIN_KEY=… SHOTS_DIR=… node oidc.mjs http://localhost:PORT
 // (run.sh starts the server: [oidc], totp, webauthn, email codes on, demo).
@@ -24,6 +28,7 @@ import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 
+import { axeCheck } from "./axe.mjs";
 import { baseUrl, Checks, launch, TIMEOUT_MS } from "./chromium.mjs";
 
 const base = baseUrl("oidc.mjs");
@@ -124,8 +129,8 @@ async function landedWith(page, req) {
 }
 
 // A context whose every request and report is watched.
-async function context(browser, label) {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+async function context(browser, label, locale = "en-US") {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale });
   await ctx.addInitScript(() => {
     document.addEventListener("securitypolicyviolation", (e) =>
       console.error(`securitypolicyviolation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"}`));
@@ -149,16 +154,17 @@ async function context(browser, label) {
   return { ctx, page, problems, label };
 }
 
-async function shot(page, name) {
+async function shot(page, name, lang = "en") {
+  await axeCheck(page, `${name} (${lang})`, check);
   for (const width of [1280, 360]) {
     await page.setViewportSize({ width, height: 800 });
-    const path = join(shots, `oidc-${name}-${width}.png`);
+    const path = join(shots, `oidc-${name}-${width}-${lang}.png`);
     await page.screenshot({ path, fullPage: true });
     // Nothing wider than the viewport (no sideways scrolling on a phone).
     const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    check(`${name} at ${width} px: no horizontal overflow`, wide <= 0, `${wide}px too wide`);
+    check(`${name} (${lang}) at ${width} px: no horizontal overflow`, wide <= 0, `${wide}px too wide`);
   }
-  console.log(`     screenshots: ${join(shots, `oidc-${name}-{1280,360}.png`)}`);
+  console.log(`     screenshots: ${join(shots, `oidc-${name}-{1280,360}-${lang}.png`)}`);
   await page.setViewportSize({ width: 1280, height: 900 });
 }
 
@@ -187,6 +193,12 @@ try {
   let lastStep = Math.floor(Date.now() / 30_000);
   await api("POST", "/v1/users/me/totp/confirm", { code: totpAt(secret, lastStep) }, reg.access_token);
   const nextTotp = () => totpAt(secret, (lastStep = Math.max(Math.floor(Date.now() / 30_000), lastStep + 1)));
+  // A code of a time step not used yet and not ahead of the clock (waits
+  // for the next step when needed: the server takes each step once).
+  const freshTotp = async () => {
+    while (Math.floor(Date.now() / 30_000) <= lastStep) await new Promise((r) => setTimeout(r, 500));
+    return totpAt(secret, (lastStep = Math.floor(Date.now() / 30_000)));
+  };
 
   browser = await launch();
 
@@ -313,6 +325,54 @@ try {
   check("passkey: nothing loaded from outside, no CSP violation on /login/passkey, no script error",
     p.problems.length === 0, p.problems.join(" | "));
   await p.ctx.close();
+
+  // 5. In French: a browser asking for fr-FR gets every page in French,
+  // and so do the landing pages of mailed links (in both languages).
+  const f = await context(browser, "français", "fr-FR");
+  await part(f, "the pages in French", async () => {
+    // A client this user has not allowed yet, so /consent is shown.
+    const atelier = await api("POST", "/v1/admin/oauth-clients", {
+      name: "L'Atelier", type: "confidential", redirect_uris: [CALLBACK],
+    }, adminKey);
+    const req = authorization(atelier.client_id);
+    await f.page.goto(req.url, { timeout: TIMEOUT_MS });
+    check("fr: /login is in French", (await f.page.getAttribute("html", "lang")) === "fr" &&
+      /Connexion/.test(await f.page.title()), await f.page.title());
+    await shot(f.page, "login", "fr");
+    await f.page.goto(`${base}/login/forgot?flow=`);
+    await shot(f.page, "forgot", "fr");
+    await f.page.goto(`${base}/register?flow=`);
+    await shot(f.page, "register", "fr");
+    await f.page.goto(req.url);
+    await f.page.fill("#email", email);
+    await f.page.fill("#password", password);
+    await f.page.locator("form[action='/login'] button[type=submit]").first().click();
+    await f.page.waitForSelector("#totp");
+    await shot(f.page, "second-factor", "fr");
+    await f.page.fill("#totp", await freshTotp());
+    await f.page.locator("#totp").press("Enter");
+    await f.page.waitForURL((u) => u.pathname === "/consent");
+    await shot(f.page, "consent", "fr");
+    await f.page.goto(`${base}/logout`);
+    await shot(f.page, "logout", "fr");
+    const en = await context(browser, "mailed links", "en-US");
+    for (const [lang, page] of [["en", en.page], ["fr", f.page]]) {
+      for (const [name, path] of [
+        ["confirm-email", "/v1/auth/confirm-email?token=example"],
+        ["reset-password", "/v1/auth/password/reset?token=example"],
+        ["email-code-link", "/v1/auth/email-code/verify?token=example"],
+      ]) {
+        await page.goto(base + path);
+        await shot(page, name, lang);
+      }
+    }
+    check("mailed links' pages: nothing loaded from outside, no CSP report, no script error",
+      en.problems.length === 0, en.problems.join(" | "));
+    await en.ctx.close();
+  });
+  check("français: nothing loaded from outside, no CSP report, no script error",
+    f.problems.length === 0, f.problems.join(" | "));
+  await f.ctx.close();
 } catch (err) {
   check("the OIDC browser test ran to the end", false, err instanceof Error ? err.message : String(err));
 } finally {

@@ -6,7 +6,10 @@
 # email codes read from the dev outbox, and reauthentication on the same
 # page (passkeys.mjs), with screenshots at 1280 and 360 px; then, on a
 # second server with [oidc] on, the OpenID provider's hosted pages
-# (oidc.mjs: sign-in, passkey, consent, logout, with screenshots).
+# (oidc.mjs: sign-in, passkey, consent, logout, in English and French,
+# with screenshots and axe-core accessibility checks of every page); then
+# the admin console (admin.mjs) and the account center (account.mjs), each
+# on its own server, in English and French with screenshots and axe-core.
 #
 #   bash tests/browser/run.sh        (called by .ci/run after cargo test)
 #
@@ -260,4 +263,87 @@ done
 admin_key="$("$bin" --config "$work/oidc.toml" api-key create --name browser --scope admin 2>>"$work/oidc.log")" ||
     { status=1; fail "toktok api-key create failed"; }
 (cd "$here" && TOKTOK_ADMIN_KEY="$admin_key" SHOTS_DIR="$shots" node oidc.mjs "$oidc_base") || status=1
+
+# Starts toktok as server NAME from $work/NAME.toml.in (PORT replaced by a
+# free port, tried a few times) and sets $served to its base URL.
+serve() {
+    local name="$1"
+    pids+=("$pid")
+    pid=""
+    served=""
+    for attempt in 1 2 3; do
+        port="$(free_port)" || fail "python3 could not pick a free port"
+        sed "s#PORT#$port#g" "$work/$name.toml.in" >"$work/$name.toml"
+        "$bin" --config "$work/$name.toml" serve >"$work/$name.log" 2>&1 &
+        pid=$!
+        for _ in $(seq 1 600); do
+            if curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$port/ready" 2>/dev/null; then
+                served="http://localhost:$port"
+                break
+            fi
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        [ -n "$served" ] && break
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        pid=""
+        grep -qi "address already in use" "$work/$name.log" || { status=1; fail "the $name toktok exited at start"; }
+    done
+    [ -n "$served" ] || { status=1; fail "the $name toktok could not bind a port"; }
+}
+
+# --- 7. the admin console -----------------------------------------------------
+# An admin made by the command line signs in with a password and TOTP,
+# finds a user, disables them, resets their factors, creates an API key
+# and an OAuth client; every /admin page at 1280 and 360 px in English
+# and French, with axe-core (admin.mjs).
+cat >"$work/admin.toml.in" <<EOF2
+# Written by tests/browser/run.sh for one run.
+[server]
+listen = "127.0.0.1:PORT"
+public_url = "http://localhost:PORT"
+
+[database]
+path = "$work/admin.db"
+
+[password]
+pbkdf2_iterations = 1000
+
+[email]
+mode = "dev"
+outbox_dir = "$work/admin-outbox"
+
+[oidc]
+enabled = true
+
+[rate_limit]
+enabled = false
+
+[metrics]
+listen = "off"
+EOF2
+serve admin
+admin_password="admin-$(date +%s)-correct-horse"
+printf '%s\n' "$admin_password" |
+    "$bin" --config "$work/admin.toml" user create --email admin@example.com --role admin --password-stdin \
+        >>"$work/admin.log" 2>&1 || { status=1; fail "toktok user create failed"; }
+(cd "$here" && ADMIN_EMAIL=admin@example.com ADMIN_PASSWORD="$admin_password" SHOTS_DIR="$shots" \
+    node admin.mjs "$served") || status=1
+
+# --- 8. the account center ------------------------------------------------------
+# /account in English and French (account.mjs): sign-up, the emailed
+# confirmation, /login, TOTP from the QR code's secret, a passkey, ending a
+# session, revoking an app; screenshots and axe on every page. The OIDC
+# server's configuration, with confirmation required.
+sed -e "s#$work/oidc.db#$work/account.db#" -e "s#$work/oidc-outbox#$work/account-outbox#" \
+    -e 's#^mode = "dev"#mode = "dev"\nconfirmation_required = true#' \
+    -e "s#^listen = \"127.0.0.1:[0-9]*\"#listen = \"127.0.0.1:PORT\"#" \
+    -e "s#^public_url = \"http://localhost:[0-9]*\"#public_url = \"http://localhost:PORT\"#" \
+    "$work/oidc.toml" >"$work/account.toml.in"
+serve account
+account_key="$("$bin" --config "$work/account.toml" api-key create --name browser --scope admin 2>>"$work/account.log")" ||
+    { status=1; fail "toktok api-key create failed"; }
+(cd "$here" && TOKTOK_ADMIN_KEY="$account_key" OUTBOX_DIR="$work/account-outbox" SHOTS_DIR="$shots" \
+    node account.mjs "$served") || status=1
 exit "$status"

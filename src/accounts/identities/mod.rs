@@ -35,7 +35,7 @@ use serde_json::json;
 
 mod round_trip;
 
-pub use round_trip::{callback, start, start_link};
+pub use round_trip::{callback, start, start_link, start_link_here};
 
 use super::login::Assurance;
 use super::signin::{self, SignInAnswer};

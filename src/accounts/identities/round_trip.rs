@@ -74,6 +74,26 @@ pub async fn start_link(
     Ok(Started { url, binding: None })
 }
 
+/// Where a link started from the account center comes back to: toktok's
+/// own page, which exchanges the code with the browser's session.
+pub const ACCOUNT_LANDING: &str = "/account/providers/linked";
+
+/// A link for `who` started from the account center (R): like
+/// [`start_link`], landing on [`ACCOUNT_LANDING`] under `public_url`,
+/// which is toktok's own and needs no `allowed_redirects` entry.
+pub async fn start_link_here(
+    state: &AppState,
+    who: &Authenticated,
+    id: &str,
+) -> Result<Started, ApiError> {
+    let p = provider(state, id)?;
+    assurance::require_recent(state, who).await?;
+    let public = state.config.server.public_url.trim_end_matches('/');
+    let to = format!("{public}{ACCOUNT_LANDING}");
+    let url = begin(state, p, None, Some(to), None, Some(&who.user.id)).await?;
+    Ok(Started { url, binding: None })
+}
+
 async fn begin(
     state: &AppState,
     p: &ProviderConfig,

@@ -152,7 +152,7 @@ pub struct LoginForm {
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
         (status = 303, description = "Signed in: on to consent or the application; sets the browser-session cookie."),
-        (status = 200, description = "Signed in without an application, or the second-factor step.", content_type = "text/html", body = String),
+        (status = 200, description = "The second-factor step (signed in without an application: 303 to `/account`).", content_type = "text/html", body = String),
         (status = 400, description = "Form or flow not usable.", content_type = "text/html", body = String),
         (status = 401, description = "Wrong email or password (the form again).", content_type = "text/html", body = String),
         (status = 403, description = "CSRF token missing or wrong.", content_type = "text/html", body = String),
@@ -245,8 +245,7 @@ pub struct MfaForm {
     summary = "Answer the second-factor step (hosted page)",
     request_body(content = MfaForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 303, description = "Signed in: on to consent or the application."),
-        (status = 200, description = "Signed in without an application.", content_type = "text/html", body = String),
+        (status = 303, description = "Signed in: on to consent or the application, or without one to `/account`."),
         (status = 400, description = "Form, flow or step not usable.", content_type = "text/html", body = String),
         (status = 401, description = "Wrong code (the form again).", content_type = "text/html", body = String),
         (status = 403, description = "CSRF token missing or wrong.", content_type = "text/html", body = String),

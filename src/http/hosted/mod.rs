@@ -281,7 +281,7 @@ pub async fn proceed_with(
 }
 
 /// After a sign-in on a page: the browser session becomes `tokens`'
-/// session, and the flow goes on (or, without one, a page says so).
+/// session, and the flow goes on (or, without one, to `/account`).
 pub async fn signed_in(
     state: &AppState,
     lang: &Lang,
@@ -297,19 +297,8 @@ pub async fn signed_in(
     let cookie = browser::sign_in_cookie(state, &who);
     let mut response = match flow {
         Some(flow) => proceed(state, lang, flow, Some(&who), meta).await,
-        None => {
-            let text = lang.text(
-                "login-signed-in-text",
-                &[("email", who.user.email.as_str().into())],
-            );
-            pages::message_text(
-                &state.config.branding,
-                lang,
-                StatusCode::OK,
-                "login-signed-in-title",
-                &text,
-            )
-        }
+        // Signed in to toktok itself: on to the account center.
+        None => see_other("/account"),
     };
     response.headers_mut().append(cookie.0, cookie.1);
     response

@@ -175,8 +175,7 @@ pub struct PasskeyForm {
     summary = "Finish a passkey sign-in (hosted page)",
     request_body(content = PasskeyForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 303, description = "Signed in: on to consent or the application."),
-        (status = 200, description = "Signed in without an application.", content_type = "text/html", body = String),
+        (status = 303, description = "Signed in: on to consent or the application, or without one to `/account`."),
         (status = 400, description = "Form or flow not usable.", content_type = "text/html", body = String),
         (status = 401, description = "The passkey was refused (the page again).", content_type = "text/html", body = String),
         (status = 403, description = "CSRF token missing or wrong.", content_type = "text/html", body = String),
@@ -313,8 +312,8 @@ pub struct EmailCodeForm {
     summary = "Sign in with an emailed code (hosted page)",
     request_body(content = EmailCodeForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 303, description = "Signed in: on to consent or the application."),
-        (status = 200, description = "Signed in without an application, or the second-factor step.", content_type = "text/html", body = String),
+        (status = 303, description = "Signed in: on to consent or the application, or without one to `/account`."),
+        (status = 200, description = "The second-factor step (signed in without an application: 303 to `/account`).", content_type = "text/html", body = String),
         (status = 400, description = "Wrong or used code (the form again), or form or flow not usable.", content_type = "text/html", body = String),
         (status = 403, description = "CSRF token missing or wrong.", content_type = "text/html", body = String),
         (status = 404, description = "Email codes are off.", content_type = "text/html", body = String),
@@ -428,7 +427,7 @@ pub struct RegisterForm {
     summary = "Create an account (hosted page)",
     request_body(content = RegisterForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 303, description = "Signed in: on to consent or the application."),
+        (status = 303, description = "Signed in: on to consent or the application, or without one to `/account`."),
         (status = 200, description = "Created: signed in, or asked to confirm the address first.", content_type = "text/html", body = String),
         (status = 400, description = "Form or flow not usable.", content_type = "text/html", body = String),
         (status = 403, description = "CSRF token missing or wrong, or registration closed.", content_type = "text/html", body = String),

@@ -59,6 +59,111 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("consent.html", include_str!("templates/consent.html")),
     ("logout.html", include_str!("templates/logout.html")),
+    // The admin console (issue 21, `http::console`).
+    (
+        "admin_denied.html",
+        include_str!("templates/admin_denied.html"),
+    ),
+    (
+        "admin_confirm.html",
+        include_str!("templates/admin_confirm.html"),
+    ),
+    (
+        "admin_secret.html",
+        include_str!("templates/admin_secret.html"),
+    ),
+    (
+        "admin_users.html",
+        include_str!("templates/admin_users.html"),
+    ),
+    ("admin_user.html", include_str!("templates/admin_user.html")),
+    (
+        "admin_events.html",
+        include_str!("templates/admin_events.html"),
+    ),
+    (
+        "admin_audit.html",
+        include_str!("templates/admin_audit.html"),
+    ),
+    ("admin_keys.html", include_str!("templates/admin_keys.html")),
+    (
+        "admin_client_form.html",
+        include_str!("templates/admin_client_form.html"),
+    ),
+    (
+        "admin_clients.html",
+        include_str!("templates/admin_clients.html"),
+    ),
+    (
+        "admin_client.html",
+        include_str!("templates/admin_client.html"),
+    ),
+    (
+        "admin_providers.html",
+        include_str!("templates/admin_providers.html"),
+    ),
+    ("admin_mail.html", include_str!("templates/admin_mail.html")),
+    (
+        "admin_settings.html",
+        include_str!("templates/admin_settings.html"),
+    ),
+    // The account center (issue 21, `http::account`).
+    (
+        "account_base.html",
+        include_str!("templates/account_base.html"),
+    ),
+    (
+        "account_reauth_box.html",
+        include_str!("templates/account_reauth_box.html"),
+    ),
+    (
+        "account_reauth.html",
+        include_str!("templates/account_reauth.html"),
+    ),
+    (
+        "account_confirm.html",
+        include_str!("templates/account_confirm.html"),
+    ),
+    (
+        "account_overview.html",
+        include_str!("templates/account_overview.html"),
+    ),
+    (
+        "account_security.html",
+        include_str!("templates/account_security.html"),
+    ),
+    (
+        "account_totp.html",
+        include_str!("templates/account_totp.html"),
+    ),
+    (
+        "account_codes.html",
+        include_str!("templates/account_codes.html"),
+    ),
+    (
+        "account_passkey.html",
+        include_str!("templates/account_passkey.html"),
+    ),
+    (
+        "account_sessions.html",
+        include_str!("templates/account_sessions.html"),
+    ),
+    (
+        "account_connections.html",
+        include_str!("templates/account_connections.html"),
+    ),
+    (
+        "account_link.html",
+        include_str!("templates/account_link.html"),
+    ),
+    (
+        "account_linked.html",
+        include_str!("templates/account_linked.html"),
+    ),
+    (
+        "account_activity.html",
+        include_str!("templates/account_activity.html"),
+    ),
 ];
 
 /// The parsed templates, built on first use.
@@ -80,15 +185,15 @@ fn environment() -> &'static Environment<'static> {
 }
 
 /// The page's content security policy: nothing but inline style, forms to
-/// this origin, no framing; the branding logo's origin for images; and
-/// the one inline script of a page that has one, by its hash.
+/// this origin, no framing; images from this origin when there is a
+/// branding logo (`/branding/logo`); and the one inline script of a page
+/// that has one, by its hash.
 fn csp(brand: &BrandingConfig, script: Option<&str>) -> String {
-    let img = url::Url::parse(&brand.logo)
-        .ok()
-        .map(|u| u.origin().ascii_serialization())
-        .filter(|origin| origin != "null")
-        .map(|origin| format!("img-src {origin}; "))
-        .unwrap_or_default();
+    let img = if brand.logo.as_os_str().is_empty() {
+        ""
+    } else {
+        "img-src 'self'; "
+    };
     let script = script
         .map(|js| {
             let digest = ring::digest::digest(&ring::digest::SHA256, js.as_bytes());
@@ -227,7 +332,8 @@ pub fn render_with_script(
 ) -> Response {
     let brand_ctx = context! {
         name => &brand.name,
-        logo => &brand.logo,
+        logo => !brand.logo.as_os_str().is_empty(),
+        support_email => &brand.support_email,
         primary_color => &brand.primary_color,
     };
     let full = context! {

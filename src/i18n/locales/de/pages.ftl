@@ -7,6 +7,7 @@
 
 ## Gemeinsam
 
+page-support = Hilfe nötig? Schreiben Sie an
 page-fallback-error = Diese Seite konnte nicht angezeigt werden.
 page-continue-to = um mit <strong>{ $client }</strong> fortzufahren
 page-email-label = E-Mail-Adresse

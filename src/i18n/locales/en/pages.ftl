@@ -6,6 +6,7 @@
 
 ## Shared
 
+page-support = Need help? Write to
 page-fallback-error = This page could not be shown.
 page-continue-to = to continue to <strong>{ $client }</strong>
 page-email-label = Email address

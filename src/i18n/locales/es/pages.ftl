@@ -7,6 +7,7 @@
 
 ## Común
 
+page-support = ¿Necesita ayuda? Escriba a
 page-fallback-error = No se ha podido mostrar esta página.
 page-continue-to = para continuar a <strong>{ $client }</strong>
 page-email-label = Correo electrónico

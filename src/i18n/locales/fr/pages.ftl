@@ -7,6 +7,7 @@
 
 ## Commun
 
+page-support = Besoin d'aide ? Écrivez à
 page-fallback-error = Cette page n’a pas pu être affichée.
 page-continue-to = pour continuer vers <strong>{ $client }</strong>
 page-email-label = Adresse e-mail
