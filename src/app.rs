@@ -178,11 +178,16 @@ impl AppState {
         let metrics = Arc::new(Metrics::new());
         // Mail templates are read and checked here, at start. The worker
         // gets what it needs, not this state (mail sits below it).
+        let catalogues = Arc::new(
+            Catalogues::load(&config.branding.messages_dir)
+                .context("while loading the message catalogues")?,
+        );
         let parts = MailerParts {
             store: store.clone(),
             challenges: challenges.clone(),
             metrics: metrics.clone(),
             clock: clock.clone(),
+            catalogues: catalogues.clone(),
         };
         let mailer = Mailer::new(&config, parts).context("while preparing mail")?;
         // The RSA key is generated at first start, then reused.
@@ -197,12 +202,10 @@ impl AppState {
         };
         let webauthn = crate::auth::webauthn::Webauthn::from_config(&config)?;
         let providers = crate::federation::upstream::Providers::new(&config.providers)?;
-        let catalogues = Catalogues::load(&config.branding.messages_dir)
-            .context("while loading the message catalogues")?;
         let logo = Logo::load(&config.branding)?;
         let inner = Inner {
             logo,
-            catalogues: Arc::new(catalogues),
+            catalogues,
             providers,
             webauthn,
             rsa,

@@ -251,7 +251,7 @@ pub async fn create_user(
     let mails = if has_password {
         Vec::new()
     } else {
-        email::if_email_on(state, set_password_mail(&user))
+        email::if_email_on(state, set_password_mail(&user, meta))
     };
     let queued = !mails.is_empty();
     // A concurrent insert of the same address still ends as 409 (unique key).
@@ -265,7 +265,7 @@ pub async fn create_user(
     Ok(AdminUserView::from(&user))
 }
 
-fn set_password_mail(user: &UserRecord) -> OutgoingMail {
+fn set_password_mail(user: &UserRecord, meta: &RequestMeta) -> OutgoingMail {
     OutgoingMail {
         kind: MailKind::ResetPassword,
         to: user.email.clone(),
@@ -277,6 +277,7 @@ fn set_password_mail(user: &UserRecord) -> OutgoingMail {
             metadata: json!({}),
         }),
         vars: json!({ "email": user.email }),
+        locale: email::mail_locale(Some(user), meta),
     }
 }
 

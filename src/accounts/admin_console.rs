@@ -97,6 +97,7 @@ pub async fn send_reset_link(
             metadata: json!({}),
         }),
         vars: json!({ "email": user.email }),
+        locale: email::mail_locale(Some(&user), meta),
     };
     let event = admin_event(
         meta,

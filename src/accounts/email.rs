@@ -19,6 +19,7 @@ use crate::app::AppState;
 use crate::challenge::{ChallengeError, Control, Lookup, Namespace, VerifyOptions};
 use crate::config::EmailMode;
 use crate::domain::email::Email;
+use crate::domain::locale::Locale;
 use crate::error::ApiError;
 use crate::mail::{
     LinkPath, LinkSpec, MailKind, OutgoingMail, ACTION_CONFIRM, ACTION_EMAIL_CHANGE, ACTION_RESET,
@@ -82,8 +83,17 @@ fn email_on(state: &AppState) -> bool {
     state.config.email.mode != EmailMode::Off
 }
 
+/// The language of a mail to `user` caused by the request `meta`: the
+/// user's own `locale`, else the request's; `None` leaves it to
+/// `[branding] default_locale` (docs/languages.md).
+pub fn mail_locale(user: Option<&UserRecord>, meta: &RequestMeta) -> Option<Locale> {
+    user.and_then(|u| u.locale.as_deref())
+        .and_then(Locale::from_tag)
+        .or(meta.locale)
+}
+
 /// The confirmation mail for a new account.
-pub fn confirm_account_mail(user: &UserRecord) -> OutgoingMail {
+pub fn confirm_account_mail(user: &UserRecord, meta: &RequestMeta) -> OutgoingMail {
     OutgoingMail {
         kind: MailKind::ConfirmAccount,
         to: user.email.clone(),
@@ -95,11 +105,18 @@ pub fn confirm_account_mail(user: &UserRecord) -> OutgoingMail {
             metadata: json!({}),
         }),
         vars: json!({ "email": user.email }),
+        locale: mail_locale(Some(user), meta),
     }
 }
 
-/// A notice without a link to `user`'s current address.
-pub fn notice(kind: MailKind, user: &UserRecord, vars: serde_json::Value) -> OutgoingMail {
+/// A notice without a link to `user`'s current address, about a change
+/// the request `meta` made.
+pub fn notice(
+    kind: MailKind,
+    user: &UserRecord,
+    vars: serde_json::Value,
+    meta: &RequestMeta,
+) -> OutgoingMail {
     // The password-changed notice carries a reset link (minted when it is
     // sent, like any link): an owner who did not make the change takes the
     // account back from the mail itself, without hunting for a form.
@@ -115,6 +132,7 @@ pub fn notice(kind: MailKind, user: &UserRecord, vars: serde_json::Value) -> Out
         user_id: Some(user.id.clone()),
         link,
         vars,
+        locale: mail_locale(Some(user), meta),
     }
 }
 
@@ -203,7 +221,7 @@ async fn resend(state: &AppState, email: &str, meta: &RequestMeta) -> Result<boo
     let user = state.store.user_by_email_key(&key).await?;
     match user {
         Some(user) if user.email_confirmed_at.is_none() && !user.disabled => {
-            let mail = confirm_account_mail(&user);
+            let mail = confirm_account_mail(&user, meta);
             queue_per_address(state, vec![mail], kind, &key, Some(&user), None).await
         }
         // Unknown, confirmed or disabled: no mail, the same slot.
@@ -246,6 +264,7 @@ async fn forgot(state: &AppState, email: &str, meta: &RequestMeta) -> Result<boo
             metadata: json!({}),
         }),
         vars: json!({ "email": user.email }),
+        locale: mail_locale(Some(&user), meta),
     };
     let event = meta.event(
         state.now(),
@@ -366,7 +385,7 @@ pub async fn reset_password(
     let event = meta.event(now, "password.reset", Some(&user.id), json!({}));
     let mails = if_email_on(
         state,
-        notice(MailKind::PasswordChangedNotice, &user, json!({})),
+        notice(MailKind::PasswordChangedNotice, &user, json!({}), meta),
     );
     state
         .store
@@ -407,6 +426,7 @@ pub async fn request_email_change(
         MailKind::EmailChangeNotice,
         &who.user,
         json!({ "new_email": new_email.as_str() }),
+        meta,
     )];
     if !taken {
         mails.push(OutgoingMail {
@@ -420,6 +440,7 @@ pub async fn request_email_change(
                 metadata: json!({ "new_email": new_email.as_str() }),
             }),
             vars: json!({ "new_email": new_email.as_str() }),
+            locale: mail_locale(Some(&who.user), meta),
         });
     }
     let kind = MailKind::ConfirmNewEmail;

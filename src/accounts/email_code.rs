@@ -124,6 +124,7 @@ async fn request(
                 metadata,
             }),
             vars: json!({}),
+            locale: email::mail_locale(user.as_ref(), meta),
         }],
         None => Vec::new(),
     };

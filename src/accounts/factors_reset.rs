@@ -31,7 +31,7 @@ pub async fn reset_factors(
     event.actor = Some(actor.to_owned());
     let mails = email::if_email_on(
         state,
-        email::notice(MailKind::FactorsResetNotice, &user, json!({})),
+        email::notice(MailKind::FactorsResetNotice, &user, json!({}), meta),
     );
     state
         .store

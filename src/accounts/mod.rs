@@ -67,9 +67,24 @@ pub(crate) const LEEWAY_SECS: i64 = 30;
 pub struct RequestMeta {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    /// The language the request asked for: its `Accept-Language`, or on a
+    /// hosted page the page's language (which follows `ui_locales` too);
+    /// `None` when it named none toktok speaks. Mail the request causes is
+    /// in it unless the recipient chose their own (`email::mail_locale`).
+    pub locale: Option<Locale>,
 }
 
 impl RequestMeta {
+    /// This request as a page that negotiated `locale` for it (from
+    /// `ui_locales` too, or the default) sees it: mail it causes is in the
+    /// page's language.
+    pub fn in_language(self, locale: Locale) -> RequestMeta {
+        RequestMeta {
+            locale: Some(locale),
+            ..self
+        }
+    }
+
     /// An audit event of this request's client.
     pub(crate) fn event(
         &self,

@@ -93,7 +93,7 @@ pub async fn change_password(
     let event = meta.event(now, "password.changed", Some(&who.user.id), json!({}));
     let mails = email::if_email_on(
         state,
-        email::notice(MailKind::PasswordChangedNotice, &who.user, json!({})),
+        email::notice(MailKind::PasswordChangedNotice, &who.user, json!({}), meta),
     );
     state
         .store

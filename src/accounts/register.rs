@@ -73,11 +73,11 @@ pub async fn register(
         if !confirmation {
             return Err(ApiError::EmailTaken);
         }
-        return taken_quietly(state, &owner, &user).await;
+        return taken_quietly(state, &owner, &user, meta).await;
     }
     let event = meta.event(now, "user.registered", Some(&user.id), json!({}));
     let mails = if confirmation {
-        vec![email::confirm_account_mail(&user)]
+        vec![email::confirm_account_mail(&user, meta)]
     } else {
         Vec::new()
     };
@@ -93,7 +93,7 @@ pub async fn register(
             let Some(owner) = state.store.user_by_email_key(&key).await? else {
                 return Ok(Registered::ConfirmationSent(UserView::from(&user)));
             };
-            return taken_quietly(state, &owner, &user).await;
+            return taken_quietly(state, &owner, &user, meta).await;
         }
         Err(e) => return Err(e.into()),
     }
@@ -121,8 +121,9 @@ async fn taken_quietly(
     state: &AppState,
     owner: &UserRecord,
     unsaved: &UserRecord,
+    meta: &RequestMeta,
 ) -> Result<Registered, ApiError> {
-    let mail = email::notice(MailKind::RegistrationAttempt, owner, json!({}));
+    let mail = email::notice(MailKind::RegistrationAttempt, owner, json!({}), meta);
     email::queue_throttled(state, mail, None).await?;
     Ok(Registered::ConfirmationSent(UserView::from(unsaved)))
 }

@@ -235,7 +235,7 @@ pub async fn disable(
     let event = meta.event(now, "totp.disabled", Some(&who.user.id), json!({}));
     let mails = email::if_email_on(
         state,
-        email::notice(MailKind::TotpDisabledNotice, &who.user, json!({})),
+        email::notice(MailKind::TotpDisabledNotice, &who.user, json!({}), meta),
     );
     if !state
         .store

@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::locale::Locale;
+
 /// The messages toktok sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -119,4 +121,9 @@ pub struct OutgoingMail {
     pub link: Option<LinkSpec>,
     /// Non-secret template variables (e.g. `{"new_email": …}`).
     pub vars: Value,
+    /// The language to write it in: the recipient's own `locale`, else the
+    /// language of the request that caused it; `None` leaves it to
+    /// `[branding] default_locale` when it is sent. Stored in the outbox
+    /// row's `vars` as `"locale"`.
+    pub locale: Option<Locale>,
 }

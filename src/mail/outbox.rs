@@ -51,12 +51,13 @@ use serde_json::{json, Value};
 use tokio::sync::{watch, Notify};
 use tracing::Instrument as _;
 
-use super::templates::{human_duration, Templates, Vars};
+use super::templates::{duration_in, human_duration, Templates, Vars};
 use super::transport::{Letter, SendError, Transport};
 use super::{LinkPath, LinkSpec, OutgoingMail};
 use crate::challenge::{ChallengeError, CreateParams, Created, Engine, Lookup, Namespace};
 use crate::clock::SharedClock;
 use crate::config::Config;
+use crate::i18n::{Catalogues, Locale};
 use crate::metrics::Metrics;
 use crate::store::{QueuedMail, Store};
 
@@ -100,6 +101,8 @@ pub struct MailerParts {
     pub metrics: Arc<Metrics>,
     /// Due times, back-off and give-up decisions ask this clock.
     pub clock: SharedClock,
+    /// The words of `{{expires_in}}` in each language (`mail.ftl`).
+    pub catalogues: Arc<Catalogues>,
 }
 
 struct Inner {
@@ -109,6 +112,9 @@ struct Inner {
     clock: SharedClock,
     transport: Transport,
     templates: Templates,
+    catalogues: Arc<Catalogues>,
+    /// `[branding] default_locale`: the language of a mail that has none.
+    default_locale: Locale,
     /// Wakes the worker when mail was queued.
     wake: Notify,
     /// One pass at a time, whether the worker's or a [`deliver_due`] call's.
@@ -117,10 +123,8 @@ struct Inner {
     public_url: String,
     app_name: String,
     link_ttl_secs: u64,
-    /// `link_ttl` in words, for `{{expires_in}}`.
-    expires_in: String,
-    /// `[email_code]` ttl (seconds and in words) and length.
-    code: (u64, String, usize),
+    /// `[email_code]` ttl (seconds) and length.
+    code: (u64, usize),
     give_up_after_secs: i64,
     lease_secs: i64,
     /// The longest one delivery may take (`smtp.timeout` twice: the relay,
@@ -156,17 +160,14 @@ impl Mailer {
                 clock: parts.clock,
                 transport,
                 templates,
+                catalogues: parts.catalogues,
+                default_locale: config.branding.default_locale,
                 wake: Notify::new(),
                 pass: tokio::sync::Mutex::new(()),
                 public_url: config.server.public_url.clone(),
                 app_name: config.email.app_name.clone(),
                 link_ttl_secs: config.email.link_ttl.as_secs(),
-                expires_in: human_duration(config.email.link_ttl),
-                code: (
-                    config.email_code.ttl.as_secs(),
-                    human_duration(config.email_code.ttl),
-                    config.email_code.length,
-                ),
+                code: (config.email_code.ttl.as_secs(), config.email_code.length),
                 give_up_after_secs: i64::try_from(config.email.give_up_after.as_secs())
                     .unwrap_or(i64::MAX),
                 lease_secs: MIN_LEASE_SECS.max(timeout.saturating_mul(3)),
@@ -432,16 +433,20 @@ async fn attempt(state: &Inner, id: &str, mail: &OutgoingMail) -> Result<Attempt
         .get("new_email")
         .and_then(Value::as_str)
         .unwrap_or("");
+    let locale = mail.locale.unwrap_or(state.default_locale);
+    let ttl = if code.is_empty() {
+        state.link_ttl_secs
+    } else {
+        state.code.0
+    };
+    let expires_in = duration_in(&state.catalogues, locale, Duration::from_secs(ttl));
     let rendered = state.templates.render(
         mail.kind,
+        locale,
         &Vars {
             app_name: &state.app_name,
             link: link.as_deref().unwrap_or(""),
-            expires_in: if code.is_empty() {
-                &state.expires_in
-            } else {
-                &state.code.1
-            },
+            expires_in: &expires_in,
             email: &mail.to,
             new_email,
             code: &code,
@@ -452,6 +457,7 @@ async fn attempt(state: &Inner, id: &str, mail: &OutgoingMail) -> Result<Attempt
         kind: mail.kind,
         to: mail.to.clone(),
         rendered,
+        locale,
         link,
     };
     state.transport.send(&letter, state.now()).await?;
@@ -477,7 +483,7 @@ async fn withdraw_link(state: &Inner, mail: &OutgoingMail) {
 /// with its code (otherwise the code is empty).
 async fn mint_link(state: &Inner, spec: &LinkSpec) -> Result<(String, String), SendError> {
     let (secret, code) = if spec.path == LinkPath::EmailCode {
-        let (ttl, _, length) = state.code;
+        let (ttl, length) = state.code;
         let minted = state
             .challenges
             .create_code_in(

@@ -17,7 +17,8 @@
 //!
 //! Both transports send the same bytes: [`build_message`] makes a
 //! `multipart/alternative` message (plain text, then HTML), marked
-//! `Auto-Submitted: auto-generated` (RFC 3834). Bodies that are
+//! `Auto-Submitted: auto-generated` (RFC 3834) and with the
+//! `Content-Language` it is written in (RFC 3282). Bodies that are
 //! ASCII go out as `7bit`, so a link reads in the raw message exactly as it
 //! will be clicked; others fall back to lettre's choice (quoted-printable or
 //! base64). Failures are classified for the worker ([`SendError`]):
@@ -42,6 +43,7 @@ use lettre::{Address, AsyncSmtpTransport, AsyncTransport as _, Message, Tokio1Ex
 use super::templates::Rendered;
 use super::MailKind;
 use crate::config::{Config, EmailMode, SmtpConfig, SmtpTls};
+use crate::i18n::Locale;
 
 /// A message ready to leave: rendered, with its link already minted.
 #[derive(Clone, PartialEq, Eq)]
@@ -51,6 +53,8 @@ pub struct Letter {
     pub kind: MailKind,
     pub to: String,
     pub rendered: Rendered,
+    /// The language it is written in (its `Content-Language`, RFC 3282).
+    pub locale: Locale,
     /// The link in the message, if any: logged in dev mode only.
     pub link: Option<String>,
 }
@@ -209,6 +213,10 @@ pub fn build_message(
         .raw_header(HeaderValue::new(
             HeaderName::new_from_ascii_str("Auto-Submitted"),
             "auto-generated".to_owned(),
+        ))
+        .raw_header(HeaderValue::new(
+            HeaderName::new_from_ascii_str("Content-Language"),
+            letter.locale.as_str().to_owned(),
         ))
         .multipart(
             MultiPart::alternative()
@@ -440,6 +448,7 @@ mod tests {
         let link = "http://127.0.0.1:8080/v1/auth/confirm-email?token=AAAAbbbbCCCCddddEEEEffffGGGGhhhhIIIIjjjjKKKKllllMMMMnnnnOOOOppppQQQQrrrrSSSSttttUUUUvvvvWWWWxxxx_-";
         let rendered = Templates::load(std::path::Path::new("")).unwrap().render(
             MailKind::ConfirmAccount,
+            crate::i18n::Locale::En,
             &Vars {
                 app_name: "toktok",
                 link,
@@ -454,6 +463,7 @@ mod tests {
             kind: MailKind::ConfirmAccount,
             to: to.to_owned(),
             rendered,
+            locale: crate::i18n::Locale::En,
             link: Some(link.to_owned()),
         }
     }

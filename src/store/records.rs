@@ -11,6 +11,7 @@
 use serde_json::Value;
 
 use super::StoreError;
+use crate::domain::locale::Locale;
 use crate::domain::mail::{LinkSpec, MailKind, OutgoingMail};
 use crate::domain::scope::Scope;
 
@@ -339,13 +340,18 @@ pub(crate) fn link_json(mail: &OutgoingMail) -> Result<Option<String>, StoreErro
     }
 }
 
-/// The `vars` column of `mail` (`{}` for none).
+/// The `vars` column of `mail` (`{}` for none), with its language as
+/// `"locale"` (a key no template variable has; a binary from before
+/// languages ignores it).
 pub(crate) fn vars_json(mail: &OutgoingMail) -> String {
-    if mail.vars.is_null() {
-        "{}".to_owned()
-    } else {
-        mail.vars.to_string()
+    let mut vars = match &mail.vars {
+        Value::Object(map) => map.clone(),
+        _ => serde_json::Map::new(),
+    };
+    if let Some(locale) = mail.locale {
+        vars.insert("locale".to_owned(), Value::from(locale.as_str()));
     }
+    Value::Object(vars).to_string()
 }
 
 /// Rebuilds a queued message from its columns; damage is an `Err` text,
@@ -365,14 +371,20 @@ pub(crate) fn parse_mail(
         ),
         None => None,
     };
-    let vars: Value =
+    let mut vars: Value =
         serde_json::from_str(vars).map_err(|e| format!("damaged vars column: {e}"))?;
+    // Rows queued before languages have none: the default then.
+    let locale = vars
+        .as_object_mut()
+        .and_then(|map| map.remove("locale"))
+        .and_then(|tag| tag.as_str().and_then(Locale::from_tag));
     Ok(OutgoingMail {
         kind: parsed_kind,
         to: recipient,
         user_id,
         link,
         vars,
+        locale,
     })
 }
 

@@ -40,6 +40,7 @@ fn reset_mail(to: &str) -> OutgoingMail {
             metadata: json!({"purpose": "test"}),
         }),
         vars: json!({}),
+        locale: None,
     }
 }
 

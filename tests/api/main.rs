@@ -32,6 +32,7 @@ mod limits;
 mod links;
 mod login;
 mod mail;
+mod mail_languages;
 mod mfa;
 mod oauth_clients;
 mod oidc;

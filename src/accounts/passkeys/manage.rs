@@ -143,7 +143,7 @@ pub async fn register(
     );
     let mails = email::if_email_on(
         state,
-        email::notice(MailKind::PasskeyAddedNotice, user, json!({})),
+        email::notice(MailKind::PasskeyAddedNotice, user, json!({}), meta),
     );
     let view = PasskeyView::from(&row);
     if !state.store.insert_passkey(row, event, mails).await? {

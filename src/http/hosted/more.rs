@@ -248,6 +248,7 @@ pub async fn email_code_request(
     if let Err(e) = email_code::require_enabled(&state) {
         return error_page(&state, &lang, &e);
     }
+    let meta = meta.in_language(lang.locale);
     // Signing up by code is the registration form's job: known addresses only.
     if let Err(e) = email_code::request_code(&state, &form.email, false, &meta).await {
         if e.parts().0.is_server_error() {
@@ -444,6 +445,7 @@ pub async fn register_submit(
         Ok(checked) => checked,
         Err(page) => return *page,
     };
+    let meta = meta.in_language(lang.locale);
     let name = form.name.trim();
     let input = Registration {
         anonymous_id: None,
@@ -540,6 +542,7 @@ pub async fn forgot_submit(
     if !browser::csrf_ok(&state, &headers, &form.csrf) {
         return csrf_refused(&state, &lang);
     }
+    let meta = meta.in_language(lang.locale);
     match crate::accounts::email::forgot_password(&state, &form.email, &meta).await {
         Ok(()) => pages::message(
             &state.config.branding,

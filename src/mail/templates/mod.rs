@@ -1,10 +1,14 @@
-//! Templates: the subject, plain-text and HTML body of each [`MailKind`].
+//! Templates: the subject, plain-text and HTML body of each [`MailKind`],
+//! in each language toktok speaks ([`Locale`]).
 //!
-//! Every kind has a built-in template: the files in
-//! `src/mail/templates/builtin/`, compiled in. An operator can replace any
-//! part of any kind with a file in `email.templates_dir`, named after
-//! [`MailKind::as_str`] — the same names and format as the built-ins, so
-//! copying one is the way to start:
+//! Every kind has a built-in template per language: the files in
+//! `src/mail/templates/builtin/<lang>/` (`en`, `fr`, `de`, `es`), compiled
+//! in. Whole files per language rather than a Fluent message per sentence:
+//! a translator sees the whole mail and may order it as the language
+//! wants, and the files are in exactly the format an operator overrides.
+//! An operator can replace any part of any kind with a file in
+//! `email.templates_dir`, named after [`MailKind::as_str`] — the same names
+//! and format as the built-ins, so copying one is the way to start:
 //!
 //! | file                | replaces                                         |
 //! |---------------------|--------------------------------------------------|
@@ -15,10 +19,14 @@
 //! with `<kind>` one of `confirm_account`, `reset_password`,
 //! `confirm_new_email`, `email_change_notice`, `password_changed_notice`,
 //! `registration_attempt`, `email_code`, `passkey_added_notice`,
-//! `totp_disabled_notice`, `factors_reset_notice`. Files are read once, at
-//! start; a missing directory, an unreadable file, an unclosed `{{` or an
-//! unknown variable stops the start with a message naming the file, so a
-//! typo is found by the operator and not by a user waiting for a mail.
+//! `totp_disabled_notice`, `factors_reset_notice`. A file at the top of
+//! the directory replaces that part in every language (how overrides
+//! worked before there were languages); one in a language folder
+//! (`fr/reset_password.txt`) replaces it in that language only, and wins
+//! over the top-level one. Files are read once, at start; a missing
+//! directory, an unreadable file, an unclosed `{{` or an unknown variable
+//! stops the start with a message naming the file, so a typo is found by
+//! the operator and not by a user waiting for a mail.
 //!
 //! Variables, written `{{name}}` (spaces inside the braces allowed):
 //!
@@ -26,7 +34,7 @@
 //! |------------------|--------------------------------------------------------|
 //! | `{{app_name}}`   | `email.app_name`                                       |
 //! | `{{link}}`       | the link to follow (`{public_url}/v1/auth/…?token=…`); in the password-changed notice, a reset link; empty in the other notices |
-//! | `{{expires_in}}` | the link's lifetime in words, e.g. `24 hours` (`email.link_ttl`) |
+//! | `{{expires_in}}` | the link's lifetime in words of the mail's language, e.g. `24 hours`, `24 heures` (`email.link_ttl`; `mail-duration-*` in the catalogues) |
 //! | `{{email}}`      | the recipient's address                                |
 //! | `{{new_email}}`  | the new address of an email change; empty otherwise    |
 //! | `{{code}}`       | the sign-in code of `email_code`; empty otherwise      |
@@ -42,6 +50,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::MailKind;
+use crate::i18n::{Catalogues, Locale};
 
 /// The values a template may use. Borrowed: rendering copies only into the
 /// output.
@@ -73,10 +82,11 @@ pub enum TemplateError {
     File { file: PathBuf, reason: String },
 }
 
-/// The templates of every kind, parsed and checked. Cheap to share.
+/// The templates of every kind in every language, parsed and checked.
+/// Cheap to share.
 #[derive(Debug, Clone)]
 pub struct Templates {
-    kinds: HashMap<MailKind, KindTemplates>,
+    kinds: HashMap<(Locale, MailKind), KindTemplates>,
 }
 
 #[derive(Debug, Clone)]
@@ -227,22 +237,27 @@ impl Templates {
     /// empty. Reads the directory once; called at start.
     pub fn load(dir: &Path) -> Result<Templates, TemplateError> {
         let mut kinds = HashMap::new();
-        for kind in MailKind::ALL {
-            let [subject, text, html] = builtin(kind);
-            let parse = |part: &str, source: &str| {
-                template_of(part, source).map_err(|reason| TemplateError::File {
-                    file: PathBuf::from(format!("(built-in) {}.{part}", kind.as_str())),
-                    reason,
-                })
-            };
-            kinds.insert(
-                kind,
-                KindTemplates {
-                    subject: parse("subject", subject)?,
-                    text: parse("txt", text)?,
-                    html: parse("html", html)?,
-                },
-            );
+        for locale in Locale::ALL {
+            for kind in MailKind::ALL {
+                let [subject, text, html] = builtin(locale, kind);
+                let parse = |part: &str, source: &str| {
+                    template_of(part, source).map_err(|reason| TemplateError::File {
+                        file: PathBuf::from(format!(
+                            "(built-in) {locale}/{}.{part}",
+                            kind.as_str()
+                        )),
+                        reason,
+                    })
+                };
+                kinds.insert(
+                    (locale, kind),
+                    KindTemplates {
+                        subject: parse("subject", subject)?,
+                        text: parse("txt", text)?,
+                        html: parse("html", html)?,
+                    },
+                );
+            }
         }
         let mut templates = Templates { kinds };
         if !dir.as_os_str().is_empty() {
@@ -251,6 +266,8 @@ impl Templates {
         Ok(templates)
     }
 
+    /// The top-level files for every language, then each language's
+    /// folder for its own.
     fn apply_overrides(&mut self, dir: &Path) -> Result<(), TemplateError> {
         let dir_error = |reason: String| TemplateError::Dir {
             dir: dir.to_owned(),
@@ -260,25 +277,26 @@ impl Templates {
         if !meta.is_dir() {
             return Err(dir_error("is not a directory".to_owned()));
         }
-        // Files that look like templates but name no kind are probably typos
-        // ("confirm-account.txt"); say so rather than silently ignore them.
-        let entries = std::fs::read_dir(dir).map_err(|e| dir_error(e.to_string()))?;
-        for entry in entries.flatten() {
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            let Some((stem, ext)) = name.rsplit_once('.') else {
-                continue;
-            };
-            if PARTS.contains(&ext) && MailKind::parse(stem).is_none() {
-                tracing::warn!(
-                    file = %entry.path().display(),
-                    "email.templates_dir: this file names no mail kind and is ignored"
-                );
+        warn_strays(dir).map_err(|e| dir_error(e.to_string()))?;
+        self.apply_folder(dir, &Locale::ALL)?;
+        for locale in Locale::ALL {
+            let folder = dir.join(locale.as_str());
+            if folder.is_dir() {
+                warn_strays(&folder).map_err(|e| TemplateError::Dir {
+                    dir: folder.clone(),
+                    reason: e.to_string(),
+                })?;
+                self.apply_folder(&folder, &[locale])?;
             }
         }
+        Ok(())
+    }
+
+    /// Applies the template files found in `folder` to `locales`.
+    fn apply_folder(&mut self, folder: &Path, locales: &[Locale]) -> Result<(), TemplateError> {
         for kind in MailKind::ALL {
             for part in PARTS {
-                let file = dir.join(format!("{}.{part}", kind.as_str()));
+                let file = folder.join(format!("{}.{part}", kind.as_str()));
                 let source = match std::fs::read_to_string(&file) {
                     Ok(source) => source,
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
@@ -291,22 +309,25 @@ impl Templates {
                 };
                 let template = template_of(part, &source)
                     .map_err(|reason| TemplateError::File { file, reason })?;
-                let Some(slot) = self.kinds.get_mut(&kind) else {
-                    continue;
-                };
-                match part {
-                    "subject" => slot.subject = template,
-                    "txt" => slot.text = template,
-                    _ => slot.html = template,
+                for locale in locales {
+                    let Some(slot) = self.kinds.get_mut(&(*locale, kind)) else {
+                        continue;
+                    };
+                    let target = match part {
+                        "subject" => &mut slot.subject,
+                        "txt" => &mut slot.text,
+                        _ => &mut slot.html,
+                    };
+                    *target = template.clone();
                 }
             }
         }
         Ok(())
     }
 
-    /// The message of `kind` with `vars` filled in.
-    pub fn render(&self, kind: MailKind, vars: &Vars<'_>) -> Rendered {
-        match self.kinds.get(&kind) {
+    /// The message of `kind` in `locale` with `vars` filled in.
+    pub fn render(&self, kind: MailKind, locale: Locale, vars: &Vars<'_>) -> Rendered {
+        match self.kinds.get(&(locale, kind)) {
             Some(t) => Rendered {
                 subject: t.subject.render(vars, Escape::Line).trim().to_owned(),
                 text: t.text.render(vars, Escape::None),
@@ -322,18 +343,70 @@ impl Templates {
     }
 }
 
-/// A duration in words for `{{expires_in}}`: "24 hours", "2 days",
-/// "30 minutes", "1 hour", "90 seconds".
-pub fn human_duration(duration: Duration) -> String {
+/// Logs the entries of an overrides folder that look like templates or
+/// language folders but name no mail kind or language toktok has
+/// ("confirm-account.txt", "it/"): probably typos, said rather than
+/// silently ignored.
+fn warn_strays(folder: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(folder)?.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let path = entry.path();
+        if path.is_dir() {
+            let is_language = Locale::ALL.iter().any(|l| l.as_str() == name);
+            if !is_language && name.len() <= 3 && name.chars().all(|c| c.is_ascii_alphabetic()) {
+                tracing::warn!(
+                    folder = %path.display(),
+                    "email.templates_dir: this folder names no language toktok speaks (en, fr, de, es) and is ignored"
+                );
+            }
+            continue;
+        }
+        let Some((stem, ext)) = name.rsplit_once('.') else {
+            continue;
+        };
+        if PARTS.contains(&ext) && MailKind::parse(stem).is_none() {
+            tracing::warn!(
+                file = %path.display(),
+                "email.templates_dir: this file names no mail kind and is ignored"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A duration as a count of its largest whole unit: `24h` is 24 hours,
+/// `2d` two days (one day stays 24 hours), `90s` 90 seconds.
+fn whole_unit(duration: Duration) -> (u64, Unit) {
     let secs = duration.as_secs();
-    let (n, unit) = if secs >= 2 * 86_400 && secs % 86_400 == 0 {
-        (secs / 86_400, "day")
+    if secs >= 2 * 86_400 && secs % 86_400 == 0 {
+        (secs / 86_400, Unit::Day)
     } else if secs >= 3600 && secs % 3600 == 0 {
-        (secs / 3600, "hour")
+        (secs / 3600, Unit::Hour)
     } else if secs >= 60 && secs % 60 == 0 {
-        (secs / 60, "minute")
+        (secs / 60, Unit::Minute)
     } else {
-        (secs, "second")
+        (secs, Unit::Second)
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Unit {
+    Day,
+    Hour,
+    Minute,
+    Second,
+}
+
+/// A duration in English words, for logs and audit details: "24 hours",
+/// "2 days", "30 minutes", "1 hour", "90 seconds".
+pub fn human_duration(duration: Duration) -> String {
+    let (n, unit) = whole_unit(duration);
+    let unit = match unit {
+        Unit::Day => "day",
+        Unit::Hour => "hour",
+        Unit::Minute => "minute",
+        Unit::Second => "second",
     };
     let mut out = format!("{n} {unit}");
     if n != 1 {
@@ -342,67 +415,66 @@ pub fn human_duration(duration: Duration) -> String {
     out
 }
 
-/// The built-in (subject, text, html) sources of a kind: the files in
-/// `builtin/`, in the format of an override. Text bodies keep lines short,
-/// and the link alone on its line, so mail clients do not break it. HTML
-/// bodies are whole documents: no external assets, inline styles only, so
-/// they render the same offline and in every client; the body sits in a
+/// A duration in words of `locale`, for `{{expires_in}}`: the catalogues'
+/// `mail-duration-*` message of its largest whole unit ("24 heures",
+/// "2 Tage").
+pub fn duration_in(catalogues: &Catalogues, locale: Locale, duration: Duration) -> String {
+    let (n, unit) = whole_unit(duration);
+    let key = match unit {
+        Unit::Day => "mail-duration-days",
+        Unit::Hour => "mail-duration-hours",
+        Unit::Minute => "mail-duration-minutes",
+        Unit::Second => "mail-duration-seconds",
+    };
+    catalogues.text(locale, key, &[("n", n.into())])
+}
+
+/// The three built-in files of `$kind` in the folder `$lang`.
+macro_rules! files {
+    ($lang:literal, $kind:literal) => {
+        [
+            include_str!(concat!("builtin/", $lang, "/", $kind, ".subject")),
+            include_str!(concat!("builtin/", $lang, "/", $kind, ".txt")),
+            include_str!(concat!("builtin/", $lang, "/", $kind, ".html")),
+        ]
+    };
+}
+
+/// Every kind's built-in files in the folder `$lang`: a file missing in
+/// any language does not compile.
+macro_rules! in_language {
+    ($lang:literal, $kind:expr) => {
+        match $kind {
+            MailKind::ConfirmAccount => files!($lang, "confirm_account"),
+            MailKind::ResetPassword => files!($lang, "reset_password"),
+            MailKind::ConfirmNewEmail => files!($lang, "confirm_new_email"),
+            MailKind::EmailChangeNotice => files!($lang, "email_change_notice"),
+            MailKind::PasswordChangedNotice => files!($lang, "password_changed_notice"),
+            MailKind::RegistrationAttempt => files!($lang, "registration_attempt"),
+            MailKind::PasskeyAddedNotice => files!($lang, "passkey_added_notice"),
+            MailKind::EmailCode => files!($lang, "email_code"),
+            MailKind::TotpDisabledNotice => files!($lang, "totp_disabled_notice"),
+            MailKind::FactorsResetNotice => files!($lang, "factors_reset_notice"),
+        }
+    };
+}
+
+/// The built-in (subject, text, html) sources of a kind in a language:
+/// the files in `builtin/<lang>/`, in the format of an override. Text
+/// bodies keep lines short, and the link alone on its line, so mail
+/// clients do not break it. HTML bodies are whole documents (with their
+/// `lang`): no external assets, inline styles only, so they render the
+/// same offline and in every client; the body sits in a
 /// one-cell table of at most 560 px (`max-width` alone is ignored by some
 /// clients; a fixed table layout holds), and long words — a link with its
 /// token is one — break instead of widening the column (`word-break` for
 /// older engines, `overflow-wrap` for newer ones).
-fn builtin(kind: MailKind) -> [&'static str; 3] {
-    match kind {
-        MailKind::ConfirmAccount => [
-            include_str!("builtin/confirm_account.subject"),
-            include_str!("builtin/confirm_account.txt"),
-            include_str!("builtin/confirm_account.html"),
-        ],
-        MailKind::ResetPassword => [
-            include_str!("builtin/reset_password.subject"),
-            include_str!("builtin/reset_password.txt"),
-            include_str!("builtin/reset_password.html"),
-        ],
-        MailKind::ConfirmNewEmail => [
-            include_str!("builtin/confirm_new_email.subject"),
-            include_str!("builtin/confirm_new_email.txt"),
-            include_str!("builtin/confirm_new_email.html"),
-        ],
-        MailKind::EmailChangeNotice => [
-            include_str!("builtin/email_change_notice.subject"),
-            include_str!("builtin/email_change_notice.txt"),
-            include_str!("builtin/email_change_notice.html"),
-        ],
-        MailKind::PasswordChangedNotice => [
-            include_str!("builtin/password_changed_notice.subject"),
-            include_str!("builtin/password_changed_notice.txt"),
-            include_str!("builtin/password_changed_notice.html"),
-        ],
-        MailKind::RegistrationAttempt => [
-            include_str!("builtin/registration_attempt.subject"),
-            include_str!("builtin/registration_attempt.txt"),
-            include_str!("builtin/registration_attempt.html"),
-        ],
-        MailKind::PasskeyAddedNotice => [
-            include_str!("builtin/passkey_added_notice.subject"),
-            include_str!("builtin/passkey_added_notice.txt"),
-            include_str!("builtin/passkey_added_notice.html"),
-        ],
-        MailKind::EmailCode => [
-            include_str!("builtin/email_code.subject"),
-            include_str!("builtin/email_code.txt"),
-            include_str!("builtin/email_code.html"),
-        ],
-        MailKind::TotpDisabledNotice => [
-            include_str!("builtin/totp_disabled_notice.subject"),
-            include_str!("builtin/totp_disabled_notice.txt"),
-            include_str!("builtin/totp_disabled_notice.html"),
-        ],
-        MailKind::FactorsResetNotice => [
-            include_str!("builtin/factors_reset_notice.subject"),
-            include_str!("builtin/factors_reset_notice.txt"),
-            include_str!("builtin/factors_reset_notice.html"),
-        ],
+fn builtin(locale: Locale, kind: MailKind) -> [&'static str; 3] {
+    match locale {
+        Locale::En => in_language!("en", kind),
+        Locale::Fr => in_language!("fr", kind),
+        Locale::De => in_language!("de", kind),
+        Locale::Es => in_language!("es", kind),
     }
 }
 

@@ -203,6 +203,8 @@ mod tests {
                 metadata: json!({"k": 1}),
             }),
             vars: json!({}),
+            // Kept in the row's vars: the round trip below holds it.
+            locale: Some(crate::domain::locale::Locale::Fr),
         }
     }
 
