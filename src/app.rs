@@ -105,7 +105,7 @@ const MAX_LOGO_BYTES: u64 = 1024 * 1024;
 impl Logo {
     /// Reads `[branding] logo` (none when the key is empty): a missing,
     /// empty or oversized file stops the start with its path named.
-    fn load(brand: &crate::config::BrandingConfig) -> anyhow::Result<Option<Logo>> {
+    pub(crate) fn load(brand: &crate::config::BrandingConfig) -> anyhow::Result<Option<Logo>> {
         let path = &brand.logo;
         if path.as_os_str().is_empty() {
             return Ok(None);

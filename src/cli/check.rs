@@ -40,6 +40,20 @@ pub(super) async fn check(config: &Config, source: &str) -> i32 {
             println!("messages: PROBLEM: {e}");
         }
     }
+    // The logo serve reads at start (app::Logo).
+    match crate::app::Logo::load(&config.branding) {
+        Ok(None) => {}
+        Ok(Some(logo)) => println!(
+            "logo: {} ok ({}, {} bytes)",
+            config.branding.logo.display(),
+            logo.content_type,
+            logo.bytes.len()
+        ),
+        Err(e) => {
+            problems += 1;
+            println!("logo: PROBLEM: {e:#}");
+        }
+    }
     if config.email.mode == EmailMode::Dev {
         let outbox = &config.email.outbox_dir;
         match writable_dir(outbox) {

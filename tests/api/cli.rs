@@ -656,6 +656,15 @@ async fn check_catches_what_serve_then_refuses() {
             None,
         ),
         (
+            format!(
+                "[email]\noutbox_dir = {outbox}\n[branding]\nlogo = {:?}\n",
+                dir.path().join("missing-logo.png").to_string_lossy()
+            ),
+            vec![],
+            "logo: PROBLEM: branding.logo: cannot read",
+            Some("branding.logo: cannot read"),
+        ),
+        (
             format!("[email]\noutbox_dir = {outbox}\n"),
             vec![(
                 "TOKTOK_DATABASE__PATH",
