@@ -70,7 +70,10 @@ pub fn redact(text: &str) -> String {
             continue;
         }
         match field(line) {
-            Some((name, value)) if sensitive(name) => {
+            // A section (`Config`'s own fields, at indent 4) is never a
+            // secret itself: `[password]` holds the hashing policy. Its
+            // keys are judged one by one.
+            Some((name, value)) if indent(line) > 4 && sensitive(name) => {
                 let pad = &line[..indent(line)];
                 out.push(format!("{pad}{name}: {REDACTED},"));
                 if value.trim_end().ends_with(['{', '(', '[']) {
@@ -187,6 +190,20 @@ mod tests {
         for name in ["server", "jwt", "smtp", "database", "mfa", "providers"] {
             assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
         }
+        // Every section shows its keys: a section named like a secret
+        // (`[password]`, the hashing policy) is not hidden whole.
+        for section in sections(&config()) {
+            assert!(!section.entries.is_empty(), "[{}] is empty", section.name);
+        }
+        let password = sections(&config())
+            .into_iter()
+            .find(|s| s.name == "password")
+            .unwrap();
+        let iterations = password
+            .entries
+            .iter()
+            .find(|e| e.key == "pbkdf2_iterations");
+        assert_eq!(iterations.map(|e| e.value.as_str()), Some("600000"));
     }
 
     #[test]
