@@ -85,7 +85,12 @@ pub async fn register_options(
         .filter_map(credential_of)
         .map(|c| c.cred_id)
         .collect();
-    let display = user.name.clone().unwrap_or_else(|| user.email.clone());
+    // WebAuthn wants a display name that is not empty; a name may be "".
+    let display = user
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| user.email.clone());
     let (options, ceremony) = rp
         .start_registration(&user_handle(&user.id), &user.email, &display, exclude)
         .map_err(|e| ApiError::Internal(format!("passkey registration options: {e:?}")))?;

@@ -545,3 +545,26 @@ async fn passkey_sign_in_is_marked_a_and_takes_an_anonymous_token() {
     let res = post_auth(&app, "/v1/auth/passkey/options", token, json!({})).await;
     assert_eq!(res.status(), StatusCode::OK);
 }
+
+/// A name may be "" (or blank); WebAuthn needs a display name that is not,
+/// so the options use the address instead (Schemathesis found the 500).
+#[tokio::test]
+async fn a_blank_name_still_gets_registration_options() {
+    let app = spawn_app().await;
+    let t = app.signed_up("blank@example.com").await;
+    for name in ["", "   "] {
+        let res = app
+            .request(
+                Method::PATCH,
+                "/v1/users/me",
+                Some(&t.access),
+                Some(json!({ "name": name })),
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let res = post_auth(&app, "/v1/users/me/passkeys/options", &t.access, json!({})).await;
+        assert_eq!(res.status(), StatusCode::OK, "name {name:?}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["options"]["user"]["displayName"], "blank@example.com");
+    }
+}
