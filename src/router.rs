@@ -62,6 +62,8 @@ pub fn router(state: AppState) -> Router {
     ));
     let timeout = state.config.server.request_timeout;
     ops.merge(api)
+        // The branding logo: an image, beside the pages, outside the document.
+        .route("/branding/logo", axum::routing::get(http::branding::logo))
         .merge(http::console::routes())
         // The account center's pages (HTML for people, not in the document).
         .merge(http::account::router())

@@ -14,12 +14,9 @@ use axum::response::{IntoResponse, Response};
 use crate::app::AppState;
 use crate::error::ApiError;
 
-#[utoipa::path(get, path = "/branding/logo", tag = "ops", summary = "The branding logo",
-    description = "The image file named by `[branding] logo`, shown on every page.",
-    responses(
-        (status = 200, description = "The logo image.", content_type = "image/*", body = Vec<u8>),
-        (status = 404, description = "`not_found`: no `[branding] logo` is configured."),
-    ))]
+/// The handler. A static asset, not an API operation: it is routed beside
+/// the pages (`crate::router`), outside the OpenAPI document, whose
+/// generated clients have no use for an image.
 pub async fn logo(State(state): State<AppState>) -> Response {
     let Some(logo) = state.logo.as_ref() else {
         return ApiError::NotFound.into_response();

@@ -51,7 +51,6 @@ pub fn ops() -> OpenApiRouter<AppState> {
         .routes(routes!(oauth::authorization_server))
         .routes(routes!(openapi::serve))
         .routes(routes!(demo::page))
-        .routes(routes!(branding::logo))
 }
 
 /// The API of docs/API.md, under `/v1/` (answers that must not be cached).
