@@ -76,6 +76,10 @@ pub mod federation;
 #[cfg(not(feature = "testing"))]
 mod federation;
 #[cfg(feature = "testing")]
+pub mod hooks;
+#[cfg(not(feature = "testing"))]
+mod hooks;
+#[cfg(feature = "testing")]
 pub mod http;
 #[cfg(not(feature = "testing"))]
 mod http;
