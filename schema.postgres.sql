@@ -358,3 +358,73 @@ CREATE INDEX provider_flows_expires ON provider_flows(expires_at);
 -- migration: 14
 -- The user's own language (issue 21; see schema.sql).
 ALTER TABLE users ADD COLUMN locale TEXT;
+
+-- migration: 15
+-- Webhooks (issue 22; see schema.sql).
+CREATE TABLE webhooks (
+    id                  TEXT COLLATE "C" PRIMARY KEY,
+    url                 TEXT NOT NULL,
+    description         TEXT,
+    secret              TEXT NOT NULL,
+    events              TEXT NOT NULL,
+    enabled             BIGINT NOT NULL DEFAULT 1,
+    created_at          BIGINT NOT NULL,
+    updated_at          BIGINT NOT NULL
+);
+CREATE TABLE webhook_subscriptions (
+    event               TEXT COLLATE "C" NOT NULL,
+    webhook_id          TEXT COLLATE "C" NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    PRIMARY KEY (event, webhook_id)
+);
+CREATE INDEX webhook_subscriptions_webhook ON webhook_subscriptions(webhook_id);
+CREATE TABLE webhook_deliveries (
+    id                  TEXT COLLATE "C" PRIMARY KEY,
+    webhook_id          TEXT COLLATE "C" NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    type                TEXT NOT NULL,
+    data                TEXT NOT NULL,
+    at                  BIGINT NOT NULL,
+    attempts            BIGINT NOT NULL DEFAULT 0,
+    next_attempt_at     BIGINT NOT NULL,
+    last_attempt_at     BIGINT,
+    last_status         BIGINT,
+    last_error          TEXT,
+    delivered_at        BIGINT,
+    failed_at           BIGINT
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at)
+    WHERE delivered_at IS NULL AND failed_at IS NULL;
+CREATE INDEX webhook_deliveries_log ON webhook_deliveries(webhook_id, at);
+CREATE INDEX webhook_deliveries_done ON webhook_deliveries(at)
+    WHERE delivered_at IS NOT NULL OR failed_at IS NOT NULL;
+CREATE FUNCTION webhook_session_event() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    kind TEXT;
+    happened BIGINT;
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        kind := 'session.created';
+        happened := NEW.created_at;
+    ELSIF OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL THEN
+        kind := 'session.revoked';
+        happened := NEW.revoked_at;
+    ELSE
+        RETURN NULL;
+    END IF;
+    INSERT INTO webhook_deliveries (id, webhook_id, type, data, at, next_attempt_at)
+    SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), s.webhook_id, kind,
+           CASE WHEN kind = 'session.created'
+                THEN json_build_object('sid', NEW.id, 'sub', NEW.user_id, 'user_id', NEW.user_id,
+                                       'aal', NEW.aal, 'amr', NEW.amr::json,
+                                       'client_id', NEW.client_id)
+                ELSE json_build_object('sid', NEW.id, 'sub', NEW.user_id, 'user_id', NEW.user_id,
+                                       'reason', NEW.revoked_reason, 'client_id', NEW.client_id)
+           END::text,
+           happened, happened
+      FROM webhook_subscriptions s WHERE s.event = kind;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER webhook_session_created AFTER INSERT ON sessions
+    FOR EACH ROW EXECUTE FUNCTION webhook_session_event();
+CREATE TRIGGER webhook_session_revoked AFTER UPDATE OF revoked_at ON sessions
+    FOR EACH ROW WHEN (OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL) EXECUTE FUNCTION webhook_session_event();

@@ -483,3 +483,76 @@ CREATE INDEX provider_flows_expires ON provider_flows(expires_at);
 -- request choose (`ui_locales`, `Accept-Language`, the default). Pages and
 -- mails for this user are in it.
 ALTER TABLE users ADD COLUMN locale TEXT;
+
+-- migration: 15
+-- Webhooks (issue 22; docs/webhooks.md). `webhooks` are the endpoints an
+-- admin registered; `secret` is the `whsec_…` signing secret (kept as is:
+-- every delivery is signed with it). `webhook_subscriptions` lists, per
+-- event type, the enabled endpoints that want it: what a change reads,
+-- in its own transaction, to queue one `webhook_deliveries` row per
+-- endpoint. A delivery row is the message itself (`id` is the
+-- `webhook-id`, the same on every attempt; `data` the payload's data;
+-- `at` when the change happened) and its state: due at
+-- `next_attempt_at`, then delivered or failed (given up), kept for the
+-- delivery log until `[hooks] retention` has passed.
+CREATE TABLE webhooks (
+    id                  TEXT PRIMARY KEY,
+    url                 TEXT NOT NULL,
+    description         TEXT,
+    secret              TEXT NOT NULL,
+    events              TEXT NOT NULL,
+    enabled             INTEGER NOT NULL DEFAULT 1,
+    created_at          INTEGER NOT NULL,
+    updated_at          INTEGER NOT NULL
+);
+CREATE TABLE webhook_subscriptions (
+    event               TEXT NOT NULL,
+    webhook_id          TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    PRIMARY KEY (event, webhook_id)
+) WITHOUT ROWID;
+CREATE INDEX webhook_subscriptions_webhook ON webhook_subscriptions(webhook_id);
+CREATE TABLE webhook_deliveries (
+    id                  TEXT PRIMARY KEY,
+    webhook_id          TEXT NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+    type                TEXT NOT NULL,
+    data                TEXT NOT NULL,
+    at                  INTEGER NOT NULL,
+    attempts            INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at     INTEGER NOT NULL,
+    last_attempt_at     INTEGER,
+    last_status         INTEGER,
+    last_error          TEXT,
+    delivered_at        INTEGER,
+    failed_at           INTEGER
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries(next_attempt_at)
+    WHERE delivered_at IS NULL AND failed_at IS NULL;
+CREATE INDEX webhook_deliveries_log ON webhook_deliveries(webhook_id, at);
+CREATE INDEX webhook_deliveries_done ON webhook_deliveries(at)
+    WHERE delivered_at IS NOT NULL OR failed_at IS NOT NULL;
+-- Sessions report themselves: whatever path starts or ends a session (a
+-- sign-in, a logout, a reuse, a removed factor, a deleted user…) goes
+-- through these rows, so `session.created` and `session.revoked` cannot
+-- be forgotten by a new path. The `WHEN` makes them free when nobody
+-- subscribes.
+CREATE TRIGGER webhook_session_created AFTER INSERT ON sessions
+WHEN EXISTS (SELECT 1 FROM webhook_subscriptions WHERE event = 'session.created')
+BEGIN
+    INSERT INTO webhook_deliveries (id, webhook_id, type, data, at, next_attempt_at)
+    SELECT 'msg_' || lower(hex(randomblob(16))), s.webhook_id, 'session.created',
+           json_object('sid', NEW.id, 'sub', NEW.user_id, 'user_id', NEW.user_id,
+                       'aal', NEW.aal, 'amr', json(NEW.amr), 'client_id', NEW.client_id),
+           NEW.created_at, NEW.created_at
+      FROM webhook_subscriptions s WHERE s.event = 'session.created';
+END;
+CREATE TRIGGER webhook_session_revoked AFTER UPDATE OF revoked_at ON sessions
+WHEN OLD.revoked_at IS NULL AND NEW.revoked_at IS NOT NULL
+ AND EXISTS (SELECT 1 FROM webhook_subscriptions WHERE event = 'session.revoked')
+BEGIN
+    INSERT INTO webhook_deliveries (id, webhook_id, type, data, at, next_attempt_at)
+    SELECT 'msg_' || lower(hex(randomblob(16))), s.webhook_id, 'session.revoked',
+           json_object('sid', NEW.id, 'sub', NEW.user_id, 'user_id', NEW.user_id,
+                       'reason', NEW.revoked_reason, 'client_id', NEW.client_id),
+           NEW.revoked_at, NEW.revoked_at
+      FROM webhook_subscriptions s WHERE s.event = 'session.revoked';
+END;

@@ -90,6 +90,8 @@ pub struct Inner {
     pub catalogues: Arc<Catalogues>,
     /// `[branding] logo`, read at start; served at `/branding/logo`.
     pub logo: Option<Logo>,
+    /// The webhook worker's handle (`crate::hooks::deliver`).
+    pub webhooks: crate::hooks::Webhooks,
 }
 
 /// The logo image of `[branding] logo`: its bytes and media type.
@@ -203,7 +205,14 @@ impl AppState {
         let webauthn = crate::auth::webauthn::Webauthn::from_config(&config)?;
         let providers = crate::federation::upstream::Providers::new(&config.providers)?;
         let logo = Logo::load(&config.branding)?;
+        let webhooks = crate::hooks::Webhooks::new(
+            store.clone(),
+            metrics.clone(),
+            clock.clone(),
+            crate::hooks::Settings::from(&config),
+        );
         let inner = Inner {
+            webhooks,
             logo,
             catalogues,
             providers,

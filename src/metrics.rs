@@ -65,7 +65,7 @@ const LOGIN_OUTCOMES: [&str; 6] = [
 
 /// What the sweeper deletes, always exported (at zero until a sweep deletes
 /// something), so an alert on them has a series from the first scrape.
-pub const SWEEP_KINDS: [&str; 4] = ["sessions", "challenges", "audit", "mail"];
+pub const SWEEP_KINDS: [&str; 5] = ["sessions", "challenges", "audit", "mail", "webhooks"];
 
 const HTTP_REQUESTS: &str = "toktok_http_requests_total";
 const HTTP_DURATION: &str = "toktok_http_request_duration_seconds";
@@ -100,6 +100,10 @@ fn help_for(name: &str) -> &'static str {
         OUTBOX_DEPTH => "Queued mail not yet sent nor given up (sampled every few seconds)",
         HASH_QUEUE => "Password hashes waiting for a free core (sampled every few seconds)",
         "toktok_mail_total" => "Mail delivery attempts, by outcome",
+        "toktok_webhook_deliveries_total" => "Webhook delivery attempts, by outcome",
+        "toktok_webhook_queue_depth" => {
+            "Webhook deliveries not yet delivered nor given up (sampled every few seconds)"
+        }
         "toktok_oauth_tokens_total" => "OAuth token requests, by grant and outcome",
         _ => "Recorded by toktok",
     }

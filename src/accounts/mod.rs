@@ -34,6 +34,7 @@ mod sessions;
 pub mod signin;
 pub mod tokens;
 pub mod totp;
+pub mod webhooks;
 
 use std::net::IpAddr;
 

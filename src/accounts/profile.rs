@@ -23,6 +23,7 @@ pub async fn update_profile(
     state: &AppState,
     who: &Authenticated,
     change: ProfileChange,
+    meta: &RequestMeta,
 ) -> Result<UserView, ApiError> {
     let ProfileChange {
         name,
@@ -39,9 +40,24 @@ pub async fn update_profile(
         metadata: metadata.map(Metadata::into_value),
         locale,
     };
+    let fields: Vec<&str> = [
+        change.name.is_some().then_some("name"),
+        change.metadata.is_some().then_some("metadata"),
+        change.locale.is_some().then_some("locale"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let now = state.now();
+    let event = meta.event(
+        now,
+        "user.updated",
+        Some(&who.user.id),
+        json!({ "fields": fields }),
+    );
     let user = state
         .store
-        .update_profile(&who.user.id, change, state.now())
+        .update_profile(&who.user.id, change, now, event)
         .await?
         .ok_or(ApiError::InvalidToken)?;
     Ok(UserView::from(&user))

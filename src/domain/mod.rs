@@ -10,3 +10,4 @@ pub mod metadata;
 pub mod name;
 pub mod password;
 pub mod scope;
+pub mod webhook;

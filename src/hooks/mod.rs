@@ -9,4 +9,8 @@
 //!
 //! `signature.rs` signs both.
 
+pub mod deliver;
 pub mod signature;
+pub mod target;
+
+pub use deliver::{Settings, Webhooks};

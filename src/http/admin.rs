@@ -15,12 +15,12 @@ use crate::error::ApiError;
 use crate::store::AdminChange;
 
 /// The query string as name/value pairs; unknown names are ignored.
-fn query_pairs(raw: Option<String>) -> Result<Vec<(String, String)>, ApiError> {
+pub(super) fn query_pairs(raw: Option<String>) -> Result<Vec<(String, String)>, ApiError> {
     serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
         .map_err(|e| ApiError::field("query", e.to_string()))
 }
 
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
         .find(|(k, _)| k == name)

@@ -40,6 +40,7 @@ pub mod passkeys;
 pub mod providers;
 pub mod totp;
 pub mod users;
+pub mod webhooks;
 
 /// The operational routes: probes, keys, the document, the demo page.
 pub fn ops() -> OpenApiRouter<AppState> {
@@ -109,6 +110,10 @@ pub fn api() -> OpenApiRouter<AppState> {
             oauth_clients::delete
         ))
         .routes(routes!(oauth_clients::rotate_secret))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::patch, webhooks::delete))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::test))
         .routes(routes!(oauth_clients::apps))
         .routes(routes!(oauth_clients::revoke_app))
         .routes(routes!(oauth_token::token))

@@ -48,6 +48,7 @@ pub struct PatchMeBody {
 pub async fn patch_me(
     State(state): State<AppState>,
     Auth(who): Auth,
+    Meta(meta): Meta,
     JsonBody(body): JsonBody<PatchMeBody>,
 ) -> Result<Json<UserView>, ApiError> {
     let change = ProfileChange {
@@ -55,7 +56,9 @@ pub async fn patch_me(
         metadata: body.metadata,
         locale: body.locale,
     };
-    Ok(Json(accounts::update_profile(&state, &who, change).await?))
+    Ok(Json(
+        accounts::update_profile(&state, &who, change, &meta).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

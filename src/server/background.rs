@@ -36,6 +36,7 @@ impl Background {
             tokio::spawn(gauge_loop(state.clone(), stopped.clone())),
             tokio::spawn(key_reload_loop(state.clone(), stopped.clone())),
         ];
+        tasks.push(tokio::spawn(state.webhooks.clone().run(stopped.clone())));
         if let Some(mailer) = state.mailer.clone() {
             tasks.push(tokio::spawn(mailer.run(stopped)));
         }
@@ -132,6 +133,7 @@ pub async fn sweep_once(state: &AppState) {
     // end audit sweep
     // mail: failed rows after a week
     crate::mail::outbox::sweep(&state.store, &state.metrics, state.now()).await;
+    state.webhooks.sweep().await;
 }
 
 /// How often the queue gauges of `/metrics` are sampled: often enough for
@@ -179,6 +181,12 @@ pub async fn sample_gauges(state: &AppState) {
     state
         .metrics
         .set_gauge(metrics::HASH_QUEUE, state.hasher.queued() as i64);
+    match state.store.webhook_queue_depth().await {
+        Ok(n) => state
+            .metrics
+            .set_gauge(crate::hooks::deliver::QUEUE_DEPTH, n),
+        Err(e) => tracing::debug!(error = %e, "cannot count queued webhook deliveries"),
+    }
     let pending = state.store.outbox_depth().await;
     match pending {
         Ok(n) => state.metrics.set_gauge(metrics::OUTBOX_DEPTH, n),

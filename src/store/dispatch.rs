@@ -49,9 +49,10 @@ impl Store {
         id: &str,
         change: ProfileChange,
         now: i64,
+        event: AuditEvent,
     ) -> Result<Option<UserRecord>, StoreError> {
         let id = id.to_owned();
-        self.write(move |tx| flows::update_profile(tx, &id, &change, now))
+        self.write(move |tx| flows::update_profile(tx, &id, &change, now, &event))
             .await
     }
 

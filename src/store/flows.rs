@@ -122,6 +122,13 @@ pub(crate) trait Tx {
     /// challenges, and queued mail that would mint one (see
     /// `sqlite/users.rs` `end_links` for which notices stay).
     fn end_links(&mut self, user_id: &str, actions: &[&str]) -> Result<(), StoreError>;
+
+    /// What a claiming `SELECT` ends with so that two processes never wait
+    /// for each other's claim: nothing on SQLite (one writer at a time),
+    /// `FOR UPDATE SKIP LOCKED` on PostgreSQL.
+    fn skip_locked(&self) -> &'static str {
+        ""
+    }
 }
 
 use Arg::{Bool, Int, OptInt, OptText, Text};
@@ -176,7 +183,7 @@ pub(crate) fn audit(tx: &mut dyn Tx, e: &AuditEvent) -> Result<(), StoreError> {
         ],
     )?;
     super::records::trace(e);
-    Ok(())
+    super::webhooks::on_audit(tx, e)
 }
 
 /// Queues one message in the caller's transaction.
@@ -293,7 +300,11 @@ pub(crate) fn update_profile(
     id: &str,
     change: &ProfileChange,
     now: i64,
+    event: &AuditEvent,
 ) -> Result<Option<UserRecord>, StoreError> {
+    if tx.get_user(id)?.is_none() {
+        return Ok(None);
+    }
     if let Some(name) = &change.name {
         tx.execute(
             "UPDATE users SET name = ?2 WHERE id = ?1",
@@ -311,6 +322,7 @@ pub(crate) fn update_profile(
         "UPDATE users SET updated_at = ?2 WHERE id = ?1",
         &[Text(id), Int(now)],
     )?;
+    audit(tx, event)?;
     tx.get_user(id)
 }
 
@@ -435,6 +447,9 @@ pub(crate) fn delete_user(
     id: &str,
     event: &AuditEvent,
 ) -> Result<bool, StoreError> {
+    // Ended first, so that each session reports its end (`session.revoked`)
+    // before the cascade removes it.
+    tx.revoke_sessions(id, None, "user_deleted", event.at)?;
     let n = tx.execute("DELETE FROM users WHERE id = ?1", &[Text(id)])?;
     audit(tx, event)?;
     Ok(n > 0)
@@ -535,6 +550,7 @@ pub(crate) fn admin_delete_user(
     id: &str,
     event: &AuditEvent,
 ) -> Result<bool, StoreError> {
+    tx.revoke_sessions(id, None, "user_deleted", event.at)?;
     let n = tx.execute("DELETE FROM users WHERE id = ?1", &[Text(id)])?;
     if n == 0 {
         return Ok(false);

@@ -31,6 +31,7 @@ pub mod postgres;
 pub(crate) mod records;
 pub mod sqlite;
 mod totp;
+pub(crate) mod webhooks;
 
 use std::sync::Arc;
 

@@ -125,6 +125,7 @@ pub struct ProfileForm {
 pub async fn save_profile(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Meta(meta): Meta,
     PageForm(form): PageForm<ProfileForm>,
 ) -> Response {
     let v = match acting(&state, &headers, &form.csrf).await {
@@ -137,7 +138,7 @@ pub async fn save_profile(
         metadata: None,
         locale: Some((!form.locale.is_empty()).then(|| form.locale.clone())),
     };
-    match accounts::update_profile(&state, &v.who, change).await {
+    match accounts::update_profile(&state, &v.who, change, &meta).await {
         Ok(_) => done(Section::Overview, "profile"),
         Err(e) => {
             let field = match &e {

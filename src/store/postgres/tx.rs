@@ -94,6 +94,10 @@ impl flows::Tx for Tx<'_> {
     fn end_links(&mut self, user_id: &str, actions: &[&str]) -> Result<(), StoreError> {
         end_links(self, user_id, actions)
     }
+
+    fn skip_locked(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
+    }
 }
 
 #[cfg(test)]
