@@ -42,6 +42,11 @@ const TABLES: &[(&str, bool)] = &[
     ("oauth_codes", false),
     ("identities", false),
     ("provider_flows", false),
+    // Last: copying `sessions` fires the webhook triggers, which find no
+    // subscription yet and so queue nothing twice.
+    ("webhooks", true),
+    ("webhook_subscriptions", false),
+    ("webhook_deliveries", true),
 ];
 
 /// Copies the SQLite database `sqlite` (already migrated to this binary's
