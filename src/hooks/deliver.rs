@@ -193,6 +193,9 @@ impl Webhooks {
         let inner = &self.inner;
         let _pass = inner.pass.lock().await;
         let now = inner.clock.now();
+        if !inner.store.delivery_due(now).await? {
+            return Ok(0);
+        }
         let lease = i64::try_from(inner.settings.timeout.as_secs()).unwrap_or(3600) * 2 + 60;
         let due = inner
             .store

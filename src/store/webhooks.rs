@@ -552,6 +552,22 @@ impl Store {
         .await
     }
 
+    /// Whether any delivery of an enabled endpoint is due at `now`: a read
+    /// on the pool, so an idle worker does not take the writer.
+    pub async fn delivery_due(&self, now: i64) -> Result<bool, StoreError> {
+        self.read(move |tx| {
+            let rows = tx.query(
+                "SELECT 1 FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id
+                  WHERE d.delivered_at IS NULL AND d.failed_at IS NULL
+                    AND d.next_attempt_at <= ?1 AND w.enabled = 1
+                  LIMIT 1",
+                &[Int(now)],
+            )?;
+            Ok(!rows.is_empty())
+        })
+        .await
+    }
+
     /// Deliveries waiting (due or leased), for the queue-depth gauge.
     pub async fn webhook_queue_depth(&self) -> Result<i64, StoreError> {
         self.read(move |tx| {
