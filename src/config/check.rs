@@ -23,7 +23,7 @@ pub(super) struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    fn fail(&self, key: &str, problem: impl fmt::Display) -> ConfigError {
+    pub(super) fn fail(&self, key: &str, problem: impl fmt::Display) -> ConfigError {
         match self.origins.get(key) {
             Some(var) => ConfigError(format!("{var} ({key}): {problem}")),
             None => ConfigError(format!("{key}: {problem}")),
@@ -557,6 +557,7 @@ impl Checker<'_> {
     /// Rules that involve more than one key. Each error names the key a
     /// reader should change.
     pub(super) fn cross_check(&self, c: &Config) -> Result<(), ConfigError> {
+        self.cross_check_hooks(c)?;
         let default_issuer = super::JwtConfig::default().issuer;
         if c.oidc.enabled && c.jwt.issuer != default_issuer && c.jwt.issuer != c.server.public_url {
             return Err(self.fail(

@@ -197,6 +197,22 @@ pub(super) const KEYS: &[(&str, SectionKeys)] = &[
         ("code_ttl", Rule::Duration(|c| &mut c.oidc.code_ttl)),
         ("consent_ttl", Rule::Duration(|c| &mut c.oidc.consent_ttl)),
     ]),
+    ("hooks", &[
+        ("allow_private_targets", Rule::Bool(|c| &mut c.hooks.allow_private_targets)),
+        ("timeout", Rule::Duration(|c| &mut c.hooks.timeout)),
+        ("give_up_after", Rule::Duration(|c| &mut c.hooks.give_up_after)),
+        ("retention", Rule::Duration(|c| &mut c.hooks.retention)),
+    ]),
+    // `[hooks.access_token]`: a subsection (load.rs `lift_subsections`).
+    ("hooks.access_token", &[
+        ("url", Rule::Str(|ck, key, v, c| ck.redirect_url(key, v, &mut c.hooks.access_token.url))),
+        ("secret", Rule::Str(|ck, key, v, c| ck.hook_secret(key, v, &mut c.hooks.access_token.secret))),
+        ("timeout", Rule::Str(|ck, key, v, c| ck.hook_timeout(key, v, &mut c.hooks.access_token.timeout))),
+        ("on_error", Rule::Str(|ck, key, v, c| ck.choice(key, &v, &mut c.hooks.access_token.on_error))),
+    ]),
+    ("claims", &[
+        ("from_app_metadata", Rule::List(|ck, key, v, c| ck.claim_names(key, v, &mut c.claims.from_app_metadata))),
+    ]),
 ];
 
 pub(super) fn section_keys(section: &str) -> Option<SectionKeys> {

@@ -75,6 +75,7 @@ pub(super) fn build(
     let (provider_env, env): (Vec<_>, Vec<_>) = env
         .into_iter()
         .partition(|(name, _)| name.starts_with(super::providers::ENV_PREFIX));
+    lift_subsections(&mut table);
     check_file_keys(file, &table)?;
     let origins = apply_env(&mut table, env)?;
     let checker = Checker { origins: &origins };
@@ -88,6 +89,26 @@ pub(super) fn build(
         config.jwt.issuer = config.server.public_url.clone();
     }
     Ok(config)
+}
+
+/// `[hooks.access_token]` is a table inside `[hooks]`; KEYS knows it as
+/// the section `hooks.access_token`, so it is lifted to the top.
+pub(super) fn lift_subsections(table: &mut Table) {
+    for (name, _) in super::keys::KEYS {
+        let Some((parent, child)) = name.split_once('.') else {
+            continue;
+        };
+        let lifted = table
+            .get_mut(parent)
+            .and_then(Value::as_table_mut)
+            .and_then(|t| match t.get(child) {
+                Some(Value::Table(_)) => t.remove(child),
+                _ => None,
+            });
+        if let Some(sub) = lifted {
+            table.insert((*name).to_owned(), sub);
+        }
+    }
 }
 
 pub(super) fn parse_toml(file: &str, text: &str) -> Result<Table, ConfigError> {
@@ -229,8 +250,13 @@ pub(super) fn apply_env(
         let Some((section, key)) = name["TOKTOK_".len()..].split_once("__") else {
             continue;
         };
-        let section = section.to_ascii_lowercase();
-        let key = key.to_ascii_lowercase();
+        let mut section = section.to_ascii_lowercase();
+        let mut key = key.to_ascii_lowercase();
+        // TOKTOK_HOOKS__ACCESS_TOKEN__URL: the subsection hooks.access_token.
+        if let Some((sub, rest)) = key.clone().split_once("__") {
+            section = format!("{section}.{sub}");
+            key = rest.to_owned();
+        }
         let Some(keys) = section_keys(&section) else {
             return Err(ConfigError(format!(
                 "{name}: unknown section `{section}` (known sections: {})",

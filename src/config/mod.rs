@@ -32,6 +32,7 @@
 //! `Debug` never prints them, so `{:?}` of a whole `Config` is safe to log.
 
 mod check;
+mod hooks;
 mod keys;
 mod load;
 mod providers;
@@ -48,6 +49,7 @@ use std::time::Duration;
 use crate::domain::algorithm::Algorithm;
 use crate::domain::locale::Locale;
 
+pub use hooks::{AccessTokenHookConfig, ClaimsConfig, HookOnError, HooksConfig};
 pub use providers::{is_provider_url, AppleKey, ProviderConfig, ProviderKind, ResponseMode};
 use values::DAY;
 pub use values::{IpNet, ParseIpNetError, Secret};
@@ -81,6 +83,8 @@ pub struct Config {
     pub webauthn: WebauthnConfig,
     pub email_code: EmailCodeConfig,
     pub oidc: OidcConfig,
+    pub hooks: HooksConfig,
+    pub claims: ClaimsConfig,
     /// `[[providers]]`: upstream sign-in providers, in file order.
     pub providers: Vec<ProviderConfig>,
 }

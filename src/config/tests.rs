@@ -100,7 +100,8 @@ fn shipped_toktok_toml_is_exactly_the_default() {
 
 #[test]
 fn shipped_toktok_toml_lists_every_key() {
-    let table: Table = include_str!("../../toktok.toml").parse().unwrap();
+    let mut table: Table = include_str!("../../toktok.toml").parse().unwrap();
+    super::load::lift_subsections(&mut table);
     for (section, keys) in KEYS {
         let entries = table[*section].as_table().unwrap();
         for (key, _) in *keys {
@@ -158,6 +159,14 @@ fn every_key_stores_into_its_own_field() {
         ("webauthn.rp_name", "\"Acme\""),
         ("webauthn.origins", "[\"https://app.example.com\"]"),
         ("email_code.length", "8"),
+        ("hooks.access_token.url", "\"https://h.example/claims\""),
+        (
+            "hooks.access_token.secret",
+            "\"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"",
+        ),
+        ("hooks.access_token.timeout", "\"250ms\""),
+        ("hooks.access_token.on_error", "\"skip\""),
+        ("claims.from_app_metadata", "[\"plan\"]"),
         (
             "accounts.allowed_redirects",
             "[\"https://app.example.com/done\"]",
@@ -183,7 +192,9 @@ fn every_key_stores_into_its_own_field() {
                     .collect(),
             };
             let changed = candidates.iter().find_map(|value| {
-                let table: Table = format!("[{section}]\n{name} = {value}").parse().unwrap();
+                let entries: Table = format!("{name} = {value}").parse().unwrap();
+                let mut table = Table::new();
+                table.insert((*section).to_owned(), toml::Value::Table(entries));
                 let shown = format!("{:#?}", checker.config(&table).unwrap());
                 (shown != default).then_some(shown)
             });
@@ -207,7 +218,9 @@ fn every_key_stores_into_its_own_field() {
                 .find(|l| l.starts_with("    ") && !l.starts_with("     "))
                 .unwrap();
             assert!(
-                owner.trim_start().starts_with(&format!("{section}: ")),
+                owner
+                    .trim_start()
+                    .starts_with(&format!("{}: ", section.split('.').next().unwrap())),
                 "{key} changed a field of {owner:?}"
             );
         }
@@ -1535,4 +1548,111 @@ fn allowed_redirects_are_absolute_urls_without_userinfo_query_or_fragment() {
         )));
         assert!(e.contains("accounts.allowed_redirects"), "{bad}: {e}");
     }
+}
+
+// --- hooks and claims -----------------------------------------------------
+
+#[test]
+fn hooks_sections_read_from_the_file_and_the_environment() {
+    let c = parse(
+        "[hooks]\nallow_private_targets = true\ntimeout = \"3s\"\n\
+         [hooks.access_token]\nurl = \"http://127.0.0.1:9/claims\"\n\
+         secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"\ntimeout = \"250ms\"\n\
+         on_error = \"skip\"\n[claims]\nfrom_app_metadata = [\"plan\", \"org\"]",
+    )
+    .unwrap();
+    assert!(c.hooks.allow_private_targets);
+    assert_eq!(c.hooks.timeout, Duration::from_secs(3));
+    assert_eq!(c.hooks.access_token.url, "http://127.0.0.1:9/claims");
+    assert_eq!(c.hooks.access_token.timeout, Duration::from_millis(250));
+    assert_eq!(c.hooks.access_token.on_error, super::HookOnError::Skip);
+    assert_eq!(c.claims.from_app_metadata, ["plan", "org"]);
+    assert!(!format!("{c:?}").contains("whsec_"));
+    let c = parse_env(&[
+        ("TOKTOK_HOOKS__ACCESS_TOKEN__URL", "https://h.example/x"),
+        (
+            "TOKTOK_HOOKS__ACCESS_TOKEN__SECRET",
+            "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        ),
+        ("TOKTOK_HOOKS__ALLOW_PRIVATE_TARGETS", "true"),
+        ("TOKTOK_CLAIMS__FROM_APP_METADATA", "plan,org"),
+    ])
+    .unwrap();
+    assert_eq!(c.hooks.access_token.url, "https://h.example/x");
+    assert!(c.hooks.allow_private_targets);
+    assert_eq!(c.claims.from_app_metadata, ["plan", "org"]);
+}
+
+#[test]
+fn bad_hooks_settings_are_refused_by_name() {
+    let secret = "secret = \"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw\"";
+    for (toml, key, says) in [
+        (
+            "[hooks.access_token]\nurl = \"ftp://x\"",
+            "hooks.access_token.url",
+            "",
+        ),
+        (
+            "[hooks.access_token]\nurl = \"https://x.example\"",
+            "hooks.access_token.secret",
+            "required",
+        ),
+        (
+            "[hooks.access_token]\nsecret = \"hunter2\"",
+            "hooks.access_token.secret",
+            "whsec_",
+        ),
+        (
+            "[hooks.access_token]\nsecret = \"whsec_AAAA\"",
+            "hooks.access_token.secret",
+            "24 to 64",
+        ),
+        (
+            "[hooks.access_token]\ntimeout = \"5ms\"",
+            "hooks.access_token.timeout",
+            "10ms",
+        ),
+        (
+            "[hooks.access_token]\ntimeout = \"11s\"",
+            "hooks.access_token.timeout",
+            "10s",
+        ),
+        (
+            "[hooks.access_token]\ntimeout = \"fast\"",
+            "hooks.access_token.timeout",
+            "500ms",
+        ),
+        (
+            "[hooks.access_token]\non_error = \"ignore\"",
+            "hooks.access_token.on_error",
+            "\"deny\"",
+        ),
+        (
+            "[hooks.access_token]\nretries = 3",
+            "hooks.access_token.retries",
+            "unknown key",
+        ),
+        (
+            "[claims]\nfrom_app_metadata = [\"sub\"]",
+            "claims.from_app_metadata",
+            "sets itself",
+        ),
+        (
+            "[claims]\nfrom_app_metadata = [\"a b\"]",
+            "claims.from_app_metadata",
+            "not a claim",
+        ),
+        (
+            "[claims]\nfrom_app_metadata = [\"p\", \"p\"]",
+            "claims.from_app_metadata",
+            "twice",
+        ),
+        ("[hooks]\ntimeout = \"0s\"", "hooks.timeout", ""),
+    ] {
+        let e = err(parse(toml));
+        assert!(e.contains(key) && e.contains(says), "{toml}: {e}");
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+    let ok = format!("[hooks.access_token]\nurl = \"https://x.example\"\n{secret}");
+    parse(&ok).unwrap();
 }

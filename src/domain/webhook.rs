@@ -54,6 +54,34 @@ pub fn event_for_audit(kind: &str) -> Option<&'static str> {
     })
 }
 
+/// The prefix of a Standard Webhooks secret's text.
+pub const SECRET_PREFIX: &str = "whsec_";
+
+/// Why a text is not a Standard Webhooks secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("a webhook secret is \"whsec_\" followed by base64")]
+    Format,
+    #[error("a webhook secret holds 24 to 64 bytes")]
+    Length,
+}
+
+/// The key bytes of `whsec_<base64>` (24 to 64 of them, the range the
+/// specification recommends).
+pub fn secret_bytes(text: &str) -> Result<Vec<u8>, SecretError> {
+    use base64::Engine as _;
+    let b64 = text
+        .strip_prefix(SECRET_PREFIX)
+        .ok_or(SecretError::Format)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .map_err(|_| SecretError::Format)?;
+    if !(24..=64).contains(&bytes.len()) {
+        return Err(SecretError::Length);
+    }
+    Ok(bytes)
+}
+
 /// What changed, for `factors.changed` and `password.changed`: the audit
 /// kind's own words (`totp.enabled`, `password.reset`, …).
 pub fn change_of(kind: &str) -> Option<&str> {

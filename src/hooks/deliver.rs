@@ -78,13 +78,12 @@ pub struct Settings {
 
 impl From<&crate::config::Config> for Settings {
     fn from(config: &crate::config::Config) -> Settings {
-        // TEMPORARY until [hooks] lands in the configuration.
-        let _ = config;
+        let hooks = &config.hooks;
         Settings {
-            timeout: Duration::from_secs(10),
-            give_up_after: Duration::from_secs(3 * 86_400),
-            allow_private_targets: std::env::var("TOKTOK_TMP_ALLOW_PRIVATE").is_ok(),
-            retention: Duration::from_secs(7 * 86_400),
+            timeout: hooks.timeout,
+            give_up_after: hooks.give_up_after,
+            allow_private_targets: hooks.allow_private_targets,
+            retention: hooks.retention,
         }
     }
 }

@@ -13,8 +13,7 @@ use base64::Engine;
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
-/// The prefix of a secret's text.
-pub const SECRET_PREFIX: &str = "whsec_";
+pub use crate::domain::webhook::{SecretError, SECRET_PREFIX};
 
 /// A signing secret. `Debug` never shows it.
 #[derive(Clone)]
@@ -27,15 +26,6 @@ impl std::fmt::Debug for SigningSecret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("SigningSecret(redacted)")
     }
-}
-
-/// Why a secret's text is not one.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SecretError {
-    #[error("a webhook secret starts with \"whsec_\" followed by base64")]
-    Format,
-    #[error("a webhook secret holds 24 to 64 bytes")]
-    Length,
 }
 
 impl SigningSecret {
@@ -53,17 +43,11 @@ impl SigningSecret {
         }
     }
 
-    /// Reads `whsec_<base64>` (24 to 64 bytes, the range the specification
-    /// recommends).
+    /// Reads `whsec_<base64>` (`domain::webhook::secret_bytes`).
     pub fn parse(text: &str) -> Result<SigningSecret, SecretError> {
-        let b64 = text
-            .strip_prefix(SECRET_PREFIX)
-            .ok_or(SecretError::Format)?;
-        let bytes = STANDARD.decode(b64).map_err(|_| SecretError::Format)?;
-        if !(24..=64).contains(&bytes.len()) {
-            return Err(SecretError::Length);
-        }
-        Ok(SigningSecret::from_bytes(&bytes))
+        Ok(SigningSecret::from_bytes(
+            &crate::domain::webhook::secret_bytes(text)?,
+        ))
     }
 
     /// The `whsec_…` text: shown once when created, stored, configured.

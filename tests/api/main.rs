@@ -59,3 +59,4 @@ mod token_shapes;
 mod totp;
 mod user_locale;
 mod users;
+mod webhooks;

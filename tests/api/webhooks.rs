@@ -135,7 +135,12 @@ async fn deliver(app: &TestApp, r: &Receiver, n: usize) {
 
 async fn log(app: &TestApp, key: &str, id: &str) -> Vec<Value> {
     let res = app
-        .request(Method::GET, &format!("/v1/admin/webhooks/{id}/deliveries"), Some(key), None)
+        .request(
+            Method::GET,
+            &format!("/v1/admin/webhooks/{id}/deliveries"),
+            Some(key),
+            None,
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
@@ -160,7 +165,12 @@ async fn endpoints_are_managed_and_their_secret_shown_once() {
     assert_eq!(made["enabled"], true);
 
     let got: Value = app
-        .request(Method::GET, &format!("/v1/admin/webhooks/{id}"), Some(&key), None)
+        .request(
+            Method::GET,
+            &format!("/v1/admin/webhooks/{id}"),
+            Some(&key),
+            None,
+        )
         .await
         .json()
         .await
@@ -181,13 +191,18 @@ async fn endpoints_are_managed_and_their_secret_shown_once() {
             Method::PATCH,
             &format!("/v1/admin/webhooks/{id}"),
             Some(&key),
-            Some(json!({ "events": ["session.revoked", "user.deleted"], "description": null,
-                         "enabled": false })),
+            Some(
+                json!({ "events": ["session.revoked", "user.deleted"], "description": null,
+                         "enabled": false }),
+            ),
         )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let patched: Value = res.json().await.unwrap();
-    assert_eq!(patched["events"], json!(["session.revoked", "user.deleted"]));
+    assert_eq!(
+        patched["events"],
+        json!(["session.revoked", "user.deleted"])
+    );
     assert_eq!(patched["description"], Value::Null);
     assert_eq!(patched["enabled"], false);
     assert!(patched.get("secret").is_none());
@@ -207,9 +222,21 @@ async fn endpoints_are_managed_and_their_secret_shown_once() {
     let kinds = app
         .sql("SELECT kind FROM audit_events WHERE kind LIKE 'webhook.%' ORDER BY id")
         .await;
-    assert_eq!(kinds, [["webhook.created"], ["webhook.updated"], ["webhook.updated"]]);
+    assert_eq!(
+        kinds,
+        [
+            ["webhook.created"],
+            ["webhook.updated"],
+            ["webhook.updated"]
+        ]
+    );
     let res = app
-        .request(Method::DELETE, &format!("/v1/admin/webhooks/{id}"), Some(&key), None)
+        .request(
+            Method::DELETE,
+            &format!("/v1/admin/webhooks/{id}"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     for (method, path) in [
@@ -227,7 +254,9 @@ async fn endpoints_are_managed_and_their_secret_shown_once() {
         .request(Method::GET, "/v1/admin/webhooks", Some(&user.access), None)
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = app.request(Method::GET, "/v1/admin/webhooks", None, None).await;
+    let res = app
+        .request(Method::GET, "/v1/admin/webhooks", None, None)
+        .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -236,11 +265,23 @@ async fn bad_endpoints_are_refused_field_by_field() {
     let app = spawn_app_with("").await;
     let key = admin(&app).await;
     for (body, field) in [
-        (json!({ "url": "ftp://8.8.8.8/x", "events": ["user.created"] }), "url"),
-        (json!({ "url": "not a url", "events": ["user.created"] }), "url"),
-        (json!({ "url": "https://u:p@8.8.8.8/", "events": ["user.created"] }), "url"),
+        (
+            json!({ "url": "ftp://8.8.8.8/x", "events": ["user.created"] }),
+            "url",
+        ),
+        (
+            json!({ "url": "not a url", "events": ["user.created"] }),
+            "url",
+        ),
+        (
+            json!({ "url": "https://u:p@8.8.8.8/", "events": ["user.created"] }),
+            "url",
+        ),
         (json!({ "url": "https://8.8.8.8/", "events": [] }), "events"),
-        (json!({ "url": "https://8.8.8.8/", "events": ["user.nope"] }), "events[0]"),
+        (
+            json!({ "url": "https://8.8.8.8/", "events": ["user.nope"] }),
+            "events[0]",
+        ),
         (
             json!({ "url": "https://8.8.8.8/", "events": ["user.created", "user.created"] }),
             "events[1]",
@@ -255,7 +296,12 @@ async fn bad_endpoints_are_refused_field_by_field() {
         let problem = assert_problem(res, 422, "validation_failed").await;
         assert_eq!(problem["errors"][0]["field"], field, "{body}");
     }
-    let res = create(&app, &key, json!({ "url": "https://8.8.8.8/", "events": ["user.created"], "x": 1 })).await;
+    let res = create(
+        &app,
+        &key,
+        json!({ "url": "https://8.8.8.8/", "events": ["user.created"], "x": 1 }),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -276,14 +322,24 @@ async fn internal_targets_are_refused_unless_allowed() {
         "http://2130706433/x",
         "http://[::ffff:127.0.0.1]/x",
     ] {
-        let res = create(&app, &key, json!({ "url": url, "events": ["user.created"] })).await;
+        let res = create(
+            &app,
+            &key,
+            json!({ "url": url, "events": ["user.created"] }),
+        )
+        .await;
         let problem = assert_problem(res, 422, "validation_failed").await;
         assert_eq!(problem["errors"][0]["field"], "url", "{url}");
     }
     assert_eq!(app.sql_count("SELECT count(*) FROM webhooks").await, 0);
     let allowed = spawn_app_with(PRIVATE_OK).await;
     let key = admin(&allowed).await;
-    let res = create(&allowed, &key, json!({ "url": "http://127.0.0.1:9/x", "events": ["user.created"] })).await;
+    let res = create(
+        &allowed,
+        &key,
+        json!({ "url": "http://127.0.0.1:9/x", "events": ["user.created"] }),
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::CREATED);
 }
 
@@ -295,8 +351,15 @@ async fn every_event_is_delivered_signed_with_its_payload() {
     let key = admin(&app).await;
     let (r, url) = Receiver::start().await;
     let all = [
-        "user.created", "user.updated", "user.deleted", "user.email_changed", "user.disabled",
-        "session.created", "session.revoked", "password.changed", "factors.changed",
+        "user.created",
+        "user.updated",
+        "user.deleted",
+        "user.email_changed",
+        "user.disabled",
+        "session.created",
+        "session.revoked",
+        "password.changed",
+        "factors.changed",
     ];
     let (_, secret) = endpoint(&app, &key, &url, &all).await;
 
@@ -304,7 +367,12 @@ async fn every_event_is_delivered_signed_with_its_payload() {
     let uid = ada.body["user"]["id"].as_str().unwrap().to_owned();
     let sid = app.sql("SELECT id FROM sessions").await[0][0].clone();
     let res = app
-        .request(Method::PATCH, "/v1/users/me", Some(&ada.access), Some(json!({ "name": "Ada" })))
+        .request(
+            Method::PATCH,
+            "/v1/users/me",
+            Some(&ada.access),
+            Some(json!({ "name": "Ada" })),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = app
@@ -317,17 +385,33 @@ async fn every_event_is_delivered_signed_with_its_payload() {
         .await;
     assert!(res.status().is_success(), "{}", res.status());
     let res = app
-        .request(Method::PATCH, &format!("/v1/admin/users/{uid}"), Some(&key), Some(json!({ "disabled": true })))
+        .request(
+            Method::PATCH,
+            &format!("/v1/admin/users/{uid}"),
+            Some(&key),
+            Some(json!({ "disabled": true })),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     let res = app
-        .request(Method::DELETE, &format!("/v1/admin/users/{uid}"), Some(&key), None)
+        .request(
+            Method::DELETE,
+            &format!("/v1/admin/users/{uid}"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
 
     let expected = [
-        "user.created", "session.created", "user.updated", "password.changed",
-        "user.updated", "user.disabled", "session.revoked", "user.deleted",
+        "user.created",
+        "session.created",
+        "user.updated",
+        "password.changed",
+        "user.updated",
+        "user.disabled",
+        "session.revoked",
+        "user.deleted",
     ];
     deliver(&app, &r, expected.len()).await;
     let events = r.events(&secret);
@@ -352,7 +436,10 @@ async fn every_event_is_delivered_signed_with_its_payload() {
             "password.changed" => assert_eq!(data["change"], "password.changed"),
             "user.disabled" => {
                 assert_eq!(data["user"]["disabled"], true);
-                assert!(data["actor"].as_str().unwrap().starts_with("api_key:"), "{data}");
+                assert!(
+                    data["actor"].as_str().unwrap().starts_with("api_key:"),
+                    "{data}"
+                );
             }
             _ => {}
         }
@@ -417,7 +504,13 @@ async fn failures_are_retried_with_back_off_then_given_up() {
         .await;
     assert_eq!(failed.len(), 1);
     assert!(failed[0][0].contains(&id));
-    assert!(metric(&app, "toktok_webhook_deliveries_total{outcome=\"failed\"} 1").await);
+    assert!(
+        metric(
+            &app,
+            "toktok_webhook_deliveries_total{outcome=\"failed\"} 1"
+        )
+        .await
+    );
     assert!(metric(&app, "toktok_webhook_deliveries_total{outcome=\"retry\"} 2").await);
     // A receiver that comes back does not bring a given-up delivery back.
     r.answer(204);
@@ -440,7 +533,10 @@ async fn redirects_are_not_followed_and_slow_receivers_time_out() {
     let d = &log(&app, &key, &id).await[0];
     assert_eq!(d["status"], "pending");
     assert_eq!(d["last_status"], 307);
-    assert!(d["last_error"].as_str().unwrap().contains("redirect"), "{d}");
+    assert!(
+        d["last_error"].as_str().unwrap().contains("redirect"),
+        "{d}"
+    );
     assert_eq!(*r.redirected.lock().unwrap(), 0);
 
     r.answer(599);
@@ -481,7 +577,12 @@ async fn test_events_and_paused_endpoints() {
     let (id, secret) = endpoint(&app, &key, &url, &["user.created"]).await;
     endpoint(&app, &key, &other_url, &["user.deleted"]).await;
     let res = app
-        .request(Method::POST, &format!("/v1/admin/webhooks/{id}/test"), Some(&key), None)
+        .request(
+            Method::POST,
+            &format!("/v1/admin/webhooks/{id}/test"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(res.status(), StatusCode::ACCEPTED);
     let queued: Value = res.json().await.unwrap();
@@ -495,13 +596,22 @@ async fn test_events_and_paused_endpoints() {
     assert_eq!(other.count(), 0);
 
     let res = app
-        .request(Method::PATCH, &format!("/v1/admin/webhooks/{id}"), Some(&key), Some(json!({ "enabled": false })))
+        .request(
+            Method::PATCH,
+            &format!("/v1/admin/webhooks/{id}"),
+            Some(&key),
+            Some(json!({ "enabled": false })),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::OK);
     app.signed_up("ada@example.com").await;
     app.state.webhooks.deliver_due().await.unwrap();
     assert_eq!(r.count(), 1);
-    assert_eq!(log(&app, &key, &id).await.len(), 1, "nothing queued while paused");
+    assert_eq!(
+        log(&app, &key, &id).await.len(),
+        1,
+        "nothing queued while paused"
+    );
 }
 
 /// Every way a session ends reports `session.revoked` with its `sid`.
@@ -516,7 +626,8 @@ async fn every_way_a_session_ends_is_reported() {
     let sid_of = |t: &str| -> String {
         let payload = t.split('.').nth(1).unwrap();
         let claims: Value = serde_json::from_slice(
-            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap(),
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+                .unwrap(),
         )
         .unwrap();
         claims["sid"].as_str().unwrap().to_owned()
@@ -525,12 +636,16 @@ async fn every_way_a_session_ends_is_reported() {
 
     // Logout.
     let s = app.signed_in("ada@example.com").await;
-    let res = app.request(Method::POST, "/v1/auth/logout", Some(&s.access), None).await;
+    let res = app
+        .request(Method::POST, "/v1/auth/logout", Some(&s.access), None)
+        .await;
     assert!(res.status().is_success());
     want.push((sid_of(&s.access), "logout"));
     // Logout everywhere (the sign-up session and a new one).
     let s = app.signed_in("ada@example.com").await;
-    let res = app.request(Method::POST, "/v1/auth/logout-all", Some(&s.access), None).await;
+    let res = app
+        .request(Method::POST, "/v1/auth/logout-all", Some(&s.access), None)
+        .await;
     assert!(res.status().is_success(), "{}", res.status());
     want.push((sid_of(&s.access), "logout_all"));
     want.push((sid_of(&ada.access), "logout_all"));
@@ -544,14 +659,24 @@ async fn every_way_a_session_ends_is_reported() {
     // An admin's "end all sessions".
     let s = app.signed_in("ada@example.com").await;
     let res = app
-        .request(Method::POST, &format!("/v1/admin/users/{uid}/logout"), Some(&key), None)
+        .request(
+            Method::POST,
+            &format!("/v1/admin/users/{uid}/logout"),
+            Some(&key),
+            None,
+        )
         .await;
     assert!(res.status().is_success(), "{}", res.status());
     want.push((sid_of(&s.access), "admin_logout"));
     // The account deleted.
     let s = app.signed_in("ada@example.com").await;
     let res = app
-        .request(Method::DELETE, &format!("/v1/admin/users/{uid}"), Some(&key), None)
+        .request(
+            Method::DELETE,
+            &format!("/v1/admin/users/{uid}"),
+            Some(&key),
+            None,
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NO_CONTENT);
     want.push((sid_of(&s.access), "user_deleted"));
@@ -563,10 +688,14 @@ async fn every_way_a_session_ends_is_reported() {
         .map(|(t, d)| {
             assert_eq!(t, "session.revoked");
             assert_eq!(d["sub"], uid.as_str());
-            (d["sid"].as_str().unwrap().to_owned(), d["reason"].as_str().unwrap().to_owned())
+            (
+                d["sid"].as_str().unwrap().to_owned(),
+                d["reason"].as_str().unwrap().to_owned(),
+            )
         })
         .collect();
-    let mut want: Vec<(String, String)> = want.into_iter().map(|(s, r)| (s, r.to_owned())).collect();
+    let mut want: Vec<(String, String)> =
+        want.into_iter().map(|(s, r)| (s, r.to_owned())).collect();
     got.sort();
     want.sort();
     assert_eq!(got, want);

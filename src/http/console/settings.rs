@@ -141,8 +141,9 @@ mod tests {
     use crate::config::{AppleKey, ProviderConfig, ProviderKind, ResponseMode};
 
     /// Known values in every secret the configuration has.
-    const SECRETS: [&str; 5] = [
+    const SECRETS: [&str; 6] = [
         "jwt-secret-0123456789-0123456789-abc",
+        "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         "smtp-password-s3cr3t",
         "postgres://toktok:db-pass-word@db/toktok",
         "provider-client-secret-xyz",
@@ -152,9 +153,10 @@ mod tests {
     fn config() -> Config {
         let mut c = Config::default();
         c.jwt.secret = Secret::new(SECRETS[0]);
-        c.smtp.password = Secret::new(SECRETS[1]);
+        c.hooks.access_token.secret = Secret::new(SECRETS[1]);
+        c.smtp.password = Secret::new(SECRETS[2]);
         c.smtp.username = "mailer".to_owned();
-        c.database.url = Some(Secret::new(SECRETS[2]));
+        c.database.url = Some(Secret::new(SECRETS[3]));
         c.providers.push(ProviderConfig {
             id: "apple".to_owned(),
             kind: ProviderKind::Oidc,
@@ -162,13 +164,13 @@ mod tests {
             enabled: true,
             issuer: "https://appleid.apple.com".to_owned(),
             client_id: "com.example".to_owned(),
-            client_secret: Secret::new(SECRETS[3]),
+            client_secret: Secret::new(SECRETS[4]),
             scopes: vec!["openid".to_owned()],
             response_mode: ResponseMode::FormPost,
             apple: Some(AppleKey {
                 team_id: "TEAM".to_owned(),
                 key_id: "KEYID".to_owned(),
-                private_key: Secret::new(SECRETS[4]),
+                private_key: Secret::new(SECRETS[5]),
             }),
             authorization_url: String::new(),
             token_url: "https://example.com/token".to_owned(),
@@ -187,7 +189,15 @@ mod tests {
             assert!(view.contains(shown), "{shown} missing from {view}");
         }
         let names: Vec<String> = sections(&config()).into_iter().map(|s| s.name).collect();
-        for name in ["server", "jwt", "smtp", "database", "mfa", "providers"] {
+        for name in [
+            "server",
+            "jwt",
+            "smtp",
+            "database",
+            "mfa",
+            "providers",
+            "hooks",
+        ] {
             assert!(names.iter().any(|n| n == name), "{name} in {names:?}");
         }
         // Every section shows its keys: a section named like a secret
