@@ -700,3 +700,25 @@ async fn every_way_a_session_ends_is_reported() {
     want.sort();
     assert_eq!(got, want);
 }
+
+/// The rule is checked again at each delivery: an endpoint made while
+/// private targets were allowed gets nothing once they are not.
+#[tokio::test]
+async fn internal_targets_are_refused_again_at_delivery() {
+    let app = spawn_app_with(PRIVATE_OK).await;
+    let key = admin(&app).await;
+    let (r, url) = Receiver::start().await;
+    let (id, _) = endpoint(&app, &key, &url, &["user.created"]).await;
+    let dir = app.stop().await;
+    let app = crate::helpers::spawn_in(dir, "").await;
+    app.signed_up("ada@example.com").await;
+    app.state.webhooks.deliver_due().await.unwrap();
+    assert_eq!(r.count(), 0);
+    let key = admin(&app).await;
+    let d = &log(&app, &key, &id).await[0];
+    assert_eq!(d["status"], "pending");
+    assert!(
+        d["last_error"].as_str().unwrap().contains("127.0.0.1"),
+        "{d}"
+    );
+}
