@@ -92,6 +92,8 @@ pub struct Inner {
     pub logo: Option<Logo>,
     /// The webhook worker's handle (`crate::hooks::deliver`).
     pub webhooks: crate::hooks::Webhooks,
+    /// `[hooks.access_token]`, when a URL is set.
+    pub access_token_hook: Option<crate::hooks::access_token::AccessTokenHook>,
 }
 
 /// The logo image of `[branding] logo`: its bytes and media type.
@@ -211,7 +213,11 @@ impl AppState {
             clock.clone(),
             crate::hooks::Settings::from(&config),
         );
+        let access_token_hook =
+            crate::hooks::access_token::AccessTokenHook::from_config(&config.hooks.access_token)
+                .context("while preparing [hooks.access_token]")?;
         let inner = Inner {
+            access_token_hook,
             webhooks,
             logo,
             catalogues,

@@ -121,6 +121,10 @@ pub enum ApiError {
     /// badly (details in the log, not here).
     #[error("the sign-in provider is unavailable; retry later")]
     ProviderUnavailable,
+    /// The access-token hook (`[hooks.access_token]`, `on_error = "deny"`)
+    /// failed or timed out: no token is issued (details in the log).
+    #[error("the token hook did not answer in time or answered badly; retry later")]
+    HookFailed,
     // 500
     #[error("internal error")]
     Internal(String),

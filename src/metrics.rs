@@ -100,6 +100,8 @@ fn help_for(name: &str) -> &'static str {
         OUTBOX_DEPTH => "Queued mail not yet sent nor given up (sampled every few seconds)",
         HASH_QUEUE => "Password hashes waiting for a free core (sampled every few seconds)",
         "toktok_mail_total" => "Mail delivery attempts, by outcome",
+        "toktok_hook_calls_total" => "Access-token hook calls, by outcome",
+        "toktok_hook_duration_seconds" => "Access-token hook call latency",
         "toktok_webhook_deliveries_total" => "Webhook delivery attempts, by outcome",
         "toktok_webhook_queue_depth" => {
             "Webhook deliveries not yet delivered nor given up (sampled every few seconds)"
@@ -149,6 +151,9 @@ pub struct Metrics {
     /// time they are set. Set by a sampler (`server/background.rs`), read
     /// by a scrape.
     gauges: RwLock<HashMap<&'static str, Gauge>>,
+    /// Histograms without labels by name (seconds, the request buckets),
+    /// registered the first time they observe.
+    histograms: RwLock<HashMap<&'static str, Histogram>>,
 }
 
 fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
@@ -205,6 +210,7 @@ impl Metrics {
             http_duration,
             counters: RwLock::new(counters),
             gauges: RwLock::new(HashMap::new()),
+            histograms: RwLock::new(HashMap::new()),
         }
     }
 
@@ -281,6 +287,26 @@ impl Metrics {
     /// (`toktok_sweeper_deleted_total`).
     pub fn count_swept(&self, kind: &'static str, n: usize) {
         self.add(SWEPT, &[("kind", kind)], n as u64);
+    }
+
+    /// Records one duration, in seconds, in the histogram `name`.
+    pub fn observe(&self, name: &'static str, seconds: f64) {
+        debug_assert!(is_valid_name(name), "invalid metric name {name:?}");
+        if is_reserved(name) {
+            debug_assert!(false, "{name} is reserved for record_request");
+            return;
+        }
+        if let Some(h) = read(&self.histograms).get(name) {
+            h.observe(seconds);
+            return;
+        }
+        let mut histograms = write(&self.histograms);
+        let h = histograms.entry(name).or_insert_with(|| {
+            let h = new_duration_histogram();
+            write(&self.registry).register(name, help_for(name), h.clone());
+            h
+        });
+        h.observe(seconds);
     }
 
     /// Sets a gauge (a value that goes up and down, e.g. a queue length);

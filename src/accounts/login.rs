@@ -116,7 +116,7 @@ pub(super) async fn sign_in(
     }
     let mut user = user.clone();
     user.last_login_at = Some(now);
-    tokens::token_response(state, &user, &session, &jti, now)
+    tokens::token_response(state, &user, &session, &jti, now).await
 }
 /// Seconds an account must still wait after `failures` consecutive failures,
 /// the last at `last_failed_at`: 1 s after the fifth, doubling, at most 15 min.

@@ -16,6 +16,7 @@ pub mod admin;
 pub mod admin_console;
 pub mod anonymous;
 pub mod assurance;
+pub mod claims;
 pub mod email;
 pub mod email_code;
 pub mod factors;

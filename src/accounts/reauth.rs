@@ -188,7 +188,7 @@ async fn record(
     session.amr = stored.amr;
     session.aal = stored.aal;
     session.factor = stored.factor;
-    tokens::token_response(state, &who.user, &session, &secret, now)
+    tokens::token_response(state, &who.user, &session, &secret, now).await
 }
 
 /// Runs `check` (a code's verification) as one attempt on the account's

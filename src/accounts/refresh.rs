@@ -32,6 +32,7 @@ pub async fn refresh(
         &rotated.secret,
         rotated.now,
     )
+    .await
 }
 
 /// A session whose refresh token was rotated (or replayed inside the

@@ -119,8 +119,9 @@ pub enum SigningFailed {
     Anonymous(JwtError),
 }
 
-/// An access token for `user` in `session`, issued at `now`.
-pub fn access_token(
+/// An access token for `user` in `session`, issued at `now`, with the
+/// extra claims of `[claims]` and the access-token hook (`super::claims`).
+pub async fn access_token(
     state: &AppState,
     user: &UserRecord,
     session: &SessionRecord,
@@ -146,12 +147,28 @@ pub fn access_token(
         aal: Some(session.aal),
         scope: None,
     };
-    Ok(state.keys().sign(&claims).map_err(SigningFailed::Session)?)
+    if !super::claims::any(state) {
+        return Ok(state.keys().sign(&claims).map_err(SigningFailed::Session)?);
+    }
+    let mut map = claims_map(&claims)?;
+    super::claims::extend(state, user, Some(session), FIRST_PARTY_CLIENT_ID, &mut map).await?;
+    Ok(state
+        .keys()
+        .sign_access_json(&serde_json::Value::Object(map))
+        .map_err(SigningFailed::Session)?)
+}
+
+/// `claims` as a JSON object, to add claims to.
+pub fn claims_map(claims: &Claims) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+    match serde_json::to_value(claims) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(ApiError::Internal("claims are not an object".into())),
+    }
 }
 
 /// Builds the token answer for a live session whose current refresh token
 /// has the secret `refresh_jti`.
-pub fn token_response(
+pub async fn token_response(
     state: &AppState,
     user: &UserRecord,
     session: &SessionRecord,
@@ -159,7 +176,7 @@ pub fn token_response(
     now: i64,
 ) -> Result<TokenResponse, ApiError> {
     Ok(TokenResponse {
-        access_token: access_token(state, user, session, now)?,
+        access_token: access_token(state, user, session, now).await?,
         token_type: "Bearer",
         expires_in: state.config.jwt.access_ttl.as_secs(),
         refresh_token: refresh_token(refresh_jti),

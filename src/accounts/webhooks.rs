@@ -404,7 +404,7 @@ pub async fn send_test(state: &AppState, id: &str) -> Result<TestQueued, ApiErro
     Ok(TestQueued { id: msg })
 }
 
-/// Puts a failed delivery back in the queue (the console's retry).
+/// Sends a finished (delivered or given-up) delivery again.
 pub async fn retry(state: &AppState, id: &str, delivery: &str) -> Result<(), ApiError> {
     if state
         .store

@@ -49,7 +49,7 @@ use std::time::Duration;
 use crate::domain::algorithm::Algorithm;
 use crate::domain::locale::Locale;
 
-pub use hooks::{AccessTokenHookConfig, ClaimsConfig, HookOnError, HooksConfig};
+pub use hooks::{AccessTokenHookConfig, ClaimsConfig, HookOnError, HooksConfig, PROTECTED_CLAIMS};
 pub use providers::{is_provider_url, AppleKey, ProviderConfig, ProviderKind, ResponseMode};
 use values::DAY;
 pub use values::{IpNet, ParseIpNetError, Secret};

@@ -9,6 +9,7 @@
 //!
 //! `signature.rs` signs both.
 
+pub mod access_token;
 pub mod deliver;
 pub mod signature;
 pub mod target;

@@ -120,6 +120,7 @@ impl ApiError {
                 "provider_unavailable",
                 "Provider unavailable",
             ),
+            HookFailed => (StatusCode::BAD_GATEWAY, "hook_failed", "Token hook failed"),
             ControlMismatch => (
                 StatusCode::FORBIDDEN,
                 "control_mismatch",

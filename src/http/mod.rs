@@ -114,6 +114,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(webhooks::get, webhooks::patch, webhooks::delete))
         .routes(routes!(webhooks::deliveries))
         .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::retry))
         .routes(routes!(oauth_clients::apps))
         .routes(routes!(oauth_clients::revoke_app))
         .routes(routes!(oauth_token::token))

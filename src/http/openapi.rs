@@ -55,7 +55,7 @@ const ERROR_CODES: &[(u16, &str)] = &[
     (415, "`unsupported_media_type`."),
     (422, "`validation_failed` (with `errors`), `weak_password`."),
     (429, "`rate_limited`, `throttled` (with `Retry-After` and `retry_after`)."),
-    (502, "`provider_unavailable`: an upstream sign-in provider could not be reached or answered badly."),
+    (502, "`provider_unavailable`: an upstream sign-in provider could not be reached or answered badly; `hook_failed`: the access-token hook failed with `on_error = \"deny\"`."),
     (503, "`overloaded`, `storage_unavailable` (with `Retry-After`)."),
 ];
 

@@ -256,6 +256,29 @@ pub async fn test(
     ))
 }
 
+#[utoipa::path(post, path = "/v1/admin/webhooks/{id}/deliveries/{delivery}/retry", tag = "admin",
+    summary = "Send a delivery again",
+    security(("api_key" = []), ("bearer_jwt" = [])),
+    params(
+        ("id" = String, Path, description = "The endpoint id."),
+        ("delivery" = String, Path, description = "The delivery id (`msg_…`, its `webhook-id`)."),
+    ),
+    responses(
+        (status = 202, description = "The delivery is queued again now, with a fresh \
+            give-up window; the receiver sees the same `webhook-id`."),
+        (status = 404, description = "`not_found`: no such endpoint, or no finished (delivered or given-up) \
+            delivery with this id on it"),
+    ))]
+#[tracing::instrument(skip_all)]
+pub async fn retry(
+    State(state): State<AppState>,
+    Admin(_actor): Admin,
+    Path((id, delivery)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    webhooks::retry(&state, &id, &delivery).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

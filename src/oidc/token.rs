@@ -289,10 +289,8 @@ async fn authorization_code(
         .map_err(OAuthError::store)?
         .ok_or(OAuthError::InvalidGrant("the user can no longer sign in"))?;
     let scopes = scopes_of(&row.scope);
-    let id_token = scopes
-        .iter()
-        .any(|s| s == "openid")
-        .then(|| {
+    let id_token = match scopes.iter().any(|s| s == "openid") {
+        true => Some(
             id_token(
                 state,
                 client,
@@ -302,10 +300,21 @@ async fn authorization_code(
                 row.nonce.as_deref(),
                 now,
             )
-        })
-        .transpose()?;
+            .await?,
+        ),
+        false => None,
+    };
+    let access = access_token(
+        state,
+        client,
+        &user.id,
+        Some(&user),
+        Some(&session),
+        &row.scope,
+        now,
+    );
     Ok(TokenAnswer {
-        access_token: access_token(state, client, &user.id, Some(&session), &row.scope, now)?,
+        access_token: access.await?,
         token_type: "Bearer",
         expires_in: state.config.jwt.access_ttl.as_secs(),
         refresh_token: allows(client, "refresh_token").then(|| refresh_token(&secret)),
@@ -407,13 +416,21 @@ async fn refresh(
     let scopes = narrowed(form.get("scope"), &granted)?;
     let scope = scopes.join(" ");
     let (session, user, now) = (&rotated.session, &rotated.user, rotated.now);
-    let id_token = scopes
-        .iter()
-        .any(|s| s == "openid")
-        .then(|| id_token(state, client, user, session, &scopes, None, now))
-        .transpose()?;
+    let id_token = match scopes.iter().any(|s| s == "openid") {
+        true => Some(id_token(state, client, user, session, &scopes, None, now).await?),
+        false => None,
+    };
+    let access = access_token(
+        state,
+        client,
+        &user.id,
+        Some(user),
+        Some(session),
+        &scope,
+        now,
+    );
     Ok(TokenAnswer {
-        access_token: access_token(state, client, &user.id, Some(session), &scope, now)?,
+        access_token: access.await?,
         token_type: "Bearer",
         expires_in: state.config.jwt.access_ttl.as_secs(),
         refresh_token: Some(refresh_token(&rotated.secret)),
@@ -442,7 +459,7 @@ async fn client_credentials(
         .collect();
     let scope = narrowed(form.get("scope"), &allowed)?.join(" ");
     let now = state.now();
-    let access = access_token(state, client, &client.client_id, None, &scope, now)?;
+    let access = access_token(state, client, &client.client_id, None, None, &scope, now).await?;
     let event = meta.event(
         now,
         "oauth.token_issued",
@@ -480,10 +497,11 @@ pub fn client_validation(state: &AppState, client: &OAuthClientRow) -> Validatio
 
 /// An access token of `client` for `subject` (a user in `session`, or the
 /// client itself), carrying `scope`.
-fn access_token(
+async fn access_token(
     state: &AppState,
     client: &OAuthClientRow,
     subject: &str,
+    user: Option<&crate::store::UserRecord>,
     session: Option<&SessionRecord>,
     scope: &str,
     now: i64,
@@ -507,10 +525,18 @@ fn access_token(
         aal: session.map(|s| s.aal),
         scope: Some(scope.to_owned()),
     };
-    state
-        .keys()
-        .sign(&claims)
-        .map_err(|e| OAuthError::Internal(ApiError::from(SigningFailed::Session(e))))
+    let signed = match user.filter(|_| crate::accounts::claims::any(state)) {
+        None => state.keys().sign(&claims),
+        Some(user) => {
+            let mut map = crate::accounts::tokens::claims_map(&claims)?;
+            crate::accounts::claims::extend(state, user, session, &client.client_id, &mut map)
+                .await?;
+            state
+                .keys()
+                .sign_access_json(&serde_json::Value::Object(map))
+        }
+    };
+    signed.map_err(|e| OAuthError::Internal(ApiError::from(SigningFailed::Session(e))))
 }
 
 /// The keys that sign `client`'s ID tokens: RS256 by default; ES256 or
@@ -530,7 +556,7 @@ pub fn id_token_keys(state: &AppState, alg: &str) -> Option<std::sync::Arc<Keyri
 
 /// An ID token for `user` through the client session `session`; `sid` is
 /// the browser session it was issued from.
-fn id_token(
+async fn id_token(
     state: &AppState,
     client: &OAuthClientRow,
     user: &crate::store::UserRecord,
@@ -548,7 +574,7 @@ fn id_token(
         amr: session.amr.clone(),
         aal: session.aal,
     };
-    let claims = claims::id_token(
+    let mut claims = claims::id_token(
         &state.config.jwt.issuer,
         &client.client_id,
         user,
@@ -563,6 +589,11 @@ fn id_token(
             "no RS256 key for ID tokens: is [oidc] enabled?".into(),
         ))
     })?;
+    if let (true, serde_json::Value::Object(map)) =
+        (crate::accounts::claims::any(state), &mut claims)
+    {
+        crate::accounts::claims::extend(state, user, Some(session), &client.client_id, map).await?;
+    }
     keys.sign_json(&claims).map_err(|e| {
         OAuthError::Internal(ApiError::Internal(format!(
             "an ID token could not be signed: {e}"

@@ -516,8 +516,8 @@ impl Store {
         .await
     }
 
-    /// Puts a failed delivery back in the queue, due at `now`; false when
-    /// no failed delivery has this id.
+    /// Puts a finished (delivered or given-up) delivery back in the queue,
+    /// due at `now`; false when no finished delivery has this id.
     pub async fn retry_delivery(
         &self,
         webhook_id: &str,
@@ -527,8 +527,10 @@ impl Store {
         let (webhook_id, id) = (webhook_id.to_owned(), id.to_owned());
         self.write(move |tx| {
             let n = tx.execute(
-                "UPDATE webhook_deliveries SET failed_at = NULL, next_attempt_at = ?3, at = ?3
-                  WHERE id = ?1 AND webhook_id = ?2 AND failed_at IS NOT NULL",
+                "UPDATE webhook_deliveries
+                    SET failed_at = NULL, delivered_at = NULL, next_attempt_at = ?3, at = ?3
+                  WHERE id = ?1 AND webhook_id = ?2
+                    AND (failed_at IS NOT NULL OR delivered_at IS NOT NULL)",
                 &[Text(&id), Text(&webhook_id), Int(now)],
             )?;
             Ok(n == 1)

@@ -55,6 +55,7 @@ mod rsa_keys;
 mod sessions;
 mod smtp;
 mod timing;
+mod token_hooks;
 mod token_shapes;
 mod totp;
 mod user_locale;

@@ -23,12 +23,12 @@ async fn oidc_app() -> TestApp {
 }
 
 /// A registered client: its id and (confidential) secret.
-struct Client {
-    id: String,
+pub(crate) struct Client {
+    pub(crate) id: String,
     secret: Option<String>,
 }
 
-async fn client(app: &TestApp, extra: Value) -> Client {
+pub(crate) async fn client(app: &TestApp, extra: Value) -> Client {
     let key = app.api_key(&["admin"]).await;
     let mut body = json!({
         "name": "Wiki",
@@ -54,7 +54,7 @@ async fn client(app: &TestApp, extra: Value) -> Client {
     }
 }
 
-async fn confidential(app: &TestApp) -> Client {
+pub(crate) async fn confidential(app: &TestApp) -> Client {
     client(app, json!({})).await
 }
 
@@ -62,7 +62,7 @@ async fn public(app: &TestApp) -> Client {
     client(app, json!({ "type": "public" })).await
 }
 
-fn claims_of(jwt: &str) -> Value {
+pub(crate) fn claims_of(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
@@ -110,7 +110,11 @@ async fn code_for(app: &TestApp, client_id: &str, sid: &str, uid: &str, scope: &
 }
 
 /// A user with a fresh code for `client`, scope `openid email profile`.
-async fn user_and_code(app: &TestApp, client: &Client, email: &str) -> (String, String, String) {
+pub(crate) async fn user_and_code(
+    app: &TestApp,
+    client: &Client,
+    email: &str,
+) -> (String, String, String) {
     let (sid, uid) = user(app, email).await;
     let code = code_for(app, &client.id, &sid, &uid, "openid email profile").await;
     (code, sid, uid)
@@ -140,7 +144,7 @@ async fn post_form(
     (status, headers, body)
 }
 
-async fn exchange(app: &TestApp, client: &Client, code: &str) -> (StatusCode, Value) {
+pub(crate) async fn exchange(app: &TestApp, client: &Client, code: &str) -> (StatusCode, Value) {
     let (status, _, body) = post_form(
         app,
         "/oauth/token",

@@ -517,6 +517,29 @@ async fn failures_are_retried_with_back_off_then_given_up() {
     app.clock.advance(86_400);
     app.state.webhooks.deliver_due().await.unwrap();
     assert_eq!(log(&app, &key, &id).await[0]["status"], "failed");
+    // An admin does: the same message (same webhook-id) is sent again.
+    let msg = d["id"].as_str().unwrap().to_owned();
+    let retry = |m: String| {
+        let (app, key, id) = (&app, &key, &id);
+        async move {
+            app.request(
+                Method::POST,
+                &format!("/v1/admin/webhooks/{id}/deliveries/{m}/retry"),
+                Some(key),
+                None,
+            )
+            .await
+            .status()
+        }
+    };
+    assert_eq!(retry("msg_nope".into()).await, StatusCode::NOT_FOUND);
+    assert_eq!(retry(msg.clone()).await, StatusCode::ACCEPTED);
+    let sent = r.count();
+    deliver(&app, &r, sent + 1).await;
+    let d = &log(&app, &key, &id).await[0];
+    assert_eq!(d["status"], "delivered", "{d}");
+    let last = r.got.lock().unwrap().last().unwrap().0.clone();
+    assert_eq!(last.get("webhook-id").unwrap().to_str().unwrap(), msg);
 }
 
 /// A redirect is a failure, and is not followed; a receiver slower than

@@ -219,6 +219,14 @@ impl Keyring {
         self.sign_parts(&self.header_b64, &payload)
     }
 
+    /// Signs an access token whose claims were extended beyond [`Claims`]
+    /// (`[claims]`, the access-token hook): header `typ: at+jwt`.
+    pub fn sign_access_json(&self, claims: &Value) -> Result<String, JwtError> {
+        let payload = serde_json::to_vec(claims)
+            .map_err(|_| JwtError::Key("claims could not be serialised".into()))?;
+        self.sign_parts(&self.access_header_b64, &payload)
+    }
+
     pub(super) fn sign_parts(
         &self,
         header_b64: &str,

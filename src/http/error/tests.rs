@@ -42,6 +42,7 @@ fn variant(e: &ApiError) -> &'static str {
         Conflict(_) => "Conflict",
         LinkRequired => "LinkRequired",
         ProviderUnavailable => "ProviderUnavailable",
+        HookFailed => "HookFailed",
         NotFound => "NotFound",
         FeatureDisabled => "FeatureDisabled",
         ChallengeNotFound => "ChallengeNotFound",
@@ -166,6 +167,10 @@ async fn every_variant_answers_as_pinned() {
             r#"502 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:provider_unavailable","title":"Provider unavailable","status":502,"code":"provider_unavailable","detail":"the sign-in provider is unavailable; retry later"}"#,
         ),
         (
+            HookFailed,
+            r#"502 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:hook_failed","title":"Token hook failed","status":502,"code":"hook_failed","detail":"the token hook did not answer in time or answered badly; retry later"}"#,
+        ),
+        (
             Conflict("this is the last way to sign in to the account".into()),
             r#"409 | application/problem+json | retry-after: - | www-authenticate: - | {"type":"urn:toktok:conflict","title":"Conflict","status":409,"code":"conflict","detail":"this is the last way to sign in to the account"}"#,
         ),
@@ -235,7 +240,7 @@ async fn every_variant_answers_as_pinned() {
         assert_eq!(render(error).await, expected, "{name}");
         seen.insert(name);
     }
-    assert_eq!(seen.len(), 35, "one row per variant");
+    assert_eq!(seen.len(), 36, "one row per variant");
 }
 
 #[test]
@@ -447,6 +452,7 @@ fn one_of_each() -> Vec<ApiError> {
         Conflict("x".into()),
         LinkRequired,
         ProviderUnavailable,
+        HookFailed,
         NotFound,
         FeatureDisabled,
         ChallengeNotFound,
@@ -470,7 +476,7 @@ fn every_title_is_in_every_catalogue_and_english_is_the_wire_title() {
     let catalogues = Catalogues::builtin().unwrap();
     let all = one_of_each();
     let names: std::collections::BTreeSet<_> = all.iter().map(variant).collect();
-    assert_eq!(names.len(), 35, "one of each variant");
+    assert_eq!(names.len(), 36, "one of each variant");
     for e in &all {
         let (_, code, title) = e.parts();
         let key = format!("problem-{code}");

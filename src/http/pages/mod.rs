@@ -500,7 +500,7 @@ pub fn error_text(lang: &Lang, e: &ApiError) -> String {
         Overloaded(s) => lang.text("error-busy", &seconds(s)),
         LinkRequired => lang.text("error-link-required", &[]),
         ProviderUnavailable => lang.text("error-provider-unavailable", &[]),
-        StorageUnavailable | Internal(_) => lang.text("error-server", &[]),
+        StorageUnavailable | HookFailed | Internal(_) => lang.text("error-server", &[]),
         MalformedBody(_)
         | InvalidEncryption
         | EncryptionRequired

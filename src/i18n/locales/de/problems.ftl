@@ -22,6 +22,7 @@ problem-registration_closed = Registrierung geschlossen
 problem-reauthentication_required = Erneute Anmeldung erforderlich
 problem-conflict = Konflikt
 problem-link_required = Verknüpfung erforderlich
+problem-hook_failed = Token-Hook fehlgeschlagen
 problem-provider_unavailable = Anbieter nicht verfügbar
 problem-control_mismatch = Kontrolle stimmt nicht überein
 problem-not_found = Nicht gefunden

@@ -21,6 +21,7 @@ problem-registration_closed = Registration closed
 problem-reauthentication_required = Reauthentication required
 problem-conflict = Conflict
 problem-link_required = Link required
+problem-hook_failed = Token hook failed
 problem-provider_unavailable = Provider unavailable
 problem-control_mismatch = Control mismatch
 problem-not_found = Not found

@@ -22,6 +22,7 @@ problem-registration_closed = Registro cerrado
 problem-reauthentication_required = Se requiere volver a autenticarse
 problem-conflict = Conflicto
 problem-link_required = Vinculación obligatoria
+problem-hook_failed = Falló el hook de token
 problem-provider_unavailable = Proveedor no disponible
 problem-control_mismatch = El control no coincide
 problem-not_found = No encontrado

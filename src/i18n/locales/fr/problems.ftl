@@ -22,6 +22,7 @@ problem-registration_closed = Inscriptions fermées
 problem-reauthentication_required = Nouvelle authentification requise
 problem-conflict = Conflit
 problem-link_required = Liaison requise
+problem-hook_failed = Échec du hook de jeton
 problem-provider_unavailable = Fournisseur indisponible
 problem-control_mismatch = Contrôle non concordant
 problem-not_found = Introuvable
