@@ -23,6 +23,13 @@ pub fn any(state: &AppState) -> bool {
     !state.config.claims.from_app_metadata.is_empty() || state.access_token_hook.is_some()
 }
 
+/// Which token the claims are for: the hook is told, as `"token"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenFor {
+    Access,
+    Id,
+}
+
 /// Adds the extra claims for `user` (signing in through `session`, for
 /// `client_id`) to `claims`, the token's claims as they stand.
 pub async fn extend(
@@ -30,6 +37,7 @@ pub async fn extend(
     user: &UserRecord,
     session: Option<&SessionRecord>,
     client_id: &str,
+    token: TokenFor,
     claims: &mut Map<String, Value>,
 ) -> Result<(), ApiError> {
     let mut extra = Map::new();
@@ -54,6 +62,7 @@ pub async fn extend(
         },
         "session": session.map(|s| json!({ "id": s.id, "aal": s.aal, "amr": s.amr })),
         "client_id": client_id,
+        "token": match token { TokenFor::Access => "access", TokenFor::Id => "id" },
         "claims": claims,
     });
     match hook.call(&input, state.now(), &state.metrics).await {

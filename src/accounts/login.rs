@@ -93,6 +93,11 @@ pub(super) async fn sign_in(
         scope: None,
         parent_id: None,
     };
+    let mut user = user.clone();
+    user.last_login_at = Some(now);
+    // Signed before the session is stored: an access-token hook that
+    // denies the token leaves no session behind.
+    let access_token = tokens::access_token(state, &user, &session, now).await?;
     let event = meta.event(now, kind, Some(&user.id), json!({ "session": session.id }));
     // Only while `user` (read before the password check) still holds: a
     // password change or a delete that committed meanwhile wins.
@@ -114,9 +119,7 @@ pub(super) async fn sign_in(
     {
         tracing::warn!(error = %e, "cannot remember the client of a sign-in");
     }
-    let mut user = user.clone();
-    user.last_login_at = Some(now);
-    tokens::token_response(state, &user, &session, &jti, now).await
+    Ok(tokens::answer(state, &user, &session, access_token, &jti, now))
 }
 /// Seconds an account must still wait after `failures` consecutive failures,
 /// the last at `last_failed_at`: 1 s after the fifth, doubling, at most 15 min.

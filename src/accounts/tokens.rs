@@ -151,7 +151,15 @@ pub async fn access_token(
         return Ok(state.keys().sign(&claims).map_err(SigningFailed::Session)?);
     }
     let mut map = claims_map(&claims)?;
-    super::claims::extend(state, user, Some(session), FIRST_PARTY_CLIENT_ID, &mut map).await?;
+    super::claims::extend(
+        state,
+        user,
+        Some(session),
+        FIRST_PARTY_CLIENT_ID,
+        super::claims::TokenFor::Access,
+        &mut map,
+    )
+    .await?;
     Ok(state
         .keys()
         .sign_access_json(&serde_json::Value::Object(map))
@@ -175,14 +183,27 @@ pub async fn token_response(
     refresh_jti: &str,
     now: i64,
 ) -> Result<TokenResponse, ApiError> {
-    Ok(TokenResponse {
-        access_token: access_token(state, user, session, now).await?,
+    let access = access_token(state, user, session, now).await?;
+    Ok(answer(state, user, session, access, refresh_jti, now))
+}
+
+/// The token answer around an access token already signed.
+pub fn answer(
+    state: &AppState,
+    user: &UserRecord,
+    session: &SessionRecord,
+    access_token: String,
+    refresh_jti: &str,
+    now: i64,
+) -> TokenResponse {
+    TokenResponse {
+        access_token,
         token_type: "Bearer",
         expires_in: state.config.jwt.access_ttl.as_secs(),
         refresh_token: refresh_token(refresh_jti),
         refresh_expires_in: (session.expires_at - now).max(0) as u64,
         user: UserView::from(user),
-    })
+    }
 }
 
 #[cfg(test)]

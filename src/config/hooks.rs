@@ -38,7 +38,7 @@ impl Default for HooksConfig {
 /// What an access-token hook failure does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HookOnError {
-    /// No token: the request fails (503 `hook_failed`).
+    /// No token: the request fails (502 `hook_failed`).
     Deny,
     /// The token, without the hook's claims.
     Skip,

@@ -529,8 +529,15 @@ async fn access_token(
         None => state.keys().sign(&claims),
         Some(user) => {
             let mut map = crate::accounts::tokens::claims_map(&claims)?;
-            crate::accounts::claims::extend(state, user, session, &client.client_id, &mut map)
-                .await?;
+            crate::accounts::claims::extend(
+                state,
+                user,
+                session,
+                &client.client_id,
+                crate::accounts::claims::TokenFor::Access,
+                &mut map,
+            )
+            .await?;
             state
                 .keys()
                 .sign_access_json(&serde_json::Value::Object(map))
@@ -592,7 +599,15 @@ async fn id_token(
     if let (true, serde_json::Value::Object(map)) =
         (crate::accounts::claims::any(state), &mut claims)
     {
-        crate::accounts::claims::extend(state, user, Some(session), &client.client_id, map).await?;
+        crate::accounts::claims::extend(
+            state,
+            user,
+            Some(session),
+            &client.client_id,
+            crate::accounts::claims::TokenFor::Id,
+            map,
+        )
+        .await?;
     }
     keys.sign_json(&claims).map_err(|e| {
         OAuthError::Internal(ApiError::Internal(format!(

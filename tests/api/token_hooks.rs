@@ -152,6 +152,7 @@ async fn the_hook_adds_claims_but_never_overrides_toktoks() {
     assert_eq!(call["user"]["email"], "ada@example.com");
     assert_eq!(call["session"]["id"], c["sid"]);
     assert_eq!(call["client_id"], "toktok");
+    assert_eq!(call["token"], "access");
     assert_eq!(call["claims"]["sub"], uid);
     assert!(call["user"].get("password_hash").is_none());
     // Refresh and login ask again.
@@ -188,6 +189,8 @@ async fn a_failing_hook_denies_the_token_and_a_retry_of_the_refresh_works() {
         let res = app.login("ada@example.com", PASSWORD).await;
         assert_problem(res, 502, "hook_failed").await;
     }
+    // A denied sign-in leaves no session behind.
+    assert_eq!(app.sql_count("SELECT count(*) FROM sessions").await, 1);
     // A refresh denied by the hook can be tried again with the same token.
     hook.set(500);
     let res = app.refresh(&t.refresh).await;
@@ -251,7 +254,12 @@ async fn oidc_access_and_id_tokens_carry_the_claims() {
     }
     assert_eq!(id["nonce"], "n-0S6_WzA2Mj");
     let calls = hook.calls.lock().unwrap().clone();
-    assert!(calls.iter().any(|c| c["client_id"] == client.id.as_str()));
+    let asked: Vec<&str> = calls
+        .iter()
+        .filter(|c| c["client_id"] == client.id.as_str())
+        .map(|c| c["token"].as_str().unwrap())
+        .collect();
+    assert!(asked.contains(&"access") && asked.contains(&"id"), "{asked:?}");
     // The hook failing fails the exchange, with no token.
     let (code, _, _) = user_and_code(&app, &client, "bob@example.com").await;
     hook.set(500);
