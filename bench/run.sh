@@ -485,6 +485,9 @@ if [ "$OUT" != - ]; then
     # And the OpenID provider's (bench/oidc.sh).
     OIDC_SECTION=""
     [ -f "$OUT" ] && OIDC_SECTION=$(sed -n '/^<!-- oidc:begin -->$/,/^<!-- oidc:end -->$/p' "$OUT")
+    # And the hooks' (bench/hooks.sh).
+    HOOKS_SECTION=""
+    [ -f "$OUT" ] && HOOKS_SECTION=$(sed -n '/^<!-- hooks:begin -->$/,/^<!-- hooks:end -->$/p' "$OUT")
     {
         echo "# Benchmarks"
         echo
@@ -543,6 +546,10 @@ if [ "$OUT" != - ]; then
         if [ -n "$OIDC_SECTION" ]; then
             echo
             printf '%s\n' "$OIDC_SECTION"
+        fi
+        if [ -n "$HOOKS_SECTION" ]; then
+            echo
+            printf '%s\n' "$HOOKS_SECTION"
         fi
     } >"$OUT"
     say "wrote $OUT"

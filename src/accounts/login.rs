@@ -119,7 +119,14 @@ pub(super) async fn sign_in(
     {
         tracing::warn!(error = %e, "cannot remember the client of a sign-in");
     }
-    Ok(tokens::answer(state, &user, &session, access_token, &jti, now))
+    Ok(tokens::answer(
+        state,
+        &user,
+        &session,
+        access_token,
+        &jti,
+        now,
+    ))
 }
 /// Seconds an account must still wait after `failures` consecutive failures,
 /// the last at `last_failed_at`: 1 s after the fifth, doubling, at most 15 min.

@@ -209,25 +209,32 @@ impl Webhooks {
             let this = self.clone();
             sends.spawn(async move { this.attempt(d).await });
         }
-        let mut outcomes = Vec::with_capacity(claimed);
+        // Outcomes are recorded as they come, those ready together in one
+        // write: a slow receiver does not hold back the record of the fast
+        // ones (nor widen what a crash sends twice).
         while let Some(done) = sends.join_next().await {
-            match done {
+            let mut outcomes = Vec::new();
+            let mut take = |done: Result<Attempt, tokio::task::JoinError>| match done {
                 Ok(outcome) => outcomes.push(outcome),
                 Err(e) => tracing::warn!(error = %e, "a webhook send ended abnormally"),
-            }
-        }
-        for o in &outcomes {
-            let outcome = match o {
-                Attempt::Delivered { .. } => "delivered",
-                Attempt::Retry { .. } => "retry",
-                Attempt::Failed { .. } => "failed",
             };
-            inner.metrics.incr(METRIC, &[("outcome", outcome)]);
+            take(done);
+            while let Some(done) = sends.try_join_next() {
+                take(done);
+            }
+            for o in &outcomes {
+                let outcome = match o {
+                    Attempt::Delivered { .. } => "delivered",
+                    Attempt::Retry { .. } => "retry",
+                    Attempt::Failed { .. } => "failed",
+                };
+                inner.metrics.incr(METRIC, &[("outcome", outcome)]);
+            }
+            inner
+                .store
+                .finish_deliveries(outcomes, inner.clock.now())
+                .await?;
         }
-        inner
-            .store
-            .finish_deliveries(outcomes, inner.clock.now())
-            .await?;
         Ok(claimed)
     }
 

@@ -14,12 +14,12 @@ use crate::totp::{code, enrol};
 
 /// Admins need a second factor (the default); the OpenID provider is on
 /// (OAuth clients).
-const CONSOLE: &str = "[mfa]\nrequired_roles = [\"admin\"]\n[oidc]\nenabled = true\n";
+pub(crate) const CONSOLE: &str = "[mfa]\nrequired_roles = [\"admin\"]\n[oidc]\nenabled = true\n";
 const ADMIN: &str = "root@example.com";
 const XSS: &str = "<script>alert(1)</script>";
 
 /// Creates a user through the admin API; returns the user.
-async fn create_user(app: &TestApp, email: &str, role: &str) -> Value {
+pub(crate) async fn create_user(app: &TestApp, email: &str, role: &str) -> Value {
     let key = app.api_key(&["admin"]).await;
     let res = app
         .request(
@@ -56,7 +56,7 @@ async fn password_sign_in(app: &TestApp, email: &str) -> (Browser, Page) {
 /// The admin `ADMIN` signed in at `aal` 2 in a browser: TOTP enrolled
 /// through the API, the second step passed at `/login`. Returns the
 /// browser and the admin's id.
-async fn admin_browser(app: &TestApp) -> (Browser, String) {
+pub(crate) async fn admin_browser(app: &TestApp) -> (Browser, String) {
     let admin = create_user(app, ADMIN, "admin").await;
     let t = app.signed_in(ADMIN).await;
     let (secret, step, _) = enrol(app, &t.access).await;
@@ -91,7 +91,7 @@ fn bare() -> reqwest::Client {
 }
 
 /// Posts a console form with the page's CSRF token.
-async fn submit(
+pub(crate) async fn submit(
     b: &mut Browser,
     app: &TestApp,
     page: &str,
@@ -107,7 +107,7 @@ async fn submit(
 }
 
 /// The audit events of `kind`: (user_id, actor).
-async fn audited(app: &TestApp, kind: &str) -> Vec<(String, String)> {
+pub(crate) async fn audited(app: &TestApp, kind: &str) -> Vec<(String, String)> {
     app.sql(&format!(
         "SELECT COALESCE(user_id, ''), COALESCE(actor, '') FROM audit_events WHERE kind = '{kind}'"
     ))
@@ -525,7 +525,7 @@ async fn an_api_key_is_shown_once_works_and_is_revoked() {
 }
 
 /// The value of the read-only secret field of a shown-once page.
-fn secret_in(page: &Page) -> String {
+pub(crate) fn secret_in(page: &Page) -> String {
     let at = page.body.find("id=\"secret\"").expect("a secret");
     let rest = &page.body[at..];
     let v = rest.find("value=\"").unwrap() + 7;

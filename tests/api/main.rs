@@ -8,6 +8,7 @@
 mod account_center;
 mod admin;
 mod admin_console;
+mod admin_console_webhooks;
 mod anonymous;
 mod api_keys;
 mod architecture;

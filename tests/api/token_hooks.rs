@@ -259,7 +259,10 @@ async fn oidc_access_and_id_tokens_carry_the_claims() {
         .filter(|c| c["client_id"] == client.id.as_str())
         .map(|c| c["token"].as_str().unwrap())
         .collect();
-    assert!(asked.contains(&"access") && asked.contains(&"id"), "{asked:?}");
+    assert!(
+        asked.contains(&"access") && asked.contains(&"id"),
+        "{asked:?}"
+    );
     // The hook failing fails the exchange, with no token.
     let (code, _, _) = user_and_code(&app, &client, "bob@example.com").await;
     hook.set(500);

@@ -22,8 +22,8 @@ const PRIVATE_OK: &str = "[hooks]\nallow_private_targets = true\ntimeout = \"1s\
 
 /// What the receiver got: headers and body of each request.
 #[derive(Clone, Default)]
-struct Receiver {
-    got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
+pub(crate) struct Receiver {
+    pub(crate) got: Arc<Mutex<Vec<(HeaderMap, Bytes)>>>,
     /// The status it answers (204 by default; 307 redirects; 599 sleeps
     /// past the timeout, then answers 204).
     status: Arc<AtomicU16>,
@@ -31,7 +31,7 @@ struct Receiver {
 }
 
 impl Receiver {
-    async fn start() -> (Receiver, String) {
+    pub(crate) async fn start() -> (Receiver, String) {
         let r = Receiver::default();
         r.status.store(204, Ordering::SeqCst);
         let state = r.clone();
@@ -72,12 +72,12 @@ impl Receiver {
         (r, url)
     }
 
-    fn answer(&self, status: u16) {
+    pub(crate) fn answer(&self, status: u16) {
         self.status.store(status, Ordering::SeqCst);
     }
 
     /// Every request so far, each verified against `secret`: (type, data).
-    fn events(&self, secret: &str) -> Vec<(String, Value)> {
+    pub(crate) fn events(&self, secret: &str) -> Vec<(String, Value)> {
         let secret = SigningSecret::parse(secret).unwrap();
         self.got
             .lock()
@@ -96,7 +96,7 @@ impl Receiver {
             .collect()
     }
 
-    fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.got.lock().unwrap().len()
     }
 }
@@ -122,7 +122,7 @@ async fn endpoint(app: &TestApp, key: &str, url: &str, events: &[&str]) -> (Stri
 }
 
 /// Runs delivery passes until the receiver has `n` requests (or fails).
-async fn deliver(app: &TestApp, r: &Receiver, n: usize) {
+pub(crate) async fn deliver(app: &TestApp, r: &Receiver, n: usize) {
     for _ in 0..100 {
         app.state.webhooks.deliver_due().await.unwrap();
         if r.count() >= n {

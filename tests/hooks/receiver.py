@@ -62,4 +62,5 @@ class Receiver(BaseHTTPRequestHandler):
         pass
 
 
+ThreadingHTTPServer.request_queue_size = 128  # toktok sends up to 128 at once
 ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Receiver).serve_forever()

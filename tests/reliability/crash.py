@@ -23,6 +23,20 @@ src/mail/outbox.rs): the row is deleted after the message is handed over, so
 a kill between the two sends it again after restart (once the 5-minute lease
 runs out). Duplicates are counted and reported, never failed.
 
+And webhooks (issue 22): a receiver on loopback, in this process, verifies
+each delivery's Standard Webhooks signature and records it (it answers 500
+to the first try of one in twenty, so retries happen across kills too). After the last
+round the server runs until its webhook queue is empty (leases of
+deliveries cut off by a kill run out after 2 x timeout + 60 s), then:
+every acknowledged change's event arrived at least once (`user.created`
+for each acknowledged sign-up, `session.created` for each acknowledged
+sign-in, `password.changed` for each acknowledged change or reset,
+`session.revoked` for each session one of them ended), and none is
+invented (no event for a sign-up that did not commit, for a user or a
+session the harness never made, or more `password.changed` than were
+attempted). Duplicates (same `webhook-id` twice) are counted, never
+failed.
+
 Usage: tests/reliability/crash.py [--kills N] [--bin PATH] [--seed S] [--keep]
 Prints one summary line; exits 1 on any violation.
 """
@@ -30,7 +44,11 @@ Prints one summary line; exits 1 on any violation.
 from __future__ import annotations
 
 import argparse
+import base64
 import email
+import hashlib
+import hmac
+import json
 import email.policy
 import random
 import re
@@ -42,13 +60,15 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from relcommon import Client, Server, find_binary  # noqa: E402
 
 GRACE = 1.0  # jwt.reuse_grace below
-EXTRA = '[jwt]\nreuse_grace = "1s"\n'
+EXTRA = '[jwt]\nreuse_grace = "1s"\n[hooks]\nallow_private_targets = true\ntimeout = "2s"\n'
+HOOK_EVENTS = ["user.created", "session.created", "session.revoked", "password.changed"]
 WORKERS = 4
 
 
@@ -60,6 +80,15 @@ def new_password() -> str:
 class Session:
     refresh: str
     access: str
+
+    @property
+    def sid(self) -> str:
+        return jwt_claims(self.access)["sid"]
+
+
+def jwt_claims(token: str) -> dict:
+    p = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(p + "=" * (-len(p) % 4)))
 
 
 @dataclass
@@ -73,6 +102,10 @@ class User:
     forgot: str = "no"  # no | acked | unknown
     reset_token_used: str | None = None
     touched: bool = True
+    uid: str = ""
+    # Password changes and resets acknowledged, and attempted.
+    pw_acked: int = 0
+    pw_tried: int = 0
 
 
 @dataclass
@@ -103,6 +136,11 @@ class Model:
         self.unanswered = 0
         self.api_key = ""
         self.seq = 0
+        # Webhooks: sids of acknowledged sign-ins, sids an acknowledged
+        # change ended, e-mails of sign-ups that did not commit.
+        self.signed_in: set[str] = set()
+        self.ended: set[str] = set()
+        self.never_made: set[str] = set()
 
     def fail(self, what: str) -> None:
         with self.lock:
@@ -170,7 +208,11 @@ class Worker(threading.Thread):
                 m.users[self.idx].remove(u)
                 return
             u.exists = True
-            u.sessions.append(Session(body["refresh_token"], body["access_token"]))
+            u.uid = body["user"]["id"]
+            session = Session(body["refresh_token"], body["access_token"])
+            u.sessions.append(session)
+            with m.lock:
+                m.signed_in.add(session.sid)
             m.acked += 1
             return
         u = rng.choice(users)
@@ -179,7 +221,10 @@ class Worker(threading.Thread):
             if status != 200:
                 m.fail(f"login {u.email} with its acknowledged password: {status} {body}")
                 return
-            u.sessions.append(Session(body["refresh_token"], body["access_token"]))
+            session = Session(body["refresh_token"], body["access_token"])
+            u.sessions.append(session)
+            with m.lock:
+                m.signed_in.add(session.sid)
             u.touched = True
         elif op == "refresh" and u.sessions:
             s = rng.choice(u.sessions)
@@ -209,10 +254,12 @@ class Worker(threading.Thread):
             forgot = u.forgot
             if forgot == "acked":
                 u.forgot = "no"
+            u.pw_tried += 1
             status, body = c.call(
                 "POST", "/v1/users/me/password", {"current_password": u.password, "new_password": new}, token=s.access
             )
             if status == 401:  # access token expired (15 min): log in again later
+                u.pw_tried -= 1
                 u.maybe = []
                 u.sessions = others + [s]
                 u.forgot = forgot
@@ -222,9 +269,11 @@ class Worker(threading.Thread):
                 u.maybe = []
                 return
             u.password, u.maybe = new, []
+            u.pw_acked += 1
             m.acked += 1
             # The other sessions ended (R5): their refresh tokens must die.
             with m.lock:
+                m.ended.update(o.sid for o in others)
                 for o in others:
                     m.used_refresh.append((0.0, o.refresh, Session(o.refresh, o.access), u))
         elif op == "forgot" and u.forgot == "no":
@@ -244,8 +293,10 @@ class Worker(threading.Thread):
             u.sessions = []
             u.maybe = [new]
             u.touched = True
+            u.pw_tried += 1
             status, body = c.call("POST", "/v1/auth/password/reset", {"token": token, "password": new})
             if status == 400:  # a newer mail replaced this link; fine
+                u.pw_tried -= 1
                 u.maybe = []
                 u.sessions = dead
                 return
@@ -254,8 +305,10 @@ class Worker(threading.Thread):
                 return
             u.password, u.maybe = new, []
             u.reset_token_used = token
+            u.pw_acked += 1
             m.acked += 1
             with m.lock:
+                m.ended.update(o.sid for o in dead)
                 m.used_reset.append((token, u))
                 for o in dead:  # E6: every session ends
                     m.used_refresh.append((0.0, o.refresh, Session(o.refresh, o.access), u))
@@ -279,6 +332,128 @@ class Worker(threading.Thread):
             m.acked += 1
 
 
+class HookReceiver:
+    """A webhook receiver on loopback: verifies each delivery's Standard
+    Webhooks signature, records (webhook-id, type, data), answers 500 to
+    the first try of one delivery in twenty."""
+
+    def __init__(self, rng: random.Random):
+        self.lock = threading.Lock()
+        self.got: list[tuple[str, str, dict]] = []
+        self.bad = 0
+        self.refused = 0
+        self.tried: set[str] = set()  # ids seen once: never refused twice
+        self.key = b""
+        self.rng = rng
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                msg_id = self.headers.get("webhook-id", "")
+                signed = f"{msg_id}.{self.headers.get('webhook-timestamp', '')}.".encode() + body
+                mac = base64.b64encode(hmac.new(receiver.key, signed, hashlib.sha256).digest()).decode()
+                sigs = self.headers.get("webhook-signature", "").split()
+                with receiver.lock:
+                    if not any(hmac.compare_digest(s, "v1," + mac) for s in sigs):
+                        receiver.bad += 1
+                        status = 400
+                    elif msg_id not in receiver.tried and receiver.rng.random() < 0.05:
+                        receiver.tried.add(msg_id)
+                        receiver.refused += 1
+                        status = 500
+                    else:
+                        receiver.tried.add(msg_id)
+                        event = json.loads(body)
+                        receiver.got.append((msg_id, event["type"], event["data"]))
+                        status = 204
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 1024  # toktok sends up to 128 at once
+            daemon_threads = True
+
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/crash"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+
+def pending_deliveries(db: Path) -> list[tuple[str, str, dict]]:
+    conn = sqlite3.connect(db)
+    try:
+        rows = conn.execute(
+            "SELECT id, type, data FROM webhook_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL"
+        ).fetchall()
+    finally:
+        conn.close()
+    return [(i, t, json.loads(d)) for i, t, d in rows]
+
+
+def check_hooks(model: Model, receiver: HookReceiver, server: Server) -> dict:
+    """At least once and none invented; returns the figures."""
+    m = model
+    with receiver.lock:
+        got = list(receiver.got)
+    pending = pending_deliveries(server.db)
+    stored = {i: (t, d) for i, t, d in got + pending}
+    users = [u for g in m.users for u in g if u.exists and u.uid]
+    emails = {u.email.lower() for u in users}
+    uids = {u.uid for u in users}
+    created, sessions, revoked = set(), set(), set()
+    changed: dict[str, int] = {}
+    for t, d in stored.values():
+        m.checks += 1
+        if t == "user.created":
+            addr = d["user"]["email"].lower()
+            if addr in m.never_made:
+                m.fail(f"user.created for a sign-up that did not commit ({addr})")
+            elif addr not in emails:
+                m.fail(f"user.created for an address never registered ({addr})")
+            created.add(d["user_id"])
+        elif d.get("user_id") not in uids:
+            m.fail(f"{t} for a user the harness never made: {d}")
+        elif t == "session.created":
+            sessions.add(d["sid"])
+        elif t == "session.revoked":
+            revoked.add(d["sid"])
+        elif t == "password.changed":
+            changed[d["user_id"]] = changed.get(d["user_id"], 0) + 1
+    expected = 0
+    for u in users:
+        expected += 1 + u.pw_acked
+        m.checks += 2
+        if u.uid not in created:
+            m.fail(f"no user.created for {u.email}")
+        n = changed.get(u.uid, 0)
+        if not u.pw_acked <= n <= u.pw_tried:
+            m.fail(f"{u.email}: {n} password.changed events for {u.pw_acked} acknowledged, "
+                   f"{u.pw_tried} attempted changes")
+    for sid in m.signed_in:
+        expected += 1
+        m.checks += 1
+        if sid not in sessions:
+            m.fail(f"no session.created for the acknowledged session {sid}")
+    for sid in m.ended:
+        expected += 1
+        m.checks += 1
+        if sid not in revoked:
+            m.fail(f"no session.revoked for the session {sid} an acknowledged change ended")
+    if receiver.bad:
+        m.fail(f"{receiver.bad} deliveries with a wrong signature")
+    ids = [i for i, _, _ in got]
+    return {
+        "expected": expected,
+        "delivered": len(set(ids)),
+        "duplicates": len(ids) - len(set(ids)),
+        "pending": len(pending),
+        "refused": receiver.refused,
+    }
+
+
 def integrity(db: Path) -> str:
     conn = sqlite3.connect(db)
     try:
@@ -298,9 +473,13 @@ def check_after_restart(model: Model, server: Server, rng: random.Random) -> Non
                 status, body = c.call("POST", "/v1/auth/login", {"email": u.email, "password": u.password})
                 if status == 200:
                     u.exists = True
-                    u.sessions.append(Session(body["refresh_token"], body["access_token"]))
+                    u.uid = body["user"]["id"]
+                    session = Session(body["refresh_token"], body["access_token"])
+                    u.sessions.append(session)
+                    m.signed_in.add(session.sid)
                 else:
                     group.remove(u)
+                    m.never_made.add(u.email.lower())
                 continue
             if u.maybe:
                 # Exactly one of old/new works (and the unanswered request's
@@ -315,8 +494,13 @@ def check_after_restart(model: Model, server: Server, rng: random.Random) -> Non
                     m.fail(f"{u.email}: {len(ok)} of old/new passwords work after an unanswered change")
                     group.remove(u)
                     continue
+                if ok[0][0] != u.password:
+                    u.pw_acked += 1  # the unanswered change took effect
                 u.password, u.maybe = ok[0][0], []
                 u.sessions = [Session(ok[0][1]["refresh_token"], ok[0][1]["access_token"])]
+                for _, _, b in results:
+                    if b and "access_token" in b:
+                        m.signed_in.add(jwt_claims(b["access_token"])["sid"])
                 u.touched = False
                 continue
             if u.touched or rng.random() < 0.05:
@@ -326,7 +510,9 @@ def check_after_restart(model: Model, server: Server, rng: random.Random) -> Non
                     m.fail(f"{u.email}: acknowledged password lost ({status} {body})")
                     group.remove(u)
                     continue
-                u.sessions.append(Session(body["refresh_token"], body["access_token"]))
+                session = Session(body["refresh_token"], body["access_token"])
+                u.sessions.append(session)
+                m.signed_in.add(session.sid)
                 u.touched = False
     # Rotated refresh tokens: refused once the grace window has passed.
     with m.lock:
@@ -414,11 +600,20 @@ def main() -> int:
     server = Server(binary, work, EXTRA)
     model = Model()
     model.api_key = server.cli("api-key", "create", "--name", "crash", "--scope", "challenges")
+    admin_key = server.cli("api-key", "create", "--name", "crash-hooks", "--scope", "admin")
+    receiver = HookReceiver(random.Random(rng.random()))
     started = time.monotonic()
     kills = 0
     expected = written = duplicates = "?"
+    hooks: dict = {}
     try:
         server.start()
+        status, body = Client(server.port).call(
+            "POST", "/v1/admin/webhooks", {"url": receiver.url, "events": HOOK_EVENTS}, token=admin_key
+        )
+        if status != 201:
+            raise SystemExit(f"crash: cannot register the webhook endpoint: {status} {body}")
+        receiver.key = base64.b64decode(body["secret"].removeprefix("whsec_"))
         for _ in range(args.kills):
             stop = threading.Event()
             workers = [Worker(i, model, server, random.Random(rng.random()), stop) for i in range(WORKERS)]
@@ -439,10 +634,16 @@ def main() -> int:
             check_after_restart(model, server, rng)
             if model.violations:
                 break
-        # Let the mail worker drain what is due, then check mail.
+        # Let the mail worker drain what is due, and the webhook worker its
+        # queue (deliveries cut off by the last kills wait out their lease).
         time.sleep(1.5)
+        deadline = time.monotonic() + 150
+        while pending_deliveries(server.db) and time.monotonic() < deadline:
+            time.sleep(0.5)
         server.stop()
         expected, written, duplicates = check_mail(model, server)
+        if not model.violations:
+            hooks = check_hooks(model, receiver, server)
         result = integrity(server.db)
         model.checks += 1
         if result != "ok":
@@ -455,6 +656,9 @@ def main() -> int:
         f"crash: seed={seed} kills={kills} survived={kills if not model.violations else kills - 1} "
         f"acked_writes={model.acked} unanswered={model.unanswered} checks={model.checks} users={users} "
         f"reset_mails_expected={expected} written={written} duplicates={duplicates} "
+        f"webhook_events_expected={hooks.get('expected', '?')} delivered={hooks.get('delivered', '?')} "
+        f"pending_at_end={hooks.get('pending', '?')} duplicates={hooks.get('duplicates', '?')} "
+        f"answered_500={hooks.get('refused', '?')} "
         f"violations={len(model.violations)} time={elapsed:.0f}s binary={binary}",
         flush=True,
     )

@@ -1,6 +1,6 @@
 //! The admin console, `/admin` (issue 21; docs/admin-console.md): pages for
 //! the person who runs toktok — users, the audit log, API keys, OAuth
-//! clients, providers, the mail queue and the settings.
+//! clients, webhooks, providers, the mail queue and the settings.
 //!
 //! **Who may enter** is decided here, once, by [`enter`]: a browser session
 //! (the cookie of the hosted `/login`, `http::browser`) of a user whose
@@ -19,8 +19,8 @@
 //! is its confirmation page, whose form POSTs to the same address.
 //!
 //! One file per area: `users` (list, detail, edit) and `user_actions`,
-//! `audit`, `keys`, `clients`, `system` (providers, mail, settings), and
-//! `settings` (the redacted view of the configuration).
+//! `audit`, `keys`, `clients`, `webhooks`, `system` (providers, mail,
+//! settings), and `settings` (the redacted view of the configuration).
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -42,6 +42,7 @@ mod settings;
 mod system;
 mod user_actions;
 mod users;
+mod webhooks;
 
 /// The console's routes (plain pages: not in the OpenAPI document).
 pub fn routes() -> Router<AppState> {
@@ -95,6 +96,19 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/admin/oauth-clients/{id}/delete",
             get(clients::confirm_delete).post(clients::delete),
+        )
+        .route(
+            "/admin/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route("/admin/webhooks/{id}", get(webhooks::detail))
+        .route(
+            "/admin/webhooks/{id}/{action}",
+            get(webhooks::confirm).post(webhooks::act),
+        )
+        .route(
+            "/admin/webhooks/{id}/deliveries/{delivery}/retry",
+            post(webhooks::retry),
         )
         .route("/admin/providers", get(system::providers))
         .route("/admin/mail", get(system::mail))
@@ -197,6 +211,7 @@ const AREAS: &[(&str, &str)] = &[
     ("/admin/audit", "admin-nav-audit"),
     ("/admin/api-keys", "admin-nav-keys"),
     ("/admin/oauth-clients", "admin-nav-clients"),
+    ("/admin/webhooks", "admin-nav-hooks"),
     ("/admin/providers", "admin-nav-providers"),
     ("/admin/mail", "admin-nav-mail"),
     ("/admin/settings", "admin-nav-settings"),
@@ -218,6 +233,11 @@ const NOTICES: &[&str] = &[
     "client-updated",
     "client-deleted",
     "mail-retried",
+    "hook-test-queued",
+    "hook-paused",
+    "hook-resumed",
+    "hook-deleted",
+    "hook-retried",
 ];
 
 /// The text of notice `name`, if it is one of [`NOTICES`].
@@ -417,6 +437,9 @@ const FORM_FIELDS: &[&str] = &[
     "audience",
     "skip_consent",
     "id_token_signed_response_alg",
+    "url",
+    "events",
+    "description",
 ];
 
 pub(super) fn errors_value(errors: &[(String, String)]) -> Value {

@@ -87,6 +87,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
     ("admin_keys.html", include_str!("templates/admin_keys.html")),
     (
+        "admin_webhooks.html",
+        include_str!("templates/admin_webhooks.html"),
+    ),
+    (
+        "admin_webhook.html",
+        include_str!("templates/admin_webhook.html"),
+    ),
+    (
         "admin_client_form.html",
         include_str!("templates/admin_client_form.html"),
     ),
