@@ -204,6 +204,32 @@ try {
   await en.page.getByRole("link", { name: "Done" }).click();
   await walk(en, "client");
 
+  // Webhooks: an endpoint (on toktok itself, which answers 404: the log
+  // shows the receiver's answer), its secret, a test event, the log.
+  await en.page.getByRole("link", { name: "Webhooks", exact: true }).click();
+  await walk(en, "webhooks");
+  await en.page.fill("#hook-url", `${direct}/no-such-receiver`);
+  await en.page.fill("#hook-description", "Billing service");
+  await en.page.getByRole("button", { name: "Add the endpoint" }).click();
+  const hookSecret = await en.page.inputValue("#secret");
+  check("the new endpoint's signing secret is shown once", hookSecret.startsWith("whsec_"), hookSecret.slice(0, 6));
+  await walk(en, "hook-created");
+  await en.page.getByRole("link", { name: "Done" }).click();
+  await en.page.getByRole("button", { name: "Send a test event" }).click();
+  check("the test event is queued", (await en.page.textContent(".notice")).includes("test event"));
+  for (let i = 0; i < 40 && !(await en.page.textContent("main")).includes("404"); i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    await en.page.reload();
+  }
+  check("the delivery log shows the receiver's answer",
+    (await en.page.textContent("main")).includes("webhook.test") && (await en.page.textContent("main")).includes("404"));
+  await walk(en, "hook");
+  await en.page.getByRole("link", { name: "Rotate the secret" }).click();
+  await walk(en, "hook-rotate");
+  await en.page.getByRole("button", { name: "Rotate the secret" }).click();
+  const rotated = await en.page.inputValue("#secret");
+  check("a rotation shows a new secret", rotated.startsWith("whsec_") && rotated !== hookSecret);
+
   for (const [label, name] of [["Providers", "providers"], ["Mail queue", "mail"], ["Settings", "settings"]]) {
     await en.page.getByRole("link", { name: label, exact: true }).click();
     await walk(en, name);
@@ -226,6 +252,11 @@ try {
     await fr.page.goto(base + path);
     await walk(fr, name);
   }
+  await fr.page.goto(`${base}/admin/webhooks`);
+  await walk(fr, "webhooks");
+  await fr.page.getByRole("link", { name: /no-such-receiver/ }).click();
+  await walk(fr, "hook");
+  check("the endpoint page speaks French", (await fr.page.textContent("main")).includes("Envoyer un événement de test"));
   await fr.page.goto(`${base}/admin/api-keys`);
   await fr.page.fill("#key-name", "essai");
   await fr.page.getByRole("checkbox", { name: /^challenges/ }).check();

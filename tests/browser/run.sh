@@ -295,8 +295,8 @@ serve() {
 
 # --- 7. the admin console -----------------------------------------------------
 # An admin made by the command line signs in with a password and TOTP,
-# finds a user, disables them, resets their factors, creates an API key
-# and an OAuth client; every /admin page at 1280 and 360 px in English
+# finds a user, disables them, resets their factors, creates an API key,
+# an OAuth client and a webhook endpoint; every /admin page at 1280 and 360 px in English
 # and French, with axe-core (admin.mjs).
 cat >"$work/admin.toml.in" <<EOF2
 # Written by tests/browser/run.sh for one run.
@@ -322,6 +322,11 @@ enabled = false
 
 [metrics]
 listen = "off"
+
+[hooks]
+# The console's webhook lands on this server itself (loopback).
+allow_private_targets = true
+timeout = "2s"
 EOF2
 serve admin
 admin_password="admin-$(date +%s)-correct-horse"
