@@ -116,6 +116,7 @@ fn secret_page(
     let ctx = context! {
         secret => secret,
         secret_label => lang.text("admin-hooks-secret-label", &[]),
+        once_text => lang.text("admin-hooks-secret-once", &[]),
         text => lang.text("admin-hooks-secret-text", &[("url", hook.url.as_str().into())]),
         back => format!("/admin/webhooks/{}", hook.id),
     };

@@ -236,6 +236,7 @@ admin-hooks-active = Aktiv
 admin-hooks-paused = Pausiert
 admin-hooks-secret-title = Signaturgeheimnis
 admin-hooks-secret-text = Zustellungen an { $url } werden mit diesem Geheimnis signiert (Standard Webhooks). Geben Sie es dem empfangenden Dienst, damit er sie prüfen kann.
+admin-hooks-secret-once = Es wird nur dieses eine Mal angezeigt: toktok bewahrt es zum Signieren der Zustellungen auf, zeigt es aber nie wieder. Kopieren Sie es jetzt.
 admin-hooks-secret-label = Signaturgeheimnis
 admin-hooks-test = Testereignis senden
 admin-hooks-pause = Pausieren

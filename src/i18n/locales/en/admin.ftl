@@ -235,6 +235,7 @@ admin-hooks-active = Active
 admin-hooks-paused = Paused
 admin-hooks-secret-title = Signing secret
 admin-hooks-secret-text = Deliveries to { $url } are signed with this secret (Standard Webhooks). Give it to the receiving service to verify them.
+admin-hooks-secret-once = This is the only time it is shown: toktok keeps it to sign deliveries but never shows it again. Copy it now.
 admin-hooks-secret-label = Signing secret
 admin-hooks-test = Send a test event
 admin-hooks-pause = Pause

@@ -235,6 +235,7 @@ admin-hooks-active = Activo
 admin-hooks-paused = En pausa
 admin-hooks-secret-title = Secreto de firma
 admin-hooks-secret-text = Los envíos a { $url } se firman con este secreto (Standard Webhooks). Entrégueselo al servicio receptor para que pueda verificarlos.
+admin-hooks-secret-once = Solo se muestra esta vez: toktok lo guarda para firmar los envíos, pero no lo vuelve a mostrar. Cópielo ahora.
 admin-hooks-secret-label = Secreto de firma
 admin-hooks-test = Enviar un evento de prueba
 admin-hooks-pause = Pausar

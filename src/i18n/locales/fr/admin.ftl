@@ -238,6 +238,7 @@ admin-hooks-active = Active
 admin-hooks-paused = En pause
 admin-hooks-secret-title = Secret de signature
 admin-hooks-secret-text = Les envois vers { $url } sont signés avec ce secret (Standard Webhooks). Donnez-le au service destinataire pour qu’il les vérifie.
+admin-hooks-secret-once = Il n’est affiché que cette fois : toktok le garde pour signer les envois mais ne le montre plus jamais. Copiez-le maintenant.
 admin-hooks-secret-label = Secret de signature
 admin-hooks-test = Envoyer un événement de test
 admin-hooks-pause = Mettre en pause
