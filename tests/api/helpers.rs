@@ -359,6 +359,12 @@ impl TestApp {
         format!("http://{}/metrics", self.metrics_addr)
     }
 
+    /// The text `/metrics` answers.
+    pub async fn metrics(&self) -> String {
+        let res = self.client.get(self.metrics_url()).send().await.unwrap();
+        res.text().await.unwrap()
+    }
+
     /// Stops the server gracefully and hands back its directory.
     pub async fn stop(mut self) -> tempfile::TempDir {
         if let Some(stop) = self.stop.take() {

@@ -77,15 +77,7 @@ async fn metrics_count_requests_by_route_and_logins_by_outcome() {
     let app = spawn_app().await;
     app.signed_up("m@example.com").await;
     let _ = app.login("m@example.com", "wrong password here").await;
-    let text = app
-        .client
-        .get(app.metrics_url())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(text.contains("toktok_http_requests_total{"), "{text}");
     assert!(text.contains("route=\"/v1/auth/register\""), "{text}");
     assert!(
@@ -143,15 +135,7 @@ async fn cors_allows_only_configured_origins() {
 
 /// One sample line of `/metrics`, e.g. `toktok_outbox_queue_depth`.
 async fn metric_value(app: &crate::helpers::TestApp, series: &str) -> Option<f64> {
-    let text = app
-        .client
-        .get(app.metrics_url())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
         .map(|v| v.parse().expect("a number"))

@@ -163,15 +163,7 @@ async fn the_hook_adds_claims_but_never_overrides_toktoks() {
     );
     app.signed_in("ada@example.com").await;
     assert_eq!(hook.calls.lock().unwrap().len(), 3);
-    let metrics = app
-        .client
-        .get(app.metrics_url())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("toktok_hook_calls_total{outcome=\"ok\"} 3"),
         "{metrics}"
@@ -203,15 +195,7 @@ async fn a_failing_hook_denies_the_token_and_a_retry_of_the_refresh_works() {
         claims_of(body["access_token"].as_str().unwrap())["tenant"],
         "acme"
     );
-    let metrics = app
-        .client
-        .get(app.metrics_url())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("toktok_hook_calls_total{outcome=\"timeout\"} 1"),
         "{metrics}"

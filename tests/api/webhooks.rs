@@ -450,15 +450,7 @@ async fn every_event_is_delivered_signed_with_its_payload() {
 }
 
 async fn metric(app: &TestApp, line: &str) -> bool {
-    let text = app
-        .client
-        .get(app.metrics_url())
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     text.lines().any(|l| l == line)
 }
 
