@@ -7,8 +7,9 @@
 //!
 //! A hook that fails (timeout, error, a bad answer) denies the token (502
 //! `hook_failed`) with `on_error = "deny"`, or is passed over with
-//! `"skip"`. A refresh whose token was denied can be retried with the same
-//! refresh token inside `jwt.reuse_grace`: the successor is the same.
+//! `"skip"`. At `/v1/auth/refresh` the hook is asked before the token
+//! rotates (`refresh::signed_before_rotation`), so a denied refresh leaves
+//! the token as it was.
 
 use serde_json::{json, Map, Value};
 

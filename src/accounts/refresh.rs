@@ -24,15 +24,56 @@ pub async fn refresh(
     token: &str,
     meta: &RequestMeta,
 ) -> Result<TokenResponse, ApiError> {
+    let early = signed_before_rotation(state, token).await?;
     let rotated = rotate(state, token, meta, None).await?;
-    tokens::token_response(
+    let access = match early {
+        Some((sid, access)) if sid == rotated.session.id => access,
+        _ => tokens::access_token(state, &rotated.user, &rotated.session, rotated.now).await?,
+    };
+    Ok(tokens::answer(
         state,
         &rotated.user,
         &rotated.session,
+        access,
         &rotated.secret,
         rotated.now,
-    )
-    .await
+    ))
+}
+
+/// With an access-token hook, the access token is signed (the hook asked)
+/// before the refresh token rotates: a hook that denies it leaves the
+/// presented token as it was, so a client retrying after a hook outage
+/// longer than `[jwt] reuse_grace` is not taken for a thief. The session's
+/// id and the token, or `None` (no hook, or no live session: the rotation
+/// decides).
+async fn signed_before_rotation(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<(String, String)>, ApiError> {
+    if state.access_token_hook.is_none() {
+        return Ok(None);
+    }
+    let Ok(presented) = tokens::presented_refresh(state, token) else {
+        return Ok(None);
+    };
+    let sid = match presented.key {
+        crate::store::SessionKey::Id(sid) => Some(sid),
+        crate::store::SessionKey::RefreshHash(hash) => {
+            // The current token only: a spent one goes to the rotation,
+            // which judges reuse.
+            state.store.session_by_refresh_hash(&hash, false).await?
+        }
+    };
+    let Some(sid) = sid else { return Ok(None) };
+    let now = state.now();
+    let Some((session, user)) = state.store.live_session(&sid, now).await? else {
+        return Ok(None);
+    };
+    if session.client_id.is_some() {
+        return Ok(None);
+    }
+    let access = tokens::access_token(state, &user, &session, now).await?;
+    Ok(Some((sid, access)))
 }
 
 /// A session whose refresh token was rotated (or replayed inside the
