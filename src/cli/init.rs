@@ -41,7 +41,9 @@ pub fn render_config(data_dir: &Path, hs256_secret: Option<&str>) -> anyhow::Res
     if let Some(secret) = hs256_secret {
         text = text
             .replace("algorithm = \"EdDSA\"", "algorithm = \"HS256\"")
-            .replace("secret = \"\"", &format!("secret = \"{secret}\""));
+            // The first: [jwt]'s (later ones, e.g. [hooks.access_token]'s,
+            // stay empty).
+            .replacen("secret = \"\"", &format!("secret = \"{secret}\""), 1);
     }
     Ok(text)
 }
