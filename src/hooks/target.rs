@@ -343,6 +343,37 @@ mod tests {
             .all(|a| a.ip().is_loopback()));
     }
 
+    /// A name other than "localhost" that resolves to loopback is refused
+    /// by its address: the machine's own names from /etc/hosts (skipped
+    /// where none resolves to loopback only).
+    #[tokio::test]
+    async fn a_name_that_resolves_inside_is_refused_by_its_address() {
+        let mut names = vec!["localhost4".to_owned(), "ip6-localhost".to_owned()];
+        if let Ok(hosts) = std::fs::read_to_string("/etc/hosts") {
+            for line in hosts.lines().filter(|l| l.starts_with("127.")) {
+                names.extend(line.split_whitespace().skip(1).map(str::to_owned));
+            }
+        }
+        names.retain(|n| n != "localhost" && !n.ends_with(".localhost"));
+        for name in names {
+            let Ok(t) = parse_target(&format!("http://{name}:9/")) else {
+                continue;
+            };
+            let Ok(addrs) = vet(&t, true).await else {
+                continue;
+            };
+            if !addrs.iter().all(|a| a.ip().is_loopback()) {
+                continue;
+            }
+            assert!(
+                matches!(vet(&t, false).await, Err(TargetError::Internal(_))),
+                "{name}"
+            );
+            return;
+        }
+        eprintln!("no name other than localhost resolves to loopback here: skipped");
+    }
+
     proptest! {
         /// The IPv4 rule agrees with a plain list of the ranges.
         #[test]
