@@ -54,6 +54,12 @@ pub fn event_for_audit(kind: &str) -> Option<&'static str> {
     })
 }
 
+/// A new message id (`webhook-id`): `msg_` and a random UUID in hex, the
+/// form the specification's examples use.
+pub fn message_id() -> String {
+    format!("msg_{}", uuid::Uuid::new_v4().simple())
+}
+
 /// The prefix of a Standard Webhooks secret's text.
 pub const SECRET_PREFIX: &str = "whsec_";
 

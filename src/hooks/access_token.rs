@@ -100,16 +100,9 @@ impl AccessTokenHook {
 
     async fn exchange(&self, input: &Value, now: i64) -> Result<Map<String, Value>, HookError> {
         let body = input.to_string();
-        let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
-        let mut request = self
-            .client
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("user-agent", concat!("toktok/", env!("CARGO_PKG_VERSION")));
-        for (name, value) in signature::headers(&self.secret, &id, now, body.as_bytes()) {
-            request = request.header(name, value);
-        }
-        let mut answer = request.body(body).send().await.map_err(|e| {
+        let id = crate::domain::webhook::message_id();
+        let request = signature::post(&self.client, &self.url, &self.secret, &id, now, body);
+        let mut answer = request.send().await.map_err(|e| {
             if e.is_timeout() {
                 HookError::Timeout
             } else {

@@ -305,14 +305,10 @@ impl Webhooks {
         })
         .to_string();
         let now = self.inner.clock.now();
-        let mut request = client
-            .post(&d.url)
-            .header("content-type", "application/json")
-            .header("user-agent", concat!("toktok/", env!("CARGO_PKG_VERSION")));
-        for (name, value) in signature::headers(&secret, &d.id, now, body.as_bytes()) {
-            request = request.header(name, value);
-        }
-        let answer = request.body(body).send().await.map_err(|e| describe(&e))?;
+        let answer = signature::post(&client, &d.url, &secret, &d.id, now, body)
+            .send()
+            .await
+            .map_err(|e| describe(&e))?;
         let status = answer.status().as_u16();
         if !(200..300).contains(&status) {
             // Keep the start of the answer for the delivery log.

@@ -82,6 +82,27 @@ pub fn headers(
     ]
 }
 
+/// A `POST` of the JSON `body` to `url`, signed with `secret` as message
+/// `id` at `timestamp`: the request of a webhook delivery and of the
+/// access-token hook alike.
+pub fn post(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &SigningSecret,
+    id: &str,
+    timestamp: i64,
+    body: String,
+) -> reqwest::RequestBuilder {
+    let mut request = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("user-agent", concat!("toktok/", env!("CARGO_PKG_VERSION")));
+    for (name, value) in headers(secret, id, timestamp, body.as_bytes()) {
+        request = request.header(name, value);
+    }
+    request.body(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -138,7 +138,7 @@ fn insert_delivery(
     data: &str,
     at: i64,
 ) -> Result<String, StoreError> {
-    let id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+    let id = crate::domain::webhook::message_id();
     tx.execute_cached(
         "INSERT INTO webhook_deliveries (id, webhook_id, type, data, at, next_attempt_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
