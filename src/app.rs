@@ -13,6 +13,7 @@ use std::sync::{Arc, RwLock};
 use anyhow::Context as _;
 use ring::rand::SecureRandom as _;
 
+use crate::auth::foreign::FirebaseKeys;
 use crate::auth::jwe::RsaKeyring;
 use crate::auth::jwt::Keyring;
 use crate::auth::password::{HashAlgorithm, HashPool};
@@ -163,11 +164,14 @@ impl AppState {
             PasswordAlgorithm::Argon2id => HashAlgorithm::Argon2id,
         };
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let firebase = FirebaseKeys::from_config(&config.import.firebase)
+            .map_err(|e| anyhow::anyhow!("import.firebase: {e}"))?;
         let hasher =
             tokio::task::spawn_blocking(move || HashPool::new(algorithm, cores, cores * 32))
                 .await
                 .context("while preparing the password hasher")?
-                .map_err(|e| anyhow::anyhow!("while preparing the password hasher: {e}"))?;
+                .map_err(|e| anyhow::anyhow!("while preparing the password hasher: {e}"))?
+                .with_firebase(firebase);
         let policy = PasswordPolicy::new(config.password.min_length, config.password.max_length);
         let limiter = RateLimiter::new(
             config.rate_limit.enabled,

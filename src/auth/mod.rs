@@ -3,6 +3,7 @@
 //! of HTTP.
 
 pub mod api_keys;
+pub mod foreign;
 #[cfg(test)]
 pub(crate) mod hostile;
 pub mod jwe;

@@ -32,13 +32,16 @@
 //!   put one full hash's time (125 ms at the default cost) before `/ready`.
 
 use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use argon2::password_hash::{Output, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
 use base64::Engine as _;
 use ring::rand::{SecureRandom, SystemRandom};
 
+use super::foreign;
 use super::pool::{BlockingPool, RunError};
 use crate::domain::password::normalize;
 
@@ -175,15 +178,58 @@ pub fn hash_password(alg: HashAlgorithm, password: &str) -> Result<String, HashE
 /// Blocking. Constant-time comparison. needs_rehash when ok and the stored
 /// algorithm differs from `current` or its parameters are weaker (fewer pbkdf2
 /// iterations, shorter salt or output; different argon2 params). A
-/// malformed/unknown PHC string → ok=false (never panic).
+/// malformed/unknown PHC string → ok=false (never panic). Foreign formats
+/// (`super::foreign`) are checked too, except Firebase's, which needs the
+/// project's keys ([`verify_stored`]).
 pub fn verify_password(phc: &str, password: &str, current: HashAlgorithm) -> Verification {
+    verify_stored(phc, password, current, None)
+}
+
+/// [`verify_password`] for any hash toktok stores: its own formats and the
+/// foreign ones an import brings (`super::foreign`; a Firebase hash needs
+/// `firebase`). A foreign hash that matches always `needs_rehash`.
+///
+/// toktok hashes the NFKC form of a password (P7); other systems hashed it
+/// as typed. So the form the hash was most likely made from is tried
+/// first, and the other one only when NFKC changes the password (never for
+/// ASCII): a password typed in another normal form still signs in.
+pub fn verify_stored(
+    stored: &str,
+    password: &str,
+    current: HashAlgorithm,
+    firebase: Option<&foreign::FirebaseKeys>,
+) -> Verification {
+    let normalized = normalize(password);
+    let other_form = (normalized != password).then_some(password);
+    if foreign::is_own(stored) {
+        let first = verify_own(stored, normalized.as_bytes(), current);
+        return match other_form {
+            Some(raw) if !first.ok => {
+                let ok = verify_own(stored, raw.as_bytes(), current).ok;
+                Verification {
+                    ok,
+                    needs_rehash: ok,
+                }
+            }
+            _ => first,
+        };
+    }
+    let ok = foreign::verify(stored, password.as_bytes(), firebase)
+        || (other_form.is_some() && foreign::verify(stored, normalized.as_bytes(), firebase));
+    Verification {
+        ok,
+        needs_rehash: ok,
+    }
+}
+
+/// One of toktok's own formats, against the password as given.
+fn verify_own(phc: &str, password: &[u8], current: HashAlgorithm) -> Verification {
     let Ok(parsed) = PasswordHash::new(phc) else {
         return Verification::FAILED;
     };
-    let password = normalize(password);
     match parsed.algorithm.as_str() {
-        PBKDF2_SHA256_ID => verify_pbkdf2(&parsed, password.as_bytes(), current),
-        ARGON2ID_ID => verify_argon2id(&parsed, password.as_bytes(), current),
+        PBKDF2_SHA256_ID => verify_pbkdf2(&parsed, password, current),
+        ARGON2ID_ID => verify_argon2id(&parsed, password, current),
         _ => Verification::FAILED,
     }
 }
@@ -272,10 +318,7 @@ fn verify_argon2id(
     let Ok(params) = argon2::Params::try_from(parsed) else {
         return Verification::FAILED;
     };
-    if params.m_cost() > MAX_ARGON2_M_KIB
-        || params.t_cost() > MAX_ARGON2_T
-        || params.p_cost() > MAX_ARGON2_P
-    {
+    if argon2_within_caps(&params).is_err() {
         return Verification::FAILED;
     }
     // Uses the algorithm, version and parameters from the string; compares
@@ -298,6 +341,35 @@ fn verify_argon2id(
             HashAlgorithm::Pbkdf2Sha256 { .. } => true,
         };
     Verification { ok, needs_rehash }
+}
+
+/// Refuses Argon2 parameters above the caps (memory is allocated as the
+/// string says).
+pub(super) fn argon2_within_caps(params: &argon2::Params) -> Result<(), foreign::Rejected> {
+    if params.m_cost() > MAX_ARGON2_M_KIB
+        || params.t_cost() > MAX_ARGON2_T
+        || params.p_cost() > MAX_ARGON2_P
+    {
+        return Err(foreign::Rejected::TooCostly(format!(
+            "argon2 m = {} KiB, t = {}, p = {} is above {MAX_ARGON2_M_KIB} KiB, {MAX_ARGON2_T}, {MAX_ARGON2_P}",
+            params.m_cost(),
+            params.t_cost(),
+            params.p_cost()
+        )));
+    }
+    Ok(())
+}
+
+/// Whether `password` matches an Argon2 PHC string of any variant (i, d,
+/// id), within the caps.
+pub(super) fn argon2_matches(phc: &str, password: &[u8]) -> bool {
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    argon2::Params::try_from(&parsed).is_ok_and(|params| argon2_within_caps(&params).is_ok())
+        && argon2::Argon2::default()
+            .verify_password(password, &parsed)
+            .is_ok()
 }
 
 fn argon2id() -> Result<argon2::Argon2<'static>, argon2::password_hash::Error> {
@@ -357,6 +429,13 @@ pub struct HashPool {
     /// a known user's (L2). No password matches it, and the result is
     /// discarded anyway.
     dummy: Arc<str>,
+    /// A Firebase project's keys, when users were imported from one
+    /// (`[import.firebase]`).
+    firebase: Option<Arc<foreign::FirebaseKeys>>,
+    /// Running average of how long a verification of toktok's own kind
+    /// takes, in microseconds: a foreign hash checked faster is padded to
+    /// it (L2).
+    own_micros: AtomicU64,
 }
 
 impl HashPool {
@@ -371,7 +450,15 @@ impl HashPool {
             alg,
             pool: BlockingPool::new(permits, max_waiting),
             dummy: dummy.into(),
+            firebase: None,
+            own_micros: AtomicU64::new(0),
         })
+    }
+
+    /// The pool, checking Firebase scrypt hashes with `keys`.
+    pub fn with_firebase(mut self, keys: Option<foreign::FirebaseKeys>) -> Self {
+        self.firebase = keys.map(Arc::new);
+        self
     }
 
     #[cfg(any(test, feature = "testing"))]
@@ -383,6 +470,11 @@ impl HashPool {
     #[cfg(any(test, feature = "testing"))]
     pub fn algorithm(&self) -> HashAlgorithm {
         self.alg
+    }
+
+    /// The Firebase keys, when configured (the import checks for them).
+    pub fn firebase(&self) -> Option<&foreign::FirebaseKeys> {
+        self.firebase.as_deref()
     }
 
     /// Hashes waiting for a free core (the `/metrics` queue gauge).
@@ -415,16 +507,34 @@ impl HashPool {
         let current = self.alg;
         let known = phc.is_some();
         let dummy = Arc::clone(&self.dummy);
+        let firebase = self.firebase.clone();
         let result = self
             .pool
             .run(move || {
                 let phc = phc.as_deref().unwrap_or(&*dummy);
-                verify_password(phc, &password, current)
+                let started = Instant::now();
+                let verification = verify_stored(phc, &password, current, firebase.as_deref());
+                (verification, started.elapsed(), !foreign::is_own(phc))
             })
             .await;
         match result {
-            Ok(verification) if known => Ok(verification),
-            Ok(_) => Ok(Verification::FAILED),
+            Ok((verification, took, foreign)) => {
+                if foreign {
+                    // L2: an imported user's cheaper foreign hash must not
+                    // answer sooner than an unknown address does.
+                    let usual = Duration::from_micros(self.own_micros.load(Ordering::Relaxed));
+                    if let Some(rest) = usual.checked_sub(took) {
+                        tokio::time::sleep(rest).await;
+                    }
+                } else {
+                    self.learn(took);
+                }
+                Ok(if known {
+                    verification
+                } else {
+                    Verification::FAILED
+                })
+            }
             Err(RunError::Overloaded) => Err(Overloaded),
             Err(RunError::Failed(e)) => {
                 tracing::error!(error = %e, "password verification task failed");
@@ -432,13 +542,24 @@ impl HashPool {
             }
         }
     }
+
+    /// Folds one verification of the configured kind into the running
+    /// average (weight 1/8) foreign checks are padded to.
+    fn learn(&self, took: Duration) {
+        let sample = u64::try_from(took.as_micros()).unwrap_or(u64::MAX);
+        let old = self.own_micros.load(Ordering::Relaxed);
+        let new = if old == 0 {
+            sample
+        } else {
+            old - old / 8 + sample / 8
+        };
+        self.own_micros.store(new, Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::Ordering;
-    use std::time::{Duration, Instant};
 
     const FAST: HashAlgorithm = HashAlgorithm::Pbkdf2Sha256 { iterations: 1000 };
 

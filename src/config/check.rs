@@ -558,6 +558,7 @@ impl Checker<'_> {
     /// reader should change.
     pub(super) fn cross_check(&self, c: &Config) -> Result<(), ConfigError> {
         self.cross_check_hooks(c)?;
+        self.cross_check_import(c)?;
         let default_issuer = super::JwtConfig::default().issuer;
         if c.oidc.enabled && c.jwt.issuer != default_issuer && c.jwt.issuer != c.server.public_url {
             return Err(self.fail(

@@ -213,6 +213,14 @@ pub(super) const KEYS: &[(&str, SectionKeys)] = &[
     ("claims", &[
         ("from_app_metadata", Rule::List(|ck, key, v, c| ck.claim_names(key, v, &mut c.claims.from_app_metadata))),
     ]),
+    // `[import]` holds only its subsection.
+    ("import", &[]),
+    ("import.firebase", &[
+        ("signer_key", Rule::Str(|ck, key, v, c| ck.base64_secret(key, v, &mut c.import.firebase.signer_key))),
+        ("salt_separator", Rule::Str(|ck, key, v, c| ck.base64(key, v, &mut c.import.firebase.salt_separator))),
+        ("rounds", Rule::U32(1, 32, |c| &mut c.import.firebase.rounds)),
+        ("mem_cost", Rule::U32(1, 24, |c| &mut c.import.firebase.mem_cost)),
+    ]),
 ];
 
 pub(super) fn section_keys(section: &str) -> Option<SectionKeys> {

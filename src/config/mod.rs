@@ -33,6 +33,7 @@
 
 mod check;
 mod hooks;
+mod import;
 mod keys;
 mod load;
 mod providers;
@@ -50,6 +51,7 @@ use crate::domain::algorithm::Algorithm;
 use crate::domain::locale::Locale;
 
 pub use hooks::{AccessTokenHookConfig, ClaimsConfig, HookOnError, HooksConfig, PROTECTED_CLAIMS};
+pub use import::{FirebaseConfig, ImportConfig};
 pub use providers::{is_provider_url, AppleKey, ProviderConfig, ProviderKind, ResponseMode};
 use values::DAY;
 pub use values::{IpNet, ParseIpNetError, Secret};
@@ -85,6 +87,7 @@ pub struct Config {
     pub oidc: OidcConfig,
     pub hooks: HooksConfig,
     pub claims: ClaimsConfig,
+    pub import: ImportConfig,
     /// `[[providers]]`: upstream sign-in providers, in file order.
     pub providers: Vec<ProviderConfig>,
 }

@@ -167,6 +167,10 @@ fn every_key_stores_into_its_own_field() {
         ("hooks.access_token.timeout", "\"250ms\""),
         ("hooks.access_token.on_error", "\"skip\""),
         ("claims.from_app_metadata", "[\"plan\"]"),
+        ("import.firebase.signer_key", "\"AAAA\""),
+        ("import.firebase.salt_separator", "\"AQ==\""),
+        ("import.firebase.rounds", "4"),
+        ("import.firebase.mem_cost", "12"),
         (
             "accounts.allowed_redirects",
             "[\"https://app.example.com/done\"]",
