@@ -44,7 +44,13 @@ fn cors(origins: &[String]) -> CorsLayer {
 /// is not done within `server.request_timeout`. The handler's future is
 /// dropped; a write it had begun is either committed or rolled back by
 /// SQLite, and was never acknowledged.
+///
+/// The import (`http::import`) is exempt: it takes as long as its file, and
+/// times out on a stalled body instead.
 async fn deadline(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    if request.uri().path() == http::import::IMPORT_PATH {
+        return next.run(request).await;
+    }
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
         Err(_) => ApiError::Overloaded(1).into_response(),

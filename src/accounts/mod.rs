@@ -22,6 +22,7 @@ pub mod email_code;
 pub mod factors;
 pub mod factors_reset;
 pub mod identities;
+pub mod import;
 mod login;
 pub mod mfa;
 pub mod oauth_clients;

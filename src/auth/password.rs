@@ -181,6 +181,7 @@ pub fn hash_password(alg: HashAlgorithm, password: &str) -> Result<String, HashE
 /// malformed/unknown PHC string → ok=false (never panic). Foreign formats
 /// (`super::foreign`) are checked too, except Firebase's, which needs the
 /// project's keys ([`verify_stored`]).
+#[cfg(any(test, feature = "testing"))]
 pub fn verify_password(phc: &str, password: &str, current: HashAlgorithm) -> Verification {
     verify_stored(phc, password, current, None)
 }

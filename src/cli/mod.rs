@@ -2,13 +2,14 @@
 //! function per command. `main.rs` only calls [`run`].
 //!
 //! One file per command group: `serve.rs`, `init.rs`, `check.rs`, `user.rs`,
-//! `keys.rs`, `api_key.rs`, `client.rs` and `data.rs` (backup, migrate-to); this file
+//! `keys.rs`, `api_key.rs`, `client.rs`, `import.rs` (users import, export) and `data.rs` (backup, migrate-to); this file
 //! holds the clap types, the configuration lookup and [`run`].
 
 mod api_key;
 mod check;
 mod client;
 mod data;
+mod import;
 mod init;
 mod keys;
 mod serve;
@@ -72,7 +73,8 @@ pub enum Command {
     /// Validate the configuration and the database, and reach the SMTP relay
     /// when email.mode = "smtp"; exit non-zero with reasons.
     Check,
-    /// Manage users.
+    /// Manage users: create one, import many, export them all.
+    #[command(visible_alias = "users")]
     User {
         #[command(subcommand)]
         command: UserCommand,
@@ -127,6 +129,25 @@ pub enum UserCommand {
         /// account has no password until one is set.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Import users with their password hashes: one JSON object a line
+    /// (docs/import.md). Prints the report as JSON; exits 1 when a line
+    /// failed for another reason than an address that exists. Running the
+    /// same file again adds only what is missing.
+    Import {
+        /// The file; "-" reads standard input.
+        file: PathBuf,
+        /// Check every line and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Write every user to standard output, one JSON object a line: the
+    /// format `import` reads.
+    Export {
+        /// Include the password hashes (keep the file as safe as the
+        /// database).
+        #[arg(long)]
+        with_hashes: bool,
     },
 }
 
@@ -295,6 +316,12 @@ pub async fn run(cli: Cli, config: Config) -> anyhow::Result<i32> {
         } => user::user_create(config, &email, &role, password_stdin)
             .await
             .map(|()| 0),
+        Command::User {
+            command: UserCommand::Import { file, dry_run },
+        } => import::import(config, &file, dry_run).await,
+        Command::User {
+            command: UserCommand::Export { with_hashes },
+        } => import::export(config, with_hashes).await,
         Command::Keys {
             command: KeysCommand::Rotate { rsa: false },
         } => keys::keys_rotate(config).await.map(|()| 0),

@@ -29,6 +29,7 @@ pub mod email_code;
 pub mod error;
 pub mod extract;
 pub mod hosted;
+pub mod import;
 pub mod mfa;
 pub mod oauth;
 pub mod oauth_clients;
@@ -87,6 +88,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(admin::logout_user))
         .routes(routes!(admin::audit))
+        .routes(routes!(import::import_users))
         .routes(routes!(mfa::mfa))
         .routes(routes!(mfa::passkey_options))
         .routes(routes!(passkeys::sign_in_options))

@@ -21,6 +21,7 @@ mod console;
 mod dispatch;
 mod flows;
 mod identities;
+mod imports;
 mod mfa;
 mod migrations;
 mod oauth;
@@ -37,6 +38,7 @@ use std::sync::Arc;
 
 pub use assurance::Reauthentication;
 pub use identities::{IdentityRow, Link, ProviderFlowRow, Unlink, WaysIn};
+pub use imports::{ImportOutcome, ImportRow};
 pub use mfa::MfaFlow;
 pub use oauth::{ConsentRow, OAuthClientChange, OAuthClientRow};
 #[allow(unused_imports)] // the authorize endpoint, landing next

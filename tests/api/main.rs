@@ -27,6 +27,7 @@ mod embed;
 mod field_errors;
 mod helpers;
 mod hostile;
+mod import;
 mod keys;
 mod languages;
 mod limits;

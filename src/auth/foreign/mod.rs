@@ -121,7 +121,7 @@ enum Scheme<'a> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Rejected {
     /// No format toktok knows starts like this.
-    #[error("unknown hash format")]
+    #[error("not a hash format toktok knows (docs/import.md lists them)")]
     Unknown,
     /// A known format, but not well formed (the text says what is wrong).
     #[error("malformed {0}")]
