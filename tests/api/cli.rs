@@ -588,7 +588,7 @@ fn toktok_here(cwd: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Ou
 }
 
 /// A config file in `dir` with `extra` TOML after a database in `dir`.
-fn config_with(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
+pub(crate) fn config_with(dir: &std::path::Path, extra: &str) -> std::path::PathBuf {
     let path = dir.join("toktok.toml");
     std::fs::write(
         &path,

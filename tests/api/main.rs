@@ -28,6 +28,7 @@ mod field_errors;
 mod helpers;
 mod hostile;
 mod import;
+mod import_crash;
 mod keys;
 mod languages;
 mod limits;
