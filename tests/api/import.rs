@@ -96,7 +96,7 @@ async fn firebase_hashes_need_the_projects_keys() {
     let without = spawn_app().await;
     let key = without.api_key(&["admin"]).await;
     let line = json!({ "email": "fb@example.com", "password_hash": FIREBASE_HASH });
-    let r = report(&without, &key, "", lines(&[line.clone()])).await;
+    let r = report(&without, &key, "", lines(std::slice::from_ref(&line))).await;
     assert_eq!(r["created"], 0);
     assert_eq!(r["failed"][0]["reason"], "firebase_not_configured", "{r}");
 
