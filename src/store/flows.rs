@@ -271,11 +271,26 @@ pub(crate) fn insert_user(
     event: &AuditEvent,
     mails: &[OutgoingMail],
 ) -> Result<(), StoreError> {
+    insert_user_row(tx, user, email_key, "")?;
+    audit(tx, event)?;
+    enqueue_all(tx, mails, user.created_at)
+}
+
+/// Writes `user` as it is; `tail` ends the statement (the import's
+/// `ON CONFLICT DO NOTHING`). Answers the rows written.
+pub(crate) fn insert_user_row(
+    tx: &mut dyn Tx,
+    user: &UserRecord,
+    email_key: &str,
+    tail: &str,
+) -> Result<usize, StoreError> {
     let (metadata, app_metadata) = (user.metadata.to_string(), user.app_metadata.to_string());
-    tx.execute(
-        "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role,
-                metadata, app_metadata, password_hash, created_at, updated_at, locale)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10, ?11)",
+    tx.execute_cached(
+        &format!(
+            "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role, metadata,
+                    app_metadata, password_hash, disabled, created_at, updated_at, locale)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13){tail}"
+        ),
         &[
             Text(&user.id),
             Text(&user.email),
@@ -286,12 +301,12 @@ pub(crate) fn insert_user(
             Text(&metadata),
             Text(&app_metadata),
             OptText(user.password_hash.as_deref()),
+            Bool(user.disabled),
             Int(user.created_at),
+            Int(user.updated_at),
             OptText(user.locale.as_deref()),
         ],
-    )?;
-    audit(tx, event)?;
-    enqueue_all(tx, mails, user.created_at)
+    )
 }
 
 /// `Users::update_profile`.

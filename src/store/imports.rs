@@ -8,10 +8,10 @@
 //! same file again, after a crash or an interruption, adds only what is
 //! missing.
 
-use super::flows::{audit, Arg, Tx};
+use super::flows::{audit, insert_user_row, Arg, Tx};
 use super::{AuditEvent, Store, StoreError, UserRecord};
 
-use Arg::{Bool, Int, OptInt, OptText, Text};
+use Arg::Text;
 
 /// One user to import, with its uniqueness key (the lower-cased address).
 #[derive(Debug, Clone)]
@@ -68,28 +68,7 @@ fn import(
     let mut outcomes = Vec::with_capacity(rows.len());
     let mut created = 0u64;
     for row in rows {
-        let user = &row.user;
-        let (metadata, app_metadata) = (user.metadata.to_string(), user.app_metadata.to_string());
-        let inserted = tx.execute_cached(
-            "INSERT INTO users (id, email, email_key, email_confirmed_at, name, role,
-                    metadata, app_metadata, password_hash, disabled, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
-                 ON CONFLICT DO NOTHING",
-            &[
-                Text(&user.id),
-                Text(&user.email),
-                Text(&row.email_key),
-                OptInt(user.email_confirmed_at),
-                OptText(user.name.as_deref()),
-                Text(&user.role),
-                Text(&metadata),
-                Text(&app_metadata),
-                OptText(user.password_hash.as_deref()),
-                Bool(user.disabled),
-                Int(user.created_at),
-                Int(user.updated_at),
-            ],
-        )?;
+        let inserted = insert_user_row(tx, &row.user, &row.email_key, " ON CONFLICT DO NOTHING")?;
         if inserted == 1 {
             created += 1;
             outcomes.push(ImportOutcome::Created);
