@@ -1660,3 +1660,56 @@ fn bad_hooks_settings_are_refused_by_name() {
     let ok = format!("[hooks.access_token]\nurl = \"https://x.example\"\n{secret}");
     parse(&ok).unwrap();
 }
+
+#[test]
+fn firebase_hash_parameters_are_checked_at_start() {
+    let good = "[import.firebase]\nsigner_key = \"jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==\"\n";
+    let c = parse(good).unwrap();
+    assert!(c.import.firebase.configured());
+    assert_eq!(
+        (c.import.firebase.rounds, c.import.firebase.mem_cost),
+        (8, 14)
+    );
+    assert!(!Config::default().import.firebase.configured());
+    for (toml, key, says) in [
+        (
+            "[import.firebase]\nsigner_key = \"not base64!\"",
+            "import.firebase.signer_key",
+            "base64",
+        ),
+        (
+            "[import.firebase]\nsalt_separator = \"%%\"",
+            "import.firebase.salt_separator",
+            "base64",
+        ),
+        (
+            "[import.firebase]\nrounds = 0",
+            "import.firebase.rounds",
+            "",
+        ),
+        (
+            "[import.firebase]\nmem_cost = 25",
+            "import.firebase.mem_cost",
+            "",
+        ),
+        (
+            "[import.firebase]\nrounds = 32\nmem_cost = 24",
+            "import.firebase.mem_cost",
+            "256 MiB",
+        ),
+        (
+            "[import.firebase]\nsigner = \"x\"",
+            "import.firebase.signer",
+            "unknown key",
+        ),
+        ("[import]\nbatch = 3", "import.batch", "unknown key"),
+    ] {
+        let message = err(parse(toml));
+        assert!(
+            message.contains(key) && message.contains(says),
+            "{toml}: {message}"
+        );
+    }
+    let c = parse_env(&[("TOKTOK_IMPORT__FIREBASE__SIGNER_KEY", "AAAA")]).unwrap();
+    assert_eq!(c.import.firebase.signer_key.expose(), "AAAA");
+}
