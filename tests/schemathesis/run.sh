@@ -108,11 +108,11 @@ curl -fsS "$base/ready" >/dev/null || { cat "$work/server.log" >&2; fail "toktok
 # once and CPython 3.11's parser can fail with "SystemError: AST constructor
 # recursion depth mismatch" (a race in the interpreter, not in toktok; seen
 # in CI on 2026-12-04). The run is bounded by time, so it only draws fewer
-# cases.
+# cases. hooks.py adds a serializer for the import's NDJSON body.
 run() {
     { cat "$here/schemathesis.toml"; printf '\n%s\n' "$1"; } >"$work/schemathesis.toml"
     shift
-    (cd "$work" && "$st" --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
+    (cd "$work" && PYTHONPATH="$here" SCHEMATHESIS_HOOKS=hooks "$st" --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
         --workers 1 --suppress-health-check all --no-color "$@")
 }
 api_key_auth='[auth.openapi.api_key]
