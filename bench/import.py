@@ -62,6 +62,38 @@ def run_import(binary, config, path):
     return seconds, usage.ru_maxrss / 1024, report
 
 
+def http_import(binary, work, path):
+    """Seconds and the server's peak RSS (MiB) before and after a POST of
+    `path` to /v1/admin/users/import, streamed by curl."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    config = config_file(work, f"[database]\npath = \"{work}/toktok.db\"\n[server]\nlisten = \"127.0.0.1:{port}\"")
+    key = subprocess.run([binary, "--config", config, "api-key", "create", "--name", "bench", "--scope", "admin"],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    server = subprocess.Popen([binary, "--config", config, "serve"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            if subprocess.run(["curl", "-fs", f"http://127.0.0.1:{port}/ready"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        hwm = lambda: int(re.search(r"VmHWM:\s+(\d+)", open(f"/proc/{server.pid}/status").read()).group(1)) / 1024
+        before = hwm()
+        started = time.monotonic()
+        out = subprocess.run(["curl", "-fsS", "-X", "POST", "-T", path, "-H", f"authorization: Bearer {key}",
+                              "-H", "content-type: application/x-ndjson",
+                              f"http://127.0.0.1:{port}/v1/admin/users/import"],
+                             capture_output=True, check=True).stdout
+        seconds = time.monotonic() - started
+        report = json.loads(out)
+        return seconds, before, hwm(), report
+    finally:
+        server.terminate()
+        server.wait()
+
+
 def config_file(work, database):
     path = os.path.join(work, "toktok.toml")
     with open(path, "w") as f:
@@ -153,6 +185,7 @@ def main():
                 results.append((seconds, rss))
             rows[store] = results
         big = None
+        http = None
         if a.big:
             path = os.path.join(work, "big.ndjson")
             write_file(path, a.big)
@@ -161,6 +194,13 @@ def main():
             os.remove(path)
             big = (seconds, rss)
             say(f"SQLite, {a.big:,} users: {seconds:.1f} s, peak {rss:.1f} MiB")
+            run_dir = tempfile.mkdtemp(dir=work)
+            write_file(path, a.big)
+            http = http_import(binary, run_dir, path)
+            os.remove(path)
+            if http[3]["created"] != a.big:
+                sys.exit(f"bench/import: HTTP created {http[3]['created']}")
+            say(f"HTTP, {a.big:,} users: {http[0]:.1f} s, server peak {http[1]:.1f} -> {http[2]:.1f} MiB")
     finally:
         if cluster:
             cluster.stop()
@@ -190,6 +230,9 @@ def main():
                      f"{a.users / statistics.median(secs):,.0f} | {statistics.median([r for _, r in results]):.1f} |")
     if big:
         lines.append(f"| SQLite, {a.big:,} users (once) | {big[0]:.1f} | {a.big / big[0]:,.0f} | {big[1]:.1f} |")
+    if http:
+        lines.append(f"| SQLite over HTTP, {a.big:,} users (once; `POST /v1/admin/users/import` streamed by curl) | "
+                     f"{http[0]:.1f} | {a.big / http[0]:,.0f} | server {http[2]:.1f} (idle {http[1]:.1f}) |")
     lines.append("")
     lines.append("Memory holds a batch, the report's listed lines and an 8-byte fingerprint per address read")
     lines.append("(a hash set, which doubles as it grows), never the file or the users.")
