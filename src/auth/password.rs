@@ -1082,4 +1082,35 @@ mod tests {
         fn assert_send_sync<T: Send + Sync>() {}
         assert_send_sync::<HashPool>();
     }
+
+    /// L2: an imported user's cheap foreign hash answers no sooner than
+    /// toktok's own hashes usually take; an own hash teaches the pool that
+    /// time.
+    #[tokio::test]
+    async fn a_cheap_foreign_hash_is_padded_to_the_usual_time() {
+        let pool = HashPool::new(FAST, 1, 1).unwrap();
+        let bcrypt4 = "$2b$04$MAaw9k6l4VDUlbWpmDjTge9fijYK3qwZSaZdCrwy6DR9qqq.G2yNC".to_owned();
+        pool.own_micros.store(150_000, Ordering::Relaxed);
+        let started = Instant::now();
+        let v = pool
+            .verify(Some(bcrypt4.clone()), "correct horse".into())
+            .await
+            .unwrap();
+        assert!(v.ok && v.needs_rehash);
+        assert!(started.elapsed() >= Duration::from_millis(150));
+        // An own verification moves the average toward its own time.
+        let own = hash_password(FAST, "pw").unwrap();
+        pool.verify(Some(own), "pw".into()).await.unwrap();
+        assert!(pool.own_micros.load(Ordering::Relaxed) < 150_000);
+        // A fresh pool has learnt nothing and pads nothing.
+        let fresh = HashPool::new(FAST, 1, 1).unwrap();
+        assert_eq!(fresh.own_micros.load(Ordering::Relaxed), 0);
+        assert!(
+            fresh
+                .verify(Some(bcrypt4), "correct horse".into())
+                .await
+                .unwrap()
+                .ok
+        );
+    }
 }
