@@ -70,6 +70,9 @@ pub fn router(state: AppState) -> Router {
     ops.merge(api)
         // The branding logo: an image, beside the pages, outside the document.
         .route("/branding/logo", axum::routing::get(http::branding::logo))
+        // The client library (clients/js/), for apps to import.
+        .route("/sdk/toktok.js", axum::routing::get(http::sdk::script))
+        .route("/sdk/toktok.d.ts", axum::routing::get(http::sdk::types))
         .merge(http::console::routes())
         // The account center's pages (HTML for people, not in the document).
         .merge(http::account::router())

@@ -278,12 +278,21 @@ export class TokTokClient {
   }
 
   #session(answer) {
+    const now = Date.now();
+    const lifetime = answer.expires_in * 1000;
     return {
       access_token: answer.access_token,
       refresh_token: answer.refresh_token,
-      expires_at: Date.now() + answer.expires_in * 1000,
+      expires_at: now + lifetime,
+      // Due `refreshMargin` before expiry, but never in the first half of
+      // a short token's life.
+      refresh_at: now + Math.max(lifetime - this.#margin, lifetime / 2),
       user: answer.user,
     };
+  }
+
+  #due(session) {
+    return Date.now() >= (session.refresh_at ?? session.expires_at - this.#margin);
   }
 
   // --- tokens ------------------------------------------------------------
@@ -293,7 +302,7 @@ export class TokTokClient {
   async getAccessToken() {
     const session = await this.#load();
     if (!session) return null;
-    if (session.expires_at - Date.now() > this.#margin) return session.access_token;
+    if (!this.#due(session)) return session.access_token;
     return this.refresh(session.refresh_token);
   }
 
@@ -307,7 +316,7 @@ export class TokTokClient {
           const session = await this.#load();
           if (!session) return null;
           // Another tab refreshed while this one waited: use its tokens.
-          if (seen && session.refresh_token !== seen && session.expires_at - Date.now() > this.#margin) {
+          if (seen && session.refresh_token !== seen && !this.#due(session)) {
             return session.access_token;
           }
           let answer;

@@ -39,6 +39,7 @@ pub mod ops;
 pub mod pages;
 pub mod passkeys;
 pub mod providers;
+pub mod sdk;
 pub mod totp;
 pub mod users;
 pub mod webhooks;
