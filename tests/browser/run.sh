@@ -351,4 +351,39 @@ account_key="$("$bin" --config "$work/account.toml" api-key create --name browse
     { status=1; fail "toktok api-key create failed"; }
 (cd "$here" && TOKTOK_ADMIN_KEY="$account_key" OUTBOX_DIR="$work/account-outbox" SHOTS_DIR="$shots" \
     node account.mjs "$served") || status=1
+
+# --- 9. the client library across tabs ----------------------------------------
+# Four tabs of one origin share the tokens and call getAccessToken() for
+# several lifetimes of 2 s access tokens under strict rotation: with the
+# cross-tab lock nothing is presented twice and no reuse is recorded;
+# without it reuse detection trips (tabs.mjs).
+cat >"$work/tabs.toml.in" <<EOF2
+# Written by tests/browser/run.sh for one run.
+[server]
+listen = "127.0.0.1:PORT"
+public_url = "http://localhost:PORT"
+
+[database]
+path = "$work/tabs.db"
+
+[password]
+pbkdf2_iterations = 1000
+
+[jwt]
+access_ttl = "2s"
+reuse_grace = 0
+
+[email]
+outbox_dir = "$work/tabs-outbox"
+
+[rate_limit]
+enabled = false
+
+[metrics]
+listen = "off"
+EOF2
+serve tabs
+tabs_key="$("$bin" --config "$work/tabs.toml" api-key create --name browser --scope admin 2>>"$work/tabs.log")" ||
+    { status=1; fail "toktok api-key create failed"; }
+(cd "$here" && TOKTOK_ADMIN_KEY="$tabs_key" node tabs.mjs "$served") || status=1
 exit "$status"
