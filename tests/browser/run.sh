@@ -386,4 +386,7 @@ serve tabs
 tabs_key="$("$bin" --config "$work/tabs.toml" api-key create --name browser --scope admin 2>>"$work/tabs.log")" ||
     { status=1; fail "toktok api-key create failed"; }
 (cd "$here" && TOKTOK_ADMIN_KEY="$tabs_key" node tabs.mjs "$served") || status=1
+# The library's passkey sign-in (DevTools virtual authenticator) and its
+# MFA step with TOTP and with the passkey (sdk.mjs), on the same server.
+(cd "$here" && node sdk.mjs "$served") || status=1
 exit "$status"
