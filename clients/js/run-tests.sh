@@ -6,11 +6,21 @@
 #
 #   bash clients/js/run-tests.sh
 #
+# Before that: the size minified + gzipped (size.mjs, esbuild; under
+# 20 KB) and the declarations under `tsc --strict` (test/types-check.ts),
+# with esbuild and typescript pinned in package.json (npm ci).
+#
 # Environment: CARGO_TARGET_DIR, TOKTOK_BIN (use this binary).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 fail() { echo "clients/js: FAILED: $*" >&2; exit 1; }
+
+(cd "$here" && npm ci --no-audit --no-fund --loglevel=error) || fail "npm ci in clients/js failed"
+(cd "$here" && node size.mjs) || fail "size"
+(cd "$here" && node_modules/.bin/tsc --strict --noEmit --target es2022 --module nodenext \
+    --moduleResolution nodenext --lib es2022,dom test/types-check.ts) || fail "tsc --strict on the declarations"
+echo "clients/js: the declarations compile with tsc --strict"
 
 target="${CARGO_TARGET_DIR:-$root/target}"
 case "$target" in /*) ;; *) target="$root/$target" ;; esac
