@@ -21,6 +21,10 @@ fail() { echo "clients/js: FAILED: $*" >&2; exit 1; }
 (cd "$here" && node_modules/.bin/tsc --strict --noEmit --target es2022 --module nodenext \
     --moduleResolution nodenext --lib es2022,dom test/types-check.ts) || fail "tsc --strict on the declarations"
 echo "clients/js: the declarations compile with tsc --strict"
+sri="sha384-$(openssl dgst -sha384 -binary "$here/toktok.js" | base64 -w0)"
+grep -qF -- "<!-- integrity -->\`$sri\`<!-- /integrity -->" "$here/README.md" ||
+    fail "clients/js/README.md does not show toktok.js's integrity value $sri"
+echo "clients/js: README.md shows the integrity value $sri"
 
 target="${CARGO_TARGET_DIR:-$root/target}"
 case "$target" in /*) ;; *) target="$root/$target" ;; esac

@@ -55,6 +55,7 @@ mod providers;
 mod refresh;
 mod register;
 mod rsa_keys;
+mod sdk;
 mod sessions;
 mod smtp;
 mod timing;
