@@ -23,7 +23,7 @@ fail() { echo "clients/js: FAILED: $*" >&2; exit 1; }
 echo "clients/js: the declarations compile with tsc --strict"
 sri="sha384-$(openssl dgst -sha384 -binary "$here/toktok.js" | base64 -w0)"
 grep -qF -- "<!-- integrity -->\`$sri\`<!-- /integrity -->" "$here/README.md" ||
-    fail "clients/js/README.md does not show toktok.js's integrity value $sri"
+    fail "clients/js/README.md does not show toktok.js's integrity value $sri (run: bash clients/js/sri.sh)"
 echo "clients/js: README.md shows the integrity value $sri"
 
 target="${CARGO_TARGET_DIR:-$root/target}"
@@ -83,7 +83,9 @@ enabled = true
 required = true
 [rsa]
 enabled = true
-required = true'
+required = true
+[email_code]
+enabled = true'
 
 TOKTOK_URL="http://127.0.0.1:$plain" TOKTOK_SEALED_URL="http://127.0.0.1:$sealed" \
 TOKTOK_OUTBOX="$work/plain/outbox" \

@@ -246,15 +246,16 @@ export class TokTokClient {
     return this.#rsa;
   }
 
-  /** A POST the server may want with an anonymous token (A) and/or as a
-   *  JWE (E), as /v1/settings says; retried once with a fresh token and
-   *  key when either ran out. */
-  async #post(path, payload, { anonymous = true, bearer } = {}, isRetry = false) {
+  /** A POST to a route that takes an anonymous token (the contract's (A),
+   *  unless `bearer` is given) and, with `encrypt`, a JWE body (E), as
+   *  /v1/settings says; retried once with a fresh token and key when
+   *  either ran out. */
+  async #post(path, payload, { bearer, encrypt = false } = {}, isRetry = false) {
     const settings = await this.settings();
     const options = {};
     if (bearer) options.bearer = bearer;
-    else if (anonymous && settings.anonymous && settings.anonymous.enabled) options.bearer = await this.#anonymousToken();
-    if (settings.rsa && settings.rsa.enabled) options.jose = await encryptJwe(payload, await this.#rsaKey());
+    else if (settings.anonymous && settings.anonymous.enabled) options.bearer = await this.#anonymousToken();
+    if (encrypt && settings.rsa && settings.rsa.enabled) options.jose = await encryptJwe(payload, await this.#rsaKey());
     else options.json = payload;
     try {
       return await this.#call("POST", path, options);
@@ -263,7 +264,7 @@ export class TokTokClient {
       if (isRetry || !curable) throw e;
       this.#anonymous = null;
       this.#rsa = null;
-      return this.#post(path, payload, { anonymous, bearer }, true);
+      return this.#post(path, payload, { bearer, encrypt }, true);
     }
   }
 
@@ -362,13 +363,13 @@ export class TokTokClient {
   /** {email, password, name?, metadata?} → {user, mfa: null} signed in, or
    *  {user, confirmation_sent: true} when the address must be confirmed. */
   async signUp(fields) {
-    return this.#signedIn(await this.#post("/v1/auth/register", fields));
+    return this.#signedIn(await this.#post("/v1/auth/register", fields, { encrypt: true }));
   }
 
   /** {email, password} → {user} signed in, or {mfa: {token, factors}}:
    *  then call verifyMfa. */
   async signIn({ email, password }) {
-    return this.#signedIn(await this.#post("/v1/auth/login", { email, password }));
+    return this.#signedIn(await this.#post("/v1/auth/login", { email, password }, { encrypt: true }));
   }
 
   /** The second step: {mfaToken, totp} or {mfaToken, recoveryCode}, or
@@ -415,9 +416,7 @@ export class TokTokClient {
       answer = await this.#call("POST", "/v1/auth/reauthenticate", { json: { flow_id, credential: await getCredential(options) }, bearer });
     } else {
       const json = password !== undefined ? { password } : totp !== undefined ? { totp } : { recovery_code: recoveryCode };
-      answer = password !== undefined
-        ? await this.#post("/v1/auth/reauthenticate", json, { bearer })
-        : await this.#call("POST", "/v1/auth/reauthenticate", { json, bearer });
+      answer = await this.#call("POST", "/v1/auth/reauthenticate", { json, bearer });
     }
     await this.#save(this.#session(answer), "TOKEN_REFRESHED");
     return { user: answer.user };
@@ -464,11 +463,11 @@ export class TokTokClient {
   async changePassword({ currentPassword, newPassword }) {
     const body = { new_password: newPassword };
     if (currentPassword !== undefined) body.current_password = currentPassword;
-    await this.#post("/v1/users/me/password", body, { bearer: await this.#token() });
+    await this.#post("/v1/users/me/password", body, { bearer: await this.#token(), encrypt: true });
   }
 
   async changeEmail({ newEmail, password }) {
-    await this.#post("/v1/users/me/email", { new_email: newEmail, password }, { bearer: await this.#token() });
+    await this.#post("/v1/users/me/email", { new_email: newEmail, password }, { bearer: await this.#token(), encrypt: true });
   }
 
   async deleteAccount({ password }) {

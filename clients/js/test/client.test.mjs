@@ -200,6 +200,9 @@ test("a server that requires anonymous tokens and JWE bodies: the same calls wor
   await auth.signIn({ email, password: PASSWORD });
   assert.equal((await auth.getUser()).email, email);
   await auth.changePassword({ currentPassword: PASSWORD, newPassword: "another long passphrase" });
+  await auth.changeEmail({ newEmail: address("s"), password: "another long passphrase" });
+  await auth.reauthenticate({ password: "another long passphrase" });
+  await auth.sendEmailCode({ email });
   // Plain JSON is refused there: what the library saves the app from.
   const res = await fetch(SEALED + "/v1/auth/login", {
     method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email, password: PASSWORD }),
