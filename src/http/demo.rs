@@ -79,23 +79,31 @@ fn csp() -> &'static HeaderValue {
 fn policy_for(html: &str) -> String {
     let scripts = hashes(html, "script");
     let styles = hashes(html, "style");
+    // 'self' for the one module the script imports, /sdk/toktok.js.
     format!(
-        "default-src 'none'; script-src {scripts}; style-src {styles}; connect-src 'self'; \
+        "default-src 'none'; script-src 'self' {scripts}; style-src {styles}; connect-src 'self'; \
          img-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
     )
 }
 
 /// `'sha256-…'` sources for the contents of every `<tag>…</tag>` in `html`
-/// (the page writes these tags without attributes). A browser hashes the
-/// element's text exactly as written, so this hashes the bytes between the
-/// tags. `'none'` when there is no such element.
+/// (attributes allowed: the script is `<script type="module">`). A browser
+/// hashes the element's text exactly as written, so this hashes the bytes
+/// between the tags. `'none'` when there is no such element.
 fn hashes(html: &str, tag: &str) -> String {
-    let open = format!("<{tag}>");
+    let open = format!("<{tag}");
     let close = format!("</{tag}>");
     let mut sources = Vec::new();
     let mut rest = html;
     while let Some(start) = rest.find(&open) {
-        let body = &rest[start + open.len()..];
+        let after = &rest[start + open.len()..];
+        // `<tag>` or `<tag attributes>`, not `<tagname>`.
+        if !after.starts_with('>') && !after.starts_with(' ') {
+            rest = after;
+            continue;
+        }
+        let Some(head) = after.find('>') else { break };
+        let body = &after[head + 1..];
         let Some(end) = body.find(&close) else { break };
         let digest = ring::digest::digest(&ring::digest::SHA256, &body.as_bytes()[..end]);
         sources.push(format!("'sha256-{}'", STANDARD.encode(digest.as_ref())));
@@ -168,13 +176,18 @@ mod tests {
     #[test]
     fn policy_hashes_the_inline_script_and_style() {
         let expect = |tag: &str| {
-            let (_, after) = HTML.split_once(&format!("<{tag}>")).expect("tag present");
+            let open = if tag == "script" {
+                "<script type=\"module\">".to_owned()
+            } else {
+                format!("<{tag}>")
+            };
+            let (_, after) = HTML.split_once(&open).expect("tag present");
             let (inner, _) = after.split_once(&format!("</{tag}>")).expect("tag closed");
             format!("'sha256-{}'", STANDARD.encode(sha2::Sha256::digest(inner)))
         };
         let policy = policy_for(HTML);
         assert!(
-            policy.contains(&format!("script-src {};", expect("script"))),
+            policy.contains(&format!("script-src 'self' {};", expect("script"))),
             "{policy}"
         );
         assert!(
@@ -184,7 +197,7 @@ mod tests {
         assert_eq!(
             HTML.matches("<script").count(),
             1,
-            "one inline script, no src"
+            "one inline script, no src (it imports /sdk/toktok.js)"
         );
         assert_eq!(HTML.matches("<style").count(), 1, "one inline style");
     }
