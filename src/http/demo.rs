@@ -1,16 +1,18 @@
 //! The browser demo client at `GET /demo` (`server.demo`, on by default).
 //!
-//! One self-contained HTML page (`demo.html`, compiled into the binary) whose
-//! JavaScript is the reference for app developers: settings discovery, an
-//! anonymous token, a JWE request body built with WebCrypto, register, log
-//! in, `/v1/users/me`, refresh and log out, each step logged on the page.
-//! The browser end-to-end test (`tests/browser/`) drives this very page.
+//! One HTML page (`demo.html`, compiled into the binary): an app on the
+//! client library (`/sdk/toktok.js`, `http::sdk`), the reference for app
+//! developers: register, log in (password, passkey, email code, the second
+//! step), `/v1/users/me`, refresh, factors, reauthentication and log out,
+//! each step logged on the page. The browser end-to-end tests
+//! (`tests/browser/`) drive this very page.
 //!
-//! The page has no external assets and is served with a strict Content
-//! Security Policy: its one inline `<script>` and one inline `<style>` are
-//! allowed by their SHA-256 hashes, computed from the embedded page, so no
-//! `'unsafe-inline'` is needed and nothing injected could run. `fetch` may go
-//! to this origin only (`connect-src 'self'`).
+//! The page loads nothing from elsewhere and is served with a strict
+//! Content Security Policy: its one inline module `<script>` and one inline
+//! `<style>` are allowed by their SHA-256 hashes, computed from the embedded
+//! page, and `'self'` admits the library it imports; no `'unsafe-inline'`
+//! is needed and nothing injected could run. `fetch` may go to this origin
+//! only (`connect-src 'self'`).
 
 use std::sync::OnceLock;
 
