@@ -338,15 +338,24 @@ export class TokTokClient {
   }
 
   /** A call with the access token; on 401 `token_expired` it refreshes
-   *  once and tries again. For routes this library has no method for. */
+   *  once and tries again, on 401 `invalid_token` it finds out whether the
+   *  session ended. For routes this library has no method for. */
   async request(method, path, json) {
     const token = await this.getAccessToken();
     if (!token) throw fail("not_signed_in", "sign in first");
     try {
       return await this.#call(method, path, { json, bearer: token });
     } catch (e) {
-      if (e.code !== "token_expired") throw e;
-      const fresh = await this.refresh(null);
+      // Expired: refresh and retry. Refused (the session ended: sign-out
+      // elsewhere, a password change, a factor removed): the refresh fails
+      // too, and the client signs out (SIGNED_OUT) before rethrowing.
+      if (e.code !== "token_expired" && e.code !== "invalid_token") throw e;
+      let fresh;
+      try {
+        fresh = await this.refresh(null);
+      } catch (r) {
+        throw r.status === 401 ? e : r;
+      }
       if (!fresh) throw e;
       return this.#call(method, path, { json, bearer: fresh });
     }
