@@ -86,46 +86,90 @@ async function encryptJwe(payload, rsa) {
     b64url(sealed.slice(0, -16)), b64url(sealed.slice(-16))].join(".");
 }
 
-/** One refresh at a time across the tabs of an origin. */
+/** SHA-256 of a token, in hex: how a spent token is named across tabs. */
+async function tokenId(token) {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", utf8.encode(token)));
+  return Array.from(digest.slice(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** One refresh at a time across the tabs of an origin, and a record of the
+ *  refresh tokens spent by any tab.
+ *
+ *  The record matters because storage shared by tabs is not updated
+ *  everywhere at once: a tab can take the lock right after another tab
+ *  rotated the tokens and still read the old ones. Under Web Locks a tab
+ *  that spends a refresh token holds a lock named after it for a minute;
+ *  `navigator.locks.query()` answers from the browser's one lock manager,
+ *  so the next tab learns the token is spent and waits for the new tokens
+ *  to reach its storage instead of presenting the old one (which toktok
+ *  would take for theft). */
 function crossTabLock(name) {
   const locks = typeof navigator !== "undefined" && navigator.locks;
   if (locks && typeof locks.request === "function") {
-    return (fn) => locks.request(name, fn);
+    return {
+      run: (fn) => locks.request(name, fn),
+      spend: async (token) => {
+        const mark = name + ":spent:" + await tokenId(token);
+        await new Promise((granted) => {
+          locks.request(mark, () => {
+            granted();
+            return new Promise((release) => setTimeout(release, 60_000));
+          }).catch(() => granted());
+        });
+      },
+      spent: async (token) => {
+        const mark = name + ":spent:" + await tokenId(token);
+        const { held = [] } = await locks.query();
+        return held.some((lock) => lock.name === mark);
+      },
+    };
   }
-  if (typeof BroadcastChannel === "undefined") return (fn) => fn();
+  const none = { run: (fn) => fn(), spend: async () => {}, spent: async () => false };
+  if (typeof BroadcastChannel === "undefined") return none;
   // Fallback: announce, wait a moment for anyone ahead, take turns by
-  // (time, id); a holder that vanished is passed after 10 s.
+  // (time, id); a holder that vanished is passed after 10 s. Spent tokens
+  // are announced on the channel too.
   const channel = new BroadcastChannel(name);
   const me = Math.random().toString(36).slice(2);
   const ahead = new Map(); // id -> time announced
+  const spentIds = new Set();
   let holding = false;
   let wake = () => {};
   channel.onmessage = ({ data }) => {
     if (!data || data.id === me) return;
     if (data.t === "want" || data.t === "held") ahead.set(data.id, data.at);
     if (data.t === "released") ahead.delete(data.id);
+    if (data.t === "spent") spentIds.add(data.token);
     if (data.t === "want" && holding) channel.postMessage({ t: "held", id: me, at: 0 });
     wake();
   };
   const sleep = (ms) => new Promise((r) => { const t = setTimeout(r, ms); wake = () => { clearTimeout(t); r(); }; });
-  return async (fn) => {
-    const at = Date.now();
-    channel.postMessage({ t: "want", id: me, at });
-    await sleep(30);
-    const started = Date.now();
-    for (;;) {
-      const before = [...ahead].filter(([id, t]) => t < at || (t === at && id < me));
-      if (before.length === 0 || Date.now() - started > 10_000) break;
-      await sleep(250);
-    }
-    holding = true;
-    channel.postMessage({ t: "held", id: me, at: 0 });
-    try {
-      return await fn();
-    } finally {
-      holding = false;
-      channel.postMessage({ t: "released", id: me });
-    }
+  return {
+    run: async (fn) => {
+      const at = Date.now();
+      channel.postMessage({ t: "want", id: me, at });
+      await sleep(30);
+      const started = Date.now();
+      for (;;) {
+        const before = [...ahead].filter(([id, t]) => t < at || (t === at && id < me));
+        if (before.length === 0 || Date.now() - started > 10_000) break;
+        await sleep(250);
+      }
+      holding = true;
+      channel.postMessage({ t: "held", id: me, at: 0 });
+      try {
+        return await fn();
+      } finally {
+        holding = false;
+        channel.postMessage({ t: "released", id: me });
+      }
+    },
+    spend: async (token) => {
+      const id = await tokenId(token);
+      spentIds.add(id);
+      channel.postMessage({ t: "spent", id: me, token: id });
+    },
+    spent: async (token) => spentIds.has(await tokenId(token)),
   };
 }
 
@@ -147,7 +191,8 @@ export class TokTokClient {
     ({ store: this.#store, shared: this.#shared } = pickStorage(storage));
     this.#key = "toktok:" + VERSION + ":" + this.#url;
     this.#margin = refreshMargin * 1000;
-    this.#lock = this.#shared && lock ? crossTabLock("toktok-refresh:" + this.#url) : (fn) => fn();
+    this.#lock = this.#shared && lock ? crossTabLock("toktok-refresh:" + this.#url)
+      : { run: (fn) => fn(), spend: async () => {}, spent: async () => false };
     if (this.#shared && typeof BroadcastChannel !== "undefined") {
       this.#channel = new BroadcastChannel("toktok-auth:" + this.#url);
       this.#channel.onmessage = () => this.#announce();
@@ -313,12 +358,24 @@ export class TokTokClient {
     if (this.#inflight) return this.#inflight;
     this.#inflight = (async () => {
       try {
-        return await this.#lock(async () => {
-          const session = await this.#load();
+        return await this.#lock.run(async () => {
+          let session = await this.#load();
           if (!session) return null;
           // Another tab refreshed while this one waited: use its tokens.
           if (seen && session.refresh_token !== seen && !this.#due(session)) {
             return session.access_token;
+          }
+          // Another tab spent these tokens, and its new ones have not
+          // reached this tab's storage yet: wait for them.
+          if (await this.#lock.spent(session.refresh_token)) {
+            const spent = session.refresh_token;
+            const until = Date.now() + 5_000;
+            while (session && session.refresh_token === spent && Date.now() < until) {
+              await new Promise((r) => setTimeout(r, 20));
+              session = await this.#load();
+            }
+            if (!session) return null;
+            if (session.refresh_token !== spent) return session.access_token;
           }
           let answer;
           try {
@@ -327,6 +384,7 @@ export class TokTokClient {
             if (e.status === 401) await this.#save(null, "SIGNED_OUT");
             throw e;
           }
+          await this.#lock.spend(session.refresh_token);
           await this.#save(this.#session(answer), "TOKEN_REFRESHED");
           return answer.access_token;
         });
