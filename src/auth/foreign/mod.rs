@@ -165,10 +165,6 @@ pub fn is_own(stored: &str) -> bool {
 /// import. toktok's own formats are foreign-free and answered here too, so
 /// an export from one toktok imports into another.
 pub fn inspect(stored: &str, firebase: Option<&FirebaseKeys>) -> Result<Inspected, Rejected> {
-    if stored.starts_with("$pbkdf2-sha256$i=") {
-        let scheme = parse_pbkdf2_phc(stored, Digest::Sha256)?;
-        return Ok(describe(&scheme, firebase));
-    }
     let scheme = parse(stored)?;
     if matches!(scheme, Scheme::Firebase { .. }) && firebase.is_none() {
         return Err(Rejected::FirebaseNotConfigured);
