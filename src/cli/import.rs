@@ -9,7 +9,6 @@ use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::io::AsyncReadExt as _;
 
-use crate::accounts::import::line::{Piece, Splitter};
 use crate::accounts::import::{export_users, ImportReport, Importer, Source};
 use crate::accounts::RequestMeta;
 use crate::config::Config;
@@ -41,7 +40,6 @@ pub(super) async fn import(config: Config, file: &Path, dry_run: bool) -> anyhow
         "cli".to_owned(),
         RequestMeta::default(),
     );
-    let mut splitter = Splitter::default();
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = input
@@ -51,14 +49,12 @@ pub(super) async fn import(config: Config, file: &Path, dry_run: bool) -> anyhow
         if n == 0 {
             break;
         }
-        for piece in splitter.feed(&buf[..n]) {
-            take(&mut importer, piece).await?;
-        }
+        importer
+            .feed(&buf[..n])
+            .await
+            .map_err(super::user::cli_error)?;
         bar.inc(n as u64);
         bar.set_message(format!("{} lines", importer.lines()));
-    }
-    if let Some(piece) = splitter.finish() {
-        take(&mut importer, piece).await?;
     }
     let report = importer.finish().await.map_err(super::user::cli_error)?;
     bar.finish_and_clear();
@@ -66,16 +62,6 @@ pub(super) async fn import(config: Config, file: &Path, dry_run: bool) -> anyhow
     eprintln!("{}", summary(&report));
     let failed = report.failed_total - report.skipped;
     Ok(i32::from(failed > 0))
-}
-
-async fn take(importer: &mut Importer<'_>, piece: Piece) -> anyhow::Result<()> {
-    match piece {
-        Piece::Line(text) => importer.line(&text).await.map_err(super::user::cli_error),
-        Piece::TooLong => {
-            importer.too_long();
-            Ok(())
-        }
-    }
 }
 
 /// A bar on a terminal (by bytes when the size is known), nothing else.

@@ -12,7 +12,6 @@ use http_body_util::BodyExt as _;
 
 use super::admin::{param, query_pairs};
 use super::extract::{Admin, Meta};
-use crate::accounts::import::line::{Piece, Splitter};
 use crate::accounts::import::{ImportReport, Importer, Source};
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -62,7 +61,6 @@ pub async fn import_users(
     let idle = state.config.server.request_timeout;
     let mut body: Body = request.into_body();
     let mut importer = Importer::new(&state, dry_run, Source::Api, actor, meta);
-    let mut splitter = Splitter::default();
     loop {
         let frame = match tokio::time::timeout(idle, body.frame()).await {
             Err(_) => {
@@ -85,22 +83,7 @@ pub async fn import_users(
         let Ok(data) = frame.into_data() else {
             continue;
         };
-        for piece in splitter.feed(&data) {
-            take(&mut importer, piece).await?;
-        }
-    }
-    if let Some(piece) = splitter.finish() {
-        take(&mut importer, piece).await?;
+        importer.feed(&data).await?;
     }
     Ok(Json(importer.finish().await?))
-}
-
-async fn take(importer: &mut Importer<'_>, piece: Piece) -> Result<(), ApiError> {
-    match piece {
-        Piece::Line(text) => importer.line(&text).await,
-        Piece::TooLong => {
-            importer.too_long();
-            Ok(())
-        }
-    }
 }

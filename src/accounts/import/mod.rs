@@ -27,6 +27,7 @@ use serde_json::json;
 
 pub use export::export_users;
 pub use line::UserLine;
+use line::{Piece, Splitter};
 
 use super::RequestMeta;
 use crate::app::AppState;
@@ -95,6 +96,8 @@ pub struct Importer<'a> {
     /// Fingerprints of the addresses of earlier lines of this import.
     seen: HashSet<u64, std::hash::RandomState>,
     fingerprint: std::hash::RandomState,
+    /// Cuts what is fed into lines.
+    splitter: Splitter,
     report: ImportReport,
     /// How many `exists` entries `failed` lists (the rest: other reasons).
     listed_exists: usize,
@@ -118,6 +121,7 @@ impl<'a> Importer<'a> {
             batch: Vec::with_capacity(BATCH),
             seen: HashSet::default(),
             fingerprint: std::hash::RandomState::new(),
+            splitter: Splitter::default(),
             report: ImportReport {
                 dry_run,
                 ..ImportReport::default()
@@ -131,10 +135,28 @@ impl<'a> Importer<'a> {
         self.report.lines
     }
 
-    /// Takes the next line (without its newline; a trailing `\r` is
-    /// dropped). Writes a batch when one is full: only a storage failure
-    /// is an error, and everything written before it stays.
-    pub async fn line(&mut self, text: &[u8]) -> Result<(), ApiError> {
+    /// Takes the next bytes of the file, as they come: each line they
+    /// complete is read, and a batch is written when one is full. Only a
+    /// storage failure is an error, and everything written before it stays.
+    pub async fn feed(&mut self, bytes: &[u8]) -> Result<(), ApiError> {
+        for piece in self.splitter.feed(bytes) {
+            self.take(piece).await?;
+        }
+        Ok(())
+    }
+
+    async fn take(&mut self, piece: Piece) -> Result<(), ApiError> {
+        match piece {
+            Piece::Line(text) => self.line(&text).await,
+            Piece::TooLong => {
+                self.too_long();
+                Ok(())
+            }
+        }
+    }
+
+    /// One line, without its newline (a trailing `\r` is dropped).
+    async fn line(&mut self, text: &[u8]) -> Result<(), ApiError> {
         self.report.lines += 1;
         let number = self.report.lines;
         let text = text.strip_suffix(b"\r").unwrap_or(text);
@@ -164,9 +186,9 @@ impl<'a> Importer<'a> {
         Ok(())
     }
 
-    /// A line longer than [`line::MAX_LINE_BYTES`], which the reader
+    /// A line longer than [`line::MAX_LINE_BYTES`], which the splitter
     /// skipped to its end.
-    pub fn too_long(&mut self) {
+    fn too_long(&mut self) {
         self.report.lines += 1;
         let number = self.report.lines;
         self.fail(
@@ -177,8 +199,12 @@ impl<'a> Importer<'a> {
         );
     }
 
-    /// Writes what is left and answers the report.
+    /// Reads a last line without a newline, writes what is left and
+    /// answers the report.
     pub async fn finish(mut self) -> Result<ImportReport, ApiError> {
+        if let Some(piece) = std::mem::take(&mut self.splitter).finish() {
+            self.take(piece).await?;
+        }
         self.flush().await?;
         self.report.failed.sort_by_key(|f| f.line);
         self.report.warnings.sort_by_key(|f| f.line);
@@ -189,12 +215,18 @@ impl<'a> Importer<'a> {
         if self.batch.is_empty() {
             return Ok(());
         }
-        let batch = std::mem::take(&mut self.batch);
-        let rows: Vec<ImportRow> = batch.iter().map(|(_, row, _)| row.clone()).collect();
+        // The rows go to the store; what the report needs of each stays.
+        let (lines, rows): (Vec<_>, Vec<ImportRow>) = std::mem::take(&mut self.batch)
+            .into_iter()
+            .map(|(number, row, weak)| {
+                let print = self.fingerprint.hash_one(&row.email_key);
+                ((number, print, row.user.email.clone(), weak), row)
+            })
+            .unzip();
         let outcomes = if self.dry_run {
             self.state.store.import_dry_run(rows).await?
         } else {
-            let (first, last) = (batch[0].0, batch[batch.len() - 1].0);
+            let (first, last) = (lines[0].0, lines[lines.len() - 1].0);
             let mut event = self.meta.event(
                 self.state.now(),
                 "users.imported",
@@ -207,13 +239,12 @@ impl<'a> Importer<'a> {
             event.actor = Some(self.actor.clone());
             self.state.store.import_users(rows, event).await?
         };
-        for ((number, row, weak), outcome) in batch.into_iter().zip(outcomes) {
-            let print = self.fingerprint.hash_one(&row.email_key);
+        for ((number, print, email, weak), outcome) in lines.into_iter().zip(outcomes) {
             // Seen earlier in this file: a duplicate, not an old account.
             // (In a dry run nothing was written, so the fingerprint alone
             // decides; eight bytes can collide, about once in 10^11 pairs.)
             let earlier = !self.seen.insert(print);
-            let email = Some(row.user.email);
+            let email = Some(email);
             match outcome {
                 ImportOutcome::Created if earlier && self.dry_run => {
                     self.fail(
