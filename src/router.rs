@@ -23,7 +23,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::http::{self, openapi, ops};
+use crate::http::{self, ops, swagger};
 use crate::{metrics, telemetry};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -76,7 +76,7 @@ pub fn router(state: AppState) -> Router {
         .merge(http::console::routes())
         // The account center's pages (HTML for people, not in the document).
         .merge(http::account::router())
-        .merge(openapi::swagger_ui(state.config.server.docs))
+        .merge(swagger::router(state.config.server.docs))
         .fallback(ops::not_found)
         .with_state(state.clone())
         .layer(axum::middleware::from_fn_with_state(

@@ -40,6 +40,7 @@ pub mod pages;
 pub mod passkeys;
 pub mod providers;
 pub mod sdk;
+pub mod swagger;
 pub mod totp;
 pub mod users;
 pub mod webhooks;

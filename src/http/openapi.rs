@@ -124,7 +124,7 @@ fn write_json_first(value: &Value, out: &mut String) {
 ///   problem answer (`F…` when the body may be a posted HTML form);
 /// - the `operationId`s, `{method}_{path words}` (`post_v1_auth_login`),
 ///   the names generated clients give their functions;
-/// - `GET /docs`, Swagger UI's own route (`swagger_ui`, not a handler here).
+/// - `GET /docs`, Swagger UI's own route (`super::swagger`, not a handler here).
 pub struct Standard;
 
 impl Modify for Standard {
@@ -258,7 +258,7 @@ fn complete(method: &str, path: &str, operation: &mut Operation) {
     }
 }
 
-/// `GET /docs`: served by utoipa-swagger-ui's router (see [`swagger_ui`]).
+/// `GET /docs`: served by the Swagger UI router (`super::swagger`).
 fn docs_path_item() -> PathItem {
     let operation = json!({
         "tags": ["ops"],
@@ -658,43 +658,6 @@ pub const DOCS_CSP: &str =
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
      img-src 'self' data:; connect-src 'self'; font-src 'self' data:; form-action 'self'; \
      frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
-
-/// The Swagger UI router (`/docs`, `/docs/`, `/docs/{*rest}`), assets from
-/// the binary, pointing at [`DOCUMENT_PATH`]; an empty router when
-/// `server.docs = false` (`/openapi.json` is served either way: it holds
-/// nothing that the binary's `toktok openapi` does not print).
-///
-/// Its answers carry the protective headers of the link pages (TT-12):
-/// `X-Frame-Options: DENY` and [`DOCS_CSP`] against framing, `nosniff`,
-/// `no-referrer`. `persistAuthorization` is off, so a token or API key
-/// pasted into "Authorize" lives only as long as the tab and never reaches
-/// localStorage.
-pub fn swagger_ui<S: Clone + Send + Sync + 'static>(enabled: bool) -> axum::Router<S> {
-    use axum::http::{header, HeaderValue};
-    use tower_http::set_header::SetResponseHeaderLayer;
-
-    if !enabled {
-        return axum::Router::new();
-    }
-    let config = utoipa_swagger_ui::Config::from(DOCUMENT_PATH)
-        .try_it_out_enabled(true)
-        .persist_authorization(false);
-    let router: axum::Router<S> = utoipa_swagger_ui::SwaggerUi::new(DOCS_PATH)
-        .config(config)
-        .into();
-    let headers = [
-        (header::X_FRAME_OPTIONS, "DENY"),
-        (header::CONTENT_SECURITY_POLICY, DOCS_CSP),
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "no-referrer"),
-    ];
-    headers.into_iter().fold(router, |router, (name, value)| {
-        router.layer(SetResponseHeaderLayer::overriding(
-            name,
-            HeaderValue::from_static(value),
-        ))
-    })
-}
 
 #[cfg(test)]
 mod tests {

@@ -309,6 +309,54 @@ async fn the_server_serves_the_document_and_the_swagger_ui() {
         .await
         .unwrap();
     assert_eq!(bundle.status(), 200);
+    // No Accept-Encoding here (reqwest without its gzip feature): inflated.
+    assert!(bundle.headers().get("content-encoding").is_none());
+    assert!(bundle.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    let plain = bundle.bytes().await.unwrap();
+    assert!(plain.len() > 1_000_000, "{}", plain.len());
+    assert!(String::from_utf8_lossy(&plain).contains("SwaggerUIBundle"));
+    // A browser asks for gzip and gets the bytes packed at build time.
+    let packed = app
+        .client
+        .get(app.url("/docs/swagger-ui-bundle.js"))
+        .header("accept-encoding", "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(packed.headers()["content-encoding"], "gzip");
+    assert_eq!(packed.headers()["vary"], "accept-encoding");
+    let packed = packed.bytes().await.unwrap();
+    assert!(
+        packed.len() < plain.len() / 3,
+        "{} of {}",
+        packed.len(),
+        plain.len()
+    );
+    assert_eq!(&packed[..2], &[0x1f, 0x8b], "a gzip stream");
+    for asset in [
+        "swagger-ui.css",
+        "swagger-ui-standalone-preset.js",
+        "favicon-32x32.png",
+        "index.html",
+    ] {
+        let response = app
+            .client
+            .get(app.url(&format!("/docs/{asset}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+    }
+    let unknown = app
+        .client
+        .get(app.url("/docs/swagger-ui.js.map"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
     app.stop().await;
 }
 
