@@ -19,6 +19,8 @@ pub struct HooksConfig {
     pub give_up_after: Duration,
     /// Delivered and given-up deliveries stay in the log this long.
     pub retention: Duration,
+    /// Most webhook deliveries started per second (0: no limit).
+    pub max_per_second: u32,
     /// `[hooks.access_token]`.
     pub access_token: AccessTokenHookConfig,
 }
@@ -30,6 +32,7 @@ impl Default for HooksConfig {
             timeout: Duration::from_secs(10),
             give_up_after: Duration::from_secs(3 * 86_400),
             retention: Duration::from_secs(7 * 86_400),
+            max_per_second: 2000,
             access_token: AccessTokenHookConfig::default(),
         }
     }

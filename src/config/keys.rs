@@ -202,6 +202,7 @@ pub(super) const KEYS: &[(&str, SectionKeys)] = &[
         ("timeout", Rule::Duration(|c| &mut c.hooks.timeout)),
         ("give_up_after", Rule::Duration(|c| &mut c.hooks.give_up_after)),
         ("retention", Rule::Duration(|c| &mut c.hooks.retention)),
+        ("max_per_second", Rule::U32(0, U32_MAX, |c| &mut c.hooks.max_per_second)),
     ]),
     // `[hooks.access_token]`: a subsection (load.rs `lift_subsections`).
     ("hooks.access_token", &[

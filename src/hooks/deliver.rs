@@ -74,6 +74,9 @@ pub struct Settings {
     pub allow_private_targets: bool,
     /// How long delivered and failed deliveries stay in the log.
     pub retention: Duration,
+    /// Most deliveries started per second (0: no limit): the worker pauses
+    /// between passes to keep under it.
+    pub max_per_second: u32,
 }
 
 impl From<&crate::config::Config> for Settings {
@@ -84,6 +87,7 @@ impl From<&crate::config::Config> for Settings {
             give_up_after: hooks.give_up_after,
             allow_private_targets: hooks.allow_private_targets,
             retention: hooks.retention,
+            max_per_second: hooks.max_per_second,
         }
     }
 }
@@ -164,16 +168,27 @@ impl Webhooks {
 
     /// The worker loop, until `stop` says so.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
+        // When the next pass may start: each pass moves it on by its share
+        // of `max_per_second`; time spent idle is not saved up for a burst.
+        let mut next_pass = tokio::time::Instant::now();
         loop {
-            let full = match self.deliver_due().await {
-                Ok(n) => n == BATCH,
+            next_pass = next_pass.max(tokio::time::Instant::now());
+            let (full, sent) = match self.deliver_due().await {
+                Ok(n) => (n == BATCH, n),
                 Err(e) => {
                     tracing::warn!(error = %e, "webhook delivery pass failed");
-                    false
+                    (false, 0)
                 }
             };
             if *stop.borrow() {
                 return;
+            }
+            next_pass += spacing(sent, self.inner.settings.max_per_second);
+            if next_pass > tokio::time::Instant::now() {
+                tokio::select! {
+                    () = tokio::time::sleep_until(next_pass) => {}
+                    _ = stop.changed() => return,
+                }
             }
             if full {
                 continue;
@@ -374,9 +389,34 @@ fn backoff(attempts: i64) -> i64 {
     (base + jitter).max(1)
 }
 
+/// The share of a second that `sent` deliveries take at `max_per_second`
+/// (issue 25): passes start that far apart at least. Deliveries are work
+/// the API's requests share the cores with: a burst of events (an import's
+/// webhooks, a mass sign-out) is spread out instead of taking the machine
+/// from the sign-ins for as long as it drains. 0 means no limit.
+fn spacing(sent: usize, max_per_second: u32) -> Duration {
+    if max_per_second == 0 || sent == 0 {
+        return Duration::ZERO;
+    }
+    Duration::from_secs_f64(sent as f64 / f64::from(max_per_second))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::backoff;
+    use std::time::Duration;
+
+    use super::{backoff, spacing};
+
+    #[test]
+    fn passes_are_spaced_to_the_limit() {
+        // 128 deliveries at 2,000 a second take 64 ms.
+        assert_eq!(spacing(128, 2000), Duration::from_millis(64));
+        // Nothing sent, or no limit: no spacing.
+        assert_eq!(spacing(0, 2000), Duration::ZERO);
+        assert_eq!(spacing(128, 0), Duration::ZERO);
+        // The least limit spaces single deliveries a second apart.
+        assert_eq!(spacing(1, 1), Duration::from_secs(1));
+    }
 
     #[test]
     fn backoff_grows_by_four_with_jitter_and_stops_at_ten_hours() {
