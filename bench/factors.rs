@@ -14,7 +14,11 @@
 //! users enrol TOTP; each signs in with a password to reach the MFA step
 //! before the clock starts; the measured part is the MFA step itself,
 //! `POST /v1/auth/mfa` with a fresh code, once per user, since a code never
-//! verifies twice). One line of `key=value` on stdout:
+//! verifies twice), or `email_code` (N users each ask for a sign-in code by
+//! mail; the server writes the mail to its dev outbox, `$OUTBOX`, whence the
+//! codes are read before the clock starts; the measured part is
+//! `POST /v1/auth/email-code/verify` with the address and the code, once per
+//! user). One line of `key=value` on stdout:
 //! `workload=… ok=… failed=… seconds=… rate=… p50_ms=… p99_ms=…`.
 //!
 //! The software passkey is the test suite's own authenticator
@@ -259,6 +263,72 @@ async fn totp_user(c: &Client, n: usize) -> (String, String, u64) {
     }
 }
 
+async fn email_code(c: Arc<Client>, a: &Args) {
+    let outbox = std::path::PathBuf::from(std::env::var("OUTBOX").expect("OUTBOX: the dev outbox"));
+    let emails = setup(a.users, a.in_flight, {
+        let c = c.clone();
+        move |n| {
+            let c = c.clone();
+            async move {
+                let token = c.user(n).await;
+                let (_, me) = c.http_get_me(&token).await;
+                let email = me["email"].as_str().unwrap().to_owned();
+                let (status, v) = c
+                    .post("/v1/auth/email-code", None, json!({ "email": email }))
+                    .await;
+                assert_eq!(status, 202, "email-code: {v}");
+                email
+            }
+        }
+    })
+    .await;
+    // The outbox is worked through in the background: wait for every code.
+    let mut codes = std::collections::HashMap::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    while codes.len() < emails.len() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "only {} codes in the outbox",
+            codes.len()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        for entry in std::fs::read_dir(&outbox).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap_or_default();
+            let header = |name: &str| {
+                text.lines()
+                    .find_map(|l| l.strip_prefix(name))
+                    .map(|v| v.trim().to_owned())
+            };
+            let (Some(to), Some(subject)) = (header("To:"), header("Subject:")) else {
+                continue;
+            };
+            if let Some((_, code)) = subject.rsplit_once("sign-in code: ") {
+                codes.insert(to.trim_matches(['<', '>']).to_owned(), code.to_owned());
+            }
+        }
+    }
+    let pool: Vec<(String, String)> = emails
+        .into_iter()
+        .map(|e| {
+            let code = codes[&e].clone();
+            (e, code)
+        })
+        .collect();
+    let pool = Arc::new(pool);
+    let c2 = c.clone();
+    let (lat, failed, s) = drive(a.in_flight, a.duration, move |i| {
+        let (c, pool) = (c2.clone(), pool.clone());
+        async move {
+            let (email, code) = pool.get(i)?;
+            let body = json!({ "email": email, "code": code });
+            let (status, _) = c.post("/v1/auth/email-code/verify", None, body).await;
+            Some(status == 200)
+        }
+    })
+    .await;
+    report("email_code", lat, failed, s);
+}
+
 async fn passkey(c: Arc<Client>, a: &Args) {
     let origin = c.url.clone();
     let rp_id = url_host(&origin);
@@ -326,8 +396,11 @@ fn main() {
             "password" => password(c, &a).await,
             "passkey" => passkey(c, &a).await,
             "totp" => totp_step(c, &a).await,
+            "email_code" => email_code(c, &a).await,
             other => {
-                eprintln!("factors: unknown workload {other} (password | passkey | totp)");
+                eprintln!(
+                    "factors: unknown workload {other} (password | passkey | totp | email_code)"
+                );
                 std::process::exit(2);
             }
         }

@@ -110,8 +110,11 @@ METRICS_PORT=$((PORT + 1))
 while ! port_free "$METRICS_PORT"; do METRICS_PORT=$((20000 + RANDOM % 20000)); done
 METRICS_URL=http://127.0.0.1:$METRICS_PORT/metrics
 
-# write_config [SWEEP_INTERVAL]: the server's configuration; the sweeper runs
-# every minute (the default) unless told otherwise. DATABASE_LINE and
+# write_config [SWEEP_INTERVAL]: the server's configuration, every feature
+# on (issue 25: memory is measured with all of them: TOTP, passkeys,
+# anonymous tokens, RSA bodies, email codes with the dev outbox, the OpenID
+# provider; upstream providers need a reachable issuer and stay off); the
+# sweeper runs every minute (the default) unless told otherwise. DATABASE_LINE and
 # CONFIG_FILE (for --postgres) say where the data and the file go.
 DATABASE_LINE="path = \"$WORK/toktok.db\""
 CONFIG_FILE=$WORK/toktok.toml
@@ -126,13 +129,22 @@ $DATABASE_LINE
 [jwt]
 access_ttl = "1h"
 [email]
-mode = "off"
+mode = "dev"
+outbox_dir = "$WORK/outbox"
 [rate_limit]
 enabled = false
 [log]
 level = "warn"
 [metrics]
 listen = "127.0.0.1:$METRICS_PORT"
+[anonymous]
+enabled = true
+[rsa]
+enabled = true
+[email_code]
+enabled = true
+[oidc]
+enabled = true
 EOF
     if [ -n "${1:-}" ]; then
         printf '[challenges]\nsweep_interval = "%s"\n' "$1" >>"$CONFIG_FILE"
@@ -174,7 +186,7 @@ stop_server() {
     wait "$PID" 2>/dev/null || true
     PID=""
 }
-# VmRSS or VmHWM of the server, in MB.
+# VmRSS or VmHWM of the server, in MiB.
 mem_mb() { awk -v k="$1:" '$1 == k { printf "%.1f", $2 / 1024 }' "/proc/$PID/status"; }
 
 # Logs the bench user in N times (two at a time); prints "access refresh" lines.
@@ -194,6 +206,10 @@ login_tokens() {
 start_server
 sleep 1
 IDLE_RSS=$(mem_mb VmRSS)
+# The parts of it: the process's own memory, and the binary's pages mapped
+# from the page cache (clean, shared, the first dropped under pressure).
+IDLE_ANON=$(mem_mb RssAnon)
+IDLE_FILE=$(mem_mb RssFile)
 read -r ACCESS _ < <(login_tokens 1)
 [ -n "$ACCESS" ] || die "login failed"
 
@@ -421,17 +437,18 @@ goals() {
     printf '| goal | measured | target | verdict |\n|---|---|---|---|\n'
     printf '| W2 login ≥ 0.9 × hash ceiling | %s/s = %s × ceiling %s/s (%s cores ÷ %.1f ms, %s) | ≥ 0.9 × | %s |\n' \
         "$W2" "$W2_RATIO" "$CEILING" "$CORES" "$(awk -v t="$HASH_S" 'BEGIN { print t * 1000 }')" "$FASTEST" "$(verdict "$W2_RATIO" ">=" 0.9)"
-    printf '| W4 ≥ 0.5 × W8 | %s/s = %s × W8 (%s/s) | ≥ 0.5 × | %s |\n' \
-        "$W4" "$W4_RATIO" "$W8" "$(verdict "$W4_RATIO" ">=" 0.5)"
-    printf '| W5 refresh with durable rotation | %s/s | ≥ 5000/s | %s |\n' "$W5" "$(verdict "$W5" ">=" 5000)"
-    printf '| W6 challenge pairs, 64 in flight | %s/s | ≥ 10000/s | %s |\n' "$W6" "$(verdict "$W6" ">=" 10000)"
+    printf '| W4 ≥ 0.85 × W8 (issue 25; 0.5 in issue 8) | %s/s = %s × W8 (%s/s) | ≥ 0.85 × | %s |\n' \
+        "$W4" "$W4_RATIO" "$W8" "$(verdict "$W4_RATIO" ">=" 0.85)"
+    printf '| W5 refresh with durable rotation, 32 chains (issue 25; 5,000 in issue 8) | %s/s | ≥ 10000/s | %s |\n' "$W5" "$(verdict "$W5" ">=" 10000)"
+    printf '| W6 challenge pairs, 64 in flight, durable (issue 25; 10,000 in issue 8) | %s/s | ≥ 20000/s | %s |\n' "$W6" "$(verdict "$W6" ">=" 20000)"
     printf '| W7 W4 p99 while logins saturate | %s ms | ≤ 25 ms | %s |\n' "$W7P99" "$(verdict "$W7P99" "<=" 25)"
     printf '| W7 W4 throughput while logins saturate | %s/s = %s × W4 | ≥ 0.5 × | %s |\n' \
         "$W7" "$W7_RATIO" "$(verdict "$W7_RATIO" ">=" 0.5)"
     printf '| W3 median latency = W2 within 5 %% | %s ms vs %s ms (%s %%) | ≤ 5 %% | %s |\n' \
         "$W3P50" "$W2P50" "$W3_DIFF" "$(verdict "$W3_DIFF" "<=" 5)"
-    printf '| idle RSS (fresh start) | %s MB | ≤ 20 MB | %s |\n' "$IDLE_RSS" "$(verdict "$IDLE_RSS" "<=" 20)"
-    printf '| peak RSS over the suite (VmHWM) | %s MB | ≤ 100 MB | %s |\n' "$PEAK_ALL" "$(verdict "$PEAK_ALL" "<=" 100)"
+    printf '| idle RSS (fresh start, every feature on; issue 25) | %s MiB | ≤ 16 MiB | %s |\n' "$IDLE_RSS" "$(verdict "$IDLE_RSS" "<=" 16)"
+    printf '| peak RSS over the suite (VmHWM; issue 25) | %s MiB | ≤ 48 MiB | %s |\n' "$PEAK_ALL" "$(verdict "$PEAK_ALL" "<=" 48)"
+    printf '| binary, stripped (issue 25) | %s MiB | ≤ 16 MiB | %s |\n' "$STRIPPED_MB" "$(verdict "$STRIPPED_MB" "<=" 16)"
     printf '| start-up to /ready, existing database | %s ms (runs: %s) | ≤ 100 ms | %s |\n' \
         "$STARTUP" "$STARTUP_ALL" "$(verdict "$STARTUP" "<=" 100)"
     if [ "$SCALE" = 1 ]; then
@@ -452,13 +469,14 @@ extra() {
     printf '| figure | value |\n|---|---|\n'
     printf '| one password verification (PBKDF2-SHA256, 600,000 iterations) | %.1f ms |\n' "$(awk -v t="$TOKTOK_HASH_S" 'BEGIN { print t * 1000 }')"
     printf '| raw PBKDF2-SHA256, 600,000 iterations, one core (fastest: %s) | %s |\n' "$FASTEST" "$HASH_LIST"
-    printf '| idle RSS after the suite | %s MB |\n' "$AFTER_RSS"
-    printf '| idle RSS after a restart on the used database | %s MB |\n' "$RESTART_RSS"
+    printf '| idle RSS at a fresh start: anonymous (RssAnon) / file-backed, mostly the binary (RssFile) | %s MiB / %s MiB |\n' "$IDLE_ANON" "$IDLE_FILE"
+    printf '| idle RSS after the suite | %s MiB |\n' "$AFTER_RSS"
+    printf '| idle RSS after a restart on the used database | %s MiB |\n' "$RESTART_RSS"
     printf '| binary size (release, as built / stripped) | %s MiB / %s MiB |\n' "$BINARY_MB" "$STRIPPED_MB"
     if [ "$SCALE" = 1 ]; then
         printf '| scale database: %s | %s MB on disk |\n' "$SEEDED" "$SCALE_DB_MB"
         printf '| start-up to /ready on the scale database | %s ms |\n' "$SCALE_STARTUP"
-        printf '| peak RSS (VmHWM): S4-S6 server / sweep server | %s MB / %s MB |\n' "$SCALE_PEAK_RSS" "$SWEEP_PEAK_RSS"
+        printf '| peak RSS (VmHWM): S4-S6 server / sweep server | %s MiB / %s MiB |\n' "$SCALE_PEAK_RSS" "$SWEEP_PEAK_RSS"
         printf '| the sweep of %s expired challenges (500 a transaction) | %s s; W4 meanwhile %s req/s = %s × W4 |\n' \
             "$SCALE_EXPIRED" "$SWEEP_S" "$SW" "$(ratio "$SW" "$W4")"
     fi
@@ -476,18 +494,14 @@ extra
 
 BAD=$(( $(cat "$WORK"/results/* | awk '{ s += $4 + $5 } END { print s + 0 }') ))
 if [ "$OUT" != - ]; then
-    # The PostgreSQL section (bench/run.sh --postgres) survives this rewrite.
-    PG_SECTION=""
-    [ -f "$OUT" ] && PG_SECTION=$(sed -n '/^<!-- postgres:begin -->$/,/^<!-- postgres:end -->$/p' "$OUT")
-    # So does the sign-in section (bench/factors.sh).
-    FACTORS_SECTION=""
-    [ -f "$OUT" ] && FACTORS_SECTION=$(sed -n '/^<!-- factors:begin -->$/,/^<!-- factors:end -->$/p' "$OUT")
-    # And the OpenID provider's (bench/oidc.sh).
-    OIDC_SECTION=""
-    [ -f "$OUT" ] && OIDC_SECTION=$(sed -n '/^<!-- oidc:begin -->$/,/^<!-- oidc:end -->$/p' "$OUT")
-    # And the hooks' (bench/hooks.sh).
-    HOOKS_SECTION=""
-    [ -f "$OUT" ] && HOOKS_SECTION=$(sed -n '/^<!-- hooks:begin -->$/,/^<!-- hooks:end -->$/p' "$OUT")
+    # The sections other scripts write (bench/run.sh --postgres, factors.sh,
+    # oidc.sh, hooks.sh, import.py, size.sh), each between its
+    # <!-- NAME:begin --> and <!-- NAME:end --> lines, survive this rewrite.
+    KEPT_SECTIONS=""
+    [ -f "$OUT" ] && KEPT_SECTIONS=$(awk '
+        /^<!-- [a-z0-9]+:begin -->$/ { keep = 1 }
+        keep { print }
+        /^<!-- [a-z0-9]+:end -->$/ { keep = 0; print "" }' "$OUT")
     {
         echo "# Benchmarks"
         echo
@@ -501,7 +515,8 @@ if [ "$OUT" != - ]; then
         echo "- $(uname -sr); $(rustc -V); $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); libsqlite3-sys $(awk '/name = "libsqlite3-sys"/ { getline; print $3 }' Cargo.lock | tr -d '"') (bundled SQLite)"
         echo "- load average at the end: $LOAD_END. Server and wrk share the $CORES cores; when the load average is above"
         echo "  the core count, other work (other builds) was running: compare ratios, not absolute figures."
-        echo "- config: fresh database, \`[rate_limit] enabled = false\`, \`[log] level = \"warn\"\`, \`[email] mode = \"off\"\`,"
+        echo "- config: fresh database, \`[rate_limit] enabled = false\`, \`[log] level = \"warn\"\`, every feature on (anonymous tokens, RSA bodies,"
+        echo "  TOTP, passkeys, email codes with \`[email] mode = \"dev\"\`, the OpenID provider),"
         echo "  EdDSA tokens, PBKDF2-SHA256 at 600,000 iterations, \`synchronous = FULL\` (every acknowledged write is durable)."
         echo
         echo "## Commands"
@@ -526,7 +541,7 @@ if [ "$OUT" != - ]; then
         echo
         table
         echo
-        echo "## Goals (issue 8)"
+        echo "## Goals (issues 8 and 25)"
         echo
         goals
         echo
@@ -535,21 +550,9 @@ if [ "$OUT" != - ]; then
             echo
             cat docs/benchmarks-notes.md
         fi
-        if [ -n "$PG_SECTION" ]; then
+        if [ -n "$KEPT_SECTIONS" ]; then
             echo
-            printf '%s\n' "$PG_SECTION"
-        fi
-        if [ -n "$FACTORS_SECTION" ]; then
-            echo
-            printf '%s\n' "$FACTORS_SECTION"
-        fi
-        if [ -n "$OIDC_SECTION" ]; then
-            echo
-            printf '%s\n' "$OIDC_SECTION"
-        fi
-        if [ -n "$HOOKS_SECTION" ]; then
-            echo
-            printf '%s\n' "$HOOKS_SECTION"
+            printf '%s\n' "$KEPT_SECTIONS"
         fi
     } >"$OUT"
     say "wrote $OUT"
