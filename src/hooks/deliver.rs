@@ -48,6 +48,8 @@ pub const BATCH: usize = 128;
 const SWEEP_BATCH: usize = 1000;
 /// The longest the worker sleeps without being woken.
 const IDLE: Duration = Duration::from_secs(1);
+/// How far the paced worker may run behind its schedule and catch up.
+const CATCH_UP: Duration = Duration::from_millis(100);
 /// First retry delay; ×4 with each failure.
 const BACKOFF_FIRST_SECS: i64 = 5;
 /// Longest retry delay, before jitter.
@@ -169,10 +171,13 @@ impl Webhooks {
     /// The worker loop, until `stop` says so.
     pub async fn run(self, mut stop: watch::Receiver<bool>) {
         // When the next pass may start: each pass moves it on by its share
-        // of `max_per_second`; time spent idle is not saved up for a burst.
+        // of `max_per_second`. It may fall behind the clock by CATCH_UP at
+        // most (tokio's timer wakes up to a millisecond late, which must not
+        // slow every pass), so idle time is not saved up for a burst.
         let mut next_pass = tokio::time::Instant::now();
         loop {
-            next_pass = next_pass.max(tokio::time::Instant::now());
+            let now = tokio::time::Instant::now();
+            next_pass = next_pass.max(now.checked_sub(CATCH_UP).unwrap_or(now));
             let (full, sent) = match self.deliver_due().await {
                 Ok(n) => (n == BATCH, n),
                 Err(e) => {
