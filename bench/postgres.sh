@@ -63,12 +63,42 @@ else
         >"$PG_WORK/initdb.log" 2>&1 || die "initdb failed: $(tail -5 "$PG_WORK/initdb.log")"
     as_pg "$PG_BIN/pg_ctl" -D "$PG_WORK/data" -l "$PG_WORK/server.log" -w -o \
         "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_WORK \
-         -c fsync=on -c synchronous_commit=on -c max_connections=100" start >/dev/null \
+         -c fsync=on -c synchronous_commit=on -c max_connections=100 \
+         -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all" start >/dev/null \
         || die "PostgreSQL did not start: $(tail -5 "$PG_WORK/server.log")"
     PG_URL="postgres://toktok@127.0.0.1:$PG_PORT/postgres"
     PG_WHAT="a throwaway cluster ($("$PG_BIN/postgres" --version), default settings plus fsync=on, synchronous_commit=on)"
 fi
 say "PostgreSQL: $PG_WHAT"
+
+# Database round trips per operation (issue 25): pg_stat_statements counts
+# every statement (BEGIN and COMMIT included) that the server ran; the
+# sync client sends each as one round trip. Reset before a workload, summed
+# after, divided by the operations wrk counted. Without the extension (a
+# BENCH_PG_URL server that lacks it) the column says so.
+pg_sql() { psql "$PG_URL" -Atqc "$1" 2>/dev/null; }
+COUNTING=0
+pg_sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null && COUNTING=1
+# counted NAME WHAT wrk_run-arguments...: one wrk_run; appends the statements
+# per operation (WHAT: "requests", or a BENCH counter such as "rotated") to
+# results/NAME.trips.
+counted() {
+    local name=$1 what=$2 n ops calls
+    shift 2
+    [ "$COUNTING" = 1 ] && pg_sql "SELECT pg_stat_statements_reset()" >/dev/null
+    wrk_run "$@"
+    [ "$COUNTING" = 1 ] || return 0
+    n=$(wc -l <"$WORK/results/$name")
+    if [ "$what" = requests ]; then
+        ops=$(awk '/requests in/ { print $1 }' "$WORK/$name.$n.txt")
+    else
+        ops=$(sed -n "s/.* $what=\([0-9]*\).*/\1/p" "$WORK/$name.$n.txt")
+    fi
+    calls=$(pg_sql "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements
+                    WHERE query NOT ILIKE '%pg_stat_statements%'")
+    awk -v c="$calls" -v o="$ops" 'BEGIN { printf "%.1f\n", (o > 0) ? c / o : 0 }' \
+        >>"$WORK/results/$name.trips"
+}
 
 DATABASE_LINE="url = \"$PG_URL\""
 write_config
@@ -82,7 +112,10 @@ read -r ACCESS _ < <(login_tokens 1)
 for run in $(seq "$RUNS"); do
     say "PostgreSQL, one instance: run $run of $RUNS"
     export RUN=p1-$run
-    w456 P1-
+    counted P1-4 requests P1-4 2xx 16 -H "Authorization: Bearer $ACCESS" "$URL/v1/users/me"
+    login_tokens 34 | cut -d' ' -f2 >"$WORK/refresh.txt"
+    TOKENS=$WORK/refresh.txt THREADS=2 counted P1-5 rotated P1-5 2xx 32 -s bench/refresh.lua "$URL"
+    counted P1-6 verified P1-6 2xx 64 -s bench/challenge.lua "$URL"
 done
 
 # --- a second instance on the same database ----------------------------------
@@ -91,10 +124,18 @@ PORT=$((20000 + RANDOM % 20000))
 while ! port_free "$PORT" || [ "$PORT" = "$PORT_A" ]; do PORT=$((20000 + RANDOM % 20000)); done
 URL=http://127.0.0.1:$PORT
 CONFIG_FILE=$WORK/toktok-b.toml
-write_config
+# Its own /metrics listener too.
+METRICS_A=$METRICS_PORT
+METRICS_PORT=$((20000 + RANDOM % 20000))
+while ! port_free "$METRICS_PORT" || [ "$METRICS_PORT" = "$PORT" ]; do
+    METRICS_PORT=$((20000 + RANDOM % 20000))
+done
+# One deployment behind a load balancer: the same public URL, so each
+# instance takes the other's tokens (their issuer).
+PUBLIC_URL=$URL_A write_config
 TOKTOK_CONFIG=$CONFIG_FILE start_server
 PID2=$PID URL_B=$URL
-PID=$PID_A PORT=$PORT_A URL=$URL_A CONFIG_FILE=$WORK/toktok.toml
+PID=$PID_A PORT=$PORT_A URL=$URL_A CONFIG_FILE=$WORK/toktok.toml METRICS_PORT=$METRICS_A
 
 # wrk_pair NAME EXPECT CONNECTIONS [wrk args...]: one wrk per instance at
 # once, each -t1 with half the connections; URL_HERE in the arguments
@@ -155,9 +196,16 @@ ab_rates() {
     awk '{ print $1 + $2, $1, $2 }' "$WORK/results/$1.split" | sort -g | awk '
         { v[NR] = $2 " + " $3 } END { print v[int((NR + 1) / 2)] }'
 }
+# trips NAME: the median of the statements per operation, or "not counted".
+trips() {
+    [ -s "$WORK/results/$1.trips" ] || { echo "not counted"; return; }
+    sort -g "$WORK/results/$1.trips" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+# two_vs_one N: PostgreSQL two instances ÷ one, medians.
+two_vs_one() { awk -v a="$(med "P2-$1" 1)" -v b="$(med "P1-$1" 1)" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
 pg_table() {
-    printf '| workload | unit | SQLite, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances (sum) | 2 instances: A + B (median run) | p99 ms: SQLite / PG 1 / PG 2 |\n'
-    printf '|---|---|---:|---:|---:|---:|---:|\n'
+    printf '| workload | unit | SQLite, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances (sum) | 2 ÷ 1 | 2 instances: A + B (median run) | p99 ms: SQLite / PG 1 / PG 2 | database statements per operation |\n'
+    printf '|---|---|---:|---:|---:|---:|---:|---:|---:|\n'
     local w unit what
     for w in 4 5 6; do
         case $w in
@@ -165,10 +213,13 @@ pg_table() {
             5) what='W5 refresh rotation, 32 chains'; unit=rotations/s ;;
             6) what='W6 challenge create+verify, 64 conns'; unit=pairs/s ;;
         esac
-        printf '| %s | %s | %s | %s | %s | %s | %s / %s / %s |\n' "$what" "$unit" \
-            "$(cell SQ$w)" "$(cell P1-$w)" "$(cell P2-$w)" "$(ab_rates P2-$w)" \
-            "$(med SQ$w 3)" "$(med P1-$w 3)" "$(med P2-$w 3)"
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s |\n' "$what" "$unit" \
+            "$(cell SQ$w)" "$(cell P1-$w)" "$(cell P2-$w)" "$(two_vs_one $w)" "$(ab_rates P2-$w)" \
+            "$(med SQ$w 3)" "$(med P1-$w 3)" "$(med P2-$w 3)" "$(trips P1-$w)"
     done
+    echo
+    echo "Goal (issue 25): W5 on two instances ≥ 0.9 × one (they share this machine's two cores):" \
+        "$(awk -v r="$(two_vs_one 5)" 'BEGIN { print (r >= 0.9) ? "met" : "NOT met" }') ($(two_vs_one 5) ×)."
 }
 say ""
 pg_table
@@ -180,7 +231,7 @@ if [ "$OUT" != - ]; then
     git diff --quiet HEAD -- . ':!BENCHMARKS.md' 2>/dev/null || REV="$REV (with uncommitted changes)"
     SECTION=$(
         echo "<!-- postgres:begin -->"
-        echo "## PostgreSQL (issue 10)"
+        echo "## PostgreSQL (issues 10, 25)"
         echo
         echo "Written by \`bash bench/run.sh --postgres --duration $DURATION --runs $RUNS\`: median (min–max) of $RUNS runs of $DURATION s."
         echo "A full \`bash bench/run.sh\` keeps this section as it is."
@@ -193,7 +244,9 @@ if [ "$OUT" != - ]; then
         echo "- commands: W4/W5/W6 are the suite's (above) for SQLite and one PostgreSQL instance. Two instances: a second"
         echo "  \`toktok serve\` on another port, same database; each workload runs as two \`wrk -t1\` at once, one per"
         echo "  instance with half the connections (W4 8 + 8, W5 16 + 16 chains, W6 32 + 32); the rates are summed and the"
-        echo "  p99 is the larger of the two."
+        echo "  p99 is the larger of the two. Statements per operation: \`pg_stat_statements\` (BEGIN and COMMIT"
+        echo "  included; each is one round trip for toktok's sync client) summed over a one-instance run, divided by"
+        echo "  the requests (W4), rotations (W5) or create+verify pairs (W6) wrk counted; background tasks included."
         echo
         pg_table
         if [ -f docs/benchmarks-notes-postgres.md ]; then

@@ -8,10 +8,11 @@
 #   --quick      1-second runs, 1 repetition, BENCHMARKS.md left alone (the CI
 #                smoke test: fails on errors, never on a missed goal)
 #   --scale      then the scale workloads: W4, W5, W6 again on the same database
-#                seeded with 1 M users and 5 M challenges, and W4 while the
-#                sweeper deletes the 1 M expired ones (about 3 more minutes and
-#                1.8 GB in $TMPDIR; sizes from SCALE_USERS, SCALE_CHALLENGES,
-#                SCALE_EXPIRED)
+#                seeded with 1 M users, 5 M challenges, 1 M passkeys and 1 M
+#                OIDC grants, and W4 while the sweeper deletes the 1 M expired
+#                challenges (about 4 more minutes and 3 GB in $TMPDIR; sizes
+#                from SCALE_USERS, SCALE_CHALLENGES, SCALE_EXPIRED,
+#                SCALE_PASSKEYS, SCALE_GRANTS)
 #   --postgres   instead of the suite: W4, W5, W6 on SQLite, then on PostgreSQL
 #                with one instance and with two instances on one database
 #                (issue 10); writes only the PostgreSQL section of the report.
@@ -41,6 +42,8 @@ POSTGRES=0
 SCALE_USERS=${SCALE_USERS:-1000000}
 SCALE_CHALLENGES=${SCALE_CHALLENGES:-5000000}
 SCALE_EXPIRED=${SCALE_EXPIRED:-1000000}
+SCALE_PASSKEYS=${SCALE_PASSKEYS:-1000000}
+SCALE_GRANTS=${SCALE_GRANTS:-1000000}
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1; DURATION=1; RUNS=1; OUT=- ;;
@@ -115,14 +118,16 @@ METRICS_URL=http://127.0.0.1:$METRICS_PORT/metrics
 # anonymous tokens, RSA bodies, email codes with the dev outbox, the OpenID
 # provider; upstream providers need a reachable issuer and stay off); the
 # sweeper runs every minute (the default) unless told otherwise. DATABASE_LINE and
-# CONFIG_FILE (for --postgres) say where the data and the file go.
+# CONFIG_FILE (for --postgres) say where the data and the file go;
+# PUBLIC_URL, when set, is the public URL instead of the server's own (a
+# second instance of one deployment: tokens name the same issuer).
 DATABASE_LINE="path = \"$WORK/toktok.db\""
 CONFIG_FILE=$WORK/toktok.toml
 write_config() {
     cat >"$CONFIG_FILE" <<EOF
 [server]
 listen = "127.0.0.1:$PORT"
-public_url = "$URL"
+public_url = "${PUBLIC_URL:-$URL}"
 demo = false
 [database]
 $DATABASE_LINE
@@ -323,7 +328,9 @@ done
 
 # --- scale (--scale) ---------------------------------------------------------
 # The same database, now with SCALE_USERS users and SCALE_CHALLENGES
-# challenges (SCALE_EXPIRED of them expired) added by bench/seed_scale.py:
+# challenges (SCALE_EXPIRED of them expired), SCALE_PASSKEYS passkeys and
+# SCALE_GRANTS OIDC grants (a consent and a client session each) added by
+# bench/seed_scale.py:
 # SQLite generates the rows itself in one transaction, about a minute for
 # 1 M + 5 M (see the script for the rows' shape). The workloads keep using
 # the bench user and API key from above (real ones, made through the CLI and
@@ -336,8 +343,10 @@ swept_challenges() {
     curl -s "$METRICS_URL" | awk '/^toktok_sweeper_deleted_total\{kind="challenges"\}/ { print $2 }'
 }
 if [ "$SCALE" = 1 ]; then
-    say "scale: seeding $SCALE_USERS users and $SCALE_CHALLENGES challenges ($SCALE_EXPIRED expired)"
-    SEEDED=$(python3 bench/seed_scale.py "$WORK/toktok.db" "$SCALE_USERS" "$SCALE_CHALLENGES" "$SCALE_EXPIRED")
+    say "scale: seeding $SCALE_USERS users, $SCALE_CHALLENGES challenges ($SCALE_EXPIRED expired)," \
+        "$SCALE_PASSKEYS passkeys and $SCALE_GRANTS OIDC grants"
+    SEEDED=$(python3 bench/seed_scale.py "$WORK/toktok.db" "$SCALE_USERS" "$SCALE_CHALLENGES" \
+        "$SCALE_EXPIRED" "$SCALE_PASSKEYS" "$SCALE_GRANTS")
     say "$SEEDED"
     SCALE_DB_MB=$(du -cm "$WORK"/toktok.db* | awk 'END { print $1 }')
     write_config 1h
@@ -456,13 +465,13 @@ goals() {
         for pair in "W4 S4" "W5 S5" "W6 S6"; do
             read -r w s <<<"$pair"
             r=$(ratio "$(med "$s" 1)" "$(med "$w" 1)")
-            printf '| scale: %s at %s users / %s challenges, within 20 %% of %s | %s/s = %s × %s (%s/s) | ≥ 0.8 × | %s |\n' \
-                "$w" "$SCALE_USERS" "$SCALE_CHALLENGES" "$w" "$(med "$s" 1)" "$r" "$w" "$(med "$w" 1)" "$(verdict "$r" ">=" 0.8)"
+            printf '| scale: %s at %s users / %s challenges / %s passkeys / %s OIDC grants, within 20 %% of %s | %s/s = %s × %s (%s/s) | ≥ 0.8 × | %s |\n' \
+                "$w" "$SCALE_USERS" "$SCALE_CHALLENGES" "$SCALE_PASSKEYS" "$SCALE_GRANTS" "$w" "$(med "$s" 1)" "$r" "$w" "$(med "$w" 1)" "$(verdict "$r" ">=" 0.8)"
         done
         printf '| scale: W4 p99 while the sweeper deletes %s expired challenges (%s s) | %s ms | ≤ 50 ms | %s |\n' \
             "$SCALE_EXPIRED" "$SWEEP_S" "$SWP99" "$(verdict "$SWP99" "<=" 50)"
     else
-        printf '| scale (1M users / 5M challenges) | not run (bench/run.sh --scale) | within 20 %%; sweep p99 ≤ 50 ms | not measured |\n'
+        printf '| scale (1M users / 5M challenges / 1M passkeys / 1M OIDC grants) | not run (bench/run.sh --scale) | within 20 %%; sweep p99 ≤ 50 ms | not measured |\n'
     fi
 }
 extra() {
@@ -531,7 +540,7 @@ if [ "$OUT" != - ]; then
         echo "- hash ceiling: \`target/release/examples/hash_time 600000 5\` (median of 5 runs, in turns, of toktok's verification and of each raw PBKDF2: pbkdf2+sha2, ring, aws-lc-rs), ceiling = nproc ÷ the fastest one's time"
         echo "- start-up: spawn to the first 200 from /ready on the database the suite filled; RSS from /proc/PID/status"
         if [ "$SCALE" = 1 ]; then
-            echo "- scale (\`--scale\`): \`python3 bench/seed_scale.py DB $SCALE_USERS $SCALE_CHALLENGES $SCALE_EXPIRED\` into the database above"
+            echo "- scale (\`--scale\`): \`python3 bench/seed_scale.py DB $SCALE_USERS $SCALE_CHALLENGES $SCALE_EXPIRED $SCALE_PASSKEYS $SCALE_GRANTS\` into the database above"
             echo "  (SQLite generates the rows in one transaction; shapes as toktok writes them, see the script), then S4/S5/S6"
             echo "  = W4/W5/W6's commands with \`[challenges] sweep_interval = \"1h\"\`; then SW = W4's command on a server"
             echo "  restarted with \`sweep_interval = \"2s\"\`, from the sweep's start until /metrics counts the expired rows swept"
