@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Seeds a toktok database for the scale workloads of bench/run.sh (issue 8).
 
-Usage: python3 bench/seed_scale.py DB USERS CHALLENGES EXPIRED
+Usage: python3 bench/seed_scale.py DB USERS CHALLENGES EXPIRED [PASSKEYS GRANTS]
 
 DB must already hold toktok's schema (a database the server has opened) and
 no server may be running on it. Adds USERS users and CHALLENGES challenges,
-EXPIRED of which have already expired (waiting for the sweeper).
+EXPIRED of which have already expired (waiting for the sweeper), then
+PASSKEYS passkeys and GRANTS OpenID Connect grants (issue 25; default 0).
 
 The fast path: SQLite generates every row itself (`WITH RECURSIVE` counters,
 one INSERT ... SELECT per kind of row), all in one transaction with the
@@ -30,6 +31,14 @@ few API calls):
   every one with a 64-hex secret_hash. The EXPIRED rows are spread evenly
   over all four kinds, with `expires_at` in the past day;
   the others expire a day from now, so none expires while the suite runs.
+- passkeys (issue 25): one per seeded user in turn, a random credential id
+  (base64url-sized, so the UNIQUE index is filled in random order, as real
+  ones are) and a `credential` shaped like webauthn-rs's serialized
+  `Passkey` (an ES256 key, about 560 bytes).
+- OIDC grants (issue 25): one confidential client, `scale-client`; per
+  grant, a user's consent to it and a live session of it (the row a
+  code exchange writes: `client_id`, `scope`, a 64-hex refresh hash in
+  random order, expiring in 30 days).
 """
 
 import sqlite3
@@ -38,12 +47,17 @@ import time
 
 
 def main() -> None:
-    if len(sys.argv) != 5:
+    if len(sys.argv) not in (5, 7):
         sys.exit(__doc__.split("\n\n")[1])
     path = sys.argv[1]
     users, challenges, expired = (int(a) for a in sys.argv[2:5])
+    passkeys, grants = (int(a) for a in sys.argv[5:7]) if len(sys.argv) == 7 else (0, 0)
     if not 0 <= expired <= challenges:
         sys.exit("EXPIRED must be between 0 and CHALLENGES")
+    if (passkeys or grants) and users == 0:
+        sys.exit("passkeys and grants belong to seeded users: USERS must be above 0")
+    if grants > users:
+        sys.exit("GRANTS must not exceed USERS (one consent per user and client)")
     now = int(time.time())
     t0 = time.monotonic()
 
@@ -130,18 +144,95 @@ def main() -> None:
             """
         )
         start += count
+    t_challenges = time.monotonic() - t0
+    seed_factors_and_grants(conn, base, users, passkeys, grants, now, uuid7)
     conn.execute("COMMIT")
     conn.execute("PRAGMA journal_mode = WAL")
     got = conn.execute(
         "SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM challenges),"
-        " (SELECT count(*) FROM challenges WHERE expires_at <= ?)",
+        " (SELECT count(*) FROM challenges WHERE expires_at <= ?),"
+        " (SELECT count(*) FROM passkeys), (SELECT count(*) FROM oauth_consents),"
+        " (SELECT count(*) FROM sessions WHERE client_id IS NOT NULL)",
         (now,),
     ).fetchone()
     conn.close()
     print(
-        f"seeded in {time.monotonic() - t0:.1f} s (users {t_users:.1f} s): "
-        f"{got[0]} users, {got[1]} challenges, {got[2]} expired"
+        f"seeded in {time.monotonic() - t0:.1f} s (users {t_users:.1f} s, "
+        f"to the challenges {t_challenges:.1f} s): "
+        f"{got[0]} users, {got[1]} challenges, {got[2]} expired, "
+        f"{got[3]} passkeys, {got[4]} consents and {got[5]} client sessions"
     )
+
+
+def seed_factors_and_grants(conn, base, users, passkeys, grants, now, uuid7) -> None:
+    """PASSKEYS passkeys and GRANTS OIDC grants for the seeded users (the
+    k-th row goes to seeded user k, round the users again if need be)."""
+    user_of = f"(SELECT id FROM users WHERE rowid = {base} + ((k - 1) % {max(users, 1)}) + 1)"
+    # Created over the past week, in id order; sessions live 30 days, so
+    # none expires (and no sweeper runs) while the suite runs.
+    week, month = 7 * 86400, 30 * 86400
+    ms = f"({now} * 1000 - {week} * 1000 + k * ({week} * 1000 / {max(passkeys, grants, 1)}))"
+    # n random characters of the base64url alphabet (hex, with two letters
+    # made into '-' and '_').
+    b64 = "replace(replace(substr(hex(randomblob({n})), 1, {n}), 'A', '-'), 'B', '_')"
+    if passkeys:
+        # webauthn-rs's `Passkey`, serialized as toktok stores it: the shape
+        # and size, with random coordinates (nobody signs in with these).
+        credential = (
+            """'{"cred":{"cred_id":"' || cid || '","cred":{"type_":"ES256","key":{"EC_EC2":'"""
+            """ || '{"curve":"SECP256R1","x":"' || """ + b64.format(n=43) + """ || '","y":"' || """
+            + b64.format(n=43)
+            + """ || '"}}},"counter":0,"transports":["internal","hybrid"],"user_verified":true,'"""
+            """ || '"backup_eligible":true,"backup_state":true,"registration_policy":"required",'"""
+            """ || '"extensions":{"cred_protect":"NotRequested","hmac_create_secret":"NotRequested",'"""
+            """ || '"appid":"NotRequested","cred_props":"Ignored"},"attestation":{"data":"None",'"""
+            """ || '"metadata":"None"},"attestation_format":"none"}}'"""
+        )
+        conn.execute(
+            f"""
+            WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM c WHERE k < {passkeys}),
+                 p(k, cid) AS (SELECT k, {b64.format(n=22)} || printf('%07x', k) FROM c)
+            INSERT INTO passkeys (id, user_id, credential_id, name, credential, sign_count,
+                                  backup_eligible, backed_up, created_at, last_used_at)
+            SELECT {uuid7('k', ms)}, {user_of}, cid, 'Passkey', {credential}, 0, 1, 1,
+                   {ms} / 1000, CASE WHEN k % 2 THEN {now} - (k % 86400) END
+            FROM p
+            """
+        )
+    if grants:
+        conn.execute(
+            f"""
+            INSERT INTO oauth_clients (client_id, name, type, secret_hash, redirect_uris,
+                                       post_logout_redirect_uris, grant_types, scopes,
+                                       audience, skip_consent, id_token_alg, created_at,
+                                       updated_at)
+            VALUES ('scale-client', 'Scale client', 'confidential', lower(hex(randomblob(32))),
+                    '["https://app.scale.example/callback"]', '[]',
+                    '["authorization_code","refresh_token"]', '["openid","email","profile"]',
+                    NULL, 0, 'RS256', {now} - {month}, {now} - {month})
+            """
+        )
+        conn.execute(
+            f"""
+            WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM c WHERE k < {grants})
+            INSERT INTO oauth_consents (user_id, client_id, scopes, granted_at, updated_at)
+            SELECT {user_of}, 'scale-client', '["openid","email"]', {ms} / 1000, {ms} / 1000
+            FROM c
+            """
+        )
+        conn.execute(
+            f"""
+            WITH RECURSIVE c(k) AS (SELECT 1 UNION ALL SELECT k + 1 FROM c WHERE k < {grants})
+            INSERT INTO sessions (id, user_id, refresh_hash, rotated_at_ms, created_at,
+                                  last_used_at, expires_at, user_agent, ip, auth_time, amr, aal,
+                                  factor, client_id, scope, parent_id)
+            SELECT {uuid7('k', ms)}, {user_of}, lower(hex(randomblob(32))), {ms}, {ms} / 1000,
+                   {ms} / 1000, {ms} / 1000 + {month}, 'Mozilla/5.0 (scale)',
+                   printf('10.%d.%d.%d', k % 256, (k / 256) % 256, (k / 65536) % 256),
+                   {ms} / 1000, '["pwd"]', 1, NULL, 'scale-client', 'openid email', NULL
+            FROM c
+            """
+        )
 
 
 if __name__ == "__main__":
