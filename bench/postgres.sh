@@ -64,7 +64,7 @@ else
     as_pg "$PG_BIN/pg_ctl" -D "$PG_WORK/data" -l "$PG_WORK/server.log" -w -o \
         "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$PG_WORK \
          -c fsync=on -c synchronous_commit=on -c max_connections=100 \
-         -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=all" start >/dev/null \
+         -c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top" start >/dev/null \
         || die "PostgreSQL did not start: $(tail -5 "$PG_WORK/server.log")"
     PG_URL="postgres://toktok@127.0.0.1:$PG_PORT/postgres"
     PG_WHAT="a throwaway cluster ($("$PG_BIN/postgres" --version), default settings plus fsync=on, synchronous_commit=on)"
@@ -72,8 +72,9 @@ fi
 say "PostgreSQL: $PG_WHAT"
 
 # Database round trips per operation (issue 25): pg_stat_statements counts
-# every statement (BEGIN and COMMIT included) that the server ran; the
-# sync client sends each as one round trip. Reset before a workload, summed
+# every statement (BEGIN and COMMIT included) that a client sent (track =
+# top: not the foreign-key checks and other statements PostgreSQL runs
+# inside one); the sync client sends each as one round trip. Reset before a workload, summed
 # after, divided by the operations wrk counted. Without the extension (a
 # BENCH_PG_URL server that lacks it) the column says so.
 pg_sql() { psql "$PG_URL" -Atqc "$1" 2>/dev/null; }
@@ -98,6 +99,15 @@ counted() {
                     WHERE query NOT ILIKE '%pg_stat_statements%'")
     awk -v c="$calls" -v o="$ops" 'BEGIN { printf "%.1f\n", (o > 0) ? c / o : 0 }' \
         >>"$WORK/results/$name.trips"
+    # Which statements (the last run's): per operation, the first 90
+    # characters of each, most frequent first.
+    pg_sql "SELECT round(calls::numeric / $ops, 2) || ' × \`'
+                   || left(regexp_replace(query, '\\s+', ' ', 'g'), 90)
+                   || CASE WHEN length(regexp_replace(query, '\\s+', ' ', 'g')) > 90
+                           THEN '…' ELSE '' END || '\`'
+            FROM pg_stat_statements
+            WHERE query NOT ILIKE '%pg_stat_statements%' AND calls::numeric / $ops >= 0.01
+            ORDER BY calls DESC" >"$WORK/results/$name.statements" || true
 }
 
 DATABASE_LINE="url = \"$PG_URL\""
@@ -218,6 +228,19 @@ pg_table() {
             "$(med SQ$w 3)" "$(med P1-$w 3)" "$(med P2-$w 3)" "$(trips P1-$w)"
     done
     echo
+    local name
+    for w in 4 5 6; do
+        name=P1-$w
+        [ -s "$WORK/results/$name.statements" ] || continue
+        case $w in
+            4) echo "Statements per W4 request (one instance, last run; at least 0.01 a request):" ;;
+            5) echo "Statements per W5 rotation:" ;;
+            6) echo "Statements per W6 create+verify pair:" ;;
+        esac
+        echo
+        sed 's/^/- /' "$WORK/results/$name.statements"
+        echo
+    done
     echo "Goal (issue 25): W5 on two instances ≥ 0.9 × one (they share this machine's two cores):" \
         "$(awk -v r="$(two_vs_one 5)" 'BEGIN { print (r >= 0.9) ? "met" : "NOT met" }') ($(two_vs_one 5) ×)."
 }
@@ -244,7 +267,7 @@ if [ "$OUT" != - ]; then
         echo "- commands: W4/W5/W6 are the suite's (above) for SQLite and one PostgreSQL instance. Two instances: a second"
         echo "  \`toktok serve\` on another port, same database; each workload runs as two \`wrk -t1\` at once, one per"
         echo "  instance with half the connections (W4 8 + 8, W5 16 + 16 chains, W6 32 + 32); the rates are summed and the"
-        echo "  p99 is the larger of the two. Statements per operation: \`pg_stat_statements\` (BEGIN and COMMIT"
+        echo "  p99 is the larger of the two. Statements per operation: \`pg_stat_statements\` (top level, BEGIN and COMMIT"
         echo "  included; each is one round trip for toktok's sync client) summed over a one-instance run, divided by"
         echo "  the requests (W4), rotations (W5) or create+verify pairs (W6) wrk counted; background tasks included."
         echo
