@@ -428,7 +428,8 @@ table() {
 # verdict MEASURED OP GOAL -> "met" / "not met"
 verdict() { awk -v m="$1" -v g="$3" -v op="$2" 'BEGIN {
     ok = (op == ">=") ? (m >= g) : (m <= g); print ok ? "met" : "**not met**" }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+# Three decimals: a ratio of 0.797 must not pass a goal of 0.8 by rounding.
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; }
 
 W2=$(med W2 1); W4=$(med W4 1); W5=$(med W5 1); W6=$(med W6 1); W8=$(med W8 1)
 W7=$(med W7 1); W7P99=$(med W7 3); W2P50=$(med W2 2); W3P50=$(med W3 2)
