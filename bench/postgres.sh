@@ -74,9 +74,9 @@ say "PostgreSQL: $PG_WHAT"
 # Database round trips per operation (issue 25): pg_stat_statements counts
 # every statement (BEGIN and COMMIT included) that a client sent (track =
 # top: not the foreign-key checks and other statements PostgreSQL runs
-# inside one); the sync client sends each as one round trip. Reset before a workload, summed
-# after, divided by the operations wrk counted. Without the extension (a
-# BENCH_PG_URL server that lacks it) the column says so.
+# inside one); the sync client sends each as one round trip. Reset before
+# a workload, summed after, divided by the operations wrk counted. Without
+# the extension (a BENCH_PG_URL server that lacks it) the column says so.
 pg_sql() { psql "$PG_URL" -Atqc "$1" 2>/dev/null; }
 COUNTING=0
 pg_sql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null && COUNTING=1
@@ -211,8 +211,9 @@ trips() {
     [ -s "$WORK/results/$1.trips" ] || { echo "not counted"; return; }
     sort -g "$WORK/results/$1.trips" | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
-# two_vs_one N: PostgreSQL two instances ÷ one, medians.
-two_vs_one() { awk -v a="$(med "P2-$1" 1)" -v b="$(med "P1-$1" 1)" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
+# two_vs_one N: PostgreSQL two instances ÷ one, medians; three decimals,
+# so that no goal passes by rounding.
+two_vs_one() { awk -v a="$(med "P2-$1" 1)" -v b="$(med "P1-$1" 1)" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }'; }
 pg_table() {
     printf '| workload | unit | SQLite, 1 instance | PostgreSQL, 1 instance | PostgreSQL, 2 instances (sum) | 2 ÷ 1 | 2 instances: A + B (median run) | p99 ms: SQLite / PG 1 / PG 2 | database statements per operation |\n'
     printf '|---|---|---:|---:|---:|---:|---:|---:|---:|\n'
