@@ -16,6 +16,7 @@ mod assurance;
 mod assurance_passkey;
 mod audit;
 mod authenticator;
+mod authz_matrix;
 mod bad_input;
 mod challenges;
 mod cli;
