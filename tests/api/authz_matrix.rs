@@ -24,8 +24,8 @@ use serde_json::{json, Value};
 use crate::helpers::{spawn_app_with, TestApp, Tokens, PASSWORD};
 use crate::oidc_token::{claims_of, confidential, exchange, user_and_code};
 
-/// Every feature a route can sit behind, on.
-/// Users of role `staff` must enrol a second factor before anything else.
+/// Every feature a route can sit behind, on; users of role `staff` must
+/// enrol a second factor before anything else.
 const CONFIG: &str = "[anonymous]\nenabled = true\n[oidc]\nenabled = true\n\
                       [email_code]\nenabled = true\n[rsa]\nenabled = true\n\
                       [mfa]\nrequired_roles = [\"staff\"]\n";
@@ -33,7 +33,7 @@ const CONFIG: &str = "[anonymous]\nenabled = true\n[oidc]\nenabled = true\n\
 /// The kinds of caller, in the order the cells run for a route: the ones
 /// a request could harm (by signing out or deleting) come after those it
 /// could not.
-pub const CALLERS: &[&str] = &[
+const CALLERS: &[&str] = &[
     "nobody",
     "anonymous token",
     "API key: challenges",
@@ -52,8 +52,8 @@ pub const CALLERS: &[&str] = &[
     "API key: admin",
 ];
 
-/// Credentials no request of the matrix can spend (made for each route all
-/// the same, as they expire).
+/// Credentials no request of the matrix can spend (made for each route
+/// all the same, as they expire).
 struct Shared {
     anonymous: String,
     challenges_key: String,
@@ -183,6 +183,14 @@ async fn shared(app: &TestApp, n: usize) -> Shared {
     }
 }
 
+/// A new user given `role` by the admin API, then signed in (so the
+/// session has the role from its start).
+async fn with_role(app: &TestApp, shared: &Shared, email: &str, role: &str) -> Tokens {
+    let id = user_id(app, &app.signed_up(email).await.access).await;
+    admin_patch(app, &shared.admin_key, &id, json!({ "role": role })).await;
+    json_of(app.login(email, PASSWORD).await).await.into()
+}
+
 async fn fresh(app: &TestApp, shared: &Shared, n: usize, route: &str) -> Fresh {
     let ann = app.signed_up(&format!("ann{n}@example.com")).await;
     let claims = claims_of(&ann.access);
@@ -210,39 +218,12 @@ async fn fresh(app: &TestApp, shared: &Shared, n: usize, route: &str) -> Fresh {
     )
     .await
     .into();
-    let admin_email = format!("admin{n}@example.com");
-    let admin_id = {
-        let t = app.signed_up(&admin_email).await;
-        user_id(app, &t.access).await
-    };
-    admin_patch(
-        app,
-        &shared.admin_key,
-        &admin_id,
-        json!({ "role": "admin" }),
-    )
-    .await;
-    let admin: Tokens = json_of(app.login(&admin_email, PASSWORD).await)
-        .await
-        .into();
+    let admin = with_role(app, shared, &format!("admin{n}@example.com"), "admin").await;
     // A user whose role must enrol a second factor first: signed in, the
     // session may only enrol.
-    let staff_email = format!("staff{n}@example.com");
-    let staff_id = {
-        let t = app.signed_up(&staff_email).await;
-        user_id(app, &t.access).await
-    };
-    admin_patch(
-        app,
-        &shared.admin_key,
-        &staff_id,
-        json!({ "role": "staff" }),
-    )
-    .await;
-    let staff = json_of(app.login(&staff_email, PASSWORD).await).await["access_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let staff = with_role(app, shared, &format!("staff{n}@example.com"), "staff")
+        .await
+        .access;
     // A client of their own, and a webhook for the routes that name one
     // (toktok keeps at most 50), for the admin routes that delete them.
     let client = json_of(
