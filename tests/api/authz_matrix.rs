@@ -314,14 +314,12 @@ fn concrete(route: &str, fresh: &Fresh) -> String {
 }
 
 async fn send(app: &TestApp, method: &Method, path: &str, token: Option<&str>) -> StatusCode {
-    let mut req = app.client.request(method.clone(), app.url(path));
-    if let Some(token) = token {
-        req = req.header("Authorization", format!("Bearer {token}"));
-    }
-    if [Method::POST, Method::PATCH, Method::PUT].contains(method) {
-        req = req.header("content-type", "application/json").body("{}");
-    }
-    req.send().await.unwrap().status()
+    let body = [Method::POST, Method::PATCH, Method::PUT]
+        .contains(method)
+        .then(|| json!({}));
+    app.request(method.clone(), path, token, body)
+        .await
+        .status()
 }
 
 /// The expected statuses of a route, one per [`CALLERS`] entry.

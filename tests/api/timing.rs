@@ -102,7 +102,7 @@ fn median(xs: &[f64]) -> f64 {
 
 /// Sends one request per address to `path`, in random order, and returns
 /// the latencies in ms of (known, unknown).
-async fn measure(
+pub async fn measure(
     app: &TestApp,
     path: &str,
     known: &[String],
@@ -150,7 +150,7 @@ async fn drained(app: &TestApp) {
     }
 }
 
-pub fn report(name: &str, known: &[f64], unknown: &[f64]) -> f64 {
+fn report(name: &str, known: &[f64], unknown: &[f64]) -> f64 {
     let z = mann_whitney_z(known, unknown);
     eprintln!(
         "TT-05 {name}: known n={} median={:.3} ms | unknown n={} median={:.3} ms | MWU z={z:.2}",
