@@ -683,7 +683,7 @@ mod tests {
 
     #[test]
     fn pbkdf2_sha256_agrees_with_ring() {
-        // The `pbkdf2` crate against ring's, on the RFC vectors and on
+        // toktok-pbkdf2 against ring's, on the RFC vectors and on
         // assorted lengths (including ones that are not whole blocks),
         // passwords and salts (empty, non-ASCII, longer than a block).
         for (password, salt, iterations, expected) in RFC7914 {
