@@ -24,6 +24,7 @@
 
 #![forbid(unsafe_code)]
 
+use hmac::digest::KeyInit;
 use hmac::{Mac as _, SimpleHmac};
 use sha2::digest::consts::U64;
 use sha2::digest::generic_array::GenericArray;
@@ -89,9 +90,9 @@ pub fn derive(password: &[u8], salt: &[u8], rounds: u32, out: &mut [u8]) {
 
     for (index, chunk) in out.chunks_mut(32).enumerate() {
         // U1 = HMAC(P, S || INT(i)), over a salt of any length: the
-        // `hmac` crate's.
-        let mut mac = <SimpleHmac<Sha256> as hmac::digest::KeyInit>::new_from_slice(password)
-            .expect("HMAC takes a key of any length");
+        // `hmac` crate's, keyed with the block-sized key above (RFC 2104
+        // pads or hashes P to exactly that), so nothing can fail here.
+        let mut mac = <SimpleHmac<Sha256> as KeyInit>::new(&key.into());
         mac.update(salt);
         mac.update(&u32::try_from(index + 1).unwrap_or(u32::MAX).to_be_bytes());
         let first = mac.finalize().into_bytes();
