@@ -12,7 +12,7 @@ use crate::email::{with_sink, PUBLIC_URL};
 use crate::helpers::{assert_problem, spawn_app_with, TestApp, PASSWORD};
 use crate::smtp::{link_in, parts, token_of, ReceivedMail, SmtpSink};
 
-const ON: &str = "[email_code]\nenabled = true\n";
+pub(crate) const ON: &str = "[email_code]\nenabled = true\n";
 const REQUEST: &str = "/v1/auth/email-code";
 const VERIFY: &str = "/v1/auth/email-code/verify";
 
@@ -47,7 +47,7 @@ pub(crate) fn code_in(mail: &ReceivedMail) -> String {
 }
 
 /// Asks for a code for `email` and returns (code, token) of its mail.
-async fn code_for(
+pub(crate) async fn code_for(
     app: &TestApp,
     sink: &SmtpSink,
     email: &str,
@@ -69,7 +69,7 @@ async fn code_for(
     (code_in(mail), token_of(&link))
 }
 
-async fn by_code(app: &TestApp, email: &str, code: &str) -> reqwest::Response {
+pub(crate) async fn by_code(app: &TestApp, email: &str, code: &str) -> reqwest::Response {
     app.post(VERIFY, json!({ "email": email, "code": code }))
         .await
 }

@@ -26,6 +26,7 @@ mod email;
 mod email_code;
 mod embed;
 mod field_errors;
+mod grant_recheck;
 mod helpers;
 mod hostile;
 mod import;

@@ -25,7 +25,7 @@ async fn oidc_app() -> TestApp {
 /// A registered client: its id and (confidential) secret.
 pub(crate) struct Client {
     pub(crate) id: String,
-    secret: Option<String>,
+    pub(crate) secret: Option<String>,
 }
 
 pub(crate) async fn client(app: &TestApp, extra: Value) -> Client {
@@ -78,7 +78,13 @@ async fn user(app: &TestApp, email: &str) -> (String, String) {
 }
 
 /// Stores a code for `client_id` as the authorize endpoint would.
-async fn code_for(app: &TestApp, client_id: &str, sid: &str, uid: &str, scope: &str) -> String {
+pub(crate) async fn code_for(
+    app: &TestApp,
+    client_id: &str,
+    sid: &str,
+    uid: &str,
+    scope: &str,
+) -> String {
     let code = format!("code-{}", uuid::Uuid::new_v4());
     let now = app.state.now();
     let row = CodeRow {
@@ -122,7 +128,7 @@ pub(crate) async fn user_and_code(
 
 /// POSTs a form to `path`, authenticating `client` with Basic when it has
 /// a secret and with `client_id` in the body otherwise.
-async fn post_form(
+pub(crate) async fn post_form(
     app: &TestApp,
     path: &str,
     client: &Client,
@@ -160,7 +166,7 @@ pub(crate) async fn exchange(app: &TestApp, client: &Client, code: &str) -> (Sta
     (status, body)
 }
 
-async fn refresh(app: &TestApp, client: &Client, token: &str) -> (StatusCode, Value) {
+pub(crate) async fn refresh(app: &TestApp, client: &Client, token: &str) -> (StatusCode, Value) {
     let (status, _, body) = post_form(
         app,
         "/oauth/token",

@@ -32,12 +32,12 @@ const CALLBACK_BASE: &str = "http://127.0.0.1:8080";
 
 /// A browser across several origins: one cookie jar per `host:port`, no
 /// redirect followed on its own.
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     jars: HashMap<String, HashMap<String, String>>,
 }
 
-struct Answer {
+pub(crate) struct Answer {
     status: StatusCode,
     location: Option<String>,
     body: String,
@@ -49,7 +49,7 @@ impl Answer {
     }
 
     /// The `#…` parameters of the redirect.
-    fn fragment(&self) -> HashMap<String, String> {
+    pub(crate) fn fragment(&self) -> HashMap<String, String> {
         let location = self.location.as_deref().expect("a redirect");
         let (_, fragment) = location.split_once('#').expect("a fragment");
         url::form_urlencoded::parse(fragment.as_bytes())
@@ -59,7 +59,7 @@ impl Answer {
 }
 
 impl Browser {
-    fn new() -> Browser {
+    pub(crate) fn new() -> Browser {
         Browser {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -125,7 +125,7 @@ fn provider_toml(id: &str, issuer: &str, client_id: &str, secret: &str) -> Strin
 
 /// An upstream toktok (OpenID provider) with a client for the downstream
 /// toktok, and the downstream toktok configured with it as `up`.
-async fn pair(down_extra: &str) -> (TestApp, TestApp) {
+pub(crate) async fn pair(down_extra: &str) -> (TestApp, TestApp) {
     let up = spawn_public(|_| OIDC.to_owned()).await;
     let c = client(
         &up,
@@ -151,7 +151,7 @@ async fn pair(down_extra: &str) -> (TestApp, TestApp) {
 
 /// A person at the upstream toktok, with a confirmed address (so the
 /// provider vouches for it) unless `confirmed` is false.
-async fn person(up: &TestApp, email: &str, confirmed: bool) {
+pub(crate) async fn person(up: &TestApp, email: &str, confirmed: bool) {
     up.signed_up(email).await;
     if confirmed {
         up.sql(&format!(
@@ -163,7 +163,7 @@ async fn person(up: &TestApp, email: &str, confirmed: bool) {
 
 /// Start at `down`, sign in at `up` as `email`, back to `down`'s callback:
 /// the callback's answer.
-async fn round_trip(
+pub(crate) async fn round_trip(
     b: &mut Browser,
     up: &TestApp,
     down: &TestApp,
@@ -207,7 +207,7 @@ async fn upstream_sign_in(b: &mut Browser, up: &TestApp, login: &Answer, email: 
     .await
 }
 
-async fn exchange(down: &TestApp, code: &str) -> reqwest::Response {
+pub(crate) async fn exchange(down: &TestApp, code: &str) -> reqwest::Response {
     down.post("/v1/auth/providers/exchange", json!({ "code": code }))
         .await
 }
@@ -217,7 +217,8 @@ fn claims(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
-const START: &str = "/v1/auth/providers/up/start?redirect_to=https%3A%2F%2Fapp.example.com%2Fdone";
+pub(crate) const START: &str =
+    "/v1/auth/providers/up/start?redirect_to=https%3A%2F%2Fapp.example.com%2Fdone";
 
 #[tokio::test]
 async fn a_verified_person_signs_up_then_signs_in_again() {
@@ -279,7 +280,7 @@ async fn a_verified_person_signs_up_then_signs_in_again() {
 }
 
 /// A round trip where the upstream has the browser signed in already.
-async fn round_trip_signed_in(b: &mut Browser, up: &TestApp, down: &TestApp) -> Answer {
+pub(crate) async fn round_trip_signed_in(b: &mut Browser, up: &TestApp, down: &TestApp) -> Answer {
     let started = b.get(&down.url(START)).await;
     let authorize = b.get(started.location.as_deref().unwrap()).await;
     assert_eq!(

@@ -48,7 +48,7 @@ pub(super) async fn register(app: &TestApp, access: &str, authn: &mut Authentica
 }
 
 /// Discoverable sign-in options: (flow_id, options).
-pub(super) async fn sign_in_options(app: &TestApp) -> (String, Value) {
+pub(crate) async fn sign_in_options(app: &TestApp) -> (String, Value) {
     let res = app.post("/v1/auth/passkey/options", json!({})).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
@@ -58,7 +58,7 @@ pub(super) async fn sign_in_options(app: &TestApp) -> (String, Value) {
     )
 }
 
-pub(super) async fn sign_in_with(
+pub(crate) async fn sign_in_with(
     app: &TestApp,
     flow_id: &str,
     credential: Value,
@@ -71,7 +71,7 @@ pub(super) async fn sign_in_with(
 }
 
 /// A whole discoverable sign-in by `authn`.
-pub(super) async fn sign_in(app: &TestApp, authn: &mut Authenticator) -> reqwest::Response {
+pub(crate) async fn sign_in(app: &TestApp, authn: &mut Authenticator) -> reqwest::Response {
     let (flow_id, options) = sign_in_options(app).await;
     let credential = authn.get(&options);
     sign_in_with(app, &flow_id, credential).await
@@ -79,7 +79,7 @@ pub(super) async fn sign_in(app: &TestApp, authn: &mut Authenticator) -> reqwest
 
 /// A user with a password and one device-bound passkey (UV), and an aal 2
 /// session signed in with it.
-pub(super) async fn with_passkey(app: &TestApp, email: &str) -> (Authenticator, Value, Tokens) {
+pub(crate) async fn with_passkey(app: &TestApp, email: &str) -> (Authenticator, Value, Tokens) {
     let t = app.signed_up(email).await;
     let mut authn = Authenticator::for_config(&app.state.config);
     let view = register(app, &t.access, &mut authn).await;
