@@ -76,16 +76,78 @@ fn cbor_map(entries: &[(Vec<u8>, Vec<u8>)]) -> Vec<u8> {
     v
 }
 
+/// A credential's key: ES256 (P-256), or RS256 (RSA-2048, PKCS#1 v1.5).
+enum Key {
+    Es256(EcdsaKeyPair),
+    Rs256(ring::rsa::KeyPair),
+}
+
 struct Credential {
     id: Vec<u8>,
-    key: EcdsaKeyPair,
+    key: Key,
     user_handle: Vec<u8>,
 }
 
+/// A DER element: `tag`, its length, `content`.
+fn der(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut v = vec![tag];
+    let len = content.len();
+    if len < 128 {
+        v.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        v.push(0x80 | bytes.len() as u8);
+        v.extend_from_slice(&bytes);
+    }
+    v.extend_from_slice(content);
+    v
+}
+
 impl Credential {
-    /// The COSE_Key of the public key: EC2, ES256, P-256, x, y.
+    fn algorithm(&self) -> i64 {
+        match self.key {
+            Key::Es256(_) => -7,
+            Key::Rs256(_) => -257,
+        }
+    }
+
+    fn sign(&self, rng: &SystemRandom, message: &[u8]) -> Vec<u8> {
+        match &self.key {
+            Key::Es256(key) => key.sign(rng, message).expect("signature").as_ref().to_vec(),
+            Key::Rs256(key) => {
+                let mut signature = vec![0; key.public().modulus_len()];
+                key.sign(
+                    &ring::signature::RSA_PKCS1_SHA256,
+                    rng,
+                    message,
+                    &mut signature,
+                )
+                .expect("signature");
+                signature
+            }
+        }
+    }
+
+    /// The COSE_Key of the public key: EC2, ES256, P-256, x, y; or RSA,
+    /// RS256, n, e (RFC 8230 §4).
     fn cose_key(&self) -> Vec<u8> {
-        let point = self.key.public_key().as_ref();
+        let key = match &self.key {
+            Key::Es256(key) => key,
+            Key::Rs256(key) => {
+                let public: ring::rsa::PublicKeyComponents<Vec<u8>> = key.public().into();
+                return cbor_map(&[
+                    (cbor_int(1), cbor_int(3)),
+                    (cbor_int(3), cbor_int(-257)),
+                    (cbor_int(-1), cbor_bytes(&public.n)),
+                    (cbor_int(-2), cbor_bytes(&public.e)),
+                ]);
+            }
+        };
+        let point = key.public_key().as_ref();
         cbor_map(&[
             (cbor_int(1), cbor_int(2)),
             (cbor_int(3), cbor_int(-7)),
@@ -97,11 +159,26 @@ impl Credential {
 
     /// SubjectPublicKeyInfo (DER), as `getPublicKey()` gives it.
     fn spki(&self) -> Vec<u8> {
+        let key = match &self.key {
+            Key::Es256(key) => key,
+            Key::Rs256(key) => {
+                // SEQUENCE { SEQUENCE { rsaEncryption, NULL }, BIT STRING }
+                let algorithm = [
+                    0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01,
+                    0x05, 0x00,
+                ];
+                let mut bits = vec![0];
+                bits.extend_from_slice(key.public().as_ref());
+                let mut content = algorithm.to_vec();
+                content.extend(der(0x03, &bits));
+                return der(0x30, &content);
+            }
+        };
         let mut v = vec![
             0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
             0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
         ];
-        v.extend_from_slice(self.key.public_key().as_ref());
+        v.extend_from_slice(key.public_key().as_ref());
         v
     }
 }
@@ -125,6 +202,8 @@ pub struct Authenticator {
     pub send_user_handle: bool,
     /// Sign this challenge instead of the one in the options.
     pub challenge: Option<Vec<u8>>,
+    /// Make RS256 (RSA-2048) credentials instead of ES256 ones.
+    pub rsa: bool,
     rng: SystemRandom,
     credentials: Vec<Credential>,
 }
@@ -143,6 +222,7 @@ impl Authenticator {
             counting: true,
             send_user_handle: true,
             challenge: None,
+            rsa: false,
             rng: SystemRandom::new(),
             credentials: Vec::new(),
         }
@@ -210,11 +290,19 @@ impl Authenticator {
 
     /// `navigator.credentials.create()` then `.toJSON()`: a new key pair.
     pub fn create(&mut self, options: &Value) -> Value {
-        let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &self.rng)
-            .expect("key pair");
-        let key =
-            EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, pkcs8.as_ref(), &self.rng)
+        let key = if self.rsa {
+            // ring cannot make RSA keys: aws-lc-rs makes it, ring signs.
+            use aws_lc_rs::encoding::AsDer;
+            let made = aws_lc_rs::rsa::KeyPair::generate(aws_lc_rs::rsa::KeySize::Rsa2048)
+                .expect("RSA key");
+            let pkcs8 = made.as_der().expect("PKCS#8");
+            Key::Rs256(ring::rsa::KeyPair::from_pkcs8(pkcs8.as_ref()).expect("RSA key"))
+        } else {
+            let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_ASN1_SIGNING, &self.rng)
                 .expect("key pair");
+            let alg = &ECDSA_P256_SHA256_ASN1_SIGNING;
+            Key::Es256(EcdsaKeyPair::from_pkcs8(alg, pkcs8.as_ref(), &self.rng).expect("key pair"))
+        };
         let mut id = vec![0u8; 32];
         ring::rand::SecureRandom::fill(&self.rng, &mut id).expect("random");
         let cred = Credential {
@@ -241,7 +329,7 @@ impl Authenticator {
                 "authenticatorData": b64(&auth_data),
                 "transports": ["internal"],
                 "publicKey": b64(&cred.spki()),
-                "publicKeyAlgorithm": -7,
+                "publicKeyAlgorithm": cred.algorithm(),
             },
         });
         self.credentials.push(cred);
@@ -270,7 +358,7 @@ impl Authenticator {
         let cred = &self.credentials[index];
         let mut signed = auth_data.clone();
         signed.extend_from_slice(&sha256(&client_data));
-        let signature = cred.key.sign(&self.rng, &signed).expect("signature");
+        let signature = cred.sign(&self.rng, &signed);
         let user_handle = if self.send_user_handle {
             Value::from(b64(&cred.user_handle))
         } else {

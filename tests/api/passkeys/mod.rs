@@ -5,6 +5,7 @@
 //! someone else's passkey. Renaming and removing: `manage.rs`.
 
 mod manage;
+mod rs256;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
