@@ -82,11 +82,16 @@ pub const REFUSED_CONNECTIONS: &str = "toktok_connections_refused_total";
 pub const OUTBOX_DEPTH: &str = "toktok_outbox_queue_depth";
 /// Gauge: password hashes waiting for a free core.
 pub const HASH_QUEUE: &str = "toktok_hash_pool_queue_depth";
+/// Background tasks started again after a panic, by task.
+pub const BACKGROUND_RESTARTS: &str = "toktok_background_restarts_total";
+/// The tasks of [`BACKGROUND_RESTARTS`] (`server::background`).
+const BACKGROUND_TASKS: [&str; 5] = ["sweeper", "gauges", "keys", "webhooks", "mail"];
 
 /// Counters exported with every label value from the start, at zero.
-const ALWAYS_EXPORTED: [(&str, &str, &[&str]); 2] = [
+const ALWAYS_EXPORTED: [(&str, &str, &[&str]); 3] = [
     (LOGINS, "outcome", &LOGIN_OUTCOMES),
     (SWEPT, "kind", &SWEEP_KINDS),
+    (BACKGROUND_RESTARTS, "task", &BACKGROUND_TASKS),
 ];
 
 /// `# HELP` texts of the families toktok knows by name (the registry adds
@@ -95,6 +100,7 @@ fn help_for(name: &str) -> &'static str {
     match name {
         LOGINS => "Login attempts, by outcome",
         SWEPT => "Rows deleted by the background sweeper, by kind",
+        BACKGROUND_RESTARTS => "Background tasks started again after a panic, by task",
         REFUSED_CONNECTIONS => "Connections closed at accept: their address was at its cap",
         JWE_DECRYPTIONS => "Encrypted (JWE) bodies the RSA key was asked to decrypt, by outcome",
         OUTBOX_DEPTH => "Queued mail not yet sent nor given up (sampled every few seconds)",

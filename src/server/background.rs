@@ -31,14 +31,40 @@ impl Background {
     /// Starts every background task on the current tokio runtime.
     pub(crate) fn start(state: &AppState) -> Background {
         let (stop, stopped) = watch::channel(false);
-        let mut tasks = vec![
-            tokio::spawn(sweep_loop(state.clone(), stopped.clone())),
-            tokio::spawn(gauge_loop(state.clone(), stopped.clone())),
-            tokio::spawn(key_reload_loop(state.clone(), stopped.clone())),
-        ];
-        tasks.push(tokio::spawn(state.webhooks.clone().run(stopped.clone())));
+        let metrics = state.metrics.clone();
+        let watch = |name, make| {
+            let stopped = stopped.clone();
+            tokio::spawn(supervise(
+                name,
+                metrics.clone(),
+                stopped,
+                make,
+                RESTART_AFTER,
+            ))
+        };
+        let (s, rx) = (state.clone(), stopped.clone());
+        let mut tasks = vec![watch(
+            "sweeper",
+            task(move || sweep_loop(s.clone(), rx.clone())),
+        )];
+        let (s, rx) = (state.clone(), stopped.clone());
+        tasks.push(watch(
+            "gauges",
+            task(move || gauge_loop(s.clone(), rx.clone())),
+        ));
+        let (s, rx) = (state.clone(), stopped.clone());
+        tasks.push(watch(
+            "keys",
+            task(move || key_reload_loop(s.clone(), rx.clone())),
+        ));
+        let (hooks, rx) = (state.webhooks.clone(), stopped.clone());
+        tasks.push(watch(
+            "webhooks",
+            task(move || hooks.clone().run(rx.clone())),
+        ));
         if let Some(mailer) = state.mailer.clone() {
-            tasks.push(tokio::spawn(mailer.run(stopped)));
+            let rx = stopped.clone();
+            tasks.push(watch("mail", task(move || mailer.clone().run(rx.clone()))));
         }
         Background { stop, tasks }
     }
@@ -58,6 +84,55 @@ impl Background {
 impl Drop for Background {
     fn drop(&mut self) {
         let _ = self.stop.send(true);
+    }
+}
+
+/// What [`supervise`] runs again after a panic: a fresh run of a task.
+pub(crate) type Task = Box<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+fn task<F, Fut>(make: F) -> Task
+where
+    F: Fn() -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    Box::new(move || Box::pin(make()))
+}
+
+/// Wait before running a task again after it panicked: a task that panics
+/// at once every time costs a log line a second, not a core.
+const RESTART_AFTER: Duration = Duration::from_secs(1);
+
+/// Runs `make`'s task until it returns (it saw the stop signal). A panic
+/// in it (landscape §5.8: PocketBase's unhandled worker panics) neither
+/// ends the process nor the work: it is logged, counted in
+/// `toktok_background_restarts_total{task}`, and the task starts again
+/// after `pause` ([`RESTART_AFTER`]), unless toktok is stopping.
+pub(crate) async fn supervise(
+    name: &'static str,
+    metrics: std::sync::Arc<metrics::Metrics>,
+    stop: watch::Receiver<bool>,
+    make: Task,
+    pause: Duration,
+) {
+    loop {
+        match tokio::spawn(make()).await {
+            Ok(()) => return,
+            Err(e) if e.is_panic() => {
+                tracing::error!(task = name, "a background task panicked; it starts again");
+                metrics.incr(metrics::BACKGROUND_RESTARTS, &[("task", name)]);
+            }
+            Err(_) => return,
+        }
+        let mut stop = stop.clone();
+        if *stop.borrow() {
+            return;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            _ = stop.changed() => return,
+        }
     }
 }
 
@@ -191,5 +266,52 @@ pub async fn sample_gauges(state: &AppState) {
     match pending {
         Ok(n) => state.metrics.set_gauge(metrics::OUTBOX_DEPTH, n),
         Err(e) => tracing::debug!(error = %e, "cannot count queued mail"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::metrics::Metrics;
+
+    /// A task that panics on its first two runs and returns on its third
+    /// runs three times, and both panics are counted.
+    #[tokio::test]
+    async fn a_panicking_task_starts_again_and_is_counted() {
+        let metrics = Arc::new(Metrics::new());
+        let runs = Arc::new(AtomicUsize::new(0));
+        let (_stop, stopped) = watch::channel(false);
+        let counted = runs.clone();
+        let make = task(move || {
+            let runs = counted.clone();
+            async move {
+                if runs.fetch_add(1, Ordering::SeqCst) < 2 {
+                    panic!("a bug in a background task");
+                }
+            }
+        });
+        supervise("sweeper", metrics.clone(), stopped, make, Duration::ZERO).await;
+        assert_eq!(runs.load(Ordering::SeqCst), 3);
+        let text = metrics.render();
+        assert!(
+            text.contains("toktok_background_restarts_total{task=\"sweeper\"} 2"),
+            "{text}"
+        );
+    }
+
+    /// Stopping while a panicked task waits to start again ends it.
+    #[tokio::test]
+    async fn a_stop_during_the_wait_ends_the_supervision() {
+        let metrics = Arc::new(Metrics::new());
+        let (stop, stopped) = watch::channel(false);
+        let make = task(|| async { panic!("always") });
+        let pause = Duration::from_secs(3600);
+        let watching = tokio::spawn(supervise("mail", metrics, stopped, make, pause));
+        tokio::task::yield_now().await;
+        stop.send(true).unwrap();
+        watching.await.unwrap();
     }
 }
