@@ -582,3 +582,46 @@ async fn a_request_in_flight_at_shutdown_is_answered() {
     );
     stopping.await.unwrap();
 }
+
+/// Landscape §5.6 (better-auth GHSA-x732-6j76-qmhm: `//sign-in/email`
+/// reached the route but not its rate limit): once the login bucket is
+/// empty, every other spelling of the login path is either not a route
+/// (404) or the same route in the same bucket (429), never a fresh try.
+#[tokio::test]
+async fn other_spellings_of_a_path_never_escape_its_rate_limit() {
+    let app =
+        spawn_app_with("[rate_limit]\nenabled = true\nper_ip_burst = 2\nper_ip_per_minute = 1\n")
+            .await;
+    let wrong = json!({ "email": "a@example.com", "password": "wrong wrong wrong" });
+    let post = |path: &str| {
+        app.client
+            .post(format!("http://{}{path}", app.addr))
+            .json(&wrong)
+            .send()
+    };
+    for _ in 0..2 {
+        let res = post("/v1/auth/login").await.unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    for path in [
+        "//v1/auth/login",
+        "/v1//auth/login",
+        "/v1/auth/login/",
+        "/v1/auth/login//",
+        "/v1%2Fauth/login",
+        "/v1/auth%2Flogin",
+        "/v1/auth/%6Cogin",
+        "/V1/auth/login",
+        "/v1/auth/LOGIN",
+        "/v1/auth/login;x",
+        "/v1/auth/login%00",
+        "/v1/auth/login?x=1",
+        "/v1/auth/login#x",
+    ] {
+        let status = post(path).await.unwrap().status();
+        assert!(
+            status == StatusCode::NOT_FOUND || status == StatusCode::TOO_MANY_REQUESTS,
+            "{path}: {status}"
+        );
+    }
+}
