@@ -90,6 +90,34 @@ async fn metrics_count_requests_by_route_and_logins_by_outcome() {
     );
 }
 
+/// Landscape §5.8 (Keycloak CVE-2026-16100: request-controlled text as a
+/// metric label): paths no route matched share one `unmatched` series, and
+/// an odd method folds into `OTHER`; nothing a request spells becomes a
+/// label value.
+#[tokio::test]
+async fn request_spelled_paths_and_methods_never_become_labels() {
+    let app = spawn_app().await;
+    for i in 0..20 {
+        let res = app
+            .client
+            .get(app.url(&format!("/probe-{i}-xyzzy")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    }
+    let method = reqwest::Method::from_bytes(b"XYZZY").unwrap();
+    let _ = app
+        .client
+        .request(method, app.url("/health"))
+        .send()
+        .await
+        .unwrap();
+    let text = app.metrics().await;
+    assert!(!text.contains("xyzzy") && !text.contains("XYZZY"), "{text}");
+    assert!(text.contains("route=\"unmatched\""), "{text}");
+}
+
 #[tokio::test]
 async fn metrics_can_be_switched_off() {
     let app = spawn_app_with("[metrics]\nenabled = false\n").await;

@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, spawn_app, Tokens};
+use crate::helpers::{assert_problem, spawn_app, spawn_in, Tokens};
 
 #[tokio::test]
 async fn every_refresh_rotates() {
@@ -192,4 +192,24 @@ fn base64_url_decode(s: &str) -> Vec<u8> {
     base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(s)
         .unwrap()
+}
+
+/// Landscape §5.4 (Keycloak CVE-2026-9802: reuse was judged against the
+/// cluster's start time, so a restart made every rotated token reusable):
+/// a token rotated before a restart is reuse after it, and its family dies.
+#[tokio::test]
+async fn reuse_is_detected_across_a_restart() {
+    let app = spawn_app().await;
+    let first = app.signed_up("restart@example.com").await;
+    let res = app.refresh(&first.refresh).await;
+    let second = Tokens::from(res.json::<Value>().await.unwrap());
+    let dir = app.stop().await;
+    let app = spawn_in(dir, "").await;
+    app.clock.advance(11);
+    let res = app.refresh(&first.refresh).await;
+    assert_problem(res, 401, "token_reused").await;
+    let res = app.refresh(&second.refresh).await;
+    assert_problem(res, 401, "invalid_token").await;
+    let me = app.get_auth("/v1/users/me", &second.access).await;
+    assert_eq!(me.status(), StatusCode::UNAUTHORIZED);
 }
