@@ -98,7 +98,7 @@ struct KindTemplates {
 
 /// A parsed template: literal text and variables, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Template(Vec<Part>);
+pub(crate) struct Template(Vec<Part>);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Part {
@@ -143,7 +143,7 @@ impl Var {
 
 /// How a value is written into the output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Escape {
+pub(crate) enum Escape {
     None,
     Html,
     /// One line: CR and LF become spaces.
@@ -179,7 +179,7 @@ impl Template {
         Ok(Template(parts))
     }
 
-    fn render(&self, vars: &Vars<'_>, escape: Escape) -> String {
+    pub(crate) fn render(&self, vars: &Vars<'_>, escape: Escape) -> String {
         let mut out = String::new();
         for part in &self.0 {
             match part {
@@ -221,13 +221,19 @@ const PARTS: [&str; 3] = ["subject", "txt", "html"];
 /// A template file's text as a template: a subject is its first line,
 /// surrounding space trimmed, and must not be empty; a body is the whole
 /// file. Built-ins and overrides both come through here.
-fn template_of(part: &str, source: &str) -> Result<Template, String> {
+pub(crate) fn template_of(part: &str, source: &str) -> Result<Template, String> {
     let source = match part {
         "subject" => source.lines().next().unwrap_or("").trim(),
         _ => source,
     };
     if part == "subject" && source.is_empty() {
         return Err("the subject is empty".to_owned());
+    }
+    // A mail header is one line: a bare CR (which `lines` keeps) or any
+    // other control character would break it or hide in it (found by the
+    // `mail_template` fuzz target).
+    if part == "subject" && source.chars().any(char::is_control) {
+        return Err("the subject line has a control character".to_owned());
     }
     Template::parse(source)
 }

@@ -174,6 +174,26 @@ fn a_subject_stays_one_line() {
     assert!(!subject.contains(['\r', '\n']), "{subject:?}");
 }
 
+/// The `mail_template` fuzz target's find: `lines()` ends a line at LF
+/// only, so a bare CR stayed in the subject, a header.
+#[test]
+fn a_subject_with_a_control_character_is_refused() {
+    for source in [
+        "Hello\r{{app_name}}",
+        "a\rb\nbody",
+        "tab\there",
+        "nul\u{0}",
+        "del\u{7f}",
+    ] {
+        let e = template_of("subject", source).unwrap_err();
+        assert!(e.contains("control character"), "{source:?}: {e}");
+    }
+    // CRLF line ends are fine: the subject is the first line.
+    let t = template_of("subject", "Welcome to {{app_name}}\r\nbody").unwrap();
+    assert_eq!(t.render(&vars(), Escape::Line), "Welcome to Acme");
+    assert!(template_of("txt", "a\rb").is_ok());
+}
+
 #[test]
 fn parse_variables_with_spaces_and_literal_braces() {
     let t = Template::parse("a {{ link }} b { c } {{email}}").unwrap();
