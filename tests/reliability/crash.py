@@ -37,6 +37,12 @@ session the harness never made, or more `password.changed` than were
 attempted). Duplicates (same `webhook-id` twice) are counted, never
 failed.
 
+Imports (issue 26): one to three users at a time through `POST
+/v1/admin/users/import` with Django PBKDF2 hashes; an acknowledged import's
+users sign in with their passwords after every kill (their first sign-in
+re-hashes the password, a write the kills land on too), an unanswered one's
+exist or not, each on its own. Imports send no `user.created`.
+
 Usage: tests/reliability/crash.py [--kills N] [--bin PATH] [--seed S] [--keep]
 Prints one summary line; exits 1 on any violation.
 """
@@ -76,6 +82,15 @@ def new_password() -> str:
     return "pw-" + secrets.token_hex(10)
 
 
+def django_pbkdf2(password: str) -> str:
+    """A Django `pbkdf2_sha256` hash, one of the foreign formats an import
+    takes (docs/import.md); few iterations, so the run stays fast: toktok
+    re-hashes it at the first sign-in, a write the kills also land on."""
+    salt = secrets.token_hex(6)
+    dk = hashlib.pbkdf2_hmac("sha256", password.encode(), salt.encode(), 2000)
+    return f"pbkdf2_sha256$2000${salt}${base64.b64encode(dk).decode()}"
+
+
 @dataclass
 class Session:
     refresh: str
@@ -100,12 +115,18 @@ class User:
     exists: bool = True  # False while an unanswered register is unresolved
     sessions: list[Session] = field(default_factory=list)
     forgot: str = "no"  # no | acked | unknown
+    # A forgot claims the address's reset-mail slot for a minute, even if a
+    # password change then drops its mail: no forgot before this (monotonic).
+    forgot_after: float = 0.0
     reset_token_used: str | None = None
     touched: bool = True
     uid: str = ""
     # Password changes and resets acknowledged, and attempted.
     pw_acked: int = 0
     pw_tried: int = 0
+    # Made by an import (issue 26): no user.created event; its id is
+    # learnt at its first sign-in.
+    imported: bool = False
 
 
 @dataclass
@@ -135,6 +156,8 @@ class Model:
         self.acked = 0
         self.unanswered = 0
         self.api_key = ""
+        self.admin_key = ""
+        self.imported = 0
         self.seq = 0
         # Webhooks: sids of acknowledged sign-ins, sids an acknowledged
         # change ended, e-mails of sign-ups that did not commit.
@@ -196,9 +219,37 @@ class Worker(threading.Thread):
         m, c, rng = self.model, self.client, self.rng
         users = self.users()
         op = rng.choices(
-            ["register", "login", "refresh", "password", "forgot", "reset", "ch_create", "ch_verify"],
-            [3, 2, 5, 2, 1, 1, 3, 3],
+            ["register", "login", "refresh", "password", "forgot", "reset", "ch_create", "ch_verify", "import"],
+            [3, 2, 5, 2, 1, 1, 3, 3, 1],
         )[0]
+        if op == "import":
+            # One to three users in one NDJSON body: each exists after the
+            # restart if the import was acknowledged, and signs in with its
+            # password; an unanswered import resolves each either way.
+            made = [
+                User(f"i{m.next_id()}-{secrets.token_hex(3)}@crash.test", new_password(), exists=False, imported=True)
+                for _ in range(rng.randint(1, 3))
+            ]
+            m.users[self.idx].extend(made)
+            lines = "\n".join(
+                json.dumps({"email": u.email, "password_hash": django_pbkdf2(u.password), "email_confirmed": True})
+                for u in made
+            )
+            status, body = c.call(
+                "POST", "/v1/admin/users/import", raw=lines.encode(), token=m.admin_key,
+                headers={"Content-Type": "application/x-ndjson"},
+            )
+            if status != 200 or body.get("created") != len(made):
+                m.fail(f"import of {len(made)}: {status} {body}")
+                for u in made:
+                    m.users[self.idx].remove(u)
+                return
+            for u in made:
+                u.exists = True
+            with m.lock:
+                m.imported += len(made)
+            m.acked += 1
+            return
         if op == "register" or not users:
             u = User(f"u{m.next_id()}-{secrets.token_hex(3)}@crash.test", new_password(), exists=False)
             m.users[self.idx].append(u)
@@ -221,6 +272,7 @@ class Worker(threading.Thread):
             if status != 200:
                 m.fail(f"login {u.email} with its acknowledged password: {status} {body}")
                 return
+            u.uid = u.uid or body["user"]["id"]
             session = Session(body["refresh_token"], body["access_token"])
             u.sessions.append(session)
             with m.lock:
@@ -252,6 +304,8 @@ class Worker(threading.Thread):
             # answer may be lost to a kill), an acknowledged forgot no longer
             # promises a mail. Another forgot may follow.
             forgot = u.forgot
+            if forgot != "no":
+                u.forgot_after = time.monotonic() + 61
             if forgot == "acked":
                 u.forgot = "no"
             u.pw_tried += 1
@@ -276,7 +330,7 @@ class Worker(threading.Thread):
                 m.ended.update(o.sid for o in others)
                 for o in others:
                     m.used_refresh.append((0.0, o.refresh, Session(o.refresh, o.access), u))
-        elif op == "forgot" and u.forgot == "no":
+        elif op == "forgot" and u.forgot == "no" and time.monotonic() >= u.forgot_after:
             u.forgot = "unknown"
             status, body = c.call("POST", "/v1/auth/password/forgot", {"email": u.email})
             if status != 202:
@@ -400,6 +454,14 @@ def check_hooks(model: Model, receiver: HookReceiver, server: Server) -> dict:
         got = list(receiver.got)
     pending = pending_deliveries(server.db)
     stored = {i: (t, d) for i, t, d in got + pending}
+    # An imported user's id is not in the import's answer: read it.
+    conn = sqlite3.connect(server.db)
+    try:
+        for u in (u for g in m.users for u in g if u.exists and u.imported and not u.uid):
+            row = conn.execute("SELECT id FROM users WHERE lower(email) = ?", (u.email.lower(),)).fetchone()
+            u.uid = row[0] if row else ""
+    finally:
+        conn.close()
     users = [u for g in m.users for u in g if u.exists and u.uid]
     emails = {u.email.lower() for u in users}
     uids = {u.uid for u in users}
@@ -424,10 +486,12 @@ def check_hooks(model: Model, receiver: HookReceiver, server: Server) -> dict:
             changed[d["user_id"]] = changed.get(d["user_id"], 0) + 1
     expected = 0
     for u in users:
-        expected += 1 + u.pw_acked
+        expected += (0 if u.imported else 1) + u.pw_acked
         m.checks += 2
-        if u.uid not in created:
+        if u.uid not in created and not u.imported:
             m.fail(f"no user.created for {u.email}")
+        if u.uid in created and u.imported:
+            m.fail(f"user.created for the imported {u.email}")
         n = changed.get(u.uid, 0)
         if not u.pw_acked <= n <= u.pw_tried:
             m.fail(f"{u.email}: {n} password.changed events for {u.pw_acked} acknowledged, "
@@ -601,6 +665,7 @@ def main() -> int:
     model = Model()
     model.api_key = server.cli("api-key", "create", "--name", "crash", "--scope", "challenges")
     admin_key = server.cli("api-key", "create", "--name", "crash-hooks", "--scope", "admin")
+    model.admin_key = admin_key
     receiver = HookReceiver(random.Random(rng.random()))
     started = time.monotonic()
     kills = 0
@@ -655,6 +720,7 @@ def main() -> int:
     print(
         f"crash: seed={seed} kills={kills} survived={kills if not model.violations else kills - 1} "
         f"acked_writes={model.acked} unanswered={model.unanswered} checks={model.checks} users={users} "
+        f"imported={model.imported} "
         f"reset_mails_expected={expected} written={written} duplicates={duplicates} "
         f"webhook_events_expected={hooks.get('expected', '?')} delivered={hooks.get('delivered', '?')} "
         f"pending_at_end={hooks.get('pending', '?')} duplicates={hooks.get('duplicates', '?')} "
