@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The cargo-fuzz targets of issue 9 (fuzz/), each for a fixed time, one
+# The cargo-fuzz targets of issues 9 and 26 (fuzz/), each for a fixed time, one
 # after another, in one process each (the machine stays usable):
 #   fuzz/run.sh [SECONDS] [TARGET...]     (default 600 s, every target)
 # Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
@@ -15,7 +15,8 @@ seconds="${1:-600}"
 [ "$#" -gt 0 ] && shift
 targets=("$@")
 if [ "${#targets[@]}" -eq 0 ]; then
-    targets=(jwt jwe challenge_token json_body config)
+    targets=(jwt jwe challenge_token json_body config oidc_authorize oidc_token
+             webauthn import_line webhook_config mail_template catalogue)
 fi
 if ! cargo +nightly --version >/dev/null 2>&1; then
     echo "fuzz: the nightly toolchain is required (rustup toolchain install nightly)" >&2

@@ -18,16 +18,19 @@
 //! - `config`: `Config::from_sources` on arbitrary TOML and `TOKTOK_*`
 //!   variables: an error message, never a panic.
 //!
-//! The first input byte picks a mode where a target has several.
+//! The first input byte picks a mode where a target has several. The
+//! targets of the features after issue 9: [`surface`].
 
 use std::sync::OnceLock;
+
+pub mod surface;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use toktok::auth::jwt::{self, Algorithm, Claims, Keyring, TokenKind, Validation};
 use toktok::auth::jwe::RsaKeyring;
+use toktok::auth::jwt::{self, Algorithm, Claims, Keyring, TokenKind, Validation};
 use toktok::error::{ApiError, FieldError};
 
 const NOW: i64 = 1_800_000_000;
@@ -109,6 +112,7 @@ fn genuine_tokens() -> &'static Vec<Vec<String>> {
                             auth_time: Some(NOW),
                             amr: Some(vec!["pwd".into()]),
                             aal: Some(1),
+                            scope: None,
                         };
                         ring.sign(&claims).unwrap()
                     })

@@ -154,7 +154,7 @@ async fn check_url(state: &AppState, url: &str, errors: &mut Vec<FieldError>) {
     }
 }
 
-fn check_events(events: &[String], errors: &mut Vec<FieldError>) {
+pub(crate) fn check_events(events: &[String], errors: &mut Vec<FieldError>) {
     if events.is_empty() {
         errors.push(FieldError::new("events", "must list at least one event"));
     }
@@ -170,7 +170,7 @@ fn check_events(events: &[String], errors: &mut Vec<FieldError>) {
     }
 }
 
-fn check_description(d: Option<&str>, errors: &mut Vec<FieldError>) {
+pub(crate) fn check_description(d: Option<&str>, errors: &mut Vec<FieldError>) {
     if let Some(d) = d {
         if d.chars().count() > MAX_DESCRIPTION || d.chars().any(char::is_control) {
             errors.push(FieldError::new(

@@ -26,7 +26,7 @@ use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 
 pub use crate::domain::locale::Locale;
 
-mod overrides;
+pub(crate) mod overrides;
 
 pub use overrides::CatalogueError;
 

@@ -34,7 +34,7 @@ pub enum CatalogueError {
 }
 
 /// Parses one Fluent file; the first syntax error is the error.
-pub(super) fn parse(file: &Path, source: String) -> Result<FluentResource, CatalogueError> {
+pub(crate) fn parse(file: &Path, source: String) -> Result<FluentResource, CatalogueError> {
     match FluentResource::try_new(source) {
         Ok(resource) => Ok(resource),
         Err((resource, errors)) => {
@@ -51,7 +51,7 @@ pub(super) fn parse(file: &Path, source: String) -> Result<FluentResource, Catal
 
 /// The messages of a parsed file with the arguments (`$name`) each uses,
 /// in its value, its variants and its attributes.
-pub(super) fn messages(resource: &FluentResource) -> BTreeMap<String, BTreeSet<String>> {
+pub(crate) fn messages(resource: &FluentResource) -> BTreeMap<String, BTreeSet<String>> {
     resource
         .entries()
         .filter_map(|entry| match entry {
@@ -178,7 +178,7 @@ pub(super) fn read(
 
 /// Every message of an override is one English has, with no argument
 /// English does not use.
-fn check(
+pub(crate) fn check(
     file: &Path,
     resource: &FluentResource,
     known: &BTreeMap<String, BTreeSet<String>>,
