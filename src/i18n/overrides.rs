@@ -35,7 +35,25 @@ pub enum CatalogueError {
 
 /// Parses one Fluent file; the first syntax error is the error.
 pub(crate) fn parse(file: &Path, source: String) -> Result<FluentResource, CatalogueError> {
-    match FluentResource::try_new(source) {
+    // fluent-syntax 0.12 panics on a `\u` escape whose digits run into a
+    // multi-byte character (it slices inside the character; found by the
+    // `catalogue` fuzz target). Such a file is refused like any other that
+    // does not parse, at the line of its first `\u`, not with a panic.
+    let escape_line = ["\\u", "\\U"]
+        .iter()
+        .filter_map(|e| source.find(e))
+        .min()
+        .map_or(1, |at| line_of(&source, at));
+    let parsed = std::panic::catch_unwind(move || FluentResource::try_new(source));
+    let Ok(parsed) = parsed else {
+        return Err(CatalogueError::File {
+            file: file.to_owned(),
+            line: escape_line,
+            reason: "a \\u or \\U escape the Fluent parser cannot read (it takes 4 or 6 hex digits)"
+                .to_owned(),
+        });
+    };
+    match parsed {
         Ok(resource) => Ok(resource),
         Err((resource, errors)) => {
             let first = errors.first();

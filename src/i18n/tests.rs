@@ -196,6 +196,12 @@ fn a_bad_override_names_its_file_and_line() {
             "it is not a language folder",
         ),
         ("en/e.txt", "login-title = Hi\n", "e.txt:1: not a .ftl file"),
+        // The `catalogue` fuzz target's find: fluent-syntax 0.12 panicked.
+        (
+            "en/f.ftl",
+            "login-title = ok\nconsent-allow = { \"\\u12\u{e9}\u{e9}\" }\n",
+            "f.ftl:2: a \\u or \\U escape the Fluent parser cannot read",
+        ),
     ];
     for (file, text, expected) in cases {
         let dir = tempfile::tempdir().unwrap();
