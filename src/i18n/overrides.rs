@@ -49,8 +49,9 @@ pub(crate) fn parse(file: &Path, source: String) -> Result<FluentResource, Catal
         return Err(CatalogueError::File {
             file: file.to_owned(),
             line: escape_line,
-            reason: "a \\u or \\U escape the Fluent parser cannot read (it takes 4 or 6 hex digits)"
-                .to_owned(),
+            reason:
+                "a \\u or \\U escape the Fluent parser cannot read (it takes 4 or 6 hex digits)"
+                    .to_owned(),
         });
     };
     match parsed {
