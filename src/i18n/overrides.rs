@@ -38,21 +38,20 @@ pub(crate) fn parse(file: &Path, source: String) -> Result<FluentResource, Catal
     // fluent-syntax 0.12 panics on a `\u` escape whose digits run into a
     // multi-byte character (it slices inside the character; found by the
     // `catalogue` fuzz target). Such a file is refused like any other that
-    // does not parse, at the line of its first `\u`, not with a panic.
-    let escape_line = ["\\u", "\\U"]
-        .iter()
-        .filter_map(|e| source.find(e))
-        .min()
-        .map_or(1, |at| line_of(&source, at));
+    // does not parse, at the line of that escape; a panic of the parser
+    // from anything else is refused too (at line 1), never a crash.
+    let refuse = |line: usize| CatalogueError::File {
+        file: file.to_owned(),
+        line,
+        reason: "a \\u or \\U escape the Fluent parser cannot read (it takes 4 or 6 hex digits)"
+            .to_owned(),
+    };
+    if let Some(at) = unreadable_escape(&source) {
+        return Err(refuse(line_of(&source, at)));
+    }
     let parsed = std::panic::catch_unwind(move || FluentResource::try_new(source));
     let Ok(parsed) = parsed else {
-        return Err(CatalogueError::File {
-            file: file.to_owned(),
-            line: escape_line,
-            reason:
-                "a \\u or \\U escape the Fluent parser cannot read (it takes 4 or 6 hex digits)"
-                    .to_owned(),
-        });
+        return Err(refuse(1));
     };
     match parsed {
         Ok(resource) => Ok(resource),
@@ -66,6 +65,37 @@ pub(crate) fn parse(file: &Path, source: String) -> Result<FluentResource, Catal
             })
         }
     }
+}
+
+/// The byte offset of the first `\u` (`\U`) whose 4 (6) hex digits stop
+/// at a multi-byte character: where fluent-syntax 0.12 would slice inside
+/// it. Looked for anywhere, string literal or not, so a text `\u` followed
+/// by such a character is refused too (the refusal says why).
+fn unreadable_escape(source: &str) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let mut from = 0;
+    while let Some(found) = source.get(from..).and_then(|rest| rest.find('\\')) {
+        let at = from + found;
+        let length = match bytes.get(at + 1) {
+            Some(b'u') => 4,
+            Some(b'U') => 6,
+            _ => {
+                from = at + 1;
+                continue;
+            }
+        };
+        let rest = bytes.get(at + 2..).unwrap_or_default();
+        let digits = rest
+            .iter()
+            .take(length)
+            .take_while(|b| b.is_ascii_hexdigit())
+            .count();
+        if digits < length && rest.get(digits).is_some_and(|b| !b.is_ascii()) {
+            return Some(at);
+        }
+        from = at + 2;
+    }
+    None
 }
 
 /// The messages of a parsed file with the arguments (`$name`) each uses,
