@@ -100,36 +100,45 @@ impl Fixture {
     }
 
     async fn admin(&self, method: Method, path: &str, body: Option<Value>) {
-        let res = self
-            .app
-            .request(method, path, Some(&self.admin), body)
-            .await;
-        assert!(res.status().is_success(), "{path}: {}", res.status());
+        admin(&self.app, &self.admin, method, path, body).await;
     }
 
-    async fn spoil(&self, user: &User, spoil: Spoil) {
-        let at = format!("/v1/admin/users/{}", user.id);
-        match spoil {
-            Spoil::Nothing => {}
-            Spoil::Disabled => {
-                let body = json!({ "disabled": true });
-                self.admin(Method::PATCH, &at, Some(body)).await;
+    async fn spoil(&self, user: &User, how: Spoil) {
+        spoil(&self.app, &self.admin, &user.email, &user.id, how).await;
+    }
+}
+
+/// An admin call with the admin key `key` that must succeed.
+async fn admin(app: &TestApp, key: &str, method: Method, path: &str, body: Option<Value>) {
+    let res = app.request(method, path, Some(key), body).await;
+    assert!(res.status().is_success(), "{path}: {}", res.status());
+}
+
+/// Does `how` to the account `id` (address `email`) of `app`.
+async fn spoil(app: &TestApp, key: &str, email: &str, id: &str, how: Spoil) {
+    let at = format!("/v1/admin/users/{id}");
+    match how {
+        Spoil::Nothing => {}
+        Spoil::Disabled => {
+            let body = json!({ "disabled": true });
+            admin(app, key, Method::PATCH, &at, Some(body)).await;
+        }
+        Spoil::Deleted => admin(app, key, Method::DELETE, &at, None).await,
+        Spoil::Revoked => admin(app, key, Method::POST, &format!("{at}/logout"), None).await,
+        Spoil::Locked => {
+            for _ in 0..5 {
+                let res = app.login(email, "not the password").await;
+                assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
             }
-            Spoil::Deleted => self.admin(Method::DELETE, &at, None).await,
-            Spoil::Revoked => {
-                self.admin(Method::POST, &format!("{at}/logout"), None)
-                    .await
-            }
-            Spoil::Locked => {
-                for _ in 0..5 {
-                    let res = self.app.login(&user.email, "not the password").await;
-                    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-                }
-                let res = self.app.login(&user.email, PASSWORD).await;
-                assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
-            }
+            let res = app.login(email, PASSWORD).await;
+            assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
         }
     }
+}
+
+/// Fails with every cell of `wrong` (`"<path> <spoil>: got …, want …"`).
+fn verdict(wrong: &[String]) {
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
 /// "status code" of an answer: toktok's problem `code` or OAuth's `error`.
@@ -226,7 +235,7 @@ async fn check(path: Path, want: [&str; 5]) {
             wrong.push(format!("{path:?} {spoil:?}: got {got}, want {want}"));
         }
     }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    verdict(&wrong);
 }
 
 const OK: &str = "200 ok";
@@ -305,40 +314,28 @@ async fn provider_sign_in() {
         exchange, pair, person, round_trip, round_trip_signed_in, Browser, START,
     };
     let (up, down) = pair(CONFIG).await;
-    let admin = down.api_key(&["admin"]).await;
-    let f = Fixture {
-        sink: SmtpSink::start().await,
-        client: confidential(&down).await,
-        app: down,
-        admin,
-    };
+    let key = down.api_key(&["admin"]).await;
     // Disabled: the callback's own answer for a disabled account; deleted:
     // the code went with the account.
     let want = [OK, "403 forbidden", "400 invalid_token", OK, OK];
     let mut wrong = Vec::new();
-    for (spoil, want) in EVERY.into_iter().zip(want) {
-        let email = format!("provider-{spoil:?}@example.com").to_lowercase();
+    for (how, want) in EVERY.into_iter().zip(want) {
+        let email = format!("provider-{how:?}@example.com").to_lowercase();
         person(&up, &email, true).await;
         let mut b = Browser::new();
-        let first = round_trip(&mut b, &up, &f.app, START, &email).await;
-        let body: Value = exchange(&f.app, &first.fragment()["code"])
+        let first = round_trip(&mut b, &up, &down, START, &email).await;
+        let body: Value = exchange(&down, &first.fragment()["code"])
             .await
             .json()
             .await
             .unwrap();
-        let user = User {
-            email,
-            id: body["user"]["id"].as_str().unwrap().to_owned(),
-            access: String::new(),
-            sid: String::new(),
-            refresh: String::new(),
-        };
-        let again = round_trip_signed_in(&mut b, &up, &f.app).await;
-        f.spoil(&user, spoil).await;
-        let got = outcome(exchange(&f.app, &again.fragment()["code"]).await).await;
+        let id = body["user"]["id"].as_str().unwrap();
+        let again = round_trip_signed_in(&mut b, &up, &down).await;
+        spoil(&down, &key, &email, id, how).await;
+        let got = outcome(exchange(&down, &again.fragment()["code"]).await).await;
         if got != want {
-            wrong.push(format!("provider {spoil:?}: got {got}, want {want}"));
+            wrong.push(format!("provider {how:?}: got {got}, want {want}"));
         }
     }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    verdict(&wrong);
 }
