@@ -68,14 +68,9 @@ pub fn router(state: AppState) -> Router {
     ));
     let timeout = state.config.server.request_timeout;
     ops.merge(api)
-        // The branding logo: an image, beside the pages, outside the document.
-        .route("/branding/logo", axum::routing::get(http::branding::logo))
-        // The client library (clients/js/), for apps to import.
-        .route("/sdk/toktok.js", axum::routing::get(http::sdk::script))
-        .route("/sdk/toktok.d.ts", axum::routing::get(http::sdk::types))
-        .merge(http::console::routes())
-        // The account center's pages (HTML for people, not in the document).
-        .merge(http::account::router())
+        // The branding logo, the client library, the console and the
+        // account center: outside the document.
+        .merge(http::pages().into_router())
         .merge(swagger::router(state.config.server.docs))
         .fallback(ops::not_found)
         .with_state(state.clone())

@@ -14,6 +14,20 @@ pub async fn require_recent(state: &AppState, who: &Authenticated) -> Result<(),
     if who.session.auth_time < state.now().saturating_sub(window) {
         return Err(ApiError::ReauthenticationRequired);
     }
+    require_factor_if_enrolled(state, who).await
+}
+
+/// Refuses (403 `reauthentication_required`) a session at `aal` 1 of a
+/// user who has a second factor. The changes that can take an account
+/// over — password, email, deletion — ask for it even with the current
+/// password: such a session predates the factor (signing in asks for it),
+/// and a stolen one plus a known password must not be enough. GoTrue
+/// does the same (supabase/auth#1766). Reauthenticating with the factor
+/// raises the session to `aal` 2.
+pub async fn require_factor_if_enrolled(
+    state: &AppState,
+    who: &Authenticated,
+) -> Result<(), ApiError> {
     if who.session.aal >= 2 {
         return Ok(());
     }

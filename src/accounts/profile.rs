@@ -2,11 +2,14 @@
 //! password, delete. The sensitive ones check the current password first
 //! ([`super::verify_current_password`], counted like a login); an account
 //! without a password (signed up by passkey or email code) proves a recent
-//! sign-in instead ([`confirm_identity`]).
+//! sign-in instead ([`confirm_identity`]). Either way, a user with a second
+//! factor needs a session at `aal` 2
+//! ([`super::assurance::require_factor_if_enrolled`]), checked before the
+//! password so that a stolen `aal` 1 session cannot test guesses.
 
 use serde_json::json;
 
-use super::assurance::require_recent;
+use super::assurance::{require_factor_if_enrolled, require_recent};
 use super::{
     collect, email, parse_locale, parse_metadata, parse_name, verify_current_password,
     Authenticated, RequestMeta, UserView,
@@ -64,10 +67,11 @@ pub async fn update_profile(
 }
 
 /// Checks that the signed-in user is who they say before a sensitive
-/// change (email change, account delete): their current `password` when
-/// the account has one (403 `wrong_password`, counted like a login; 422
-/// when it is missing); without a password, a recent sign-in, as the (R)
-/// endpoints ask (403 `reauthentication_required`).
+/// change (email change, account delete): a session at `aal` 2 when the
+/// user has a second factor (403 `reauthentication_required`); then their
+/// current `password` when the account has one (403 `wrong_password`,
+/// counted like a login; 422 when it is missing); without a password, a
+/// recent sign-in, as the (R) endpoints ask.
 pub async fn confirm_identity(
     state: &AppState,
     who: &Authenticated,
@@ -75,6 +79,7 @@ pub async fn confirm_identity(
     field: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
+    require_factor_if_enrolled(state, who).await?;
     match password {
         Some(password) => verify_current_password(state, who, password, meta).await,
         None if who.user.password_hash.is_some() => Err(ApiError::field(field, "is required")),
@@ -97,7 +102,7 @@ pub async fn change_password(
             return Err(ApiError::field("current_password", "is required"));
         }
         None => require_recent(state, who).await?,
-        Some(_) => {}
+        Some(_) => require_factor_if_enrolled(state, who).await?,
     }
     let email = Email::parse(&who.user.email).ok();
     state.policy.check(&new, email.as_ref())?;

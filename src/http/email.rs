@@ -299,6 +299,7 @@ pub struct ChangeEmailBody {
     request_body(content((ChangeEmailBody = "application/json"), (Jwe = "application/jose"))),
     responses(
         (status = 202, description = "Confirmation link sent to the new address.", body = Accepted),
+        (status = 403, description = "`wrong_password`; `reauthentication_required` (a session at `aal` 1 of a user with a second factor; no password, stale sign-in)"),
         (status = 404, description = "`feature_disabled`"),
         (status = 409, description = "`email_taken`"),
     ))]

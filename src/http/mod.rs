@@ -30,6 +30,7 @@ pub mod error;
 pub mod extract;
 pub mod hosted;
 pub mod import;
+pub mod listed;
 pub mod mfa;
 pub mod oauth;
 pub mod oauth_clients;
@@ -153,6 +154,26 @@ fn hosted() -> OpenApiRouter<AppState> {
         .routes(routes!(consent::page, consent::submit))
         .routes(routes!(logout::rp_initiated))
         .routes(routes!(logout::page, logout::submit))
+}
+
+/// The routes outside the OpenAPI document: the branding logo (an image
+/// beside the pages), the client library (clients/js/) for apps to
+/// import, the admin console and the account center (HTML for people).
+pub fn pages() -> listed::Listed {
+    listed::Listed::default()
+        .route("/branding/logo", axum::routing::get(branding::logo))
+        .route("/sdk/toktok.js", axum::routing::get(sdk::script))
+        .route("/sdk/toktok.d.ts", axum::routing::get(sdk::types))
+        .merge(console::routes())
+        .merge(account::router())
+}
+
+#[cfg(any(test, feature = "testing"))]
+/// Every path of [`pages`], in the router's syntax (`/admin/users/{id}`).
+/// `/docs` (Swagger UI's own router, off by configuration) and
+/// `/metrics` (its own listener) are not here.
+pub fn page_paths() -> Vec<&'static str> {
+    pages().paths().to_vec()
 }
 
 /// Every route of [`ops`] and [`api`], with its OpenAPI operation.

@@ -79,7 +79,7 @@ pub struct ChangePasswordBody {
     request_body(content((ChangePasswordBody = "application/json"), (Jwe = "application/jose"))),
     responses(
         (status = 204, description = "Password changed; other sessions ended."),
-        (status = 403, description = "`wrong_password`; `reauthentication_required` (no password yet, (R))"),
+        (status = 403, description = "`wrong_password`; `reauthentication_required` (a session at `aal` 1 of a user with a second factor; no password yet, (R))"),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn change_password(
@@ -114,7 +114,7 @@ pub struct DeleteMeBody {
     request_body(content((DeleteMeBody = "application/json"), (Jwe = "application/jose"))),
     responses(
         (status = 204, description = "Account deleted."),
-        (status = 403, description = "`wrong_password`; `reauthentication_required` (no password, stale sign-in)"),
+        (status = 403, description = "`wrong_password`; `reauthentication_required` (a session at `aal` 1 of a user with a second factor; no password, stale sign-in)"),
     ))]
 #[tracing::instrument(skip_all)]
 pub async fn delete_me(

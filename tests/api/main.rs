@@ -17,6 +17,7 @@ mod assurance_passkey;
 mod audit;
 mod authenticator;
 mod authz_matrix;
+mod authz_pages;
 mod bad_input;
 mod challenges;
 mod cli;

@@ -23,11 +23,11 @@ use std::collections::BTreeMap;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Router;
 use minijinja::{context, Value};
 
 use super::browser;
 use super::hosted::{csrf_refused, error_page, see_other, with_csrf};
+use super::listed::Listed;
 use super::pages::{self, Lang};
 use crate::accounts::Authenticated;
 use crate::app::AppState;
@@ -41,8 +41,8 @@ mod security;
 mod sessions;
 
 /// The account center's routes (registered by `crate::router`).
-pub fn router() -> Router<AppState> {
-    Router::new()
+pub fn router() -> Listed {
+    Listed::default()
         .route("/account", get(profile::page))
         .route("/account/profile", post(profile::save_profile))
         .route("/account/email", post(profile::change_email))

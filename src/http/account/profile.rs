@@ -8,7 +8,7 @@ use minijinja::{context, Value};
 use serde::Deserialize;
 
 use super::{acting, done, done_notice, render, visit, Section, View, Visit};
-use crate::accounts;
+use crate::accounts::{self, assurance};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::http::extract::Meta;
@@ -40,17 +40,23 @@ async fn overview(
     let user = &v.who.user;
     let policy = &state.config.password;
     let has_password = user.password_hash.is_some();
-    let reauth = if has_password {
-        None
+    // The email, password and delete forms' rule (accounts::profile): a
+    // session at aal 2 beside a second factor; without a password, a
+    // recent sign-in too. The box is shown before it is needed.
+    let needed = if has_password {
+        assurance::require_factor_if_enrolled(state, &v.who).await
     } else {
-        match super::recent(state, &v.who).await {
-            Ok(true) => None,
-            Ok(false) => match super::reauth_ctx(state, &v.who, Section::Overview).await {
+        assurance::require_recent(state, &v.who).await
+    };
+    let reauth = match needed {
+        Ok(()) => None,
+        Err(ApiError::ReauthenticationRequired) => {
+            match super::reauth_ctx(state, &v.who, Section::Overview).await {
                 Ok(ctx) => Some(ctx),
                 Err(e) => return error_page(state, &v.lang, &e),
-            },
-            Err(e) => return error_page(state, &v.lang, &e),
+            }
         }
+        Err(e) => return error_page(state, &v.lang, &e),
     };
     let chosen = echo
         .locale

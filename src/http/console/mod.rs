@@ -25,11 +25,11 @@
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::Router;
 use minijinja::{context, Value};
 
 use super::browser;
 use super::hosted::{csrf_refused, error_page, see_other, with_csrf};
+use super::listed::Listed;
 use super::pages::{self, Lang};
 use crate::accounts::{assurance, Authenticated};
 use crate::app::AppState;
@@ -45,9 +45,9 @@ mod users;
 mod webhooks;
 
 /// The console's routes (plain pages: not in the OpenAPI document).
-pub fn routes() -> Router<AppState> {
+pub fn routes() -> Listed {
     use user_actions as ua;
-    Router::new()
+    Listed::default()
         .route("/admin", get(users::index))
         .route("/admin/users", get(users::list))
         .route("/admin/users/{id}", get(users::detail).post(ua::edit))
