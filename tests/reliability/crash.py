@@ -43,6 +43,24 @@ users sign in with their passwords after every kill (their first sign-in
 re-hashes the password, a write the kills land on too), an unanswered one's
 exist or not, each on its own. Imports send no `user.created`.
 
+Factors, OIDC and consent (issue 26; the client side is crashflows.py):
+users enrol TOTP and add passkeys, and from then on sign in with the
+second-factor step (a passkey, or a TOTP code when a step is free); they
+sign in with a passkey alone; they go through the hosted pages of
+`/oauth/authorize` (sign-in, consent) to a code, exchanged at once or
+left for later, and rotate the grant's refresh token. After every kill:
+- an acknowledged enrolment is in force (the password answers
+  `mfa_required`), an unanswered one resolves either way;
+- no factor verifies twice: each TOTP code accepted before the kill is
+  refused, and an assertion with a counter already accepted (a clone's) is
+  refused while the device's next counter signs in;
+- an acknowledged but unexchanged code exchanges once; a code exchanged
+  before the kill is refused (and revokes its grant); a rotated OIDC
+  refresh token is refused and its successor dies; an acknowledged one
+  rotates;
+- an acknowledged consent is stored, and the consent page never comes back
+  for it.
+
 Usage: tests/reliability/crash.py [--kills N] [--bin PATH] [--seed S] [--keep]
 Prints one summary line; exits 1 on any violation.
 """
@@ -68,12 +86,20 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from crashflows import Browser, Passkey, free_step, local, pkce, query, totp_at  # noqa: E402
 from relcommon import Client, Server, find_binary  # noqa: E402
 
 GRACE = 1.0  # jwt.reuse_grace below
-EXTRA = '[jwt]\nreuse_grace = "1s"\n[hooks]\nallow_private_targets = true\ntimeout = "2s"\n'
+CODE_TTL = 300.0  # oidc.code_ttl below
+EXTRA = (
+    '[jwt]\nreuse_grace = "1s"\n[hooks]\nallow_private_targets = true\ntimeout = "2s"\n'
+    '[oidc]\nenabled = true\ncode_ttl = "300s"\n'
+)
+REDIRECT = "http://127.0.0.1:9/crash/callback"
+SCOPE = "openid email offline_access"
 HOOK_EVENTS = ["user.created", "session.created", "session.revoked", "password.changed"]
 WORKERS = 4
 
@@ -99,6 +125,19 @@ class Session:
     @property
     def sid(self) -> str:
         return jwt_claims(self.access)["sid"]
+
+
+def session_of(body) -> Session | None:
+    """The session a token response gives; None for `mfa_required`."""
+    if isinstance(body, dict) and "refresh_token" in body:
+        return Session(body["refresh_token"], body["access_token"])
+    return None
+
+
+@dataclass
+class Grant:
+    """An OIDC grant the harness holds: its current refresh token."""
+    refresh: str
 
 
 def jwt_claims(token: str) -> dict:
@@ -127,6 +166,30 @@ class User:
     # Made by an import (issue 26): no user.created event; its id is
     # learnt at its first sign-in.
     imported: bool = False
+    # Factors (issue 26): none | maybe (unanswered) | on.
+    totp_state: str = "none"
+    totp: str = ""
+    last_step: int = 0  # the last TOTP step sent: never sent again
+    replay: list[str] = field(default_factory=list)  # codes accepted since the last check
+    pk_state: str = "none"
+    passkey: Passkey | None = None
+    pk_acked: int = 0  # the last counter an assertion was accepted with
+    pk_touched: bool = False
+    # OIDC (issue 26): the hosted pages' cookies, the consent to the
+    # harness's client, acknowledged unexchanged codes, live grants.
+    browser: Browser = field(default_factory=Browser)
+    consent: str = "no"  # no | maybe | yes
+    codes: list[tuple[str, str, float]] = field(default_factory=list)
+    grants: list[Grant] = field(default_factory=list)
+
+    def settled(self) -> bool:
+        return self.exists and not self.maybe and "maybe" not in (self.totp_state, self.pk_state, self.consent)
+
+    def forget_oidc(self) -> None:
+        """A password change or reset ends every session, the hosted pages'
+        and the grants' too: what the harness held of them is unknown."""
+        self.browser.forget()
+        self.codes, self.grants = [], []
 
 
 @dataclass
@@ -159,6 +222,12 @@ class Model:
         self.admin_key = ""
         self.imported = 0
         self.seq = 0
+        self.client_id = ""
+        self.client_secret = ""
+        # (code, verifier, grant it gave) exchanged; (time, old, grant, user) rotated.
+        self.used_codes: list[tuple[str, str, Grant, User]] = []
+        self.used_oidc: list[tuple[float, str, Grant, User]] = []
+        self.factors = {"totp": 0, "passkey": 0, "mfa": 0, "passkey_signin": 0, "codes": 0, "consents": 0}
         # Webhooks: sids of acknowledged sign-ins, sids an acknowledged
         # change ended, e-mails of sign-ups that did not commit.
         self.signed_in: set[str] = set()
@@ -190,6 +259,111 @@ def latest_reset_token(outbox: Path, addr: str) -> str | None:
     return None
 
 
+def origin(c: Client) -> str:
+    return f"http://127.0.0.1:{c.port}"
+
+
+def sign_in(c: Client, m: Model, u: User, password: str | None = None) -> tuple[int, object, Session | None]:
+    """A password sign-in, with the second-factor step when one is asked
+    for and the harness can take it (a passkey always; TOTP when a step is
+    free). (status, body of the login, the session or None)."""
+    status, body = c.call("POST", "/v1/auth/login", {"email": u.email, "password": password or u.password})
+    if status != 200 or not body.get("mfa_required"):
+        return status, body, session_of(body) if status == 200 else None
+    return status, body, second_factor(c, m, u, body["mfa_token"])
+
+
+def second_factor(c: Client, m: Model, u: User, mfa_token: str) -> Session | None:
+    if u.pk_state == "on" and u.passkey:
+        status, body = c.call("POST", "/v1/auth/mfa/passkey-options", {"mfa_token": mfa_token})
+        if status != 200:
+            m.fail(f"passkey options of the MFA step of {u.email}: {status} {body}")
+            return None
+        counter = u.passkey.counter
+        u.passkey.counter += 1
+        credential = u.passkey.get(body["options"], origin(c), counter)
+        status, answer = c.call(
+            "POST", "/v1/auth/mfa", {"mfa_token": mfa_token, "flow_id": body["flow_id"], "credential": credential}
+        )
+        if status != 200:
+            m.fail(f"the MFA step with an acknowledged passkey of {u.email}: {status} {answer}")
+            return None
+        u.pk_acked, u.pk_touched = counter, True
+    elif u.totp_state == "on":
+        step = free_step(u.last_step)
+        if step is None:
+            return None
+        u.last_step = step
+        code = totp_at(u.totp, step)
+        status, answer = c.call("POST", "/v1/auth/mfa", {"mfa_token": mfa_token, "totp": code})
+        if status != 200:
+            m.fail(f"the MFA step with a fresh TOTP code of {u.email}: {status} {answer}")
+            return None
+        u.replay.append(code)
+    else:
+        m.fail(f"{u.email} has no factor the harness knows of, and was asked for one")
+        return None
+    with m.lock:
+        m.factors["mfa"] += 1
+    return session_of(answer)
+
+
+def exchange(c: Client, m: Model, code: str, verifier: str) -> tuple[int, object]:
+    basic = base64.b64encode(f"{m.client_id}:{m.client_secret}".encode()).decode()
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT, "code_verifier": verifier}
+    return c.call("POST", "/oauth/token", raw=urlencode(form).encode(), headers={
+        "Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"})
+
+
+def rotate(c: Client, m: Model, refresh: str) -> tuple[int, object]:
+    basic = base64.b64encode(f"{m.client_id}:{m.client_secret}".encode()).decode()
+    form = {"grant_type": "refresh_token", "refresh_token": refresh}
+    return c.call("POST", "/oauth/token", raw=urlencode(form).encode(), headers={
+        "Authorization": f"Basic {basic}", "Content-Type": "application/x-www-form-urlencoded"})
+
+
+def authorize(c: Client, m: Model, u: User) -> tuple[str, str] | None:
+    """`/oauth/authorize` through the hosted pages, as a browser without
+    JavaScript: sign-in when the browser has no session (users without a
+    factor only), consent when asked. (code, verifier), or None when this
+    user cannot go on now. The consent page for a consent acknowledged
+    before is a violation."""
+    verifier, challenge = pkce()
+    state = secrets.token_urlsafe(12)
+    params = {"response_type": "code", "client_id": m.client_id, "redirect_uri": REDIRECT, "scope": SCOPE,
+              "state": state, "nonce": secrets.token_urlsafe(12), "code_challenge": challenge,
+              "code_challenge_method": "S256"}
+    page = u.browser.request(c.port, "GET", "/oauth/authorize?" + urlencode(params))
+    for _ in range(8):
+        if page.status in (302, 303) and page.location and page.location.startswith(REDIRECT):
+            got = query(page.location)
+            if got.get("state") != state or "code" not in got:
+                m.fail(f"authorize for {u.email}: redirected with {got}")
+                return None
+            if u.consent == "maybe":
+                u.consent = "yes"
+                with m.lock:
+                    m.factors["consents"] += 1
+            return got["code"], verifier
+        if page.status in (302, 303) and page.location:
+            page = u.browser.request(c.port, "GET", local(page.location))
+        elif page.status == 200 and (form := page.form("/consent")) is not None:
+            if u.consent == "yes":
+                m.fail(f"the consent page again for the acknowledged consent of {u.email}")
+                return None
+            u.consent = "maybe"
+            page = u.browser.request(c.port, "POST", "/consent", {**form, "decision": "allow"})
+        elif page.status == 200 and (form := page.form("/login")) is not None:
+            if u.totp_state != "none" or u.pk_state != "none":
+                return None  # the hosted second-factor step is the browser tests'
+            page = u.browser.request(c.port, "POST", "/login", {**form, "email": u.email, "password": u.password})
+        else:
+            m.fail(f"authorize for {u.email}: {page.status} {page.location} {page.text[:200]}")
+            return None
+    m.fail(f"authorize for {u.email}: more than 8 hops")
+    return None
+
+
 class Worker(threading.Thread):
     def __init__(self, idx: int, model: Model, server: Server, rng: random.Random, stop: threading.Event):
         super().__init__(daemon=True)
@@ -213,14 +387,15 @@ class Worker(threading.Thread):
                 return
 
     def users(self) -> list[User]:
-        return [u for u in self.model.users[self.idx] if u.exists and not u.maybe]
+        return [u for u in self.model.users[self.idx] if u.settled()]
 
     def step(self) -> None:
         m, c, rng = self.model, self.client, self.rng
         users = self.users()
         op = rng.choices(
-            ["register", "login", "refresh", "password", "forgot", "reset", "ch_create", "ch_verify", "import"],
-            [3, 2, 5, 2, 1, 1, 3, 3, 1],
+            ["register", "login", "refresh", "password", "forgot", "reset", "ch_create", "ch_verify", "import",
+             "totp", "passkey", "pk_signin", "oidc", "oidc_refresh"],
+            [3, 2, 5, 2, 1, 1, 3, 3, 1, 1, 1, 3, 2, 3],
         )[0]
         if op == "import":
             # One to three users in one NDJSON body: each exists after the
@@ -268,16 +443,19 @@ class Worker(threading.Thread):
             return
         u = rng.choice(users)
         if op == "login":
-            status, body = c.call("POST", "/v1/auth/login", {"email": u.email, "password": u.password})
+            status, body, session = sign_in(c, m, u)
             if status != 200:
                 m.fail(f"login {u.email} with its acknowledged password: {status} {body}")
                 return
-            u.uid = u.uid or body["user"]["id"]
-            session = Session(body["refresh_token"], body["access_token"])
+            u.touched = True
+            if session is None:  # no TOTP step free yet
+                return
+            u.uid = u.uid or jwt_claims(session.access)["sub"]
             u.sessions.append(session)
             with m.lock:
                 m.signed_in.add(session.sid)
-            u.touched = True
+        elif op in ("totp", "passkey", "pk_signin", "oidc", "oidc_refresh"):
+            self.issue26(op, u)
         elif op == "refresh" and u.sessions:
             s = rng.choice(u.sessions)
             old = s.refresh
@@ -299,6 +477,7 @@ class Worker(threading.Thread):
             u.sessions = [s]
             u.maybe = [new]
             u.touched = True
+            u.forget_oidc()  # it ends them (if it goes through)
             # A password change ends the user's reset link and drops its
             # mail if still queued (TT-02): from the moment it is sent (its
             # answer may be lost to a kill), an acknowledged forgot no longer
@@ -312,7 +491,7 @@ class Worker(threading.Thread):
             status, body = c.call(
                 "POST", "/v1/users/me/password", {"current_password": u.password, "new_password": new}, token=s.access
             )
-            if status == 401:  # access token expired (15 min): log in again later
+            if status in (401, 403):  # expired (15 min), or aal 1 beside a factor: later
                 u.pw_tried -= 1
                 u.maybe = []
                 u.sessions = others + [s]
@@ -347,6 +526,7 @@ class Worker(threading.Thread):
             u.sessions = []
             u.maybe = [new]
             u.touched = True
+            u.forget_oidc()
             u.pw_tried += 1
             status, body = c.call("POST", "/v1/auth/password/reset", {"token": token, "password": new})
             if status == 400:  # a newer mail replaced this link; fine
@@ -384,6 +564,110 @@ class Worker(threading.Thread):
             with m.lock:
                 m.verified.append(ch)
             m.acked += 1
+
+    def issue26(self, op: str, u: User) -> None:
+        """Factors, passkey sign-in, the OIDC code and refresh grants."""
+        m, c, rng = self.model, self.client, self.rng
+        s = u.sessions[-1] if u.sessions else None
+        if op == "totp" and u.totp_state == "none" and s:
+            status, body = c.call("POST", "/v1/users/me/totp", token=s.access)
+            if status in (401, 403):  # expired, or not recent enough (R): later
+                return
+            if status != 200:
+                m.fail(f"TOTP enrolment of {u.email}: {status} {body}")
+                return
+            step = free_step(0)
+            u.totp, u.totp_state, u.last_step = body["secret"], "maybe", step
+            code = totp_at(u.totp, step)
+            status, body = c.call("POST", "/v1/users/me/totp/confirm", {"code": code}, token=s.access)
+            if status != 200 or len(body.get("recovery_codes", [])) != 10:
+                m.fail(f"TOTP confirmation of {u.email}: {status} {body}")
+                u.totp_state = "none"
+                return
+            u.totp_state = "on"
+            u.replay.append(code)
+            with m.lock:
+                m.factors["totp"] += 1
+            m.acked += 1
+        elif op == "passkey" and u.pk_state == "none" and s:
+            status, body = c.call("POST", "/v1/users/me/passkeys/options", {}, token=s.access)
+            if status in (401, 403):  # expired, not recent, or aal 1 beside TOTP: later
+                return
+            if status != 200:
+                m.fail(f"passkey options of {u.email}: {status} {body}")
+                return
+            u.passkey, u.pk_state = Passkey("127.0.0.1"), "maybe"
+            credential = u.passkey.create(body["options"], origin(c))
+            status, body = c.call(
+                "POST", "/v1/users/me/passkeys",
+                {"flow_id": body["flow_id"], "credential": credential, "name": "crash"}, token=s.access,
+            )
+            if status != 201:
+                m.fail(f"passkey registration of {u.email}: {status} {body}")
+                u.passkey, u.pk_state = None, "none"
+                return
+            u.pk_state, u.pk_touched = "on", True
+            with m.lock:
+                m.factors["passkey"] += 1
+            m.acked += 1
+        elif op == "pk_signin" and u.pk_state == "on" and u.passkey:
+            session = passkey_sign_in(c, m, u, u.passkey.counter)
+            if session is None:
+                m.fail(f"passkey sign-in of {u.email} with its next counter refused")
+                return
+            u.sessions.append(session)
+            with m.lock:
+                m.signed_in.add(session.sid)
+                m.factors["passkey_signin"] += 1
+            m.acked += 1
+        elif op == "oidc":
+            got = authorize(c, m, u)
+            if got is None:
+                return
+            code, verifier = got
+            with m.lock:
+                m.factors["codes"] += 1
+            m.acked += 1
+            if rng.random() < 0.5:  # left for after the kill
+                u.codes.append((code, verifier, time.monotonic()))
+                return
+            status, body = exchange(c, m, code, verifier)
+            if status != 200 or "refresh_token" not in body:
+                m.fail(f"exchange of a fresh code of {u.email}: {status} {body}")
+                return
+            grant = Grant(body["refresh_token"])
+            u.grants.append(grant)
+            with m.lock:
+                m.used_codes.append((code, verifier, grant, u))
+        elif op == "oidc_refresh" and u.grants:
+            grant = rng.choice(u.grants)
+            u.grants.remove(grant)  # unknown until answered
+            old = grant.refresh
+            status, body = rotate(c, m, old)
+            if status != 200:
+                m.fail(f"rotation of an acknowledged OIDC refresh token of {u.email}: {status} {body}")
+                return
+            grant.refresh = body["refresh_token"]
+            u.grants.append(grant)
+            with m.lock:
+                m.used_oidc.append((time.monotonic(), old, grant, u))
+            m.acked += 1
+
+
+def passkey_sign_in(c: Client, m: Model, u: User, counter: int) -> Session | None:
+    """A usernameless passkey sign-in signing `counter`; None when refused."""
+    status, body = c.call("POST", "/v1/auth/passkey/options", {})
+    if status != 200:
+        m.fail(f"passkey sign-in options: {status} {body}")
+        return None
+    assert u.passkey
+    u.passkey.counter = max(u.passkey.counter, counter + 1)
+    credential = u.passkey.get(body["options"], origin(c), counter)
+    status, answer = c.call("POST", "/v1/auth/passkey", {"flow_id": body["flow_id"], "credential": credential})
+    if status != 200:
+        return None
+    u.pk_acked, u.pk_touched = counter, True
+    return session_of(answer)
 
 
 class HookReceiver:
@@ -530,6 +814,7 @@ def check_after_restart(model: Model, server: Server, rng: random.Random) -> Non
     """Everything acknowledged before the kill is there; nothing is accepted twice."""
     c = Client(server.port)
     m = model
+    resolve_issue26(m, server)
     # Users: unanswered register resolves either way; acknowledged ones must log in.
     for group in m.users:
         for u in list(group):
@@ -561,7 +846,7 @@ def check_after_restart(model: Model, server: Server, rng: random.Random) -> Non
                 if ok[0][0] != u.password:
                     u.pw_acked += 1  # the unanswered change took effect
                 u.password, u.maybe = ok[0][0], []
-                u.sessions = [Session(ok[0][1]["refresh_token"], ok[0][1]["access_token"])]
+                u.sessions = [x for x in [session_of(ok[0][1])] if x]
                 for _, _, b in results:
                     if b and "access_token" in b:
                         m.signed_in.add(jwt_claims(b["access_token"])["sid"])
@@ -574,17 +859,19 @@ def check_after_restart(model: Model, server: Server, rng: random.Random) -> Non
                     m.fail(f"{u.email}: acknowledged password lost ({status} {body})")
                     group.remove(u)
                     continue
-                session = Session(body["refresh_token"], body["access_token"])
+                u.touched = False
+                session = session_of(body)
+                if session is None:  # a second factor: check_issue26's
+                    continue
                 u.sessions.append(session)
                 m.signed_in.add(session.sid)
-                u.touched = False
     # Rotated refresh tokens: refused once the grace window has passed.
     with m.lock:
         used, m.used_refresh = m.used_refresh, []
-    if used:
+    if used or m.used_oidc:
         # The server counts the grace exactly (ms); the extra 1.2 s covers
         # request latency and this script's clock.
-        wait = max(t for t, *_ in used) + GRACE + 1.2 - time.monotonic()
+        wait = max(t for t, *_ in used + m.used_oidc) + GRACE + 1.2 - time.monotonic()
         if wait > 0:
             time.sleep(wait)
     for _, old, s, u in used:
@@ -607,6 +894,7 @@ def check_after_restart(model: Model, server: Server, rng: random.Random) -> Non
         m.checks += 1
         if status != 404:
             m.fail(f"challenge {ch.id} verified before the crash answered {status} again")
+    check_issue26(m, c)
     # Used reset links: refused.
     with m.lock:
         resets, m.used_reset = m.used_reset, []
@@ -616,6 +904,116 @@ def check_after_restart(model: Model, server: Server, rng: random.Random) -> Non
         if status != 400:
             m.fail(f"a reset link used before the crash answered {status} again ({u.email})")
     c.close()
+
+
+def resolve_issue26(m: Model, server: Server) -> None:
+    """Unanswered enrolments, passkey registrations and consents went
+    either way: the database says which (before any request)."""
+    conn = sqlite3.connect(server.db)
+    try:
+        for u in (u for g in m.users for u in g if u.exists):
+            if not u.uid and (u.totp_state, u.pk_state, u.consent) != ("none", "none", "no"):
+                row = conn.execute("SELECT id FROM users WHERE lower(email) = ?", (u.email.lower(),)).fetchone()
+                u.uid = row[0] if row else ""
+            if u.totp_state == "maybe":
+                row = conn.execute("SELECT confirmed_at FROM totp_factors WHERE user_id = ?", (u.uid,)).fetchone()
+                u.totp_state = "on" if row and row[0] is not None else "none"
+            if u.pk_state == "maybe" and u.passkey:
+                cid = base64.urlsafe_b64encode(u.passkey.id).rstrip(b"=").decode()
+                row = conn.execute("SELECT 1 FROM passkeys WHERE credential_id = ?", (cid,)).fetchone()
+                u.pk_state, u.pk_touched = ("on", True) if row else ("none", False)
+                if not row:
+                    u.passkey = None
+            if u.consent == "maybe":
+                row = conn.execute(
+                    "SELECT 1 FROM oauth_consents WHERE user_id = ? AND client_id = ?", (u.uid, m.client_id)
+                ).fetchone()
+                u.consent = "yes" if row else "no"
+        # Every acknowledged consent is stored.
+        stored = {r[0] for r in conn.execute("SELECT user_id FROM oauth_consents WHERE client_id = ?",
+                                             (m.client_id,))}
+        for u in (u for g in m.users for u in g if u.exists and u.consent == "yes"):
+            m.checks += 1
+            if u.uid not in stored:
+                m.fail(f"the acknowledged consent of {u.email} is gone")
+    finally:
+        conn.close()
+
+
+def check_issue26(m: Model, c: Client) -> None:
+    """No factor verifies twice; acknowledged factors, codes and grants
+    survive; used codes and rotated OIDC refresh tokens do not."""
+    for u in (u for g in m.users for u in g if u.settled()):
+        if u.totp_state == "on" and u.replay:  # the enrolment's code, at least
+            status, body = c.call("POST", "/v1/auth/login", {"email": u.email, "password": u.password})
+            m.checks += 1
+            if status != 200 or not body.get("mfa_required") or "totp" not in body.get("factors", []):
+                m.fail(f"{u.email}: the acknowledged TOTP factor is not asked for ({status} {body})")
+                continue
+            for code in u.replay:
+                status, answer = c.call("POST", "/v1/auth/mfa", {"mfa_token": body["mfa_token"], "totp": code})
+                m.checks += 1
+                if status != 401:
+                    m.fail(f"{u.email}: a TOTP code accepted before the kill answered {status} again")
+            u.replay = []
+        if u.pk_state == "on" and u.passkey and u.pk_touched:
+            if u.pk_acked:  # a clone replaying the last accepted counter
+                m.checks += 1
+                if passkey_sign_in(c, m, u, u.pk_acked) is not None:
+                    m.fail(f"{u.email}: a passkey counter accepted before the kill was accepted again")
+            counter = u.passkey.counter
+            session = passkey_sign_in(c, m, u, counter)
+            m.checks += 1
+            if session is None:
+                m.fail(f"{u.email}: the acknowledged passkey, at its next counter {counter}, refused")
+                continue
+            u.sessions.append(session)
+            m.signed_in.add(session.sid)
+            u.pk_touched = False
+        # Codes acknowledged before the kill and not exchanged: once.
+        for code, verifier, at in u.codes:
+            if time.monotonic() - at > CODE_TTL - 30:
+                continue
+            status, body = exchange(c, m, code, verifier)
+            m.checks += 1
+            if status != 200:
+                m.fail(f"{u.email}: an acknowledged code did not exchange after the kill ({status} {body})")
+                continue
+            grant = Grant(body["refresh_token"])
+            u.grants.append(grant)
+            m.used_codes.append((code, verifier, grant, u))
+        u.codes = []
+    # Codes exchanged before (or just now): refused, and their grants end.
+    used_codes, m.used_codes = m.used_codes, []
+    for code, verifier, grant, u in used_codes:
+        status, body = exchange(c, m, code, verifier)
+        m.checks += 1
+        if status != 400 or body.get("error") != "invalid_grant":
+            m.fail(f"{u.email}: a code exchanged before answered {status} {body} again")
+        if grant in u.grants:
+            u.grants.remove(grant)
+    # Rotated OIDC refresh tokens (the grace has passed): refused, and the
+    # successor dies with them.
+    used, m.used_oidc = m.used_oidc, []
+    for _, old, grant, u in used:
+        for token, what in ((old, "a rotated"), (grant.refresh, "the successor of a reused")):
+            status, body = rotate(c, m, token)
+            m.checks += 1
+            if status == 200:
+                m.fail(f"{u.email}: {what} OIDC refresh token was accepted after the kill")
+        if grant in u.grants:
+            u.grants.remove(grant)
+    # One acknowledged grant of each user rotates.
+    for u in (u for g in m.users for u in g if u.settled() and u.grants):
+        grant = u.grants[-1]
+        status, body = rotate(c, m, grant.refresh)
+        m.checks += 1
+        if status != 200:
+            m.fail(f"{u.email}: an acknowledged OIDC refresh token was refused after the kill ({status} {body})")
+            u.grants.remove(grant)
+            continue
+        m.used_oidc.append((time.monotonic(), grant.refresh, grant, u))
+        grant.refresh = body["refresh_token"]
 
 
 def check_mail(model: Model, server: Server) -> tuple[int, int, int]:
@@ -679,6 +1077,13 @@ def main() -> int:
         if status != 201:
             raise SystemExit(f"crash: cannot register the webhook endpoint: {status} {body}")
         receiver.key = base64.b64decode(body["secret"].removeprefix("whsec_"))
+        status, body = Client(server.port).call(
+            "POST", "/v1/admin/oauth-clients",
+            {"name": "crash", "type": "confidential", "redirect_uris": [REDIRECT]}, token=admin_key,
+        )
+        if status != 201:
+            raise SystemExit(f"crash: cannot register the OIDC client: {status} {body}")
+        model.client_id, model.client_secret = body["client_id"], body["client_secret"]
         for _ in range(args.kills):
             stop = threading.Event()
             workers = [Worker(i, model, server, random.Random(rng.random()), stop) for i in range(WORKERS)]
@@ -721,6 +1126,9 @@ def main() -> int:
         f"crash: seed={seed} kills={kills} survived={kills if not model.violations else kills - 1} "
         f"acked_writes={model.acked} unanswered={model.unanswered} checks={model.checks} users={users} "
         f"imported={model.imported} "
+        f"totp_enrolled={model.factors['totp']} passkeys_added={model.factors['passkey']} "
+        f"mfa_steps={model.factors['mfa']} passkey_signins={model.factors['passkey_signin']} "
+        f"codes={model.factors['codes']} consents={model.factors['consents']} "
         f"reset_mails_expected={expected} written={written} duplicates={duplicates} "
         f"webhook_events_expected={hooks.get('expected', '?')} delivered={hooks.get('delivered', '?')} "
         f"pending_at_end={hooks.get('pending', '?')} duplicates={hooks.get('duplicates', '?')} "
