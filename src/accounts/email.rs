@@ -30,7 +30,8 @@ use crate::store::{AuditEvent, MailSlot, UserRecord};
 /// One mail of a kind per address at most this often (challenge throttle).
 pub const MAIL_THROTTLE_SECS: u64 = 60;
 
-/// Forgot and resend answer no sooner than this after they start (TT-05).
+/// Forgot, resend, an email code's request and (with confirmation on) a
+/// registration answer no sooner than this after they start (TT-05).
 /// Both paths make the same durable write, but a known address also
 /// queues its mail and wakes the mail worker: a few rows and some CPU,
 /// tens of microseconds that enough requests would average out of any
@@ -39,21 +40,22 @@ pub const MAIL_THROTTLE_SECS: u64 = 60;
 /// the per-IP rate limit has long been the bottleneck.
 pub const ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(25);
 
-/// Runs `work`, then, if it succeeded, waits out the rest of
+/// Runs `work` (its answer, and whether it queued mail, which it must not
+/// wake the worker for), then, if it succeeded, waits out the rest of
 /// [`ANSWER_FLOOR`] from `started`, and only after the answer wakes the
 /// mail worker when `work` queued mail: its work during the wait woke the
 /// runtime's timer sooner than an idle wait does, and right at the answer
 /// it competed with writing it; either way known addresses measurably
 /// answered at another time than unknown ones.
-pub(super) async fn at_floor<F>(
+pub(super) async fn at_floor<T, F>(
     state: &AppState,
     started: tokio::time::Instant,
     work: F,
-) -> Result<(), ApiError>
+) -> Result<T, ApiError>
 where
-    F: std::future::Future<Output = Result<bool, ApiError>>,
+    F: std::future::Future<Output = Result<(T, bool), ApiError>>,
 {
-    let queued = work.await?;
+    let (answer, queued) = work.await?;
     tokio::time::sleep_until(started + ANSWER_FLOOR).await;
     if queued {
         // Woken a little after the answer is on its way, so the worker's
@@ -64,7 +66,7 @@ where
             mail_queued(&state);
         });
     }
-    Ok(())
+    Ok(answer)
 }
 
 /// How long after a forgot or resend answer the mail worker is woken.
@@ -154,7 +156,8 @@ pub fn mail_queued(state: &AppState) {
 
 /// Queues `mail` (to one of our users) unless a mail of its kind went to
 /// them in the last [`MAIL_THROTTLE_SECS`]; the slot and the queued row are
-/// one transaction. True when queued, and the worker is woken.
+/// one transaction. True when queued: the caller wakes the worker
+/// ([`mail_queued`], or [`at_floor`] after the answer).
 pub(super) async fn queue_throttled(
     state: &AppState,
     mail: OutgoingMail,
@@ -162,11 +165,7 @@ pub(super) async fn queue_throttled(
 ) -> Result<bool, ApiError> {
     let now = state.now();
     let until = now.saturating_add(MAIL_THROTTLE_SECS as i64);
-    let queued = state.store.queue_mail_once(mail, now, until, event).await?;
-    if queued {
-        mail_queued(state);
-    }
-    Ok(queued)
+    Ok(state.store.queue_mail_once(mail, now, until, event).await?)
 }
 
 /// Queues `mails` (perhaps none) unless a mail of `kind` went to the
@@ -208,7 +207,8 @@ pub async fn resend_confirmation(
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
     let started = tokio::time::Instant::now();
-    at_floor(state, started, resend(state, email, meta)).await
+    let work = async { resend(state, email, meta).await.map(|queued| ((), queued)) };
+    at_floor(state, started, work).await
 }
 
 /// True when mail was queued.
@@ -238,7 +238,8 @@ pub async fn forgot_password(
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
     let started = tokio::time::Instant::now();
-    at_floor(state, started, forgot(state, email, meta)).await
+    let work = async { forgot(state, email, meta).await.map(|queued| ((), queued)) };
+    at_floor(state, started, work).await
 }
 
 /// True when mail was queued.

@@ -84,7 +84,11 @@ pub async fn request_code(
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
     let started = tokio::time::Instant::now();
-    email::at_floor(state, started, request(state, email, create_user, meta)).await
+    let work = async {
+        let queued = request(state, email, create_user, meta).await?;
+        Ok(((), queued))
+    };
+    email::at_floor(state, started, work).await
 }
 
 /// True when mail was queued.

@@ -1,6 +1,8 @@
 //! Timing side channels (issue 16, TT-05): forgot-password and
 //! confirmation-resend must take as long for an unknown address as for a
-//! known one, on a first request and on a repeat.
+//! known one, on a first request and on a repeat; and (issue 26, the
+//! landscape's §5.7) so must a failed login, a registration, and an email
+//! change, whether the address has an account or not.
 //!
 //! A measurement, so `#[ignore]`d in the ordinary run: `.ci/run` runs it on
 //! its own, `cargo test --test api timing -- --ignored --test-threads=1`,
@@ -16,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use rand_core::{OsRng, RngCore as _};
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app_with, TestApp, PASSWORD};
 
@@ -108,30 +110,67 @@ pub async fn measure(
     known: &[String],
     unknown: &[String],
 ) -> (Vec<f64>, Vec<f64>) {
-    let mut order: Vec<(bool, &String)> = known
-        .iter()
-        .map(|a| (true, a))
-        .chain(unknown.iter().map(|a| (false, a)))
-        .collect();
-    shuffle(&mut order);
+    let requests = |addresses: &[String], is_known| {
+        addresses
+            .iter()
+            .map(move |a| Probe::new(is_known, json!({ "email": a })))
+            .collect::<Vec<_>>()
+    };
+    let mut all = requests(known, true);
+    all.extend(requests(unknown, false));
+    measure_probes(app, path, all, StatusCode::ACCEPTED).await
+}
+
+/// One request of a measurement: which side it counts for, its JSON body
+/// and bearer token.
+pub struct Probe {
+    known: bool,
+    body: Value,
+    token: Option<String>,
+}
+
+impl Probe {
+    pub fn new(known: bool, body: Value) -> Probe {
+        Probe {
+            known,
+            body,
+            token: None,
+        }
+    }
+
+    pub fn with_token(mut self, token: &str) -> Probe {
+        self.token = Some(token.to_owned());
+        self
+    }
+}
+
+/// Sends `probes` to `path` in random order, each answered `status`, and
+/// returns the latencies in ms of (known, unknown).
+pub async fn measure_probes(
+    app: &TestApp,
+    path: &str,
+    mut probes: Vec<Probe>,
+    status: StatusCode,
+) -> (Vec<f64>, Vec<f64>) {
+    shuffle(&mut probes);
     let url = app.url(path);
     let (mut k, mut u) = (Vec::new(), Vec::new());
-    for (is_known, address) in order {
-        let body = json!({ "email": address }).to_string();
-        let started = Instant::now();
-        let res = app
+    for probe in probes {
+        let body = probe.body.to_string();
+        let mut req = app
             .client
             .post(&url)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let status = res.status();
+            .header("content-type", "application/json");
+        if let Some(token) = &probe.token {
+            req = req.bearer_auth(token);
+        }
+        let started = Instant::now();
+        let res = req.body(body).send().await.unwrap();
+        let got = res.status();
         let _ = res.bytes().await.unwrap();
         let ms = started.elapsed().as_secs_f64() * 1000.0;
-        assert_eq!(status, StatusCode::ACCEPTED);
-        if is_known {
+        assert_eq!(got, status, "{path}: {}", probe.body);
+        if probe.known {
             k.push(ms)
         } else {
             u.push(ms)
@@ -204,6 +243,120 @@ async fn forgot_and_resend_take_as_long_for_unknown_addresses() {
         worst = worst.max(first).max(repeat);
     }
     assert!(worst < Z_LIMIT, "|z| = {worst:.2} reaches {Z_LIMIT}");
+}
+
+/// The rate limits out of the way of a few hundred requests from one
+/// address.
+const LIMITS_RAISED: &str =
+    "[rate_limit]\nenabled = true\nper_ip_per_minute = 1000000\nper_ip_burst = 1000000\n";
+
+/// `n` addresses `{prefix}{i}@example.com`, each registered.
+async fn registered(app: &TestApp, prefix: &str, n: usize) -> Vec<String> {
+    let mut addresses = Vec::new();
+    for i in 0..n {
+        let address = format!("{prefix}{i}@example.com");
+        let res = app.register(&address, PASSWORD).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        addresses.push(address);
+    }
+    addresses
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a timing measurement: .ci/run runs it alone (--ignored --test-threads=1)"]
+/// A failed login (SECURITY.md L2): a wrong password for a known address,
+/// and any password for an unknown one, each cost one password
+/// verification, so both 401s take as long. A known account fails at most
+/// `ATTEMPTS` times, below the lockout.
+async fn a_failed_login_takes_as_long_for_unknown_addresses() {
+    let app = spawn_app_with(LIMITS_RAISED).await;
+    let known = registered(&app, "known", N).await;
+    let probes = || {
+        let body = |address: String| json!({ "email": address, "password": "not the password" });
+        let mut all: Vec<Probe> = known
+            .iter()
+            .map(|a| Probe::new(true, body(a.clone())))
+            .collect();
+        all.extend((0..N).map(|i| Probe::new(false, body(format!("nobody{i}@example.com")))));
+        all
+    };
+    let (app, probes) = (&app, &probes);
+    let z = least_z("/v1/auth/login (wrong password)", move || async move {
+        measure_probes(app, "/v1/auth/login", probes(), StatusCode::UNAUTHORIZED).await
+    })
+    .await;
+    assert!(z < Z_LIMIT, "|z| = {z:.2} reaches {Z_LIMIT}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a timing measurement: .ci/run runs it alone (--ignored --test-threads=1)"]
+/// Registration with confirmation on (SECURITY.md L1): a taken address
+/// answers exactly like a new one and mails its owner instead, and takes
+/// as long — the new account's hash and insert against the taken path's
+/// dummy hash and notice.
+async fn a_registration_takes_as_long_for_a_taken_address() {
+    let app = spawn_app_with(&format!(
+        "[email]\nconfirmation_required = true\n{LIMITS_RAISED}"
+    ))
+    .await;
+    let taken = registered(&app, "taken", N).await;
+    drained(&app).await;
+    let round = std::sync::atomic::AtomicUsize::new(0);
+    let (app, taken, round) = (&app, &taken, &round);
+    let z = least_z("/v1/auth/register (taken address)", move || async move {
+        // Every owner's notice slot free again; new addresses each time.
+        app.clock.advance(PAST_THE_SLOTS);
+        let r = round.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let body = |address: String| json!({ "email": address, "password": PASSWORD });
+        let mut probes: Vec<Probe> = taken
+            .iter()
+            .map(|a| Probe::new(true, body(a.clone())))
+            .collect();
+        probes.extend((0..N).map(|i| Probe::new(false, body(format!("new{r}-{i}@example.com")))));
+        let latencies = measure_probes(app, "/v1/auth/register", probes, StatusCode::CREATED).await;
+        drained(app).await;
+        latencies
+    })
+    .await;
+    assert!(z < Z_LIMIT, "|z| = {z:.2} reaches {Z_LIMIT}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a timing measurement: .ci/run runs it alone (--ignored --test-threads=1)"]
+/// An email change (TT-08): to an address another account holds it
+/// answers 202 like any other, mails only the notice, and takes as long
+/// as a change to a free address. Each of 2N signed-in users asks once a
+/// round, half for a taken address, half for a free one.
+async fn an_email_change_takes_as_long_to_a_taken_address() {
+    let app = spawn_app_with(LIMITS_RAISED).await;
+    let free_askers = registered(&app, "free", N).await;
+    let taken_askers = registered(&app, "taker", N).await;
+    let mut tokens = Vec::new();
+    for address in free_askers.iter().chain(&taken_askers) {
+        tokens.push(app.signed_in(address).await.access);
+    }
+    drained(&app).await;
+    let round = std::sync::atomic::AtomicUsize::new(0);
+    let (app, tokens, free_askers, round) = (&app, &tokens, &free_askers, &round);
+    let z = least_z("/v1/users/me/email (taken address)", move || async move {
+        app.clock.advance(PAST_THE_SLOTS);
+        let r = round.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let body = |new_email: String| json!({ "new_email": new_email, "password": PASSWORD });
+        let mut probes = Vec::new();
+        for i in 0..N {
+            // The free askers' own addresses are the taken ones.
+            let free = format!("moved{r}-{i}@example.com");
+            probes.push(Probe::new(false, body(free)).with_token(&tokens[i]));
+            let taken = free_askers[i].clone();
+            probes.push(Probe::new(true, body(taken)).with_token(&tokens[N + i]));
+        }
+        let latencies =
+            measure_probes(app, "/v1/users/me/email", probes, StatusCode::ACCEPTED).await;
+        drained(app).await;
+        latencies
+    })
+    .await;
+    assert!(z < Z_LIMIT, "|z| = {z:.2} reaches {Z_LIMIT}");
 }
 
 #[test]
