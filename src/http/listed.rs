@@ -34,6 +34,7 @@ impl Listed {
     }
 
     /// The paths given, in the router's syntax (`/admin/users/{id}`).
+    #[cfg(any(test, feature = "testing"))]
     pub fn paths(&self) -> &[&'static str] {
         &self.paths
     }
