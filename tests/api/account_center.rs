@@ -16,7 +16,7 @@ const SCRIPT: &str = "<script>alert(1)</script>";
 
 /// A browser signed in on `/login` (no OIDC flow) as `email`: it lands on
 /// `/account`.
-async fn signed_in_browser(app: &TestApp, email: &str) -> Browser {
+pub(crate) async fn signed_in_browser(app: &TestApp, email: &str) -> Browser {
     let mut b = Browser::new();
     let login = b.get(app, "/login").await;
     assert_eq!(login.status, StatusCode::OK);

@@ -20,6 +20,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
+use crate::account_center::signed_in_browser;
 use crate::helpers::{spawn_app_with, TestApp, PASSWORD};
 use crate::oidc_flow::Browser;
 use crate::oidc_token::claims_of;
@@ -50,21 +51,7 @@ struct Signed {
 }
 
 async fn browser(app: &TestApp, email: &str) -> Signed {
-    let mut browser = Browser::new();
-    let login = browser.get(app, "/login").await;
-    let done = browser
-        .post(
-            app,
-            "/login",
-            &[
-                ("csrf", &login.input("csrf")),
-                ("flow", ""),
-                ("email", email),
-                ("password", PASSWORD),
-            ],
-        )
-        .await;
-    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let mut browser = signed_in_browser(app, email).await;
     let csrf = browser.get(app, "/account").await.input("csrf");
     Signed { browser, csrf }
 }
