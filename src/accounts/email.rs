@@ -46,7 +46,8 @@ pub const ANSWER_FLOOR: std::time::Duration = std::time::Duration::from_millis(2
 /// mail worker when `work` queued mail: its work during the wait woke the
 /// runtime's timer sooner than an idle wait does, and right at the answer
 /// it competed with writing it; either way known addresses measurably
-/// answered at another time than unknown ones.
+/// answered at another time than unknown ones. A client gone during the
+/// wait (the request's future dropped) still has its mail woken for.
 pub(super) async fn at_floor<T, F>(
     state: &AppState,
     started: tokio::time::Instant,
@@ -56,21 +57,33 @@ where
     F: std::future::Future<Output = Result<(T, bool), ApiError>>,
 {
     let (answer, queued) = work.await?;
+    let _wake = WakeAfterAnswer(queued.then(|| state.clone()));
     tokio::time::sleep_until(started + ANSWER_FLOOR).await;
-    if queued {
-        // Woken a little after the answer is on its way, so the worker's
-        // start does not compete with writing it either.
-        let state = state.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(WAKE_AFTER_ANSWER).await;
-            mail_queued(&state);
-        });
-    }
     Ok(answer)
 }
 
-/// How long after a forgot or resend answer the mail worker is woken.
+/// How long after an answer at the floor the mail worker is woken.
 const WAKE_AFTER_ANSWER: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Wakes the mail worker [`WAKE_AFTER_ANSWER`] after it is dropped: at the
+/// answer, or when the request is abandoned during the floor's wait. Woken
+/// a little after the answer is on its way, so the worker's start does not
+/// compete with writing it either.
+struct WakeAfterAnswer(Option<AppState>);
+
+impl Drop for WakeAfterAnswer {
+    fn drop(&mut self) {
+        let Some(state) = self.0.take() else { return };
+        // Outside a runtime (never on a request path) the worker's own
+        // poll finds the mail.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                tokio::time::sleep(WAKE_AFTER_ANSWER).await;
+                mail_queued(&state);
+            });
+        }
+    }
+}
 
 /// 404 `feature_disabled` when `[email] mode = "off"`.
 pub fn require_email(state: &AppState) -> Result<(), ApiError> {

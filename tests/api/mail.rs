@@ -606,3 +606,53 @@ async fn dev_mode_writes_the_message_and_logs_its_link() {
     assert!(rows(&app).await.is_empty());
     app.stop().await;
 }
+
+/// A forgot whose client is gone during the answer floor (the request's
+/// future dropped after its mail was queued) still wakes the worker: the
+/// mail leaves at once, not at the worker's next idle poll (30 s). The
+/// future is polled until its row is stored, given a moment to reach the
+/// floor's wait, then dropped; should it answer first (a slow machine),
+/// another address tries again.
+#[tokio::test]
+async fn a_request_abandoned_during_the_answer_floor_still_wakes_the_worker() {
+    let sink = SmtpSink::start().await;
+    let app = spawn_app_with(&smtp_config(sink.port())).await;
+    let meta = toktok::accounts::RequestMeta::default();
+    let mut made = None;
+    for attempt in 0..5 {
+        // The earlier attempts answered, so their mails have left.
+        assert_eq!(sink.wait_for(attempt, WAIT).await.len(), attempt);
+        let email = format!("gus{attempt}@example.com");
+        app.signed_up(&email).await;
+        let mut forgot = Box::pin(toktok::accounts::email::forgot_password(
+            &app.state, &email, &meta,
+        ));
+        let queued = loop {
+            tokio::select! {
+                biased;
+                _ = &mut forgot => break false,
+                () = tokio::time::sleep(Duration::from_millis(1)) => {}
+            }
+            if !rows(&app).await.is_empty() {
+                break true;
+            }
+        };
+        if queued
+            && tokio::time::timeout(Duration::from_millis(2), &mut forgot)
+                .await
+                .is_err()
+        {
+            drop(forgot);
+            made = Some(attempt + 1);
+            break;
+        }
+    }
+    let made = made.expect("every forgot answered before it could be dropped");
+    assert_eq!(
+        sink.wait_for(made, WAIT).await.len(),
+        made,
+        "the abandoned request's mail waits for the idle poll"
+    );
+    app.stop().await;
+    sink.stop().await;
+}
