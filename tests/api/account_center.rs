@@ -290,6 +290,54 @@ async fn an_account_without_a_password_sets_one_under_recent_sign_in() {
     assert!(stale.body.contains("Sign in again"));
 }
 
+/// A session at `aal` 1 of a user who enrolled TOTP elsewhere since: the
+/// overview shows the reauthentication box above the email and password
+/// forms, which both need it (docs/sign-in.md); the email change is
+/// refused with the right password until the code is given, then works.
+#[tokio::test]
+async fn an_aal1_session_beside_totp_reauthenticates_before_an_email_change() {
+    let app = spawn_app_with("").await;
+    let tokens = app.signed_up("ada@example.com").await;
+    let mut b = signed_in_browser(&app, "ada@example.com").await;
+    let (secret, _, _) = crate::totp::enrol(&app, &tokens.access).await;
+
+    let overview = b.get(&app, "/account").await;
+    let boxed = overview.body.find("class=\"reauth\"").expect("the box");
+    let email_form = overview.body.find("action=\"/account/email\"").unwrap();
+    assert!(boxed < email_form, "the box is above the email form");
+    let refused = submit(
+        &mut b,
+        &app,
+        "/account",
+        "/account/email",
+        &[("new_email", "ada2@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+
+    let step = mid_step(&app);
+    let raised = submit(
+        &mut b,
+        &app,
+        "/account",
+        "/account/reauth",
+        &[("next", "/account"), ("code", &code(&secret, step))],
+    )
+    .await;
+    assert_eq!(raised.next(), "/account?done=reauth");
+    let overview = b.get(&app, "/account").await;
+    assert!(!overview.body.contains("class=\"reauth\""));
+    let sent = submit(
+        &mut b,
+        &app,
+        "/account",
+        "/account/email",
+        &[("new_email", "ada2@example.com"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(sent.next(), "/account?done=email");
+}
+
 #[tokio::test]
 async fn totp_enrolment_recovery_codes_and_reauthentication() {
     let app = spawn_app_with("").await;

@@ -121,15 +121,15 @@ async function run(browser, lang) {
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console: ${m.text()}`); });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
 
-  const shot = async (name) => {
+  const shot = async (name, p = page) => {
     for (const width of [1280, 360]) {
-      await page.setViewportSize({ width, height: 900 });
-      await page.screenshot({ path: join(shots, `account-${name}-${width}-${lang}.png`), fullPage: true });
-      await axeCheck(page, `account ${name} ${width} ${lang}`, check);
-      const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+      await p.setViewportSize({ width, height: 900 });
+      await p.screenshot({ path: join(shots, `account-${name}-${width}-${lang}.png`), fullPage: true });
+      await axeCheck(p, `account ${name} ${width} ${lang}`, check);
+      const wide = await p.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
       check(`${lang} ${name} at ${width} px: nothing wider than the screen`, !wide);
     }
-    await page.setViewportSize({ width: 1280, height: 900 });
+    await p.setViewportSize({ width: 1280, height: 900 });
   };
   const step = async (name, body) => {
     try {
@@ -176,6 +176,20 @@ async function run(browser, lang) {
     await page.waitForURL((u) => u.pathname === "/account");
   });
 
+  // A second browser signed in before TOTP: its session stays at aal 1.
+  const early = await (await browser.newContext({
+    viewport: { width: 1280, height: 900 },
+    locale: lang === "fr" ? "fr-FR" : "en-US",
+  })).newPage();
+  early.setDefaultTimeout(STEP_MS);
+  await step("a second browser signs in", async () => {
+    await early.goto(`${base}/login`);
+    await early.fill("#email", email);
+    await early.fill("#password", PASSWORD);
+    await early.click("form[action='/login'] button[type=submit]");
+    await early.waitForURL((u) => u.pathname === "/account");
+  });
+
   await step("TOTP from the secret beside the QR code", async () => {
     await page.goto(`${base}/account/security`);
     await shot("security");
@@ -190,6 +204,21 @@ async function run(browser, lang) {
     codes = await page.$$eval("ul.codes li", (l) => l.map((e) => e.textContent.trim()));
     check(`${lang}: TOTP on, ten recovery codes shown once`, codes.length === 10, String(codes.length));
     await shot("codes");
+  });
+
+  await step("a session from before TOTP is asked for it above the email form", async () => {
+    await early.goto(`${base}/account`);
+    const above = await early.evaluate(() => {
+      const box = document.querySelector("section.reauth #reauth-code");
+      const form = document.querySelector("form[action='/account/email']");
+      return !!box && !!form && !!(box.compareDocumentPosition(form) & Node.DOCUMENT_POSITION_FOLLOWING);
+    });
+    check(`${lang}: the aal 1 session gets the code box above the email form`, above);
+    await shot("overview-reauth", early);
+    // Signed out, so that the sessions page below lists two sessions.
+    await early.click("nav.console form.signout button");
+    await early.waitForURL((u) => u.pathname === "/logout");
+    await early.context().close();
   });
 
   await step("add a passkey", async () => {
