@@ -2,8 +2,8 @@
 //! given. axum's `Router` cannot list its routes, and the API's list comes
 //! from the OpenAPI document ([`super::operations`]); the account center,
 //! the console and the static assets are not in it. Built through
-//! [`Listed`], they can be walked all the same: the authorization matrix
-//! (tests/api/authz_matrix.rs) takes its page rows from [`super::page_paths`],
+//! [`Listed`], they can be walked all the same: the pages' authorization
+//! matrix (tests/api/authz_pages.rs) takes its page rows from [`super::page_paths`],
 //! so a new page cannot be left out of it.
 
 use axum::routing::MethodRouter;
