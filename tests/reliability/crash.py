@@ -89,7 +89,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from crashflows import Browser, Passkey, free_step, local, pkce, query, totp_at  # noqa: E402
+from crashflows import STEP, Browser, Passkey, free_step, local, pkce, query, totp_at  # noqa: E402
 from relcommon import Client, Server, find_binary  # noqa: E402
 
 GRACE = 1.0  # jwt.reuse_grace below
@@ -170,7 +170,8 @@ class User:
     totp_state: str = "none"
     totp: str = ""
     last_step: int = 0  # the last TOTP step sent: never sent again
-    replay: list[str] = field(default_factory=list)  # codes accepted since the last check
+    replay: list[tuple[str, int]] = field(default_factory=list)  # (code, step) accepted since the last check
+    totp_sent: tuple[str, int] | None = None  # the enrolment's code, while its answer is unknown
     pk_state: str = "none"
     passkey: Passkey | None = None
     pk_acked: int = 0  # the last counter an assertion was accepted with
@@ -227,7 +228,7 @@ class Model:
         # (code, verifier, grant it gave) exchanged; (time, old, grant, user) rotated.
         self.used_codes: list[tuple[str, str, Grant, User]] = []
         self.used_oidc: list[tuple[float, str, Grant, User]] = []
-        self.factors = {"totp": 0, "passkey": 0, "mfa": 0, "passkey_signin": 0, "codes": 0, "consents": 0}
+        self.factors = {"totp": 0, "passkey": 0, "mfa": 0, "passkey_signin": 0, "codes": 0, "consents": 0, "totp_replays": 0}
         # Webhooks: sids of acknowledged sign-ins, sids an acknowledged
         # change ended, e-mails of sign-ups that did not commit.
         self.signed_in: set[str] = set()
@@ -299,7 +300,7 @@ def second_factor(c: Client, m: Model, u: User, mfa_token: str) -> Session | Non
         if status != 200:
             m.fail(f"the MFA step with a fresh TOTP code of {u.email}: {status} {answer}")
             return None
-        u.replay.append(code)
+        u.replay.append((code, step))
     else:
         m.fail(f"{u.email} has no factor the harness knows of, and was asked for one")
         return None
@@ -477,6 +478,7 @@ class Worker(threading.Thread):
             u.sessions = [s]
             u.maybe = [new]
             u.touched = True
+            codes, grants = u.codes, u.grants
             u.forget_oidc()  # it ends them (if it goes through)
             # A password change ends the user's reset link and drops its
             # mail if still queued (TT-02): from the moment it is sent (its
@@ -491,7 +493,9 @@ class Worker(threading.Thread):
             status, body = c.call(
                 "POST", "/v1/users/me/password", {"current_password": u.password, "new_password": new}, token=s.access
             )
-            if status in (401, 403):  # expired (15 min), or aal 1 beside a factor: later
+            refused = status == 401 or (status == 403 and isinstance(body, dict) and body.get("code") == "reauthentication_required")
+            if refused:  # expired (15 min), or aal 1 beside a factor: later; nothing changed
+                u.codes, u.grants = codes, grants
                 u.pw_tried -= 1
                 u.maybe = []
                 u.sessions = others + [s]
@@ -579,13 +583,15 @@ class Worker(threading.Thread):
             step = free_step(0)
             u.totp, u.totp_state, u.last_step = body["secret"], "maybe", step
             code = totp_at(u.totp, step)
+            u.totp_sent = (code, step)
             status, body = c.call("POST", "/v1/users/me/totp/confirm", {"code": code}, token=s.access)
             if status != 200 or len(body.get("recovery_codes", [])) != 10:
                 m.fail(f"TOTP confirmation of {u.email}: {status} {body}")
                 u.totp_state = "none"
                 return
             u.totp_state = "on"
-            u.replay.append(code)
+            u.replay.append((code, step))
+            u.totp_sent = None
             with m.lock:
                 m.factors["totp"] += 1
             m.acked += 1
@@ -918,6 +924,9 @@ def resolve_issue26(m: Model, server: Server) -> None:
             if u.totp_state == "maybe":
                 row = conn.execute("SELECT confirmed_at FROM totp_factors WHERE user_id = ?", (u.uid,)).fetchone()
                 u.totp_state = "on" if row and row[0] is not None else "none"
+                if u.totp_state == "on" and u.totp_sent:  # confirmed: its code was used
+                    u.replay.append(u.totp_sent)
+                u.totp_sent = None
             if u.pk_state == "maybe" and u.passkey:
                 cid = base64.urlsafe_b64encode(u.passkey.id).rstrip(b"=").decode()
                 row = conn.execute("SELECT 1 FROM passkeys WHERE credential_id = ?", (cid,)).fetchone()
@@ -950,11 +959,23 @@ def check_issue26(m: Model, c: Client) -> None:
             if status != 200 or not body.get("mfa_required") or "totp" not in body.get("factors", []):
                 m.fail(f"{u.email}: the acknowledged TOTP factor is not asked for ({status} {body})")
                 continue
-            for code in u.replay:
+            # The latest two (older ones have smaller steps still): each on
+            # its own mfa_token, as five wrong codes kill one. Two wrong
+            # codes stay below the lockout (five).
+            now = int(time.time() // STEP)
+            for i, (code, step) in enumerate(u.replay[-2:]):
+                if i:
+                    status, body = c.call("POST", "/v1/auth/login", {"email": u.email, "password": u.password})
+                    if status != 200 or "mfa_token" not in body:
+                        m.fail(f"{u.email}: sign-in for the replay check: {status} {body}")
+                        break
                 status, answer = c.call("POST", "/v1/auth/mfa", {"mfa_token": body["mfa_token"], "totp": code})
                 m.checks += 1
-                if status != 401:
-                    m.fail(f"{u.email}: a TOTP code accepted before the kill answered {status} again")
+                if status != 401 or not isinstance(answer, dict) or answer.get("code") != "invalid_credentials":
+                    m.fail(f"{u.email}: a TOTP code accepted before the kill answered {status} {answer} again")
+                elif abs(now - step) <= 1:  # it would verify but for its use
+                    with m.lock:
+                        m.factors["totp_replays"] += 1
             u.replay = []
         if u.pk_state == "on" and u.passkey and u.pk_touched:
             if u.pk_acked:  # a clone replaying the last accepted counter
@@ -1129,6 +1150,7 @@ def main() -> int:
         f"totp_enrolled={model.factors['totp']} passkeys_added={model.factors['passkey']} "
         f"mfa_steps={model.factors['mfa']} passkey_signins={model.factors['passkey_signin']} "
         f"codes={model.factors['codes']} consents={model.factors['consents']} "
+        f"totp_replays_in_window={model.factors['totp_replays']} "
         f"reset_mails_expected={expected} written={written} duplicates={duplicates} "
         f"webhook_events_expected={hooks.get('expected', '?')} delivered={hooks.get('delivered', '?')} "
         f"pending_at_end={hooks.get('pending', '?')} duplicates={hooks.get('duplicates', '?')} "
