@@ -21,6 +21,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 
 use crate::account_center::signed_in_browser;
+use crate::authenticator::Authenticator;
 use crate::helpers::{spawn_app_with, TestApp, PASSWORD};
 use crate::oidc_flow::Browser;
 use crate::oidc_token::claims_of;
@@ -66,6 +67,9 @@ struct Fresh {
     admin: Signed,
     ann_id: String,
     ann_sid: String,
+    /// Her passkey, identity, or consent to `client_id`, on the routes
+    /// naming one.
+    ann_thing: String,
     key_id: String,
     client_id: String,
     webhook_id: String,
@@ -93,10 +97,8 @@ async fn fresh(app: &TestApp, n: usize, route: &str) -> Fresh {
         }
     };
     let ann_id = user(format!("ann{n}@example.com"), "user").await;
-    let ann_sid = claims_of(&app.signed_in(&format!("ann{n}@example.com")).await.access)["sid"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let ann_access = app.signed_in(&format!("ann{n}@example.com")).await.access;
+    let ann_sid = claims_of(&ann_access)["sid"].as_str().unwrap().to_owned();
     user(format!("eve{n}@example.com"), "user").await;
     let disabled_id = user(format!("dis{n}@example.com"), "user").await;
     user(format!("root{n}@example.com"), "admin").await;
@@ -120,8 +122,7 @@ async fn fresh(app: &TestApp, n: usize, route: &str) -> Fresh {
         app,
         &admin_key,
         "/v1/admin/oauth-clients",
-        json!({ "name": "Wiki", "type": "confidential",
-                "redirect_uris": ["https://wiki.example.com/cb"] }),
+        crate::oidc_flow::wiki(),
     )
     .await;
     // toktok keeps at most 50 endpoints: one only for the routes naming one.
@@ -131,10 +132,35 @@ async fn fresh(app: &TestApp, n: usize, route: &str) -> Fresh {
     } else {
         "no-webhook".to_owned()
     };
+    let other = browser(app, &format!("eve{n}@example.com")).await;
+    let ann = browser(app, &format!("ann{n}@example.com")).await;
+    let admin = browser(app, &format!("root{n}@example.com")).await;
+    // After her browser signed in (a passkey would ask it for the second
+    // step): so its session is at `aal` 1 beside a factor.
+    let ann_thing = if route.starts_with("/account/passkeys/{id}") {
+        let mut authn = Authenticator::for_config(&app.state.config);
+        let view = crate::passkeys::register(app, &ann_access, &mut authn).await;
+        view["id"].as_str().unwrap().to_owned()
+    } else if route.starts_with("/account/apps/") {
+        crate::oidc_flow::authorized(app, &client_id, &format!("ann{n}@example.com")).await;
+        client_id.clone()
+    } else if route.starts_with("/account/identities/") {
+        // As account_center's unlink test does: no provider runs here.
+        let id = format!("11111111-0000-7000-8000-{n:012}");
+        app.sql(&format!(
+            "INSERT INTO identities (id, user_id, provider, subject, email, email_verified, name, created_at)
+             VALUES ('{id}', '{ann_id}', 'up', 's{n}', 'ann@up.example', 1, 'Ann', 1700000000)"
+        ))
+        .await;
+        id
+    } else {
+        "no-such-id".to_owned()
+    };
     Fresh {
-        other: browser(app, &format!("eve{n}@example.com")).await,
-        ann: browser(app, &format!("ann{n}@example.com")).await,
-        admin: browser(app, &format!("root{n}@example.com")).await,
+        other,
+        ann,
+        admin,
+        ann_thing,
         admin_key,
         admin_token,
         disabled,
@@ -147,14 +173,21 @@ async fn fresh(app: &TestApp, n: usize, route: &str) -> Fresh {
 }
 
 /// The path with its parameters filled in: the user's own resources where
-/// she has one, else resources that exist or ids that do not.
+/// she has one (her session, passkey, provider identity, consent to an
+/// app: the other user and the admin get 404 for them, she does not), else
+/// resources that exist or ids that do not.
 fn concrete(route: &str, f: &Fresh) -> String {
     let id = if route.starts_with("/admin/users/") {
         f.ann_id.as_str()
     } else if route.starts_with("/admin/api-keys/") {
         f.key_id.as_str()
-    } else if route.starts_with("/admin/oauth-clients/") || route.starts_with("/account/apps/") {
+    } else if route.starts_with("/admin/oauth-clients/") {
         f.client_id.as_str()
+    } else if route.starts_with("/account/apps/")
+        || route.starts_with("/account/passkeys/{id}")
+        || route.starts_with("/account/identities/")
+    {
+        f.ann_thing.as_str()
     } else if route.starts_with("/admin/webhooks/") {
         f.webhook_id.as_str()
     } else if route.starts_with("/account/sessions/") {
@@ -351,22 +384,22 @@ const EXPECTED: &[(&str, Row)] = &[
     ("POST /account/recovery-codes", account_form(409, 409, 409)),
     ("GET /account/passkeys/new", account_page([200, 200, 200, 200, 200, 200])),
     ("POST /account/passkeys/new", account_form(422, 422, 422)),
-    ("POST /account/passkeys/{id}/rename", account_form(404, 404, 404)),
-    ("GET /account/passkeys/{id}/remove", account_page([404, 404, 404, 404, 404, 404])),
-    ("POST /account/passkeys/{id}/remove", account_form(404, 404, 404)),
+    ("POST /account/passkeys/{id}/rename", account_form(404, 303, 404)),
+    ("GET /account/passkeys/{id}/remove", account_page([404, 200, 200, 200, 404, 404])),
+    ("POST /account/passkeys/{id}/remove", account_form(404, 403, 404)),
     ("GET /account/sessions", account_page([200, 200, 200, 200, 200, 200])),
     ("GET /account/sessions/{id}/end", account_page([404, 200, 200, 200, 404, 404])),
     ("POST /account/sessions/{id}/end", account_form(404, 303, 404)),
     ("GET /account/sessions/end-others", account_page([200, 200, 200, 200, 200, 200])),
     ("POST /account/sessions/end-others", account_form(303, 303, 303)),
     ("GET /account/connections", account_page([200, 200, 200, 200, 200, 200])),
-    ("GET /account/identities/{id}/unlink", account_page([404, 404, 404, 404, 404, 404])),
-    ("POST /account/identities/{id}/unlink", account_form(404, 404, 404)),
+    ("GET /account/identities/{id}/unlink", account_page([404, 200, 200, 200, 404, 404])),
+    ("POST /account/identities/{id}/unlink", account_form(404, 303, 404)),
     ("POST /account/providers/{id}/link", account_form(404, 404, 404)),
     ("GET /account/providers/linked", account_page([200, 200, 200, 200, 200, 200])),
     ("POST /account/providers/linked", account_form(400, 400, 400)),
-    ("GET /account/apps/{client_id}/revoke", account_page([404, 404, 404, 404, 404, 404])),
-    ("POST /account/apps/{client_id}/revoke", account_form(404, 404, 404)),
+    ("GET /account/apps/{client_id}/revoke", account_page([404, 200, 200, 200, 404, 404])),
+    ("POST /account/apps/{client_id}/revoke", account_form(404, 303, 404)),
     ("GET /account/activity", account_page([200, 200, 200, 200, 200, 200])),
 ];
 

@@ -32,7 +32,7 @@ pub(super) async fn post_auth(
 }
 
 /// Registers a passkey made by `authn` for the session `access`; the view.
-pub(super) async fn register(app: &TestApp, access: &str, authn: &mut Authenticator) -> Value {
+pub(crate) async fn register(app: &TestApp, access: &str, authn: &mut Authenticator) -> Value {
     let res = post_auth(app, "/v1/users/me/passkeys/options", access, json!({})).await;
     assert_eq!(res.status(), StatusCode::OK);
     let body: Value = res.json().await.unwrap();
