@@ -67,11 +67,12 @@ pub async fn update_profile(
 }
 
 /// Checks that the signed-in user is who they say before a sensitive
-/// change (email change, account delete): a session at `aal` 2 when the
-/// user has a second factor (403 `reauthentication_required`); then their
-/// current `password` when the account has one (403 `wrong_password`,
-/// counted like a login; 422 when it is missing); without a password, a
-/// recent sign-in, as the (R) endpoints ask.
+/// change (email change, account delete): their current `password` when
+/// the account has one (403 `wrong_password`, counted like a login; 422
+/// when it is missing), from a session at `aal` 2 when the user has a
+/// second factor (403 `reauthentication_required`, before the password is
+/// looked at); without a password, a recent sign-in, as the (R) endpoints
+/// ask (which includes that `aal` 2). The order is `change_password`'s.
 pub async fn confirm_identity(
     state: &AppState,
     who: &Authenticated,
@@ -79,9 +80,11 @@ pub async fn confirm_identity(
     field: &str,
     meta: &RequestMeta,
 ) -> Result<(), ApiError> {
-    require_factor_if_enrolled(state, who).await?;
     match password {
-        Some(password) => verify_current_password(state, who, password, meta).await,
+        Some(password) => {
+            require_factor_if_enrolled(state, who).await?;
+            verify_current_password(state, who, password, meta).await
+        }
         None if who.user.password_hash.is_some() => Err(ApiError::field(field, "is required")),
         None => require_recent(state, who).await,
     }
