@@ -110,15 +110,23 @@ pub async fn measure(
     known: &[String],
     unknown: &[String],
 ) -> (Vec<f64>, Vec<f64>) {
-    let requests = |addresses: &[String], is_known| {
-        addresses
-            .iter()
-            .map(move |a| Probe::new(is_known, json!({ "email": a })))
-            .collect::<Vec<_>>()
-    };
-    let mut all = requests(known, true);
-    all.extend(requests(unknown, false));
-    measure_probes(app, path, all, StatusCode::ACCEPTED).await
+    let probes = probes_of(known, unknown.iter().cloned(), |a| json!({ "email": a }));
+    measure_probes(app, path, probes, StatusCode::ACCEPTED).await
+}
+
+/// A probe of `body(address)` for each `known` address, then each
+/// `unknown` one.
+fn probes_of(
+    known: &[String],
+    unknown: impl IntoIterator<Item = String>,
+    body: impl Fn(String) -> Value,
+) -> Vec<Probe> {
+    let mut probes: Vec<Probe> = known
+        .iter()
+        .map(|a| Probe::new(true, body(a.clone())))
+        .collect();
+    probes.extend(unknown.into_iter().map(|a| Probe::new(false, body(a))));
+    probes
 }
 
 /// One request of a measurement: which side it counts for, its JSON body
@@ -272,13 +280,12 @@ async fn a_failed_login_takes_as_long_for_unknown_addresses() {
     let app = spawn_app_with(LIMITS_RAISED).await;
     let known = registered(&app, "known", N).await;
     let probes = || {
-        let body = |address: String| json!({ "email": address, "password": "not the password" });
-        let mut all: Vec<Probe> = known
-            .iter()
-            .map(|a| Probe::new(true, body(a.clone())))
-            .collect();
-        all.extend((0..N).map(|i| Probe::new(false, body(format!("nobody{i}@example.com")))));
-        all
+        let unknown = (0..N).map(|i| format!("nobody{i}@example.com"));
+        probes_of(
+            &known,
+            unknown,
+            |address| json!({ "email": address, "password": "not the password" }),
+        )
     };
     let (app, probes) = (&app, &probes);
     let z = least_z("/v1/auth/login (wrong password)", move || async move {
@@ -307,12 +314,12 @@ async fn a_registration_takes_as_long_for_a_taken_address() {
         // Every owner's notice slot free again; new addresses each time.
         app.clock.advance(PAST_THE_SLOTS);
         let r = round.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let body = |address: String| json!({ "email": address, "password": PASSWORD });
-        let mut probes: Vec<Probe> = taken
-            .iter()
-            .map(|a| Probe::new(true, body(a.clone())))
-            .collect();
-        probes.extend((0..N).map(|i| Probe::new(false, body(format!("new{r}-{i}@example.com")))));
+        let new = (0..N).map(|i| format!("new{r}-{i}@example.com"));
+        let probes = probes_of(
+            taken,
+            new,
+            |address| json!({ "email": address, "password": PASSWORD }),
+        );
         let latencies = measure_probes(app, "/v1/auth/register", probes, StatusCode::CREATED).await;
         drained(app).await;
         latencies
