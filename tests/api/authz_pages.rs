@@ -206,8 +206,10 @@ fn concrete(route: &str, f: &Fresh) -> String {
 /// browser session.
 const LOGIN: u16 = 1;
 
+/// `plain` is a client without cookies that follows no redirect, for the
+/// callers without a browser.
 async fn send(
-    app: &TestApp,
+    (app, plain): (&TestApp, &reqwest::Client),
     method: &Method,
     (route, path): (&str, &str),
     caller: &str,
@@ -220,11 +222,7 @@ async fn send(
         _ => None,
     };
     if let Some(token) = bearer {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let mut req = client.request(method.clone(), app.url(path));
+        let mut req = plain.request(method.clone(), app.url(path));
         if let Some(token) = token {
             req = req.bearer_auth(token);
         }
@@ -406,6 +404,10 @@ const EXPECTED: &[(&str, Row)] = &[
 #[tokio::test]
 async fn every_page_answers_every_kind_of_caller_as_the_table_says() {
     let app = spawn_app_with(CONFIG).await;
+    let plain = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
     let paths = toktok::http::page_paths();
     let mut served = Vec::new();
     let mut wrong = Vec::new();
@@ -415,7 +417,7 @@ async fn every_page_answers_every_kind_of_caller_as_the_table_says() {
             let mut f = fresh(&app, n * 2 + usize::from(method == Method::POST), route).await;
             let path = concrete(route, &f);
             let name = format!("{method} {route}");
-            if send(&app, &method, (route, &path), "nobody", &mut f).await == 405 {
+            if send((&app, &plain), &method, (route, &path), "nobody", &mut f).await == 405 {
                 continue;
             }
             let expected = EXPECTED.iter().find(|(row, _)| *row == name);
@@ -425,7 +427,7 @@ async fn every_page_answers_every_kind_of_caller_as_the_table_says() {
             served.push(name.clone());
             let mut got = Vec::new();
             for (i, caller) in CALLERS.iter().enumerate() {
-                let status = send(&app, &method, (route, &path), caller, &mut f).await;
+                let status = send((&app, &plain), &method, (route, &path), caller, &mut f).await;
                 cells += 1;
                 got.push(status);
                 match expected {
